@@ -1,0 +1,214 @@
+"""The Loss base class: validation, dtype policy, weighting and reduction around three kernels.
+
+A loss supplies metadata and ``_value``/``_gradient``/``_hessian`` kernels written against an
+array namespace ``xp``; everything users call lives here, once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .errors import DTypeError, ParameterError
+from .info import LossInfo
+from .params import Param
+from .validation import Prepared, prepare
+
+__all__ = ["Loss"]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class Loss:
+    """Base class of every loss.
+
+    Subclasses declare ``name``, ``aliases``, ``PARAMS``, ``INFO`` and, for losses whose
+    ``y_pred`` has one column per class, ``multiclass = True``; they implement the kernels
+
+    - ``_value(xp, t, f)``: per-sample values,
+    - ``_gradient(xp, t, f)``: ∂ℓᵢ/∂fᵢ, shaped like ``f``,
+    - ``_hessian(xp, t, f)``: ∂²ℓᵢ/∂fᵢ², shaped like ``f`` (the diagonal),
+
+    where ``f`` is ``y_pred`` as a floating array and ``t`` is the target as `_target` prepared
+    it (by default ``y_true`` cast to ``f``'s dtype). ``_y_true_bad``/``_y_pred_bad`` return a
+    mask of out-of-domain entries with the expected domain in words, for error messages.
+    """
+
+    name: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    PARAMS: ClassVar[tuple[Param, ...]] = ()
+    INFO: ClassVar[LossInfo]
+    multiclass: ClassVar[bool] = False
+    #: the link from raw score to the response (set by each loss; see losslab.links)
+    link: Any = None
+
+    # -- construction -------------------------------------------------------------------------
+    def __init__(self, **params: Any) -> None:
+        known = {p.name: p for p in self.PARAMS}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            valid = ", ".join(known) or "none"
+            raise ParameterError(
+                f"loss {self.name!r} has no parameter {', '.join(map(repr, unknown))}; "
+                f"its parameters are: {valid}."
+            )
+        values = {}
+        for p in self.PARAMS:
+            values[p.name] = p.validate(self.name, params.get(p.name, p.default))
+        object.__setattr__(self, "_params", values)
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """Hook for checks that involve several parameters."""
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(
+            f"loss objects are immutable; use losslab.get({self.name!r}, {key}=...) for a new one"
+        )
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The hyper-parameters as a dict (a copy)."""
+        return dict(self._params)
+
+    @property
+    def info(self) -> LossInfo:
+        """Machine-readable metadata (`LossInfo`)."""
+        return self.INFO
+
+    @property
+    def statistic(self) -> str:
+        """The statistic of y given x this loss estimates, with its parameters (``"quantile(0.9)"``)."""
+        return self.info.estimates
+
+    # -- serialisation and identity -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": ..., **params}``; ``losslab.get(d)`` rebuilds an equal loss."""
+        out: dict[str, Any] = {"name": self.name}
+        for k, v in self._params.items():
+            out[k] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other._params == self._params  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__qualname__, tuple(sorted(self._params.items()))))
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default for p in self.PARAMS}
+        shown = ", ".join(f"{k}={v!r}" for k, v in self._params.items() if _differs(v, defaults.get(k)))
+        return f"{type(self).__name__}({shown})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self._params))
+
+    # -- the public contract -----------------------------------------------------------------
+    def __call__(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        sample_weight: Any = None,
+        reduction: str = "mean",
+        check: bool = True,
+    ) -> Any:
+        """Loss of ``y_pred`` against ``y_true``.
+
+        Parameters
+        ----------
+        y_true : array-like
+            Targets, in the loss's domain (see ``info.y_true``).
+        y_pred : array
+            Raw model output (logits for classification unless ``from_logits=False``), floating.
+        sample_weight : array-like, optional
+            Non-negative weights, one per sample; they multiply each per-sample value.
+        reduction : {"mean", "sum", "none"}
+            ``"mean"`` is the weighted mean Σwℓ/Σw; ``"none"`` returns per-sample values (times
+            the weights, if given).
+        check : bool
+            Data-dependent checks (NaN, domains); turn off on hot paths. Shape, dtype and
+            parameter checks always run.
+
+        Returns
+        -------
+        A scalar (NumPy scalar, or 0-d tensor/array of the input's type) for ``"mean"`` and
+        ``"sum"``, an array of per-sample values for ``"none"``; in ``y_pred``'s dtype.
+        """
+        if reduction not in REDUCTIONS:
+            raise ParameterError(
+                f"reduction for loss {self.name!r} must be one of {', '.join(map(repr, REDUCTIONS))}; "
+                f"got {reduction!r}."
+            )
+        p = prepare(self, y_true, y_pred, sample_weight, check)
+        with p.errstate():
+            v = self._value(p.xp, p.t, p.f)
+            return p.reduce(v, reduction)
+
+    def gradient(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
+        """∂ℓᵢ/∂y_predᵢ per sample (times ``sample_weight``), shaped and typed like ``y_pred``."""
+        p = prepare(self, y_true, y_pred, sample_weight, check)
+        with p.errstate():
+            return p.per_entry(self._gradient(p.xp, p.t, p.f))
+
+    def hessian(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
+        """∂²ℓᵢ/∂y_predᵢ² per sample (the diagonal; times ``sample_weight``), like ``y_pred``."""
+        p = prepare(self, y_true, y_pred, sample_weight, check)
+        with p.errstate():
+            return p.per_entry(self._hessian(p.xp, p.t, p.f))
+
+    def gradient_hessian(
+        self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True
+    ) -> tuple[Any, Any]:
+        """``(gradient, hessian)`` in one pass over the inputs."""
+        p = prepare(self, y_true, y_pred, sample_weight, check)
+        with p.errstate():
+            g, h = self._gradient_hessian(p.xp, p.t, p.f)
+            return p.per_entry(g), p.per_entry(h)
+
+    def baseline(self, y_true: Any, sample_weight: Any = None) -> Any:
+        """The best constant raw prediction for ``y_true`` (the init score of boosting)."""
+        from .baseline import baseline
+
+        return baseline(self, y_true, sample_weight)
+
+    # -- kernels (subclasses) -----------------------------------------------------------------
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        """Turn a validated ``y_true`` into the kernel's target (default: cast to ``f``'s dtype)."""
+        if xp.isdtype(y_true.dtype, "complex floating"):
+            raise DTypeError(f"y_true for loss {self.name!r} must be real numbers; got dtype {y_true.dtype}.")
+        return xp.astype(y_true, f.dtype)
+
+    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str] | None:
+        return None
+
+    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
+        return None
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        raise NotImplementedError
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        raise NotImplementedError
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        raise NotImplementedError
+
+    def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        return self._gradient(xp, t, f), self._hessian(xp, t, f)
+
+    def _prepared(self, y_true: Any, y_pred: Any, sample_weight: Any = None, check: bool = True) -> Prepared:
+        """Validated inputs for bridges that call the kernels themselves."""
+        return prepare(self, y_true, y_pred, sample_weight, check)
+
+
+def _rebuild(cls: type[Loss], params: dict[str, Any]) -> Loss:
+    return cls(**params)
+
+
+def _differs(a: Any, b: Any) -> bool:
+    try:
+        return bool(a != b)
+    except Exception:  # noqa: BLE001 - arrays compare elementwise
+        return True

@@ -1,0 +1,150 @@
+"""The one place losses are registered and looked up by name."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import UnknownLossError
+
+if TYPE_CHECKING:
+    from .loss import Loss
+
+__all__ = ["aliases_of", "get", "list_losses", "loss_class", "register"]
+
+_CLASSES: dict[str, type[Loss]] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(cls: type[Loss]) -> type[Loss]:
+    """Class decorator: make a loss findable by its ``name`` and ``aliases``."""
+    name = cls.name
+    for key in (name, *cls.aliases):
+        owner = _ALIASES.get(key)
+        if owner is not None and _CLASSES[owner] is not cls:
+            raise ValueError(f"loss name {key!r} is already registered by {_CLASSES[owner]!r}")
+    _CLASSES[name] = cls
+    for key in (name, *cls.aliases):
+        _ALIASES[key] = name
+    return cls
+
+
+def _ensure_builtin() -> None:
+    # The built-in families register themselves when imported.
+    importlib.import_module("losslab.losses")
+
+
+def loss_class(name: str) -> type[Loss]:
+    """The class registered under ``name`` or one of its aliases.
+
+    ``"package.module:attr"`` imports a user's module first, so its losses register.
+    """
+    _ensure_builtin()
+    if ":" in name:
+        return _from_import_path(name)
+    key = _ALIASES.get(name) or _ALIASES.get(name.lower().replace("-", "_"))
+    if key is None:
+        close = difflib.get_close_matches(name, list(_ALIASES), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UnknownLossError(
+            f"unknown loss {name!r}.{hint} `losslab list` shows all {len(_CLASSES)} losses."
+        )
+    return _CLASSES[key]
+
+
+def _from_import_path(path: str) -> type[Loss]:
+    from .loss import Loss
+
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownLossError(f"cannot import module {module_name!r} for loss {path!r}: {exc}") from None
+    obj = getattr(module, attr, None)
+    if isinstance(obj, type) and issubclass(obj, Loss):
+        return obj
+    if isinstance(obj, Loss):
+        return type(obj)
+    raise UnknownLossError(
+        f"{path!r} does not name a losslab Loss class or instance; got {type(obj).__name__}."
+    )
+
+
+def get(spec: Any, **params: Any) -> Loss:
+    """Look up a loss by name, dict or instance and build it with ``params``.
+
+    Parameters
+    ----------
+    spec : str, dict or Loss
+        A registered name or alias (``"huber"``), ``"package.module:name"``, a dict as produced by
+        `Loss.to_dict` (``{"name": "huber", "delta": 1.5}``), or a Loss (returned as is, or
+        rebuilt with ``params`` if any are given).
+    **params
+        Hyper-parameters; they override those in a dict spec.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> losslab.get("huber", delta=1.5)
+    Huber(delta=1.5)
+    >>> losslab.get({"name": "quantile", "quantile": 0.9})
+    Quantile(quantile=0.9)
+    """
+    from .loss import Loss
+
+    if isinstance(spec, Loss):
+        return spec if not params else type(spec)(**{**spec.params, **params})
+    if isinstance(spec, dict):
+        spec = dict(spec)
+        name = spec.pop("name", None)
+        if not isinstance(name, str):
+            raise UnknownLossError(f"a loss dict needs a string 'name' key; got {name!r}.")
+        if ":" in name:
+            # a custom loss instance exported by a module keeps its own definition
+            obj = _instance_at(name)
+            if obj is not None:
+                return obj
+        return loss_class(name)(**{**spec, **params})
+    if isinstance(spec, str):
+        if ":" in spec:
+            obj = _instance_at(spec)
+            if obj is not None:
+                return obj if not params else type(obj)(**{**obj.params, **params})
+        return loss_class(spec)(**params)
+    raise UnknownLossError(
+        f"a loss is named by a string, a dict or a Loss instance; got {type(spec).__name__}."
+    )
+
+
+def _instance_at(path: str) -> Loss | None:
+    from .loss import Loss
+
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    obj = getattr(module, attr, None)
+    return obj if isinstance(obj, Loss) else None
+
+
+def list_losses(task: str | None = None) -> list[str]:
+    """Sorted names of the registered losses (aliases excluded), optionally of one task.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> "huber" in losslab.list_losses()
+    True
+    >>> "mse" in losslab.list_losses(task="binary")
+    False
+    """
+    _ensure_builtin()
+    return sorted(n for n, c in _CLASSES.items() if task is None or c.INFO.task == task)
+
+
+def aliases_of(name: str) -> list[str]:
+    """The aliases registered for the loss ``name``."""
+    _ensure_builtin()
+    return sorted(a for a, n in _ALIASES.items() if n == name and a != name)

@@ -1,0 +1,199 @@
+"""Input validation shared by every loss: array types, dtypes, shapes, domains, weights.
+
+Every message names the loss, the argument, what was received (value and index) and what was
+expected. Shape and dtype checks always run; value checks (NaN, domains, weights) run when
+``check`` is true and the arrays are concrete (not JAX tracers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import DomainError, DTypeError, ShapeError
+from .xp import array_namespace, device, is_array, is_numpy_namespace, is_tracing, to_numpy
+
+if TYPE_CHECKING:
+    from .loss import Loss
+
+__all__ = ["Prepared", "prepare", "report_bad"]
+
+_LOW_PRECISION = ("float16", "bfloat16")
+
+
+@dataclass
+class Prepared:
+    """Validated, converted inputs plus what is needed to shape the outputs."""
+
+    xp: Any
+    t: Any
+    f: Any
+    w: Any
+    out_dtype: Any
+    multiclass: bool
+
+    def errstate(self) -> Any:
+        # NumPy warns on 0·inf and log(0) in branches that `where` discards; the kernels are
+        # written so that no discarded branch reaches a result.
+        if is_numpy_namespace(self.xp):
+            return np.errstate(all="ignore")
+        return contextlib.nullcontext()
+
+    def _cast(self, x: Any) -> Any:
+        out = x if x.dtype == self.out_dtype else self.xp.astype(x, self.out_dtype)
+        return out
+
+    def reduce(self, v: Any, reduction: str) -> Any:
+        xp = self.xp
+        if self.w is not None:
+            v = v * self.w
+        if reduction == "none":
+            return self._cast(v)
+        total = xp.sum(v)
+        if reduction == "mean":
+            total = total / (xp.sum(self.w) if self.w is not None else float(_size(v)))
+        total = self._cast(total)
+        if is_numpy_namespace(xp):
+            return total[()]
+        return total
+
+    def per_entry(self, g: Any) -> Any:
+        if self.w is not None:
+            g = g * (self.w[..., None] if self.multiclass else self.w)
+        return self._cast(g)
+
+
+def _size(x: Any) -> int:
+    n = 1
+    for s in x.shape:
+        n *= int(s)
+    return n
+
+
+def _as_array(loss: Loss, arg: str, x: Any, like: Any = None) -> Any:
+    """Turn ``x`` into an array of ``like``'s namespace (NumPy for lists and scalars)."""
+    if not is_array(x):
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise DTypeError(f"{arg} for loss {loss.name!r} must be an array of numbers; {exc}") from None
+    if isinstance(x, np.ndarray) and x.dtype.kind not in "biuf":
+        kind = "complex" if x.dtype.kind == "c" else str(x.dtype)
+        raise DTypeError(
+            f"{arg} for loss {loss.name!r} must hold real numbers; got an array of dtype {kind}."
+        )
+    if like is None:
+        return x
+    xp = array_namespace(like)
+    if array_namespace(x) is xp:
+        return x
+    if isinstance(x, np.ndarray):
+        return xp.asarray(x, device=device(like))
+    raise DTypeError(
+        f"{arg} for loss {loss.name!r} is a {type(x).__module__}.{type(x).__name__} but y_pred is a "
+        f"{type(like).__module__}.{type(like).__name__}; pass arrays of one library "
+        "(NumPy inputs are converted)."
+    )
+
+
+def report_bad(loss_name: str, arg: str, x: Any, bad: Any, expected: str) -> None:
+    """Raise `DomainError` if any entry of the boolean mask ``bad`` is set."""
+    bad_np = to_numpy(bad)
+    if not bad_np.any():
+        return
+    idx = np.argwhere(bad_np)[0]
+    where = int(idx[0]) if bad_np.ndim == 1 else tuple(int(i) for i in idx)
+    x_np = to_numpy(x)
+    got = x_np[idx[0]] if (x_np.ndim >= 1 and bad_np.ndim == 1) else x_np[tuple(idx)] if x_np.ndim else x_np
+    got_s = np.array2string(np.asarray(got), precision=6, threshold=8) if np.ndim(got) else repr(got.item())
+    n = int(bad_np.sum())
+    plural = "value" if n == 1 else "values"
+    at = f" at index {where}" if bad_np.ndim else ""
+    raise DomainError(
+        f"{arg} for loss {loss_name!r} must be {expected}; got {got_s}{at} ({n} {plural} out of range)."
+    )
+
+
+def _float_dtype(loss: Loss, xp: Any, f: Any) -> Any:
+    dt = f.dtype
+    if not xp.isdtype(dt, "real floating"):
+        raise DTypeError(
+            f"y_pred for loss {loss.name!r} must be a floating array (raw model output); got dtype "
+            f"{_dtype_name(dt)}. Convert with .astype(float) if the integers are meant as scores."
+        )
+    return dt
+
+
+def _dtype_name(dt: Any) -> str:
+    return str(dt).replace("torch.", "")
+
+
+def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: bool) -> Prepared:
+    """Validate and convert ``(y_true, y_pred, sample_weight)`` for ``loss``'s kernels."""
+    f = _as_array(loss, "y_pred", y_pred)
+    xp = array_namespace(f)
+    out_dtype = _float_dtype(loss, xp, f)
+    if _dtype_name(out_dtype) in _LOW_PRECISION:
+        # half precision overflows exp() at 11.1; compute in float32 and return the input dtype
+        f = xp.astype(f, xp.float32)
+    t_raw = _as_array(loss, "y_true", y_true, like=f)
+    if _size(f) == 0:
+        raise ShapeError(
+            f"y_pred for loss {loss.name!r} is empty (shape {tuple(f.shape)}); need at least one sample."
+        )
+    sample_shape = _check_shapes(loss, t_raw, f)
+    concrete = check and not is_tracing(f) and not is_tracing(t_raw)
+    if concrete:
+        report_bad(loss.name, "y_pred", f, ~xp.isfinite(f), "finite (no NaN or inf)")
+        if xp.isdtype(t_raw.dtype, "real floating"):
+            report_bad(loss.name, "y_true", t_raw, ~xp.isfinite(t_raw), "finite (no NaN or inf)")
+    t = loss._target(xp, t_raw, f, concrete)
+    if concrete:
+        for arg, x, fn in (("y_true", t_raw, loss._y_true_bad), ("y_pred", f, loss._y_pred_bad)):
+            res = fn(xp, t if arg == "y_true" else x)
+            if res is not None:
+                report_bad(loss.name, arg, x, res[0], res[1])
+    w = None
+    if sample_weight is not None:
+        w = _as_array(loss, "sample_weight", sample_weight, like=f)
+        if tuple(w.shape) != sample_shape:
+            raise ShapeError(
+                f"sample_weight for loss {loss.name!r} must have shape {sample_shape} (one weight per "
+                f"sample); got shape {tuple(w.shape)}."
+            )
+        w = xp.astype(w, f.dtype)
+        if check and not is_tracing(w):
+            report_bad(loss.name, "sample_weight", w, ~xp.isfinite(w) | (w < 0), "finite and >= 0")
+            if not bool(xp.any(w > 0)):
+                raise DomainError(
+                    f"sample_weight for loss {loss.name!r} must have a positive sum; got all zeros."
+                )
+    return Prepared(xp, t, f, w, out_dtype, loss.multiclass)
+
+
+def _check_shapes(loss: Loss, t: Any, f: Any) -> tuple[int, ...]:
+    fs, ts = tuple(f.shape), tuple(t.shape)
+    if loss.multiclass:
+        if len(fs) != 2 or fs[1] < 2:
+            raise ShapeError(
+                f"y_pred for loss {loss.name!r} must have shape (n_samples, n_classes) with at least "
+                f"2 classes (one raw score per class); got shape {fs}."
+            )
+        if ts != fs and ts != fs[:1]:
+            raise ShapeError(
+                f"y_true for loss {loss.name!r} must have shape {fs[:1]} (class indices) or {fs} "
+                f"(class probabilities) to match y_pred of shape {fs}; got shape {ts}."
+            )
+        return fs[:1]
+    if ts != fs:
+        hint = ""
+        if len(ts) + len(fs) == 3 and sorted((len(ts), len(fs))) == [1, 2] and 1 in (ts + fs)[1:]:
+            hint = " An (n,) vs (n, 1) pair would broadcast to (n, n) elsewhere; reshape one of them."
+        raise ShapeError(
+            f"y_true and y_pred for loss {loss.name!r} must have the same shape; got y_true {ts} and "
+            f"y_pred {fs}.{hint}"
+        )
+    return fs

@@ -1,0 +1,61 @@
+"""Array-namespace helpers: one loss code path for NumPy, PyTorch and JAX arrays.
+
+Nothing here imports torch or jax; array-api-compat looks at the array's type.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+from array_api_compat import array_namespace, device, is_numpy_namespace
+
+__all__ = [
+    "array_namespace",
+    "device",
+    "float_dtype_name",
+    "is_array",
+    "is_numpy_namespace",
+    "is_tracing",
+    "to_numpy",
+]
+
+
+def is_array(x: Any) -> bool:
+    """True for an array of a library array-api-compat knows (NumPy, torch, JAX, …)."""
+    if isinstance(x, np.ndarray):
+        return True
+    try:
+        array_namespace(x)
+    except TypeError:
+        return False
+    return not isinstance(x, (int, float, complex, bool, list, tuple))
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A NumPy copy of an array on the host (only used for error messages and reports)."""
+    if isinstance(x, np.ndarray):
+        return x
+    mod = type(x).__module__
+    if mod.startswith("torch"):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def is_tracing(x: Any) -> bool:
+    """True when ``x`` is an abstract JAX tracer (inside ``jit``/``grad``/``vmap``).
+
+    Data-dependent checks need concrete values, so they are skipped under tracing.
+    """
+    if "jax" not in sys.modules:
+        return False
+    import jax
+
+    return isinstance(x, jax.core.Tracer)
+
+
+def float_dtype_name(xp: Any, dtype: Any) -> str:
+    """Short name of a dtype for messages (``float32``, ``int64`` …)."""
+    name = str(dtype)
+    return name.replace("torch.", "").replace("dtype(", "").replace(")", "").strip("'\"")

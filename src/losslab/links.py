@@ -1,0 +1,92 @@
+"""Links between a model's raw score and the response it predicts (sklearn's link.py shape).
+
+``inverse(raw)`` maps a raw score to the response (mean, probability…); ``link(mu)`` goes back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._core import special
+from ._core.xp import array_namespace
+
+__all__ = ["IDENTITY", "LOG", "LOGIT", "SOFTMAX", "Link", "get_link"]
+
+
+class Link:
+    """Base class: ``name``, ``inverse`` (raw → response) and ``link`` (response → raw)."""
+
+    name = "link"
+
+    def inverse(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def link(self, mu: Any) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<link {self.name}>"
+
+
+class IdentityLink(Link):
+    """raw = response."""
+
+    name = "identity"
+
+    def inverse(self, raw: Any) -> Any:
+        return raw
+
+    def link(self, mu: Any) -> Any:
+        return mu
+
+
+class LogLink(Link):
+    """response = exp(raw), for positive responses (counts, Gamma, Tweedie)."""
+
+    name = "log"
+
+    def inverse(self, raw: Any) -> Any:
+        return array_namespace(raw).exp(raw)
+
+    def link(self, mu: Any) -> Any:
+        return array_namespace(mu).log(mu)
+
+
+class LogitLink(Link):
+    """response = σ(raw), a probability; computed without overflow."""
+
+    name = "logit"
+
+    def inverse(self, raw: Any) -> Any:
+        return special.sigmoid(array_namespace(raw), raw)
+
+    def link(self, mu: Any) -> Any:
+        xp = array_namespace(mu)
+        return xp.log(mu) - xp.log1p(-mu)
+
+
+class SoftmaxLink(Link):
+    """response = softmax(raw) row-wise; ``link`` returns centred log-probabilities."""
+
+    name = "softmax"
+
+    def inverse(self, raw: Any) -> Any:
+        xp = array_namespace(raw)
+        return xp.exp(special.log_softmax(xp, raw))
+
+    def link(self, mu: Any) -> Any:
+        xp = array_namespace(mu)
+        logp = xp.log(mu)
+        return logp - xp.mean(logp, axis=-1, keepdims=True)
+
+
+IDENTITY = IdentityLink()
+LOG = LogLink()
+LOGIT = LogitLink()
+SOFTMAX = SoftmaxLink()
+_LINKS = {lk.name: lk for lk in (IDENTITY, LOG, LOGIT, SOFTMAX)}
+
+
+def get_link(name: str) -> Link:
+    """The link called ``name`` (identity, log, logit, softmax)."""
+    return _LINKS[name]

@@ -1,0 +1,310 @@
+"""Regression losses on real targets: squared, absolute, Huber, squared-log and pinball."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._core import Interval, Loss, LossInfo, Param, register
+from ..links import IDENTITY
+
+__all__ = ["MAE", "MSE", "MSLE", "Huber", "Quantile"]
+
+POSITIVE = Interval(0.0, math.inf, False, False)
+UNIT_OPEN = Interval(0.0, 1.0, False, False)
+
+
+@register
+class MSE(Loss):
+    r"""Mean squared error.
+
+    .. math::
+
+        \ell(y, f) = (f - y)^2, \qquad
+        \frac{\partial\ell}{\partial f} = 2(f - y), \qquad
+        \frac{\partial^2\ell}{\partial f^2} = 2.
+
+    Estimates the conditional **mean**. Scaling: the full square, as ``torch.nn.MSELoss`` and
+    ``keras.losses.MeanSquaredError``; scikit-learn's ``HalfSquaredError``, optax's ``l2_loss``
+    and XGBoost's ``reg:squarederror`` gradient use half of it (gradient ``f − y``, Hessian 1).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> mse = losslab.get("mse")
+    >>> float(mse([1.0, 2.0], [1.5, 2.0]))
+    0.125
+    >>> mse.gradient([1.0, 2.0], [1.5, 2.0]).tolist()
+    [1.0, 0.0]
+    """
+
+    name = "mse"
+    aliases = ("squared_error", "l2", "mean_squared_error")
+    link = IDENTITY
+    INFO = LossInfo(
+        task="regression",
+        estimates="mean",
+        y_true="any real number",
+        y_pred="any real number",
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian="exact",
+        zero_at_perfect=True,
+        references=("Gauss, C. F. (1809). Theoria motus corporum coelestium.",),
+    )
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        r = f - t
+        return r * r
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return 2.0 * (f - t)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.full_like(f, 2.0)
+
+
+@register
+class MAE(Loss):
+    r"""Mean absolute error.
+
+    .. math::
+
+        \ell(y, f) = |f - y|, \qquad
+        \frac{\partial\ell}{\partial f} = \operatorname{sign}(f - y), \qquad
+        \frac{\partial^2\ell}{\partial f^2} = 0.
+
+    Estimates the conditional **median**. At the kink f = y the gradient is the minimum-norm
+    subgradient, 0 (as ``numpy.sign``); the Hessian is 0 everywhere it exists, so gradient
+    boosting needs a Hessian policy (see the GBDT bridges). Same scaling as ``torch.nn.L1Loss``,
+    ``keras.losses.MeanAbsoluteError`` and ``sklearn.metrics.mean_absolute_error``.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> float(losslab.get("mae")([0.0, 0.0], [1.0, -3.0]))
+    2.0
+    """
+
+    name = "mae"
+    aliases = ("absolute_error", "l1", "mean_absolute_error")
+    link = IDENTITY
+    INFO = LossInfo(
+        task="regression",
+        estimates="median",
+        y_true="any real number",
+        y_pred="any real number",
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian="zero_almost_everywhere",
+        zero_at_perfect=True,
+        references=("Laplace, P.-S. (1774). Mémoire sur la probabilité des causes par les évènements.",),
+    )
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.abs(f - t)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.sign(f - t)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.zeros_like(f)
+
+
+@register
+class Huber(Loss):
+    r"""Huber loss: quadratic for small residuals, linear beyond ``delta``.
+
+    With r = f − y and δ = ``delta``:
+
+    .. math::
+
+        \ell = \begin{cases} \tfrac12 r^2 & |r| \le \delta \\
+                             \delta(|r| - \tfrac12\delta) & |r| > \delta \end{cases},\quad
+        \frac{\partial\ell}{\partial f} = \operatorname{clip}(r, -\delta, \delta),\quad
+        \frac{\partial^2\ell}{\partial f^2} = \mathbb{1}[|r| \le \delta].
+
+    Estimates Huber's M-estimate of location (between the mean and the median); robust to
+    outliers beyond δ. Same scaling as ``torch.nn.HuberLoss(delta)`` and ``keras.losses.Huber``;
+    ``torch.nn.SmoothL1Loss(beta)`` is this divided by β, and scikit-learn's ``HuberRegressor``
+    uses a scale-invariant ε instead of δ. The Hessian at |r| = δ is taken from the quadratic
+    side (1).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> h = losslab.get("huber", delta=1.0)
+    >>> h([0.0, 0.0], [0.5, 3.0], reduction="none").tolist()
+    [0.125, 2.5]
+    """
+
+    name = "huber"
+    aliases = ("huber_loss",)
+    link = IDENTITY
+    PARAMS = (Param("delta", 1.0, "residual size where the loss turns linear", interval=POSITIVE),)
+    INFO = LossInfo(
+        task="regression",
+        estimates="huber location (between mean and median)",
+        y_true="any real number",
+        y_pred="any real number",
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian="piecewise",
+        zero_at_perfect=True,
+        references=(
+            "Huber, P. J. (1964). Robust estimation of a location parameter. Ann. Math. Stat. 35(1).",
+        ),
+    )
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        a = xp.abs(f - t)
+        d = self.delta
+        # optax's split: quadratic part min(|r|, δ), linear part the rest (no doubled gradient)
+        q = xp.minimum(a, xp.full_like(a, d))
+        return 0.5 * q * q + d * (a - q)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        d = self.delta
+        return xp.clip(f - t, -d, d)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.astype(xp.abs(f - t) <= self.delta, f.dtype)
+
+
+@register
+class MSLE(Loss):
+    r"""Mean squared logarithmic error.
+
+    With d = log(1 + f) − log(1 + y):
+
+    .. math::
+
+        \ell = d^2,\qquad
+        \frac{\partial\ell}{\partial f} = \frac{2d}{1+f},\qquad
+        \frac{\partial^2\ell}{\partial f^2} = \frac{2(1-d)}{(1+f)^2}.
+
+    Estimates exp(E[log(1+y)]) − 1, the geometric mean of 1 + y, minus one: suited to targets
+    that grow exponentially or whose errors are relative. Requires y > −1 and f > −1 (both are
+    checked, never clipped: Keras silently clips negatives to 1e-7). The Hessian is negative
+    where d > 1, so the loss is not convex in f (XGBoost's ``reg:squaredlogerror`` floors it).
+    d is computed as log1p((f − y)/(1 + y)) when f and y are close, so no digits cancel.
+    Same scaling as ``keras.losses.MeanSquaredLogarithmicError`` and
+    ``sklearn.metrics.mean_squared_log_error``.
+
+    Examples
+    --------
+    >>> import losslab, math
+    >>> v = float(losslab.get("msle")([0.0], [math.e - 1]))
+    >>> round(v, 12)
+    1.0
+    """
+
+    name = "msle"
+    aliases = ("squared_log_error", "mean_squared_logarithmic_error")
+    link = IDENTITY
+    INFO = LossInfo(
+        task="regression",
+        estimates="geometric mean of 1 + y, minus 1",
+        y_true="> -1",
+        y_pred="> -1",
+        convex=False,
+        smooth=True,
+        robust=False,
+        hessian="indefinite",
+        zero_at_perfect=True,
+        references=("Keras MeanSquaredLogarithmicError; scikit-learn mean_squared_log_error.",),
+    )
+
+    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
+        return t <= -1.0, "> -1"
+
+    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str]:
+        return f <= -1.0, "> -1"
+
+    @staticmethod
+    def _log_ratio(xp: Any, t: Any, f: Any) -> Any:
+        one_t = 1.0 + t
+        diff = f - t
+        near = xp.abs(diff) <= 0.5 * one_t
+        safe = xp.where(near, diff / one_t, xp.zeros_like(diff))
+        return xp.where(near, xp.log1p(safe), xp.log1p(f) - xp.log1p(t))
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        d = self._log_ratio(xp, t, f)
+        return d * d
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return 2.0 * self._log_ratio(xp, t, f) / (1.0 + f)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        one_f = 1.0 + f
+        # (2/(1+f)) * ((1-d)/(1+f)) avoids overflowing (1+f)**2 for f near -1
+        return (2.0 / one_f) * ((1.0 - self._log_ratio(xp, t, f)) / one_f)
+
+    def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        d = self._log_ratio(xp, t, f)
+        one_f = 1.0 + f
+        return 2.0 * d / one_f, (2.0 / one_f) * ((1.0 - d) / one_f)
+
+
+@register
+class Quantile(Loss):
+    r"""Quantile (pinball) loss at level τ = ``quantile``.
+
+    With r = y − f:
+
+    .. math::
+
+        \ell = \max(\tau r, (\tau - 1) r),\qquad
+        \frac{\partial\ell}{\partial f} = \begin{cases} -\tau & f < y \\ 0 & f = y \\
+                                                      1 - \tau & f > y\end{cases},\qquad
+        \frac{\partial^2\ell}{\partial f^2} = 0.
+
+    Estimates the conditional **τ-quantile**; τ = 0.5 gives half the absolute error. At the kink
+    f = y the gradient is the minimum-norm subgradient, 0 (LightGBM uses 1 − τ there). Same
+    scaling as ``sklearn.metrics.mean_pinball_loss(alpha=τ)``; no deep-learning framework has it.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> q = losslab.get("quantile", quantile=0.9)
+    >>> q([10.0, 10.0], [8.0, 12.0], reduction="none").tolist()
+    [1.8, 0.19999999999999996]
+    """
+
+    name = "quantile"
+    aliases = ("pinball", "pinball_loss", "quantile_loss")
+    link = IDENTITY
+    PARAMS = (Param("quantile", 0.5, "the level τ of the quantile to estimate", interval=UNIT_OPEN),)
+    INFO = LossInfo(
+        task="regression",
+        estimates="quantile",
+        y_true="any real number",
+        y_pred="any real number",
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian="zero_almost_everywhere",
+        zero_at_perfect=True,
+        references=("Koenker, R. & Bassett, G. (1978). Regression quantiles. Econometrica 46(1).",),
+    )
+
+    @property
+    def statistic(self) -> str:
+        return f"quantile({self.quantile:g})"
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        r = t - f
+        tau = self.quantile
+        return xp.maximum(tau * r, (tau - 1.0) * r)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        tau = self.quantile
+        zero = xp.zeros_like(f)
+        return xp.where(f < t, zero - tau, xp.where(f > t, zero + (1.0 - tau), zero))
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.zeros_like(f)
