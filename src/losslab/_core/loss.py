@@ -167,6 +167,29 @@ class Loss:
             g, h = self._gradient_hessian(p.xp, p.t, p.f)
             return p.per_entry(g), p.per_entry(h)
 
+    def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
+        """Random valid ``(y_true, y_pred)`` NumPy inputs for this loss (tests, docs, plots).
+
+        The default draws by task: real targets and scores; 0/1 labels and logits; class indices
+        and (n, 3) logits; Dirichlet rows and logits. Losses with narrower domains override it.
+        """
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        task = self.info.task
+        if task == "regression":
+            return rng.normal(0.0, 2.0, n), rng.normal(0.0, 2.0, n)
+        if task == "binary":
+            y = rng.integers(0, 2, n).astype(float)
+            raw = rng.normal(0.0, 3.0, n)
+            return y, (1.0 / (1.0 + np.exp(-raw)) if _is_prob(self) else raw)
+        k = 3
+        raw = rng.normal(0.0, 3.0, (n, k))
+        f = raw if not _is_prob(self) else np.exp(raw) / np.exp(raw).sum(axis=1, keepdims=True)
+        if task == "multiclass":
+            return rng.integers(0, k, n), f
+        return rng.dirichlet(np.ones(k), n), f
+
     def baseline(self, y_true: Any, sample_weight: Any = None) -> Any:
         """The best constant raw prediction for ``y_true`` (the init score of boosting)."""
         from .baseline import baseline
@@ -201,6 +224,10 @@ class Loss:
     def _prepared(self, y_true: Any, y_pred: Any, sample_weight: Any = None, check: bool = True) -> Prepared:
         """Validated inputs for bridges that call the kernels themselves."""
         return prepare(self, y_true, y_pred, sample_weight, check)
+
+
+def _is_prob(loss: Loss) -> bool:
+    return loss.params.get("from_logits", True) is False
 
 
 def _rebuild(cls: type[Loss], params: dict[str, Any]) -> Loss:

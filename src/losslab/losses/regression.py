@@ -224,6 +224,12 @@ class MSLE(Loss):
     def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str]:
         return f <= -1.0, "> -1"
 
+    def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        return np.expm1(rng.normal(1.0, 1.0, n)), np.expm1(rng.normal(1.0, 1.0, n))
+
     @staticmethod
     def _log_ratio(xp: Any, t: Any, f: Any) -> Any:
         one_t = 1.0 + t
