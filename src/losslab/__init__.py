@@ -24,6 +24,30 @@ from ._core.registry import get, list_losses, register
 
 __version__ = "0.1.0"
 
+# Heavier entry points load on first use, so `import losslab` stays cheap.
+_LAZY = {
+    "advise": "losslab.advise:advise",
+    "Advice": "losslab.advise:Advice",
+    "compare": "losslab.compare:compare",
+    "custom": "losslab.custom:custom",
+    "check": "losslab.custom:check",
+}
+
+
+def __getattr__(name: str) -> object:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'losslab' has no attribute {name!r}")
+    import importlib
+
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "DTypeError",
     "DataError",
@@ -37,6 +61,10 @@ __all__ = [
     "ShapeError",
     "UnknownLossError",
     "__version__",
+    "advise",
+    "check",
+    "compare",
+    "custom",
     "get",
     "list_losses",
     "register",
