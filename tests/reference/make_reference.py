@@ -1,0 +1,316 @@
+"""Build ``tests/reference/values.json`` from the ``mp_*.py`` case modules beside this script.
+
+Run from the repository root::
+
+    python tests/reference/make_reference.py            # all families
+    python tests/reference/make_reference.py regression  # only mp_regression.py (others kept)
+
+Each ``mp_<family>.py`` defines ``CASES: list[dict]`` (see README.md in this folder). For every
+point the script
+
+1. evaluates the case's exact formulas with mpmath at ``WORK_DPS`` significant digits and again at
+   ``CHECK_DPS``; both must round to the same float64 (so a naive ``log(1 + exp(x))`` is fine:
+   at 400 digits its absolute error is far below float64's smallest subnormal);
+2. cross-checks the analytic gradient and Hessian against one-sided ``mpmath.diff`` derivatives
+   of the value (of the gradient, for the Hessian): where the left and right derivatives agree the
+   analytic one must equal them; where they differ (a kink) it must lie between them (a
+   subgradient); where only one side exists (a domain boundary) it must equal that side;
+3. repeats step 1 at the inputs rounded to float32, for the float32 tests (``null`` when the
+   rounded inputs overflow or the formulas fail there).
+
+Numbers are written as ``repr`` strings of float64 ("inf", "-inf"); class labels stay ints.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import mpmath
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "values.json"
+WORK_DPS = 400
+CHECK_DPS = 480
+DIFF_TOL = mpmath.mpf(10) ** -25  # analytic vs numerical derivative, relative to the scale
+DIFF_FLOOR = mpmath.mpf(10) ** -(WORK_DPS // 2)  # below this, one-sided differences are noise
+
+sys.path.insert(0, str(HERE.parents[1] / "src"))
+sys.path.insert(0, str(HERE))
+import losslab  # noqa: E402
+
+
+# -- number conversion --------------------------------------------------------------------------
+def to_repr(x: Any) -> str:
+    """A real mpf (or float) as the repr of the nearest float64 ("inf" beyond the range)."""
+    if isinstance(x, mpmath.mpc):
+        if x.imag != 0:
+            raise ValueError(f"complex result {x}")
+        x = x.real
+    x = mpmath.mpf(x)
+    if mpmath.isnan(x):
+        raise ValueError("NaN reference value")
+    if mpmath.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if abs(x) > mpmath.mpf(np.finfo(np.float64).max) * (1 + mpmath.mpf(2) ** -54):
+        return "inf" if x > 0 else "-inf"
+    return repr(float(x))
+
+
+def fl(s: str) -> float:
+    return float(s)
+
+
+# -- cases --------------------------------------------------------------------------------------
+def load_modules(only: list[str]) -> list[tuple[str, Any]]:
+    mods = []
+    for path in sorted(HERE.glob("mp_*.py")):
+        family = path.stem[3:]
+        if only and family not in only:
+            continue
+        spec = importlib.util.spec_from_file_location(f"_losslab_ref_{family}", path)
+        mod = importlib.util.module_from_spec(spec)
+        assert spec.loader is not None
+        spec.loader.exec_module(mod)
+        mods.append((path.stem, mod))
+    return mods
+
+
+def _inputs_mp(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
+    if not multiclass:
+        return mpmath.mpf(y), mpmath.mpf(f)
+    t = y if isinstance(y, int) else [mpmath.mpf(v) for v in y]
+    return t, [mpmath.mpf(v) for v in f]
+
+
+def _is_real(x: Any) -> bool:
+    if isinstance(x, mpmath.mpc):
+        return x.imag == 0 and mpmath.isfinite(x.real)
+    return mpmath.isfinite(x)
+
+
+def _evaluate(case: dict, multiclass: bool, y: Any, f: Any, dps: int) -> dict[str, Any]:
+    """value, gradient, hessian at one point as mpf (lists for multiclass)."""
+    with mpmath.workdps(dps):
+        t, z = _inputs_mp(multiclass, y, f)
+        out = {"value": case["value"](t, z)}
+        for key, order in (("gradient", 1), ("hessian", 2)):
+            fn = case.get(key)
+            if fn is not None:
+                out[key] = fn(t, z)
+            else:
+                out[key] = _numeric(case["value"], t, z, multiclass, order, strict=True)
+        return out
+
+
+def _partial(fn: Any, t: Any, z: Any, multiclass: bool, j: int | None, component: int | None = None) -> Any:
+    """fn restricted to one coordinate of z (and one output component for vector gradients)."""
+
+    def g(x: Any) -> Any:
+        if multiclass:
+            zz = list(z)
+            zz[j] = x
+            r = fn(t, zz)
+        else:
+            r = fn(t, x)
+        return r[component] if component is not None else r
+
+    return g
+
+
+def _sided(g: Any, x: Any, order: int) -> tuple[Any, Any]:
+    res = []
+    for direction in (-1, 1):
+        try:
+            d = mpmath.diff(g, x, order, direction=direction)
+            res.append(d if _is_real(d) else None)
+        except (ValueError, ZeroDivisionError, TypeError):
+            res.append(None)
+    return res[0], res[1]
+
+
+def _numeric(value: Any, t: Any, z: Any, multiclass: bool, order: int, strict: bool) -> Any:
+    coords = range(len(z)) if multiclass else [None]
+    out = []
+    for j in coords:
+        left, right = _sided(_partial(value, t, z, multiclass, j), z[j] if multiclass else z, order)
+        if left is None or right is None or not _close(left, right, value(t, z)):
+            if strict:
+                raise ValueError("no analytic derivative given and the point is a kink or a boundary")
+        out.append(left if left is not None else right)
+    return out if multiclass else out[0]
+
+
+def _close(a: Any, b: Any, scale: Any) -> bool:
+    s = max(abs(a), abs(b), abs(scale) if _is_real(scale) else mpmath.mpf(0))
+    return abs(a - b) <= DIFF_TOL * s + DIFF_FLOOR
+
+
+def _jumps(g: Any, x: Any) -> bool:
+    """True where ``g`` is discontinuous at ``x`` (a step, like sign(r) at r = 0)."""
+    eps = mpmath.mpf(10) ** (-(WORK_DPS // 3)) * max(mpmath.mpf(1), abs(x))
+    try:
+        mid = g(x)
+        sides = [g(x - eps), g(x + eps)]
+    except (ValueError, ZeroDivisionError, TypeError):
+        return False
+    if not _is_real(mid):
+        return False
+    scale = max(mpmath.mpf(1), abs(mid))
+    return any(_is_real(s) and abs(s - mid) > mpmath.mpf(10) ** -60 * scale for s in sides)
+
+
+def _crosscheck(case: dict, multiclass: bool, y: Any, f: Any, ref: dict[str, Any]) -> list[str]:
+    """Compare analytic derivatives with one-sided numerical ones; return notes (kinks)."""
+    notes: list[str] = []
+    with mpmath.workdps(WORK_DPS):
+        t, z = _inputs_mp(multiclass, y, f)
+        n = len(z) if multiclass else 1
+        for key, base_key, base in (("gradient", "value", case["value"]), ("hessian", "gradient", None)):
+            if case.get(key) is None:
+                continue
+            # the Hessian is checked against the derivative of the analytic gradient when given
+            if key == "hessian":
+                if case.get("gradient") is not None:
+                    base, order = case["gradient"], 1
+                else:
+                    base, order = case["value"], 2
+            else:
+                order = 1
+            analytic = ref[key] if multiclass else [ref[key]]
+            scale_all = ref[base_key] if key == "gradient" else ref["gradient"]
+            for j in range(n):
+                comp = j if (multiclass and base is case.get("gradient") and key == "hessian") else None
+                g = _partial(base, t, z, multiclass, j if multiclass else None, comp)
+                x = z[j] if multiclass else z
+                where = f"{key}[{j}]" if multiclass else key
+                if _jumps(g, x):
+                    notes.append(f"{where}: the {base_key} jumps here; the reference is the documented choice")
+                    continue
+                left, right = _sided(g, x, order)
+                a = analytic[j]
+                if not _is_real(a):
+                    continue  # an infinite reference (e.g. log 0) has no finite derivative to match
+                sc = scale_all[j] if (multiclass and key == "hessian") else scale_all
+                scale = max(abs(a), abs(sc) if _is_real(sc) else mpmath.mpf(0))
+                tol = DIFF_TOL * max(scale, abs(left or 0), abs(right or 0)) + DIFF_FLOOR
+                if left is None and right is None:
+                    notes.append(f"{where}: no numerical derivative (domain boundary on both sides)")
+                elif left is None or right is None:
+                    side = right if left is None else left
+                    if abs(side - a) > tol:
+                        raise AssertionError(f"{where} = {a} but the one-sided derivative is {side}")
+                elif abs(left - right) <= tol:
+                    if abs(left - a) > tol and abs(right - a) > tol:
+                        raise AssertionError(f"{where} = {mpmath.nstr(a, 20)} but d/df = {mpmath.nstr(left, 20)}")
+                else:
+                    lo, hi = min(left, right), max(left, right)
+                    if not (lo - tol <= a <= hi + tol):
+                        raise AssertionError(
+                            f"{where} = {a} at a kink is not between the one-sided derivatives {left}, {right}"
+                        )
+                    notes.append(f"{where}: kink, one-sided {mpmath.nstr(left, 6)} / {mpmath.nstr(right, 6)}")
+    return notes
+
+
+def _as_reprs(out: dict[str, Any], multiclass: bool) -> dict[str, Any]:
+    res = {"value": to_repr(out["value"])}
+    for key in ("gradient", "hessian"):
+        res[key] = [to_repr(v) for v in out[key]] if multiclass else to_repr(out[key])
+    return res
+
+
+def _stable(case: dict, multiclass: bool, y: Any, f: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    hi = _evaluate(case, multiclass, y, f, WORK_DPS)
+    a = _as_reprs(hi, multiclass)
+    b = _as_reprs(_evaluate(case, multiclass, y, f, CHECK_DPS), multiclass)
+    if a != b:
+        raise AssertionError(f"reference not stable between {WORK_DPS} and {CHECK_DPS} digits: {a} vs {b}")
+    return hi, a
+
+
+def _round32(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any] | None:
+    def r(v: float) -> float:
+        with np.errstate(over="ignore"):
+            x = float(np.float32(v))
+        if not np.isfinite(x):
+            raise OverflowError
+        return x
+
+    try:
+        if not multiclass:
+            return r(y), r(f)
+        return (y if isinstance(y, int) else [r(v) for v in y]), [r(v) for v in f]
+    except OverflowError:
+        return None
+
+
+def _input_reprs(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
+    if not multiclass:
+        return repr(float(y)), repr(float(f))
+    return (y if isinstance(y, int) else [repr(float(v)) for v in y]), [repr(float(v)) for v in f]
+
+
+def build_case(module: str, case: dict) -> dict[str, Any]:
+    loss = losslab.get(case["loss"])
+    multiclass = bool(loss.multiclass)
+    rows = []
+    for y, f in case["points"]:
+        if multiclass:
+            y = y if isinstance(y, int) else [float(v) for v in y]
+            f = [float(v) for v in f]
+        else:
+            y, f = float(y), float(f)
+        try:
+            hi, refs = _stable(case, multiclass, y, f)
+            notes = _crosscheck(case, multiclass, y, f, hi)
+        except Exception as exc:
+            raise AssertionError(f"{module}: {loss!r} at y_true={y!r}, y_pred={f!r}: {exc}") from exc
+        yr, fr = _input_reprs(multiclass, y, f)
+        row: dict[str, Any] = {"y_true": yr, "y_pred": fr, **refs}
+        if notes:
+            row["notes"] = notes
+        r32 = _round32(multiclass, y, f)
+        row["f32"] = None
+        if r32 is not None:
+            try:
+                _, refs32 = _stable(case, multiclass, *r32)
+                y32, f32 = _input_reprs(multiclass, *r32)
+                row["f32"] = {"y_true": y32, "y_pred": f32, **refs32}
+            except (ValueError, ZeroDivisionError, AssertionError):
+                row["f32"] = None
+        rows.append(row)
+    return {"module": module, "name": loss.name, "loss": loss.to_dict(), "multiclass": multiclass, "points": rows}
+
+
+def main(argv: list[str]) -> None:
+    only = argv[1:]
+    old: list[dict[str, Any]] = []
+    if only and OUT.exists():
+        old = [c for c in json.loads(OUT.read_text())["cases"] if c["module"][3:] not in only]
+    cases = list(old)
+    for module, mod in load_modules(only):
+        t0 = time.perf_counter()
+        npts = 0
+        for case in mod.CASES:
+            cases.append(build_case(module, case))
+            npts += len(case["points"])
+        print(f"{module}: {len(mod.CASES)} cases, {npts} points, {time.perf_counter() - t0:.1f} s")
+    cases.sort(key=lambda c: (c["module"], c["name"], json.dumps(c["loss"], sort_keys=True)))
+    doc = {
+        "generated_by": "python tests/reference/make_reference.py",
+        "work_dps": WORK_DPS,
+        "check_dps": CHECK_DPS,
+        "cases": cases,
+    }
+    OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {OUT} ({len(cases)} cases, {sum(len(c['points']) for c in cases)} points)")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
