@@ -190,7 +190,7 @@ def _crosscheck(case: dict, multiclass: bool, y: Any, f: Any, ref: dict[str, Any
                 x = z[j] if multiclass else z
                 where = f"{key}[{j}]" if multiclass else key
                 if _jumps(g, x):
-                    notes.append(f"{where}: the {base_key} jumps here; the reference is the documented choice")
+                    notes.append(f"{where}: the {base_key} jumps here; the reference is the chosen value")
                     continue
                 left, right = _sided(g, x, order)
                 a = analytic[j]
@@ -207,12 +207,14 @@ def _crosscheck(case: dict, multiclass: bool, y: Any, f: Any, ref: dict[str, Any
                         raise AssertionError(f"{where} = {a} but the one-sided derivative is {side}")
                 elif abs(left - right) <= tol:
                     if abs(left - a) > tol and abs(right - a) > tol:
-                        raise AssertionError(f"{where} = {mpmath.nstr(a, 20)} but d/df = {mpmath.nstr(left, 20)}")
+                        got = f"{mpmath.nstr(a, 20)} but d/df = {mpmath.nstr(left, 20)}"
+                        raise AssertionError(f"{where} = {got}")
                 else:
                     lo, hi = min(left, right), max(left, right)
                     if not (lo - tol <= a <= hi + tol):
                         raise AssertionError(
-                            f"{where} = {a} at a kink is not between the one-sided derivatives {left}, {right}"
+                            f"{where} = {a} at a kink is not between the one-sided derivatives "
+                            f"{left}, {right}"
                         )
                     notes.append(f"{where}: kink, one-sided {mpmath.nstr(left, 6)} / {mpmath.nstr(right, 6)}")
     return notes
@@ -285,7 +287,13 @@ def build_case(module: str, case: dict) -> dict[str, Any]:
             except (ValueError, ZeroDivisionError, AssertionError):
                 row["f32"] = None
         rows.append(row)
-    return {"module": module, "name": loss.name, "loss": loss.to_dict(), "multiclass": multiclass, "points": rows}
+    return {
+        "module": module,
+        "name": loss.name,
+        "loss": loss.to_dict(),
+        "multiclass": multiclass,
+        "points": rows,
+    }
 
 
 def main(argv: list[str]) -> None:

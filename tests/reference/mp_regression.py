@@ -62,8 +62,9 @@ def _msle_d(y, f):
 
 
 NEAR_MINUS_ONE = [-1 + 1e-15, -0.999999, -0.9, -0.5]
-MSLE_AXIS = NEAR_MINUS_ONE + [0.0, 1e-300, 1e-16, 0.5, 1.0, 2.718281828459045, 1e3, 1e10, 1e100, 1e300]
-MSLE_POINTS = grid(MSLE_AXIS, MSLE_AXIS) + [
+MSLE_AXIS = [*NEAR_MINUS_ONE, 0.0, 1e-300, 1e-16, 0.5, 1.0, 2.718281828459045, 1e3, 1e10, 1e100, 1e300]
+MSLE_POINTS = [
+    *grid(MSLE_AXIS, MSLE_AXIS),
     (1.0, 1.0 + 1e-15),
     (1e300, 1e300 * (1 + 2**-52)),
     (-0.999999, -0.999999 + 1e-12),
