@@ -171,6 +171,19 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
                 raise DomainError(
                     f"sample_weight for loss {loss.name!r} must have a positive sum; got all zeros."
                 )
+    # A loss may exclude samples (e.g. labels equal to ignore_index) with a hook
+    # `_sample_mask(xp, y_true) -> bool array | None`: excluded samples get weight 0, so their
+    # value, gradient and Hessian are 0 and the mean's denominator does not count them.
+    mask_fn = getattr(loss, "_sample_mask", None)
+    keep = mask_fn(xp, t_raw) if mask_fn is not None else None
+    if keep is not None:
+        keep = xp.astype(keep, f.dtype)
+        w = keep if w is None else w * keep
+        if concrete and not bool(xp.any(w > 0)):
+            raise DomainError(
+                f"y_true for loss {loss.name!r} leaves no sample to average: every sample is "
+                "excluded by the loss (e.g. every label equals ignore_index) or has zero weight."
+            )
     return Prepared(xp, t, f, w, out_dtype, loss.multiclass)
 
 
