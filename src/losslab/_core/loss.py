@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from . import autodiff
 from .errors import DTypeError, ParameterError
 from .info import LossInfo
 from .params import Param
@@ -143,7 +144,8 @@ class Loss:
             )
         p = prepare(self, y_true, y_pred, sample_weight, check)
         with p.errstate():
-            v = self._value(p.xp, p.t, p.f)
+            # under autograd/JAX tracing, backward uses the analytic _gradient (see _core.autodiff)
+            v = autodiff.value(self, p)
             return p.reduce(v, reduction)
 
     def gradient(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
@@ -213,10 +215,11 @@ class Loss:
         raise NotImplementedError
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
-        raise NotImplementedError
+        # a loss that defines only _value gets its derivatives by automatic differentiation
+        return autodiff.derived_gradient(self, xp, t, f)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
-        raise NotImplementedError
+        return autodiff.derived_hessian(self, xp, t, f)
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         return self._gradient(xp, t, f), self._hessian(xp, t, f)

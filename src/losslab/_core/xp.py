@@ -44,10 +44,17 @@ def to_numpy(x: Any) -> np.ndarray:
 
 
 def is_tracing(x: Any) -> bool:
-    """True when ``x`` is an abstract JAX tracer (inside ``jit``/``grad``/``vmap``).
+    """True when ``x`` is an abstract JAX tracer (inside ``jit``/``grad``/``vmap``), or a torch
+    tensor seen by ``torch.compile`` or wrapped by a ``torch.func`` transform.
 
     Data-dependent checks need concrete values, so they are skipped under tracing.
     """
+    if type(x).__module__.startswith("torch"):
+        torch = sys.modules["torch"]
+        if torch.compiler.is_compiling():
+            return True
+        wrapped = getattr(getattr(torch._C, "_functorch", None), "is_functorch_wrapped_tensor", None)
+        return bool(wrapped is not None and wrapped(x))
     if "jax" not in sys.modules:
         return False
     import jax

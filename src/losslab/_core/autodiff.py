@@ -1,0 +1,281 @@
+"""Analytic derivatives inside automatic differentiation, and derivatives for value-only losses.
+
+Two jobs, both generic over every loss (no loss is named here):
+
+1. `value` evaluates a loss's per-sample values so that PyTorch autograd and JAX transforms use
+   the loss's own ``_gradient`` kernel (and, for the second derivative of elementwise losses, its
+   ``_hessian`` kernel) instead of differentiating the value formula operation by operation. The
+   analytic kernels keep full precision where a chain of primitive derivatives would not (e.g.
+   the BCE gradient σ(x) − y at extreme logits) and never produce NaN from a ``where`` branch
+   that was not taken.
+
+   - PyTorch: when ``y_pred`` requires grad (and the target does not), a
+     ``torch.autograd.Function`` whose backward is ``_gradient``; that backward is itself a
+     ``Function`` whose backward is ``_hessian`` (elementwise losses: the Hessian is diagonal)
+     or autograd of ``_gradient`` (losses with one row per sample: the full Hessian-vector
+     product). So ``create_graph=True`` double backward is exact. If the target requires grad
+     too, plain autograd through the kernels is used (both derivatives are then correct).
+   - JAX: under tracing, a ``jax.custom_jvp`` whose tangent is ``_gradient``·ḟ (plus the
+     ordinary JVP in the target's direction when the target is differentiated), with the
+     gradient itself a ``custom_jvp`` using ``_hessian``; ``jax.grad`` (reverse mode, by
+     transposition), ``jax.hessian``, ``jit`` and ``vmap`` all go through it.
+
+2. `derived_gradient` / `derived_hessian`: gradient and Hessian diagonal of a loss that only
+   defines ``_value`` (a subclass of `Loss`, or `losslab.custom`), by automatic
+   differentiation with PyTorch or JAX.
+
+Frameworks are imported inside functions only, and only when an array of theirs is already
+at hand (or when a value-only loss needs differentiating), so ``import losslab`` stays light.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .errors import DTypeError
+from .xp import array_namespace, is_tracing
+
+if TYPE_CHECKING:
+    from .loss import Loss
+    from .validation import Prepared
+
+__all__ = ["derived_gradient", "derived_hessian", "has_analytic_gradient", "value"]
+
+
+def has_analytic_gradient(loss: Loss) -> bool:
+    """True if ``loss``'s class defines its own ``_gradient`` kernel."""
+    from .loss import Loss
+
+    return type(loss)._gradient is not Loss._gradient
+
+
+def _is_torch(x: Any) -> bool:
+    return "torch" in sys.modules and type(x).__module__.startswith("torch")
+
+
+def value(loss: Loss, p: Prepared) -> Any:
+    """Per-sample values of ``loss`` on prepared inputs, differentiable through its kernels."""
+    f, t = p.f, p.t
+    if has_analytic_gradient(loss):
+        if _is_torch(f):
+            import torch
+
+            if torch.is_grad_enabled() and f.requires_grad and not t.requires_grad:
+                return _torch_value_fn().apply(f, t, loss)
+        elif is_tracing(f) or is_tracing(t):
+            return _jax_value(loss, p.xp, t, f)
+    return loss._value(p.xp, t, f)
+
+
+# -- PyTorch ---------------------------------------------------------------------------------
+_TORCH_FNS: dict[str, Any] = {}
+
+
+def _contract(multiclass: bool, upstream: Any, g: Any) -> Any:
+    """Chain rule for per-sample outputs: upstream (n,) with a gradient (n, k), or elementwise."""
+    return upstream[..., None] * g if multiclass else upstream * g
+
+
+def _torch_value_fn() -> Any:
+    fn = _TORCH_FNS.get("value")
+    if fn is not None:
+        return fn
+    import torch
+
+    class LossValue(torch.autograd.Function):
+        """Per-sample loss values; backward is the loss's analytic gradient."""
+
+        @staticmethod
+        def forward(f: Any, t: Any, loss: Any) -> Any:
+            return loss._value(array_namespace(f), t, f)
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+            f, t, loss = inputs
+            ctx.save_for_backward(f, t)
+            ctx.loss = loss
+
+        @staticmethod
+        def backward(ctx: Any, upstream: Any) -> tuple[Any, None, None]:
+            f, t = ctx.saved_tensors
+            g = LossGradient.apply(f, t, ctx.loss)
+            return _contract(ctx.loss.multiclass, upstream, g), None, None
+
+    class LossGradient(torch.autograd.Function):
+        """The analytic gradient; its backward is the Hessian (diagonal, or a full HVP per row)."""
+
+        @staticmethod
+        def forward(f: Any, t: Any, loss: Any) -> Any:
+            return loss._gradient(array_namespace(f), t, f)
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+            f, t, loss = inputs
+            ctx.save_for_backward(f, t)
+            ctx.loss = loss
+
+        @staticmethod
+        def backward(ctx: Any, upstream: Any) -> tuple[Any, None, None]:
+            f, t = ctx.saved_tensors
+            loss = ctx.loss
+            if not loss.multiclass:
+                return upstream * loss._hessian(array_namespace(f), t, f), None, None
+            # one row per sample: the Hessian of a row is a full (k, k) block; differentiate the
+            # analytic gradient kernel for the exact Hessian-vector product
+            with torch.enable_grad():
+                f_ = f.detach().requires_grad_(True)
+                g = loss._gradient(array_namespace(f_), t.detach(), f_)
+            (hvp,) = torch.autograd.grad(g, f_, upstream)
+            return hvp, None, None
+
+    _TORCH_FNS["value"] = LossValue
+    _TORCH_FNS["gradient"] = LossGradient
+    return LossValue
+
+
+# -- JAX -------------------------------------------------------------------------------------
+def _jax_value(loss: Loss, xp: Any, t: Any, f: Any) -> Any:
+    import jax
+    from jax.custom_derivatives import SymbolicZero
+
+    def is_zero(x: Any) -> bool:
+        return isinstance(x, SymbolicZero)
+
+    @jax.custom_jvp
+    def grad_fn(t: Any, f: Any) -> Any:
+        return loss._gradient(xp, t, f)
+
+    def grad_jvp(primals: tuple[Any, Any], tangents: tuple[Any, Any]) -> tuple[Any, Any]:
+        t, f = primals
+        t_dot, f_dot = tangents
+        g = loss._gradient(xp, t, f)
+        out = xp.zeros_like(g)
+        if not is_zero(f_dot):
+            if loss.multiclass:
+                _, hvp = jax.jvp(lambda ff: loss._gradient(xp, t, ff), (f,), (f_dot,))
+                out = out + hvp
+            else:
+                out = out + loss._hessian(xp, t, f) * f_dot
+        if not is_zero(t_dot):
+            _, dt = jax.jvp(lambda tt: loss._gradient(xp, tt, f), (t,), (t_dot,))
+            out = out + dt
+        return g, out
+
+    grad_fn.defjvp(grad_jvp, symbolic_zeros=True)
+
+    @jax.custom_jvp
+    def value_fn(t: Any, f: Any) -> Any:
+        return loss._value(xp, t, f)
+
+    def value_jvp(primals: tuple[Any, Any], tangents: tuple[Any, Any]) -> tuple[Any, Any]:
+        t, f = primals
+        t_dot, f_dot = tangents
+        v = loss._value(xp, t, f)
+        out = xp.zeros_like(v)
+        if not is_zero(f_dot):
+            g = grad_fn(t, f)
+            out = out + (xp.sum(g * f_dot, axis=-1) if loss.multiclass else g * f_dot)
+        if not is_zero(t_dot):
+            _, dt = jax.jvp(lambda tt: loss._value(xp, tt, f), (t,), (t_dot,))
+            out = out + dt
+        return v, out
+
+    value_fn.defjvp(value_jvp, symbolic_zeros=True)
+    return value_fn(t, f)
+
+
+# -- derivatives of value-only losses --------------------------------------------------------
+def _backend_for(loss: Loss, f: Any) -> str:
+    preferred = getattr(loss, "_autodiff_backend", None)
+    if _is_torch(f):
+        return "torch"
+    mod = type(f).__module__
+    if mod.startswith("jax") or is_tracing(f):
+        return "jax"
+    if preferred:
+        return preferred
+    for name in ("torch", "jax"):
+        try:
+            __import__(name)
+        except ImportError:
+            continue
+        return name
+    raise DTypeError(
+        f"loss {loss.name!r} defines only its value; its gradient needs automatic differentiation "
+        "from PyTorch or JAX, and neither is installed (pip install 'losslab[torch]')."
+    )
+
+
+def _derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
+    backend = _backend_for(loss, f)
+    if backend == "torch":
+        return _torch_derive(loss, xp, t, f, order)
+    return _jax_derive(loss, xp, t, f, order)
+
+
+def derived_gradient(loss: Loss, xp: Any, t: Any, f: Any) -> Any:
+    """∂ℓᵢ/∂fᵢ of a value-only loss by automatic differentiation (grad of Σℓ)."""
+    return _derive(loss, xp, t, f, 1)
+
+
+def derived_hessian(loss: Loss, xp: Any, t: Any, f: Any) -> Any:
+    """∂²ℓᵢ/∂fᵢ² (the diagonal) of a value-only loss by differentiating the gradient again."""
+    return _derive(loss, xp, t, f, 2)
+
+
+def _torch_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
+    import numpy as np
+    import torch
+
+    native = _is_torch(f)
+    if native:
+        tt, ff = t.detach(), f.detach()
+    else:
+        tt, ff = torch.from_numpy(np.asarray(t)), torch.from_numpy(np.asarray(f))
+    txp = array_namespace(ff)
+    with torch.enable_grad():
+        x = ff.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(loss._value(txp, tt, x).sum(), x, create_graph=order > 1)
+        if order == 1:
+            out = g.detach()
+        elif not loss.multiclass:
+            (h,) = torch.autograd.grad(g.sum(), x, allow_unused=True)
+            out = torch.zeros_like(x) if h is None else h
+        else:
+            cols = []
+            for j in range(int(x.shape[1])):
+                (hj,) = torch.autograd.grad(g[:, j].sum(), x, retain_graph=True, allow_unused=True)
+                cols.append(torch.zeros_like(x[:, j]) if hj is None else hj[:, j])
+            out = torch.stack(cols, dim=1)
+    out = out.detach()
+    return out if native else xp.asarray(out.numpy())
+
+
+def _jax_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
+    import jax
+    import jax.numpy as jnp
+
+    native = type(f).__module__.startswith("jax") or is_tracing(f)
+    tt, ff = (t, f) if native else (jnp.asarray(t), jnp.asarray(f))
+    jxp = array_namespace(ff)
+
+    def total(x: Any) -> Any:
+        return jnp.sum(loss._value(jxp, tt, x))
+
+    grad = jax.grad(total)
+    if order == 1:
+        out = grad(ff)
+    elif not loss.multiclass:
+        out = jax.grad(lambda x: jnp.sum(grad(x)))(ff)
+    else:
+        k = int(ff.shape[1])
+        eye = jnp.eye(k, dtype=ff.dtype)
+        # column j of the Hessian diagonal: the j-th entry of H·e_j, one forward-over-reverse pass
+        cols = [jax.jvp(grad, (ff,), (jnp.broadcast_to(eye[j], ff.shape),))[1][:, j] for j in range(k)]
+        out = jnp.stack(cols, axis=1)
+    if native:
+        return out
+    import numpy as np
+
+    return xp.asarray(np.asarray(out))
