@@ -236,6 +236,42 @@ def _stable(case: dict, multiclass: bool, y: Any, f: Any) -> tuple[dict[str, Any
     return hi, a
 
 
+def _jumps_within_f32(case: dict, multiclass: bool, y: Any, f: Any, hi: dict[str, Any]) -> list[str]:
+    """Quantities that jump (a step, not a slope) within float32 resolution of the point.
+
+    float32 arithmetic also rounds the loss's parameters (delta = 0.001 becomes 0.00100000005),
+    which moves a kink by a float32 ulp; there the float32 result may legitimately land on the
+    other side, so the float32 test checks only that it is not NaN.
+    """
+    if multiclass:
+        return []
+    out = []
+    with mpmath.workdps(WORK_DPS):
+        y0, f0 = mpmath.mpf(y), mpmath.mpf(f)
+        width = mpmath.mpf(2) ** -21 * max(abs(f0), abs(y0))
+        if width == 0:
+            return []
+        xs = [f0 + width * (k - 4) / 4 for k in range(9)]
+        for q in ("value", "gradient", "hessian"):
+            fn = case.get(q)
+            if fn is None or not _is_real(hi[q]):
+                continue
+            try:
+                vals = [fn(y0, x) for x in xs]
+            except (ValueError, ZeroDivisionError, TypeError):
+                continue
+            if not all(_is_real(v) for v in vals):
+                continue
+            diffs = [abs(vals[k + 1] - vals[k]) for k in range(8)]
+            big = max(diffs)
+            k = diffs.index(big)
+            rest = max(diffs[:k] + diffs[k + 1 :])
+            # a step: one difference far larger than all others (a kink only bends the slope)
+            if big > 3 * rest and big > mpmath.mpf(10) ** -30 * max(abs(v) for v in vals):
+                out.append(q)
+    return out
+
+
 def _round32(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any] | None:
     def r(v: float) -> float:
         with np.errstate(over="ignore"):
@@ -281,9 +317,12 @@ def build_case(module: str, case: dict) -> dict[str, Any]:
         row["f32"] = None
         if r32 is not None:
             try:
-                _, refs32 = _stable(case, multiclass, *r32)
+                hi32, refs32 = _stable(case, multiclass, *r32)
                 y32, f32 = _input_reprs(multiclass, *r32)
                 row["f32"] = {"y_true": y32, "y_pred": f32, **refs32}
+                jumps = _jumps_within_f32(case, multiclass, *r32, hi32)
+                if jumps:
+                    row["f32"]["jumps"] = jumps
             except (ValueError, ZeroDivisionError, AssertionError):
                 row["f32"] = None
         rows.append(row)

@@ -1,0 +1,179 @@
+"""Evaluate losslab on the points of ``values.json`` and compare with the references.
+
+Used by ``tests/test_reference.py`` and ``benchmarks/accuracy.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import losslab
+
+VALUES = Path(__file__).resolve().parent / "values.json"
+QUANTITIES = ("value", "gradient", "hessian")
+TINY64 = float(np.finfo(np.float64).tiny)  # 2.2250738585072014e-308
+SUBNORMAL64 = 5e-324
+TINY32 = float(np.finfo(np.float32).tiny)
+MAX32 = float(np.finfo(np.float32).max)
+
+
+def load_cases() -> list[dict[str, Any]]:
+    """The cases of values.json."""
+    return json.loads(VALUES.read_text())["cases"]
+
+
+def case_id(case: dict[str, Any]) -> str:
+    return repr(losslab.get(case["loss"]))
+
+
+@dataclass
+class Entry:
+    """One compared number: point index, quantity, component (multiclass), got, reference."""
+
+    point: int
+    quantity: str
+    component: int | None
+    got: float
+    ref: float
+    y_true: Any
+    y_pred: Any
+
+    def where(self) -> str:
+        comp = "" if self.component is None else f"[{self.component}]"
+        return f"{self.quantity}{comp} at y_true={self.y_true}, y_pred={self.y_pred}"
+
+
+def _num(x: Any) -> Any:
+    if isinstance(x, list):
+        return [_num(v) for v in x]
+    if isinstance(x, int):
+        return x
+    return float(x)
+
+
+def _groups(case: dict[str, Any], key: str | None) -> Iterator[list[int]]:
+    """Indices of points that can be evaluated as one batch (same label kind and row length)."""
+    pts = case["points"]
+    usable = [i for i, p in enumerate(pts) if (p if key is None else p[key]) is not None]
+    if not case["multiclass"]:
+        if usable:
+            yield usable
+        return
+    seen: dict[tuple[Any, ...], list[int]] = {}
+    for i in usable:
+        p = pts[i] if key is None else pts[i][key]
+        sig = (isinstance(p["y_true"], int), len(p["y_pred"]))
+        seen.setdefault(sig, []).append(i)
+    yield from seen.values()
+
+
+def _arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tuple[Any, Any]:
+    ys = [_num(r["y_true"]) for r in rows]
+    fs = [_num(r["y_pred"]) for r in rows]
+    if case["multiclass"] and isinstance(ys[0], int):
+        y = np.asarray(ys, dtype=np.int64)
+    else:
+        y = np.asarray(ys, dtype=np.float64).astype(dtype)
+    return y, np.asarray(fs, dtype=np.float64).astype(dtype)
+
+
+def evaluate(loss: Any, y: Any, f: Any) -> dict[str, Any]:
+    return {
+        "value": loss(y, f, reduction="none"),
+        "gradient": loss.gradient(y, f),
+        "hessian": loss.hessian(y, f),
+    }
+
+
+def entries(case: dict[str, Any], dtype: Any = np.float64) -> Iterator[Entry | tuple[int, Exception]]:
+    """Compare losslab with the references of ``case`` at ``dtype``.
+
+    float64 uses the points as given, float32 their ``f32`` rounding. Yields an `Entry` per
+    number, or ``(point index, exception)`` when losslab raises on a point.
+    """
+    loss = losslab.get(case["loss"])
+    key = None if dtype == np.float64 else "f32"
+    pts = case["points"]
+    for idx in _groups(case, key):
+        rows = [pts[i] if key is None else pts[i][key] for i in idx]
+        try:
+            batches = [(idx, rows, evaluate(loss, *_arrays(case, rows, dtype)))]
+        except losslab.LosslabError:
+            # one point rejected: evaluate one by one to find which
+            batches = []
+            for i, r in zip(idx, rows, strict=True):
+                try:
+                    batches.append(([i], [r], evaluate(loss, *_arrays(case, [r], dtype))))
+                except losslab.LosslabError as exc:
+                    yield i, exc
+        for bidx, brows, out in batches:
+            for q in QUANTITIES:
+                got = np.asarray(out[q])
+                if got.dtype != dtype:
+                    raise AssertionError(f"{loss!r}: {q} has dtype {got.dtype}, expected {np.dtype(dtype)}")
+                for j, (i, r) in enumerate(zip(bidx, brows, strict=True)):
+                    if q in r.get("jumps", ()):
+                        # a step within float32 resolution: only "not NaN" is required
+                        if np.isnan(got[j]).any():
+                            yield Entry(i, q, None, float("nan"), 0.0, r["y_true"], r["y_pred"])
+                        continue
+                    ref = _num(r[q])
+                    if isinstance(ref, list):
+                        for c, rv in enumerate(ref):
+                            yield Entry(i, q, c, float(got[j][c]), rv, r["y_true"], r["y_pred"])
+                    else:
+                        yield Entry(i, q, None, float(got[j]), ref, r["y_true"], r["y_pred"])
+
+
+def error64(e: Entry) -> tuple[str, float]:
+    """("rel", relative error) for normal references, ("abs", error) for subnormal/zero ones,
+    ("inf", 0 or inf) for infinite references."""
+    if math.isinf(e.ref):
+        return "inf", 0.0 if e.got == e.ref else math.inf
+    if math.isnan(e.got) or math.isinf(e.got):
+        return ("rel" if abs(e.ref) >= TINY64 else "abs"), math.inf
+    if abs(e.ref) >= TINY64:
+        return "rel", abs(e.got - e.ref) / abs(e.ref)
+    return "abs", abs(e.got - e.ref)
+
+
+def check64(e: Entry, rtol: float = 1e-12, subnormal_ulps: int = 4) -> str | None:
+    """A failure message, or None if the float64 result is within tolerance."""
+    kind, err = error64(e)
+    ok = (
+        err == 0.0
+        if kind == "inf"
+        else err <= rtol
+        if kind == "rel"
+        else err <= subnormal_ulps * SUBNORMAL64
+    )
+    if ok:
+        return None
+    what = "relative error" if kind == "rel" else "absolute error"
+    return f"{e.where()}: got {e.got!r}, reference {e.ref!r} ({what} {err:.3g})"
+
+
+def check32(e: Entry, rtol: float = 1e-5) -> str | None:
+    """A failure message, or None if the float32 result is acceptable (see README.md)."""
+    ref, got = e.ref, e.got
+    if math.isnan(got):
+        return f"{e.where()}: float32 gave NaN, reference {ref!r}"
+    if math.isinf(ref):
+        return None if got == ref else f"{e.where()}: float32 gave {got!r}, reference {ref!r}"
+    if abs(ref) > MAX32:
+        return None  # beyond float32's range: inf or the largest float are both acceptable
+    if not math.isfinite(got):
+        return f"{e.where()}: float32 gave {got!r} where the reference {ref!r} is finite in float32"
+    if abs(ref) >= TINY32:
+        err = abs(got - ref) / abs(ref)
+        return None if err <= rtol else f"{e.where()}: float32 gave {got!r}, reference {ref!r} (rel {err:.3g})"
+    err = abs(got - ref)
+    ok = err <= rtol * TINY32
+    return None if ok else f"{e.where()}: float32 gave {got!r}, reference {ref!r} (abs {err:.3g})"

@@ -1,0 +1,89 @@
+"""Every registered loss against high-precision references (tests/reference/README.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import losslab
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "reference"))
+from compare import case_id, check32, check64, entries, load_cases  # noqa: E402
+
+CASES = load_cases()
+
+
+def _report(loss_id: str, failures: list[str], n: int) -> str:
+    shown = "\n  ".join(failures[:12])
+    more = f"\n  ... and {len(failures) - 12} more" if len(failures) > 12 else ""
+    return f"{loss_id}: {len(failures)} of {n} reference numbers off:\n  {shown}{more}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['module']}-{case_id(c)}" for c in CASES])
+def test_float64_matches_reference(case: dict) -> None:
+    failures, n = [], 0
+    for e in entries(case, np.float64):
+        if isinstance(e, tuple):
+            i, exc = e
+            p = case["points"][i]
+            failures.append(f"raised at y_true={p['y_true']}, y_pred={p['y_pred']}: {exc}")
+            continue
+        n += 1
+        msg = check64(e)
+        if msg:
+            failures.append(msg)
+    assert n > 0
+    assert not failures, _report(case_id(case), failures, n)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['module']}-{case_id(c)}" for c in CASES])
+def test_float32_finite_and_close(case: dict) -> None:
+    loss = losslab.get(case["loss"])
+    failures, n = [], 0
+    for e in entries(case, np.float32):
+        if isinstance(e, tuple):
+            # the float32 rounding may leave the domain (-1 + 1e-15 -> -1 for msle); then
+            # float64 must reject the same rounded inputs too
+            i, exc = e
+            p = case["points"][i]["f32"]
+            y = np.asarray(p["y_true"] if isinstance(p["y_true"], int) else np.asarray(p["y_true"], float))
+            f = np.asarray(p["y_pred"], dtype=float)
+            y, f = (y, f) if case["multiclass"] else (y.reshape(1), f.reshape(1))
+            if case["multiclass"]:
+                y, f = y.reshape((1, *y.shape[:1])) if y.ndim else y.reshape(1), f.reshape(1, -1)
+                if y.ndim == 2:
+                    y = y.astype(float)
+            try:
+                loss(y, f)
+            except losslab.LosslabError:
+                continue
+            failures.append(f"float32 raised at y_true={p['y_true']}, y_pred={p['y_pred']}: {exc}")
+            continue
+        n += 1
+        msg = check32(e)
+        if msg:
+            failures.append(msg)
+    assert not failures, _report(case_id(case), failures, n)
+
+
+@pytest.mark.parametrize("name", losslab.list_losses())
+def test_every_registered_loss_has_reference_rows(name: str) -> None:
+    covered = {c["name"] for c in CASES}
+    assert name in covered, (
+        f"loss {name!r} is registered but has no case in tests/reference/values.json; add one to "
+        "tests/reference/mp_<family>.py and run python tests/reference/make_reference.py "
+        "(see tests/reference/README.md)"
+    )
+
+
+def test_reference_points_are_float64_exact() -> None:
+    # inputs are stored as repr strings so that the reference is evaluated at the exact float
+    for case in CASES:
+        for p in case["points"]:
+            for key in ("y_true", "y_pred"):
+                vals = p[key] if isinstance(p[key], list) else [p[key]]
+                for v in vals:
+                    assert isinstance(v, (int, str)) and (isinstance(v, int) or repr(float(v)) == v)
