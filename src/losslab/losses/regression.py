@@ -171,7 +171,14 @@ class Huber(Loss):
         return xp.clip(f - t, -d, d)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
-        return xp.astype(xp.abs(f - t) <= self.delta, f.dtype)
+        # |f - t| <= delta decided on the exact residual: where the rounded r equals delta,
+        # the rounding error of f - t (TwoSum) says on which side of the kink it lies
+        r = f - t
+        b = r - f
+        err = (f - (r - b)) - (t + b)
+        a = xp.abs(r)
+        inside = (a < self.delta) | ((a == self.delta) & (r * err <= 0.0))
+        return xp.astype(inside, f.dtype)
 
 
 @register
