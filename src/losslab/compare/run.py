@@ -1,0 +1,221 @@
+"""Execution of the task list: in-process, with joblib (loky processes), or on a Dask cluster.
+
+One thread per task when tasks run side by side (``threadpoolctl`` for BLAS/OpenMP and
+``torch.set_num_threads(1)`` inside the worker), so two tasks on two cores do not fight over four
+threads. On Dask the data is scattered to every worker once and the tasks carry only row indices.
+
+The parent process receives each finished task as it completes and hands it to a callback, which
+stores it at once: an interruption loses at most the tasks still running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .plan import TaskSpec
+
+__all__ = ["execute", "make_estimator", "run_task"]
+
+
+@contextlib.contextmanager
+def limit_threads(threads: int | None) -> Iterator[None]:
+    """Cap BLAS/OpenMP and torch intra-op threads at ``threads`` (no-op for None)."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    torch = None
+    old = None
+    try:
+        import torch
+
+        old = torch.get_num_threads()
+        torch.set_num_threads(threads)
+    except ImportError:
+        torch = None
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        if torch is not None and old is not None:
+            torch.set_num_threads(old)
+
+
+def make_estimator(family: str, loss: dict[str, Any], model: str, seed: int, params: dict[str, Any]) -> Any:
+    """A `losslab.sklearn` estimator for one task."""
+    import losslab
+    from losslab.sklearn import LossClassifier, LossRegressor
+
+    cls = LossClassifier if family == "classification" else LossRegressor
+    return cls(loss=losslab.get(dict(loss)), model=model, seed=seed, **params)
+
+
+def _rows(data: Any, idx: np.ndarray) -> Any:
+    return data.iloc[idx] if hasattr(data, "iloc") else data[idx]
+
+
+def run_task(spec: TaskSpec, X: Any, y: Any, threads: int | None = None) -> dict[str, Any]:
+    """Fit on the task's training rows, predict its test rows; never raises for the task's own errors.
+
+    Returns a record: ``id``, ``key``, ``status`` ("ok" or "failed"), ``error`` (type, message,
+    traceback tail), ``history`` (per-epoch dicts), ``fit_seconds``, ``predict_seconds``,
+    ``predictions`` (``index`` = test-row positions, and ``value`` or ``proba``/``label``/
+    ``logits``).
+    """
+    record: dict[str, Any] = {**spec.meta(), "status": "ok", "error": None, "history": []}
+    t0 = time.perf_counter()
+    try:
+        with limit_threads(threads):
+            est = make_estimator(spec.family, spec.loss, spec.model, spec.seed, spec.model_params)
+            est.fit(_rows(X, spec.train), _rows(y, spec.train))
+            t1 = time.perf_counter()
+            Xte = _rows(X, spec.test)
+            preds: dict[str, Any] = {"index": np.asarray(spec.test, dtype=np.int64)}
+            if spec.family == "classification":
+                preds.update(_classify(est, Xte, spec))
+            else:
+                preds["value"] = np.asarray(est.predict(Xte), dtype=np.float64).ravel()
+            t2 = time.perf_counter()
+        record["predictions"] = preds
+        record["fit_seconds"] = t1 - t0
+        record["predict_seconds"] = t2 - t1
+        record["history"] = _history(est)
+    except Exception as exc:  # noqa: BLE001 - a failed task is a result; the rest go on
+        tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        record["status"] = "failed"
+        record["error"] = {
+            "type": type(exc).__name__,
+            "message": str(exc) or type(exc).__name__,
+            "traceback": "".join(tb[-3:])[-2000:],
+        }
+        record["fit_seconds"] = time.perf_counter() - t0
+        record["predict_seconds"] = 0.0
+    return record
+
+
+def _history(est: Any) -> list[dict[str, Any]]:
+    hist = getattr(est, "history_", None) or []
+    out = []
+    for row in hist:
+        out.append(
+            {str(k): (float(v) if isinstance(v, (int, float, np.number)) else v) for k, v in row.items()}
+        )
+    return out
+
+
+def _classify(est: Any, Xte: Any, spec: TaskSpec) -> dict[str, Any]:
+    """Probabilities (columns in the plan's class order), logits when the link is logit/softmax, labels."""
+    classes = list(spec.classes or [])
+    k = len(classes)
+    est_classes = list(est.classes_)
+    pos = [classes.index(c) for c in est_classes]
+    out: dict[str, Any] = {}
+    proba = None
+    if hasattr(est, "predict_proba"):
+        try:
+            p = np.asarray(est.predict_proba(Xte), dtype=np.float64)
+        except (AttributeError, NotImplementedError):
+            p = None
+        if p is not None:
+            proba = np.zeros((p.shape[0], k))
+            proba[:, pos] = p
+            out["proba"] = proba
+    link = getattr(getattr(est, "loss_", None), "link", None)
+    if link is not None and link.name in ("logit", "softmax") and len(est_classes) == k:
+        try:
+            raw = np.asarray(est.decision_function(Xte), dtype=np.float64)
+        except (AttributeError, NotImplementedError):
+            raw = None
+        if raw is not None and raw.ndim == 1 and k == 2 and pos == [0, 1]:
+            out["logits"] = raw
+        elif raw is not None and raw.ndim == 2 and raw.shape[1] == k:
+            logits = np.empty_like(raw)
+            logits[:, pos] = raw
+            out["logits"] = logits
+    if proba is not None and k == 2:
+        out["label"] = (proba[:, 1] >= spec.threshold).astype(np.int64)
+    elif proba is not None:
+        out["label"] = proba.argmax(axis=1).astype(np.int64)
+    else:
+        lab = np.asarray(est.predict(Xte))
+        out["label"] = np.array([classes.index(v) for v in lab.tolist()], dtype=np.int64)
+    return out
+
+
+def execute(
+    tasks: list[TaskSpec],
+    X: Any,
+    y: Any,
+    *,
+    on_result: Callable[[dict[str, Any]], None],
+    n_jobs: int = 1,
+    scheduler: Any = None,
+    threads: int | None = None,
+) -> None:
+    """Run ``tasks`` and call ``on_result(record)`` in this process as each one finishes.
+
+    ``scheduler`` is a ``"tcp://host:port"`` address or a ``dask.distributed.Client``; otherwise
+    ``n_jobs`` > 1 uses joblib's loky processes, 1 runs in this process.
+    """
+    if not tasks:
+        return
+    if scheduler is not None:
+        _execute_dask(tasks, X, y, on_result=on_result, scheduler=scheduler, threads=threads)
+        return
+    if n_jobs == 1:
+        for spec in tasks:
+            on_result(run_task(spec, X, y, threads))
+        return
+    from joblib import Parallel, delayed
+
+    par = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
+    for record in par(delayed(run_task)(spec, X, y, threads) for spec in tasks):
+        on_result(record)
+
+
+def _execute_dask(
+    tasks: list[TaskSpec],
+    X: Any,
+    y: Any,
+    *,
+    on_result: Callable[[dict[str, Any]], None],
+    scheduler: Any,
+    threads: int | None,
+) -> None:
+    from distributed import Client, as_completed
+
+    own = isinstance(scheduler, str)
+    client = Client(scheduler, set_as_default=False) if own else scheduler
+    try:
+        Xf, yf = client.scatter([X, y], broadcast=True, hash=False)
+        futures = {}
+        for spec in tasks:
+            fut = client.submit(
+                run_task, spec, Xf, yf, threads, key=f"losslab-{spec.id}-{spec.key[:10]}", pure=False
+            )
+            futures[fut] = spec
+        for fut in as_completed(list(futures)):
+            spec = futures[fut]
+            try:
+                record = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker is reported, not stored
+                record = {
+                    **spec.meta(),
+                    "status": "failed",
+                    "error": {"type": type(exc).__name__, "message": str(exc), "traceback": ""},
+                    "history": [],
+                    "fit_seconds": 0.0,
+                    "predict_seconds": 0.0,
+                    "transient": True,
+                }
+            on_result(record)
+    finally:
+        if own:
+            client.close()
