@@ -1,54 +1,289 @@
-"""The best constant raw prediction of a loss (the init score of gradient boosting)."""
+"""The best constant raw prediction of a loss (the init score of gradient boosting).
+
+``baseline(loss, y, w)`` = argmin over constants c of Σᵢ wᵢ ℓ(yᵢ, c) / Σ w.
+
+A closed form is chosen from the loss's **metadata** (the statistic it estimates and its link),
+never from its name, and then *verified* with the loss's own gradient; when the check fails —
+because a parameter such as ``pos_weight`` or ``class_weight`` moves the optimum — or no closed
+form applies, a one-dimensional root search on the weighted mean gradient (a quasi-Newton
+search for multiclass losses) finds the minimiser to machine precision.
+
+=============================  =========  ======================================================
+statistic (``info.estimates``)  link       closed form
+=============================  =========  ======================================================
+mean                           identity   weighted mean ȳ = Σwy/Σw
+mean                           log        log ȳ
+median                         identity   weighted median (convention below)
+quantile(τ)                    identity   weighted τ-quantile (convention below)
+probability                    logit      log(ȳ/(1 − ȳ))
+class probabilities,           softmax    centred log of the weighted class frequencies
+target distribution                       (row means of probability targets): log p̄ⱼ − mean log p̄
+=============================  =========  ======================================================
+
+**Weighted quantile convention.** Sort y, accumulate the weights to Cⱼ, and let W = Σw. The
+pinball loss is minimised by every point of [y₍ⱼ₎, y₍ⱼ₊₁₎] when Cⱼ = τW exactly, and by y₍ⱼ₎
+alone otherwise (the first j with Cⱼ > τW). losslab returns the midpoint of the set of
+minimisers — for unit weights this is NumPy's ``quantile(method="averaged_inverted_cdf")``, and
+for τ = ½ the ordinary median (mean of the two middle values for even n). Zero-weight samples
+are ignored.
+
+An optimum at infinity (every label 0 or 1, a class with no weight, a log-link mean of 0) has
+no finite raw score: `DataError` says so.
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import optimize
 
+from .errors import DataError, ShapeError
 from .xp import to_numpy
 
 if TYPE_CHECKING:
     from .loss import Loss
 
-__all__ = ["baseline"]
+__all__ = ["baseline", "closed_form", "weighted_quantile"]
+
+_QUANTILE = re.compile(r"^quantile\(\s*([0-9.eE+-]+)\s*\)$")
 
 
-def baseline(loss: Loss, y_true: Any, sample_weight: Any = None) -> Any:
+def weighted_quantile(y: Any, sample_weight: Any, q: float) -> float:
+    """The weighted q-quantile of y: the midpoint of the pinball loss's minimisers.
+
+    Examples
+    --------
+    >>> weighted_quantile([1.0, 2.0, 3.0, 4.0], None, 0.5)
+    2.5
+    >>> weighted_quantile([1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 1.0, 5.0], 0.5)
+    4.0
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if sample_weight is None:
+        w = np.ones_like(y)
+    else:
+        w = np.asarray(sample_weight, dtype=np.float64).ravel()
+        keep = w > 0
+        y, w = y[keep], w[keep]
+    if y.size == 0:
+        raise DataError("a weighted quantile needs at least one sample with positive weight.")
+    order = np.argsort(y, kind="stable")
+    ys, cw = y[order], np.cumsum(w[order])
+    total = cw[-1]
+    target = q * total
+    j = int(np.searchsorted(cw, target, side="left"))
+    j = min(j, ys.size - 1)
+    # C_j == τW (up to rounding of the cumulative sum): every point of [y_j, y_{j+1}] minimises
+    if j + 1 < ys.size and math.isclose(cw[j], target, rel_tol=1e-12, abs_tol=0.0):
+        return float(0.5 * (ys[j] + ys[j + 1]))
+    return float(ys[j])
+
+
+def _statistic(loss: Loss) -> tuple[str, float | None]:
+    """('quantile', τ) from ``loss.statistic`` = "quantile(τ)", else (estimates, None)."""
+    stat = str(loss.statistic).strip()
+    m = _QUANTILE.match(stat)
+    if m:
+        return "quantile", float(m.group(1))
+    return loss.info.estimates.strip(), None
+
+
+def closed_form(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int | None = None) -> Any:
+    """The metadata's closed-form candidate (unverified), or None if there is none."""
+    link = getattr(loss.link, "name", "identity")
+    stat, tau = _statistic(loss)
+    if loss.multiclass:
+        if stat not in ("class probabilities", "target distribution") or link not in ("softmax", "identity"):
+            return None
+        rows = _target_rows(loss, y, k)
+        freq = np.average(rows, axis=0, weights=w)
+        if link == "identity":  # probability rows predicted directly
+            return freq
+        _check_classes(loss, freq)
+        logf = np.log(freq)
+        return logf - logf.mean()
+    if stat in ("mean", "probability") and link == "identity":
+        return float(np.average(y, weights=w))
+    if stat == "mean" and link == "log":
+        m = float(np.average(y, weights=w))
+        if not m > 0:
+            raise DataError(
+                f"the best constant raw score of loss {loss.name!r} is log(mean y) = log({m:g}), "
+                "which is not finite; the weighted mean of y must be > 0."
+            )
+        return math.log(m)
+    if stat == "median" and link == "identity":
+        return weighted_quantile(y, w, 0.5)
+    if stat == "quantile" and tau is not None and link == "identity":
+        return weighted_quantile(y, w, tau)
+    if stat == "probability" and link == "logit":
+        p = float(np.average(y, weights=w))
+        if not 0.0 < p < 1.0:
+            side = "-inf" if p <= 0 else "+inf"
+            raise DataError(
+                f"the best constant raw score of loss {loss.name!r} is {side}: the weighted mean of "
+                f"y_true is {p:g}. Boosting a probability needs both classes in the data."
+            )
+        return math.log(p) - math.log1p(-p)
+    return None
+
+
+def _target_rows(loss: Loss, y: np.ndarray, k: int | None) -> np.ndarray:
+    if y.ndim == 2:
+        return y.astype(np.float64)
+    if k is None:
+        k = int(y.max()) + 1
+    if y.size and (y.min() < 0 or y.max() >= k or np.any(np.floor(y) != y)):
+        raise DataError(f"y_true for loss {loss.name!r} must be class indices in [0, {k - 1}].")
+    rows = np.zeros((y.shape[0], k))
+    rows[np.arange(y.shape[0]), y.astype(np.int64)] = 1.0
+    return rows
+
+
+def _check_classes(loss: Loss, freq: np.ndarray) -> None:
+    empty = np.flatnonzero(freq <= 0)
+    if empty.size:
+        raise DataError(
+            f"the best constant raw score of loss {loss.name!r} is -inf for class "
+            f"{', '.join(map(str, empty.tolist()))}: it has no weight in y_true. Every class in "
+            f"[0, {freq.size - 1}] needs at least one sample with positive weight."
+        )
+
+
+def _mean_grad(loss: Loss, y: np.ndarray, w: np.ndarray | None, c: float) -> float:
+    g = loss.gradient(y, np.full(y.shape[0], c), check=False)
+    return float(np.average(np.asarray(g, dtype=np.float64), weights=w))
+
+
+def _is_optimum(loss: Loss, y: np.ndarray, w: np.ndarray | None, c: float) -> bool:
+    """First-order check: 0 lies between the one-sided mean derivatives at c."""
+    tol = 1e-10
+    if loss.info.smooth:
+        g = _mean_grad(loss, y, w, c)
+        h = float(np.average(np.asarray(loss.hessian(y, np.full(y.shape[0], c), check=False)), weights=w))
+        if h > 0:
+            return abs(g / h) <= tol * (1.0 + abs(c))
+        return abs(g) <= tol
+    d = 1e-9 * (1.0 + abs(c))
+    return _mean_grad(loss, y, w, c - d) <= tol and _mean_grad(loss, y, w, c + d) >= -tol
+
+
+def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float | None) -> float:
+    """The root of the weighted mean gradient, bracketed around ``start`` (or the data range)."""
+    link = getattr(loss.link, "name", "identity")
+    if start is None or not math.isfinite(start):
+        if link == "identity" and loss.info.zero_at_perfect:
+            lo, hi = float(np.min(y)), float(np.max(y))
+            start = 0.5 * (lo + hi)
+        else:
+            start = 0.0
+    lo = hi = start
+    g_lo = g_hi = _mean_grad(loss, y, w, start)
+    if g_lo == 0.0:
+        return start
+    step = 1.0 if link != "identity" else max(1.0, float(np.max(np.abs(y - start))) if y.ndim == 1 else 1.0)
+    for _ in range(80):
+        if g_lo > 0:
+            hi, g_hi = lo, g_lo
+            lo = lo - step
+            g_lo = _mean_grad(loss, y, w, lo)
+        elif g_hi < 0:
+            lo, g_lo = hi, g_hi
+            hi = hi + step
+            g_hi = _mean_grad(loss, y, w, hi)
+        if g_lo <= 0 <= g_hi:
+            break
+        step *= 2.0
+    else:
+        raise DataError(
+            f"the best constant raw score of loss {loss.name!r} is not finite for these labels "
+            f"(the mean gradient keeps its sign up to {lo:g}…{hi:g})."
+        )
+    if g_lo == 0.0:
+        return lo
+    if g_hi == 0.0:
+        return hi
+    return float(
+        optimize.brentq(lambda c: _mean_grad(loss, y, w, c), lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    )
+
+
+def _multiclass_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, x0: np.ndarray) -> np.ndarray:
+    n = y.shape[0]
+    wsum = float(w.sum()) if w is not None else float(n)
+
+    def fun(c: np.ndarray) -> tuple[float, np.ndarray]:
+        f = np.broadcast_to(c, (n, k)).copy()
+        v = float(loss(y, f, sample_weight=w, check=False))
+        g = np.asarray(loss.gradient(y, f, sample_weight=w, check=False)).sum(axis=0) / wsum
+        return v, g
+
+    res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15})
+    return res.x - res.x.mean()
+
+
+def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> Any:
     """argmin over constants c of the weighted mean loss Σwᵢℓ(yᵢ, c)/Σw.
 
-    Returns a float for losses on one output and an array of k raw scores for multiclass losses.
-    Found by minimising the loss itself (its own gradient as the derivative), so it holds for any
-    loss, built-in or custom; the GBDT bridges use it as the init score.
+    Parameters
+    ----------
+    loss : Loss
+    y_true : array-like
+        Targets (validated by the loss).
+    sample_weight : array-like, optional
+    n_classes : int, optional
+        For multiclass losses with integer labels: the number of classes (default max + 1).
+
+    Returns
+    -------
+    A float for losses on one output; an array of k centred raw scores for multiclass losses.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> losslab.get("quantile", quantile=0.25).baseline([1.0, 2.0, 3.0, 4.0, 5.0])
+    2.0
+    >>> round(losslab.get("binary_crossentropy").baseline([0, 0, 0, 1]), 12)  # log(1/3)
+    -1.098612288668
     """
     y = np.asarray(to_numpy(y_true))
-    w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=float)
+    w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
     if loss.multiclass:
-        k = int(y.max()) + 1 if y.ndim == 1 else y.shape[1]
-        n = y.shape[0]
+        if y.ndim == 1:
+            k = n_classes if n_classes is not None else int(np.max(y)) + 1
+        elif y.ndim == 2:
+            k = y.shape[1]
+        else:
+            raise ShapeError(f"y_true for loss {loss.name!r} must be 1-D labels or 2-D rows; got {y.shape}.")
+        if k < 2:
+            raise DataError(f"loss {loss.name!r} needs at least 2 classes; y_true has {k}.")
+        # validates labels/weights with the loss's own messages
+        loss(y, np.full((y.shape[0], k), 1.0 / k), sample_weight=w)
+        c = closed_form(loss, y.astype(np.float64) if y.ndim == 2 else y, w, k)
+        if c is not None:
+            f = np.broadcast_to(c, (y.shape[0], k)).copy()
+            g = np.asarray(loss.gradient(y, f, sample_weight=w, check=False)).sum(axis=0)
+            scale = float(w.sum()) if w is not None else float(y.shape[0])
+            if np.max(np.abs(g)) / scale <= 1e-10:
+                return c
+        if getattr(loss.link, "name", "") != "softmax":
+            raise DataError(f"no closed-form baseline for loss {loss.name!r} on its {loss.link} link.")
+        return _multiclass_search(loss, y, w, k, np.zeros(k) if c is None else c)
+    y = y.astype(np.float64).ravel()
+    if w is not None:
+        w = w.ravel()
+    loss(y, _any_valid_pred(loss, y), sample_weight=w)  # the loss's own label/weight checks
+    c = closed_form(loss, y, w)
+    if c is not None and _is_optimum(loss, y, w, c):
+        return c
+    return _root_search(loss, y, w, c)
 
-        def fun(c: np.ndarray) -> tuple[float, np.ndarray]:
-            f = np.broadcast_to(c, (n, k)).copy()
-            v = float(loss(y, f, sample_weight=w))
-            g = loss.gradient(y, f, sample_weight=w).sum(axis=0) / (w.sum() if w is not None else n)
-            return v, g
 
-        res = optimize.minimize(fun, np.zeros(k), jac=True, method="L-BFGS-B")
-        return res.x - res.x.mean()
-    y = y.astype(float).ravel()
-    n = y.shape[0]
-
-    def mean_loss(c: float) -> float:
-        return float(loss(y, np.full(n, c), sample_weight=w))
-
-    lo, hi = float(np.min(y)), float(np.max(y))
-    if loss.link is not None and loss.link.name == "logit":
-        lo, hi = -40.0, 40.0
-    elif loss.link is not None and loss.link.name == "log":
-        pos = y[y > 0]
-        lo, hi = (float(np.log(pos.min())) - 1, float(np.log(pos.max())) + 1) if pos.size else (-40.0, 1.0)
-    if lo == hi:
-        lo, hi = lo - 1.0, hi + 1.0
-    res = optimize.minimize_scalar(mean_loss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
-    return float(res.x)
+def _any_valid_pred(loss: Loss, y: np.ndarray) -> np.ndarray:
+    """A raw prediction in the loss's y_pred domain, to validate y alone."""
+    if getattr(loss.link, "name", "identity") == "identity" and loss.info.zero_at_perfect:
+        return y.copy()
+    return np.zeros_like(y)

@@ -1,0 +1,327 @@
+"""What the XGBoost and LightGBM bridges share: Hessian policies and the gradient kernel.
+
+Gradient boosting fits each tree to per-sample pairs (gᵢ, hᵢ) of the loss's first and second
+derivative in the raw score and sets every leaf to the Newton step −Σg/(Σh + λ). Losses whose
+Hessian is zero (mae, quantile, hinge), zero on part of the domain (huber) or negative
+somewhere (msle) need a *policy* for h:
+
+``"exact"``
+    The loss's own Hessian.
+``"floor"`` / ``"floor:EPS"``
+    max(h, EPS) per unit of sample weight (EPS = 1e-6 by default, XGBoost's floor for
+    ``reg:squaredlogerror``); for Hessians that are exact but may be tiny or negative.
+``"constant"`` / ``"constant:C"``
+    h = C, the same for every sample (the gradient is unchanged). C defaults to the loss's
+    Hessian at a perfect prediction when positive (1 for huber, as LightGBM's ``huber``),
+    else 1 (LightGBM's ``l1``/``quantile``). With it the Newton leaf is −mean(g)/C — a
+    bounded step; pair it with the leaf refit for median and quantile losses.
+``"smooth"`` / ``"smooth:S"``
+    For losses that are piecewise linear with one kink at the perfect prediction (mae,
+    quantile): the gradient of the pseudo-Huber surrogate of the same loss, in r = f − y with
+    slopes a (r < 0) and b (r > 0),
+
+    .. math::
+
+        \\tilde\\ell(r) = \\tfrac{a+b}{2} r + \\tfrac{b-a}{2}\\left(\\sqrt{r^2+S^2} - S\\right),\\qquad
+        \\tilde g = \\tfrac{a+b}{2} + \\tfrac{b-a}{2}\\,\\frac{r}{\\sqrt{r^2+S^2}},\\qquad
+        \\tilde h = \\frac{b-a}{2\\sqrt{r^2+S^2}},
+
+    where h̃ is the surrogate's majorising curvature (≥ its second derivative S²(b−a)/(2(r²+S²)^{3/2})),
+    so the Newton leaf is the iteratively-reweighted (MM) step of Hunter & Lange (2000), the
+    same device as XGBoost's ``reg:absoluteerror`` since 3.4. It never vanishes. S defaults to
+    1 % of the weighted mean absolute deviation of y from its weighted median (computed once from
+    the training labels); ℓ̃ → ℓ as S → 0.
+
+The default comes from the loss's metadata (``loss.info.hessian``), never its name:
+exact → ``exact``; zero_almost_everywhere → ``constant`` (and the leaf refit is recommended
+for losses estimating a median or quantile); piecewise → ``constant`` (a floor would leave
+Newton steps of size g/EPS in the flat part); indefinite → ``floor``. The choice is logged
+at INFO level on the ``losslab.gbdt`` logger.
+
+Nothing here imports xgboost or lightgbm.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._core.errors import ParameterError
+from ._core.loss import Loss
+from ._core.registry import get as get_loss
+
+__all__ = ["GradHess", "HessianPolicy", "as_loss", "default_policy", "resolve_policy"]
+
+log = logging.getLogger("losslab.gbdt")
+
+POLICIES = ("exact", "floor", "constant", "smooth")
+DEFAULT_FLOOR = 1e-6
+REFIT_STATISTICS = ("median", "quantile")
+
+
+@dataclass(frozen=True)
+class HessianPolicy:
+    """A resolved Hessian policy: its kind, its number (EPS, C or S; None = default) and why.
+
+    ``refit`` says whether the leaf refit is recommended for this loss (it estimates a median or
+    quantile and its Hessian carries no information).
+    """
+
+    kind: str
+    value: float | None
+    reason: str
+    refit: bool = False
+
+    @property
+    def spec(self) -> str:
+        """The policy as a string ``hessian=`` accepts (``"floor:1e-06"``)."""
+        return self.kind if self.value is None else f"{self.kind}:{self.value:g}"
+
+
+def as_loss(loss: Any, **params: Any) -> Loss:
+    """A `Loss` from a name, dict or instance (``params`` apply to names and dicts)."""
+    if isinstance(loss, Loss) and not params:
+        return loss
+    return get_loss(loss, **params)
+
+
+def refit_recommended(loss: Loss) -> bool:
+    """The loss estimates a median or quantile, whose per-leaf optimum is a weighted quantile."""
+    stat = loss.info.estimates.split("(")[0].strip()
+    return stat in REFIT_STATISTICS and loss.info.hessian == "zero_almost_everywhere"
+
+
+def default_policy(loss: Loss) -> HessianPolicy:
+    """The default policy for ``loss``, from ``loss.info.hessian``."""
+    kind = loss.info.hessian
+    refit = refit_recommended(loss)
+    if kind == "exact":
+        return HessianPolicy("exact", None, "its Hessian is exact and positive")
+    if kind == "zero_almost_everywhere":
+        why = "its Hessian is zero almost everywhere"
+        if refit:
+            why += f"; it estimates the {loss.statistic}, so refit the leaves (refit=True)"
+        return HessianPolicy("constant", None, why, refit)
+    if kind == "piecewise":
+        return HessianPolicy(
+            "constant", None, "its Hessian is zero on part of the domain (a floor would give huge steps)"
+        )
+    return HessianPolicy("floor", None, "its Hessian can be negative")
+
+
+def parse_policy(spec: str, loss: Loss) -> tuple[str, float | None]:
+    """Split ``"kind[:number]"`` and check both parts."""
+    if not isinstance(spec, str):
+        raise ParameterError(
+            f"hessian policy for loss {loss.name!r} must be a string such as 'exact', 'floor:1e-6', "
+            f"'constant' or 'smooth:0.1'; got {spec!r}."
+        )
+    kind, _, num = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind not in POLICIES:
+        raise ParameterError(
+            f"hessian policy for loss {loss.name!r} must be one of {', '.join(map(repr, POLICIES))} "
+            f"(optionally 'floor:EPS', 'constant:C', 'smooth:S'); got {spec!r}."
+        )
+    if not num:
+        return kind, None
+    if kind == "exact":
+        raise ParameterError(f"hessian policy 'exact' takes no number; got {spec!r}.")
+    try:
+        value = float(num)
+    except ValueError:
+        raise ParameterError(
+            f"hessian policy {spec!r} for loss {loss.name!r}: {num!r} is not a number."
+        ) from None
+    if not (math.isfinite(value) and value > 0):
+        raise ParameterError(
+            f"hessian policy {spec!r} for loss {loss.name!r}: the number must be finite and > 0."
+        )
+    return kind, value
+
+
+def resolve_policy(loss: Loss, hessian: str | None) -> HessianPolicy:
+    """The policy to use (``hessian=None`` → the default), logged once at INFO level."""
+    if hessian is None:
+        policy = default_policy(loss)
+        source = "default for"
+    else:
+        kind, value = parse_policy(hessian, loss)
+        policy = HessianPolicy(kind, value, "chosen by the caller", refit_recommended(loss))
+        source = "requested for"
+    if policy.kind == "smooth":
+        _kink_slopes(loss)  # raises if the loss has no single kink at the perfect prediction
+    log.info(
+        "losslab.gbdt: Hessian policy %r %s loss %r (Hessian kind %s): %s",
+        policy.spec,
+        source,
+        loss.name,
+        loss.info.hessian,
+        policy.reason,
+    )
+    return policy
+
+
+def _kink_slopes(loss: Loss) -> tuple[float, float]:
+    """Slopes (a, b) of a loss that is linear in r = f − y on each side of r = 0, else raise."""
+    if (
+        loss.multiclass
+        or getattr(loss.link, "name", "identity") != "identity"
+        or loss.info.task != "regression"
+    ):
+        raise ParameterError(
+            f"hessian policy 'smooth' needs a regression loss on an identity link that is piecewise "
+            f"linear with its kink at the perfect prediction (mae, quantile); loss {loss.name!r} is "
+            "not. Use 'constant' or 'floor'."
+        )
+    d = np.array([1e-3, 0.5, 1.0, 7.0, 1e3])
+    for y0 in (0.0, 3.0, -250.0):
+        y = np.full(2 * d.size, y0)
+        f = np.concatenate([y0 - d, y0 + d])
+        g = np.asarray(loss.gradient(y, f), dtype=float)
+        left, right = g[: d.size], g[d.size :]
+        if not (np.all(left == left[0]) and np.all(right == right[0]) and right[0] > left[0]):
+            raise ParameterError(
+                f"hessian policy 'smooth' needs a loss whose gradient is constant on each side of the "
+                f"perfect prediction (mae, quantile); loss {loss.name!r} has gradient "
+                f"{np.round(g, 4).tolist()} at residuals ±{d.tolist()}. Use 'constant' or 'floor'."
+            )
+    return float(left[0]), float(right[0])
+
+
+def weighted_median(y: np.ndarray, w: np.ndarray | None) -> float:
+    from ._core.baseline import weighted_quantile
+
+    return weighted_quantile(y, w, 0.5)
+
+
+class GradHess:
+    """Per-sample ``(grad, hess)`` of a loss in the raw score under a Hessian policy.
+
+    Parameters
+    ----------
+    loss : Loss
+    policy : HessianPolicy
+    scale : float
+        Multiplies gradient and Hessian (0.5 turns ``mse`` into XGBoost's and LightGBM's
+        half-squared error).
+    hessian_scale : float
+        Multiplies the Hessian only (2 reproduces XGBoost's ``multi:softprob``, k/(k − 1)
+        LightGBM's ``multiclass``).
+
+    Calling it with ``(y, f, w)`` — labels, raw scores (n,) or (n, k), weights or None — returns
+    float32 arrays shaped like ``f``. Weights multiply both arrays exactly once, after the
+    policy. Inputs are not re-validated (the hot path): the bridges call `validate` once per
+    dataset.
+    """
+
+    def __init__(self, loss: Loss, policy: HessianPolicy, scale: float = 1.0, hessian_scale: float = 1.0):
+        for name, v in (("scale", scale), ("hessian_scale", hessian_scale)):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ParameterError(f"{name} for loss {loss.name!r} must be a finite number > 0; got {v!r}.")
+        self.loss = loss
+        self.policy = policy
+        self.scale = float(scale)
+        self.hessian_scale = float(hessian_scale)
+        self._const: float | None = None
+        self._slopes: tuple[float, float] | None = None
+        self._smooth_scale: float | None = policy.value if policy.kind == "smooth" else None
+        if policy.kind == "smooth":
+            self._slopes = _kink_slopes(loss)
+        if policy.kind == "constant":
+            self._const = policy.value if policy.value is not None else _perfect_hessian(loss)
+
+    def validate(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> None:
+        """Check labels, weights and scores once per dataset with the loss's own checks."""
+        self.loss(y, np.asarray(f, dtype=np.float64), sample_weight=w, check=True)
+
+    def __call__(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        loss = self.loss
+        kind = self.policy.kind
+        f64 = np.asarray(f, dtype=np.float64)
+        if kind == "smooth":
+            g, h = self._smooth(y, f64, w)
+        else:
+            p = loss._prepared(y, f64, None, check=False)
+            with np.errstate(all="ignore"):
+                if kind == "constant":
+                    g = loss._gradient(p.xp, p.t, p.f)
+                    h = None
+                else:
+                    g, h = loss._gradient_hessian(p.xp, p.t, p.f)
+                    if kind == "floor":
+                        eps = self.policy.value if self.policy.value is not None else DEFAULT_FLOOR
+                        h = np.maximum(h, eps)
+        g = np.asarray(g, dtype=np.float64)
+        hs = self.scale * self.hessian_scale
+        if h is None:
+            c = self._const * hs  # type: ignore[operator]
+            if w is None:
+                return (g * self.scale).astype(np.float32), np.full(g.shape, c, dtype=np.float32)
+            ww = w[:, None] if g.ndim == 2 else w
+            return (g * (ww * self.scale)).astype(np.float32), np.broadcast_to(ww * c, g.shape).astype(
+                np.float32
+            )
+        if w is not None:
+            ww = w[:, None] if g.ndim == 2 else w
+            g = g * ww
+            h = h * ww
+        if self.scale != 1.0:
+            g = g * self.scale
+        if hs != 1.0:
+            h = h * hs
+        return g.astype(np.float32), np.asarray(h).astype(np.float32)
+
+    def _smooth(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self._slopes  # type: ignore[misc]
+        if self._smooth_scale is None:
+            med = weighted_median(y, w)
+            dev = np.abs(y - med)
+            mad = float(np.average(dev, weights=w))
+            self._smooth_scale = 0.01 * mad if mad > 0 else 1e-3
+            log.info(
+                "losslab.gbdt: smooth surrogate of loss %r uses scale S = %.6g (1%% of the weighted "
+                "mean absolute deviation of y)",
+                self.loss.name,
+                self._smooth_scale,
+            )
+        s = self._smooth_scale
+        r = f - np.asarray(y, dtype=np.float64)
+        root = np.hypot(r, s)
+        half = 0.5 * (b - a)
+        return 0.5 * (a + b) + half * (r / root), half / root
+
+
+def _perfect_hessian(loss: Loss) -> float:
+    """The loss's Hessian at a perfect prediction if positive (1 for huber), else 1."""
+    if loss.info.task == "regression" and loss.info.zero_at_perfect and not loss.multiclass:
+        y = np.array([0.0, 1.0, -2.0])
+        h = np.asarray(loss.hessian(y, y.copy()), dtype=float)
+        if np.all(h == h[0]) and h[0] > 0 and math.isfinite(h[0]):
+            return float(h[0])
+    return 1.0
+
+
+class LabelCache:
+    """Labels and weights of one dataset object, read once (float64) and reused every round."""
+
+    def __init__(self) -> None:
+        self._ref: Any = None
+        self._y: np.ndarray | None = None
+        self._w: np.ndarray | None = None
+
+    def get(self, dataset: Any, read: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        if self._ref is not None and self._ref() is dataset:
+            return self._y, self._w  # type: ignore[return-value]
+        y, w = read(dataset)
+        try:
+            self._ref = weakref.ref(dataset)
+        except TypeError:
+            self._ref = None
+        self._y, self._w = y, w
+        return y, w

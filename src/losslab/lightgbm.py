@@ -1,0 +1,370 @@
+"""losslab losses as LightGBM objectives and evaluation metrics (LightGBM ≥ 4; tested on 4.7).
+
+>>> import numpy as np, lightgbm as lgb, losslab.lightgbm as ll
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(200, 3)); y = X[:, 0] + rng.normal(size=200)
+>>> booster = ll.train("mse", {"num_leaves": 4, "verbose": -1}, lgb.Dataset(X, y), 5)
+>>> booster.predict(X).shape                   # the init score is folded into the first tree
+(200,)
+>>> ds = lgb.Dataset(X, y, init_score=ll.init_score("mse", y))       # or by hand, native API
+>>> params = {"objective": ll.objective("mse"), "num_leaves": 4, "verbose": -1, "metric": "None"}
+>>> booster = lgb.train(params, ds, 5, feval=ll.metric("mse"))
+>>> raw = booster.predict(X) + ll.init_score("mse", y)[0]  # LightGBM does not store init_score
+>>> model = lgb.LGBMRegressor(objective=ll.objective("mse", api="sklearn"), n_estimators=5,
+...                           num_leaves=4, verbose=-1).fit(X, y)       # scikit-learn API
+
+What the adapter owns:
+
+- **Sign and order.** Native: ``fobj(preds, train_set) -> (grad, hess)`` of the raw score;
+  scikit-learn API: ``objective(y_true, y_pred, weight)`` — three positional arguments, because
+  LightGBM silently drops the weights of a two-argument objective.
+- **Weights, exactly once**, after the Hessian policy; LightGBM does not weight a custom
+  objective's output.
+- **Init score.** A custom objective starts from 0 (``boost_from_average`` is ignored).
+  `init_score` gives ``loss.baseline(y, w)`` per row for ``Dataset(init_score=…)``; `train`
+  sets it and then folds it into the first tree(s) with ``Booster.set_leaf_output``, so
+  ``predict`` includes it (`fold_init_score` does the same for a booster you trained).
+- **Scale.** LightGBM's ``regression`` is half-MSE: ``scale=0.5`` reproduces it with losslab's
+  ``mse``. ``multiclass`` uses the Hessian k/(k − 1)·p(1 − p): ``hessian_scale=k/(k-1)``.
+  ``binary`` (sigmoid = 1) needs neither.
+- **Multiclass layout.** Scores arrive as (n, k); gradients go back as (n, k) float32.
+- **Leaf refit** for median and quantile losses (`refit_leaves`), which LightGBM does only for
+  its built-in ``l1``, ``quantile`` and ``mape`` objectives.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from ._core.errors import DataError, ParameterError
+from ._core.loss import Loss
+from ._gbdt import GradHess, LabelCache, as_loss, resolve_policy
+from ._gbdt_refit import refit_values
+
+__all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves", "train"]
+
+log = logging.getLogger("losslab.gbdt")
+APIS = ("native", "sklearn")
+
+
+def _check_api(api: str) -> None:
+    if api not in APIS:
+        raise ParameterError(
+            f"api must be 'native' (lightgbm.train) or 'sklearn' (LGBMRegressor…); got {api!r}."
+        )
+
+
+def _check_raw(loss: Loss) -> None:
+    if loss.params.get("from_logits", True) is False:
+        raise ParameterError(
+            f"loss {loss.name!r} with from_logits=False takes probabilities, but a booster's raw "
+            "scores are unbounded; use from_logits=True (the default) in gradient boosting."
+        )
+
+
+def _as_weight(w: Any) -> np.ndarray | None:
+    if w is None:
+        return None
+    w = np.asarray(w, dtype=np.float64)
+    return w if w.size else None
+
+
+def _read_dataset(ds: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    y = ds.get_label()
+    if y is None:
+        raise DataError("the LightGBM Dataset has no label; pass label= (the targets) when building it.")
+    return np.asarray(y, dtype=np.float64), _as_weight(ds.get_weight())
+
+
+def _layout(loss: Loss, preds: np.ndarray) -> np.ndarray:
+    preds = np.asarray(preds)
+    if loss.multiclass and (preds.ndim != 2 or preds.shape[1] < 2):
+        raise DataError(
+            f"loss {loss.name!r} is multiclass but LightGBM passed scores of shape {preds.shape}; set "
+            "params['num_class'] = k."
+        )
+    if not loss.multiclass and preds.ndim != 1:
+        raise DataError(
+            f"loss {loss.name!r} takes one score per sample but LightGBM passed shape {preds.shape}; "
+            "drop num_class."
+        )
+    return preds
+
+
+class LGBObjective:
+    """A losslab loss as a LightGBM objective (native: ``(preds, train_set)``)."""
+
+    def __init__(self, loss: Loss, gh: GradHess) -> None:
+        self.loss = loss
+        self.grad_hess = gh
+        self._cache = LabelCache()
+        self._validated: int | None = None
+
+    def __call__(self, preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
+        y, w = self._cache.get(train_set, _read_dataset)
+        f = _layout(self.loss, preds)
+        if self._validated != id(y):
+            self.grad_hess.validate(y, f, w)
+            self._validated = id(y)
+        return self.grad_hess(y, f, w)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss, "grad_hess": self.grad_hess}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["loss"], state["grad_hess"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"losslab.lightgbm.objective({self.loss!r}, hessian={self.grad_hess.policy.spec!r})"
+
+
+class LGBSklearnObjective(LGBObjective):
+    """A losslab loss as a LightGBM scikit-learn objective ``(y_true, y_pred, weight)``."""
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, weight: Any) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
+        y = np.asarray(y_true, dtype=np.float64)
+        w = _as_weight(weight)
+        f = _layout(self.loss, y_pred)
+        if self._validated is None:
+            self.grad_hess.validate(y, f, w)
+            self._validated = 0
+        return self.grad_hess(y, f, w)
+
+
+def objective(
+    loss: Any,
+    *,
+    hessian: str | None = None,
+    api: str = "native",
+    scale: float = 1.0,
+    hessian_scale: float = 1.0,
+    **params: Any,
+) -> LGBObjective:
+    """The LightGBM objective of a losslab loss.
+
+    Parameters
+    ----------
+    loss : str, dict or Loss
+    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]"}, optional
+        The Hessian policy; default from ``loss.info.hessian`` (logged at INFO level).
+    api : {"native", "sklearn"}
+        ``"native"`` → ``fobj(preds, train_set)`` for ``params["objective"]`` of
+        ``lightgbm.train``; ``"sklearn"`` → ``objective(y_true, y_pred, weight)`` for
+        ``LGBMRegressor(objective=…)``.
+    scale, hessian_scale : float
+        Multiply gradient and Hessian / the Hessian only (``scale=0.5``: ``regression``;
+        ``hessian_scale=k/(k-1)``: ``multiclass``).
+
+    Returns
+    -------
+    A picklable callable returning float32 ``(grad, hess)`` shaped like the scores.
+    """
+    _check_api(api)
+    loss = as_loss(loss, **params)
+    _check_raw(loss)
+    gh = GradHess(loss, resolve_policy(loss, hessian), scale, hessian_scale)
+    return (LGBObjective if api == "native" else LGBSklearnObjective)(loss, gh)
+
+
+class LGBMetric:
+    """A losslab loss as a LightGBM evaluation metric: ``(name, value, False)``."""
+
+    def __init__(self, loss: Loss, name: str, api: str) -> None:
+        self.loss = loss
+        self.name = name
+        self.api = api
+
+    def _value(self, y: np.ndarray, preds: np.ndarray, w: np.ndarray | None) -> float:
+        return float(self.loss(y, np.asarray(preds, dtype=np.float64), sample_weight=w))
+
+    def __call__(self, *args: Any) -> tuple[str, float, bool]:
+        if self.api == "native":
+            preds, ds = args
+            y, w = _read_dataset(ds)
+            return self.name, self._value(y, _layout(self.loss, preds), w), False
+        y_true, y_pred, weight = args
+        return (
+            self.name,
+            self._value(np.asarray(y_true, dtype=np.float64), _layout(self.loss, y_pred), _as_weight(weight)),
+            False,
+        )
+
+    def __repr__(self) -> str:
+        return f"losslab.lightgbm.metric({self.loss!r})"
+
+
+class _SklearnMetric(LGBMetric):
+    def __call__(self, y_true: Any, y_pred: Any, weight: Any) -> tuple[str, float, bool]:  # type: ignore[override]
+        return super().__call__(y_true, y_pred, weight)
+
+
+def metric(loss: Any, *, api: str = "native", name: str | None = None, **params: Any) -> LGBMetric:
+    """The loss's weighted mean as a LightGBM evaluation metric (``is_higher_better=False``).
+
+    Native: ``feval(preds, eval_data) -> (name, value, False)``; sklearn:
+    ``metric(y_true, y_pred, weight)``. LightGBM passes raw scores to a metric when the
+    objective is custom; with a built-in objective it passes transformed predictions, which this
+    metric does not expect. Scores of a dataset with an ``init_score`` include it.
+    """
+    _check_api(api)
+    loss = as_loss(loss, **params)
+    _check_raw(loss)
+    return (LGBMetric if api == "native" else _SklearnMetric)(loss, name or loss.name, api)
+
+
+def init_score(
+    loss: Any, y: Any, sample_weight: Any = None, *, n_classes: int | None = None, **params: Any
+) -> np.ndarray:
+    """``loss.baseline(y, w)`` repeated per row: (n,) or (n, k), for ``Dataset(init_score=…)``.
+
+    Examples
+    --------
+    >>> init_score("binary_crossentropy", [0, 0, 0, 1]).round(6).tolist()
+    [-1.098612, -1.098612, -1.098612, -1.098612]
+    """
+    from ._core.baseline import baseline
+
+    loss = as_loss(loss, **params)
+    n = np.shape(y)[0]
+    if loss.multiclass:
+        c = np.asarray(baseline(loss, y, sample_weight, n_classes=n_classes), dtype=np.float64)
+        return np.tile(c, (n, 1))
+    return np.full(n, float(baseline(loss, y, sample_weight)), dtype=np.float64)
+
+
+def fold_init_score(booster: Any, init: Any, num_class: int | None = None) -> Any:
+    """Add a constant init score to the first tree (one per class) so ``predict`` includes it.
+
+    ``init`` is a float or k floats (or a per-row init score whose rows are all equal). This is
+    what LightGBM does with its own ``boost_from_average``. Returns the booster.
+    """
+    c = np.asarray(init, dtype=np.float64)
+    if c.ndim >= 1 and c.shape[0] > 1 and (c.ndim == 2 or num_class in (None, 1)):
+        rows = c.reshape(c.shape[0], -1)
+        if not np.all(rows == rows[:1]):
+            raise DataError("fold_init_score needs a constant init score (all rows equal).")
+        c = rows[0]
+    c = np.atleast_1d(c).ravel()
+    k = booster.num_model_per_iteration()
+    if c.size != k:
+        raise DataError(f"the booster has {k} tree(s) per round but the init score has {c.size} value(s).")
+    if booster.num_trees() < k:
+        raise DataError("fold_init_score needs a booster with at least one round of trees.")
+    dump = booster.dump_model(num_iteration=1)
+    for j in range(k):
+        n_leaves = dump["tree_info"][j]["num_leaves"]
+        for leaf in range(n_leaves):
+            booster.set_leaf_output(j, leaf, booster.get_leaf_output(j, leaf) + float(c[j]))
+    return booster
+
+
+def train(
+    loss: Any,
+    params: dict[str, Any],
+    train_set: Any,
+    num_boost_round: int = 100,
+    *,
+    hessian: str | None = None,
+    scale: float = 1.0,
+    hessian_scale: float = 1.0,
+    refit: bool | None = None,
+    valid_sets: list[Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``lightgbm.train`` with a losslab loss: init score, objective, metric, refit, folding.
+
+    Sets the training (and validation) ``init_score`` to the loss's baseline unless the
+    Dataset has one, ``num_class`` for multiclass losses, the objective and the metric (lower is
+    better), and ``metric="None"`` for LightGBM's own. ``refit=None`` refits the leaves when the
+    Hessian policy recommends it (median and quantile losses) — this needs the raw features
+    (``Dataset(X, …)`` built from an array or frame, not a file). Finally the init score is
+    folded into the first tree(s), so ``booster.predict(X)`` is the full raw score.
+    """
+    import lightgbm as lgb
+
+    loss = as_loss(loss)
+    obj = objective(loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale)
+    do_refit = obj.grad_hess.policy.refit if refit is None else refit
+    raw_X = train_set.data
+    if train_set.label is None:
+        raise DataError("the LightGBM Dataset has no label; pass label= (the targets) when building it.")
+    y, w = np.asarray(train_set.label, dtype=np.float64).ravel(), _as_weight(train_set.weight)
+    p = dict(params)
+    p["objective"] = obj
+    p.setdefault("metric", "None")
+    k = None
+    if loss.multiclass:
+        k = int(p.get("num_class") or int(np.max(y)) + 1)
+        p["num_class"] = k
+    own_init = getattr(train_set, "init_score", None)
+    if own_init is not None and np.size(own_init):
+        init = None
+    else:
+        init = init_score(loss, y, w, n_classes=k)
+        train_set.set_init_score(init)
+        for vs in valid_sets or []:
+            if vs is not train_set and (
+                getattr(vs, "init_score", None) is None or not np.size(vs.init_score)
+            ):
+                vy = vs.label
+                vs.set_init_score(
+                    np.tile(init[0], (np.shape(vy)[0], 1)) if k else np.full(np.shape(vy)[0], init[0])
+                )
+    booster = lgb.train(p, train_set, num_boost_round, valid_sets=valid_sets, feval=metric(loss), **kwargs)
+    start = init[0] if init is not None else None
+    if do_refit:
+        if raw_X is None or isinstance(raw_X, (str, bytes)) or hasattr(raw_X, "__fspath__"):
+            raise DataError(
+                "the leaf refit needs the raw training features, but the Dataset was built from a "
+                "file; build it from an array or DataFrame, or call refit_leaves(booster, X, y, loss)."
+            )
+        base = 0.0 if start is None else float(start)
+        if own_init is not None and np.size(own_init):
+            base = np.asarray(own_init, dtype=np.float64)
+        refit_leaves(booster, raw_X, y, loss, sample_weight=w, init=base)
+    if start is not None:
+        fold_init_score(booster, start, k)
+    return booster
+
+
+def refit_leaves(
+    booster: Any,
+    X: Any,
+    y: Any,
+    loss: Any,
+    *,
+    sample_weight: Any = None,
+    init: Any = 0.0,
+    learning_rate: float | None = None,
+) -> Any:
+    """Set every leaf to the loss's own optimum on its training rows, tree by tree (in place).
+
+    For tree t and leaf L the value becomes η·argmin_c Σ_{i∈L} wᵢ ℓ(yᵢ, Fᵢ + c) with F the init
+    score plus the already refitted trees and η the learning rate — the weighted quantile of the
+    residuals for mae and quantile, as LightGBM's ``RenewTreeOutput`` does for its built-ins.
+    ``init`` is the init score the booster was trained from (not folded in). Leaf indices come
+    from ``predict(X, pred_leaf=True)`` and values are set with ``set_leaf_output``.
+    Single-output losses with an identity link. Returns the booster.
+    """
+    loss = as_loss(loss)
+    if booster.num_model_per_iteration() != 1:
+        raise DataError("refit_leaves supports single-output boosters (one tree per round).")
+    yy = np.asarray(y, dtype=np.float64)
+    w = _as_weight(sample_weight)
+    eta = float(learning_rate if learning_rate is not None else booster.params.get("learning_rate", 0.1))
+    leaves = np.asarray(booster.predict(X, pred_leaf=True), dtype=np.int64)
+    if leaves.ndim == 1:
+        leaves = leaves[:, None]
+    f = np.broadcast_to(np.asarray(init, dtype=np.float64), yy.shape).copy()
+    for t in range(leaves.shape[1]):
+        idx = leaves[:, t]
+        values = refit_values(loss, yy, f, w, idx)
+        lut = np.zeros(int(idx.max()) + 1)
+        for leaf, v in values.items():
+            booster.set_leaf_output(t, leaf, eta * v)
+            lut[leaf] = eta * v
+        f += lut[idx]
+    return booster

@@ -1,0 +1,395 @@
+"""losslab losses as XGBoost objectives and evaluation metrics (XGBoost ≥ 2; tested on 3.2).
+
+>>> import numpy as np, xgboost as xgb, losslab.xgboost as lx
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(200, 3)); y = X[:, 0] + rng.normal(size=200)
+>>> dtrain = xgb.DMatrix(X, label=y)
+>>> booster = lx.train("mse", {"max_depth": 2}, dtrain, 5)           # init score, objective, metric
+>>> booster.predict(dtrain).shape
+(200,)
+>>> params = {"base_score": lx.base_score("mse", y), "max_depth": 2}  # or by hand, native API
+>>> booster = xgb.train(params, dtrain, 5, obj=lx.objective("mse"), custom_metric=lx.metric("mse"),
+...                     verbose_eval=False)
+>>> model = xgb.XGBRegressor(n_estimators=5, objective=lx.objective("mse", api="sklearn"),
+...                          base_score=lx.base_score("mse", y)).fit(X, y)   # scikit-learn API
+
+What the adapter owns, so users don't get it wrong:
+
+- **Sign and order.** XGBoost's native objective is ``obj(preds, dtrain) -> (grad, hess)`` of the
+  raw margin; the scikit-learn API calls ``objective(y_true, y_pred, *, sample_weight)``. Both
+  return ∂ℓ/∂margin and the policy's Hessian of the losslab loss.
+- **Weights, exactly once.** The DMatrix weights (or ``sample_weight``) multiply gradient and
+  Hessian after the Hessian policy; XGBoost itself does not weight a custom objective's output.
+- **Init score.** A custom objective starts from ``base_score``; `base_score` gives
+  ``loss.baseline(y, w)`` in the form XGBoost wants (a margin, a probability under the
+  classifier's internal ``binary:logistic``, or ``"[c0,c1,…]"`` for multiclass).
+- **Scale.** losslab's ``mse`` is (f − y)², XGBoost's ``reg:squarederror`` half of it:
+  ``scale=0.5`` reproduces it. ``multi:softprob`` uses the Hessian 2p(1 − p):
+  ``hessian_scale=2`` reproduces it. ``binary:logistic`` needs neither.
+- **Multiclass layout.** Margins arrive as (n, k) and gradients go back as (n, k) float32 arrays.
+- **Hessian policy.** ``hessian=None`` picks one from the loss's metadata and logs it
+  (see `losslab._gbdt`); the leaf refit (`refit_leaves`, ``train(..., refit=True)``) sets the
+  leaves of median and quantile losses to weighted quantiles of the residuals.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+
+from ._core.errors import DataError, ParameterError
+from ._core.loss import Loss
+from ._gbdt import GradHess, LabelCache, as_loss, resolve_policy
+from ._gbdt_refit import refit_values
+
+__all__ = ["base_margin", "base_score", "metric", "objective", "params", "refit_leaves", "train"]
+
+log = logging.getLogger("losslab.gbdt")
+APIS = ("native", "sklearn")
+
+
+def _check_api(api: str) -> None:
+    if api not in APIS:
+        raise ParameterError(
+            f"api must be 'native' (xgboost.train) or 'sklearn' (XGBRegressor…); got {api!r}."
+        )
+
+
+def _check_raw(loss: Loss) -> None:
+    if loss.params.get("from_logits", True) is False:
+        raise ParameterError(
+            f"loss {loss.name!r} with from_logits=False takes probabilities, but a booster's raw "
+            "scores are unbounded; use from_logits=True (the default) in gradient boosting."
+        )
+
+
+def _read_dmatrix(dtrain: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    y = np.asarray(dtrain.get_label(), dtype=np.float64)
+    w = dtrain.get_weight()
+    return y, (np.asarray(w, dtype=np.float64) if w.size else None)
+
+
+class XGBObjective:
+    """A losslab loss as an XGBoost objective (native: ``(preds, dtrain)``)."""
+
+    def __init__(self, loss: Loss, gh: GradHess) -> None:
+        self.loss = loss
+        self.grad_hess = gh
+        self._cache = LabelCache()
+        self._validated: set[int] = set()
+
+    def __call__(self, preds: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
+        y, w = self._cache.get(dtrain, _read_dmatrix)
+        f = _layout(self.loss, preds, y.shape[0])
+        if id(y) not in self._validated:
+            self.grad_hess.validate(y, f, w)
+            self._validated = {id(y)}
+        return self.grad_hess(y, f, w)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss, "grad_hess": self.grad_hess}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["loss"], state["grad_hess"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"losslab.xgboost.objective({self.loss!r}, hessian={self.grad_hess.policy.spec!r})"
+
+
+class XGBSklearnObjective(XGBObjective):
+    """A losslab loss as an XGBoost scikit-learn objective ``(y_true, y_pred, *, sample_weight)``."""
+
+    def __call__(  # type: ignore[override]
+        self, y_true: np.ndarray, y_pred: np.ndarray, *, sample_weight: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        y = np.asarray(y_true, dtype=np.float64)
+        w = None if sample_weight is None or np.size(sample_weight) == 0 else np.asarray(sample_weight, float)
+        f = _layout(self.loss, y_pred, y.shape[0])
+        if not self._validated:
+            self.grad_hess.validate(y, f, w)
+            self._validated = {0}
+        return self.grad_hess(y, f, w)
+
+
+def _layout(loss: Loss, preds: np.ndarray, n: int) -> np.ndarray:
+    preds = np.asarray(preds)
+    if loss.multiclass:
+        if preds.ndim == 1:  # XGBoost < 2.1 passed a flat, row-major (n·k,) vector
+            preds = preds.reshape(n, -1)
+        if preds.ndim != 2 or preds.shape[1] < 2:
+            raise DataError(
+                f"loss {loss.name!r} is multiclass but XGBoost passed margins of shape {preds.shape}; "
+                "set num_class (params['num_class'] = k) so that there is one margin per class."
+            )
+        return preds
+    if preds.ndim == 2:
+        if preds.shape[1] != 1:
+            raise DataError(
+                f"loss {loss.name!r} takes one margin per sample but XGBoost passed shape {preds.shape}; "
+                "drop num_class / multi-target settings."
+            )
+        preds = preds[:, 0]
+    return preds
+
+
+def objective(
+    loss: Any,
+    *,
+    hessian: str | None = None,
+    api: str = "native",
+    scale: float = 1.0,
+    hessian_scale: float = 1.0,
+    **params: Any,
+) -> XGBObjective:
+    """The XGBoost objective of a losslab loss.
+
+    Parameters
+    ----------
+    loss : str, dict or Loss
+        The loss (``params`` are its parameters when given by name).
+    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]"}, optional
+        The Hessian policy; default from ``loss.info.hessian`` (logged at INFO level).
+    api : {"native", "sklearn"}
+        ``"native"`` → ``obj(preds, dtrain)`` for ``xgboost.train(obj=…)``;
+        ``"sklearn"`` → ``objective(y_true, y_pred, *, sample_weight=None)`` for
+        ``XGBRegressor(objective=…)``/``XGBClassifier``.
+    scale, hessian_scale : float
+        Multiply gradient and Hessian / the Hessian only (``scale=0.5`` is
+        ``reg:squarederror``'s half-MSE; ``hessian_scale=2`` is ``multi:softprob``'s Hessian).
+
+    Returns
+    -------
+    A picklable callable returning float32 ``(grad, hess)`` shaped like the margins
+    ((n,) or (n, k)), weighted once by the data's sample weights.
+    """
+    _check_api(api)
+    loss = as_loss(loss, **params)
+    _check_raw(loss)
+    gh = GradHess(loss, resolve_policy(loss, hessian), scale, hessian_scale)
+    return (XGBObjective if api == "native" else XGBSklearnObjective)(loss, gh)
+
+
+class XGBMetric:
+    """A losslab loss as an XGBoost evaluation metric (lower is better)."""
+
+    def __init__(self, loss: Loss, name: str, api: str) -> None:
+        self.loss = loss
+        self.__name__ = name  # the sklearn API names the metric after the callable
+        self.api = api
+
+    def value(self, y: np.ndarray, preds: np.ndarray, w: np.ndarray | None) -> float:
+        f = _layout(self.loss, preds, y.shape[0]).astype(np.float64)
+        return float(self.loss(y, f, sample_weight=w))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.api == "native":
+            preds, dmat = args
+            y, w = _read_dmatrix(dmat)
+            return self.__name__, self.value(y, preds, w)
+        y_true, y_pred = args
+        w = kwargs.get("sample_weight")
+        return self.value(np.asarray(y_true, dtype=np.float64), y_pred, w)
+
+    def __repr__(self) -> str:
+        return f"losslab.xgboost.metric({self.loss!r})"
+
+
+def metric(loss: Any, *, api: str = "native", name: str | None = None, **params: Any) -> XGBMetric:
+    """The loss's weighted mean as an XGBoost evaluation metric on raw margins.
+
+    Native: ``custom_metric(preds, dtrain) -> (name, value)`` for ``xgboost.train(custom_metric=…)``;
+    sklearn: ``metric(y_true, y_pred, *, sample_weight=None) -> value`` for ``eval_metric=``.
+    Lower is better: pass ``maximize=False`` to ``xgboost.train`` (the default; XGBoost only
+    maximises names such as ``auc``). XGBoost hands a custom metric raw margins when the
+    objective is custom; with a built-in objective it passes transformed predictions, which
+    this metric does not expect.
+    """
+    _check_api(api)
+    loss = as_loss(loss, **params)
+    _check_raw(loss)
+    return XGBMetric(loss, name or loss.name, api)
+
+
+def _baseline(loss: Loss, y: Any, sample_weight: Any, n_classes: int | None) -> Any:
+    from ._core.baseline import baseline
+
+    return (
+        baseline(loss, y, sample_weight, n_classes=n_classes)
+        if loss.multiclass
+        else baseline(loss, y, sample_weight)
+    )
+
+
+def base_score(
+    loss: Any,
+    y: Any,
+    sample_weight: Any = None,
+    *,
+    objective: str = "reg:squarederror",
+    n_classes: int | None = None,
+    **params: Any,
+) -> float | str:
+    """``loss.baseline(y, w)`` as XGBoost's ``base_score`` parameter.
+
+    ``objective`` is the objective the booster holds internally: ``xgboost.train(obj=…)`` keeps
+    ``reg:squarederror`` (base_score = the margin); ``XGBClassifier`` with a callable objective
+    switches to ``binary:logistic`` (base_score = the probability σ(margin)) or
+    ``multi:softprob`` (a vector of margins, returned as the string ``"[c0,c1,…]"``).
+    """
+    loss = as_loss(loss, **params)
+    c = _baseline(loss, y, sample_weight, n_classes)
+    if loss.multiclass:
+        return "[" + ",".join(repr(float(v)) for v in np.asarray(c)) + "]"
+    if objective == "binary:logistic":
+        return float(1.0 / (1.0 + np.exp(-c)))
+    return float(c)
+
+
+def base_margin(
+    loss: Any, y: Any, sample_weight: Any = None, *, n_classes: int | None = None, **params: Any
+) -> np.ndarray:
+    """The baseline repeated per row ((n,) or (n, k)), for ``DMatrix(base_margin=…)``.
+
+    Unlike ``base_score`` it is not stored in the model: pass it again at prediction time.
+    """
+    loss = as_loss(loss, **params)
+    c = _baseline(loss, y, sample_weight, n_classes)
+    n = np.shape(y)[0]
+    if loss.multiclass:
+        return np.tile(np.asarray(c, dtype=np.float64), (n, 1))
+    return np.full(n, c, dtype=np.float64)
+
+
+def params(
+    loss: Any, y: Any, sample_weight: Any = None, *, n_classes: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Booster parameters for a custom losslab objective: ``base_score``, ``num_class`` and
+    ``disable_default_eval_metric`` (the default metric would be RMSE of the margins), then
+    ``extra``."""
+    loss = as_loss(loss)
+    out: dict[str, Any] = {"disable_default_eval_metric": 1}
+    if loss.multiclass:
+        k = (
+            n_classes
+            if n_classes is not None
+            else (int(np.max(y)) + 1 if np.ndim(y) == 1 else np.shape(y)[1])
+        )
+        out["num_class"] = k
+        out["base_score"] = base_score(loss, y, sample_weight, n_classes=k)
+    else:
+        out["base_score"] = base_score(loss, y, sample_weight)
+    out.update(extra)
+    return out
+
+
+def train(
+    loss: Any,
+    params: dict[str, Any],
+    dtrain: Any,
+    num_boost_round: int = 10,
+    *,
+    hessian: str | None = None,
+    scale: float = 1.0,
+    hessian_scale: float = 1.0,
+    refit: bool | None = None,
+    evals: Any = (),
+    verbose_eval: Any = False,
+    **kwargs: Any,
+) -> Any:
+    """``xgboost.train`` with a losslab loss: init score, objective, metric and leaf refit.
+
+    Sets ``base_score`` to the loss's baseline of the DMatrix labels and weights (unless
+    ``params`` has one), ``num_class`` for multiclass losses, the objective and the metric
+    (reported under the loss's name for ``evals``, lower is better). ``refit=None`` refits the
+    leaves when the Hessian policy recommends it (median and quantile losses); the refit is a
+    post-processing of the trained trees (see `refit_leaves`). Other keyword arguments go to
+    ``xgboost.train``.
+    """
+    import xgboost as xgb
+
+    loss = as_loss(loss)
+    obj = objective(loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale)
+    y, w = _read_dmatrix(dtrain)
+    p = dict(params)
+    k = p.get("num_class")
+    if loss.multiclass and k is None:
+        k = int(np.max(y)) + 1
+        p["num_class"] = k
+    if "base_score" not in p:
+        p["base_score"] = base_score(loss, y, w, n_classes=k)
+    p.setdefault("disable_default_eval_metric", 1)
+    booster = xgb.train(
+        p,
+        dtrain,
+        num_boost_round,
+        obj=obj,
+        custom_metric=metric(loss),
+        maximize=False,
+        evals=evals,
+        verbose_eval=verbose_eval,
+        **kwargs,
+    )
+    do_refit = obj.grad_hess.policy.refit if refit is None else refit
+    if do_refit:
+        refit_leaves(booster, dtrain, loss)
+    return booster
+
+
+def _eta(booster: Any) -> float:
+    cfg = json.loads(booster.save_config())
+    gb = cfg["learner"]["gradient_booster"]
+    for key in ("tree_train_param", "updater"):
+        node = gb.get(key)
+        if isinstance(node, dict) and "eta" in node:
+            return float(node["eta"])
+    for upd in gb.get("updater", {}).values() if isinstance(gb.get("updater"), dict) else []:
+        if isinstance(upd, dict) and "train_param" in upd and "eta" in upd["train_param"]:
+            return float(upd["train_param"]["eta"])
+    return 0.3
+
+
+def refit_leaves(booster: Any, dtrain: Any, loss: Any, *, learning_rate: float | None = None) -> Any:
+    """Set every leaf to the loss's own optimum on its training rows, tree by tree (in place).
+
+    For tree t with leaf L, the new value is η·argmin_c Σ_{i∈L} wᵢ ℓ(yᵢ, Fᵢ + c), where F is
+    the margin of the base score and the already refitted trees 0…t−1 and η the learning rate —
+    a weighted quantile of the residuals for median and quantile losses, as LightGBM's
+    ``RenewTreeOutput`` does for its built-in ``l1``/``quantile`` objectives. Leaf indices come
+    from ``predict(pred_leaf=True)``; the new values are written into the model's JSON and loaded
+    back (XGBoost has no leaf setter). Single-output losses with an identity link only.
+
+    Returns the booster.
+    """
+    loss = as_loss(loss)
+    y, w = _read_dmatrix(dtrain)
+    leaves = np.asarray(booster.predict(dtrain, pred_leaf=True), dtype=np.int64)
+    if leaves.ndim == 1:
+        leaves = leaves[:, None]
+    model = json.loads(booster.save_raw("json"))
+    learner = model["learner"]
+    trees = learner["gradient_booster"]["model"]["trees"]
+    if len(trees) != leaves.shape[1]:
+        raise DataError(
+            f"refit_leaves supports one tree per round (gbtree, single output); the model has "
+            f"{len(trees)} trees and {leaves.shape[1]} leaf columns."
+        )
+    base = learner["learner_model_param"]["base_score"]
+    base = float(json.loads(base)[0]) if base.startswith("[") else float(base)
+    eta = _eta(booster) if learning_rate is None else float(learning_rate)
+    f = np.full(y.shape[0], base)
+    for t, tree in enumerate(trees):
+        idx = leaves[:, t]
+        values = refit_values(loss, y, f, w, idx)
+        sc = tree["split_conditions"]
+        bw = tree["base_weights"]
+        for node, v in values.items():
+            sc[node] = eta * v
+            bw[node] = eta * v
+        lut = np.zeros(len(sc))
+        lut[list(values)] = [eta * v for v in values.values()]
+        f = f + lut[idx]
+    booster.load_model(bytearray(json.dumps(model).encode()))
+    return booster
