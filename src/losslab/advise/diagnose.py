@@ -1,0 +1,969 @@
+r"""Diagnostics of a data set for choosing a loss: the task, the target's shape, the features.
+
+Everything here measures; `recommend` decides. Task inference follows AutoGluon's
+``infer_problem_type`` rules (unique-value ratio ≤ 0.05 for n > 1000 rows, ≤ 0.10 otherwise,
+≤ 1000 classes) and adds losslab's subtypes (count, positive, proportion, ordinal), each with
+its evidence, a confidence and the alternatives when the data cannot tell (integer ratings,
+small counts).
+
+The regression diagnostics look at *residuals*, not at y alone: a target can be far from
+Gaussian only because its features move it. A quick robust linear fit (Huber IRLS,
+k = 1.345) gives the residual scale, skewness, kurtosis and outlier share; for y ≥ 0 a
+log-link Poisson quasi-likelihood fit gives fitted means μ̂, and the log–log slope of the
+binned residual variance against the binned mean estimates the variance power p in
+Var(y | x) ∝ μᵖ (0 Gaussian, 1 Poisson, 2 Gamma, in between Tweedie).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._core.errors import DataError
+
+__all__ = ["TASKS", "THRESHOLDS", "Diagnosis", "TaskInference", "diagnose", "infer_task", "load"]
+
+TASKS = ("binary", "multiclass", "regression", "count", "positive", "proportion", "ordinal")
+
+#: Every threshold the advisor uses, with its source (``docs/choosing-a-loss.md`` prints this table).
+THRESHOLDS: dict[str, tuple[float, str]] = {
+    "large_data_rows": (1000, "AutoGluon LARGE_DATA_THRESHOLD (core/constants.py)"),
+    "unique_ratio_large": (0.05, "AutoGluon infer_problem_type, n > 1000 rows"),
+    "unique_ratio_small": (0.10, "AutoGluon infer_problem_type, n ≤ 1000 rows"),
+    "max_classes": (1000, "AutoGluon MULTICLASS_UPPER_LIMIT"),
+    "max_label_levels": (20, "PyCaret get_ml_task / mljar: ≤ 20 integer levels read as classes"),
+    "label_balance": (
+        0.2,
+        "losslab choice: 0-based labels whose rarest level has ≥ 20% of the commonest look like "
+        "encoded classes; counts tail off",
+    ),
+    "ordinal_max_level": (10, "losslab choice: rating scales 1–5, 1–7, 1–10"),
+    "imbalance_warn": (0.10, "EvalML ClassImbalanceDataCheck threshold (minority/(minority+majority))"),
+    "imbalance_severe_rows": (100, "EvalML ClassImbalanceDataCheck min_samples"),
+    "min_class_rows": (6, "EvalML: 2 × num_cv_folds (3) rows per class"),
+    "skew_high": (1.0, "the usual 'highly skewed' cut-off |skew| > 1 (Bulmer 1979)"),
+    "dynamic_range_orders": (
+        2.0,
+        "sklearn MSLE doc 'exponential growth'; reference: ≥ 2 orders of magnitude",
+    ),
+    "zero_share": (0.10, "reference note §6: zeros ≥ 10% (chosen default; H2O/sklearn Tweedie examples)"),
+    "overdispersion": (2.0, "reference note §6: var/mean > 2 (chosen default)"),
+    "iqr_fence": (1.5, "Tukey (1977) box-plot fences, EvalML OutliersDataCheck"),
+    "outlier_share": (
+        0.02,
+        "losslab choice: the 1.5×IQR fences flag 0.70% of a Gaussian sample; ≥ 2% (about 3×) is heavy-tailed",
+    ),
+    "excess_kurtosis": (3.0, "losslab choice: excess kurtosis > 3 (Laplace's value) marks heavy tails"),
+    "mad_z": (3.5, "Iglewicz & Hoaglin (1993) modified z-score cut-off"),
+    "huber_k": (1.345, "Huber's 95%-efficiency constant under normality (sklearn HuberRegressor, gslnls)"),
+    "id_unique_ratio": (0.99, "losslab choice: integer/string column unique in ≥ 99% of rows"),
+    "leak_corr": (0.999, "losslab choice: |Spearman ρ| ≥ 0.999 with the target"),
+    "label_conflict_share": (0.01, "losslab choice: ≥ 1% of rows are duplicates with conflicting labels"),
+    "max_fit_rows": (20000, "losslab choice: residual fits use a seeded sample of at most 20 000 rows"),
+}
+
+
+def _t(key: str) -> float:
+    return THRESHOLDS[key][0]
+
+
+@dataclass
+class TaskInference:
+    """The inferred task with its evidence, confidence and alternatives."""
+
+    task: str
+    confidence: str
+    evidence: list[str]
+    alternatives: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Diagnosis:
+    """The measured data: target ``y`` (cleaned), features ``X`` (or None), the task and the values."""
+
+    y: Any
+    X: Any
+    target: str | None
+    task: TaskInference
+    values: dict[str, Any]
+    messages: list[Any] = field(default_factory=list)
+    design: Any = None  # standardized numeric design matrix (sample) used by the fits
+    sample: Any = None  # row positions of the fit sample
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+def load(
+    data: Any = None, target: Any = None, X: Any = None, y: Any = None
+) -> tuple[Any, Any, str | None, int]:
+    """``(features DataFrame or None, target Series, target name, rows before dropping missing)``.
+
+    Accepts ``(frame_or_path, "col")``, ``((X, y), None)``, ``(X, y=y)``, ``(None, y=y)`` and a
+    1-D array or Series alone (the target without features).
+
+    Raises
+    ------
+    DataError
+        A missing or all-missing target, an empty table, unreadable input.
+    """
+    import pandas as pd
+
+    from ..tabular import read_table, split_target
+
+    if isinstance(data, tuple) and len(data) == 2 and y is None and X is None:
+        X, y = data
+        data = None
+    if data is not None and X is not None:
+        raise DataError("pass the data once: either `data` or `X=`, not both.")
+    if data is not None and y is not None:
+        X, data = data, None
+    if data is not None:
+        if isinstance(data, (pd.Series, np.ndarray, list)) and np.ndim(np.asarray(data, dtype=object)) == 1:
+            if target is not None:
+                raise DataError("`target` names a column of a table; a 1-D array is the target itself.")
+            ys = data if isinstance(data, pd.Series) else pd.Series(np.asarray(data))
+            return None, *_clean_target(ys, ys.name if ys.name is not None else None)
+        frame = read_table(data)
+        if target is None:
+            cols = ", ".join(map(repr, list(frame.columns)[:12]))
+            raise DataError(f"`target` is required with a table: name one of its columns ({cols}).")
+        if not isinstance(target, str):
+            target = str(target) if target in frame.columns else target
+        n_before = len(frame)
+        if target in frame.columns and frame.shape[1] == 1:
+            feats = None
+            ys = frame[target]
+        else:
+            split_target(frame, target)  # raises the shared, clear errors (missing column, all NaN)
+            feats = frame.drop(columns=[target])
+            ys = frame[target]
+        missing = _missing_mask(ys)
+        if bool(missing.all()):
+            raise DataError(f"target column {target!r} has no values (all {len(ys)} are missing).")
+        feats = None if feats is None else feats.loc[~missing.to_numpy()].reset_index(drop=True)
+        return feats, ys.loc[~missing.to_numpy()].reset_index(drop=True), target, n_before
+    if y is None:
+        raise DataError("no data: pass a DataFrame or a path with `target=`, an (X, y) pair, or `y=`.")
+    ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).reshape(-1) if np.ndim(y) else [y])
+    if np.ndim(np.asarray(y, dtype=object)) != 1:
+        raise DataError(f"y must be 1-D; got shape {np.shape(y)}.")
+    name = str(ys.name) if ys.name is not None else (target if isinstance(target, str) else None)
+    feats = None
+    if X is not None:
+        feats = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        if feats.ndim != 2:
+            raise DataError(f"X must be 2-D; got shape {np.shape(X)}.")
+        if len(feats) != len(ys):
+            raise DataError(f"X has {len(feats)} rows but y has {len(ys)}; they must match.")
+        feats = feats.reset_index(drop=True)
+        feats.columns = [str(c) if not isinstance(c, str) else c for c in feats.columns]
+        if all(isinstance(c, str) and c.isdigit() for c in feats.columns):
+            feats.columns = [f"x{c}" for c in feats.columns]
+    if len(ys) == 0:
+        raise DataError("the target is empty (0 rows).")
+    missing = _missing_mask(ys.reset_index(drop=True))
+    if bool(missing.all()):
+        raise DataError(f"the target has no values (all {len(ys)} are missing).")
+    n_before = len(ys)
+    ys = ys.reset_index(drop=True).loc[~missing.to_numpy()].reset_index(drop=True)
+    if feats is not None:
+        feats = feats.loc[~missing.to_numpy()].reset_index(drop=True)
+        if feats.shape[1] == 0:
+            feats = None
+    return feats, ys, name, n_before
+
+
+def _clean_target(ys: Any, name: Any) -> tuple[Any, str | None, int]:
+    if len(ys) == 0:
+        raise DataError("the target is empty (0 rows).")
+    missing = _missing_mask(ys.reset_index(drop=True))
+    if bool(missing.all()):
+        raise DataError(f"the target has no values (all {len(ys)} are missing).")
+    n = len(ys)
+    return ys.reset_index(drop=True).loc[~missing.to_numpy()].reset_index(drop=True), name, n
+
+
+def _missing_mask(ys: Any) -> Any:
+    import pandas as pd
+
+    mask = ys.isna()
+    if pd.api.types.is_numeric_dtype(ys) and not pd.api.types.is_bool_dtype(ys):
+        mask = mask | ~np.isfinite(ys.to_numpy(dtype=float, na_value=np.nan))
+    return pd.Series(np.asarray(mask, dtype=bool))
+
+
+# ---------------------------------------------------------------------------------------------
+# task inference
+
+
+def _is_categorical(ys: Any) -> bool:
+    import pandas as pd
+
+    return bool(
+        isinstance(ys.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(ys)
+        or pd.api.types.is_string_dtype(ys)
+    )
+
+
+def infer_task(y: Any) -> TaskInference:
+    """The task of a target (missing values already removed), with evidence and alternatives.
+
+    Rules in order (first match wins): two distinct values → binary; text/categorical →
+    multiclass (ordered categorical → ordinal); integer-valued with few distinct values
+    (unique ratio ≤ 0.05 for n > 1000, ≤ 0.10 otherwise; AutoGluon) → ordinal when the
+    levels are a 1…≤10 scale, multiclass when they are 0…k−1 labels of comparable frequency,
+    count otherwise (non-negative); values in [0, 1] → proportion; y ≥ 0 and skewed, zero-heavy
+    or spanning ≥ 2 orders of magnitude → positive; other numbers → regression.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> infer_task(pd.Series([1, 5, 3, 4, 2, 5, 4, 3] * 20)).task
+    'ordinal'
+    >>> infer_task(pd.Series(["cat", "dog", "owl", "cat"])).task
+    'multiclass'
+    """
+    import pandas as pd
+
+    n = len(y)
+    uniq = pd.unique(y)
+    k = len(uniq)
+    if k < 2:
+        raise DataError(
+            f"the target has a single value ({uniq[0]!r} in all {n} rows): there is nothing to learn; "
+            "a classifier needs at least 2 classes."
+        )
+    thr = _t("unique_ratio_large") if n > _t("large_data_rows") else _t("unique_ratio_small")
+    ratio = k / n
+    if k == 2:
+        levels = sorted(map(str, uniq)) if _is_categorical(y) else sorted(uniq.tolist())
+        return TaskInference(
+            "binary", "high", [f"exactly 2 distinct values ({levels[0]!r}, {levels[1]!r}) in {n} rows"]
+        )
+    if isinstance(y.dtype, pd.CategoricalDtype) and y.dtype.ordered:
+        return TaskInference(
+            "ordinal",
+            "high",
+            [f"ordered categorical with {k} levels"],
+            ["multiclass"],
+        )
+    if _is_categorical(y) or pd.api.types.is_bool_dtype(y):
+        conf = "high" if k <= _t("max_classes") else "low"
+        ev = [f"text/categorical values ({k} distinct in {n} rows)"]
+        alts = []
+        if k > _t("max_classes"):
+            ev.append(f"{k} classes exceeds AutoGluon's limit of {int(_t('max_classes'))}")
+        elif ratio > thr:
+            ev.append(f"unique ratio {ratio:.3f} > {thr:g}: many classes for the rows")
+            conf = "medium"
+        if _numeric_strings(y):
+            alts.append("regression")
+            ev.append("the strings parse as numbers: the column may be numeric stored as text")
+            conf = "low"
+        return TaskInference("multiclass", conf, ev, alts)
+    v = y.to_numpy(dtype=float)
+    vmin, vmax = float(v.min()), float(v.max())
+    integral = bool(np.all(v == np.round(v)))
+    few = ratio <= thr and k <= _t("max_classes")
+    if integral and few:
+        levels = np.sort(np.unique(v))
+        counts = np.array([(v == lv).sum() for lv in levels])
+        contiguous = levels[-1] - levels[0] + 1 == k
+        balance = counts.min() / counts.max()
+        span = (
+            f"integer levels {int(levels[0])}…{int(levels[-1])} ({k} distinct, unique ratio {ratio:.3f} "
+            f"≤ {thr:g})"
+        )
+        if vmin >= 1 and vmax <= _t("ordinal_max_level") and contiguous:
+            return TaskInference(
+                "ordinal",
+                "low",
+                [span, f"a contiguous 1…{int(vmax)} scale, like ratings: ordered levels"],
+                ["multiclass", "regression"],
+            )
+        if vmin == 0 and contiguous and k <= _t("max_label_levels") and balance >= _t("label_balance"):
+            return TaskInference(
+                "multiclass",
+                "medium",
+                [
+                    span,
+                    f"0-based contiguous labels; the rarest level has {balance:.0%} of the commonest's rows "
+                    f"(≥ {_t('label_balance'):.0%}): encoded classes rather than counts",
+                ],
+                ["count", "ordinal"],
+            )
+        if vmin >= 0:
+            skew = _skew(v)
+            conf = "low" if k <= 5 else "medium"
+            ev = [
+                span,
+                f"non-negative integers whose frequencies tail off (rarest/commonest {balance:.2f}, "
+                f"skewness {skew:.2f})",
+            ]
+            return TaskInference("count", conf, ev, ["multiclass", "ordinal"] if k <= 5 else ["multiclass"])
+        return TaskInference(
+            "multiclass",
+            "medium",
+            [span, "integer labels including negatives (AutoGluon reads few integer levels as classes)"],
+            ["regression"],
+        )
+    if integral and vmin >= 0:
+        share_zero = float(np.mean(v == 0))
+        skew = _skew(v)
+        span = f"non-negative integers with {k} distinct values (unique ratio {ratio:.3f} > {thr:g})"
+        if share_zero > 0 or skew > _t("skew_high"):
+            return TaskInference(
+                "count",
+                "low",
+                [span, f"zeros {share_zero:.1%}, skewness {skew:.2f}: counts with a wide range"],
+                ["regression"],
+            )
+        return TaskInference(
+            "regression",
+            "medium",
+            [span, f"no zeros, skewness {skew:.2f}: an integer-valued measurement"],
+            ["count"],
+        )
+    if not integral and vmin >= 0 and vmax <= 1:
+        inner = float(np.mean((v > 0) & (v < 1)))
+        return TaskInference(
+            "proportion",
+            "high" if inner >= 0.5 else "medium",
+            [f"all values in [0, 1] ({inner:.0%} strictly inside), not just 0/1: a fraction or soft label"],
+            ["regression"],
+        )
+    if not integral and vmin >= 0:
+        share_zero = float(np.mean(v == 0))
+        skew = _skew(v)
+        orders = _orders(v)
+        why = []
+        if share_zero >= _t("zero_share"):
+            why.append(f"{share_zero:.1%} exact zeros (≥ {_t('zero_share'):.0%}) with continuous positives")
+        if skew > _t("skew_high"):
+            why.append(f"right-skewed (skewness {skew:.2f} > {_t('skew_high'):g})")
+        if orders >= _t("dynamic_range_orders"):
+            why.append(f"spans {orders:.1f} orders of magnitude (≥ {_t('dynamic_range_orders'):g})")
+        if why:
+            return TaskInference(
+                "positive",
+                "medium",
+                [f"non-negative continuous values (min {vmin:.4g})", *why],
+                ["regression"],
+            )
+        return TaskInference(
+            "regression",
+            "high",
+            [
+                f"non-negative continuous values, skewness {skew:.2f}, {orders:.1f} orders of magnitude: "
+                "symmetric enough"
+            ],
+            ["positive"],
+        )
+    ev = [f"real values from {vmin:.4g} to {vmax:.4g} ({k} distinct in {n} rows)"]
+    alts = []
+    conf = "high"
+    if integral:
+        ev.append(f"integer-valued with negatives; unique ratio {ratio:.3f} > {thr:g}")
+        conf = "medium"
+    return TaskInference("regression", conf, ev, alts)
+
+
+def _numeric_strings(y: Any) -> bool:
+    import pandas as pd
+
+    sample = y.astype(str).head(200)
+    return bool(pd.to_numeric(sample, errors="coerce").notna().mean() > 0.95)
+
+
+def _skew(v: Any) -> float:
+    v = np.asarray(v, dtype=float)
+    if v.size < 3:
+        return 0.0
+    m = v.mean()
+    d = v - m
+    s2 = np.mean(d * d)
+    if s2 <= 0:
+        return 0.0
+    return float(np.mean(d**3) / s2**1.5)
+
+
+def _kurt(v: Any) -> float:
+    """Excess kurtosis (0 for a Gaussian)."""
+    v = np.asarray(v, dtype=float)
+    if v.size < 4:
+        return 0.0
+    d = v - v.mean()
+    s2 = np.mean(d * d)
+    if s2 <= 0:
+        return 0.0
+    return float(np.mean(d**4) / s2**2 - 3.0)
+
+
+def _orders(v: Any) -> float:
+    """Orders of magnitude spanned by the positive values (1st to 99th percentile)."""
+    pos = np.asarray(v, dtype=float)
+    pos = pos[pos > 0]
+    if pos.size < 2:
+        return 0.0
+    lo, hi = np.quantile(pos, [0.01, 0.99])
+    return float(math.log10(hi / lo)) if lo > 0 else 0.0
+
+
+def _mad_scale(v: Any) -> float:
+    """1.4826 · median |v − median(v)| (the Gaussian-consistent MAD)."""
+    v = np.asarray(v, dtype=float)
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def _outlier_shares(v: Any) -> tuple[float, float]:
+    """Share outside Tukey's 1.5×IQR fences, and share with |modified z| > 3.5 (MAD based)."""
+    v = np.asarray(v, dtype=float)
+    q1, q3 = np.quantile(v, [0.25, 0.75])
+    iqr = q3 - q1
+    k = _t("iqr_fence")
+    iqr_share = float(np.mean((v < q1 - k * iqr) | (v > q3 + k * iqr))) if iqr > 0 else 0.0
+    mad = _mad_scale(v)
+    mad_share = float(np.mean(np.abs(v - np.median(v)) > _t("mad_z") * mad)) if mad > 0 else 0.0
+    return iqr_share, mad_share
+
+
+# ---------------------------------------------------------------------------------------------
+# the full diagnosis
+
+
+def diagnose(
+    data: Any = None,
+    target: Any = None,
+    *,
+    task: str | None = None,
+    X: Any = None,
+    y: Any = None,
+    seed: int = 0,
+) -> Diagnosis:
+    """Load the data and measure everything the recommendation rules need.
+
+    Parameters
+    ----------
+    data, target, X, y
+        As for `losslab.advise`.
+    task : str, optional
+        Overrides the inferred task (checked against the data).
+    seed : int
+        Seed of the row sample used by the residual fits.
+
+    Returns
+    -------
+    Diagnosis
+    """
+    from .advice import Message
+
+    feats, ys, name, n_before = load(data, target, X=X, y=y)
+    inferred = infer_task(ys)
+    if task is not None:
+        inferred = _override(task, inferred, ys)
+    values: dict[str, Any] = {
+        "n_rows": n_before,
+        "n_rows_used": len(ys),
+        "target_missing": n_before - len(ys),
+        "n_features": 0 if feats is None else int(feats.shape[1]),
+        "target_dtype": str(ys.dtype),
+        "n_unique": int(ys.nunique()),
+        "unique_ratio": float(ys.nunique() / len(ys)),
+    }
+    messages: list[Message] = []
+    if values["target_missing"]:
+        messages.append(
+            Message(
+                "TARGET_MISSING",
+                "warning",
+                f"{values['target_missing']} of {n_before} rows have no target value; they were left out.",
+                {"rows": values["target_missing"]},
+            )
+        )
+    classification = inferred.task in ("binary", "multiclass")
+    if classification:
+        values.update(_class_values(ys, messages))
+    else:
+        values.update(_numeric_values(ys))
+    diag = Diagnosis(ys, feats, name, inferred, values, messages)
+    if feats is not None:
+        _feature_values(diag, seed)
+    if not classification:
+        _residual_values(diag)
+    return diag
+
+
+def _override(task: str, inferred: TaskInference, ys: Any) -> TaskInference:
+    if task not in TASKS:
+        raise DataError(f"task must be one of {', '.join(TASKS)}; got {task!r}.")
+    k = int(ys.nunique())
+    numeric = not _is_categorical(ys) and not _is_bool(ys)
+    v = ys.to_numpy(dtype=float) if numeric else None
+    if task == "binary" and k != 2:
+        raise DataError(f"task='binary' needs exactly 2 classes; the target has {k} distinct values.")
+    if task in ("regression", "count", "positive", "proportion") and not numeric:
+        raise DataError(f"task={task!r} needs a numeric target; got dtype {ys.dtype}.")
+    if v is not None:
+        if task in ("count", "positive") and v.min() < 0:
+            raise DataError(f"task={task!r} needs y ≥ 0; the target's minimum is {v.min():.4g}.")
+        if task == "proportion" and (v.min() < 0 or v.max() > 1):
+            raise DataError(
+                f"task='proportion' needs y in [0, 1]; the target spans [{v.min():.4g}, {v.max():.4g}]."
+            )
+    evidence = [f"given by the user (task={task!r})"]
+    if inferred.task != task:
+        evidence.append(f"the data alone suggested {inferred.task!r} ({inferred.confidence} confidence)")
+    return TaskInference(task, "given", evidence, [])
+
+
+def _is_bool(ys: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_bool_dtype(ys))
+
+
+def _class_values(ys: Any, messages: list[Any]) -> dict[str, Any]:
+    from .advice import Message
+
+    counts = ys.astype(str).value_counts() if _is_categorical(ys) else ys.value_counts()
+    counts = counts.sort_values(ascending=False)
+    majority = int(counts.iloc[0])
+    minority = int(counts.iloc[-1])
+    share = minority / (minority + majority)
+    out = {
+        "n_classes": len(counts),
+        "class_counts": {_label(k): int(c) for k, c in counts.items()},
+        "majority_class": _label(counts.index[0]),
+        "minority_class": _label(counts.index[-1]),
+        "minority_share": share,
+        "imbalance_ratio": majority / minority,
+        "class_shares": {_label(k): float(c / len(ys)) for k, c in counts.items()},
+    }
+    if share < _t("imbalance_warn"):
+        severe = minority < _t("imbalance_severe_rows")
+        messages.append(
+            Message(
+                "CLASS_IMBALANCE_SEVERE" if severe else "CLASS_IMBALANCE",
+                "warning",
+                f"class {out['minority_class']!r} has {minority} rows against {majority} of "
+                f"{out['majority_class']!r} (ratio {share:.3f} < {_t('imbalance_warn'):g})"
+                + (f" and fewer than {int(_t('imbalance_severe_rows'))} rows: severe." if severe else "."),
+                {"minority_share": share, "minority_rows": minority},
+            )
+        )
+    small = [(_label(k), int(c)) for k, c in counts.items() if c < _t("min_class_rows")]
+    if small:
+        messages.append(
+            Message(
+                "CLASS_TOO_SMALL",
+                "error",
+                f"{len(small)} class(es) have fewer than {int(_t('min_class_rows'))} rows "
+                f"({', '.join(f'{k!r}: {c}' for k, c in small[:5])}): 3-fold stratified CV cannot place "
+                "them.",
+                {"classes": dict(small)},
+            )
+        )
+    return out
+
+
+def _label(k: Any) -> Any:
+    """A class label as a plain JSON-ready Python value (integral floats become ints)."""
+    if isinstance(k, (np.bool_, bool)):
+        return bool(k)
+    if isinstance(k, (np.integer, int)):
+        return int(k)
+    if isinstance(k, (np.floating, float)):
+        return int(k) if float(k).is_integer() else float(k)
+    return str(k)
+
+
+def _numeric_values(ys: Any) -> dict[str, Any]:
+    v = ys.to_numpy(dtype=float)
+    mean = float(v.mean())
+    var = float(v.var(ddof=1)) if v.size > 1 else 0.0
+    iqr_share, mad_share = _outlier_shares(v)
+    vmin = float(v.min())
+    out: dict[str, Any] = {
+        "integer_valued": bool(np.all(v == np.round(v))),
+        "min": vmin,
+        "max": float(v.max()),
+        "mean": mean,
+        "median": float(np.median(v)),
+        "std": math.sqrt(var),
+        "skewness": _skew(v),
+        "excess_kurtosis": _kurt(v),
+        "share_zero": float(np.mean(v == 0)),
+        "share_negative": float(np.mean(v < 0)),
+        "sign": "positive"
+        if vmin > 0
+        else "non-negative"
+        if vmin == 0
+        else "negative"
+        if v.max() < 0
+        else "mixed",
+        "dispersion_index": var / mean if mean > 0 and vmin >= 0 else None,
+        "dynamic_range_orders": _orders(v),
+        "outlier_share_iqr": iqr_share,
+        "outlier_share_mad": mad_share,
+        "mad_scale": _mad_scale(v),
+    }
+    if vmin > 0:
+        lv = np.log(v)
+        out["log_skewness"] = _skew(lv)
+        out["log_excess_kurtosis"] = _kurt(lv)
+    return out
+
+
+_ID_NAME = re.compile(r"(^|[_\W])(id|uuid|guid|key|index|idx)($|[_\W])", re.IGNORECASE)
+
+
+def _feature_values(diag: Diagnosis, seed: int) -> None:
+    """Missing values, constant, ID-like and leaking columns, label conflicts; builds the design."""
+    import pandas as pd
+
+    from .advice import Message
+
+    feats, ys, vals = diag.X, diag.y, diag.values
+    n = len(feats)
+    missing = {str(c): int(m) for c, m in feats.isna().sum().items() if m > 0}
+    vals["missing_by_column"] = missing
+    vals["missing_share"] = float(feats.isna().to_numpy().mean()) if feats.size else 0.0
+    if missing:
+        worst = max(missing, key=missing.get)
+        diag.messages.append(
+            Message(
+                "FEATURES_MISSING",
+                "info",
+                f"{len(missing)} feature column(s) have missing values; the most is {worst!r} "
+                f"({missing[worst]} of {n} rows).",
+                {"columns": missing},
+            )
+        )
+    constant, id_like = [], []
+    for c in feats.columns:
+        col = feats[c]
+        nu = col.nunique(dropna=False)
+        if nu <= 1:
+            constant.append(str(c))
+            continue
+        integer_or_text = pd.api.types.is_integer_dtype(col) or _is_categorical(col)
+        if n >= 20 and integer_or_text and col.nunique() / n >= _t("id_unique_ratio"):
+            id_like.append(str(c))
+        elif _ID_NAME.search(str(c)) and col.nunique() / n >= 0.5:
+            id_like.append(str(c))
+    vals["constant_columns"] = constant
+    vals["id_like_columns"] = id_like
+    if constant:
+        diag.messages.append(
+            Message(
+                "CONSTANT_COLUMNS",
+                "warning",
+                f"constant column(s) carry no information: {', '.join(constant)}.",
+                {"columns": constant},
+            )
+        )
+    if id_like:
+        diag.messages.append(
+            Message(
+                "ID_COLUMNS",
+                "warning",
+                f"column(s) look like row identifiers (unique per row): {', '.join(id_like)}; drop them "
+                "before fitting.",
+                {"columns": id_like},
+            )
+        )
+    rng = np.random.default_rng(seed)
+    cap = int(_t("max_fit_rows"))
+    idx = np.sort(rng.choice(n, cap, replace=False)) if n > cap else np.arange(n)
+    diag.sample = idx
+    vals["n_rows_sampled"] = len(idx)
+    usable = [c for c in feats.columns if str(c) not in constant and str(c) not in id_like]
+    sub = feats.iloc[idx][usable]
+    ysub = ys.iloc[idx].reset_index(drop=True)
+    sub = sub.reset_index(drop=True)
+    leaks = _leakage(sub, ysub, diag.task.task)
+    vals["leakage_columns"] = leaks
+    if leaks:
+        diag.messages.append(
+            Message(
+                "LEAKAGE_SUSPECTED",
+                "warning",
+                f"{len(leaks)} feature(s) predict the target (almost) perfectly on their own: "
+                + "; ".join(f"{d['column']!r} ({d['evidence']})" for d in leaks[:3])
+                + ". Check they are not computed from it.",
+                {"columns": [d["column"] for d in leaks]},
+            )
+        )
+    leak_names = {d["column"] for d in leaks}
+    if diag.task.task in ("binary", "multiclass"):
+        conflict = _label_conflicts(sub, ysub)
+        vals["conflicting_duplicate_share"] = conflict
+        if conflict >= _t("label_conflict_share"):
+            diag.messages.append(
+                Message(
+                    "LABEL_NOISE",
+                    "warning",
+                    f"{conflict:.1%} of rows repeat a feature vector that appears with another label: label "
+                    "noise "
+                    "(or missing features).",
+                    {"share": conflict},
+                )
+            )
+    diag.design = _design(sub[[c for c in usable if str(c) not in leak_names]])
+    vals["n_design_columns"] = 0 if diag.design is None else diag.design.shape[1] - 1
+
+
+def _leakage(sub: Any, ysub: Any, task: str) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    out = []
+    classification = task in ("binary", "multiclass")
+    yv = ysub.astype(str) if classification else ysub
+    n = len(sub)
+    for c in list(sub.columns)[:500]:
+        col = sub[c]
+        ok = col.notna().to_numpy()
+        if ok.sum() < max(10, 0.5 * n):
+            continue
+        cv, tv = col[ok], yv[ok]
+        if classification:
+            nu = cv.nunique()
+            if nu < 2 or nu >= 0.5 * ok.sum():
+                # continuous feature: classes must occupy disjoint intervals of it
+                if pd.api.types.is_numeric_dtype(cv) and not _is_bool(cv) and nu >= 2:
+                    pure = tv.groupby(cv.to_numpy()).nunique().max() == 1
+                    order = np.argsort(cv.to_numpy(dtype=float), kind="stable")
+                    runs = int(np.sum(tv.to_numpy()[order][1:] != tv.to_numpy()[order][:-1]))
+                    k = tv.nunique()
+                    if pure and runs == k - 1:
+                        out.append(
+                            {
+                                "column": str(c),
+                                "evidence": f"its value ranges separate the {k} classes exactly",
+                            }
+                        )
+                continue
+            purity = float(
+                tv.groupby(cv.astype(str).to_numpy()).agg(lambda s: s.value_counts().iloc[0]).sum() / len(tv)
+            )
+            if purity == 1.0 and tv.nunique() > 1:
+                out.append({"column": str(c), "evidence": f"each of its {nu} values maps to a single class"})
+        elif pd.api.types.is_numeric_dtype(cv) and not _is_bool(cv):
+            a = cv.to_numpy(dtype=float)
+            b = tv.to_numpy(dtype=float)
+            if np.ptp(a) == 0:
+                continue
+            rho = _spearman(a, b)
+            if abs(rho) >= _t("leak_corr"):
+                out.append({"column": str(c), "evidence": f"Spearman ρ = {rho:.4f} with the target"})
+    return out
+
+
+def _spearman(a: Any, b: Any) -> float:
+    from scipy.stats import rankdata
+
+    ra, rb = rankdata(a), rankdata(b)
+    ra -= ra.mean()
+    rb -= rb.mean()
+    den = math.sqrt(float(ra @ ra) * float(rb @ rb))
+    return float(ra @ rb / den) if den > 0 else 0.0
+
+
+def _label_conflicts(sub: Any, ysub: Any) -> float:
+    import pandas as pd
+
+    if sub.shape[1] == 0:
+        return 0.0
+    keys = pd.util.hash_pandas_object(sub, index=False).to_numpy()
+    frame = pd.DataFrame({"k": keys, "y": ysub.astype(str).to_numpy()})
+    nlab = frame.groupby("k")["y"].transform("nunique")
+    return float(np.mean(nlab.to_numpy() > 1))
+
+
+def _design(sub: Any) -> Any:
+    """Standardized numeric design with an intercept column (one-hot for ≤ 10-level text columns)."""
+    import pandas as pd
+
+    cols = []
+    for c in sub.columns:
+        col = sub[c]
+        if _is_bool(col):
+            cols.append(col.astype(float).to_numpy())
+        elif pd.api.types.is_numeric_dtype(col):
+            a = col.to_numpy(dtype=float, na_value=np.nan)
+            med = np.nanmedian(a) if np.isfinite(a).any() else 0.0
+            a = np.where(np.isfinite(a), a, med)
+            cols.append(a)
+        elif col.nunique() <= 10:
+            for lv in col.dropna().unique()[1:]:
+                cols.append((col == lv).to_numpy(dtype=float))
+    if not cols:
+        return None
+    Z = np.column_stack(cols)
+    sd = Z.std(axis=0)
+    keep = sd > 0
+    if not keep.any():
+        return None
+    Z = (Z[:, keep] - Z[:, keep].mean(axis=0)) / sd[keep]
+    if Z.shape[1] > max(1, Z.shape[0] // 5):
+        Z = Z[:, : max(1, Z.shape[0] // 5)]
+    return np.column_stack([np.ones(Z.shape[0]), Z])
+
+
+# ---------------------------------------------------------------------------------------------
+# residual diagnostics for the numeric tasks
+
+
+def _solve(Z: Any, w: Any, z: Any) -> Any:
+    A = Z.T @ (Z * w[:, None])
+    ridge = 1e-8 * np.trace(A) / A.shape[0] + 1e-12
+    A[np.diag_indices_from(A)] += ridge
+    return np.linalg.solve(A, Z.T @ (w * z))
+
+
+def robust_fit(Z: Any, y: Any, k: float = 1.345, iters: int = 30) -> tuple[Any, Any]:
+    """Huber M-estimate of a linear model by IRLS: ``(residuals, OLS residuals)``.
+
+    Weights wᵢ = min(1, k·s/|rᵢ|) with s = 1.4826·MAD(r) re-estimated each step.
+    """
+    w = np.ones(len(y))
+    beta = _solve(Z, w, y)
+    r_ols = y - Z @ beta
+    r = r_ols
+    for _ in range(iters):
+        s = _mad_scale(r)
+        if s <= 0:
+            break
+        a = np.abs(r)
+        w = np.where(a <= k * s, 1.0, k * s / np.where(a > 0, a, 1.0))
+        new = _solve(Z, w, y)
+        if np.allclose(new, beta, rtol=1e-8, atol=1e-10 * (1 + np.abs(beta).max())):
+            beta = new
+            break
+        beta = new
+        r = y - Z @ beta
+    return y - Z @ beta, r_ols
+
+
+def poisson_fit(Z: Any, y: Any, iters: int = 50) -> Any:
+    """Fitted means μ̂ = exp(Zβ) of a log-link Poisson quasi-likelihood fit (IRLS with step halving).
+
+    The Poisson score equations give a consistent mean model for any variance function, so μ̂
+    serves the variance–mean estimate for counts, Gamma-like and Tweedie-like data alike.
+    """
+    beta = np.zeros(Z.shape[1])
+    beta[0] = math.log(float(y.mean()))
+
+    def deviance(b: Any) -> float:
+        eta = Z @ b
+        mu = np.exp(eta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - eta), 0.0)
+        return float(2 * np.sum(t - (y - mu)))
+
+    dev = deviance(beta)
+    for _ in range(iters):
+        eta = Z @ beta
+        mu = np.exp(eta)
+        z = eta + (y - mu) / mu
+        step = _solve(Z, mu, z) - beta
+        t = 1.0
+        while t > 1e-4:
+            cand = beta + t * step
+            if np.all(np.abs(Z @ cand) < 700):
+                new_dev = deviance(cand)
+                if new_dev <= dev + 1e-12 * abs(dev):
+                    break
+            t /= 2
+        else:
+            break
+        beta = cand
+        if abs(dev - new_dev) <= 1e-9 * (abs(new_dev) + 1):
+            dev = new_dev
+            break
+        dev = new_dev
+    return np.exp(Z @ beta)
+
+
+def variance_power(y: Any, mu: Any, bins: int | None = None) -> tuple[float | None, int, float]:
+    """Slope p of log Var(y | μ̂-bin) against log mean, with the number of bins and the log10 span.
+
+    Bins are quantiles of μ̂ (≥ 40 rows each, at most 20 bins); the variance in a bin is the mean
+    of (y − μ̂)². Returns ``(None, bins, span)`` when the bin means span less than a factor 1.5
+    (no leverage to estimate a slope).
+    """
+    n = len(y)
+    nb = bins or int(min(20, n // 40))
+    if nb < 4:
+        return None, nb, 0.0
+    edges = np.quantile(mu, np.linspace(0, 1, nb + 1))
+    which = np.clip(np.searchsorted(edges, mu, side="right") - 1, 0, nb - 1)
+    means, varis = [], []
+    for b in range(nb):
+        m = which == b
+        if m.sum() < 10:
+            continue
+        mb = float(mu[m].mean())
+        vb = float(np.mean((y[m] - mu[m]) ** 2))
+        if mb > 0 and vb > 0:
+            means.append(mb)
+            varis.append(vb)
+    if len(means) < 4:
+        return None, len(means), 0.0
+    lm, lv = np.log(means), np.log(varis)
+    span = float((lm.max() - lm.min()) / math.log(10))
+    if span < math.log10(1.5):
+        return None, len(means), span
+    slope = float(np.polyfit(lm, lv, 1)[0])
+    return slope, len(means), span
+
+
+def _residual_values(diag: Diagnosis) -> None:
+    vals = diag.values
+    y_all = diag.y.to_numpy(dtype=float)
+    idx = diag.sample if diag.sample is not None else np.arange(len(y_all))
+    y = y_all[idx]
+    Z = diag.design
+    if Z is None:
+        r = y - np.median(y)
+        vals["residual_source"] = "y around its median (no usable features)"
+        vals["linear_r2"] = None
+    else:
+        r, r_ols = robust_fit(Z, y)
+        sst = float(np.sum((y - y.mean()) ** 2))
+        vals["linear_r2"] = 1.0 - float(np.sum(r_ols**2)) / sst if sst > 0 else None
+        vals["residual_source"] = f"robust (Huber) linear fit on {Z.shape[1] - 1} feature column(s)"
+    iqr_share, mad_share = _outlier_shares(r)
+    vals["residual_scale"] = _mad_scale(r)
+    vals["residual_skewness"] = _skew(r)
+    vals["residual_excess_kurtosis"] = _kurt(r)
+    vals["residual_outlier_share_iqr"] = iqr_share
+    vals["residual_outlier_share_mad"] = mad_share
+    if y.min() > 0:
+        ly = np.log(y)
+        lr = ly - np.median(ly) if Z is None else robust_fit(Z, ly)[0]
+        vals["log_residual_scale"] = _mad_scale(lr)
+        vals["log_residual_skewness"] = _skew(lr)
+        vals["log_residual_excess_kurtosis"] = _kurt(lr)
+        vals["log_residual_outlier_share_iqr"] = _outlier_shares(lr)[0]
+    if y.min() >= 0 and y.mean() > 0:
+        if Z is None:
+            vals["variance_power"] = None
+            vals["variance_power_note"] = "needs features (fitted means) to relate variance to mean"
+            mu = np.full_like(y, y.mean())
+        else:
+            mu = poisson_fit(Z, y)
+            p, nb, span = variance_power(y, mu)
+            vals["variance_power"] = p
+            vals["variance_power_bins"] = nb
+            vals["variance_power_span_orders"] = span
+            if p is None:
+                vals["variance_power_note"] = f"fitted means span only {span:.2f} orders of magnitude"
+        vals["pearson_dispersion"] = float(np.mean((y - mu) ** 2 / mu))
