@@ -257,7 +257,21 @@ def _jax_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
     import jax.numpy as jnp
 
     native = type(f).__module__.startswith("jax") or is_tracing(f)
-    tt, ff = (t, f) if native else (jnp.asarray(t), jnp.asarray(f))
+    if native:
+        return _jax_derive_native(loss, t, f, order)
+    import numpy as np
+
+    f_np = np.asarray(f)
+    # NumPy float64 in: differentiate in float64 even when jax_enable_x64 is off
+    with jax.enable_x64(f_np.dtype == np.float64):
+        out = _jax_derive_native(loss, jnp.asarray(np.asarray(t)), jnp.asarray(f_np), order)
+        return xp.asarray(np.asarray(out))
+
+
+def _jax_derive_native(loss: Loss, tt: Any, ff: Any, order: int) -> Any:
+    import jax
+    import jax.numpy as jnp
+
     jxp = array_namespace(ff)
 
     def total(x: Any) -> Any:
@@ -274,8 +288,4 @@ def _jax_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
         # column j of the Hessian diagonal: the j-th entry of H·e_j, one forward-over-reverse pass
         cols = [jax.jvp(grad, (ff,), (jnp.broadcast_to(eye[j], ff.shape),))[1][:, j] for j in range(k)]
         out = jnp.stack(cols, axis=1)
-    if native:
-        return out
-    import numpy as np
-
-    return xp.asarray(np.asarray(out))
+    return out
