@@ -41,7 +41,7 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
                 err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
                 raise typer.Exit(code=1) from None
 
-        run.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+        run.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
         return app.command(*args, **kwargs)(run)
 
     return wrap
@@ -100,6 +100,75 @@ def show_cmd(
     from losslab._core.describe import describe
 
     console.print(Markdown(describe(losslab.get(name))))
+
+
+@command("advise")
+def advise_cmd(
+    data: Annotated[str, typer.Argument(help="A .csv, .tsv or .parquet file.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="The target column.")] = None,
+    predict: Annotated[
+        str | None,
+        typer.Option(help="mean, median, quantile:0.9, expectile:0.8, probability or decision."),
+    ] = None,
+    costs: Annotated[str | None, typer.Option(help="Misclassification costs, e.g. fp=1,fn=5.")] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(help="Override: binary, multiclass, regression, count, positive, proportion, ordinal."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the advice as JSON only.")] = False,
+) -> None:
+    """Which loss for this data, and why: the diagnosis and the ranked losses with reasons."""
+    from losslab.advise import advise
+
+    adv = advise(data, target, predict=predict, costs=costs, task=task)
+    if json_out:
+        typer.echo(adv.to_json())
+        return
+    d = adv.diagnostics
+    console.print(
+        f"[bold]{adv.target}[/]: task [bold]{adv.task}[/] (confidence {adv.task_confidence})"
+        + (f"; alternatives: {', '.join(adv.alternatives)}" if adv.alternatives else ""),
+        highlight=False,
+    )
+    for ev in adv.task_evidence:
+        console.print(f"  • {ev}", highlight=False)
+    diag = Table(title="diagnosis", show_header=True)
+    diag.add_column("measure")
+    diag.add_column("value", overflow="fold")
+    for key, value in d.items():
+        if value is None or value == [] or value == {} or key.endswith("_note"):
+            continue
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        elif isinstance(value, dict):
+            value = ", ".join(
+                f"{k}: {v:.3g}" if isinstance(v, float) else f"{k}: {v}" for k, v in value.items()
+            )
+        elif isinstance(value, list):
+            value = ", ".join(v["column"] if isinstance(v, dict) else str(v) for v in value)
+        diag.add_row(key, str(value))
+    console.print(diag)
+    for m in adv.messages:
+        color = {"error": "red", "warning": "yellow"}.get(m.level, "cyan")
+        console.print(f"[{color}]{m.level}[/] {m.message}", highlight=False)
+    console.print(f"predict: [bold]{adv.predict}[/] ({adv.predict_source})", highlight=False)
+    if adv.threshold is not None:
+        console.print(
+            f"decision threshold p* = c_fp/(c_fp + c_fn) = [bold]{adv.threshold:.4g}[/]", highlight=False
+        )
+    ranking = Table(title="recommended losses", show_lines=True)
+    for col in ("#", "loss", "estimates", "why", "caveats", "judge with"):
+        ranking.add_column(col, overflow="fold")
+    for r in adv.recommendations:
+        ranking.add_row(
+            str(r.rank),
+            r.label,
+            r.estimates,
+            "\n".join(f"• {x}" for x in r.reasons),
+            "\n".join(f"• {x}" for x in r.caveats),
+            ", ".join(r.metrics),
+        )
+    console.print(ranking)
 
 
 def main() -> None:

@@ -533,8 +533,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
         pool.add(
             "mse",
             -1.0,
-            f"{mse_reason}; but the residuals are heavy-tailed ({tail_text}) and squared error lets the "
-            "outliers "
+            f"but the residuals are heavy-tailed ({tail_text}) and squared error lets the outliers "
             "steer the fit",
         )
     pool.cands[("mse", "[]")].reasons.insert(0, f"{mse_reason} (mean of y {v['mean']:.4g})")
