@@ -8,7 +8,7 @@ from typing import Any
 from .._core import Interval, Loss, LossInfo, Param, register
 from ..links import IDENTITY
 
-__all__ = ["MAE", "MSE", "MSLE", "Huber", "Quantile"]
+__all__ = ["MAE", "MAPE", "MSE", "MSLE", "Expectile", "Huber", "Quantile"]
 
 POSITIVE = Interval(0.0, math.inf, False, False)
 UNIT_OPEN = Interval(0.0, 1.0, False, False)
@@ -318,6 +318,144 @@ class Quantile(Loss):
         tau = self.quantile
         zero = xp.zeros_like(f)
         return xp.where(f < t, zero - tau, xp.where(f > t, zero + (1.0 - tau), zero))
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.zeros_like(f)
+
+
+@register
+class Expectile(Loss):
+    r"""Expectile loss (asymmetric squared error) at level τ = ``expectile``.
+
+    With r = y − f and w = |τ − 1[y < f]| (τ where the prediction is below the target,
+    1 − τ where it is above):
+
+    .. math::
+
+        \ell = w\,r^2,\qquad
+        \frac{\partial\ell}{\partial f} = -2w\,r = 2w\,(f - y),\qquad
+        \frac{\partial^2\ell}{\partial f^2} = 2w.
+
+    Estimates the conditional **τ-expectile**, the squared-error analogue of the quantile
+    (τ = 0.5 gives the mean, at half the ``mse`` scale). The loss is convex and once
+    differentiable; its Hessian jumps from 2τ (f ≤ y) to 2(1 − τ) (f > y) at f = y, where the
+    value 2τ is reported. Scaling: XGBoost's ``reg:expectileerror`` (``expectile_alpha`` = τ,
+    XGBoost ≥ 3.4) uses half of these derivatives (gradient w(f − y), Hessian w) and the weight
+    1 − τ at f = y; sklearn, PyTorch, Keras, optax and LightGBM have no expectile loss.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> e = losslab.get("expectile", expectile=0.9)
+    >>> e([10.0, 10.0], [8.0, 12.0], reduction="none").round(12).tolist()
+    [3.6, 0.4]
+    >>> e.gradient([10.0, 10.0], [8.0, 12.0]).round(12).tolist()
+    [-3.6, 0.4]
+    """
+
+    name = "expectile"
+    aliases = ("expectile_loss", "asymmetric_squared_error")
+    link = IDENTITY
+    PARAMS = (Param("expectile", 0.5, "the level τ of the expectile to estimate", interval=UNIT_OPEN),)
+    INFO = LossInfo(
+        task="regression",
+        estimates="expectile",
+        y_true="any real number",
+        y_pred="any real number",
+        convex=True,
+        smooth=False,
+        robust=False,
+        hessian="exact",
+        zero_at_perfect=True,
+        references=(
+            "Newey, W. K. & Powell, J. L. (1987). Asymmetric least squares estimation and testing. "
+            "Econometrica 55(4).",
+        ),
+    )
+
+    @property
+    def statistic(self) -> str:
+        return f"expectile({self.expectile:g})"
+
+    def _weight(self, xp: Any, t: Any, f: Any) -> Any:
+        tau = self.expectile
+        zero = xp.zeros_like(f)
+        return xp.where(t < f, zero + (1.0 - tau), zero + tau)
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        a = xp.abs(f - t)
+        return (self._weight(xp, t, f) * a) * a  # w·|r| first: no overflow unless the value does
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return 2.0 * self._weight(xp, t, f) * (f - t)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return 2.0 * self._weight(xp, t, f)
+
+
+@register
+class MAPE(Loss):
+    r"""Mean absolute percentage error, as a fraction (not ×100).
+
+    .. math::
+
+        \ell = \frac{|f - y|}{|y|},\qquad
+        \frac{\partial\ell}{\partial f} = \frac{\operatorname{sign}(f - y)}{|y|},\qquad
+        \frac{\partial^2\ell}{\partial f^2} = 0.
+
+    Requires y ≠ 0 (checked: Keras and scikit-learn silently divide by max(|y|, ε)). Minimising
+    it does **not** estimate the median: the best constant is the median of y reweighted by
+    1/|y|, which for positive targets lies below the median — MAPE is biased low, rewarding
+    under-prediction (a prediction of 0 never costs more than 1 per sample, an over-prediction
+    costs without bound). At f = y the gradient is the subgradient 0; the Hessian is 0 wherever
+    it exists. Scaling: ×1 like ``sklearn.metrics.mean_absolute_percentage_error`` and
+    LightGBM's ``mape`` objective (which divides by max(1, |y|)); ``keras.losses.
+    MeanAbsolutePercentageError`` is ×100. PyTorch and optax have none.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> m = losslab.get("mape")
+    >>> m([100.0, -4.0], [90.0, -5.0], reduction="none").tolist()
+    [0.1, 0.25]
+    """
+
+    name = "mape"
+    aliases = ("mean_absolute_percentage_error", "absolute_percentage_error")
+    link = IDENTITY
+    INFO = LossInfo(
+        task="regression",
+        estimates="median of y reweighted by 1/|y| (biased low)",
+        y_true="nonzero (MAPE divides by |y_true|)",
+        y_pred="any real number",
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian="zero_almost_everywhere",
+        zero_at_perfect=True,
+        references=(
+            "de Myttenaere, A., Golden, B., Le Grand, B. & Rossi, F. (2016). Mean absolute percentage "
+            "error for regression models. Neurocomputing 192.",
+            "Tofallis, C. (2015). A better measure of relative prediction accuracy for model selection "
+            "and model estimation. J. Oper. Res. Soc. 66(8).",
+        ),
+    )
+
+    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
+        return t == 0.0, "nonzero (MAPE divides by |y_true|)"
+
+    def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        y = np.exp(rng.normal(1.0, 0.5, n))
+        return y, y + rng.normal(0.0, 1.0, n)
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.abs(f - t) / xp.abs(t)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.sign(f - t) / xp.abs(t)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.zeros_like(f)
