@@ -767,9 +767,10 @@ def _leakage(sub: Any, ysub: Any, task: str) -> list[dict[str, Any]]:
 
 
 def _spearman(a: Any, b: Any) -> float:
-    from scipy.stats import rankdata
+    import pandas as pd
 
-    ra, rb = rankdata(a), rankdata(b)
+    ra = pd.Series(a).rank(method="average").to_numpy(dtype=float, copy=True)
+    rb = pd.Series(b).rank(method="average").to_numpy(dtype=float, copy=True)
     ra -= ra.mean()
     rb -= rb.mean()
     den = math.sqrt(float(ra @ ra) * float(rb @ rb))
@@ -967,3 +968,7 @@ def _residual_values(diag: Diagnosis) -> None:
             if p is None:
                 vals["variance_power_note"] = f"fitted means span only {span:.2f} orders of magnitude"
         vals["pearson_dispersion"] = float(np.mean((y - mu) ** 2 / mu))
+        pw = vals.get("variance_power")
+        pw = 1.0 if pw is None else min(max(pw, 0.0), 3.0)
+        pr = (y - mu) / mu ** (pw / 2)
+        vals["pearson_residual_outlier_share_iqr"] = _outlier_shares(pr)[0]

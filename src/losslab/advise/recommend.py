@@ -481,7 +481,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             metrics=MEDIAN_METRICS,
         )
         return
-    if task in ("count", "positive") or (ymin >= 0 and power is not None and power >= 0.7):
+    if task in ("count", "positive"):
         _nonnegative(pool, diag, power, heavy, delta, tail_text, log_out)
         return
     if task == "ordinal":
@@ -558,7 +558,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                     else "skewed, so Huber's location drifts from the mean towards the median"
                 )
             )
-        for name, param in (("pseudo_huber", "delta"), ("log_cosh", None), ("barron", "c")):
+        for name, param in (("pseudo_huber", "delta"), ("log_cosh", None), ("barron", "scale")):
             if not pool.has(name):
                 continue
             params = {param: delta} if param else {}
@@ -577,6 +577,34 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                 params=params,
                 caveat=cav,
                 metrics=MEAN_METRICS,
+            )
+    if ymin >= 0 and power is not None and power >= 0.7:
+        p_hat = min(max(power, 1.0), 2.0)
+        grow = (
+            f"y ≥ 0 and its variance grows with the mean: variance–mean slope p̂ = {power:.2f} over "
+            f"{v.get('variance_power_bins')} bins of fitted means"
+        )
+        if pool.has("tweedie"):
+            pool.add(
+                "tweedie",
+                2.5,
+                f"{grow}; Tweedie deviance with power {p_hat:.2f} weighs errors by that variance",
+                params={"power": round(_clip_to("tweedie", "power", p_hat), 2)},
+                metrics=["tweedie_deviance", "rmse", "mae"],
+            )
+        if ymin > 0 and power >= 1.5:
+            pool.add(
+                "gamma",
+                2.0,
+                f"{grow}; Gamma deviance assumes p = 2",
+                metrics=["gamma_deviance", "rmse", "mae"],
+            )
+        elif power < 1.5:
+            pool.add(
+                "poisson",
+                2.0,
+                f"{grow}; Poisson deviance assumes p = 1",
+                metrics=["poisson_deviance", "rmse", "mae"],
             )
     pool.add(
         "mae",
@@ -734,6 +762,8 @@ def _nonnegative(
             elif power is not None and 1.2 <= power <= 1.8:
                 score += 5.0
                 why = "the variance grows faster than Poisson's and slower than Gamma's: " + why
+            elif power is not None:
+                score += 1.0
             pool.add("tweedie", score, why, params={pparam: p_hat}, metrics=[dev["tweedie"], "rmse", "mae"])
     # log scale
     if ymin > -1:
@@ -766,7 +796,7 @@ def _nonnegative(
         f"mean ({p_text})",
         metrics=MEAN_METRICS,
     )
-    if heavy and delta and (log_out is None or log_out >= _t("outlier_share")):
+    if heavy and delta and log_out is not None and log_out >= _t("outlier_share"):
         pool.add("huber", 1.0, f"{tail_text}; δ = {delta:.4g}", params={"delta": delta}, metrics=MEAN_METRICS)
     pool.add(
         "mae",
@@ -775,6 +805,16 @@ def _nonnegative(
         f"{v['skewness']:.2f})",
         metrics=MEDIAN_METRICS,
     )
+    if ymin > 0 and not integer:
+        pool.add(
+            "mape",
+            0.3,
+            f"relative errors on a y > 0 that spans {v['dynamic_range_orders']:.1f} orders of magnitude, if "
+            "the "
+            "business quotes percentages",
+            caveat="MAPE rewards under-prediction (Gneiting 2011): prefer gamma deviance for relative errors",
+            metrics=["mae", "rmse"],
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -970,6 +1010,17 @@ def _multiclass(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             2.0,
             f"{conflict:.1%} of rows are duplicates with conflicting labels: label smoothing ε = 0.1 "
             "(Szegedy et al. 2016)",
+            params={"label_smoothing": 0.1},
+            caveat="label smoothing shrinks probabilities towards uniform: recalibrate before reading them",
+            metrics=metrics,
+        )
+    else:
+        seen = "no features to check" if conflict is None else f"{conflict:.1%} conflicting duplicates"
+        pool.add(
+            "categorical_crossentropy",
+            0.4,
+            f"label smoothing ε = 0.1 as a regulariser against over-confident {k}-way softmax outputs "
+            f"(Szegedy et al. 2016); label noise: {seen}",
             params={"label_smoothing": 0.1},
             caveat="label smoothing shrinks probabilities towards uniform: recalibrate before reading them",
             metrics=metrics,
