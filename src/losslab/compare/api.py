@@ -456,7 +456,7 @@ def _classes(y: Any) -> list[Any]:
         return sorted(values, key=str)
 
 
-_LOSS_TASKS = {"binary": ("binary",), "multiclass": ("multiclass",)}
+_LOSS_TASKS = {"binary": ("binary", "multiclass"), "multiclass": ("multiclass",)}
 
 
 def _candidate_losses(
