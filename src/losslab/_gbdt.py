@@ -32,11 +32,28 @@ somewhere (msle) need a *policy* for h:
     1 % of the weighted mean absolute deviation of y from its weighted median (computed once from
     the training labels); ℓ̃ → ℓ as S → 0.
 
-The default comes from the loss's metadata (``loss.info.hessian``), never its name:
-exact → ``exact``; zero_almost_everywhere → ``constant`` (and the leaf refit is recommended
-for losses estimating a median or quantile); piecewise → ``constant`` (a floor would leave
-Newton steps of size g/EPS in the flat part); indefinite → ``floor``. The choice is logged
-at INFO level on the ``losslab.gbdt`` logger.
+``"majorizer"``
+    h = g/(f − y), the curvature of the quadratic that touches the loss at f and majorises it
+    (for losses of f − y alone minimised at f = y, e.g. huber: min(1, δ/|f − y|)). The Newton
+    leaf is then the iteratively-reweighted least-squares step towards the loss's M-estimate;
+    it never vanishes and equals the exact Hessian where the loss is quadratic.
+
+The default comes from the loss's metadata (``loss.info.hessian``) and probes of its own
+gradient, never its name:
+
+======================  =====================================================================
+Hessian kind            default policy
+======================  =====================================================================
+exact                   ``exact``
+zero_almost_everywhere  ``smooth`` if the gradient is constant on each side of one kink at
+                        f = y (mae, quantile), else ``constant``; the leaf refit is on by
+                        default for losses of f − y that estimate a median or quantile
+piecewise               ``majorizer`` for losses of f − y minimised at f = y (huber), else
+                        ``constant`` (a floor would leave Newton steps g/EPS in the flat part)
+indefinite              ``floor``
+======================  =====================================================================
+
+The choice is logged at INFO level on the ``losslab.gbdt`` logger.
 
 Nothing here imports xgboost or lightgbm.
 """
@@ -51,7 +68,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core.errors import ParameterError
+from ._core.errors import LosslabError, ParameterError
 from ._core.loss import Loss
 from ._core.registry import get as get_loss
 
@@ -59,7 +76,7 @@ __all__ = ["GradHess", "HessianPolicy", "as_loss", "default_policy", "resolve_po
 
 log = logging.getLogger("losslab.gbdt")
 
-POLICIES = ("exact", "floor", "constant", "smooth")
+POLICIES = ("exact", "floor", "constant", "smooth", "majorizer")
 DEFAULT_FLOOR = 1e-6
 REFIT_STATISTICS = ("median", "quantile")
 
@@ -91,26 +108,69 @@ def as_loss(loss: Any, **params: Any) -> Loss:
 
 
 def refit_recommended(loss: Loss) -> bool:
-    """The loss estimates a median or quantile, whose per-leaf optimum is a weighted quantile."""
+    """The loss estimates a median or quantile of y − f alone, so a leaf's optimum is a weighted
+    quantile of the residuals (and its Hessian carries no information)."""
     stat = loss.info.estimates.split("(")[0].strip()
-    return stat in REFIT_STATISTICS and loss.info.hessian == "zero_almost_everywhere"
+    return (
+        stat in REFIT_STATISTICS
+        and loss.info.hessian == "zero_almost_everywhere"
+        and translation_invariant(loss)
+    )
+
+
+def translation_invariant(loss: Loss) -> bool:
+    """ℓ(y, f) depends on f − y only (probed on a grid): a regression loss on an identity link
+    whose leaf optimum is the loss's baseline of the residuals."""
+    if (
+        loss.multiclass
+        or getattr(loss.link, "name", "identity") != "identity"
+        or loss.info.task != "regression"
+    ):
+        return False
+    r = np.array([-7.0, -1.0, -0.25, 0.0, 0.5, 2.0, 30.0])
+    try:
+        ref = np.asarray(loss(np.zeros_like(r) + 0.5, r + 0.5, reduction="none"), dtype=float)
+        for c in (3.0, -11.0, 250.0):
+            v = np.asarray(loss(np.full_like(r, c), r + c, reduction="none"), dtype=float)
+            if not np.allclose(v, ref, rtol=1e-9, atol=1e-12):
+                return False
+    except LosslabError:
+        return False
+    return True
+
+
+def _smooth_applies(loss: Loss) -> bool:
+    try:
+        _kink_slopes(loss)
+    except LosslabError:
+        return False
+    return True
+
+
+def _majorizer_applies(loss: Loss) -> bool:
+    return loss.info.zero_at_perfect and translation_invariant(loss)
 
 
 def default_policy(loss: Loss) -> HessianPolicy:
-    """The default policy for ``loss``, from ``loss.info.hessian``."""
+    """The default policy for ``loss``, from ``loss.info.hessian`` (and probes of its gradient)."""
     kind = loss.info.hessian
     refit = refit_recommended(loss)
     if kind == "exact":
         return HessianPolicy("exact", None, "its Hessian is exact and positive")
     if kind == "zero_almost_everywhere":
         why = "its Hessian is zero almost everywhere"
+        if _smooth_applies(loss):
+            policy, why = "smooth", why + " and it has one kink at the perfect prediction"
+        else:
+            policy = "constant"
         if refit:
-            why += f"; it estimates the {loss.statistic}, so refit the leaves (refit=True)"
-        return HessianPolicy("constant", None, why, refit)
+            why += f"; it estimates the {loss.statistic}, so the leaves are refitted to it"
+        return HessianPolicy(policy, None, why, refit)
     if kind == "piecewise":
-        return HessianPolicy(
-            "constant", None, "its Hessian is zero on part of the domain (a floor would give huge steps)"
-        )
+        why = "its Hessian is zero on part of the domain (a floor would give huge Newton steps)"
+        if _majorizer_applies(loss):
+            return HessianPolicy("majorizer", None, why + "; g/(f − y) majorises the loss")
+        return HessianPolicy("constant", None, why)
     return HessianPolicy("floor", None, "its Hessian can be negative")
 
 
@@ -156,6 +216,12 @@ def resolve_policy(loss: Loss, hessian: str | None) -> HessianPolicy:
         source = "requested for"
     if policy.kind == "smooth":
         _kink_slopes(loss)  # raises if the loss has no single kink at the perfect prediction
+    if policy.kind == "majorizer" and not _majorizer_applies(loss):
+        raise ParameterError(
+            f"hessian policy 'majorizer' needs a regression loss of f − y alone (identity link) that "
+            f"is minimised at the perfect prediction; loss {loss.name!r} is not one. Use 'constant' "
+            "or 'floor'."
+        )
     log.info(
         "losslab.gbdt: Hessian policy %r %s loss %r (Hessian kind %s): %s",
         policy.spec,
@@ -183,7 +249,12 @@ def _kink_slopes(loss: Loss) -> tuple[float, float]:
     for y0 in (0.0, 3.0, -250.0):
         y = np.full(2 * d.size, y0)
         f = np.concatenate([y0 - d, y0 + d])
-        g = np.asarray(loss.gradient(y, f), dtype=float)
+        try:
+            g = np.asarray(loss.gradient(y, f), dtype=float)
+        except LosslabError as exc:
+            raise ParameterError(
+                f"hessian policy 'smooth' cannot probe loss {loss.name!r}: {exc} Use 'constant' or 'floor'."
+            ) from None
         left, right = g[: d.size], g[d.size :]
         if not (np.all(left == left[0]) and np.all(right == right[0]) and right[0] > left[0]):
             raise ParameterError(
@@ -254,7 +325,11 @@ class GradHess:
                     h = None
                 else:
                     g, h = loss._gradient_hessian(p.xp, p.t, p.f)
-                    if kind == "floor":
+                    if kind == "majorizer":
+                        r = p.f - p.t
+                        nz = r != 0
+                        h = np.where(nz, g / np.where(nz, r, 1.0), h)
+                    elif kind == "floor":
                         eps = self.policy.value if self.policy.value is not None else DEFAULT_FLOOR
                         h = np.maximum(h, eps)
         g = np.asarray(g, dtype=np.float64)
@@ -325,3 +400,64 @@ class LabelCache:
             self._ref = None
         self._y, self._w = y, w
         return y, w
+
+
+def usage_section(loss: Loss) -> str:
+    """Markdown for ``losslab show``: how to use ``loss`` in XGBoost and LightGBM."""
+    if loss.params.get("from_logits", True) is False:
+        return (
+            "## In XGBoost and LightGBM\n\n"
+            "Boosters output unbounded raw scores: use this loss with from_logits=True.\n"
+        )
+    try:
+        policy = default_policy(loss)
+    except LosslabError:  # pragma: no cover - metadata probes of a custom loss failed
+        return ""
+    spec = dict(loss.to_dict())
+    name = spec.pop("name")
+    args = "".join(f", {k}={v!r}" for k, v in spec.items() if v != _param_default(loss, k))
+    lines = [
+        "## In XGBoost and LightGBM",
+        "",
+        f"Default Hessian policy: `{policy.spec}` — {policy.reason}. Override with "
+        "`hessian='exact' | 'floor:EPS' | 'constant:C' | 'smooth:S' | 'majorizer'`.",
+        "",
+        "```python",
+        "import losslab, losslab.xgboost as lx, losslab.lightgbm as ll",
+        f'loss = losslab.get("{name}"{args})',
+        "booster = lx.train(loss, params, dtrain, 100)     # xgboost.train + init score",
+        "booster = ll.train(loss, params, train_set, 100)  # lightgbm.train + init score",
+    ]
+    if loss.info.task in ("binary", "multiclass"):
+        objective = "binary:logistic" if loss.info.task == "binary" else "multi:softprob"
+        lines += [
+            "model = xgboost.XGBClassifier(objective=lx.objective(loss, api='sklearn'),",
+            f"                              base_score=lx.base_score(loss, y, objective='{objective}'))",
+            "model = lightgbm.LGBMClassifier(objective=ll.objective(loss, api='sklearn'))",
+        ]
+    else:
+        lines += [
+            "model = xgboost.XGBRegressor(objective=lx.objective(loss, api='sklearn'),",
+            "                             base_score=lx.base_score(loss, y))",
+            "model = lightgbm.LGBMRegressor(objective=ll.objective(loss, api='sklearn'))",
+            "model.fit(X, y, init_score=ll.init_score(loss, y))  # add it at predict",
+        ]
+    lines.append("```")
+    if loss.multiclass:
+        lines += ["", "Multiclass: margins and gradients are (n, k); `train` sets num_class."]
+    return "\n".join(lines) + "\n"
+
+
+def _param_default(loss: Loss, key: str) -> Any:
+    for p in type(loss).PARAMS:
+        if p.name == key:
+            return p.default
+    return None
+
+
+def register_section() -> None:
+    """Add `usage_section` to ``losslab show`` once (called when a bridge is imported)."""
+    from ._core.describe import SECTIONS
+
+    if usage_section not in SECTIONS:
+        SECTIONS.append(usage_section)

@@ -14,19 +14,17 @@ import numpy as np
 from ._core.baseline import baseline
 from ._core.errors import ParameterError
 from ._core.loss import Loss
+from ._gbdt import translation_invariant
 
 __all__ = ["refit_values"]
 
 
 def check_refit(loss: Loss) -> None:
-    if (
-        loss.multiclass
-        or getattr(loss.link, "name", "identity") != "identity"
-        or loss.info.task != "regression"
-    ):
+    """Raise unless the loss depends on f − y alone (then a leaf's optimum is a baseline)."""
+    if not translation_invariant(loss):
         raise ParameterError(
-            f"the leaf refit works for regression losses on an identity link (the optimum of a leaf "
-            f"is then the loss's baseline of the residuals); loss {loss.name!r} is not one."
+            f"the leaf refit needs a regression loss of f − y alone on an identity link (a leaf's "
+            f"optimum is then the loss's baseline of the residuals); loss {loss.name!r} is not one."
         )
 
 

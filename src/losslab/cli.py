@@ -97,6 +97,7 @@ def show_cmd(
     """One loss: formulas, domains, properties, parameters, references."""
     from rich.markdown import Markdown
 
+    import losslab.xgboost  # registers the "In XGBoost and LightGBM" section of describe()
     from losslab._core.describe import describe
 
     console.print(Markdown(describe(losslab.get(name))))

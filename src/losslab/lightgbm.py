@@ -41,13 +41,14 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._gbdt import GradHess, LabelCache, as_loss, resolve_policy
+from ._gbdt import GradHess, LabelCache, as_loss, register_section, resolve_policy
 from ._gbdt_refit import refit_values
 
 __all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves", "train"]
 
 log = logging.getLogger("losslab.gbdt")
 APIS = ("native", "sklearn")
+register_section()  # `losslab show NAME` gains "In XGBoost and LightGBM"
 
 
 def _check_api(api: str) -> None:

@@ -42,13 +42,14 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._gbdt import GradHess, LabelCache, as_loss, resolve_policy
+from ._gbdt import GradHess, LabelCache, as_loss, register_section, resolve_policy
 from ._gbdt_refit import refit_values
 
 __all__ = ["base_margin", "base_score", "metric", "objective", "params", "refit_leaves", "train"]
 
 log = logging.getLogger("losslab.gbdt")
 APIS = ("native", "sklearn")
+register_section()  # `losslab show NAME` gains "In XGBoost and LightGBM"
 
 
 def _check_api(api: str) -> None:
