@@ -116,6 +116,8 @@ def load(
 
     from ..tabular import read_table, split_target
 
+    if target is not None and y is None and not isinstance(target, (str, int)) and np.ndim(target) == 1:
+        y, target = target, None  # advise(X, y) positionally
     if isinstance(data, tuple) and len(data) == 2 and y is None and X is None:
         X, y = data
         data = None

@@ -532,7 +532,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
     else:
         pool.add(
             "mse",
-            -1.0,
+            -0.6,
             f"but the residuals are heavy-tailed ({tail_text}) and squared error lets the outliers "
             "steer the fit",
         )
@@ -558,6 +558,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                     else "skewed, so Huber's location drifts from the mean towards the median"
                 )
             )
+        rank_bonus = {"pseudo_huber": 2.5, "barron": 2.2, "log_cosh": 2.0}
         for name, param in (("pseudo_huber", "delta"), ("log_cosh", None), ("barron", "scale")):
             if not pool.has(name):
                 continue
@@ -571,7 +572,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                 )
             pool.add(
                 name,
-                (2.5 if heavy else 0.3) - (1.0 if cav else 0.0),
+                (rank_bonus[name] if heavy else 0.3) - (1.0 if cav else 0.0),
                 "smooth robust alternative (non-zero Hessian everywhere, good for boosting and Newton "
                 f"steps); {tail_text}" + (f"; scale {param} = {delta:.4g}" if param else ""),
                 params=params,
