@@ -1,0 +1,854 @@
+"""scikit-learn face of losslab: estimators that train with any loss (and scorers/metrics).
+
+``import losslab.sklearn`` imports scikit-learn; PyTorch is imported when an estimator is fitted.
+"""
+
+from __future__ import annotations
+
+# ==================================================================================================
+# Estimators: LossRegressor, LossClassifier (issue 5, train). Other sections live below/above.
+# ==================================================================================================
+from typing import Any as _Any
+
+import numpy as _np
+from sklearn.base import BaseEstimator as _BaseEstimator
+from sklearn.base import ClassifierMixin as _ClassifierMixin
+from sklearn.base import RegressorMixin as _RegressorMixin
+from sklearn.utils.metaestimators import available_if as _available_if
+
+from ._core.errors import DataError as _DataError
+from ._core.errors import ParameterError as _ParameterError
+
+#: the checks of ``sklearn.utils.estimator_checks`` the estimators are expected to fail, and why
+#: (pass ``expected_failed_checks=losslab.sklearn.expected_failed_checks`` to
+#: ``parametrize_with_checks``).
+EXPECTED_FAILED_CHECKS: dict[str, str] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "training is stochastic: a weight of 2 and a duplicated row give the same loss and gradient "
+        "for every full batch, but the random mini-batch order, the random validation split and "
+        "early stopping see different row sets, so the fitted weights differ beyond the check's "
+        "tolerance (with optimizer='lbfgs', validation_fraction=0 and early_stopping=False the "
+        "equivalence holds; tests/test_estimators.py checks that)."
+    ),
+}
+
+
+def expected_failed_checks(estimator: _Any) -> dict[str, str]:
+    """The scikit-learn checks ``estimator`` is expected to fail, with the reason for each."""
+    return dict(EXPECTED_FAILED_CHECKS)
+
+
+_PROBA_LINKS = ("logit", "softmax")
+
+
+def _is_frame(X: _Any) -> bool:
+    return hasattr(X, "iloc") and hasattr(X, "columns") and hasattr(X, "dtypes")
+
+
+class _LossEstimator(_BaseEstimator):
+    """Shared machinery of `LossRegressor` and `LossClassifier` (not public)."""
+
+    _default_loss = "mse"
+
+    def __init__(
+        self,
+        loss: _Any = None,
+        model: str = "linear",
+        hidden: tuple[int, ...] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        optimizer: str = "adam",
+        lr: float | None = None,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        schedule: str | None = None,
+        epochs: int = 200,
+        batch_size: int | None = None,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = True,
+        patience: int = 10,
+        metrics: tuple[str, ...] | None = None,
+        dtype: str = "float64",
+        seed: int = 0,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        self.loss = loss
+        self.model = model
+        self.hidden = hidden
+        self.activation = activation
+        self.dropout = dropout
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.schedule = schedule
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.metrics = metrics
+        self.dtype = dtype
+        self.seed = seed
+        self.device = device
+        self.verbose = verbose
+
+    # -- tags ---------------------------------------------------------------------------------
+    def __sklearn_tags__(self) -> _Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # imputed (median / "__missing__") inside the estimator
+        tags.input_tags.string = True  # string columns are one-hot encoded
+        tags.input_tags.categorical = True
+        tags.input_tags.sparse = False
+        tags.non_deterministic = False  # fixed by `seed`
+        return tags
+
+    # -- input handling -----------------------------------------------------------------------
+    def _check_X(self, X: _Any, *, reset: bool) -> _Any:
+        """Validate X; return a DataFrame (kept as is) or a 2-D NumPy array."""
+        from sklearn.utils.validation import _check_feature_names, _check_n_features, validate_data
+
+        if _is_frame(X):
+            _check_feature_names(self, X, reset=reset)
+            _check_n_features(self, X, reset=reset)
+            if X.shape[0] < 1:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+                )
+            numeric = X.select_dtypes(include="number")
+            if numeric.shape[1]:
+                inf = _np.isinf(numeric.to_numpy(dtype=_np.float64, na_value=_np.nan))
+                if inf.any():
+                    col = numeric.columns[_np.flatnonzero(inf.any(axis=0))[0]]
+                    raise ValueError(f"Input X contains infinity in column {col!r}; expected finite values.")
+            return X
+        X = validate_data(
+            self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan", accept_sparse=False
+        )
+        if X.dtype.kind == "O":
+            for v in X.reshape(-1):
+                if isinstance(v, float) and _np.isinf(v):
+                    raise ValueError("Input X contains infinity; expected finite values.")
+        if not reset and hasattr(self, "feature_names_in_"):
+            import pandas as pd
+
+            X = pd.DataFrame(X, columns=self.feature_names_in_)
+        return X
+
+    def _design(self, X: _Any) -> _Any:
+        """Preprocessed features as a float tensor of the model's dtype."""
+        import torch
+
+        Z = self.preprocessor_.transform(X)
+        return torch.as_tensor(_np.asarray(Z, dtype=_np.float64), dtype=_torch_dtype(self.dtype)).to(
+            self.device
+        )
+
+    def _raw(self, X: _Any) -> _np.ndarray:
+        """Raw model scores for X: (n,) or (n, k)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "model_")
+        X = self._check_X(X, reset=False)
+        if self.model == "gbdt":  # pragma: no cover - see _fit
+            raise _ParameterError("model='gbdt' is not available yet.")
+        import torch
+
+        Z = self._design(X)
+        self.model_.eval()
+        with torch.no_grad():
+            raw = self.model_(Z)
+        return raw.detach().cpu().numpy().astype(_np.float64)
+
+    # -- the shared fit -----------------------------------------------------------------------
+    def _check_common_params(self) -> None:
+        if self.model not in ("linear", "mlp", "gbdt"):
+            raise _ParameterError(f"model must be 'linear', 'mlp' or 'gbdt'; got {self.model!r}.")
+        if self.model == "gbdt":
+            raise _ParameterError(
+                "model='gbdt' needs the GBDT bridge (losslab.xgboost / losslab.lightgbm objectives), "
+                "which is not available in this version; use model='linear' or 'mlp'."
+            )
+        if self.dtype not in ("float64", "float32"):
+            raise _ParameterError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}.")
+
+    def _fit_model(
+        self,
+        X: _Any,
+        target: _np.ndarray,
+        sample_weight: _np.ndarray,
+        n_outputs: int,
+        init_bias: _Any,
+        stratify: _Any,
+        callback: _Any,
+    ) -> None:
+        import torch
+
+        from .train.loop import fit as train_fit
+        from .train.loop import split_validation
+        from .train.models import build_model
+        from .train.preprocess import column_kinds, make_preprocessor
+
+        n = target.shape[0]
+        train_idx, val_idx = split_validation(n, float(self.validation_fraction), int(self.seed), stratify)
+        if val_idx is not None and (sample_weight[val_idx].sum() <= 0 or sample_weight[train_idx].sum() <= 0):
+            train_idx, val_idx = _np.arange(n), None
+        X_train = _take(X, train_idx)
+        self.preprocessor_ = make_preprocessor(column_kinds(X_train))
+        Z_train = _np.asarray(self.preprocessor_.fit_transform(X_train), dtype=_np.float64)
+        validation = None
+        if val_idx is not None:
+            Z_val = _np.asarray(self.preprocessor_.transform(_take(X, val_idx)), dtype=_np.float64)
+            validation = (Z_val, target[val_idx], sample_weight[val_idx])
+        dtype = _torch_dtype(self.dtype)
+        hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.seed))
+            net = build_model(
+                self.model,
+                Z_train.shape[1],
+                n_outputs,
+                hidden=hidden,
+                activation=self.activation,
+                dropout=float(self.dropout),
+                init_bias=init_bias,
+                dtype=dtype,
+            ).to(self.device)
+        metrics = _metric_functions(self, self.metrics)
+
+        def report(record: dict[str, _Any]) -> None:
+            if self.verbose:
+                shown = ", ".join(
+                    f"{k}={v:.6g}" for k, v in record.items() if k != "epoch" and isinstance(v, float)
+                )
+                print(f"epoch {record['epoch']}: {shown}", flush=True)
+            if callback is not None:
+                callback(record)
+
+        result = train_fit(
+            net,
+            self.loss_,
+            Z_train,
+            target[train_idx],
+            sample_weight=sample_weight[train_idx],
+            validation=validation,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            momentum=self.momentum,
+            weight_decay=self.weight_decay,
+            schedule=self.schedule,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            early_stopping=bool(self.early_stopping),
+            patience=self.patience,
+            seed=int(self.seed),
+            metrics=metrics,
+            callback=report,
+        )
+        self.model_ = net
+        self.history_ = result.history
+        self.n_iter_ = result.n_epochs
+        self.best_epoch_ = result.best_epoch
+
+    # -- linear coefficients ------------------------------------------------------------------
+    def _linear_coef(self) -> tuple[_np.ndarray, _np.ndarray]:
+        """(coef (k, p), intercept (k,)) of a linear model in unscaled feature units."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from .train.preprocess import numeric_scaling
+
+        check_is_fitted(self, "model_")
+        if self.model != "linear":
+            raise AttributeError(
+                f"coef_ exists for model='linear' only; this estimator has model={self.model!r}."
+            )
+        W = self.model_.linear.weight.detach().cpu().numpy().astype(_np.float64).copy()
+        b = self.model_.linear.bias.detach().cpu().numpy().astype(_np.float64).copy()
+        m, mean, scale = numeric_scaling(self.preprocessor_)
+        W[:, :m] = W[:, :m] / scale
+        b = b - W[:, :m] @ mean
+        return W, b
+
+    def step_trace(self, X: _Any, y: _Any, *, lr: float | None = None, sample_weight: _Any = None) -> _Any:
+        """One plain gradient-descent step of the fitted model on ``(X, y)``, laid open.
+
+        The rows are preprocessed as in training; see `losslab.train.trace.step_trace`. The
+        model is not changed.
+        """
+        from .train.trace import step_trace
+
+        X = self._check_X(X, reset=False)
+        target = self._encode_target(y)
+        eta = lr if lr is not None else _default_lr(self.optimizer, self.lr)
+        names = list(self.preprocessor_.get_feature_names_out())
+        return step_trace(
+            self.model_,
+            self.loss_,
+            self._design(X),
+            target,
+            lr=eta,
+            sample_weight=sample_weight,
+            features=names,
+        )
+
+
+def _require_y(est: _Any, y: _Any) -> None:
+    if y is None:
+        raise ValueError(
+            f"{type(est).__name__} requires y to be passed, but the target y is None; pass the targets."
+        )
+
+
+def _default_lr(optimizer: str, lr: float | None) -> float:
+    from .train.loop import DEFAULT_LR
+
+    return float(lr) if lr is not None else DEFAULT_LR.get(optimizer, 0.01)
+
+
+def _torch_dtype(name: str) -> _Any:
+    import torch
+
+    return torch.float32 if name == "float32" else torch.float64
+
+
+def _take(X: _Any, idx: _np.ndarray) -> _Any:
+    return X.iloc[idx] if _is_frame(X) else X[idx]
+
+
+def _sample_weight(sample_weight: _Any, X: _Any) -> _np.ndarray:
+    from sklearn.utils.validation import _check_sample_weight
+
+    return _np.asarray(
+        _check_sample_weight(sample_weight, X, dtype=_np.float64, ensure_non_negative=True), dtype=_np.float64
+    )
+
+
+def _n_samples(X: _Any) -> int:
+    from sklearn.utils.validation import _num_samples
+
+    return int(_num_samples(X))
+
+
+def _metric_functions(est: _Any, names: _Any) -> dict[str, _Any]:
+    """Per-epoch validation metrics: callables (y, raw, w) on torch tensors → float."""
+    if not names:
+        return {}
+    if isinstance(names, str):
+        names = (names,)
+    out = {}
+    for name in names:
+        out[str(name)] = _metric(est, str(name))
+    return out
+
+
+_REG_METRICS = ("rmse", "mse", "mae", "r2", "coverage")
+_CLF_METRICS = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc", "brier", "f1")
+
+
+def _metric(est: _Any, name: str) -> _Any:
+    from sklearn import metrics as skm
+
+    import losslab
+
+    def np_(t: _Any) -> _np.ndarray:
+        return t.detach().cpu().numpy()
+
+    is_clf = isinstance(est, LossClassifier)
+    known = _CLF_METRICS if is_clf else _REG_METRICS
+    if name not in known:
+        try:
+            other = losslab.get(name)
+        except Exception:  # noqa: BLE001 - reported below with the valid names
+            raise _ParameterError(
+                f"unknown metric {name!r}; use one of {', '.join(known)} or a losslab loss name."
+            ) from None
+        return lambda y, raw, w: float(other(np_(y), np_(raw).astype(_np.float64), sample_weight=np_(w)))
+    if not is_clf:
+
+        def response(raw: _Any) -> _np.ndarray:
+            return _np.asarray(est.loss_.link.inverse(np_(raw).astype(_np.float64)))
+
+        fns = {
+            "rmse": lambda y, p, w: skm.root_mean_squared_error(y, p, sample_weight=w),
+            "mse": lambda y, p, w: skm.mean_squared_error(y, p, sample_weight=w),
+            "mae": lambda y, p, w: skm.mean_absolute_error(y, p, sample_weight=w),
+            "r2": lambda y, p, w: skm.r2_score(y, p, sample_weight=w),
+            "coverage": lambda y, p, w: float(_np.average(y <= p, weights=w)),
+        }
+        fn = fns[name]
+        return lambda y, raw, w: float(fn(np_(y), response(raw), np_(w)))
+
+    def labels_of(y: _Any) -> _np.ndarray:
+        y = np_(y)
+        return y.argmax(axis=1) if y.ndim == 2 else y.astype(int)
+
+    def proba(raw: _Any) -> _np.ndarray:
+        return est._proba_from_raw(np_(raw).astype(_np.float64))
+
+    def pred(raw: _Any) -> _np.ndarray:
+        return est._labels_from_raw(np_(raw).astype(_np.float64))
+
+    k = len(est.classes_)
+    if name == "accuracy":
+        return lambda y, raw, w: float(skm.accuracy_score(labels_of(y), pred(raw), sample_weight=np_(w)))
+    if name == "balanced_accuracy":
+        return lambda y, raw, w: float(
+            skm.balanced_accuracy_score(labels_of(y), pred(raw), sample_weight=np_(w))
+        )
+    if name == "f1":
+        avg = "binary" if k == 2 else "macro"
+        return lambda y, raw, w: float(
+            skm.f1_score(labels_of(y), pred(raw), sample_weight=np_(w), average=avg, zero_division=0)
+        )
+    if not est._has_proba():
+        raise _ParameterError(f"metric {name!r} needs probabilities; loss {est.loss_.name!r} gives none.")
+    if name == "log_loss":
+        return lambda y, raw, w: float(
+            skm.log_loss(labels_of(y), proba(raw), sample_weight=np_(w), labels=_np.arange(k))
+        )
+    if name == "brier":
+        return lambda y, raw, w: float(
+            _np.average(((_np.eye(k)[labels_of(y)] - proba(raw)) ** 2).sum(axis=1), weights=np_(w))
+        )
+
+    def auc(y: _Any, raw: _Any, w: _Any) -> float:
+        t, p = labels_of(y), proba(raw)
+        if len(_np.unique(t)) < 2:
+            return float("nan")
+        if k == 2:
+            return float(skm.roc_auc_score(t, p[:, 1], sample_weight=np_(w)))
+        if len(_np.unique(t)) < k:
+            return float("nan")
+        return float(skm.roc_auc_score(t, p, sample_weight=np_(w), multi_class="ovr", labels=_np.arange(k)))
+
+    return auc
+
+
+class LossRegressor(_RegressorMixin, _LossEstimator):
+    r"""A regressor trained by gradient descent on any losslab regression loss.
+
+    The model (``"linear"`` or ``"mlp"``, PyTorch) outputs a raw score f(x); training minimises
+    the weighted mean loss Σwᵢℓ(yᵢ, f(xᵢ))/Σw with the chosen optimiser. ``predict`` returns the
+    loss's response ``loss.link.inverse(f(x))``: the conditional mean for ``mse``, the median for
+    ``mae``, the τ-quantile for ``quantile`` — whatever the loss estimates (``loss_.statistic``).
+
+    Features are preprocessed inside the estimator, fitted on the training rows only: numeric
+    columns median-imputed and standardised, other columns (strings, categories) one-hot
+    encoded with missing values as their own category. X may be a NumPy array or a pandas
+    DataFrame.
+
+    Parameters
+    ----------
+    loss : str, dict or losslab.Loss, default "mse"
+        A regression loss (``"huber"``, ``{"name": "quantile", "quantile": 0.9}``, an instance).
+    model : {"linear", "mlp"}
+        ``"gbdt"`` is reserved for the gradient-boosting bridge (not available in this version).
+    hidden, activation, dropout
+        MLP hidden sizes, activation (relu, tanh, sigmoid, gelu, elu, leaky_relu, silu) and
+        dropout probability.
+    optimizer : {"adam", "sgd", "momentum", "nesterov", "lbfgs"}
+        ``"sgd"`` is plain θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is full
+        batch (``batch_size`` ignored), for exact optima of smooth convex problems.
+    lr : float, optional
+        Learning rate (default 0.01; 1.0 for lbfgs).
+    momentum, weight_decay : float
+        SGD momentum; L2 penalty added by the optimiser (0: unpenalised).
+    schedule : {None, "step", "cosine", "exponential"}
+        Per-epoch learning-rate schedule.
+    epochs, batch_size : int
+        Passes over the data and rows per mini-batch (default min(64, n)).
+    validation_fraction, early_stopping, patience
+        Held-out share of rows (0 disables validation); stop after ``patience`` epochs without
+        improvement of the validation loss (training loss without validation) and restore the
+        best weights.
+    metrics : tuple of str, optional
+        Validation metrics per epoch in ``history_``: rmse, mse, mae, r2, coverage, or any
+        losslab loss name (evaluated on raw scores).
+    dtype : {"float64", "float32"}
+    seed : int
+        Seeds initialisation, batch order, dropout and the validation split; the global torch
+        random state is left untouched and the torch thread setting is honoured.
+    device : str
+        Torch device.
+    verbose : bool
+        Print one line per epoch.
+
+    Attributes
+    ----------
+    loss_ : losslab.Loss
+    model_ : torch.nn.Module
+    preprocessor_ : sklearn.compose.ColumnTransformer
+    history_ : list of dict
+        Per epoch: ``epoch``, ``train_loss``, ``val_loss`` (None without validation), ``lr`` and
+        the metrics.
+    n_iter_ : int
+        Epochs run.
+    best_epoch_ : int
+        The epoch whose weights the model holds.
+    coef_, intercept_
+        For ``model="linear"``: coefficients in the units of the input features (one-hot
+        columns for categories, ordered as ``preprocessor_.get_feature_names_out()``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from losslab.sklearn import LossRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2)); y = X @ [1.5, -2.0] + 0.5 + rng.normal(0, 0.1, 200)
+    >>> reg = LossRegressor(loss="mse", optimizer="lbfgs", validation_fraction=0, epochs=20).fit(X, y)
+    >>> np.round(reg.coef_, 2).tolist(), round(float(reg.intercept_), 2)
+    ([1.5, -2.0], 0.5)
+    """
+
+    _default_loss = "mse"
+
+    def __init__(
+        self,
+        loss: _Any = "mse",
+        model: str = "linear",
+        hidden: tuple[int, ...] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        optimizer: str = "adam",
+        lr: float | None = None,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        schedule: str | None = None,
+        epochs: int = 200,
+        batch_size: int | None = None,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = True,
+        patience: int = 10,
+        metrics: tuple[str, ...] | None = None,
+        dtype: str = "float64",
+        seed: int = 0,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(
+            loss=loss,
+            model=model,
+            hidden=hidden,
+            activation=activation,
+            dropout=dropout,
+            optimizer=optimizer,
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            schedule=schedule,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            patience=patience,
+            metrics=metrics,
+            dtype=dtype,
+            seed=seed,
+            device=device,
+            verbose=verbose,
+        )
+
+    def _resolve_loss(self) -> _Any:
+        import losslab
+
+        loss = losslab.get(self._default_loss if self.loss in (None, "auto") else self.loss)
+        if loss.info.task != "regression" or loss.multiclass:
+            raise _ParameterError(
+                f"LossRegressor needs a regression loss; loss {loss.name!r} is for task "
+                f"{loss.info.task!r} (use LossClassifier)."
+            )
+        return loss
+
+    def _encode_target(self, y: _Any) -> _np.ndarray:
+        from sklearn.utils.validation import check_array, column_or_1d
+
+        y = check_array(y, ensure_2d=False, dtype="numeric", ensure_all_finite=True, input_name="y")
+        return column_or_1d(y, warn=True).astype(_np.float64)
+
+    def fit(self, X: _Any, y: _Any, sample_weight: _Any = None, *, callback: _Any = None) -> LossRegressor:
+        """Train on ``(X, y)``; ``callback(record)`` is called after every epoch.
+
+        Raises
+        ------
+        DomainError
+            A target the loss cannot take (e.g. y ≤ −1 for ``msle``).
+        DivergenceError
+            The loss became NaN/inf (names the epoch; lower ``lr``).
+        """
+        from sklearn.utils.validation import check_consistent_length
+
+        self._check_common_params()
+        loss = self._resolve_loss()
+        _require_y(self, y)
+        X = self._check_X(X, reset=True)
+        y = self._encode_target(y)
+        check_consistent_length(X, y)
+        w = _sample_weight(sample_weight, X)
+        self.loss_ = loss
+        init = loss.baseline(y, w)  # also validates y against the loss's domain
+        self._fit_model(X, y, w, 1, init, None, callback)
+        return self
+
+    def predict(self, X: _Any) -> _np.ndarray:
+        """The loss's statistic of y given x: ``loss_.link.inverse(raw)`` (mean, median, quantile…)."""
+        raw = self._raw(X)
+        return _np.asarray(self.loss_.link.inverse(raw), dtype=_np.float64)
+
+    @property
+    def coef_(self) -> _np.ndarray:
+        """Coefficients of a linear model, in input-feature units (shape (n_features_out,))."""
+        return self._linear_coef()[0][0]
+
+    @property
+    def intercept_(self) -> float:
+        """Intercept of a linear model, in input units."""
+        return float(self._linear_coef()[1][0])
+
+
+def _clf_has_proba(self: _Any) -> bool:
+    return self._has_proba()
+
+
+class LossClassifier(_ClassifierMixin, _LossEstimator):
+    r"""A classifier trained by gradient descent on any losslab classification loss.
+
+    Labels of any type (strings, integers, …) are encoded as ``classes_``. With ``loss=None``
+    (or ``"auto"``) the loss is ``binary_crossentropy`` for two classes and
+    ``categorical_crossentropy`` for more. A binary loss uses one raw score f (class
+    ``classes_[1]`` when f > 0); a multiclass loss one score per class.
+
+    ``predict_proba`` applies the loss's link (sigmoid for logits, softmax): the probabilities
+    are those the loss estimates — calibrated by construction for proper scoring rules such as
+    cross-entropy, with no reweighting. A loss without a probabilistic link (``hinge``) has no
+    ``predict_proba`` (``hasattr`` is False) but has ``decision_function``.
+
+    Parameters are those of `LossRegressor` (same preprocessing, models, optimisers, seeds);
+    ``metrics`` takes accuracy, balanced_accuracy, f1, log_loss, roc_auc, brier, or a losslab
+    loss name. The validation split is stratified by class.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    loss_, model_, preprocessor_, history_, n_iter_, best_epoch_
+        As in `LossRegressor`.
+    coef_, intercept_
+        For ``model="linear"``: shape (1, p) and (1,) for a binary loss, (k, p) and (k,) for a
+        multiclass one, in input-feature units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from losslab.sklearn import LossClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> y = np.where(X[:, 0] - X[:, 1] + rng.logistic(size=300) > 0, "yes", "no")
+    >>> clf = LossClassifier(epochs=50).fit(X, y)
+    >>> clf.classes_.tolist(), clf.loss_.name
+    (['no', 'yes'], 'binary_crossentropy')
+    >>> clf.predict_proba(X[:2]).sum(axis=1).round(12).tolist()
+    [1.0, 1.0]
+    """
+
+    def __init__(
+        self,
+        loss: _Any = None,
+        model: str = "linear",
+        hidden: tuple[int, ...] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        optimizer: str = "adam",
+        lr: float | None = None,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        schedule: str | None = None,
+        epochs: int = 200,
+        batch_size: int | None = None,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = True,
+        patience: int = 10,
+        metrics: tuple[str, ...] | None = None,
+        dtype: str = "float64",
+        seed: int = 0,
+        device: str = "cpu",
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(
+            loss=loss,
+            model=model,
+            hidden=hidden,
+            activation=activation,
+            dropout=dropout,
+            optimizer=optimizer,
+            lr=lr,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            schedule=schedule,
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_fraction=validation_fraction,
+            early_stopping=early_stopping,
+            patience=patience,
+            metrics=metrics,
+            dtype=dtype,
+            seed=seed,
+            device=device,
+            verbose=verbose,
+        )
+
+    def __sklearn_tags__(self) -> _Any:
+        tags = super().__sklearn_tags__()
+        try:
+            spec = self._loss_spec(3)
+            tags.classifier_tags.multi_class = spec.info.task != "binary"
+        except Exception:  # noqa: BLE001 - an invalid loss is reported by fit, not by tags
+            pass
+        return tags
+
+    def _loss_spec(self, n_classes: int) -> _Any:
+        import losslab
+
+        if self.loss is None or self.loss == "auto":
+            return losslab.get("binary_crossentropy" if n_classes == 2 else "categorical_crossentropy")
+        return losslab.get(self.loss)
+
+    def _resolve_loss(self, n_classes: int) -> _Any:
+        loss = self._loss_spec(n_classes)
+        task = loss.info.task
+        if task == "regression":
+            raise _ParameterError(
+                f"LossClassifier needs a classification loss; loss {loss.name!r} is a regression loss "
+                "(use LossRegressor)."
+            )
+        if not loss.multiclass and n_classes > 2:
+            raise _DataError(
+                f"Only binary classification is supported by loss {loss.name!r}; y has {n_classes} "
+                "classes. Use 'categorical_crossentropy' (or loss=None to choose by the number of classes)."
+            )
+        return loss
+
+    def _has_proba(self) -> bool:
+        loss = getattr(self, "loss_", None)
+        if loss is None:
+            try:
+                loss = self._loss_spec(2)
+            except Exception:  # noqa: BLE001 - an invalid loss is reported by fit
+                return True
+        link = getattr(loss, "link", None)
+        return getattr(link, "name", None) in _PROBA_LINKS
+
+    def _encode_target(self, y: _Any) -> _np.ndarray:
+        """Labels → the loss's target: 0/1 floats (binary), class indices, or one-hot rows."""
+        from sklearn.utils.validation import column_or_1d
+
+        y = column_or_1d(_np.asarray(y), warn=True)
+        idx = _np.searchsorted(self.classes_, y)
+        idx = _np.clip(idx, 0, len(self.classes_) - 1)
+        bad = self.classes_[idx] != y
+        if _np.any(bad):
+            raise _DataError(
+                f"label {y[_np.flatnonzero(bad)[0]]!r} was not seen in fit; the classes are "
+                f"{self.classes_.tolist()}."
+            )
+        return self._target_from_index(idx)
+
+    def _target_from_index(self, idx: _np.ndarray) -> _np.ndarray:
+        if not self.loss_.multiclass:
+            return idx.astype(_np.float64)
+        if self.loss_.info.task == "distribution":
+            return _np.eye(len(self.classes_))[idx]
+        return idx.astype(_np.int64)
+
+    def fit(self, X: _Any, y: _Any, sample_weight: _Any = None, *, callback: _Any = None) -> LossClassifier:
+        """Train on ``(X, y)``; ``callback(record)`` is called after every epoch.
+
+        Raises
+        ------
+        DataError
+            y has fewer than two classes (after dropping zero-weight rows).
+        DivergenceError
+            The loss became NaN/inf (names the epoch; lower ``lr``).
+        """
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+        self._check_common_params()
+        _require_y(self, y)
+        X = self._check_X(X, reset=True)
+        y = column_or_1d(_np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy(), warn=True)
+        check_classification_targets(y)
+        check_consistent_length(X, y)
+        w = _sample_weight(sample_weight, X)
+        classes, idx = _np.unique(y, return_inverse=True)
+        present = _np.unique(idx[w > 0])
+        if len(classes) < 2 or len(present) < 2:
+            only = classes[present[0]] if len(present) else classes[0]
+            what = "y has" if len(classes) < 2 else "the rows with positive sample_weight have"
+            raise _DataError(
+                f"LossClassifier needs at least two classes; {what} one class only (label {only!r})."
+            )
+        self.classes_ = classes
+        loss = self._resolve_loss(len(classes))
+        self.loss_ = loss
+        n_outputs = len(classes) if loss.multiclass else 1
+        target = self._target_from_index(idx)
+        init = loss.baseline(target, w)  # also validates the targets against the loss's domain
+        self._fit_model(X, target, w, n_outputs, init, idx, callback)
+        return self
+
+    def decision_function(self, X: _Any) -> _np.ndarray:
+        """Raw scores: shape (n,) for a binary loss (f > 0 → ``classes_[1]``), (n, k) otherwise."""
+        return self._raw(X)
+
+    def _labels_from_raw(self, raw: _np.ndarray) -> _np.ndarray:
+        if raw.ndim == 1:
+            return (raw > 0).astype(_np.int64)
+        return raw.argmax(axis=1)
+
+    def _proba_from_raw(self, raw: _np.ndarray) -> _np.ndarray:
+        link = self.loss_.link
+        if raw.ndim == 1:
+            # [σ(−f), σ(f)]: each computed directly, so neither column loses precision
+            return _np.stack([link.inverse(-raw), link.inverse(raw)], axis=1)
+        return _np.asarray(link.inverse(raw))
+
+    def predict(self, X: _Any) -> _np.ndarray:
+        """The class with the highest score (``classes_[1]`` when a binary score is > 0)."""
+        labels = self._labels_from_raw(self._raw(X))
+        return self.classes_[labels]
+
+    @_available_if(_clf_has_proba)
+    def predict_proba(self, X: _Any) -> _np.ndarray:
+        """Class probabilities from the loss's link (sigmoid or softmax of the raw scores)."""
+        return self._proba_from_raw(self._raw(X))
+
+    @_available_if(_clf_has_proba)
+    def predict_log_proba(self, X: _Any) -> _np.ndarray:
+        """log of `predict_proba`, computed in log space (log-sigmoid, log-softmax)."""
+        from ._core import special
+
+        raw = self._raw(X)
+        if raw.ndim == 1:
+            return _np.stack([special.log_sigmoid(_np, -raw), special.log_sigmoid(_np, raw)], axis=1)
+        return special.log_softmax(_np, raw)
+
+    @property
+    def coef_(self) -> _np.ndarray:
+        """Coefficients of a linear model, (1, p) for a binary loss or (k, p), in input units."""
+        return self._linear_coef()[0]
+
+    @property
+    def intercept_(self) -> _np.ndarray:
+        """Intercepts of a linear model, (1,) or (k,)."""
+        return self._linear_coef()[1]
+
+
+# ==================================================================================================
+# End of the estimators section.
+# ==================================================================================================
+
+# ==================================================================================================
+# Scorers and metric functions (issue 4): scorer(loss, response=...), metric(loss). Code in
+# losslab/_scoring.py.
+# ==================================================================================================
+from ._scoring import LossScorer, metric, scorer  # noqa: E402, F401 (public here)

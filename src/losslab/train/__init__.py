@@ -1,0 +1,52 @@
+"""Training with any losslab loss: models, the gradient-descent loop and the step trace.
+
+The loop is the one a loss exists for — forward pass, loss, backpropagation, update
+θ ← θ − η∇L(θ) — on PyTorch models (a linear model and a multilayer perceptron). PyTorch is
+imported when one of the names below is first used, never by ``import losslab.train``:
+
+- `LinearModel`, `MLP`, `build_model` — the models (``losslab.train.models``);
+- `fit`, `TrainResult`, `split_validation` — the loop (``losslab.train.loop``);
+- `step_trace`, `StepTrace` — one step laid open as data (``losslab.train.trace``);
+- `DivergenceError` — raised when the loss becomes NaN or infinite.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .errors import DivergenceError
+
+_LAZY = {
+    "LinearModel": "losslab.train.models",
+    "MLP": "losslab.train.models",
+    "build_model": "losslab.train.models",
+    "fit": "losslab.train.loop",
+    "TrainResult": "losslab.train.loop",
+    "split_validation": "losslab.train.loop",
+    "step_trace": "losslab.train.trace",
+    "StepTrace": "losslab.train.trace",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'losslab.train' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "MLP",
+    "DivergenceError",
+    "LinearModel",
+    "StepTrace",
+    "TrainResult",
+    "build_model",
+    "fit",
+    "split_validation",
+    "step_trace",
+]

@@ -1,0 +1,193 @@
+"""The models losslab trains: a linear model and a multilayer perceptron (PyTorch modules).
+
+Both map an (n, d) float tensor to raw scores: shape (n,) for one output, (n, k) for k outputs
+(one per class for multiclass losses). The raw score is what every losslab loss takes as
+``y_pred``; the loss's link turns it into the response (probability, mean, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from .._core.errors import ParameterError
+
+__all__ = ["ACTIVATIONS", "MLP", "LinearModel", "build_model"]
+
+#: activation names accepted by `MLP`
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "silu": nn.SiLU,
+    "identity": nn.Identity,
+}
+
+
+def _squeeze(out: torch.Tensor, n_outputs: int) -> torch.Tensor:
+    return out[:, 0] if n_outputs == 1 else out
+
+
+class LinearModel(nn.Module):
+    r"""f(x) = W x + b: one affine layer from ``n_features`` inputs to ``n_outputs`` raw scores.
+
+    Weights start at zero (the loss is convex in them for convex losses, so the start does not
+    matter for the optimum, and zero makes runs independent of the random state); the bias starts
+    at ``init_bias`` — pass the loss's best constant (``loss.baseline(y)``), so that the first
+    step starts from the intercept-only model.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = LinearModel(3, init_bias=0.5)
+    >>> m(torch.zeros(2, 3, dtype=torch.float64)).tolist()
+    [0.5, 0.5]
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int = 1,
+        *,
+        init_bias: Any = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
+        super().__init__()
+        _check_sizes(n_features, n_outputs)
+        self.n_features = int(n_features)
+        self.n_outputs = int(n_outputs)
+        self.linear = nn.Linear(self.n_features, self.n_outputs, dtype=dtype)
+        with torch.no_grad():
+            self.linear.weight.zero_()
+            _set_bias(self.linear, init_bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _squeeze(self.linear(x), self.n_outputs)
+
+
+class MLP(nn.Module):
+    r"""A multilayer perceptron: (Linear → activation → dropout) per hidden layer, then Linear.
+
+    hₗ = dropout(φ(Wₗ hₗ₋₁ + bₗ)) for each hidden size, f = W_out h_L + b_out. Hidden layers use
+    PyTorch's default (Kaiming-uniform) initialisation drawn from the current torch random state;
+    the output bias starts at ``init_bias`` (the loss's best constant).
+
+    Parameters
+    ----------
+    n_features, n_outputs : int
+    hidden : sequence of int
+        Hidden layer sizes, e.g. ``(64,)`` or ``(128, 64)``; empty gives a linear model.
+    activation : str
+        One of `ACTIVATIONS`.
+    dropout : float
+        Dropout probability after each hidden activation, in [0, 1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> net = MLP(4, 3, hidden=(8, 8), activation="tanh")
+    >>> net(torch.zeros(5, 4, dtype=torch.float64)).shape
+    torch.Size([5, 3])
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int = 1,
+        *,
+        hidden: Sequence[int] = (64,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        init_bias: Any = None,
+        dtype: torch.dtype = torch.float64,
+    ) -> None:
+        super().__init__()
+        _check_sizes(n_features, n_outputs)
+        if isinstance(hidden, int):
+            hidden = (hidden,)
+        hidden = tuple(hidden)
+        for h in hidden:
+            if not isinstance(h, int) or isinstance(h, bool) or h < 1:
+                raise ParameterError(f"hidden layer sizes must be positive integers; got {hidden!r}.")
+        if activation not in ACTIVATIONS:
+            raise ParameterError(
+                f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {activation!r}."
+            )
+        if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
+            raise ParameterError(f"dropout must be a probability in [0, 1); got {dropout!r}.")
+        self.n_features = int(n_features)
+        self.n_outputs = int(n_outputs)
+        self.hidden = hidden
+        self.activation = activation
+        layers: list[nn.Module] = []
+        width = self.n_features
+        for h in hidden:
+            layers.append(nn.Linear(width, h, dtype=dtype))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(float(dropout)))
+            width = h
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Linear(width, self.n_outputs, dtype=dtype)
+        with torch.no_grad():
+            _set_bias(self.out, init_bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _squeeze(self.out(self.body(x)), self.n_outputs)
+
+
+def build_model(
+    kind: str,
+    n_features: int,
+    n_outputs: int = 1,
+    *,
+    hidden: Sequence[int] = (64,),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    init_bias: Any = None,
+    dtype: torch.dtype = torch.float64,
+) -> nn.Module:
+    """A `LinearModel` (``kind="linear"``) or an `MLP` (``kind="mlp"``)."""
+    if kind == "linear":
+        return LinearModel(n_features, n_outputs, init_bias=init_bias, dtype=dtype)
+    if kind == "mlp":
+        return MLP(
+            n_features,
+            n_outputs,
+            hidden=hidden,
+            activation=activation,
+            dropout=dropout,
+            init_bias=init_bias,
+            dtype=dtype,
+        )
+    raise ParameterError(f"model must be 'linear' or 'mlp'; got {kind!r}.")
+
+
+def _check_sizes(n_features: int, n_outputs: int) -> None:
+    if int(n_features) < 1 or int(n_outputs) < 1:
+        raise ParameterError(
+            f"a model needs at least one feature and one output; got n_features={n_features}, "
+            f"n_outputs={n_outputs}."
+        )
+
+
+def _set_bias(layer: nn.Linear, init_bias: Any) -> None:
+    if init_bias is None:
+        layer.bias.zero_()
+        return
+    b = torch.as_tensor(init_bias, dtype=layer.bias.dtype).reshape(-1)
+    if b.numel() == 1:
+        layer.bias.fill_(float(b[0]))
+    elif b.numel() == layer.bias.numel():
+        layer.bias.copy_(b)
+    else:
+        raise ParameterError(
+            f"init_bias has {b.numel()} values but the model has {layer.bias.numel()} outputs."
+        )

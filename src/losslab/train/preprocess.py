@@ -1,0 +1,152 @@
+"""Feature preprocessing fitted on training rows only: impute, scale numbers, one-hot categories.
+
+`make_preprocessor` looks at a table (pandas DataFrame or 2-D array) and returns an unfitted
+scikit-learn ``ColumnTransformer``:
+
+- numeric columns (numbers and booleans; in an object array, columns whose values all convert
+  to float): cast to float → ``SimpleImputer(strategy="median")`` → ``StandardScaler``;
+- other columns (strings, categories, mixed objects): missing values → ``"__missing__"`` →
+  ``OneHotEncoder(handle_unknown="ignore")``, so a category unseen in training encodes as all
+  zeros at prediction time.
+
+scikit-learn and pandas are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._core.errors import DataError
+
+__all__ = ["ColumnKinds", "column_kinds", "make_preprocessor", "to_float", "to_object"]
+
+MISSING = "__missing__"
+
+
+@dataclass(frozen=True)
+class ColumnKinds:
+    """Which columns are numeric and which categorical (names for frames, indices for arrays)."""
+
+    numeric: list[Any]
+    categorical: list[Any]
+
+
+def _is_frame(X: Any) -> bool:
+    return hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+def column_kinds(X: Any) -> ColumnKinds:
+    """Split the columns of ``X`` into numeric and categorical ones; all-missing columns are an error."""
+    numeric: list[Any] = []
+    categorical: list[Any] = []
+    if _is_frame(X):
+        import pandas as pd
+        from pandas.api import types as pdt
+
+        for col in X.columns:
+            s = X[col]
+            if (pdt.is_numeric_dtype(s.dtype) or pdt.is_bool_dtype(s.dtype)) and not isinstance(
+                s.dtype, pd.CategoricalDtype
+            ):
+                numeric.append(col)
+            else:
+                categorical.append(col)
+            if int(s.notna().sum()) == 0:
+                raise DataError(f"feature column {col!r} has no values (all {len(s)} are missing); drop it.")
+        return ColumnKinds(numeric, categorical)
+    X = np.asarray(X)
+    for j in range(X.shape[1]):
+        col = X[:, j]
+        if X.dtype.kind in "biuf":
+            numeric.append(j)
+            missing = np.isnan(col) if X.dtype.kind == "f" else np.zeros(col.shape, bool)
+        else:
+            try:
+                as_float = _object_to_float(col)
+            except (TypeError, ValueError):
+                categorical.append(j)
+                missing = np.array([_is_missing(v) for v in col], dtype=bool)
+            else:
+                numeric.append(j)
+                missing = np.isnan(as_float)
+        if col.size and bool(missing.all()):
+            raise DataError(f"feature column {j} has no values (all {col.size} are missing); drop it.")
+    return ColumnKinds(numeric, categorical)
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(v != v)
+    except (TypeError, ValueError):
+        return False
+
+
+def _object_to_float(col: np.ndarray) -> np.ndarray:
+    if col.dtype.kind in "biuf":
+        return col.astype(np.float64)
+    return np.array([np.nan if _is_missing(v) else v for v in col.reshape(-1)], dtype=np.float64).reshape(
+        col.shape
+    )
+
+
+def to_float(X: Any) -> np.ndarray:
+    """Numeric columns as a float64 array (None and pandas NA → NaN)."""
+    if _is_frame(X):
+        return X.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    X = np.asarray(X)
+    if X.dtype.kind == "O":
+        return _object_to_float(X)
+    return X.astype(np.float64)
+
+
+def to_object(X: Any) -> np.ndarray:
+    """Categorical columns as an object array of strings; any missing value becomes ``"__missing__"``.
+
+    Values are compared as text (``str(v)``), so a column mixing 1 and "1" has one category; the
+    encoder then sees one type per column.
+    """
+    if _is_frame(X):
+        out = np.array(X.astype(object).to_numpy(dtype=object), dtype=object, copy=True)
+    else:
+        out = np.array(X, dtype=object, copy=True)
+    flat = out.reshape(-1)
+    for i, v in enumerate(flat):
+        flat[i] = MISSING if _is_missing(v) else str(v)
+    return out
+
+
+def make_preprocessor(kinds: ColumnKinds) -> Any:
+    """An unfitted ``ColumnTransformer`` for columns of the given kinds (dense float output)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    transformers = []
+    if kinds.numeric:
+        numeric = make_pipeline(
+            FunctionTransformer(to_float, feature_names_out="one-to-one"),
+            SimpleImputer(strategy="median"),
+            StandardScaler(),
+        )
+        transformers.append(("num", numeric, kinds.numeric))
+    if kinds.categorical:
+        categorical = make_pipeline(
+            FunctionTransformer(to_object, feature_names_out="one-to-one"),
+            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+        )
+        transformers.append(("cat", categorical, kinds.categorical))
+    return ColumnTransformer(transformers, sparse_threshold=0.0, verbose_feature_names_out=False)
+
+
+def numeric_scaling(pre: Any) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(n_numeric, mean, scale)`` of the fitted numeric scaler (zeros when there is none)."""
+    if "num" not in pre.named_transformers_:
+        return 0, np.zeros(0), np.ones(0)
+    scaler = pre.named_transformers_["num"][-1]
+    return int(scaler.mean_.shape[0]), np.asarray(scaler.mean_), np.asarray(scaler.scale_)
