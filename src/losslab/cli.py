@@ -158,18 +158,192 @@ def advise_cmd(
             f"decision threshold p* = c_fp/(c_fp + c_fn) = [bold]{adv.threshold:.4g}[/]", highlight=False
         )
     ranking = Table(title="recommended losses", show_lines=True)
-    for col in ("#", "loss", "estimates", "why", "caveats", "judge with"):
+    ranking.add_column("#")
+    ranking.add_column("loss → estimates; judge with", overflow="fold", min_width=20)
+    for col in ("why", "caveats"):
         ranking.add_column(col, overflow="fold")
     for r in adv.recommendations:
         ranking.add_row(
             str(r.rank),
-            r.label,
-            r.estimates,
+            f"[bold]{r.label}[/]\n→ {r.estimates}\n[dim]{', '.join(r.metrics)}[/]",
             "\n".join(f"• {x}" for x in r.reasons),
             "\n".join(f"• {x}" for x in r.caveats),
-            ", ".join(r.metrics),
         )
     console.print(ranking)
+
+
+def _compare_progress(progress: Any) -> Callable[..., None]:
+    """A `losslab.compare` progress callback driving a Rich progress bar."""
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int, record: dict[str, Any] | None) -> None:
+        if "task" not in state:
+            state["task"] = progress.add_task("tasks", total=total, completed=done)
+            return
+        desc = "tasks"
+        if record is not None and record.get("status") != "ok":
+            desc = f"tasks ([red]failed:[/] {record.get('candidate')})"
+        progress.update(state["task"], completed=done, description=desc)
+
+    return update
+
+
+def _run_with_progress(fn: Callable[..., Any], **kwargs: Any) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        return fn(progress=_compare_progress(progress), **kwargs)
+
+
+def _print_leaderboard(cmp: Any) -> None:
+    import math
+
+    head = cmp.metrics[0]
+    shown = cmp.metrics[:4]
+    table = Table(title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks")
+    names = [f"{m.name} {m.direction}" for m in shown]
+    for col in ("#", "candidate", "vs best", *names, "p (Holm)", "failed"):
+        table.add_column(col, overflow="fold")
+    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red"}
+
+    def num(v: Any) -> str:
+        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+
+    for row in cmp.leaderboard.to_dict(orient="records"):
+        mark = str(row["mark"])
+        table.add_row(
+            num(row["rank"]) if not isinstance(row["rank"], float) else str(int(row["rank"])),
+            str(row["candidate"]),
+            f"[{style.get(mark, 'dim')}]{mark}[/]",
+            *[f"{num(row[m.name])} ± {num(row[m.name + '_std'])}" for m in shown],
+            num(row["p_holm"]),
+            str(row["n_failed"]),
+        )
+    console.print(table)
+    for f in cmp.failures.to_dict(orient="records"):
+        console.print(
+            f"[red]failed[/] {f['candidate']} repeat {f['repeat']} fold {f['fold']}: "
+            f"{f['error_type']}: {f['message']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@command("compare")
+def compare_cmd(
+    data: Annotated[str, typer.Argument(help="A .csv, .tsv or .parquet file.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="The target column.")],
+    loss: Annotated[
+        list[str] | None,
+        typer.Option("--loss", "-l", help="A loss to compare (repeatable), e.g. huber or huber:delta=2."),
+    ] = None,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="linear and/or mlp.")] = None,
+    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
+    repeats: Annotated[int, typer.Option(help="Repeats of k-fold with new shuffles.")] = 1,
+    metric: Annotated[
+        list[str] | None, typer.Option("--metric", help="Evaluation metric (repeatable); the first ranks.")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel tasks (-1: every core).")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786): run the tasks there.")
+    ] = None,
+    out: Annotated[str, typer.Option(help="Results directory (resumable).")] = "losslab-compare",
+    seed: Annotated[int, typer.Option(help="Seed of the folds and the models.")] = 0,
+    predict: Annotated[str | None, typer.Option(help="mean, median, quantile:0.9, probability.")] = None,
+    costs: Annotated[str | None, typer.Option(help="Misclassification costs, e.g. fp=1,fn=5.")] = None,
+    task: Annotated[str | None, typer.Option(help="Override the inferred task.")] = None,
+    top: Annotated[int, typer.Option(help="Advisor recommendations to compare without --loss.")] = 3,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs per fold.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+) -> None:
+    """Cross-validate losses on DATA: leaderboard with paired statistics, report.html, results.json."""
+    import losslab
+    from losslab.compare.spec import parse_loss
+    from losslab.report import write_report
+
+    params = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
+    cmp = _run_with_progress(
+        losslab.compare,
+        data=data,
+        target=target,
+        losses=[parse_loss(x) for x in loss] if loss else None,
+        models=model or ("linear", "mlp"),
+        cv=folds,
+        repeats=repeats,
+        metrics=metric or None,
+        n_jobs=jobs,
+        seed=seed,
+        out=out,
+        scheduler=scheduler,
+        costs=costs,
+        predict=predict,
+        task=task,
+        top=top,
+        model_params=params,
+    )
+    report = write_report(cmp)
+    _print_leaderboard(cmp)
+    reused = f" ({cmp.n_reused} reused from the store)" if cmp.n_reused else ""
+    console.print(f"{len(cmp.tasks)} tasks{reused}; report: [bold]{report}[/]", highlight=False)
+    paths = cmp.paths
+    console.print(f"results: {paths['results']}  leaderboard: {paths['leaderboard']}", highlight=False)
+
+
+@command("plot")
+def plot_cmd(
+    names: Annotated[list[str], typer.Argument(help="Loss names (or name:param=value).")],
+    out: Annotated[str, typer.Option(help="Output file (.png, .svg or .pdf).")] = "losses.png",
+) -> None:
+    """Loss, gradient and Hessian curves of losses side by side."""
+    from losslab.compare.spec import parse_loss
+    from losslab.report import plot_losses
+
+    console.print(plot_losses([parse_loss(n) for n in names], out), highlight=False)
+
+
+@command("demo")
+def demo_cmd(
+    out: Annotated[str, typer.Option(help="Output directory.")] = "losslab-demo",
+    dataset: Annotated[
+        str, typer.Option(help="Embedded data set: diabetes, breast_cancer, wine, heavy_tails, claims.")
+    ] = "diabetes",
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel tasks (default 2).")] = None,
+) -> None:
+    """Advise and compare on an embedded data set (no download), write the report, open nothing."""
+    from losslab.datasets import DATASETS, target_of
+    from losslab.report.demo import DEMO_SETTINGS, run_demo
+
+    if dataset not in DATASETS:
+        raise losslab.DataError(f"unknown data set {dataset!r}; the embedded ones are {', '.join(DATASETS)}.")
+    s = DEMO_SETTINGS
+    console.print(
+        f"losslab demo: data set [bold]{dataset}[/] (target {target_of(dataset)!r}, embedded); advisor's "
+        f"top {s['top']} losses × {', '.join(s['models'])}; {s['cv']}-fold CV × {s['repeats']} repeats",
+        highlight=False,
+    )
+    adv, cmp, report = _run_with_progress(run_demo, out=out, dataset=dataset, n_jobs=jobs)
+    console.print(
+        f"advisor: task [bold]{adv.task}[/]; recommends "
+        + ", ".join(f"{r.rank}. {r.label}" for r in adv.recommendations[: s["top"]]),
+        highlight=False,
+    )
+    _print_leaderboard(cmp)
+    console.print(f"report: [bold]{report}[/]", highlight=False)
 
 
 def main() -> None:

@@ -270,13 +270,13 @@ def recommend(
         _multiclass(pool, diag, intent)
     else:
         _numeric(pool, diag, intent)
-    recs = _finish(pool, intent)
+    recs = _finish(pool, intent, source == "user")
     if not recs:
         raise DataError(f"no registered loss fits task {task!r} with predict={str(intent)!r}.")
     return intent, source, threshold, recs
 
 
-def _finish(pool: _Pool, intent: Intent) -> list[Recommendation]:
+def _finish(pool: _Pool, intent: Intent, asked: bool) -> list[Recommendation]:
     import losslab
 
     out = []
@@ -285,7 +285,7 @@ def _finish(pool: _Pool, intent: Intent) -> list[Recommendation]:
             loss = losslab.get(c.name, **c.params)
         except LosslabError:
             continue
-        caveats = list(c.caveats) + _meta_caveats(loss, intent)
+        caveats = list(c.caveats) + _meta_caveats(loss, intent, asked)
         out.append(
             Recommendation(
                 loss=loss,
@@ -304,12 +304,13 @@ def _finish(pool: _Pool, intent: Intent) -> list[Recommendation]:
     return out
 
 
-def _meta_caveats(loss: Any, intent: Intent) -> list[str]:
+def _meta_caveats(loss: Any, intent: Intent, asked: bool) -> list[str]:
     info = loss.info
     out = []
     stat = loss.statistic
     if intent.kind in ("mean", "median") and info.task == "regression" and intent.kind not in stat:
-        out.append(f"it estimates the {stat}, not the {intent.kind} you asked for")
+        target = "you asked for" if asked else "(the default target)"
+        out.append(f"it estimates the {stat}, not the {intent.kind} {target}")
     if intent.kind == "probability" and info.task in ("binary", "multiclass"):
         weighted = any(
             (k == "pos_weight" and v != 1.0) or (k == "class_weight" and v is not None)
@@ -574,7 +575,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                 name,
                 (rank_bonus[name] if heavy else 0.3) - (1.0 if cav else 0.0),
                 "smooth robust alternative (non-zero Hessian everywhere, good for boosting and Newton "
-                f"steps); {tail_text}" + (f"; scale {param} = {delta:.4g}" if param else ""),
+                f"steps); {tail_text}" + (f"; {param} = {delta:.4g}" if param else ""),
                 params=params,
                 caveat=cav,
                 metrics=MEAN_METRICS,

@@ -1,0 +1,101 @@
+"""`losslab advise DATA --target COL`: Rich tables, --json, and one-line errors with exit code 1."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from losslab.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    d = tmp_path_factory.mktemp("advise")
+    rng = np.random.default_rng(0)
+    n = 600
+    X = rng.normal(size=(n, 2))
+    paths = {}
+    reg = pd.DataFrame(X, columns=["a", "b"]).assign(y=X @ [1.0, -1.0] + rng.standard_t(2, n))
+    paths["reg"] = d / "reg.csv"
+    reg.to_csv(paths["reg"], index=False)
+    p = 1 / (1 + np.exp(-(X @ [1.0, 1.0] - 3.5)))
+    clf = pd.DataFrame(X, columns=["a", "b"]).assign(label=(rng.random(n) < p).astype(int))
+    paths["clf"] = d / "clf.parquet"
+    clf.to_parquet(paths["clf"])
+    paths["empty"] = d / "empty.csv"
+    paths["empty"].write_text("a,y\n")
+    paths["nan"] = d / "nan.csv"
+    pd.DataFrame({"a": [1.0, 2.0], "y": [np.nan, np.nan]}).to_csv(paths["nan"], index=False)
+    paths["one"] = d / "one.csv"
+    pd.DataFrame({"a": [1.0, 2.0, 3.0], "y": [1, 1, 1]}).to_csv(paths["one"], index=False)
+    return paths
+
+
+def test_tables_with_reasons(tables):
+    result = runner.invoke(app, ["advise", str(tables["reg"]), "--target", "y"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "task regression" in out
+    assert "diagnosis" in out and "residual_outlier_share_iqr" in out
+    assert "recommended losses" in out and "huber(delta=" in out
+    assert "predict: mean (default)" in out
+
+
+def test_costs_print_the_threshold(tables):
+    result = runner.invoke(app, ["advise", str(tables["clf"]), "-t", "label", "--costs", "fp=1,fn=5"])
+    assert result.exit_code == 0, result.output
+    assert "p* = c_fp/(c_fp + c_fn) = 0.1667" in result.output
+    assert "cost_sensitive_bce" in result.output
+
+
+def test_json_is_json_only(tables):
+    result = runner.invoke(
+        app, ["advise", str(tables["reg"]), "--target", "y", "--predict", "quantile:0.9", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["predict"] == "quantile(0.9)"
+    assert data["recommendations"][0]["loss"] == {"name": "quantile", "quantile": 0.9}
+    assert data["task"] == "regression"
+
+
+def test_task_override(tables):
+    args = ["advise", str(tables["clf"]), "-t", "label", "--task", "regression", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["task"] == "regression"
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "message"),
+    [
+        ("reg", ["--target", "nope"], "target column 'nope' is not in the table"),
+        ("reg", [], "`target` is required"),
+        ("empty", ["--target", "y"], "empty"),
+        ("nan", ["--target", "y"], "has no values"),
+        ("one", ["--target", "y"], "single value"),
+        ("reg", ["--target", "y", "--costs", "fp=1,fn=oops"], "cost 'fn' must be a number"),
+        ("reg", ["--target", "y", "--predict", "quantile:2"], "must lie in (0, 1)"),
+        ("reg", ["--target", "y", "--predict", "mode"], "cannot parse predict='mode'"),
+        ("reg", ["--target", "y", "--task", "banana"], "task must be one of"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(tables, case, args, message):
+    result = runner.invoke(app, ["advise", str(tables[case]), *args])
+    assert result.exit_code == 1
+    text = result.stderr
+    assert message in " ".join(text.split())
+    assert "Traceback" not in result.output
+    assert text.strip().startswith("error:")
+
+
+def test_missing_file_exit_1(tmp_path):
+    result = runner.invoke(app, ["advise", str(tmp_path / "missing.csv"), "--target", "y"])
+    assert result.exit_code == 1
+    assert "no such file" in result.stderr
