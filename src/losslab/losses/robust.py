@@ -270,12 +270,13 @@ class Barron(Loss):
         am1 = self.alpha - 1.0
         a2 = a * a
         small = a2 <= b
-        s = xp.where(small, a2, xp.zeros_like(a2)) / b
+        a2_small = xp.where(small, a2, xp.zeros_like(a2))
         a_big = xp.where(small, xp.ones_like(a), a)
         inv_s = b / (a_big * a_big)  # 0 when a² overflows
-        L_small = xp.log1p(s)
+        L_small = xp.log1p(a2_small / b)
         L_big = (2.0 * xp.log(a_big) - math.log(b)) + xp.log1p(inv_s)
-        R_small = (1.0 + am1 * s) / (1.0 + s)
+        # (b + (α−1)a²)/(b + a²): no rounding of s = a²/b before the cancellation near the root
+        R_small = (b + am1 * a2_small) / (b + a2_small)
         R_big = (inv_s + am1) / (inv_s + 1.0)
         return xp.where(small, L_small, L_big), small, xp.where(small, R_small, R_big)
 
@@ -300,10 +301,16 @@ class Barron(Loss):
         moderate = xp.abs(u) <= 1.0
         u_mod = xp.where(moderate & (u != 0.0), u, xp.ones_like(u))
         rel = xp.where(u == 0.0, xp.ones_like(u), xp.expm1(u_mod) / u_mod)  # expm1(u)/u
-        u_far = xp.where(moderate, xp.ones_like(u), u)
         near = (b * 0.5) * L * rel
-        far = (b / alpha) * xp.expm1(u_far) if alpha != 0.0 else near
-        return xp.where(moderate, near, far)
+        if alpha == 0.0:
+            return near  # u = 0
+        # |u| > 1: (b/α)·expm1(u); for u > 1 as exp(log(b/α) + log(e^u − 1)), finite wherever ρ is
+        up = u > 1.0
+        u_up = xp.where(up, u, xp.ones_like(u))
+        u_down = xp.where(up | moderate, -xp.ones_like(u), u)
+        far_up = xp.exp((math.log(b) - math.log(abs(alpha))) + u_up + xp.log(-xp.expm1(-u_up)))
+        far_down = (b / alpha) * xp.expm1(u_down)
+        return xp.where(moderate, near, xp.where(up, far_up, far_down))
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         alpha, c = self.alpha, self.scale
@@ -316,7 +323,15 @@ class Barron(Loss):
         if alpha == math.inf:
             return xc * xp.exp(0.5 * (a * a))
         L, _, _ = self._log1p_zb(xp, a)
-        return xc * xp.exp((0.5 * alpha - 1.0) * L)
+        e = (0.5 * alpha - 1.0) * L
+        # x/c²·e^e as a product while e^e is in range; else as sign(x)·exp(log(|x|/c) − log c + e),
+        # so that a huge |x| times a vanishing power keeps its finite product
+        direct = xp.abs(e) <= 700.0
+        e_direct = xp.where(direct, e, xp.zeros_like(e))
+        a_log = xp.where(direct, xp.ones_like(a), a)
+        e_log = xp.where(direct, xp.zeros_like(e), e)
+        via_log = xp.sign(x) * xp.exp((xp.log(a_log) - math.log(c)) + e_log)
+        return xp.where(direct, xc * xp.exp(e_direct), via_log)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         alpha, c = self.alpha, self.scale
