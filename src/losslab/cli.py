@@ -214,15 +214,15 @@ def _print_leaderboard(cmp: Any) -> None:
     import math
 
     head = cmp.metrics[0]
-    shown = cmp.metrics[:4]
+    shown = cmp.metrics[:3]
     table = Table(title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks")
     names = [f"{m.name} {m.direction}" for m in shown]
     for col in ("#", "candidate", "vs best", *names, "p (Holm)", "failed"):
         table.add_column(col, overflow="fold")
     style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red"}
 
-    def num(v: Any) -> str:
-        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+    def num(v: Any, digits: int = 4) -> str:
+        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}g}"
 
     for row in cmp.leaderboard.to_dict(orient="records"):
         mark = str(row["mark"])
@@ -230,8 +230,8 @@ def _print_leaderboard(cmp: Any) -> None:
             num(row["rank"]) if not isinstance(row["rank"], float) else str(int(row["rank"])),
             str(row["candidate"]),
             f"[{style.get(mark, 'dim')}]{mark}[/]",
-            *[f"{num(row[m.name])} ± {num(row[m.name + '_std'])}" for m in shown],
-            num(row["p_holm"]),
+            *[f"{num(row[m.name])} ± {num(row[m.name + '_std'], 2)}" for m in shown],
+            num(row["p_holm"], 3),
             str(row["n_failed"]),
         )
     console.print(table)

@@ -17,6 +17,7 @@ from .._core.errors import DataError, LosslabError
 from ..tabular import read_table, split_target
 from .metrics import Metric, MetricUndefined, Predictions, default_metrics, resolve_metrics, task_family
 from .plan import Candidate, Fold, Plan, TaskSpec, build_plan, data_fingerprint, make_folds
+from .spec import parse_costs
 from .stats import summarize
 from .store import Store, atomic_write_text, to_json
 
@@ -166,7 +167,7 @@ def compare(
     seed: int = 0,
     out: str | os.PathLike[str] | None = None,
     scheduler: Any = None,
-    costs: dict[str, float] | None = None,
+    costs: dict[str, float] | str | None = None,
     predict: str | None = None,
     progress: Any = None,
     *,
@@ -256,7 +257,9 @@ def compare(
     for m in models:
         if not isinstance(m, str):
             raise DataError(f"models must be names such as 'linear' or 'mlp'; got {m!r}.")
-    _check_costs(costs)
+    costs = parse_costs(costs)
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise DataError(f"out {str(out)!r} exists and is not a directory.")
     if n_jobs == -1:
         n_jobs = os.cpu_count() or 1
     if not isinstance(n_jobs, int) or n_jobs < 1:
@@ -427,16 +430,6 @@ def _timings(
         "write_seconds": 0.0,
         "total_seconds": t_end - t_start,
     }
-
-
-def _check_costs(costs: Any) -> None:
-    if costs is None:
-        return
-    if not isinstance(costs, dict) or set(costs) != {"fp", "fn"}:
-        raise DataError(f"costs must be a dict {{'fp': c_fp, 'fn': c_fn}}; got {costs!r}.")
-    for k, v in costs.items():
-        if not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise DataError(f"costs[{k!r}] must be a positive number; got {v!r}.")
 
 
 def _quantile_spec(pred: str | None) -> str | None:

@@ -191,15 +191,17 @@ def make_folds(y: Any, family: str, cv: Any = 5, repeats: int = 1, seed: int = 0
     ]
 
 
-def loss_label(loss: Any, refit: bool = False) -> str:
-    """``huber(delta=1.35)``: the loss name and its non-default parameters (``delta=fit`` when refit)."""
+def loss_label(loss: Any, varying: set[str] | frozenset[str] = frozenset()) -> str:
+    """``huber(delta=1.35)``: the loss name and its non-default parameters; a parameter re-chosen
+    with different values on different folds shows as ``delta=per-fold``."""
     defaults = {p.name: p.default for p in type(loss).PARAMS}
     parts = []
     for k, v in loss.params.items():
-        if isinstance(v, float | int) and not isinstance(v, bool) and v != defaults.get(k):
-            parts.append(f"{k}={'per-fold' if refit else format(v, 'g')}")
-        elif not isinstance(v, float | int) and v != defaults.get(k):
-            parts.append(f"{k}={'per-fold' if refit else v}")
+        if k in varying:
+            parts.append(f"{k}=per-fold")
+        elif v != defaults.get(k):
+            text = format(v, "g") if isinstance(v, float) else str(v)
+            parts.append(f"{k}={text}")
     return f"{loss.name}({', '.join(parts)})" if parts else loss.name
 
 
@@ -228,8 +230,14 @@ def build_plan(
     """
     candidates: list[Candidate] = []
     seen: set[str] = set()
-    for loss, refit in losses:
-        label = loss_label(loss, refit)
+    for li, (loss, refit) in enumerate(losses):
+        varying: set[str] = set()
+        if refit and fold_losses:
+            for key in loss.params:
+                values = {repr(fl[li].params.get(key)) for fl in fold_losses.values()}
+                if len(values) > 1:
+                    varying.add(key)
+        label = loss_label(loss, varying)
         for model in models:
             name = f"{label}/{model}"
             if name in seen:
