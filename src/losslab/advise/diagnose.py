@@ -57,6 +57,10 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
         0.02,
         "losslab choice: the 1.5×IQR fences flag 0.70% of a Gaussian sample; ≥ 2% (about 3×) is heavy-tailed",
     ),
+    "symmetric_quantile_skew": (
+        0.1,
+        "losslab choice: |Kelly skewness| < 0.1 counts as symmetric (lognormal σ = 0.5 gives 0.31)",
+    ),
     "excess_kurtosis": (3.0, "losslab choice: excess kurtosis > 3 (Laplace's value) marks heavy tails"),
     "mad_z": (3.5, "Iglewicz & Hoaglin (1993) modified z-score cut-off"),
     "huber_k": (1.345, "Huber's 95%-efficiency constant under normality (sklearn HuberRegressor, gslnls)"),
@@ -396,6 +400,12 @@ def _skew(v: Any) -> float:
     return float(np.mean(d**3) / s2**1.5)
 
 
+def _quantile_skew(v: Any) -> float:
+    """Kelly's robust skewness (q90 + q10 − 2·median)/(q90 − q10): 0 when symmetric, in [−1, 1]."""
+    q10, q50, q90 = np.quantile(np.asarray(v, dtype=float), [0.1, 0.5, 0.9])
+    return float((q90 + q10 - 2 * q50) / (q90 - q10)) if q90 > q10 else 0.0
+
+
 def _kurt(v: Any) -> float:
     """Excess kurtosis (0 for a Gaussian)."""
     v = np.asarray(v, dtype=float)
@@ -600,6 +610,7 @@ def _numeric_values(ys: Any) -> dict[str, Any]:
         "median": float(np.median(v)),
         "std": math.sqrt(var),
         "skewness": _skew(v),
+        "quantile_skewness": _quantile_skew(v),
         "excess_kurtosis": _kurt(v),
         "share_zero": float(np.mean(v == 0)),
         "share_negative": float(np.mean(v < 0)),
@@ -946,6 +957,7 @@ def _residual_values(diag: Diagnosis) -> None:
     iqr_share, mad_share = _outlier_shares(r)
     vals["residual_scale"] = _mad_scale(r)
     vals["residual_skewness"] = _skew(r)
+    vals["residual_quantile_skewness"] = _quantile_skew(r)
     vals["residual_excess_kurtosis"] = _kurt(r)
     vals["residual_outlier_share_iqr"] = iqr_share
     vals["residual_outlier_share_mad"] = mad_share

@@ -342,6 +342,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
     res_out = v.get("residual_outlier_share_iqr", v["outlier_share_iqr"])
     res_kurt = v.get("residual_excess_kurtosis", v["excess_kurtosis"])
     res_skew = v.get("residual_skewness", v["skewness"])
+    qskew = v.get("residual_quantile_skewness", v.get("quantile_skewness", 0.0))
     scale = v.get("residual_scale") or v["mad_scale"]
     power = v.get("variance_power")
     heavy = res_out >= _t("outlier_share") or res_kurt > _t("excess_kurtosis")
@@ -435,7 +436,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                 f"a smooth compromise with δ = 1.345·σ̂ = {delta:.4g} (robust residual scale σ̂ = "
                 f"{scale:.4g}); "
                 "equals the median when residuals are symmetric "
-                f"(residual skewness {res_skew:.2f})",
+                f"(residual quantile skewness {qskew:.2f})",
                 params={"delta": delta},
                 metrics=MEDIAN_METRICS,
             )
@@ -507,11 +508,11 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             caveat="treats levels as unordered: a 1-vs-5 mistake costs the same as 4-vs-5",
             metrics=["log_loss", "accuracy", "f1"],
         )
-        if heavy and delta:
+        if delta:
             pool.add(
                 "huber",
-                1.5,
-                f"robust fit of the mean level; {tail_text}",
+                1.5 if heavy else 1.0,
+                f"robust fit of the mean level, δ = 1.345·σ̂ = {delta:.4g}; {tail_text}",
                 params={"delta": delta},
                 metrics=MEAN_METRICS,
             )
@@ -538,7 +539,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             "steer the fit",
         )
     pool.cands[("mse", "[]")].reasons.insert(0, f"{mse_reason} (mean of y {v['mean']:.4g})")
-    symmetric = abs(res_skew) < 1.0
+    symmetric = abs(qskew) < _t("symmetric_quantile_skew")
     if delta:
         base = 4.5 if heavy else 1.0
         why = (
@@ -552,7 +553,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
         c = pool.add("huber", base, why, params={"delta": delta}, metrics=MEAN_METRICS)
         if c is not None and heavy:
             c.reasons.append(
-                f"residual skewness {res_skew:.2f}: "
+                f"residual quantile skewness (q90 + q10 − 2·median)/(q90 − q10) = {qskew:.2f}: "
                 + (
                     "symmetric, so Huber's location coincides with the mean"
                     if symmetric
@@ -574,8 +575,13 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             pool.add(
                 name,
                 (rank_bonus[name] if heavy else 0.3) - (1.0 if cav else 0.0),
-                "smooth robust alternative (non-zero Hessian everywhere, good for boosting and Newton "
-                f"steps); {tail_text}" + (f"; {param} = {delta:.4g}" if param else ""),
+                (
+                    "smooth robust alternative (non-zero Hessian everywhere, good for boosting and Newton "
+                    f"steps); {tail_text}"
+                    if heavy
+                    else f"a smooth robust fallback, not needed now: {tail_text}"
+                )
+                + (f"; {param} = {delta:.4g}" if param else ""),
                 params=params,
                 caveat=cav,
                 metrics=MEAN_METRICS,
@@ -750,7 +756,7 @@ def _nonnegative(
             p_hat = round(_clip_to("tweedie", pparam, p_hat), 2)
             score = 1.5
             why = (
-                f"power {pparam} = {p_hat:g} from the {p_text}"
+                f"{pparam} = {p_hat:g} from the {p_text}"
                 if power is not None
                 else f"power {p_hat:g} (the usual start; {p_text})"
             )
