@@ -25,76 +25,36 @@ def examples() -> list[tuple[str, str, losslab.Advice]]:
     X = rng.normal(size=(n, 3))
     lin = X @ np.array([1.0, -0.5, 0.3])
     frame = pd.DataFrame(X, columns=["x1", "x2", "x3"])
-    out = []
-
-    y = lin + rng.normal(size=n)
-    out.append(
-        (
-            "Gaussian noise",
-            "losslab.advise(frame.assign(y=y), target='y')",
-            losslab.advise(frame.assign(y=y), target="y"),
-        )
-    )
-
-    y = lin + np.where(rng.random(n) < 0.1, rng.normal(0, 10, n), rng.normal(size=n))
-    out.append(
-        (
-            "10% gross outliers",
-            "losslab.advise(frame.assign(y=y), target='y')",
-            losslab.advise(frame.assign(y=y), target="y"),
-        )
-    )
-
-    y = rng.poisson(np.exp(0.5 + 0.4 * lin)).astype(float)
-    out.append(
-        (
-            "Poisson counts",
-            "losslab.advise(frame.assign(claims=y), target='claims')",
-            losslab.advise(frame.assign(claims=y), target="claims"),
-        )
-    )
-
-    y = np.exp(1 + 0.5 * lin) * rng.lognormal(0, 0.5, n)
-    out.append(
-        (
-            "Multiplicative log-normal noise",
-            "losslab.advise(frame.assign(price=y), target='price')",
-            losslab.advise(frame.assign(price=y), target="price"),
-        )
-    )
-
-    y = _tweedie(rng, np.exp(0.3 * lin))
-    out.append(
-        (
-            "Zero-inflated positive amounts (Tweedie p = 1.5)",
-            "losslab.advise(frame.assign(loss_cost=y), target='loss_cost')",
-            losslab.advise(frame.assign(loss_cost=y), target="loss_cost"),
-        )
-    )
-
     Xc = rng.normal(size=(5100, 4))
     p = 1 / (1 + np.exp(-(Xc @ [1.0, 1.0, 0.0, 0.0] - 5.0)))
-    yc = (rng.random(5100) < p).astype(int)
-    out.append(
+    data = {
+        "gauss": lin + rng.normal(size=n),
+        "outliers": lin + np.where(rng.random(n) < 0.1, rng.normal(0, 10, n), rng.normal(size=n)),
+        "claims": rng.poisson(np.exp(0.5 + 0.4 * lin)).astype(float),
+        "price": np.exp(1 + 0.5 * lin) * rng.lognormal(0, 0.5, n),
+        "loss_cost": _tweedie(rng, np.exp(0.3 * lin)),
+        "yc": (rng.random(5100) < p).astype(int),
+        "y": lin + rng.normal(size=n),
+        "ratings": np.clip(np.round(3 + lin + rng.normal(size=n)), 1, 5).astype(int),
+    }
+    calls = [
+        ("Gaussian noise", "losslab.advise(frame.assign(y=gauss), target='y')"),
+        ("10% gross outliers", "losslab.advise(frame.assign(y=outliers), target='y')"),
+        ("Poisson counts", "losslab.advise(frame.assign(claims=claims), target='claims')"),
+        ("Multiplicative log-normal noise", "losslab.advise(frame.assign(price=price), target='price')"),
+        (
+            "Zero-inflated positive amounts (Tweedie p = 1.5)",
+            "losslab.advise(frame.assign(loss_cost=loss_cost), target='loss_cost')",
+        ),
         (
             "1:50 imbalance, a missed positive costs 10× a false alarm",
             "losslab.advise(Xc, yc, costs={'fp': 1, 'fn': 10})",
-            losslab.advise(Xc, yc, costs={"fp": 1, "fn": 10}),
-        )
-    )
-
-    y = lin + rng.normal(size=n)
-    out.append(
-        (
-            "The 90th percentile",
-            "losslab.advise(X, y, predict='quantile:0.9')",
-            losslab.advise(X, y, predict="quantile:0.9"),
-        )
-    )
-
-    ratings = np.clip(np.round(3 + lin + rng.normal(size=n)), 1, 5).astype(int)
-    out.append(("Ratings 1–5 (ambiguous)", "losslab.advise(X, ratings)", losslab.advise(X, ratings)))
-    return out
+        ),
+        ("The 90th percentile", "losslab.advise(X, y, predict='quantile:0.9')"),
+        ("Ratings 1–5 (ambiguous)", "losslab.advise(X, ratings)"),
+    ]
+    scope = {"losslab": losslab, "frame": frame, "X": X, "Xc": Xc, **data}
+    return [(title, call, eval(call, scope)) for title, call in calls]
 
 
 def main() -> None:
