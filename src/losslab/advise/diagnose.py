@@ -45,7 +45,10 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "imbalance_warn": (0.10, "EvalML ClassImbalanceDataCheck threshold (minority/(minority+majority))"),
     "imbalance_severe_rows": (100, "EvalML ClassImbalanceDataCheck min_samples"),
     "min_class_rows": (6, "EvalML: 2 × num_cv_folds (3) rows per class"),
-    "skew_high": (1.0, "the usual 'highly skewed' cut-off |skew| > 1 (Bulmer 1979)"),
+    "skew_high": (
+        1.0,
+        "the usual 'highly skewed' cut-off, skewness > 1 (Bulmer 1979; 'memory' in the reference note)",
+    ),
     "dynamic_range_orders": (
         2.0,
         "sklearn MSLE doc 'exponential growth'; reference: ≥ 2 orders of magnitude",
@@ -59,13 +62,13 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     ),
     "symmetric_quantile_skew": (
         0.1,
-        "losslab choice: |Kelly skewness| < 0.1 counts as symmetric (lognormal σ = 0.5 gives 0.31)",
+        "losslab choice: Kelly skewness within ±0.1 counts as symmetric (lognormal σ = 0.5 gives 0.31)",
     ),
     "excess_kurtosis": (3.0, "losslab choice: excess kurtosis > 3 (Laplace's value) marks heavy tails"),
     "mad_z": (3.5, "Iglewicz & Hoaglin (1993) modified z-score cut-off"),
     "huber_k": (1.345, "Huber's 95%-efficiency constant under normality (sklearn HuberRegressor, gslnls)"),
     "id_unique_ratio": (0.99, "losslab choice: integer/string column unique in ≥ 99% of rows"),
-    "leak_corr": (0.999, "losslab choice: |Spearman ρ| ≥ 0.999 with the target"),
+    "leak_corr": (0.999, "losslab choice: Spearman ρ ≥ 0.999 in absolute value with the target"),
     "label_conflict_share": (0.01, "losslab choice: ≥ 1% of rows are duplicates with conflicting labels"),
     "max_fit_rows": (20000, "losslab choice: residual fits use a seeded sample of at most 20 000 rows"),
 }
