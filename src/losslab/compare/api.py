@@ -312,6 +312,13 @@ def compare(
         metrics = names
     metric_objs = resolve_metrics(metrics, task)
 
+    if family == "classification" and isinstance(cv, int):
+        counts = np.bincount(y_eval, minlength=len(classes or []))
+        if 0 < counts.min() < cv:
+            raise DataError(
+                f"class {classes[int(counts.argmin())]!r} of target {target!r} has {int(counts.min())} rows, "  # type: ignore[index]
+                f"fewer than the {cv} folds; use fewer folds or merge rare classes."
+            )
     folds = make_folds(y_eval, family, cv, repeats, seed)
     fold_losses = None
     if any(refit for _, refit in loss_objs):

@@ -170,6 +170,7 @@ def make_folds(y: Any, family: str, cv: Any = 5, repeats: int = 1, seed: int = 0
         values, counts = np.unique(y, return_counts=True)
         if counts.min() < cv:
             rare = values[counts.argmin()]
+            rare = rare.item() if isinstance(rare, np.generic) else rare
             raise DataError(
                 f"class {rare!r} of the target has {counts.min()} rows, fewer than the {cv} folds; "
                 "use fewer folds or merge rare classes."
