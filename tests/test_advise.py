@@ -438,3 +438,20 @@ def test_bad_intent_raises_clear_errors():
     Xc, yc = _imbalanced()
     with pytest.raises(DataError, match="needs a numeric target"):
         losslab.advise(Xc, y=yc, predict="quantile:0.9")
+
+
+def test_positive_class_is_the_second_label_in_sorted_order():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200), "t": ["yes"] * 20 + ["no"] * 180})
+    advice = losslab.advise(frame, target="t")
+    weighted = next(r for r in advice.recommendations if r.params.get("pos_weight"))
+    assert weighted.loss.pos_weight == pytest.approx(9.0)  # n_neg/n_pos with 'yes' the positive class
+    assert weighted.label == "binary_crossentropy(pos_weight=9)"
+
+
+def test_tiny_data_does_not_fit_residuals():
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0], "t": [0.5, 1.7, 3.2]})
+    advice = losslab.advise(frame, target="t")
+    assert "too few" in advice.diagnostics["residual_note"]
+    huber = next(r for r in advice.recommendations if r.name == "huber")
+    assert huber.loss.delta == pytest.approx(1.345 * 1.4826 * 1.2)  # MAD of y around its median

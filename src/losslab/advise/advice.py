@@ -87,11 +87,12 @@ class Recommendation:
     caveats: list[str]
     metrics: list[str]
     rank: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
-        """The loss with its parameters, e.g. ``huber(delta=1.3)``."""
-        shown = ", ".join(f"{k}={_fmt(v)}" for k, v in _shown_params(self.loss).items())
+        """The loss with the parameters the advisor chose, e.g. ``huber(delta=1.3)``."""
+        shown = ", ".join(f"{k}={_fmt(v)}" for k, v in (self.params or _shown_params(self.loss)).items())
         return f"{self.name}({shown})" if shown else self.name
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +103,7 @@ class Recommendation:
                 "name": self.name,
                 "label": self.label,
                 "loss": self.loss.to_dict(),
+                "params": self.params,
                 "score": round(self.score, 4),
                 "estimates": self.estimates,
                 "reasons": self.reasons,
@@ -233,6 +235,6 @@ def _shown_params(loss: Loss) -> dict[str, Any]:
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
-    if isinstance(v, tuple):
+    if isinstance(v, (tuple, list)):
         return "[" + ", ".join(_fmt(x) for x in v) + "]"
     return repr(v)

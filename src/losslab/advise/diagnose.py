@@ -44,6 +44,7 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     "ordinal_max_level": (10, "losslab choice: rating scales 1–5, 1–7, 1–10"),
     "imbalance_warn": (0.10, "EvalML ClassImbalanceDataCheck threshold (minority/(minority+majority))"),
     "imbalance_severe_rows": (100, "EvalML ClassImbalanceDataCheck min_samples"),
+    "max_weighted_classes": (50, "losslab choice: per-class weights are offered for at most 50 classes"),
     "min_class_rows": (6, "EvalML: 2 × num_cv_folds (3) rows per class"),
     "skew_high": (
         1.0,
@@ -948,6 +949,9 @@ def _residual_values(diag: Diagnosis) -> None:
     idx = diag.sample if diag.sample is not None else np.arange(len(y_all))
     y = y_all[idx]
     Z = diag.design
+    if Z is not None and len(y) < max(20, 5 * Z.shape[1]):
+        vals["residual_note"] = f"{len(y)} rows are too few to fit {Z.shape[1] - 1} feature column(s)"
+        Z = None
     if Z is None:
         r = y - np.median(y)
         vals["residual_source"] = "y around its median (no usable features)"

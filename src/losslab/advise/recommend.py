@@ -295,6 +295,7 @@ def _finish(pool: _Pool, intent: Intent, asked: bool) -> list[Recommendation]:
                 estimates=loss.statistic,
                 caveats=caveats,
                 metrics=c.metrics or (MEAN_METRICS if loss.info.task == "regression" else ["log_loss"]),
+                params={k: loss.params[k] for k in c.params},
             )
         )
     out.sort(key=lambda r: -r.score)
@@ -982,7 +983,7 @@ def _multiclass(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
         f"cross-entropy is strictly proper: calibrated class probabilities (Good 1952); {bal_text}",
         metrics=metrics,
     )
-    if imbalanced or ratio >= 3:
+    if (imbalanced or ratio >= 3) and k <= _t("max_weighted_classes"):
         labels = _class_order(diag)
         n_c = np.array([counts[c] for c in labels], dtype=float)
         beta = 0.999
@@ -1081,15 +1082,10 @@ def _focal_params(name: str, gamma: float, minority_share: float | None) -> dict
 
 
 def _positive_class(diag: Diagnosis) -> tuple[Any, Any]:
-    """The positive class: 1/True if present, else the minority class."""
-    counts = diag.values["class_counts"]
-    labels = list(counts)
-    for cand in (1, True, "1", "yes", "true", "positive", "pos"):
-        if cand in labels:
-            other = next(lab for lab in labels if lab != cand)
-            return cand, other
-    minority = diag.values["minority_class"]
-    return minority, next(lab for lab in labels if lab != minority)
+    """``(positive, negative)``: the second and first label in sorted order (scikit-learn's and
+    `losslab.compare`'s convention: 0 < 1, False < True, "no" < "yes")."""
+    neg, pos = _class_order(diag)[:2]
+    return pos, neg
 
 
 def _class_order(diag: Diagnosis) -> list[Any]:
