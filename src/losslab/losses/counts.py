@@ -33,6 +33,11 @@ _N_SERIES = 17  # terms k = 2 .. 18 of the series of B_p(d)
 _SERIES_RADIUS = 0.5  # series where |d|·max(1, |1-p|, |2-p|) < this
 
 
+def _half_exp_limit(xp: Any, f: Any) -> float:
+    """|x| up to which e^{x/2} is finite and normal in ``f``'s dtype (float64, else float32)."""
+    return 1400.0 if f.dtype == xp.float64 else 170.0
+
+
 class _LogLinkDeviance(Loss):
     """Shared kernels of the Tweedie half deviance with log link (power from `_power`)."""
 
@@ -155,11 +160,11 @@ class _LogLinkDeviance(Loss):
         first = b * xp.exp(b * f) if b != 0.0 else xp.zeros_like(f)
         if a == 0.0:
             return first
-        # y·e^{(1−p)s} as a product while e^{(1−p)s} is in range (no rounding of log y), else
-        # through log y so that a tiny y keeps a huge e^{(1−p)s} finite
-        moderate = xp.abs(a * f) <= 700.0
-        f_mod = xp.where(moderate, f, xp.zeros_like(f))
-        by_product = a * t * xp.exp(a * f_mod)
+        # y·e^{(1−p)s} as (y·h)·h with h = e^{(1−p)s/2} while h is in range (no rounding of
+        # log y; a subnormal result is rounded once), else through log y
+        moderate = xp.abs(a * f) <= _half_exp_limit(xp, f)
+        h = xp.exp((0.5 * a) * xp.where(moderate, f, xp.zeros_like(f)))
+        by_product = ((a * t) * h) * h
         by_log = a * xp.exp(ly + a * xp.where(moderate, xp.zeros_like(f), f))
         second = xp.where(ypos, xp.where(moderate, by_product, by_log), xp.zeros_like(f))
         if b >= 0.0:

@@ -326,7 +326,7 @@ class Barron(Loss):
         e = (0.5 * alpha - 1.0) * L
         # x/c²·e^e as a product while e^e is in range; else as sign(x)·exp(log(|x|/c) − log c + e),
         # so that a huge |x| times a vanishing power keeps its finite product
-        direct = xp.abs(e) <= 700.0
+        direct = xp.abs(e) <= (700.0 if f.dtype == xp.float64 else 80.0)
         e_direct = xp.where(direct, e, xp.zeros_like(e))
         a_log = xp.where(direct, xp.ones_like(a), a)
         e_log = xp.where(direct, xp.zeros_like(e), e)
