@@ -666,14 +666,15 @@ def _feature_values(diag: Diagnosis, seed: int) -> None:
     constant, id_like = [], []
     for c in feats.columns:
         col = feats[c]
-        nu = col.nunique(dropna=False)
-        if nu <= 1:
+        if _is_constant(col):
             constant.append(str(c))
             continue
         integer_or_text = pd.api.types.is_integer_dtype(col) or _is_categorical(col)
-        if n >= 20 and integer_or_text and col.nunique() / n >= _t("id_unique_ratio"):
-            id_like.append(str(c))
-        elif _ID_NAME.search(str(c)) and col.nunique() / n >= 0.5:
+        named = bool(_ID_NAME.search(str(c)))
+        if not (integer_or_text or named):
+            continue  # float columns are unique per row without being identifiers
+        ratio = col.nunique() / n
+        if (n >= 20 and integer_or_text and ratio >= _t("id_unique_ratio")) or (named and ratio >= 0.5):
             id_like.append(str(c))
     vals["constant_columns"] = constant
     vals["id_like_columns"] = id_like
@@ -735,6 +736,20 @@ def _feature_values(diag: Diagnosis, seed: int) -> None:
             )
     diag.design = _design(sub[[c for c in usable if str(c) not in leak_names]])
     vals["n_design_columns"] = 0 if diag.design is None else diag.design.shape[1] - 1
+
+
+def _is_constant(col: Any) -> bool:
+    """One value in every row (missing counts as a value), without a full hash of float columns."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(col) and not _is_bool(col):
+        miss = col.isna()
+        if bool(miss.all()):
+            return True
+        if bool(miss.any()):
+            return False
+        return bool(col.min() == col.max())
+    return bool(col.nunique(dropna=False) <= 1)
 
 
 def _leakage(sub: Any, ysub: Any, task: str) -> list[dict[str, Any]]:
