@@ -84,7 +84,8 @@ def load_modules(only: list[str]) -> list[tuple[str, Any]]:
 def _inputs_mp(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
     if not multiclass:
         return mpmath.mpf(y), mpmath.mpf(f)
-    t = y if isinstance(y, int) else [mpmath.mpf(v) for v in y]
+    # a row target: an int class label, a float (one real target per row) or a list
+    t = y if isinstance(y, int) else mpmath.mpf(y) if isinstance(y, float) else [mpmath.mpf(v) for v in y]
     return t, [mpmath.mpf(v) for v in f]
 
 
@@ -283,7 +284,9 @@ def _round32(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any] | None:
     try:
         if not multiclass:
             return r(y), r(f)
-        return (y if isinstance(y, int) else [r(v) for v in y]), [r(v) for v in f]
+        return (y if isinstance(y, int) else r(y) if isinstance(y, float) else [r(v) for v in y]), [
+            r(v) for v in f
+        ]
     except OverflowError:
         return None
 
@@ -291,7 +294,8 @@ def _round32(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any] | None:
 def _input_reprs(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
     if not multiclass:
         return repr(float(y)), repr(float(f))
-    return (y if isinstance(y, int) else [repr(float(v)) for v in y]), [repr(float(v)) for v in f]
+    yr = y if isinstance(y, int) else repr(y) if isinstance(y, float) else [repr(float(v)) for v in y]
+    return yr, [repr(float(v)) for v in f]
 
 
 def build_case(module: str, case: dict) -> dict[str, Any]:
@@ -300,7 +304,7 @@ def build_case(module: str, case: dict) -> dict[str, Any]:
     rows = []
     for y, f in case["points"]:
         if multiclass:
-            y = y if isinstance(y, int) else [float(v) for v in y]
+            y = y if isinstance(y, (int, float)) else [float(v) for v in y]
             f = [float(v) for v in f]
         else:
             y, f = float(y), float(f)

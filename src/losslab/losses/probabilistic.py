@@ -117,10 +117,15 @@ class GaussianNLL(Loss):
     # -- kernels --------------------------------------------------------------------------
     @staticmethod
     def _pieces(xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any, Any]:
-        """(r = y − m, v, q = |r|·e^{−v/2}, e^{−v/4})."""
+        """(r = y − m, v, q = |r|·e^{−v/2}, e^{−v/4}).
+
+        v is floored where e^{−v/4} would overflow: there q is inf for any r ≠ 0 anyway (the
+        smallest subnormal times e^{−v/2} is beyond the dtype's range), and r = 0 keeps q = 0.
+        """
         m, v = f[:, 0], f[:, 1]
         r = t - m
-        h = xp.exp(-0.25 * v)
+        floor = -2800.0 if f.dtype == xp.float64 else -350.0
+        h = xp.exp(-0.25 * xp.maximum(v, xp.full_like(v, floor)))
         q = (xp.abs(r) * h) * h
         return r, v, q, h
 
@@ -130,9 +135,13 @@ class GaussianNLL(Loss):
         return out + HALF_LOG_2PI if self.full else out
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
-        r, _, q, h = self._pieces(xp, t, f)
+        r, v, q, h = self._pieces(xp, t, f)
         gm = -(((r * h) * h) * h) * h  # (m − y)e^{−v}
-        gv = 0.5 * ((1.0 - q) * (1.0 + q))
+        # ½(1 − q²); near q = 1 as −½·expm1(2 log|r| − v), exact when r and v are (r = 1, v → 0)
+        near = (q > 0.5) & (q < 2.0)
+        r_near = xp.where(near, xp.abs(r), xp.ones_like(r))
+        v_near = xp.where(near, v, xp.zeros_like(v))
+        gv = xp.where(near, -0.5 * xp.expm1(2.0 * xp.log(r_near) - v_near), 0.5 * ((1.0 - q) * (1.0 + q)))
         return xp.stack([gm, gv], axis=1)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
