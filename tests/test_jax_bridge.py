@@ -1,0 +1,184 @@
+"""JAX: jit, grad (analytic, via custom_jvp), Hessians, vmap, and the optax-style functions."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import losslab
+
+jax = pytest.importorskip("jax")
+jnp = pytest.importorskip("jax.numpy")
+import losslab.jax as lj  # noqa: E402
+
+NAMES = losslab.list_losses()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _x64():
+    # jax_enable_x64 is process-wide: enable it for this module only and restore it after
+    with jax.enable_x64(True):
+        yield
+
+
+def marked(loss: losslab.Loss, offset: float) -> losslab.Loss:
+    """The same loss with its analytic gradient shifted by ``offset`` (an unregistered subclass)."""
+    cls = type(loss)
+    sub = type(
+        "Marked" + cls.__name__,
+        (cls,),
+        {"_gradient": lambda self, xp, t, f: cls._gradient(self, xp, t, f) + offset},
+    )
+    return sub(**loss.params)
+
+
+def derivatives(loss: losslab.Loss, y, f):
+    """Mean value, autodiff gradient of the sum and the Hessian diagonal, in one jit."""
+
+    def total(a):
+        return loss(y, a, reduction="sum")
+
+    grad = jax.grad(total)
+    if not loss.multiclass:
+        hess = jax.grad(lambda a: jnp.sum(grad(a)))(f)
+    else:  # column j of the diagonal: entry j of H·e_j (forward over reverse)
+        eye = jnp.eye(f.shape[1], dtype=f.dtype)
+        cols = [jax.jvp(grad, (f,), (jnp.broadcast_to(eye[j], f.shape),))[1][:, j] for j in range(f.shape[1])]
+        hess = jnp.stack(cols, axis=1)
+    return loss(y, f), grad(f), hess
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jit_grad_and_hessian_equal_the_analytic_ones(name: str) -> None:
+    loss = losslab.get(name)
+    y, f = loss.example(8, seed=2)
+    v, g, h = jax.jit(lambda a, b: derivatives(loss, a, b))(jnp.asarray(y), jnp.asarray(f))
+    assert v.dtype == g.dtype == h.dtype == jnp.float64
+    np.testing.assert_allclose(float(v), loss(y, f), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(g), loss.gradient(y, f), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(np.asarray(h), loss.hessian(y, f), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_grad_runs_the_analytic_gradient_kernel(name: str) -> None:
+    loss = marked(losslab.get(name), 0.25)
+    y, f = loss.example(8, seed=1)
+    g = jax.jit(jax.grad(lambda a: loss(jnp.asarray(y), a, reduction="sum")))(jnp.asarray(f))
+    np.testing.assert_allclose(np.asarray(g), loss.gradient(y, f), rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(np.asarray(g) - 0.25, losslab.get(name).gradient(y, f), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if losslab.get(n).info.task != "regression"])
+def test_no_nan_gradients_at_extreme_logits(name: str) -> None:
+    loss = losslab.get(name)
+    if loss.params.get("from_logits", True) is False:
+        pytest.skip("probability inputs")
+    y, f = loss.example(8, seed=4)
+    f = f * 200.0
+    g = jax.jit(jax.grad(lambda a: loss(jnp.asarray(y), a, reduction="sum")))(jnp.asarray(f))
+    assert bool(jnp.all(jnp.isfinite(g)))
+    np.testing.assert_allclose(np.asarray(g), loss.gradient(y, f), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_vmap_over_batches(name: str) -> None:
+    loss = losslab.get(name)
+    y, f = loss.example(8, seed=0)
+    yb, fb = y.reshape(2, 4, *y.shape[1:]), f.reshape(2, 4, *f.shape[1:])
+
+    @jax.jit
+    def batched(a, b):
+        return jax.vmap(lambda a, b: loss(a, b))(a, b), jax.vmap(jax.grad(lambda b, a: loss(a, b)))(b, a)
+
+    out, grads = batched(jnp.asarray(yb), jnp.asarray(fb))
+    ref = [loss(yb[i], fb[i]) for i in range(2)]
+    np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-12)
+    ref = np.stack([loss.gradient(yb[i], fb[i]) / 4 for i in range(2)])
+    np.testing.assert_allclose(np.asarray(grads), ref, rtol=1e-12, atol=1e-300)
+
+
+def test_checks_run_eagerly_and_are_skipped_under_jit() -> None:
+    loss = losslab.get("msle")
+    bad = jnp.asarray([-2.0, 1.0])
+    with pytest.raises(losslab.DomainError, match="y_pred for loss 'msle' must be > -1"):
+        loss(jnp.asarray([0.0, 0.0]), bad)
+    out = jax.jit(lambda b: loss(jnp.asarray([0.0, 0.0]), b, reduction="none"))(bad)
+    assert bool(jnp.isnan(out[0]))  # no error under tracing: the math of log1p(-1) is NaN
+    with pytest.raises(losslab.ShapeError):  # shape checks always run, traced or not
+        jax.jit(lambda b: loss(jnp.zeros(3), b))(jnp.zeros(2))
+
+
+def test_targets_can_be_differentiated_too() -> None:
+    loss = losslab.get("mse")
+    y, f = jnp.asarray([0.0, 1.0]), jnp.asarray([0.5, -1.0])
+    gy = jax.grad(lambda t: loss(t, f, reduction="sum"))(y)
+    np.testing.assert_allclose(np.asarray(gy), -2 * (np.asarray(f) - np.asarray(y)))
+    gy, gf = jax.grad(lambda t, a: loss(t, a, reduction="sum"), argnums=(0, 1))(y, f)
+    np.testing.assert_allclose(np.asarray(gy), -np.asarray(gf))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_optax_style_function_for_every_loss(name: str) -> None:
+    loss = losslab.get(name)
+    fn = getattr(lj, name)
+    sig = inspect.signature(fn)
+    assert list(sig.parameters)[:2] == ["predictions", "targets"]
+    for p in loss.PARAMS:
+        assert sig.parameters[p.name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert sig.parameters[p.name].default == p.default
+    y, f = loss.example(8, seed=0)
+    out = jax.jit(fn)(jnp.asarray(f), jnp.asarray(y))
+    np.testing.assert_allclose(np.asarray(out), loss(y, f, reduction="none"), rtol=1e-12, atol=1e-300)
+    if loss.multiclass:  # any leading shape (..., k)
+        k = f.shape[1]
+        out = jax.jit(fn)(jnp.asarray(f).reshape(2, 4, k), jnp.asarray(y).reshape(2, 4, *y.shape[1:]))
+        assert out.shape == (2, 4)
+        np.testing.assert_allclose(np.asarray(out).ravel(), loss(y, f, reduction="none"), rtol=1e-12)
+        one = jax.jit(fn)(jnp.asarray(f[0]), jnp.asarray(y[0]))  # a single example, as under vmap
+        np.testing.assert_allclose(float(one), loss(y[:1], f[:1], reduction="none")[0], rtol=1e-12)
+
+
+def test_optax_style_hyper_parameters_and_errors() -> None:
+    f, y = jnp.asarray([0.5, 3.0]), jnp.zeros(2)
+    np.testing.assert_allclose(np.asarray(lj.huber(f, y, delta=2.0)), [0.125, 4.0])
+    with pytest.raises(TypeError):
+        lj.huber(f, y, 2.0)  # keyword-only
+    with pytest.raises(losslab.ParameterError, match="delta"):
+        lj.huber(f, y, delta=-1.0)
+    bound = lj.loss("quantile", quantile=0.9)
+    np.testing.assert_allclose(np.asarray(bound(jnp.asarray([8.0]), jnp.asarray([10.0]))), [1.8])
+    assert lj.pinball is not None  # aliases work
+    with pytest.raises(AttributeError, match="unknown loss"):
+        lj.no_such_loss
+    assert "huber" in dir(lj)
+
+
+def test_linear_model_trains_under_jit() -> None:
+    rng = np.random.default_rng(0)
+    X = jnp.asarray(rng.normal(size=(128, 3)))
+    w_true = jnp.asarray([1.0, -2.0, 0.5])
+    y = X @ w_true + jnp.asarray(rng.standard_t(2, size=128))  # heavy-tailed noise
+
+    def objective(w, fn):
+        return jnp.mean(fn(X @ w, y))
+
+    def reference_huber(pred, target, delta=1.0):
+        r = jnp.abs(pred - target)
+        return jnp.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
+
+    def train(fn):
+        step = jax.jit(lambda w: w - 0.2 * jax.grad(objective)(w, fn))
+        w, hist = jnp.zeros(3), []
+        for _ in range(60):
+            hist.append(float(objective(w, fn)))
+            w = step(w)
+        return np.array(hist), np.asarray(w)
+
+    ours, w_ours = train(lj.huber)
+    ref, w_ref = train(reference_huber)
+    assert ours[-1] < 0.5 * ours[0]
+    np.testing.assert_allclose(ours, ref, rtol=1e-12)
+    np.testing.assert_allclose(w_ours, w_ref, rtol=1e-10)
+    np.testing.assert_allclose(w_ours, w_true, atol=0.3)
