@@ -14,7 +14,9 @@ __all__ = [
     "safe_div",
     "sigmoid",
     "sigmoid_pair_product",
+    "safe_div2",
     "softplus",
+    "xlog1my",
     "xlogy",
 ]
 
@@ -64,6 +66,18 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
     zero = x == 0
     safe_y = xp.where(zero, xp.ones_like(y), y)
     return xp.where(zero, xp.zeros_like(x), x * xp.log(safe_y))
+
+
+def xlog1my(xp: Any, x: Any, y: Any) -> Any:
+    r"""x·log(1 − y) through log1p (exact for tiny y), with 0·log 0 = 0."""
+    zero = x == 0
+    safe_y = xp.where(zero, xp.zeros_like(y), y)
+    return xp.where(zero, xp.zeros_like(x), x * xp.log1p(-safe_y))
+
+
+def safe_div2(xp: Any, num: Any, den: Any) -> Any:
+    """num/den² as (num/den)/den, so that den² cannot underflow to 0 (or overflow) on the way."""
+    return safe_div(xp, safe_div(xp, num, den), den)
 
 
 def safe_div(xp: Any, num: Any, den: Any) -> Any:
