@@ -96,20 +96,36 @@ class BinaryCrossentropy(Loss):
         w = self.pos_weight
         if self.from_logits:
             return w * t * sp.softplus(xp, -f) + (1.0 - t) * sp.softplus(xp, f)
-        return -w * sp.xlogy(xp, t, f) - sp.xlogy(xp, 1.0 - t, 1.0 - f)
+        return -w * sp.xlogy(xp, t, f) - sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
-            return -w * t * sp.sigmoid(xp, -f) + (1.0 - t) * sp.sigmoid(xp, f)
+            return _bce_logit_gradient(xp, t, f, w)
         return -w * sp.safe_div(xp, t, f) + sp.safe_div(xp, 1.0 - t, 1.0 - f)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
             return (w * t + (1.0 - t)) * sp.sigmoid_pair_product(xp, f)
-        one_q = 1.0 - f
-        return w * sp.safe_div(xp, t, f * f) + sp.safe_div(xp, 1.0 - t, one_q * one_q)
+        return w * sp.safe_div2(xp, t, f) + sp.safe_div2(xp, 1.0 - t, 1.0 - f)
+
+
+def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float) -> Any:
+    r"""−w y σ(−x) + (1 − y) σ(x) over the common denominator 1 + e with e = e^{−|x|}.
+
+    The numerator is (1 − y) − w y e for x ≥ 0 and (1 − y) e − w y for x < 0; for |x| < 1 it is
+    written c − w y expm1(−|x|) resp. c + (1 − y) expm1(−|x|) with c = 1 − y − w y, so that a
+    soft label near its own logit (y = ½, x → 0) keeps its tiny gradient to full precision.
+    """
+    ax = xp.abs(x)
+    e = xp.exp(-ax)
+    em = xp.expm1(-ax)
+    pos = x >= 0
+    c = 2.0 * (0.5 - t) if w == 1.0 else (1.0 - t) - w * t
+    far = xp.where(pos, (1.0 - t) - w * t * e, (1.0 - t) * e - w * t)
+    near = xp.where(pos, c - w * t * em, c + (1.0 - t) * em)
+    return xp.where(ax < 1.0, near, far) / (1.0 + e)
 
 
 def class_targets(loss: Loss, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
@@ -153,7 +169,14 @@ def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any) -> tuple[Any, Any]:
     p = xp.exp(logp)
     s = xp.sum(a, axis=1, keepdims=True)
     one_minus_p = 0.0 - xp.expm1(logp)  # 0.0 - avoids a signed -0.0 at p = 1
-    return (s - a) * p - a * one_minus_p, s * p * one_minus_p
+    # s − aⱼ cancels where aⱼ holds almost all of s (a soft target like [1 − 1e-16, 1e-16, 0]):
+    # for the largest aⱼ of each row, sum the other entries instead
+    k = a.shape[1]
+    cols = xp.reshape(xp.arange(k, device=sp._device(a)), (1, k))
+    is_top = cols == xp.argmax(a, axis=1, keepdims=True)
+    rest = xp.sum(xp.where(is_top, xp.zeros_like(a), a), axis=1, keepdims=True)
+    others = xp.where(is_top, rest, s - a)
+    return others * p - a * one_minus_p, s * p * one_minus_p
 
 
 @register
@@ -245,7 +268,7 @@ class CategoricalCrossentropy(Loss):
     def _gradient_hessian(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
         if self.from_logits:
             return weighted_ce_grad_hess(xp, a, sp.log_softmax(xp, f))
-        return -sp.safe_div(xp, a, f), sp.safe_div(xp, a, f * f)
+        return -sp.safe_div(xp, a, f), sp.safe_div2(xp, a, f)
 
     def _gradient(self, xp: Any, a: Any, f: Any) -> Any:
         return self._gradient_hessian(xp, a, f)[0]

@@ -83,7 +83,7 @@ class KLDivergence(Loss):
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         if self.from_logits:
             return weighted_ce_grad_hess(xp, t, sp.log_softmax(xp, f))
-        return -sp.safe_div(xp, t, f), sp.safe_div(xp, t, f * f)
+        return -sp.safe_div(xp, t, f), sp.safe_div2(xp, t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         return self._gradient_hessian(xp, t, f)[0]
