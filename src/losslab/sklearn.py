@@ -293,6 +293,24 @@ class _LossEstimator(_BaseEstimator):
         )
 
 
+def _check_raw_scores(loss: _Any, n_classes: int) -> None:
+    """The models output raw scores (any real number); a loss on probabilities cannot take them."""
+    from ._core.errors import DomainError
+
+    k = n_classes if loss.multiclass else None
+    y = _np.zeros(2, dtype=_np.int64) if loss.multiclass else _np.zeros(2)
+    if loss.info.task == "distribution":
+        y = _np.eye(n_classes)[[0, 0]]
+    raw = _np.array([-30.0, 30.0]) if k is None else _np.full((2, k), 30.0) * [[-1.0], [1.0]]
+    try:
+        loss(y, raw)
+    except DomainError as exc:
+        raise _ParameterError(
+            f"loss {loss.name!r} cannot take the model's raw scores (any real number): {exc} "
+            "Use the loss on logits (from_logits=True)."
+        ) from None
+
+
 def _require_y(est: _Any, y: _Any) -> None:
     if y is None:
         raise ValueError(
@@ -553,10 +571,15 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         import losslab
 
         loss = losslab.get(self._default_loss if self.loss in (None, "auto") else self.loss)
-        if loss.info.task != "regression" or loss.multiclass:
+        if loss.info.task != "regression":
             raise _ParameterError(
                 f"LossRegressor needs a regression loss; loss {loss.name!r} is for task "
                 f"{loss.info.task!r} (use LossClassifier)."
+            )
+        if loss.multiclass:
+            raise _ParameterError(
+                f"loss {loss.name!r} takes several raw outputs per sample (y_pred {loss.info.y_pred}); "
+                "LossRegressor trains models with one raw output per sample."
             )
         return loss
 
@@ -789,6 +812,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
             )
         self.classes_ = classes
         loss = self._resolve_loss(len(classes))
+        _check_raw_scores(loss, len(classes))
         self.loss_ = loss
         n_outputs = len(classes) if loss.multiclass else 1
         target = self._target_from_index(idx)

@@ -110,10 +110,9 @@ def to_object(X: Any) -> np.ndarray:
     Values are compared as text (``str(v)``), so a column mixing 1 and "1" has one category; the
     encoder then sees one type per column.
     """
-    if _is_frame(X):
-        out = np.array(X.astype(object).to_numpy(dtype=object), dtype=object, copy=True)
-    else:
-        out = np.array(X, dtype=object, copy=True)
+    src = X.astype(object).to_numpy(dtype=object) if _is_frame(X) else np.asarray(X, dtype=object)
+    # a fresh C-ordered array: reshape(-1) of it is a view, so the loop writes into `out`
+    out = np.array(src, dtype=object, order="C", copy=True)
     flat = out.reshape(-1)
     for i, v in enumerate(flat):
         flat[i] = MISSING if _is_missing(v) else str(v)
