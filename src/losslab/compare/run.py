@@ -201,7 +201,7 @@ def _execute_dask(
                 run_task, spec, Xf, yf, threads, key=f"losslab-{spec.id}-{spec.key[:10]}", pure=False
             )
             futures[fut] = spec
-        for fut in as_completed(list(futures)):
+        for fut in as_completed(list(futures), loop=client.loop):
             spec = futures[fut]
             try:
                 record = fut.result()
