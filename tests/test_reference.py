@@ -11,7 +11,7 @@ import pytest
 import losslab
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "reference"))
-from compare import case_id, check32, check64, entries, load_cases  # noqa: E402
+from compare import arrays, case_id, check32, check64, entries, load_cases
 
 CASES = load_cases()
 
@@ -49,13 +49,7 @@ def test_float32_finite_and_close(case: dict) -> None:
             # float64 must reject the same rounded inputs too
             i, exc = e
             p = case["points"][i]["f32"]
-            y = np.asarray(p["y_true"] if isinstance(p["y_true"], int) else np.asarray(p["y_true"], float))
-            f = np.asarray(p["y_pred"], dtype=float)
-            y, f = (y, f) if case["multiclass"] else (y.reshape(1), f.reshape(1))
-            if case["multiclass"]:
-                y, f = y.reshape((1, *y.shape[:1])) if y.ndim else y.reshape(1), f.reshape(1, -1)
-                if y.ndim == 2:
-                    y = y.astype(float)
+            y, f = arrays(case, [p], np.float64)
             try:
                 loss(y, f)
             except losslab.LosslabError:

@@ -74,7 +74,7 @@ def _groups(case: dict[str, Any], key: str | None) -> Iterator[list[int]]:
     yield from seen.values()
 
 
-def _arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tuple[Any, Any]:
+def arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tuple[Any, Any]:
     ys = [_num(r["y_true"]) for r in rows]
     fs = [_num(r["y_pred"]) for r in rows]
     if case["multiclass"] and isinstance(ys[0], int):
@@ -104,13 +104,13 @@ def entries(case: dict[str, Any], dtype: Any = np.float64) -> Iterator[Entry | t
     for idx in _groups(case, key):
         rows = [pts[i] if key is None else pts[i][key] for i in idx]
         try:
-            batches = [(idx, rows, evaluate(loss, *_arrays(case, rows, dtype)))]
+            batches = [(idx, rows, evaluate(loss, *arrays(case, rows, dtype)))]
         except losslab.LosslabError:
             # one point rejected: evaluate one by one to find which
             batches = []
             for i, r in zip(idx, rows, strict=True):
                 try:
-                    batches.append(([i], [r], evaluate(loss, *_arrays(case, [r], dtype))))
+                    batches.append(([i], [r], evaluate(loss, *arrays(case, [r], dtype))))
                 except losslab.LosslabError as exc:
                     yield i, exc
         for bidx, brows, out in batches:
@@ -145,14 +145,19 @@ def error64(e: Entry) -> tuple[str, float]:
 
 
 def check64(e: Entry, rtol: float = 1e-12, subnormal_ulps: int = 4) -> str | None:
-    """A failure message, or None if the float64 result is within tolerance."""
+    """A failure message, or None if the float64 result is within tolerance.
+
+    Normal references: relative error <= rtol. Subnormal or zero references: absolute error
+    within ``subnormal_ulps`` subnormal spacings (4.9e-324 each), or within rtol of the
+    reference itself (a subnormal computed as exp(log p) carries log p's relative error).
+    """
     kind, err = error64(e)
     ok = (
         err == 0.0
         if kind == "inf"
         else err <= rtol
         if kind == "rel"
-        else err <= subnormal_ulps * SUBNORMAL64
+        else err <= max(subnormal_ulps * SUBNORMAL64, rtol * abs(e.ref))
     )
     if ok:
         return None
@@ -173,7 +178,8 @@ def check32(e: Entry, rtol: float = 1e-5) -> str | None:
         return f"{e.where()}: float32 gave {got!r} where the reference {ref!r} is finite in float32"
     if abs(ref) >= TINY32:
         err = abs(got - ref) / abs(ref)
-        return None if err <= rtol else f"{e.where()}: float32 gave {got!r}, reference {ref!r} (rel {err:.3g})"
+        msg = f"{e.where()}: float32 gave {got!r}, reference {ref!r} (rel {err:.3g})"
+        return None if err <= rtol else msg
     err = abs(got - ref)
     ok = err <= rtol * TINY32
     return None if ok else f"{e.where()}: float32 gave {got!r}, reference {ref!r} (abs {err:.3g})"
