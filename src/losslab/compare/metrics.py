@@ -181,7 +181,10 @@ def _accuracy(p: Predictions, _: Any) -> float:
 def _precision(p: Predictions, _: Any) -> float:
     from sklearn.metrics import precision_score
 
-    return precision_score(p.y_true, _label(p, "precision"), zero_division=np.nan, **_avg(p))
+    label = _label(p, "precision")
+    if p.n_classes == 2 and not np.any(label == 1):
+        raise MetricUndefined("precision is undefined: the model predicted no positive label on this fold")
+    return precision_score(p.y_true, label, zero_division=np.nan, **_avg(p))
 
 
 def _recall(p: Predictions, _: Any) -> float:

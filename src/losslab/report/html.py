@@ -210,7 +210,7 @@ def _diagnosis(cmp: Any) -> str:
         for r in recs:
             parts.append(
                 f"<tr><td>{_e(r.get('rank'))}</td><td class='l'>{_e(r.get('label'))}</td>"
-                f"<td class='l'>{_e(r.get('estimates'))}</td>"
+                f"<td class='l' style='white-space:normal'>{_e(r.get('estimates'))}</td>"
                 f"<td class='l' style='white-space:normal'>{_e('; '.join(r.get('reasons') or []))}</td>"
                 f"<td class='l' style='white-space:normal'>{_e('; '.join(r.get('caveats') or []))}</td></tr>"
             )
