@@ -194,7 +194,8 @@ class Poisson(_LogLinkDeviance):
     and adds y log y − y, so that a perfect prediction (μ = y) scores 0: the *deviance form*
     (half the unit Poisson deviance). It is computed as y·(e^d − 1 − d) with d = s − log y
     (series for small d), so near-perfect predictions keep full relative precision, and it
-    stays finite for s beyond 709.78 as long as the true value is (y ≥ e^{s−709} …).
+    stays finite past s = 709.78 (where e^s overflows) wherever the true value is finite
+    (y = e^709, s = 710 gives y(e − 2)).
 
     Estimates the conditional **mean** of a count (or any y ≥ 0) through the log link.
     Scaling: gradient and Hessian are those of ``torch.nn.PoissonNLLLoss(log_input=True,
@@ -202,7 +203,7 @@ class Poisson(_LogLinkDeviance):
     differ by the constant y log y − y: PyTorch returns e^s − y·s, sklearn's ``loss`` the same
     (its ``constant_to_optimal_zero`` is our constant), and ``sklearn.metrics.
     mean_poisson_deviance`` is twice ours. XGBoost ≤ 3.4 and LightGBM damp the Hessian to
-    e^{s + 0.7} (``max_delta_step``); XGBoost ≥ 3.5 uses ½(μ + y). ``keras.losses.Poisson``
+    e^{s + 0.7} (``max_delta_step``); XGBoost's 3.5 development branch uses ½(μ + y). ``keras.losses.Poisson``
     takes μ itself (not s) and computes μ − y·log(μ + 1e-7).
 
     Examples
