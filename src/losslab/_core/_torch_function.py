@@ -65,5 +65,7 @@ class LossGradient(torch.autograd.Function):
         with torch.enable_grad():
             f_ = f.detach().requires_grad_(True)
             g = loss._gradient(array_namespace(f_), t.detach(), f_)
+        if not g.requires_grad:  # a piecewise-constant gradient (multiclass hinge): Hessian 0
+            return torch.zeros_like(f), None, None
         (hvp,) = torch.autograd.grad(g, f_, upstream)
         return hvp, None, None

@@ -1,9 +1,10 @@
 """The built-in losses, one module per family; importing a module registers its losses."""
 
-from .classification import BinaryCrossentropy, CategoricalCrossentropy
+from .classification import BinaryCrossentropy, CategoricalCrossentropy, CostSensitiveBCE
 from .counts import Gamma, Poisson, Tweedie
 from .divergence import KLDivergence
-from .margin import Hinge
+from .focal import BinaryFocal, CategoricalFocal
+from .margin import Hinge, MulticlassHinge, SquaredHinge
 from .probabilistic import GaussianNLL
 from .regression import MAE, MAPE, MSE, MSLE, Expectile, Huber, Quantile
 from .robust import Barron, LogCosh, PseudoHuber
@@ -15,7 +16,10 @@ __all__ = [
     "MSLE",
     "Barron",
     "BinaryCrossentropy",
+    "BinaryFocal",
     "CategoricalCrossentropy",
+    "CategoricalFocal",
+    "CostSensitiveBCE",
     "Expectile",
     "Gamma",
     "GaussianNLL",
@@ -23,8 +27,10 @@ __all__ = [
     "Huber",
     "KLDivergence",
     "LogCosh",
+    "MulticlassHinge",
     "Poisson",
     "PseudoHuber",
     "Quantile",
+    "SquaredHinge",
     "Tweedie",
 ]

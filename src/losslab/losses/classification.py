@@ -9,8 +9,16 @@ from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from .._core.validation import report_bad
 from ..links import IDENTITY, LOGIT, SOFTMAX
+from ._params import OptionalInt
 
-__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "class_targets"]
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "CostSensitiveBCE",
+    "class_targets",
+    "ignorable_targets",
+    "ignored_mask",
+]
 
 POSITIVE = Interval(0.0, math.inf, False, False)
 UNIT_CLOSED = Interval(0.0, 1.0, True, True)
@@ -42,6 +50,10 @@ class BinaryCrossentropy(Loss):
     w₊y/q² + (1 − y)/(1 − q)²; 0·log 0 = 0 and nothing is clipped (PyTorch's ``BCELoss`` clamps
     the log at −100, Keras clips q to [1e-7, 1 − 1e-7]); q = 0 with y = 1 gives +inf.
 
+    ``label_smoothing`` ε replaces the targets by y(1 − ε) + ε/2 before the loss (Keras's
+    ``BinaryCrossentropy(label_smoothing=ε)``; the formulas above then hold with the smoothed y,
+    whose minimiser is the smoothed probability, squeezed towards ½).
+
     Estimates the **probability** P(y = 1 | x) (with ``pos_weight`` ≠ 1 a reweighted one).
     Same scaling as ``torch.nn.BCEWithLogitsLoss(pos_weight=…)``, ``keras.losses.
     BinaryCrossentropy(from_logits=True)`` and ``sklearn.metrics.log_loss``; scikit-learn's
@@ -64,6 +76,9 @@ class BinaryCrossentropy(Loss):
         Param(
             "pos_weight", 1.0, "weight of the positive-class term (PyTorch's pos_weight)", interval=POSITIVE
         ),
+        Param(
+            "label_smoothing", 0.0, "targets y become y(1 − ε) + ε/2 (Keras semantics)", interval=UNIT_CLOSED
+        ),
     )
     INFO = LossInfo(
         task="binary",
@@ -83,6 +98,15 @@ class BinaryCrossentropy(Loss):
     @property
     def link(self) -> Any:  # type: ignore[override]
         return LOGIT if self.from_logits else IDENTITY
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        t = super()._target(xp, y_true, f, check)
+        eps = self.label_smoothing
+        if not eps:
+            return t
+        if check:  # the domain check runs on the smoothed targets, which hide y_true > 1
+            report_bad(self.name, "y_true", y_true, (t < 0.0) | (t > 1.0), "in [0, 1]")
+        return t * (1.0 - eps) + eps / 2.0
 
     def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
         return (t < 0.0) | (t > 1.0), "in [0, 1]"
@@ -153,6 +177,28 @@ def class_targets(loss: Loss, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
     return t
 
 
+def ignorable_targets(loss: Loss, xp: Any, y_true: Any, f: Any, check: bool, ignore_index: int | None) -> Any:
+    """`class_targets`, where integer labels equal to ``ignore_index`` become all-zero rows.
+
+    Such rows contribute 0 to value, gradient and Hessian; `ignored_mask` also gives them weight
+    0, so they leave the mean's denominator too. Probability rows (n, k) are taken as they are
+    (as in PyTorch, ``ignore_index`` applies to class indices only; mask rows with
+    ``sample_weight``).
+    """
+    if ignore_index is None or len(y_true.shape) != 1:
+        return class_targets(loss, xp, y_true, f, check)
+    ignored = y_true == ignore_index
+    t = class_targets(loss, xp, xp.where(ignored, xp.zeros_like(y_true), y_true), f, check)
+    return xp.where(xp.reshape(ignored, (-1, 1)), xp.zeros_like(t), t)
+
+
+def ignored_mask(xp: Any, y_true: Any, ignore_index: int | None) -> Any:
+    """The samples that count (label ≠ ``ignore_index``), or None when nothing is ignored."""
+    if ignore_index is None or len(y_true.shape) != 1:
+        return None
+    return y_true != ignore_index
+
+
 def _check_prob_rows(loss: Loss, xp: Any, f: Any) -> tuple[Any, str]:
     bad = xp.any((f < 0.0) | (f > 1.0), axis=1) | (
         xp.abs(xp.sum(f, axis=1) - 1.0) > _row_sum_tol(xp, f.dtype)
@@ -198,6 +244,12 @@ class CategoricalCrossentropy(Loss):
     row keeps its tiny loss and gradient exactly. With ``from_logits=False`` y_pred rows are
     probabilities q: ℓ = −Σ aⱼ log qⱼ, gradient −aⱼ/qⱼ, Hessian aⱼ/qⱼ².
 
+    ``ignore_index``: samples whose integer label equals it (any integer, e.g. PyTorch's −100 or
+    a background class) contribute 0 to value, gradient and Hessian and are excluded from the
+    mean's denominator, as in ``torch.nn.CrossEntropyLoss(ignore_index=…)`` and Keras's
+    ``ignore_class``. For probability-row targets use ``sample_weight`` as the mask (0 = left
+    out; the mean divides by Σw, like optax's ``where=``).
+
     Estimates the class **probabilities**. Same scaling as ``torch.nn.CrossEntropyLoss`` and
     ``keras.losses.CategoricalCrossentropy``, except that with class weights PyTorch's mean
     divides by Σ c_{yᵢ} whereas losslab's weighted mean divides by Σ sample weights (n without
@@ -221,6 +273,7 @@ class CategoricalCrossentropy(Loss):
             "label_smoothing", 0.0, "mix ε of the uniform distribution into the targets", interval=UNIT_CLOSED
         ),
         Param("class_weight", None, "weight per class, multiplying its term", kind="vector"),
+        OptionalInt("ignore_index", None, "integer label whose samples are left out (weight 0)"),
     )
     INFO = LossInfo(
         task="multiclass",
@@ -242,7 +295,7 @@ class CategoricalCrossentropy(Loss):
         return SOFTMAX if self.from_logits else IDENTITY
 
     def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
-        t = class_targets(self, xp, y_true, f, check)
+        t = ignorable_targets(self, xp, y_true, f, check, self.ignore_index)
         k = int(f.shape[1])
         eps = self.label_smoothing
         if eps:
@@ -256,6 +309,9 @@ class CategoricalCrossentropy(Loss):
             cw = xp.asarray(self.class_weight, dtype=f.dtype, device=sp._device(f))
             t = t * xp.reshape(cw, (1, k))
         return t
+
+    def _sample_mask(self, xp: Any, y_true: Any) -> Any:
+        return ignored_mask(xp, y_true, self.ignore_index)
 
     def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
         return None if self.from_logits else _check_prob_rows(self, xp, f)
@@ -275,3 +331,115 @@ class CategoricalCrossentropy(Loss):
 
     def _hessian(self, xp: Any, a: Any, f: Any) -> Any:
         return self._gradient_hessian(xp, a, f)[1]
+
+
+def _xlog1my(xp: Any, x: Any, y: Any) -> Any:
+    """x·log(1 − y) through log1p, with 0·log 0 = 0."""
+    zero = x == 0
+    return xp.where(zero, xp.zeros_like(x), x * xp.log1p(-xp.where(zero, xp.zeros_like(y), y)))
+
+
+@register
+class CostSensitiveBCE(Loss):
+    r"""Binary cross-entropy weighted by the costs of a false positive and a false negative.
+
+    With x the logit, σ the sigmoid, y ∈ [0, 1], c₊ = ``fn_cost`` (the cost of missing a
+    positive) and c₋ = ``fp_cost`` (the cost of a false alarm):
+
+    .. math::
+
+        \ell = c_+\, y\operatorname{softplus}(-x) + c_-\,(1-y)\operatorname{softplus}(x),
+
+        \frac{\partial\ell}{\partial x} = -c_+\, y\,\sigma(-x) + c_-\,(1-y)\,\sigma(x),\qquad
+        \frac{\partial^2\ell}{\partial x^2} = \bigl(c_+ y + c_-(1-y)\bigr)\,\sigma(x)\,\sigma(-x).
+
+    **What the weighting does.** For η = P(y = 1 | x) the expected loss is minimised by
+    p* = σ(x*) = c₊η / (c₊η + c₋(1 − η)), i.e. x* = logit(η) + log(c₊/c₋): the model's
+    probabilities are shifted by the log cost ratio (they are *not* calibrated unless
+    c₊ = c₋). The shift is exactly the one that makes ½ the right cut: p* > ½ ⟺
+    η > c₋/(c₋ + c₊), which is Elkan's (2001) Bayes threshold for costs c_FP = c₋, c_FN = c₊
+    (correct decisions cost 0). So with a model trained on this loss, predict positive where
+    x > 0; with a calibrated model (plain cross-entropy), predict positive where
+    η > ``threshold``. The calibrated probability is recovered as η = σ(x − ``logit_shift``).
+    Only the ratio c₊/c₋ matters for the minimiser; the scale multiplies the loss.
+
+    With ``from_logits=False`` y_pred is q ∈ [0, 1]: ℓ = −c₊y log q − c₋(1 − y) log1p(−q),
+    gradient −c₊y/q + c₋(1 − y)/(1 − q), Hessian c₊y/q² + c₋(1 − y)/(1 − q)², 0·log 0 = 0.
+
+    Same as ``torch.nn.BCEWithLogitsLoss(pos_weight=c₊/c₋)`` times c₋, XGBoost's
+    ``scale_pos_weight = c₊/c₋`` times c₋, or ``class_weight={0: c₋, 1: c₊}`` in scikit-learn
+    (which divides the weighted mean by Σ weights of the samples, not by n as losslab's
+    ``"mean"`` without ``sample_weight`` does).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> loss = losslab.get("cost_sensitive_bce", fp_cost=1.0, fn_cost=9.0)
+    >>> loss.threshold  # decide positive when P(y=1|x) > 0.1
+    0.1
+    >>> float(loss([1.0, 0.0], [0.0, 0.0], reduction="sum"))  # (9 + 1)·log 2
+    6.931471805599453
+    """
+
+    name = "cost_sensitive_bce"
+    aliases = ("cost_sensitive_binary_crossentropy", "cost_sensitive_log_loss")
+    PARAMS = (
+        Param("fp_cost", 1.0, "cost c₋ of a false positive (weight of the y = 0 term)", interval=POSITIVE),
+        Param("fn_cost", 1.0, "cost c₊ of a false negative (weight of the y = 1 term)", interval=POSITIVE),
+        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+    )
+    INFO = LossInfo(
+        task="binary",
+        estimates="cost-weighted probability (its 1/2 cut is the Bayes decision for the costs)",
+        y_true="in [0, 1] (labels 0/1 or soft labels)",
+        y_pred="logit (any real number), or probability in [0, 1] with from_logits=False",
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian="exact",
+        references=(
+            "Elkan, C. (2001). The foundations of cost-sensitive learning. IJCAI.",
+            "Cox, D. R. (1958). The regression analysis of binary sequences. JRSS B 20(2).",
+        ),
+    )
+
+    @property
+    def threshold(self) -> float:
+        """Bayes threshold c_FP/(c_FP + c_FN) on the calibrated probability P(y = 1 | x)."""
+        return self.fp_cost / (self.fp_cost + self.fn_cost)
+
+    @property
+    def logit_shift(self) -> float:
+        """log(c_FN/c_FP): the minimiser's logit minus logit(P(y = 1 | x))."""
+        return math.log(self.fn_cost / self.fp_cost)
+
+    @property
+    def link(self) -> Any:  # type: ignore[override]
+        return LOGIT if self.from_logits else IDENTITY
+
+    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
+        return (t < 0.0) | (t > 1.0), "in [0, 1]"
+
+    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
+        if self.from_logits:
+            return None
+        return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        cp, cn = self.fn_cost, self.fp_cost
+        if self.from_logits:
+            return cp * t * sp.softplus(xp, -f) + cn * (1.0 - t) * sp.softplus(xp, f)
+        return -cp * sp.xlogy(xp, t, f) - cn * _xlog1my(xp, 1.0 - t, f)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        cp, cn = self.fn_cost, self.fp_cost
+        if self.from_logits:
+            return -cp * t * sp.sigmoid(xp, -f) + cn * (1.0 - t) * sp.sigmoid(xp, f)
+        return -cp * sp.safe_div(xp, t, f) + cn * sp.safe_div(xp, 1.0 - t, 1.0 - f)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        cp, cn = self.fn_cost, self.fp_cost
+        if self.from_logits:
+            return (cp * t + cn * (1.0 - t)) * sp.sigmoid_pair_product(xp, f)
+        one_q = 1.0 - f
+        return cp * sp.safe_div(xp, t, f * f) + cn * sp.safe_div(xp, 1.0 - t, one_q * one_q)

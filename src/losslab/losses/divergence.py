@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from .._core import Loss, LossInfo, Param, ShapeError, register
 from .._core import special as sp
 from ..links import IDENTITY, SOFTMAX
 from .classification import _check_prob_rows, class_targets, weighted_ce_grad_hess
+from .focal import log1m_softmax
 
 __all__ = ["KLDivergence"]
 
@@ -32,6 +34,27 @@ class KLDivergence(Loss):
     (which clips both arguments to [1e-7, 1]). Per-sample values are summed over classes;
     losslab's ``"mean"`` is PyTorch's ``"batchmean"``.
 
+    ``direction="reverse"`` gives KL(q ‖ t) instead: the model's distribution first, the
+    *mode-seeking* direction (variational inference, policy distillation), which penalises
+    mass the model puts where the target has little, and ignores target modes the model
+    misses. With cⱼ = log qⱼ − log tⱼ:
+
+    .. math::
+
+        \ell = \sum_j q_j c_j,\qquad
+        \frac{\partial\ell}{\partial z_i} = q_i\,(c_i - \ell),\qquad
+        \frac{\partial^2\ell}{\partial z_i^2} = q_i\bigl[(1 - 2q_i)(c_i - \ell) + 1 - q_i\bigr]
+
+    (from ∂qⱼ/∂zᵢ = qⱼ(δᵢⱼ − qᵢ) and Σⱼ ∂qⱼ/∂zᵢ = 0). It is not convex in the logits: the
+    Hessian diagonal is negative where qᵢ > ½ and cᵢ − ℓ is large, so ``info.hessian`` is
+    "indefinite". q > 0 everywhere, so every target entry must be > 0 (a zero tⱼ makes the loss
+    +inf for every logit; losslab raises instead of returning inf and NaN gradients). With
+    ``from_logits=False``: ℓ = Σ qⱼ log qⱼ − qⱼ log tⱼ, gradient log qⱼ − log tⱼ + 1 (−inf at
+    qⱼ = 0), Hessian 1/qⱼ. Products of a tiny qᵢ with a large log factor are taken as
+    ±exp(log qᵢ + log|factor|), so they stay accurate down to the subnormal range. In PyTorch
+    the reverse direction is ``kl_div(log t, log_softmax(z), log_target=True)`` with the
+    arguments swapped; optax's ``kl_divergence(log_predictions, targets)`` is forward only.
+
     Examples
     --------
     >>> import losslab, numpy as np
@@ -39,12 +62,24 @@ class KLDivergence(Loss):
     >>> t = np.array([[0.5, 0.5, 0.0]])
     >>> float(kl(t, np.log(np.array([[0.25, 0.5, 0.25]]))))
     0.34657359027997264
+    >>> rkl = losslab.get("kl_divergence", direction="reverse")  # KL(q || t) = log(2)/4
+    >>> float(rkl(np.array([[0.25, 0.5, 0.25]]), np.log(np.array([[0.5, 0.25, 0.25]]))))
+    0.17328679513998638
     """
 
     name = "kl_divergence"
     aliases = ("kl", "kld", "kullback_leibler")
     multiclass = True
-    PARAMS = (Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),)
+    PARAMS = (
+        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        Param(
+            "direction",
+            "forward",
+            "forward: KL(target ‖ model) (mass-covering); reverse: KL(model ‖ target) (mode-seeking)",
+            kind="choice",
+            choices=("forward", "reverse"),
+        ),
+    )
     INFO = LossInfo(
         task="distribution",
         estimates="target distribution",
@@ -60,8 +95,32 @@ class KLDivergence(Loss):
     )
 
     @property
+    def info(self) -> LossInfo:
+        """Metadata; the reverse direction is not convex in the logits (indefinite Hessian)."""
+        if self.direction == "reverse" and self.from_logits:
+            return replace(
+                self.INFO,
+                estimates="target distribution (mode-seeking)",
+                y_true="probability rows of shape (n, k) summing to 1, every entry > 0",
+                convex=False,
+                hessian="indefinite",
+            )
+        if self.direction == "reverse":
+            return replace(
+                self.INFO,
+                estimates="target distribution (mode-seeking)",
+                y_true="probability rows of shape (n, k) summing to 1, every entry > 0",
+            )
+        return self.INFO
+
+    @property
     def link(self) -> Any:  # type: ignore[override]
         return SOFTMAX if self.from_logits else IDENTITY
+
+    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str] | None:
+        if self.direction == "forward":
+            return None
+        return t <= 0.0, "probabilities > 0 with direction='reverse' (KL(q || t) is infinite where t = 0)"
 
     def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
         if len(y_true.shape) != 2:
@@ -75,12 +134,23 @@ class KLDivergence(Loss):
         return None if self.from_logits else _check_prob_rows(self, xp, f)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        if self.direction == "reverse":
+            if not self.from_logits:
+                return xp.sum(sp.xlogy(xp, f, f) - sp.xlogy(xp, f, t), axis=1)
+            logq = sp.log_softmax(xp, f)
+            return xp.sum(_signed_exp(xp, logq - xp.log(t), logq), axis=1)
         logq = sp.log_softmax(xp, f) if self.from_logits else None
         neg_entropy = sp.xlogy(xp, t, t)
         cross = t * logq if logq is not None else sp.xlogy(xp, t, f)
         return xp.sum(neg_entropy - cross, axis=1)
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        if self.direction == "reverse":
+            if not self.from_logits:
+                return xp.log(f) - xp.log(t) + 1.0, 1.0 / f
+            logq, log_r, dev = _reverse_parts(xp, t, f)
+            q, r = xp.exp(logq), xp.exp(log_r)
+            return _signed_exp(xp, dev, logq), _signed_exp(xp, (r - q) * dev + r, logq)
         if self.from_logits:
             return weighted_ce_grad_hess(xp, t, sp.log_softmax(xp, f))
         return -sp.safe_div(xp, t, f), sp.safe_div2(xp, t, f)
@@ -90,3 +160,26 @@ class KLDivergence(Loss):
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return self._gradient_hessian(xp, t, f)[1]
+
+
+def _signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
+    """c·exp(log_mag) as sign(c)·exp(log|c| + log_mag): no underflow of an intermediate factor."""
+    return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
+
+
+def _reverse_parts(xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
+    """log q, log(1 − q) and cᵢ − ℓ for KL(q ‖ t), cⱼ = log qⱼ − log tⱼ, without cancellation.
+
+    For the largest qᵢ (→ 1), cᵢ − ℓ = cᵢ(1 − qᵢ) − Σ_{j≠i} qⱼcⱼ (from Σ q = 1): the plain
+    cᵢ − Σⱼ qⱼcⱼ would cancel. Each product qⱼcⱼ is ±exp(log qⱼ + log|cⱼ|).
+    """
+    logq, log_r = log1m_softmax(xp, f)
+    k = f.shape[-1]
+    first = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k)) == xp.argmax(f, axis=-1, keepdims=True)
+    zero = xp.zeros_like(f)
+    c = logq - xp.log(t)
+    qc = _signed_exp(xp, c, logq)
+    total = xp.sum(qc, axis=1, keepdims=True)
+    others = xp.sum(xp.where(first, zero, qc), axis=1, keepdims=True)
+    dev = xp.where(first, _signed_exp(xp, c, log_r) - others, c - total)
+    return logq, log_r, dev

@@ -1,4 +1,4 @@
-"""Margin losses for binary classification on a raw score: hinge."""
+"""Margin losses on raw scores: hinge, squared hinge, multiclass hinge (Crammer–Singer, Weston–Watkins)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 from .._core import Interval, Loss, LossInfo, Param, register
 from .._core.validation import report_bad
 from ..links import IDENTITY
+from .classification import class_targets
 
-__all__ = ["Hinge", "signed_labels"]
+__all__ = ["Hinge", "MulticlassHinge", "SquaredHinge", "signed_labels"]
 
 NON_NEGATIVE = Interval(0.0, math.inf, True, False)
 
@@ -88,4 +89,184 @@ class Hinge(Loss):
         return xp.where(s * f < self.margin, -s, xp.zeros_like(f))
 
     def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        return xp.zeros_like(f)
+
+
+@register
+class SquaredHinge(Loss):
+    r"""Squared hinge loss (L2-SVM) on a raw score f.
+
+    With s ∈ {−1, +1} the signed label (0 is read as −1) and m = ``margin``:
+
+    .. math::
+
+        \ell = \max(0,\; m - s f)^2,\qquad
+        \frac{\partial\ell}{\partial f} = -2 s \max(0,\; m - s f),\qquad
+        \frac{\partial^2\ell}{\partial f^2} = \begin{cases} 2 & s f < m \\ 0 & s f \ge m\end{cases}.
+
+    The loss is once continuously differentiable; at s·f = m the Hessian jumps from 2 to 0 and
+    losslab takes 0 there (the side where the margin holds). Estimates the Bayes **decision**;
+    unlike the hinge its minimiser f* = m(2η − 1) (for m > 0) is a monotone function of
+    η = P(y = 1 | x), so scores rank like probabilities. Same as
+    ``keras.losses.SquaredHinge`` (which converts {0, 1} labels only when every label is 0 or 1)
+    with m = 1, and scikit-learn's ``LinearSVC(loss="squared_hinge")`` per sample.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> losslab.get("squared_hinge")([1, 0, 0], [0.5, 0.5, -2.0], reduction="none").tolist()
+    [0.25, 2.25, 0.0]
+    """
+
+    name = "squared_hinge"
+    aliases = ("l2_hinge", "squared_hinge_loss")
+    link = IDENTITY
+    PARAMS = (
+        Param("margin", 1.0, "the score s·f beyond which a sample costs nothing", interval=NON_NEGATIVE),
+    )
+    INFO = LossInfo(
+        task="binary",
+        estimates="decision (sign of the score)",
+        y_true="labels in {0, 1} or {-1, +1}",
+        y_pred="raw score (any real number)",
+        convex=True,
+        smooth=False,
+        robust=False,
+        hessian="piecewise",
+        references=(
+            "Mangasarian, O. L. & Musicant, D. R. (2001). Lagrangian support vector machines. JMLR 1.",
+            "Lee, C.-P. & Lin, C.-J. (2013). A study on L2-loss (squared hinge-loss) multiclass SVM. "
+            "Neural Computation 25(5).",
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        return signed_labels(self, xp, y_true, f, check)
+
+    def _value(self, xp: Any, s: Any, f: Any) -> Any:
+        d = xp.maximum(self.margin - s * f, xp.zeros_like(f))
+        return d * d
+
+    def _gradient(self, xp: Any, s: Any, f: Any) -> Any:
+        return -2.0 * s * xp.maximum(self.margin - s * f, xp.zeros_like(f))
+
+    def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        return xp.where(s * f < self.margin, xp.full_like(f, 2.0), xp.zeros_like(f))
+
+
+VARIANTS = ("crammer_singer", "weston_watkins")
+
+
+@register
+class MulticlassHinge(Loss):
+    r"""Multiclass hinge loss on a row of k raw scores: Crammer–Singer or Weston–Watkins.
+
+    With y the true class, f the scores and m = ``margin``:
+
+    .. math::
+
+        \text{crammer\_singer:}\quad \ell = \max\bigl(0,\; m + \max_{j\ne y} f_j - f_y\bigr),
+
+        \text{weston\_watkins:}\quad \ell = \sum_{j\ne y} \max(0,\; m + f_j - f_y).
+
+    Gradients: Weston–Watkins has ∂ℓ/∂fⱼ = 1 for every active j ≠ y (m + fⱼ − f_y > 0) and
+    ∂ℓ/∂f_y = −(number of active j). Crammer–Singer, when active, has ∂ℓ/∂f_y = −1 and +1 on the
+    runner-up class; **at ties** between several runner-up classes the +1 is split equally among
+    them (the minimum-norm subgradient, which is also what JAX's autodiff of ``max`` gives), and
+    on the margin itself (m + max − f_y = 0, or mⱼ = 0 for a Weston–Watkins term) the term's
+    subgradient is 0. The Hessian is 0 almost everywhere (piecewise linear).
+
+    Scaling elsewhere: ``torch.nn.MultiMarginLoss(p=1, margin=m)`` is Weston–Watkins **divided
+    by k**; ``optax.multiclass_hinge_loss`` is Crammer–Singer with m = 1;
+    ``keras.losses.CategoricalHinge`` is max(0, 1 + max_j((1 − tⱼ)fⱼ) − f_y) — Crammer–Singer
+    except that the true class enters the max as 0, so it differs when every other score is
+    negative. scikit-learn's ``LinearSVC(multi_class="crammer_singer")`` uses the same loss.
+    y_true holds class indices (n,) or one-hot rows (n, k).
+
+    Estimates the Bayes **decision** (argmax); Weston–Watkins is not Fisher-consistent for
+    k > 2 without a dominant class (Liu 2007), Crammer–Singer neither — use cross-entropy for
+    probabilities.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> z = np.array([[2.0, 1.5, 1.5], [0.0, 3.0, -1.0]])
+    >>> losslab.get("multiclass_hinge")([0, 0], z, reduction="none").tolist()
+    [0.5, 4.0]
+    >>> losslab.get("multiclass_hinge").gradient([0, 0], z).tolist()
+    [[-1.0, 0.5, 0.5], [-1.0, 1.0, 0.0]]
+    >>> losslab.get("multiclass_hinge", variant="weston_watkins")([0, 0], z, reduction="none").tolist()
+    [1.0, 4.0]
+    """
+
+    name = "multiclass_hinge"
+    aliases = ("multiclass_hinge_loss", "multi_class_hinge")
+    multiclass = True
+    link = IDENTITY
+    PARAMS = (
+        Param(
+            "margin", 1.0, "the score gap f_y − f_j beyond which a class costs nothing", interval=NON_NEGATIVE
+        ),
+        Param(
+            "variant",
+            "crammer_singer",
+            "crammer_singer: only the runner-up class; weston_watkins: sum over classes",
+            kind="choice",
+            choices=VARIANTS,
+        ),
+    )
+    INFO = LossInfo(
+        task="multiclass",
+        estimates="decision (argmax of the scores)",
+        y_true="class indices in [0, k-1] of shape (n,), or one-hot rows of shape (n, k)",
+        y_pred="raw scores of shape (n, k)",
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian="zero_almost_everywhere",
+        references=(
+            "Crammer, K. & Singer, Y. (2001). On the algorithmic implementation of multiclass kernel-based "
+            "vector machines. JMLR 2.",
+            "Weston, J. & Watkins, C. (1999). Support vector machines for multi-class pattern recognition. "
+            "ESANN.",
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        t = class_targets(self, xp, y_true, f, check)
+        if check and len(y_true.shape) == 2:
+            report_bad(self.name, "y_true", t, (t != 0.0) & (t != 1.0), "one-hot rows (0s and a single 1)")
+        return t
+
+    def _margins(self, xp: Any, t: Any, f: Any) -> Any:
+        """m + fⱼ − f_y per class; the true class's entry is irrelevant (masked by callers)."""
+        fy = xp.sum(t * f, axis=1, keepdims=True)
+        return self.margin + (f - fy)
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        d = self._margins(xp, t, f)
+        zero = xp.zeros_like(f)
+        other = t == 0
+        if self.variant == "weston_watkins":
+            return xp.sum(xp.where(other, xp.maximum(d, zero), zero), axis=1)
+        fill = xp.min(d, axis=1, keepdims=True)
+        worst = xp.max(xp.where(other, d, fill), axis=1)
+        return xp.maximum(worst, xp.zeros_like(worst))
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        other = t == 0
+        if self.variant == "weston_watkins":
+            d = self._margins(xp, t, f)
+            act = xp.astype(other & (d > 0), f.dtype)
+            return act - t * xp.sum(act, axis=1, keepdims=True)
+        # runner-up classes are found on the scores themselves (exact ties), not on the rounded d
+        fo = xp.where(other, f, xp.min(f, axis=1, keepdims=True))
+        runner_up = xp.max(fo, axis=1, keepdims=True)
+        tied = xp.astype(other & (f == runner_up), f.dtype)
+        share = tied / xp.sum(tied, axis=1, keepdims=True)
+        fy = xp.sum(t * f, axis=1, keepdims=True)
+        active = xp.astype(self.margin + (runner_up - fy) > 0, f.dtype)
+        return active * (share - t)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.zeros_like(f)

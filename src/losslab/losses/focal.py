@@ -1,0 +1,449 @@
+r"""Focal losses (Lin et al. 2017): cross-entropy down-weighted on well-classified samples.
+
+Both are computed from log-sigmoid / log-softmax: the modulating factor (1 − p)^γ is
+exp(γ·log(1 − p)) with log(1 − p) itself evaluated in log space, so that value, gradient and
+Hessian stay finite and accurate at any logit and for any γ ≥ 0 (including γ < 1, where the
+textbook derivative of (1 − p)^γ has a pole at p = 1), and γ = 0 gives cross-entropy exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from .._core import Loss, LossInfo, Param, ParameterError, register
+from .._core import special as sp
+from ..links import IDENTITY, LOGIT, SOFTMAX
+from ._params import NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, OptionalInt, ScalarOrVector
+from .classification import _check_prob_rows, ignorable_targets, ignored_mask
+
+__all__ = ["BinaryFocal", "CategoricalFocal", "log1m_softmax"]
+
+_REFS = (
+    "Lin, T.-Y., Goyal, P., Girshick, R., He, K. & Dollár, P. (2017). Focal loss for dense object "
+    "detection. ICCV.",
+    "Charoenphakdee, N., Vongkulbhisal, J., Chairatanakul, N. & Sugiyama, M. (2021). On focal loss "
+    "for class-posterior probability estimation: a theoretical perspective. CVPR.",
+)
+
+
+# -- building blocks ------------------------------------------------------------------------------
+def _softplus_over_sigmoid(xp: Any, x: Any) -> Any:
+    """R(x) = softplus(−x)/σ(−x), bounded by 1 + |x|: log1p(ε)/ε·(1 + ε) with ε = e^{−x} for x > 0."""
+    pos = x > 0
+    xn = xp.where(pos, xp.zeros_like(x), x)
+    left = sp.softplus(xp, -xn) * (1.0 + xp.exp(xn))
+    eps = xp.exp(-xp.where(pos, x, xp.zeros_like(x)))
+    tiny = eps == 0
+    eps_s = xp.where(tiny, xp.ones_like(eps), eps)
+    right = xp.where(tiny, xp.ones_like(eps), xp.log1p(eps_s) / eps_s) * (1.0 + eps)
+    return xp.where(pos, right, left)
+
+
+def _pos_logit_terms(xp: Any, x: Any, gamma: float) -> tuple[Any, Any, Any]:
+    r"""P(x) = σ(−x)^γ·softplus(−x) and its first two derivatives in x (the y = 1 term).
+
+    With s = σ(x), s̄ = σ(−x), L = softplus(−x) = −log s and R = L/s̄:
+    P′ = −s̄^{γ+1}(1 + γ s R) and P″ = s̄^{γ+1} s C with C = 1 + 2γ + γ R (γ s − s̄).
+    Both are evaluated as ±exp(sum of logs) — log s̄ = −softplus(x), log s = −softplus(−x) —
+    so they keep full precision down to the subnormal range (a product of an underflowed σ
+    with a large factor would not). At γ = 0 they are −σ(−x) and σ(x)σ(−x) bit for bit.
+    """
+    log_sn = -sp.softplus(xp, x)
+    big_l = sp.softplus(xp, -x)
+    value = xp.exp(gamma * log_sn) * big_l
+    if gamma == 0:
+        return value, -sp.sigmoid(xp, -x), sp.sigmoid_pair_product(xp, x)
+    s = sp.sigmoid(xp, x)
+    ratio = _softplus_over_sigmoid(xp, x)
+    grad = -xp.exp((gamma + 1.0) * log_sn + xp.log1p(gamma * s * ratio))
+    c = (1.0 + 2.0 * gamma) + gamma * ratio * (gamma * s - sp.sigmoid(xp, -x))
+    hess = xp.sign(c) * xp.exp((gamma + 1.0) * log_sn - big_l + xp.log(xp.abs(c)))
+    return value, grad, hess
+
+
+def _prob_terms(xp: Any, c: Any, q: Any, r: Any, gamma: float) -> tuple[Any, Any, Any]:
+    r"""c·P(q), c·P′(q), c·P″(q) for P(q) = (1 − q)^γ·(−log q), derivatives in q.
+
+    ``r`` is 1 − q (passed in because one of q, 1 − q is exact). With A = −log q:
+    P′ = −r^γ (γ A/r + 1/q), P″ = γ r^{γ−1}((γ − 1) A/r + 2/q) + r^γ/q²; A/r → 1 as q → 1.
+    Entries with c = 0 contribute exactly 0 (0·log 0 = 0); q = 0 with c > 0 gives +inf, −inf,
+    +inf, and q = 1 with γ < 1 an infinite Hessian (the true limits).
+    """
+    zero_c = c == 0
+    half = xp.full_like(q, 0.5)
+    q = xp.where(zero_c, half, q)
+    r = xp.where(zero_c, half, r)
+    big = q > 0.5
+    zero_q = q == 0
+    zero_r = r == 0
+    # -log q, accurate on both halves: log1p(-r) where r = 1 - q is the exact one
+    a = xp.where(
+        big, -xp.log1p(-xp.where(big, r, xp.zeros_like(r))), -xp.log(xp.where(big, xp.ones_like(q), q))
+    )
+    if gamma == 0:
+        return c * a, -sp.safe_div(xp, c, q), sp.safe_div(xp, c, q * q)
+    one = xp.ones_like(q)
+    ratio = xp.where(zero_r | zero_q, one, a / xp.where(zero_r | zero_q, one, r))
+    q_s = xp.where(zero_q, one, q)
+    r_g = r**gamma
+    value = c * (r_g * a)
+    grad = -c * (r_g * (gamma * ratio + 1.0 / q_s))
+    grad = xp.where(zero_q, xp.full_like(q, -math.inf), grad)
+    r_s = xp.where(zero_r, one, r)
+    r_g1 = xp.where(
+        zero_r, xp.full_like(r, 0.0 if gamma > 1 else (1.0 if gamma == 1 else math.inf)), r_s ** (gamma - 1.0)
+    )
+    hess = c * (gamma * r_g1 * ((gamma - 1.0) * ratio + 2.0 / q_s) + r_g / (q_s * q_s))
+    hess = xp.where(zero_q, xp.full_like(q, math.inf), hess)
+    return value, grad, hess
+
+
+def log1m_softmax(xp: Any, z: Any) -> tuple[Any, Any]:
+    r"""``(log p, log(1 − p))`` of p = softmax(z) row-wise, both to full relative precision.
+
+    For the (first) largest entry 1 − p = S/(1 + S) with S the sum of e^{zⱼ − max} over the other
+    entries, so log(1 − p) = log S − log1p(S), with log S taken relative to the second largest
+    logit (it stays exact when S underflows: logits 800 apart give log(1 − p) ≈ −800, not −inf).
+    Every other entry has p ≤ ½ and uses log1p(−p).
+    """
+    logp = sp.log_softmax(xp, z)
+    k = z.shape[-1]
+    m = xp.max(z, axis=-1, keepdims=True)
+    shifted = z - m
+    first = xp.reshape(xp.arange(k, device=sp._device(z)), (1, k)) == xp.argmax(z, axis=-1, keepdims=True)
+    zero = xp.zeros_like(shifted)
+    others = xp.where(first, xp.min(shifted, axis=-1, keepdims=True), shifted)
+    m2 = xp.max(others, axis=-1, keepdims=True)
+    s2 = xp.sum(xp.where(first, zero, xp.exp(others - m2)), axis=-1, keepdims=True)
+    s = xp.sum(xp.where(first, zero, xp.exp(shifted)), axis=-1, keepdims=True)
+    log_r_max = (m2 + xp.log(s2)) - xp.log1p(s)
+    log_r_rest = xp.log1p(-xp.exp(xp.where(first, xp.full_like(logp, -1.0), logp)))
+    return logp, xp.where(first, log_r_max, log_r_rest)
+
+
+def _signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
+    """c·exp(log_mag) as sign(c)·exp(log|c| + log_mag): no underflow of an intermediate factor."""
+    return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
+
+
+def _rho(xp: Any, lp: Any) -> Any:
+    """ρ = log p / (p − 1) = lp / expm1(lp) > 0 (1 at p = 1)."""
+    zero = lp == 0
+    safe = xp.where(zero, xp.full_like(lp, -1.0), lp)
+    return xp.where(zero, xp.ones_like(lp), safe / xp.expm1(safe))
+
+
+# -- binary ----------------------------------------------------------------------------------------
+@register
+class BinaryFocal(Loss):
+    r"""Binary focal loss on logits (Lin et al. 2017), or on probabilities with ``from_logits=False``.
+
+    With x the logit, p = σ(x), y ∈ [0, 1], γ = ``gamma`` and class weights α₁ = α, α₀ = 1 − α
+    (α₁ = α₀ = 1 when ``alpha`` is None):
+
+    .. math::
+
+        \ell = \alpha_1\, y\,(1-p)^\gamma\,(-\log p) + \alpha_0\,(1-y)\,p^\gamma\,(-\log(1-p))
+             = \alpha_1\, y\, P(x) + \alpha_0\,(1-y)\, P(-x),
+
+    with P(x) = σ(−x)^γ softplus(−x) and s = σ(x), s̄ = σ(−x), L = softplus(−x):
+
+    .. math::
+
+        P'(x) = -\bar s^{\gamma}\,(\bar s + \gamma\, s\, L),\qquad
+        P''(x) = \bar s^{\gamma}\,\bigl[(1+2\gamma)\, s\,\bar s + \gamma\, s\, L\,(\gamma s - \bar s)\bigr],
+
+        \frac{\partial\ell}{\partial x} = \alpha_1 y P'(x) - \alpha_0 (1-y) P'(-x),\qquad
+        \frac{\partial^2\ell}{\partial x^2} = \alpha_1 y P''(x) + \alpha_0 (1-y) P''(-x).
+
+    The factor s̄^γ = (1 − p)^γ is exp(−γ·softplus(x)) — log(1 − p) is the log-sigmoid of the
+    negated logit — and P′, P″ are evaluated as ±exp(sum of logs) (P′ = −s̄^{γ+1}(1 + γsL/s̄),
+    P″ = s̄^{γ+1}s·C), so no power of a rounded probability is taken, nothing is clipped,
+    gradient and Hessian are finite at any logit for any γ ≥ 0 (the p-space derivative of
+    (1 − p)^γ has a pole at p = 1 for γ < 1; in logit space the pole cancels). **γ = 0 is
+    binary cross-entropy exactly** (same value, gradient and Hessian, bit for bit for 0/1
+    labels). For γ > 0 the loss is not convex: P″ < 0 for confidently wrong logits
+    (x ≲ −(1 + 2γ)/γ for y = 1), so the Hessian is indefinite; Newton-type optimisers (GBDT)
+    need a floored Hessian there.
+
+    With ``from_logits=False`` y_pred is q = p itself and derivatives are in q:
+    P(q) = (1 − q)^γ(−log q), P′ = −(1 − q)^γ(γ A/(1 − q) + 1/q) with A = −log q,
+    P″ = γ(1 − q)^{γ−1}((γ − 1)A/(1 − q) + 2/q) + (1 − q)^γ/q² (+inf at q = 1 for γ < 1).
+
+    Estimates: a **distorted probability**. For γ > 0 the loss is classification-calibrated
+    (the minimiser is on the right side of ½) but not strictly proper: the minimising p is not
+    P(y = 1 | x) (Charoenphakdee et al. 2021), so recalibrate before reading probabilities.
+
+    Conventions elsewhere: ``keras.losses.BinaryFocalCrossentropy`` defaults to γ = 2 and
+    applies α only with ``apply_class_balancing=True``; from logits it takes a sigmoid and the
+    ε-clipped probability loss (loss 16.1 instead of 30 at y = 1, x = −30, gradient ≈ 0 instead
+    of −1). ``optax.sigmoid_focal_loss(alpha=None, gamma=2)`` works in log space. Both use
+    (1 − p_t)^γ·BCE(y, p) with p_t = yp + (1 − y)(1 − p), which equals this loss for 0/1
+    labels; for soft labels losslab takes the expectation of the 0/1 loss over the label (linear
+    in y), which keeps γ = 0 equal to cross-entropy. PyTorch core has no focal loss
+    (``torchvision.ops.sigmoid_focal_loss`` uses the same form with α = 0.25 by default).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> focal = losslab.get("binary_focal", gamma=2.0)
+    >>> float(focal([1.0], [-30.0]))  # ≈ 30: log space, no clipping (Keras: 16.1)
+    29.999999999999904
+    >>> float(focal.gradient([1.0], [-30.0])[0])
+    -0.9999999999998213
+    >>> bce = losslab.get("binary_crossentropy")
+    >>> g0 = losslab.get("binary_focal", gamma=0.0)
+    >>> bool(g0([0.0, 1.0], [3.0, -700.0]) == bce([0.0, 1.0], [3.0, -700.0]))
+    True
+    """
+
+    name = "binary_focal"
+    aliases = ("focal", "binary_focal_loss", "sigmoid_focal_loss", "binary_focal_crossentropy")
+    PARAMS = (
+        Param("gamma", 2.0, "focusing exponent γ of the factor (1 − p_t)^γ", interval=NON_NEGATIVE),
+        OptionalFloat(
+            "alpha",
+            None,
+            "weight α of the positive class (1 − α of the negative); None: no weights",
+            interval=UNIT_CLOSED,
+        ),
+        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+    )
+    INFO = LossInfo(
+        task="binary",
+        estimates="probability (distorted for gamma > 0: classification-calibrated, not proper)",
+        y_true="in [0, 1] (labels 0/1 or soft labels)",
+        y_pred="logit (any real number), or probability in [0, 1] with from_logits=False",
+        convex=False,
+        smooth=True,
+        robust=False,
+        hessian="indefinite",
+        references=_REFS,
+    )
+
+    @property
+    def info(self) -> LossInfo:
+        """Metadata; with γ = 0 the loss is cross-entropy (convex, proper, positive Hessian)."""
+        if self.gamma == 0:
+            return replace(self.INFO, estimates="probability", convex=True, hessian="exact")
+        return self.INFO
+
+    @property
+    def link(self) -> Any:  # type: ignore[override]
+        return LOGIT if self.from_logits else IDENTITY
+
+    def _weights(self) -> tuple[float, float]:
+        return (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
+
+    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
+        return (t < 0.0) | (t > 1.0), "in [0, 1]"
+
+    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
+        if self.from_logits:
+            return None
+        return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
+
+    def _terms(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
+        w1, w0 = self._weights()
+        c1 = t if self.alpha is None else w1 * t
+        c0 = (1.0 - t) if self.alpha is None else w0 * (1.0 - t)
+        if self.from_logits:
+            v1, g1, h1 = _pos_logit_terms(xp, f, self.gamma)
+            v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma)
+            return c1 * v1 + c0 * v0, c1 * g1 - c0 * g0, c1 * h1 + c0 * h0
+        one_q = 1.0 - f
+        v1, g1, h1 = _prob_terms(xp, c1, f, one_q, self.gamma)
+        v0, g0, h0 = _prob_terms(xp, c0, one_q, f, self.gamma)
+        return v1 + v0, g1 - g0, h1 + h0
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._terms(xp, t, f)[0]
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._terms(xp, t, f)[1]
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._terms(xp, t, f)[2]
+
+    def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        _, g, h = self._terms(xp, t, f)
+        return g, h
+
+
+# -- categorical -----------------------------------------------------------------------------------
+@register
+class CategoricalFocal(Loss):
+    r"""Categorical (softmax) focal loss on logits, or on probability rows.
+
+    With z a row of k logits, log p = log_softmax(z), targets t (one-hot from integer labels, or
+    probability rows), per-class weights αⱼ (``alpha``: None = 1, a number, or one per class),
+    aⱼ = αⱼtⱼ and F(p) = −(1 − p)^γ log p:
+
+    .. math::
+
+        \ell = \sum_j a_j\,(1-p_j)^\gamma\,(-\log p_j).
+
+    With rⱼ = 1 − pⱼ, ρⱼ = log pⱼ/(pⱼ − 1) (= 1 at p = 1), the modulation
+    mⱼ = rⱼ^γ(1 + γ pⱼ ρⱼ) (so that pⱼF′(pⱼ) = −mⱼ) and S = Σⱼ aⱼmⱼ:
+
+    .. math::
+
+        \frac{\partial\ell}{\partial z_i} = (S - a_i m_i)\,p_i - a_i m_i\, r_i,
+
+        \frac{\partial^2\ell}{\partial z_i^2} = S\,p_i r_i + a_i D_i r_i^2
+            + p_i^2 \sum_{j\ne i} a_j D_j,\qquad
+        D_j = \gamma\, p_j\, r_j^{\gamma-1}\bigl[\log p_j + 2 + (\gamma-1)\,p_j\rho_j\bigr]
+
+    (the diagonal of the Hessian; Dⱼ = pⱼ d(pF′)/dp). log(1 − pⱼ) is computed in log space for
+    every entry (for the largest as log S − log1p(S) over the other logits), (1 − p)^γ as
+    exp(γ log(1 − p)), and the terms with r^{γ−1} only where they are bounded (aᵢDᵢrᵢ² and
+    pᵢ²Dⱼ with pᵢ ≤ rⱼ are combined in log space), so value, gradient and Hessian are finite
+    for any logits and γ ≥ 0. **γ = 0 is categorical cross-entropy exactly**: m = 1, D = 0.
+    For γ > 0 the Hessian is indefinite (not convex).
+
+    With ``from_logits=False`` y_pred rows are probabilities q and the loss is separable:
+    derivatives −aⱼ(1 − qⱼ)^γ(γA/(1 − qⱼ) + 1/qⱼ) with A = −log qⱼ, and the Hessian of the
+    binary focal loss's probability form.
+
+    ``ignore_index``: samples whose integer label equals it contribute 0 to value, gradient and
+    Hessian and are left out of the mean's denominator (as ``torch.nn.CrossEntropyLoss``).
+
+    Estimates: distorted class probabilities (not a proper scoring rule for γ > 0).
+    ``keras.losses.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0)`` computes the same
+    formula from clipped softmax probabilities (with its default α = 0.25 every value is a
+    quarter of losslab's default); optax and PyTorch core have no categorical focal loss.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    >>> losslab.get("categorical_focal", gamma=2.0)([0, 2], z, reduction="none").round(6).tolist()
+    [0.004326, 0.488272]
+    >>> g0 = losslab.get("categorical_focal", gamma=0.0)
+    >>> cce = losslab.get("categorical_crossentropy")
+    >>> bool((g0.gradient([0, 2], z) == cce.gradient([0, 2], z)).all())
+    True
+    """
+
+    name = "categorical_focal"
+    aliases = ("softmax_focal_loss", "categorical_focal_crossentropy", "multiclass_focal")
+    multiclass = True
+    PARAMS = (
+        Param("gamma", 2.0, "focusing exponent γ of the factor (1 − p)^γ", interval=NON_NEGATIVE),
+        ScalarOrVector(
+            "alpha",
+            None,
+            "class weights α (a number, or one per class); None: no weights",
+            interval=NON_NEGATIVE,
+        ),
+        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        OptionalInt("ignore_index", None, "integer label whose samples are left out (weight 0)"),
+    )
+    INFO = LossInfo(
+        task="multiclass",
+        estimates="class probabilities (distorted for gamma > 0: not proper)",
+        y_true="class indices in [0, k-1] of shape (n,), or probability rows of shape (n, k)",
+        y_pred="logits of shape (n, k), or probability rows with from_logits=False",
+        convex=False,
+        smooth=True,
+        robust=False,
+        hessian="indefinite",
+        references=_REFS,
+    )
+
+    @property
+    def info(self) -> LossInfo:
+        """Metadata; with γ = 0 the loss is cross-entropy (convex, proper, positive Hessian)."""
+        if self.gamma == 0:
+            return replace(self.INFO, estimates="class probabilities", convex=True, hessian="exact")
+        return self.INFO
+
+    @property
+    def link(self) -> Any:  # type: ignore[override]
+        return SOFTMAX if self.from_logits else IDENTITY
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        t = ignorable_targets(self, xp, y_true, f, check, self.ignore_index)
+        alpha = self.alpha
+        if alpha is None:
+            return t
+        if isinstance(alpha, float):
+            return alpha * t
+        k = int(f.shape[1])
+        if len(alpha) != k:
+            raise ParameterError(
+                f"parameter 'alpha' of loss {self.name!r} has {len(alpha)} class weights but y_pred "
+                f"has {k} classes."
+            )
+        return t * xp.reshape(xp.asarray(alpha, dtype=f.dtype, device=sp._device(f)), (1, k))
+
+    def _sample_mask(self, xp: Any, y_true: Any) -> Any:
+        return ignored_mask(xp, y_true, self.ignore_index)
+
+    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
+        return None if self.from_logits else _check_prob_rows(self, xp, f)
+
+    def _value(self, xp: Any, a: Any, f: Any) -> Any:
+        gamma = self.gamma
+        if not self.from_logits:
+            return xp.sum(_prob_terms(xp, a, f, 1.0 - f, gamma)[0], axis=1)
+        logp, log_r = log1m_softmax(xp, f)
+        return 0.0 - xp.sum(a * xp.exp(gamma * log_r) * logp, axis=1)
+
+    def _gradient_hessian(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
+        gamma = self.gamma
+        if not self.from_logits:
+            _, g, h = _prob_terms(xp, a, f, 1.0 - f, gamma)
+            return g, h
+        logp, log_r = log1m_softmax(xp, f)
+        p = xp.exp(logp)
+        r = 0.0 - xp.expm1(logp)
+        rho = _rho(xp, logp)
+        am = a * (xp.exp(gamma * log_r) * (1.0 + gamma * p * rho))
+        s = xp.sum(am, axis=1, keepdims=True)
+        grad = (s - am) * p - am * r
+        if gamma == 0:
+            return grad, s * p * r
+        # Every term of the Hessian is ±exp(sum of logs): the products of tiny pⱼ, rⱼ with
+        # large log factors stay accurate down to the subnormal range.
+        k = f.shape[-1]
+        first = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k)) == xp.argmax(f, axis=-1, keepdims=True)
+        zero = xp.zeros_like(f)
+        ae = a * (gamma * (logp + 2.0 + (gamma - 1.0) * p * rho))  # aⱼDⱼ/(pⱼ rⱼ^{γ−1})
+        # S pᵢ rᵢ and aᵢDᵢrᵢ² (bounded for every entry)
+        hess = xp.exp(xp.log(s) + logp + log_r) + _signed_exp(xp, ae, logp + (gamma + 1.0) * log_r)
+        # pᵢ² Σ_{j≠i} aⱼDⱼ: entries other than the largest have rⱼ ≥ ½, so their Dⱼ is bounded
+        d_rest = xp.where(
+            first, zero, _signed_exp(xp, ae, logp + (gamma - 1.0) * xp.where(first, zero, log_r))
+        )
+        hess = hess + _signed_exp(xp, xp.sum(d_rest, axis=1, keepdims=True) - d_rest, 2.0 * logp)
+        # ... and the largest entry's term pᵢ² p* r*^{γ−1}, with pᵢ ≤ r*, in log space
+        ae_star = xp.sum(xp.where(first, ae, zero), axis=1, keepdims=True)
+        lp_star = xp.sum(xp.where(first, logp, zero), axis=1, keepdims=True)
+        log_r_star = xp.sum(xp.where(first, log_r, zero), axis=1, keepdims=True)
+        expo = xp.where(first, zero, 2.0 * logp + lp_star + (gamma - 1.0) * log_r_star)
+        hess = hess + xp.where(first, zero, _signed_exp(xp, ae_star, expo))
+        return grad, hess
+        k = f.shape[-1]
+        first = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k)) == xp.argmax(f, axis=-1, keepdims=True)
+        zero = xp.zeros_like(f)
+        ae = a * (gamma * p * (logp + 2.0 + (gamma - 1.0) * p * rho))  # aⱼDⱼ / rⱼ^{γ−1}
+        # aᵢDᵢrᵢ² = aᵢEᵢ rᵢ^{γ+1}: bounded for every entry
+        hess = hess + ae * xp.exp((gamma + 1.0) * log_r)
+        # pᵢ² Σ_{j≠i} aⱼDⱼ: entries other than the largest have rⱼ ≥ ½, so their Dⱼ is bounded
+        d_rest = xp.where(first, zero, ae * xp.exp((gamma - 1.0) * xp.where(first, zero, log_r)))
+        hess = hess + p * p * (xp.sum(d_rest, axis=1, keepdims=True) - d_rest)
+        # ... and the largest entry's term pᵢ² r*^{γ−1}, with pᵢ ≤ r*, in log space
+        ae_star = xp.sum(xp.where(first, ae, zero), axis=1, keepdims=True)
+        log_r_star = xp.sum(xp.where(first, log_r, zero), axis=1, keepdims=True)
+        expo = xp.where(first, zero, 2.0 * logp + (gamma - 1.0) * log_r_star)
+        hess = hess + xp.where(first, zero, ae_star * xp.exp(expo))
+        return grad, hess
+
+    def _gradient(self, xp: Any, a: Any, f: Any) -> Any:
+        return self._gradient_hessian(xp, a, f)[0]
+
+    def _hessian(self, xp: Any, a: Any, f: Any) -> Any:
+        return self._gradient_hessian(xp, a, f)[1]
