@@ -455,3 +455,24 @@ def test_tiny_data_does_not_fit_residuals():
     assert "too few" in advice.diagnostics["residual_note"]
     huber = next(r for r in advice.recommendations if r.name == "huber")
     assert huber.loss.delta == pytest.approx(1.345 * 1.4826 * 1.2)  # MAD of y around its median
+
+
+def test_nonlinear_mean_with_gaussian_noise_still_gives_mse():
+    X, _, rng = _features(seed=4)
+    y = np.sin(2 * X[:, 0]) * 2 + X[:, 1] ** 2 + X[:, 1] * X[:, 2] + rng.normal(size=len(X))
+    advice = losslab.advise(X, y=y)
+    assert advice.best.name == "mse"
+    assert advice.diagnostics["residual_source"].startswith("robust (Huber) fit with squares")
+    assert advice.diagnostics["quadratic_residual_scale"] < 0.9 * advice.diagnostics["linear_residual_scale"]
+
+
+def test_heteroscedastic_noise_is_reported():
+    X, lin, rng = _features(seed=5)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    frame["y"] = lin + rng.normal(size=len(X)) * np.exp(X[:, 0])
+    advice = losslab.advise(frame, target="y")
+    assert advice.diagnostics["residual_heteroscedasticity"] > 0.3
+    assert advice.diagnostics["residual_heteroscedasticity_with"] == "feature 'a'"
+    assert "HETEROSCEDASTIC" in {m.code for m in advice.messages}
+    huber = next(r for r in advice.recommendations if r.name == "huber")
+    assert any("gaussian_nll" in c for c in huber.caveats)

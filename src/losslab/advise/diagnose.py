@@ -67,6 +67,16 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     ),
     "excess_kurtosis": (3.0, "losslab choice: excess kurtosis > 3 (Laplace's value) marks heavy tails"),
     "mad_z": (3.5, "Iglewicz & Hoaglin (1993) modified z-score cut-off"),
+    "nonlinear_gain": (
+        0.9,
+        "losslab choice: residuals of the quadratic fit replace linear ones when their robust scale is < 90% "
+        "of the linear fit's",
+    ),
+    "heteroscedasticity": (
+        0.2,
+        "losslab choice: Spearman ρ ≥ 0.2 between |residual| and a fitted value or feature marks a varying "
+        "spread",
+    ),
     "huber_k": (1.345, "Huber's 95%-efficiency constant under normality (sklearn HuberRegressor, gslnls)"),
     "id_unique_ratio": (0.99, "losslab choice: integer/string column unique in ≥ 99% of rows"),
     "leak_corr": (0.999, "losslab choice: Spearman ρ ≥ 0.999 in absolute value with the target"),
@@ -101,6 +111,8 @@ class Diagnosis:
     messages: list[Any] = field(default_factory=list)
     design: Any = None  # standardized numeric design matrix (sample) used by the fits
     sample: Any = None  # row positions of the fit sample
+    seed: int = 0
+    design_names: list[str] | None = None  # the design's column names (after the intercept)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -508,7 +520,7 @@ def diagnose(
         values.update(_class_values(ys, messages))
     else:
         values.update(_numeric_values(ys))
-    diag = Diagnosis(ys, feats, name, inferred, values, messages)
+    diag = Diagnosis(ys, feats, name, inferred, values, messages, seed=seed)
     if feats is not None:
         _feature_values(diag, seed)
     if not classification:
@@ -734,7 +746,7 @@ def _feature_values(diag: Diagnosis, seed: int) -> None:
                     {"share": conflict},
                 )
             )
-    diag.design = _design(sub[[c for c in usable if str(c) not in leak_names]])
+    diag.design, diag.design_names = _design(sub[[c for c in usable if str(c) not in leak_names]])
     vals["n_design_columns"] = 0 if diag.design is None else diag.design.shape[1] - 1
 
 
@@ -820,34 +832,37 @@ def _label_conflicts(sub: Any, ysub: Any) -> float:
     return float(np.mean(nlab.to_numpy() > 1))
 
 
-def _design(sub: Any) -> Any:
-    """Standardized numeric design with an intercept column (one-hot for ≤ 10-level text columns)."""
+def _design(sub: Any) -> tuple[Any, list[str]]:
+    """Standardized numeric design with an intercept column (one-hot for ≤ 10-level text columns),
+    and the names of its columns after the intercept."""
     import pandas as pd
 
-    cols = []
+    cols, names = [], []
     for c in sub.columns:
         col = sub[c]
         if _is_bool(col):
             cols.append(col.astype(float).to_numpy())
+            names.append(str(c))
         elif pd.api.types.is_numeric_dtype(col):
             a = col.to_numpy(dtype=float, na_value=np.nan)
             med = np.nanmedian(a) if np.isfinite(a).any() else 0.0
-            a = np.where(np.isfinite(a), a, med)
-            cols.append(a)
+            cols.append(np.where(np.isfinite(a), a, med))
+            names.append(str(c))
         elif col.nunique() <= 10:
             for lv in col.dropna().unique()[1:]:
                 cols.append((col == lv).to_numpy(dtype=float))
+                names.append(f"{c}={lv}")
     if not cols:
-        return None
+        return None, []
     Z = np.column_stack(cols)
     sd = Z.std(axis=0)
     keep = sd > 0
     if not keep.any():
-        return None
+        return None, []
+    names = [nm for nm, k in zip(names, keep, strict=True) if k]
     Z = (Z[:, keep] - Z[:, keep].mean(axis=0)) / sd[keep]
-    if Z.shape[1] > max(1, Z.shape[0] // 5):
-        Z = Z[:, : max(1, Z.shape[0] // 5)]
-    return np.column_stack([np.ones(Z.shape[0]), Z])
+    cap = max(1, Z.shape[0] // 5)
+    return np.column_stack([np.ones(Z.shape[0]), Z[:, :cap]]), names[:cap]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -958,7 +973,22 @@ def variance_power(y: Any, mu: Any, bins: int | None = None) -> tuple[float | No
     return slope, len(means), span
 
 
+def quadratic_design(Z: Any) -> Any:
+    """``Z`` (intercept first) with the squares and pairwise products of its columns appended."""
+    F = Z[:, 1:]
+    p = F.shape[1]
+    extra = [F[:, i] * F[:, j] for i in range(p) for j in range(i, p)]
+    return np.column_stack([Z, *extra]) if extra else Z
+
+
+def _design_name(diag: Diagnosis, j: int) -> str:
+    names = diag.design_names or []
+    return f"feature {names[j - 1]!r}" if 0 < j <= len(names) else f"design column {j}"
+
+
 def _residual_values(diag: Diagnosis) -> None:
+    from .advice import Message
+
     vals = diag.values
     y_all = diag.y.to_numpy(dtype=float)
     idx = diag.sample if diag.sample is not None else np.arange(len(y_all))
@@ -976,6 +1006,42 @@ def _residual_values(diag: Diagnosis) -> None:
         sst = float(np.sum((y - y.mean()) ** 2))
         vals["linear_r2"] = 1.0 - float(np.sum(r_ols**2)) / sst if sst > 0 else None
         vals["residual_source"] = f"robust (Huber) linear fit on {Z.shape[1] - 1} feature column(s)"
+        vals["linear_residual_scale"] = _mad_scale(r)
+        p = Z.shape[1] - 1
+        if p <= 12 and len(y) >= 10 * (1 + p + p * (p + 1) // 2):
+            rq = robust_fit(quadratic_design(Z), y)[0]
+            vals["quadratic_residual_scale"] = _mad_scale(rq)
+            if vals["quadratic_residual_scale"] < _t("nonlinear_gain") * vals["linear_residual_scale"]:
+                r = rq
+                vals["residual_source"] = (
+                    f"robust (Huber) fit with squares and pairwise products of {p} feature column(s): its "
+                    f"residual scale {vals['quadratic_residual_scale']:.4g} beats the linear fit's "
+                    f"{vals['linear_residual_scale']:.4g}"
+                )
+    if Z is not None and len(y) >= 100:
+        ar = np.abs(r - np.median(r))
+        cands = {
+            "fitted values": y - r,
+            **{f"design column {j}": Z[:, j] for j in range(1, min(Z.shape[1], 13))},
+        }
+        rho = {k: _spearman(col, ar) for k, col in cands.items() if np.ptp(col) > 0}
+        if rho:
+            worst = max(rho, key=lambda k: abs(rho[k]))
+            vals["residual_heteroscedasticity"] = abs(rho[worst])
+            vals["residual_heteroscedasticity_with"] = (
+                worst if not worst.startswith("design") else _design_name(diag, int(worst.split()[-1]))
+            )
+            if abs(rho[worst]) >= _t("heteroscedasticity") and diag.task.task in ("regression", "ordinal"):
+                diag.messages.append(
+                    Message(
+                        "HETEROSCEDASTIC",
+                        "info",
+                        f"the residual spread changes with {vals['residual_heteroscedasticity_with']} "
+                        f"(Spearman ρ of |residual| = {rho[worst]:.2f}): heavy tails may come from a varying "
+                        "variance rather than outliers; gaussian_nll models the variance too.",
+                        {"spearman": rho[worst]},
+                    )
+                )
     iqr_share, mad_share = _outlier_shares(r)
     vals["residual_scale"] = _mad_scale(r)
     vals["residual_skewness"] = _skew(r)

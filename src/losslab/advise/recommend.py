@@ -434,7 +434,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             pool.add(
                 "huber",
                 2.0 + (1.0 if heavy else 0.0),
-                f"a smooth compromise with δ = 1.345·σ̂ = {delta:.4g} (robust residual scale σ̂ = "
+                f"a compromise with a quadratic centre, δ = 1.345·σ̂ = {delta:.4g} (robust residual scale σ̂ = "
                 f"{scale:.4g}); "
                 "equals the median when residuals are symmetric "
                 f"(residual quantile skewness {qskew:.2f})",
@@ -445,9 +445,9 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             pool.add(
                 "msle",
                 1.5,
-                "on a log scale the median is preserved (log is monotone); y spans "
-                f"{v['dynamic_range_orders']:.1f} "
-                "orders of magnitude",
+                "exp(E[log(1 + y)]) − 1 is the median of y when log(1 + y) is symmetric "
+                f"(log-residual skewness {v.get('log_residual_skewness', v.get('log_skewness', 0.0)):.2f}); "
+                f"y spans {v['dynamic_range_orders']:.1f} orders of magnitude",
                 metrics=["msle", "mae"],
             )
         pool.add(
@@ -552,6 +552,13 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             f"efficiency if the residuals are Gaussian (σ̂ = {scale:.4g})"
         )
         c = pool.add("huber", base, why, params={"delta": delta}, metrics=MEAN_METRICS)
+        hetero = v.get("residual_heteroscedasticity")
+        if c is not None and heavy and hetero is not None and hetero >= _t("heteroscedasticity"):
+            c.caveats.append(
+                f"the residual spread varies with {v['residual_heteroscedasticity_with']} (Spearman ρ of "
+                f"|residual| {hetero:.2f}): the tails may be a changing variance, not outliers — then the "
+                "mean is still the target and gaussian_nll (mean and variance) is worth a try"
+            )
         if c is not None and heavy:
             c.reasons.append(
                 f"residual quantile skewness (q90 + q10 − 2·median)/(q90 − q10) = {qskew:.2f}: "
