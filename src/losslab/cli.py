@@ -346,6 +346,87 @@ def demo_cmd(
     console.print(f"report: [bold]{report}[/]", highlight=False)
 
 
+@command("train")
+def train_cmd(
+    data: Annotated[str, typer.Argument(help="A .csv, .tsv or .parquet file.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="The target column.")],
+    loss: Annotated[
+        str | None,
+        typer.Option(
+            "--loss", "-l", help="Training loss, e.g. huber or quantile:quantile=0.9 (default by target)."
+        ),
+    ] = None,
+    model: Annotated[str, typer.Option(help="linear or mlp.")] = "linear",
+    hidden: Annotated[str, typer.Option(help="MLP hidden sizes, e.g. 64,32.")] = "64",
+    epochs: Annotated[int, typer.Option(help="Maximum passes over the data.")] = 200,
+    lr: Annotated[float | None, typer.Option(help="Learning rate (default 0.01; 1 for lbfgs).")] = None,
+    optimizer: Annotated[str, typer.Option(help="adam, sgd, momentum, nesterov or lbfgs.")] = "adam",
+    batch_size: Annotated[int | None, typer.Option(help="Rows per mini-batch (default 64).")] = None,
+    test_fraction: Annotated[float, typer.Option(help="Share of rows held out for the metrics.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Random seed (initialisation, batches, splits).")] = 0,
+    out: Annotated[
+        str | None, typer.Option(help="Directory for the model, config, history CSV and learning curve.")
+    ] = None,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print the first gradient-descent step laid open.")
+    ] = False,
+) -> None:
+    """Train a model with a loss: progress, held-out metrics, and the model and learning curve saved."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from losslab.compare.spec import parse_loss
+    from losslab.trainer import train_table
+
+    try:
+        sizes = tuple(int(h) for h in hidden.split(",") if h.strip())
+    except ValueError:
+        raise losslab.ParameterError(f"--hidden must be sizes like 64,32; got {hidden!r}.") from None
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        bar = progress.add_task("training", total=epochs)
+
+        def on_epoch(rec: dict[str, Any]) -> None:
+            val = rec.get("val_loss")
+            shown = f"train {rec['train_loss']:.4g}" + (f"  val {val:.4g}" if val is not None else "")
+            progress.update(bar, completed=rec["epoch"], description=f"epoch {rec['epoch']}: {shown}")
+
+        report = train_table(
+            data,
+            target,
+            loss=parse_loss(loss) if loss else None,
+            model=model,
+            hidden=sizes,
+            epochs=epochs,
+            lr=lr,
+            optimizer=optimizer,
+            batch_size=batch_size,
+            test_fraction=test_fraction,
+            seed=seed,
+            out=out,
+            trace=trace,
+            callback=on_epoch,
+        )
+        progress.update(bar, total=report.estimator.n_iter_)
+    est = report.estimator
+    stopped = " (early stopping)" if est.n_iter_ < epochs else ""
+    console.print(
+        f"[bold]{report.task}[/] of {target!r} with loss [bold]{report.loss}[/] ({est.loss_.statistic}), "
+        f"model {model}: {est.n_iter_} epochs{stopped}, best epoch {est.best_epoch_}; "
+        f"{report.n_train} training rows, {report.n_test} held out",
+        highlight=False,
+    )
+    table = Table(title="held-out metrics" if report.n_test else "training metrics")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in report.metrics.items():
+        table.add_row(name, f"{value:.6g}")
+    console.print(table)
+    if report.trace is not None:
+        console.print(str(report.trace), highlight=False, markup=False)
+    for kind, path in report.files.items():
+        console.print(f"{kind}: {path}", highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``losslab`` console script."""
     app()

@@ -183,38 +183,26 @@ class _LossEstimator(_BaseEstimator):
         stratify: _Any,
         callback: _Any,
     ) -> None:
-        import torch
 
         from .train.loop import fit as train_fit
         from .train.loop import split_validation
-        from .train.models import build_model
         from .train.preprocess import column_kinds, make_preprocessor
 
         n = target.shape[0]
         train_idx, val_idx = split_validation(n, float(self.validation_fraction), int(self.seed), stratify)
         if val_idx is not None and (sample_weight[val_idx].sum() <= 0 or sample_weight[train_idx].sum() <= 0):
             train_idx, val_idx = _np.arange(n), None
+        kinds = column_kinds(X)  # on all rows: an all-missing column is an error, not a split artefact
         X_train = _take(X, train_idx)
-        self.preprocessor_ = make_preprocessor(column_kinds(X_train))
+        self.preprocessor_ = make_preprocessor(kinds)
         Z_train = _np.asarray(self.preprocessor_.fit_transform(X_train), dtype=_np.float64)
         validation = None
         if val_idx is not None:
             Z_val = _np.asarray(self.preprocessor_.transform(_take(X, val_idx)), dtype=_np.float64)
             validation = (Z_val, target[val_idx], sample_weight[val_idx])
-        dtype = _torch_dtype(self.dtype)
-        hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.seed))
-            net = build_model(
-                self.model,
-                Z_train.shape[1],
-                n_outputs,
-                hidden=hidden,
-                activation=self.activation,
-                dropout=float(self.dropout),
-                init_bias=init_bias,
-                dtype=dtype,
-            ).to(self.device)
+        self.n_outputs_ = int(n_outputs)
+        self.init_bias_ = init_bias
+        net = self._initial_model(Z_train.shape[1])
         metrics = _metric_functions(self, self.metrics)
 
         def report(record: dict[str, _Any]) -> None:
@@ -251,6 +239,30 @@ class _LossEstimator(_BaseEstimator):
         self.n_iter_ = result.n_epochs
         self.best_epoch_ = result.best_epoch
 
+    def _initial_model(self, n_features: int) -> _Any:
+        """The network as training starts: seeded initialisation, output bias at the loss's baseline."""
+        import torch
+
+        from .train.models import build_model
+
+        hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.seed))
+            return build_model(
+                self.model,
+                n_features,
+                self.n_outputs_,
+                hidden=hidden,
+                activation=self.activation,
+                dropout=float(self.dropout),
+                init_bias=self.init_bias_,
+                dtype=_torch_dtype(self.dtype),
+            ).to(self.device)
+
+    def predict_raw(self, X: _Any) -> _np.ndarray:
+        """The model's raw output f(x), what the loss takes as ``y_pred``: shape (n,) or (n, k)."""
+        return self._raw(X)
+
     # -- linear coefficients ------------------------------------------------------------------
     def _linear_coef(self) -> tuple[_np.ndarray, _np.ndarray]:
         """(coef (k, p), intercept (k,)) of a linear model in unscaled feature units."""
@@ -270,22 +282,36 @@ class _LossEstimator(_BaseEstimator):
         b = b - W[:, :m] @ mean
         return W, b
 
-    def step_trace(self, X: _Any, y: _Any, *, lr: float | None = None, sample_weight: _Any = None) -> _Any:
-        """One plain gradient-descent step of the fitted model on ``(X, y)``, laid open.
+    def step_trace(
+        self,
+        X: _Any,
+        y: _Any,
+        *,
+        lr: float | None = None,
+        sample_weight: _Any = None,
+        initial: bool = False,
+    ) -> _Any:
+        """One plain gradient-descent step θ − η∇L on ``(X, y)``, laid open (`losslab.train.StepTrace`).
 
-        The rows are preprocessed as in training; see `losslab.train.trace.step_trace`. The
-        model is not changed.
+        The rows are preprocessed as in training. With ``initial=True`` the step starts from the
+        weights training started from (same seed, output bias at the loss's baseline), else from
+        the fitted weights; the fitted model is not changed. ``lr`` defaults to the estimator's.
         """
+        from sklearn.utils.validation import check_is_fitted
+
         from .train.trace import step_trace
 
+        check_is_fitted(self, "model_")
         X = self._check_X(X, reset=False)
         target = self._encode_target(y)
         eta = lr if lr is not None else _default_lr(self.optimizer, self.lr)
         names = list(self.preprocessor_.get_feature_names_out())
+        Z = self._design(X)
+        model = self._initial_model(int(Z.shape[1])) if initial else self.model_
         return step_trace(
-            self.model_,
+            model,
             self.loss_,
-            self._design(X),
+            Z,
             target,
             lr=eta,
             sample_weight=sample_weight,

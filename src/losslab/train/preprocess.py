@@ -130,7 +130,8 @@ def make_preprocessor(kinds: ColumnKinds) -> Any:
     if kinds.numeric:
         numeric = make_pipeline(
             FunctionTransformer(to_float, feature_names_out="one-to-one"),
-            SimpleImputer(strategy="median"),
+            # a column with values only outside the training rows is kept (as 0 after scaling)
+            SimpleImputer(strategy="median", keep_empty_features=True),
             StandardScaler(),
         )
         transformers.append(("num", numeric, kinds.numeric))

@@ -1,0 +1,295 @@
+"""Train on a table end to end — read, split, fit, evaluate, save — for ``losslab train``.
+
+`train_table` reads a CSV/Parquet file or DataFrame (`losslab.tabular`), holds out a test share
+(stratified for classification), fits a `losslab.sklearn.LossRegressor` or `LossClassifier` with
+the chosen loss on the rest (which splits its own validation rows for early stopping), reports
+metrics on the held-out test rows, and can write everything to a directory:
+
+- ``model.joblib`` — the fitted estimator (``joblib.load`` it and call ``predict``);
+- ``model.pt`` — the torch ``state_dict`` of the network, with ``config.json`` (loss, estimator
+  parameters, features, classes, metrics) enough to rebuild it;
+- ``history.csv`` — one row per epoch; ``learning_curve.png`` — training and validation loss.
+
+pandas, scikit-learn, torch and matplotlib are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._core.errors import DataError, ParameterError
+from ._core.registry import get
+
+__all__ = ["TrainReport", "plot_history", "train_table"]
+
+
+@dataclass
+class TrainReport:
+    """What `train_table` did: the estimator, its test metrics, and where files went."""
+
+    estimator: Any
+    task: str
+    target: str
+    loss: str
+    metrics: dict[str, float]
+    n_train: int
+    n_test: int
+    history: list[dict[str, Any]]
+    files: dict[str, str] = field(default_factory=dict)
+    trace: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no estimator)."""
+        return {
+            "task": self.task,
+            "target": self.target,
+            "loss": self.loss,
+            "metrics": self.metrics,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "epochs": len(self.history),
+            "files": self.files,
+        }
+
+
+def _is_classification(loss_spec: Any, y: Any) -> bool:
+    if loss_spec not in (None, "auto"):
+        return get(loss_spec).info.task != "regression"
+    from pandas.api import types as pdt
+
+    if not pdt.is_numeric_dtype(y.dtype) or pdt.is_bool_dtype(y.dtype):
+        return True
+    values = y.dropna().unique()
+    return len(values) <= 2
+
+
+def train_table(
+    data: Any,
+    target: str,
+    *,
+    loss: Any = None,
+    model: str = "linear",
+    hidden: tuple[int, ...] = (64,),
+    epochs: int = 200,
+    lr: float | None = None,
+    optimizer: str = "adam",
+    batch_size: int | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    out: str | Path | None = None,
+    trace: bool = False,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainReport:
+    """Fit a model with ``loss`` on the table ``data`` to predict column ``target``.
+
+    Parameters
+    ----------
+    data : path or DataFrame
+        A .csv/.tsv/.parquet file or a DataFrame.
+    target : str
+        The column to predict; rows where it is missing are dropped.
+    loss : str, dict or Loss, optional
+        The training loss. Default: ``categorical/binary_crossentropy`` when the target is
+        non-numeric, boolean or has two values, else ``mse``. A regression loss makes a
+        regressor, a classification loss a classifier.
+    model, hidden, epochs, lr, optimizer, batch_size, seed
+        As in `losslab.sklearn.LossRegressor`.
+    test_fraction : float
+        Share of rows held out for the reported metrics (0: report on the training rows).
+    out : path, optional
+        Directory for model.joblib, model.pt, config.json, history.csv, learning_curve.png.
+    trace : bool
+        Also record the first gradient-descent step (from the initial weights, on the first
+        four training rows) in ``report.trace``.
+    callback : callable(record), optional
+        Called after each epoch with the history record.
+
+    Raises
+    ------
+    DataError
+        Missing target column, one class only, all-missing feature columns, a non-numeric target
+        for a regression loss.
+    DomainError
+        Targets the loss cannot take.
+    """
+    from .sklearn import LossClassifier, LossRegressor
+    from .tabular import read_table, split_target
+
+    frame = read_table(data)
+    X, y = split_target(frame, target)
+    if not (0.0 <= test_fraction < 1.0):
+        raise ParameterError(f"test_fraction must be in [0, 1); got {test_fraction!r}.")
+    classify = _is_classification(loss, y)
+    if classify:
+        from sklearn.utils.multiclass import type_of_target
+
+        kind = type_of_target(y.to_numpy())
+        if kind.startswith("continuous"):
+            name = get(loss).name if loss is not None else "a classification loss"
+            raise DataError(
+                f"target column {target!r} has continuous values (e.g. {y.iloc[0]!r}); loss {name!r} "
+                "needs class labels. Use a regression loss (mse, huber, quantile …)."
+            )
+        n_classes = int(y.nunique())
+        if n_classes < 2:
+            raise DataError(
+                f"target column {target!r} has one class only ({y.iloc[0]!r}); a classifier needs "
+                "two or more."
+            )
+        est = LossClassifier(loss=loss, model=model, hidden=hidden, epochs=epochs, lr=lr, optimizer=optimizer)
+    else:
+        from pandas.api import types as pdt
+
+        if not pdt.is_numeric_dtype(y.dtype) or pdt.is_bool_dtype(y.dtype):
+            example = y.iloc[0]
+            name = get(loss if loss is not None else "mse").name
+            raise DataError(
+                f"target column {target!r} is not numeric (e.g. {example!r}); loss {name!r} is a "
+                "regression loss. Use a classification loss for labels."
+            )
+        est = LossRegressor(
+            loss=loss if loss is not None else "mse",
+            model=model,
+            hidden=hidden,
+            epochs=epochs,
+            lr=lr,
+            optimizer=optimizer,
+        )
+    est.set_params(batch_size=batch_size, seed=seed)
+    train_idx, test_idx = _holdout(y, test_fraction, seed, classify)
+    Xtr, ytr = X.iloc[train_idx], y.iloc[train_idx]
+    est.fit(Xtr, ytr, callback=callback)
+    Xte, yte = (X.iloc[test_idx], y.iloc[test_idx]) if test_idx is not None else (Xtr, ytr)
+    metrics = evaluate(est, Xte, yte)
+    report = TrainReport(
+        estimator=est,
+        task="classification" if classify else "regression",
+        target=target,
+        loss=est.loss_.name,
+        metrics=metrics,
+        n_train=len(train_idx),
+        n_test=len(test_idx) if test_idx is not None else 0,
+        history=list(est.history_),
+    )
+    if trace:
+        report.trace = est.step_trace(Xtr.iloc[:4], ytr.iloc[:4], initial=True)
+    if out is not None:
+        report.files = save(est, Path(out), target=target, metrics=metrics)
+    return report
+
+
+def _holdout(y: Any, fraction: float, seed: int, stratify: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    from .train.loop import split_validation
+
+    labels = None
+    if stratify:
+        labels = np.unique(y.astype(str).to_numpy(), return_inverse=True)[1]
+    tr, te = split_validation(len(y), fraction, seed + 1, labels)
+    return tr, te
+
+
+def evaluate(est: Any, X: Any, y: Any) -> dict[str, float]:
+    """Loss and standard metrics of a fitted estimator on ``(X, y)``."""
+    from sklearn import metrics as skm
+
+    from .sklearn import LossClassifier
+
+    out: dict[str, float] = {}
+    if isinstance(est, LossClassifier):
+        target = est._encode_target(np.asarray(y))
+        out[est.loss_.name] = float(est.loss_(target, est.predict_raw(X)))
+        pred = est.predict(X)
+        out["accuracy"] = float(skm.accuracy_score(y, pred))
+        out["balanced_accuracy"] = float(skm.balanced_accuracy_score(y, pred))
+        if hasattr(est, "predict_proba"):
+            P = est.predict_proba(X)
+            out["log_loss"] = float(skm.log_loss(y, P, labels=est.classes_))
+            if len(np.unique(np.asarray(y))) == len(est.classes_):
+                if len(est.classes_) == 2:
+                    out["roc_auc"] = float(skm.roc_auc_score(y == est.classes_[1], P[:, 1]))
+                else:
+                    out["roc_auc"] = float(skm.roc_auc_score(y, P, multi_class="ovr", labels=est.classes_))
+        return out
+    y = np.asarray(y, dtype=np.float64)
+    pred = est.predict(X)
+    out[est.loss_.name] = float(est.loss_(y, est.predict_raw(X)))
+    out["rmse"] = float(math.sqrt(skm.mean_squared_error(y, pred)))
+    out["mae"] = float(skm.mean_absolute_error(y, pred))
+    out["r2"] = float(skm.r2_score(y, pred)) if len(y) > 1 else float("nan")
+    if "quantile" in est.loss_.statistic or "expectile" in est.loss_.statistic:
+        out["coverage"] = float(np.mean(y <= pred))
+    return out
+
+
+def save(est: Any, out: Path, *, target: str, metrics: dict[str, float]) -> dict[str, str]:
+    """Write model.joblib, model.pt, config.json, history.csv and learning_curve.png to ``out``."""
+    import joblib
+    import pandas as pd
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = {
+        "model": out / "model.joblib",
+        "state_dict": out / "model.pt",
+        "config": out / "config.json",
+        "history": out / "history.csv",
+        "learning_curve": out / "learning_curve.png",
+    }
+    joblib.dump(est, files["model"])
+    torch.save(est.model_.state_dict(), files["state_dict"])
+    params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params().items()}
+    params["loss"] = est.loss_.to_dict()
+    config = {
+        "estimator": type(est).__name__,
+        "params": params,
+        "target": target,
+        "features_in": [str(c) for c in getattr(est, "feature_names_in_", [])],
+        "features_out": [str(c) for c in est.preprocessor_.get_feature_names_out()],
+        "classes": [_jsonable(c) for c in getattr(est, "classes_", [])],
+        "n_outputs": int(est.n_outputs_),
+        "epochs_run": int(est.n_iter_),
+        "best_epoch": int(est.best_epoch_),
+        "metrics": metrics,
+    }
+    files["config"].write_text(json.dumps(config, indent=2, default=str) + "\n")
+    pd.DataFrame(est.history_).to_csv(files["history"], index=False)
+    plot_history(est.history_, files["learning_curve"], title=f"{est.loss_.name} — {target}")
+    return {k: str(v) for k, v in files.items()}
+
+
+def _jsonable(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def plot_history(history: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
+    """Training and validation loss per epoch as a PNG (matplotlib, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    try:
+        ax.plot(epochs, [r["train_loss"] for r in history], label="training loss")
+        val = [r.get("val_loss") for r in history]
+        if any(v is not None for v in val):
+            ax.plot(epochs, [np.nan if v is None else v for v in val], label="validation loss")
+            best = int(np.nanargmin([np.nan if v is None else v for v in val]))
+            ax.axvline(epochs[best], color="grey", linestyle=":", label=f"best epoch {epochs[best]}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        if title:
+            ax.set_title(title)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
