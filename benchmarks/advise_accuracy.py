@@ -2,7 +2,8 @@
 
 Run: ``python benchmarks/advise_accuracy.py [--seeds 20] [--sizes 300,1000,5000]``
 
-1. Known-truth synthetic data (the cases of ``tests/test_advise.py``) over many seeds and sizes:
+1. Known-truth synthetic data (the cases of ``tests/test_advise.py``, plus non-linear means
+   sin(2x₁) + 0.3x₂² + 0.5x₂x₃ that a linear fit misses) over many seeds and sizes:
    the share of runs whose top recommendation is the right family, the estimated variance power
    p̂ (truth 1 Poisson, 1.5 Tweedie, 2 log-normal) and Huber's δ / (1.345·σ) on contaminated
    Gaussian noise (σ = 1), and the median time of one ``advise`` call.
@@ -34,6 +35,15 @@ def _tweedie(rng, mu, p=1.5, phi=1.0):
     return np.array([rng.gamma(shape, s, size=k).sum() for k, s in zip(counts, scale, strict=True)])
 
 
+POWER_TRUTH = {
+    "poisson counts → poisson": 1.0,
+    "zero-inflated (tweedie 1.5) → tweedie": 1.5,
+    "log-normal ×noise → gamma/msle": 2.0,
+    "non-linear poisson → poisson": 1.0,
+    "non-linear log-normal → gamma/msle": 2.0,
+}
+
+
 def _right(case, advice):
     top = advice.best
     if case == "gaussian → mse":
@@ -52,6 +62,14 @@ def _right(case, advice):
         )
     if case == "predict quantile:0.9 → quantile(0.9)":
         return top.name == "quantile" and top.loss.quantile == 0.9
+    if case == "non-linear mean + gaussian → mse":
+        return top.name == "mse"
+    if case == "non-linear mean + t(2) → huber/mae":
+        return top.name in ("huber", "mae")
+    if case == "non-linear poisson → poisson":
+        return top.name == "poisson"
+    if case == "non-linear log-normal → gamma/msle":
+        return top.name in ("gamma", "msle") or (top.name == "tweedie" and top.loss.power >= 1.8)
     raise KeyError(case)
 
 
@@ -63,6 +81,7 @@ def _cases(seed, n):
     Xc = rng.normal(size=(n_imb, 4))
     pc = 1 / (1 + np.exp(-(Xc @ [1.0, 1.0, 0.0, 0.0] - 5.0)))
     yc = (rng.random(n_imb) < pc).astype(int)
+    nonlin = np.sin(2 * X[:, 0]) + 0.3 * X[:, 1] ** 2 + 0.5 * X[:, 1] * X[:, 2]
     contam = np.where(rng.random(n) < 0.1, rng.normal(0, 10, n), rng.normal(size=n))
     return {
         "gaussian → mse": ((X, lin + rng.normal(size=n)), {}),
@@ -73,6 +92,10 @@ def _cases(seed, n):
         "zero-inflated (tweedie 1.5) → tweedie": ((X, _tweedie(rng, np.exp(0.3 * lin))), {}),
         "1:50, fn = 10·fp → cost-sensitive": ((Xc, yc), {"costs": {"fp": 1, "fn": 10}}),
         "predict quantile:0.9 → quantile(0.9)": ((X, lin + rng.normal(size=n)), {"predict": "quantile:0.9"}),
+        "non-linear mean + gaussian → mse": ((X, nonlin + rng.normal(size=n)), {}),
+        "non-linear mean + t(2) → huber/mae": ((X, nonlin + rng.standard_t(2, size=n)), {}),
+        "non-linear poisson → poisson": ((X, rng.poisson(np.exp(0.3 + nonlin / 2)).astype(float)), {}),
+        "non-linear log-normal → gamma/msle": ((X, np.exp(1 + nonlin / 2) * rng.lognormal(0, 0.5, n)), {}),
     }
 
 
@@ -89,9 +112,7 @@ def known_truth(seeds, sizes):
                 times[n].append(time.perf_counter() - t0)
                 hits[(case, n)].append(_right(case, advice))
                 p = advice.diagnostics.get("variance_power")
-                if p is not None and case.split(" →")[0] in ("poisson counts", "zero-inflated (tweedie 1.5)"):
-                    powers[(case, n)].append(p)
-                if case.startswith("log-normal") and p is not None:
+                if p is not None and case in POWER_TRUTH:
                     powers[(case, n)].append(p)
                 if case.startswith("10% contaminated"):
                     huber = next((r for r in advice.recommendations if r.name == "huber"), None)
@@ -107,11 +128,7 @@ def known_truth(seeds, sizes):
     print("\n## variance power p̂ (mean ± sd)\n")
     print("| case (true p) | " + " | ".join(f"n = {n}" for n in sizes) + " |")
     print("|---|" + "---|" * len(sizes))
-    for case, truth in (
-        ("poisson counts → poisson", 1.0),
-        ("zero-inflated (tweedie 1.5) → tweedie", 1.5),
-        ("log-normal ×noise → gamma/msle", 2.0),
-    ):
+    for case, truth in POWER_TRUTH.items():
         cells = []
         for n in sizes:
             v = powers[(case, n)]
