@@ -331,7 +331,7 @@ class Barron(Loss):
         a_log = xp.where(direct, xp.ones_like(a), a)
         e_log = xp.where(direct, xp.zeros_like(e), e)
         via_log = xp.sign(x) * xp.exp((xp.log(a_log) - math.log(c)) + e_log)
-        return xp.where(direct, xc * xp.exp(e_direct), via_log)
+        return xp.where(direct, ((x / c) * xp.exp(e_direct)) / c, via_log)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         alpha, c = self.alpha, self.scale
