@@ -218,7 +218,7 @@ def _print_leaderboard(cmp: Any) -> None:
     table = Table(title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks")
     names = [f"{m.name} {m.direction}" for m in shown]
     for col in ("#", "candidate", "vs best", *names, "p (Holm)", "failed"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("candidate", "vs best"))
     style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red"}
 
     def num(v: Any, digits: int = 4) -> str:
