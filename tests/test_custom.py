@@ -258,3 +258,10 @@ def test_check_argument_errors() -> None:
         losslab.check("mse", y_true=np.zeros(3))
     with pytest.raises(losslab.UnknownLossError):
         losslab.check("no_such_loss")
+
+
+def test_linear_value_has_zero_hessian() -> None:
+    for backend in ("torch", "jax"):
+        loss = losslab.custom(lambda y, f: 3.0 * f - y, name="test_linear", backend=backend, register=False)
+        np.testing.assert_array_equal(loss.gradient([0.0, 1.0], [1.0, 2.0]), [3.0, 3.0])
+        np.testing.assert_array_equal(loss.hessian([0.0, 1.0], [1.0, 2.0]), [0.0, 0.0])

@@ -183,6 +183,8 @@ def _torch_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
         (g,) = torch.autograd.grad(loss._value(txp, tt, x).sum(), x, create_graph=order > 1)
         if order == 1:
             out = g.detach()
+        elif not g.requires_grad:  # the gradient does not depend on f: a zero Hessian
+            out = torch.zeros_like(x)
         elif not loss.multiclass:
             (h,) = torch.autograd.grad(g.sum(), x, allow_unused=True)
             out = torch.zeros_like(x) if h is None else h
