@@ -1,4 +1,7 @@
-"""Regenerate the worked examples of docs/choosing-a-loss.md: ``python docs/examples/advise_examples.py``.
+"""Worked examples of docs/choosing-a-loss.md.
+
+``python docs/examples/advise_examples.py --write docs/choosing-a-loss.md`` regenerates the
+guide's threshold table and examples in place; without arguments the examples are printed.
 
 Each example draws synthetic data with a known truth, runs `losslab.advise` on it and prints the
 call and ``str(advice)`` as Markdown; the guide pastes this output verbatim.
@@ -57,13 +60,40 @@ def examples() -> list[tuple[str, str, losslab.Advice]]:
     return [(title, call, eval(call, scope)) for title, call in calls]
 
 
-def main() -> None:
+def examples_markdown() -> str:
+    out = []
     for title, call, advice in examples():
-        print(f"### {title}\n")
-        print("```python")
-        print(f">>> print({call})")
-        print(str(advice))
-        print("```\n")
+        out += [f"### {title}\n", "```python", f">>> print({call})", str(advice), "```\n"]
+    return "\n".join(out)
+
+
+def thresholds_markdown() -> str:
+    from losslab.advise import THRESHOLDS
+
+    rows = ["| key | value | source |", "|---|---|---|"]
+    rows += [f"| `{k}` | {v:g} | {src} |" for k, (v, src) in THRESHOLDS.items()]
+    return "\n".join(rows) + "\n"
+
+
+def _splice(text: str, name: str, body: str) -> str:
+    begin, end = f"<!-- BEGIN generated: {name} -->", f"<!-- END generated: {name} -->"
+    i, j = text.index(begin) + len(begin), text.index(end)
+    return text[:i] + "\n" + body + text[j:]
+
+
+def main() -> None:
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--write":
+        path = sys.argv[2]
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        text = _splice(text, "thresholds", thresholds_markdown())
+        text = _splice(text, "examples", examples_markdown())
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        print(examples_markdown())
 
 
 if __name__ == "__main__":
