@@ -267,6 +267,8 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
             f = np.broadcast_to(c, (y.shape[0], k)).copy()
             g = np.asarray(loss.gradient(y, f, sample_weight=w, check=False)).sum(axis=0)
             scale = float(w.sum()) if w is not None else float(y.shape[0])
+            if getattr(loss.link, "name", "") == "identity":
+                g = g - g.mean()  # probability rows live on the simplex: only the tangential part vanishes
             if np.max(np.abs(g)) / scale <= 1e-10:
                 return c
         if getattr(loss.link, "name", "") != "softmax":
@@ -279,7 +281,29 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     c = closed_form(loss, y, w)
     if c is not None and _is_optimum(loss, y, w, c):
         return c
+    if getattr(loss.link, "name", "identity") == "identity" and _statistic(loss)[0] == "probability":
+        return _probability_search(loss, y, w)
     return _root_search(loss, y, w, c)
+
+
+def _probability_search(loss: Loss, y: np.ndarray, w: np.ndarray | None) -> float:
+    """The optimal constant probability q = σ(s), searched over s so that q stays in (0, 1)."""
+    from scipy.special import expit
+
+    def g(s: float) -> float:
+        return _mean_grad(loss, y, w, float(expit(s)))
+
+    lo, hi = -1.0, 1.0
+    for _ in range(10):
+        if g(lo) <= 0.0 <= g(hi):
+            break
+        lo, hi = 2.0 * lo, 2.0 * hi
+    else:
+        raise DataError(
+            f"the best constant probability of loss {loss.name!r} is 0 or 1 for these labels; "
+            "y_true needs both classes."
+        )
+    return float(expit(optimize.brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps)))
 
 
 def _any_valid_pred(loss: Loss, y: np.ndarray) -> np.ndarray:
