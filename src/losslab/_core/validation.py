@@ -48,13 +48,19 @@ class Prepared:
 
     def reduce(self, v: Any, reduction: str) -> Any:
         xp = self.xp
-        if self.w is not None:
-            v = v * self.w
-        if reduction == "none":
-            return self._cast(v)
-        total = xp.sum(v)
-        if reduction == "mean":
-            total = total / (xp.sum(self.w) if self.w is not None else float(_size(v)))
+        if reduction == "mean" and self.w is not None:
+            # Σwℓ/Σw with w divided by its maximum first: a tiny (subnormal) weight would
+            # otherwise round wℓ and push the mean outside [min ℓ, max ℓ]
+            wn = self.w / xp.max(self.w)
+            total = xp.sum(v * wn) / xp.sum(wn)
+        else:
+            if self.w is not None:
+                v = v * self.w
+            if reduction == "none":
+                return self._cast(v)
+            total = xp.sum(v)
+            if reduction == "mean":
+                total = total / float(_size(v))
         total = self._cast(total)
         if is_numpy_namespace(xp):
             return total[()]

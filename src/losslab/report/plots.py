@@ -163,9 +163,18 @@ def pr_curves(cmp: Any) -> Any | None:
     return fig
 
 
-def _value_items(cmp: Any, max_panels: int) -> list[tuple[str, dict[str, Any]]]:
+def _value_items(cmp: Any, max_panels: int, max_points: int = 4000) -> list[tuple[str, dict[str, Any]]]:
+    """Candidates with numeric predictions; scatter plots show a fixed random subset of ≤ max_points."""
     names = [c for c in cmp.leaderboard["candidate"] if "value" in cmp.oof.get(c, {})]
-    return [(c, cmp.oof[c]) for c in names[:max_panels]]
+    out = []
+    for c in names[:max_panels]:
+        o = cmp.oof[c]
+        n = o["y_true"].shape[0]
+        if n > max_points:
+            keep = np.sort(np.random.default_rng(0).choice(n, max_points, replace=False))
+            o = {"y_true": o["y_true"][keep], "value": o["value"][keep]}
+        out.append((c, o))
+    return out
 
 
 def predicted_vs_actual(cmp: Any, max_panels: int = 9) -> Any | None:
