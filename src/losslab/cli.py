@@ -206,8 +206,15 @@ def _run_with_progress(fn: Callable[..., Any], **kwargs: Any) -> Any:
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err_console, transient=False) as progress:
-        return fn(progress=_compare_progress(progress), **kwargs)
+    try:
+        with Progress(*columns, console=err_console, transient=False) as progress:
+            return fn(progress=_compare_progress(progress), **kwargs)
+    except KeyboardInterrupt:
+        err_console.print(
+            "[yellow]interrupted:[/] finished tasks are stored; run the same command again to resume.",
+            highlight=False,
+        )
+        raise typer.Exit(code=130) from None
 
 
 def _print_leaderboard(cmp: Any) -> None:
