@@ -65,6 +65,16 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
         0.1,
         "losslab choice: Kelly skewness within ±0.1 counts as symmetric (lognormal σ = 0.5 gives 0.31)",
     ),
+    "outlier_pvalue": (
+        0.01,
+        "losslab choice: the outlier count must also be unlikely for a Gaussian sample of that size "
+        "(Poisson tail p < 0.01), so 2 of 100 points do not count",
+    ),
+    "excess_kurtosis_support": (
+        1.0,
+        "losslab choice: an outlier share counts only with excess kurtosis > 1 as well (sample quartiles "
+        "of small Gaussian samples can put 5% outside the fences)",
+    ),
     "excess_kurtosis": (3.0, "losslab choice: excess kurtosis > 3 (Laplace's value) marks heavy tails"),
     "mad_z": (3.5, "Iglewicz & Hoaglin (1993) modified z-score cut-off"),
     "nonlinear_gain": (
@@ -136,7 +146,8 @@ def load(
 
     from ..tabular import read_table, split_target
 
-    if target is not None and y is None and not isinstance(target, (str, int)) and np.ndim(target) == 1:
+    positional_y = target is not None and not isinstance(target, (str, int, float, tuple))
+    if positional_y and y is None and (np.ndim(target) == 1 or np.shape(target)[1:] == (1,)):
         y, target = target, None  # advise(X, y) positionally
     if isinstance(data, tuple) and len(data) == 2 and y is None and X is None:
         X, y = data
@@ -155,8 +166,6 @@ def load(
         if target is None:
             cols = ", ".join(map(repr, list(frame.columns)[:12]))
             raise DataError(f"`target` is required with a table: name one of its columns ({cols}).")
-        if not isinstance(target, str):
-            target = str(target) if target in frame.columns else target
         n_before = len(frame)
         if target in frame.columns and frame.shape[1] == 1:
             feats = None
@@ -172,15 +181,18 @@ def load(
         return feats, ys.loc[~missing.to_numpy()].reset_index(drop=True), target, n_before
     if y is None:
         raise DataError("no data: pass a DataFrame or a path with `target=`, an (X, y) pair, or `y=`.")
-    ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).reshape(-1) if np.ndim(y) else [y])
-    if np.ndim(np.asarray(y, dtype=object)) != 1:
-        raise DataError(f"y must be 1-D; got shape {np.shape(y)}.")
+    shape = np.shape(y)
+    if len(shape) == 2 and shape[1] == 1:
+        y = np.asarray(y).reshape(-1)  # a column vector
+    elif len(shape) != 1:
+        raise DataError(f"y must be 1-D (n,) or a column (n, 1); got shape {shape}.")
+    ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
     name = str(ys.name) if ys.name is not None else (target if isinstance(target, str) else None)
     feats = None
     if X is not None:
+        if not isinstance(X, pd.DataFrame) and np.ndim(X) != 2:
+            raise DataError(f"X must be 2-D (n_rows, n_features); got shape {np.shape(X)}.")
         feats = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-        if feats.ndim != 2:
-            raise DataError(f"X must be 2-D; got shape {np.shape(X)}.")
         if len(feats) != len(ys):
             raise DataError(f"X has {len(feats)} rows but y has {len(ys)}; they must match.")
         feats = feats.reset_index(drop=True)
@@ -1032,6 +1044,22 @@ def quadratic_design(Z: Any) -> Any:
     return np.column_stack([Z, *extra]) if extra else Z
 
 
+#: share of a Gaussian sample outside Tukey's 1.5×IQR fences: 2Φ(−4·0.6745) = 0.698%
+GAUSSIAN_FENCE_SHARE = 0.006976603239280237
+
+
+def outlier_pvalue(share: float, n: int) -> float:
+    """P(at least share·n points outside the 1.5×IQR fences | Gaussian sample of n), Poisson approx.
+
+    >>> round(outlier_pvalue(0.02, 100), 3)  # 2 of 100 happen by chance
+    0.155
+    """
+    from scipy.special import pdtrc
+
+    count = round(share * n)
+    return float(pdtrc(count - 1, n * GAUSSIAN_FENCE_SHARE)) if count > 0 else 1.0
+
+
 def _design_name(diag: Diagnosis, j: int) -> str:
     names = diag.design_names or []
     return f"feature {names[j - 1]!r}" if 0 < j <= len(names) else f"design column {j}"
@@ -1094,6 +1122,7 @@ def _residual_values(diag: Diagnosis) -> None:
                     )
                 )
     iqr_share, mad_share = _outlier_shares(r)
+    vals["residual_outlier_pvalue"] = outlier_pvalue(iqr_share, len(r))
     vals["residual_scale"] = _mad_scale(r)
     vals["residual_skewness"] = _skew(r)
     vals["residual_quantile_skewness"] = _quantile_skew(r)

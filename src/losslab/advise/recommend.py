@@ -346,7 +346,9 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
     qskew = v.get("residual_quantile_skewness", v.get("quantile_skewness", 0.0))
     scale = v.get("residual_scale") or v["mad_scale"]
     power = v.get("variance_power")
-    heavy = res_out >= _t("outlier_share") or res_kurt > _t("excess_kurtosis")
+    res_p = v.get("residual_outlier_pvalue", 0.0)
+    significant = res_p < _t("outlier_pvalue") and res_kurt > _t("excess_kurtosis_support")
+    heavy = (res_out >= _t("outlier_share") and significant) or res_kurt > _t("excess_kurtosis")
     tail_text = (
         f"residual outlier share {res_out:.1%} (Gaussian: 0.7%, flag ≥ {_t('outlier_share'):.0%}) and excess "
         f"kurtosis {res_kurt:.2f}"
