@@ -476,3 +476,12 @@ def test_heteroscedastic_noise_is_reported():
     assert "HETEROSCEDASTIC" in {m.code for m in advice.messages}
     huber = next(r for r in advice.recommendations if r.name == "huber")
     assert any("gaussian_nll" in c for c in huber.caveats)
+
+
+def test_small_gaussian_samples_rarely_look_heavy_tailed():
+    hits = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(100, 2))
+        hits += losslab.advise(X, X @ [1.0, 1.0] + rng.normal(size=100)).best.name == "mse"
+    assert hits >= 18  # 2 of 100 points outside the fences happen by chance (p = 0.155)
