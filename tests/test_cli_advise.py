@@ -28,6 +28,9 @@ def tables(tmp_path_factory):
     clf = pd.DataFrame(X, columns=["a", "b"]).assign(label=(rng.random(n) < p).astype(int))
     paths["clf"] = d / "clf.parquet"
     clf.to_parquet(paths["clf"])
+    pos = pd.DataFrame(X, columns=["a", "b"]).assign(price=np.exp(X[:, 0]) * rng.lognormal(0, 0.5, n))
+    paths["pos"] = d / "pos.csv"
+    pos.to_csv(paths["pos"], index=False)
     paths["empty"] = d / "empty.csv"
     paths["empty"].write_text("a,y\n")
     paths["nan"] = d / "nan.csv"
@@ -52,6 +55,15 @@ def test_costs_print_the_threshold(tables):
     assert result.exit_code == 0, result.output
     assert "p* = c_fp/(c_fp + c_fn) = 0.1667" in result.output
     assert "cost_sensitive_bce" in result.output
+
+
+def test_text_with_brackets_is_not_read_as_markup(tables, monkeypatch):
+    import losslab.cli
+
+    monkeypatch.setattr(losslab.cli.console, "width", 400)  # one line per cell
+    result = runner.invoke(app, ["advise", str(tables["pos"]), "--target", "price"])
+    assert result.exit_code == 0, result.output
+    assert "exp(E[log(1+y)]) − 1" in result.output  # the MSLE caveat, brackets intact
 
 
 def test_json_is_json_only(tables):

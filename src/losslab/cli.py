@@ -119,6 +119,8 @@ def advise_cmd(
     json_out: Annotated[bool, typer.Option("--json", help="Print the advice as JSON only.")] = False,
 ) -> None:
     """Which loss for this data, and why: the diagnosis and the ranked losses with reasons."""
+    from rich.markup import escape as esc
+
     from losslab.advise import advise
 
     adv = advise(data, target, predict=predict, costs=costs, task=task)
@@ -127,12 +129,12 @@ def advise_cmd(
         return
     d = adv.diagnostics
     console.print(
-        f"[bold]{adv.target}[/]: task [bold]{adv.task}[/] (confidence {adv.task_confidence})"
+        f"[bold]{esc(str(adv.target))}[/]: task [bold]{adv.task}[/] (confidence {adv.task_confidence})"
         + (f"; alternatives: {', '.join(adv.alternatives)}" if adv.alternatives else ""),
         highlight=False,
     )
     for ev in adv.task_evidence:
-        console.print(f"  • {ev}", highlight=False)
+        console.print(f"  • {esc(ev)}", highlight=False)
     diag = Table(title="diagnosis", show_header=True)
     diag.add_column("measure")
     diag.add_column("value", overflow="fold")
@@ -147,11 +149,11 @@ def advise_cmd(
             )
         elif isinstance(value, list):
             value = ", ".join(v["column"] if isinstance(v, dict) else str(v) for v in value)
-        diag.add_row(key, str(value))
+        diag.add_row(key, esc(str(value)))
     console.print(diag)
     for m in adv.messages:
         color = {"error": "red", "warning": "yellow"}.get(m.level, "cyan")
-        console.print(f"[{color}]{m.level}[/] {m.message}", highlight=False)
+        console.print(f"[{color}]{m.level}[/] {esc(m.message)}", highlight=False)
     console.print(f"predict: [bold]{adv.predict}[/] ({adv.predict_source})", highlight=False)
     if adv.threshold is not None:
         console.print(
@@ -165,9 +167,9 @@ def advise_cmd(
     for r in adv.recommendations:
         ranking.add_row(
             str(r.rank),
-            f"[bold]{r.label}[/]\n→ {r.estimates}\n[dim]{', '.join(r.metrics)}[/]",
-            "\n".join(f"• {x}" for x in r.reasons),
-            "\n".join(f"• {x}" for x in r.caveats),
+            f"[bold]{esc(r.label)}[/]\n→ {esc(r.estimates)}\n[dim]{', '.join(r.metrics)}[/]",
+            "\n".join(f"• {esc(x)}" for x in r.reasons),
+            "\n".join(f"• {esc(x)}" for x in r.caveats),
         )
     console.print(ranking)
 
