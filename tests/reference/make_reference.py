@@ -69,6 +69,14 @@ def fl(s: str) -> float:
 
 
 # -- cases --------------------------------------------------------------------------------------
+def _source_hash(stem: str) -> str:
+    """The case module's source (with grids.py): rows computed from an older source are stale."""
+    import hashlib
+
+    text = (HERE / f"{stem}.py").read_bytes() + (HERE / "grids.py").read_bytes()
+    return hashlib.sha256(text).hexdigest()
+
+
 def load_modules(only: list[str]) -> list[tuple[str, Any]]:
     mods = []
     for path in sorted(HERE.glob("mp_*.py")):
@@ -363,6 +371,7 @@ def main(argv: list[str]) -> None:
     only = argv[1:]
     computed: dict[str, list[dict[str, Any]]] = {}
     for module, mod in load_modules(only):
+        source = _source_hash(module)
         t0 = time.perf_counter()
         npts = 0
         computed[module] = []
@@ -370,6 +379,10 @@ def main(argv: list[str]) -> None:
             computed[module].append(build_case(module, case))
             npts += len(case["points"])
         print(f"{module}: {len(mod.CASES)} cases, {npts} points, {time.perf_counter() - t0:.1f} s")
+        if _source_hash(module) != source:
+            # someone edited the module while this run computed it: do not write stale rows
+            print(f"WARNING: {module}.py changed during the run; its rows were NOT written (rerun it)")
+            del computed[module]
     write(computed)
 
 

@@ -1,0 +1,61 @@
+"""Shared fixtures: the loss instances of the generic suite, built from the registry.
+
+Any test that takes an argument named ``any_loss`` runs once per instance: one default instance
+of every registered loss, plus every parameter configuration that has reference rows in
+``tests/reference/values.json`` (the curated interesting configurations: huber delta 0.5/1.5,
+quantile 0.1/0.9, bce pos_weight and from_logits=False, cce label smoothing, class weights …).
+``default_loss`` runs once per registered loss with its default parameters. Losses other
+engineers add are covered automatically.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import losslab
+
+_VALUES = Path(__file__).resolve().parent / "reference" / "values.json"
+
+
+def _reference_specs() -> list[dict[str, Any]]:
+    if not _VALUES.exists():
+        return []
+    return [c["loss"] for c in json.loads(_VALUES.read_text())["cases"]]
+
+
+def default_losses() -> list[Any]:
+    """One default instance per registered loss."""
+    return [losslab.get(name) for name in losslab.list_losses()]
+
+
+def loss_instances() -> list[Any]:
+    """Defaults plus the reference configurations, without duplicates, in registry order."""
+    out: list[Any] = []
+    registered = set(losslab.list_losses())
+    for loss in default_losses():
+        out.append(loss)
+    for spec in _reference_specs():
+        if spec.get("name") not in registered:
+            continue  # a stale row; test_reference's integrity test reports it
+        loss = losslab.get(spec)
+        if loss not in out:
+            out.append(loss)
+    order = {n: i for i, n in enumerate(losslab.list_losses())}
+    return sorted(out, key=lambda x: order[x.name])
+
+
+def loss_id(loss: Any) -> str:
+    return repr(loss)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "any_loss" in metafunc.fixturenames:
+        losses = loss_instances()
+        metafunc.parametrize("any_loss", losses, ids=[loss_id(x) for x in losses])
+    if "default_loss" in metafunc.fixturenames:
+        losses = default_losses()
+        metafunc.parametrize("default_loss", losses, ids=[x.name for x in losses])

@@ -1,0 +1,395 @@
+"""The generic suite: properties every registered loss must have (DESIGN.md, "The generic test suite").
+
+Parametrised over ``any_loss`` (tests/conftest.py): one default instance per registered loss plus
+the configurations with reference rows. Inputs come from ``loss.example(n, seed)``; no test
+branches on a loss's name, only on its metadata (``info.smooth``, ``info.convex``,
+``info.zero_at_perfect``, ``multiclass``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import losslab
+
+N = 48
+
+
+def _example(loss: Any, n: int = N, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    y, f = loss.example(n, seed)
+    return np.asarray(y), np.asarray(f, dtype=np.float64)
+
+
+def _none(loss: Any, y: Any, f: Any, **kw: Any) -> np.ndarray:
+    return np.asarray(loss(y, f, reduction="none", **kw), dtype=np.float64)
+
+
+def _columns(f: np.ndarray) -> list[int | None]:
+    return [None] if f.ndim == 1 else list(range(f.shape[1]))
+
+
+def _shift(f: np.ndarray, col: int | None, d: np.ndarray) -> np.ndarray:
+    out = f.copy()
+    if col is None:
+        out += d
+    else:
+        out[:, col] += d
+    return out
+
+
+def _col(a: np.ndarray, col: int | None) -> np.ndarray:
+    return a if col is None else a[:, col]
+
+
+def _fd(fun: Any, f: np.ndarray, col: int | None, h: np.ndarray) -> np.ndarray:
+    """Fourth-order central difference of ``fun`` (per sample, or per entry) along ``col``."""
+
+    def at(d: np.ndarray) -> np.ndarray:
+        out = np.asarray(fun(_shift(f, col, d)), dtype=np.float64)
+        return out[:, col] if out.ndim == 2 else out
+
+    return (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h)
+
+
+def _check_derivative(
+    loss: Any, f: np.ndarray, fun: Any, analytic: np.ndarray, scale: np.ndarray, what: str
+) -> None:
+    """``analytic`` (per entry, like f) against finite differences of ``fun``.
+
+    Steps h and h/2 (h = 1e-4·max(|f|, 0.01)) are both taken; a point is compared where the two
+    agree (away from kinks and domain edges), with a tolerance of 1e-6 relative plus four times
+    their difference (Richardson's estimate of the error). For losses declared smooth at least
+    90 % of the points must qualify, for the others a third — so the test cannot pass by
+    skipping everything.
+    """
+    checked = total = 0
+    bad = []
+    for col in _columns(f):
+        x = _col(f, col)
+        h = 1e-4 * np.maximum(np.abs(x), 1e-2)
+        with np.errstate(all="ignore"):
+            d1 = _fd(fun, f, col, h)
+            d2 = _fd(fun, f, col, h / 2)
+        a = _col(analytic, col)
+        sc = _col(scale, col) if scale.ndim == 2 else scale
+        atol = 1e-7 * np.maximum(1.0, np.abs(sc))
+        gap = np.abs(d1 - d2)
+        ok = np.isfinite(d1) & np.isfinite(d2) & (gap <= 1e-5 * np.abs(d2) + atol)
+        total += x.size
+        checked += int(ok.sum())
+        err = np.abs(a - d2) > 1e-6 * np.abs(d2) + 4 * gap + atol
+        for i in np.flatnonzero(ok & err)[:5]:
+            where = f"{i}" if col is None else f"{i}, {col}"
+            bad.append(f"{what}[{where}] = {a[i]!r}, finite differences {d2[i]!r} at y_pred {x[i]!r}")
+    assert not bad, f"{loss!r}: analytic {what} disagrees with finite differences:\n  " + "\n  ".join(bad)
+    need = 0.9 if loss.info.smooth else 1 / 3
+    assert checked >= need * total, f"{loss!r}: only {checked}/{total} points usable for the {what} check"
+
+
+# -- derivatives -------------------------------------------------------------------------------
+def test_gradient_matches_finite_differences(any_loss: Any) -> None:
+    y, f = _example(any_loss)
+    g = np.asarray(any_loss.gradient(y, f), dtype=np.float64)
+    assert g.shape == f.shape
+
+    def value(ff: np.ndarray) -> np.ndarray:
+        return _none(any_loss, y, ff, check=False)
+
+    v = _none(any_loss, y, f)
+    scale = v if f.ndim == 1 else v[:, None] * np.ones_like(f)
+    _check_derivative(any_loss, f, value, g, scale, "gradient")
+
+
+def test_hessian_matches_finite_differences(any_loss: Any) -> None:
+    y, f = _example(any_loss, seed=1)
+    hess = np.asarray(any_loss.hessian(y, f), dtype=np.float64)
+    assert hess.shape == f.shape
+
+    def grad(ff: np.ndarray) -> np.ndarray:
+        return np.asarray(any_loss.gradient(y, ff, check=False), dtype=np.float64)
+
+    _check_derivative(any_loss, f, grad, hess, grad(f), "hessian")
+
+
+def test_gradient_hessian_is_gradient_and_hessian(any_loss: Any) -> None:
+    y, f = _example(any_loss, seed=2)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, y.shape[0])
+    for kw in ({}, {"sample_weight": w}):
+        g, h = any_loss.gradient_hessian(y, f, **kw)
+        np.testing.assert_allclose(g, any_loss.gradient(y, f, **kw), rtol=1e-14, atol=0)
+        np.testing.assert_allclose(h, any_loss.hessian(y, f, **kw), rtol=1e-14, atol=0)
+
+
+# -- shape of the loss -------------------------------------------------------------------------
+def test_convexity_where_declared(any_loss: Any) -> None:
+    if not any_loss.info.convex:
+        pytest.skip("not declared convex")
+    for seed in range(3):
+        y, f = _example(any_loss, seed=seed)
+        h = np.asarray(any_loss.hessian(y, f))
+        assert np.all(h >= -1e-12 * np.maximum(1.0, np.abs(h))), f"{any_loss!r}: negative Hessian {h.min()}"
+        _, f2 = _example(any_loss, seed=seed + 100)
+        mid = 0.5 * (f + f2)
+        lhs = _none(any_loss, y, mid)
+        rhs = 0.5 * (_none(any_loss, y, f) + _none(any_loss, y, f2))
+        assert np.all(lhs <= rhs + 1e-12 * np.maximum(1.0, np.abs(rhs))), (
+            f"{any_loss!r}: midpoint convexity fails"
+        )
+
+
+def test_minimum_at_perfect_prediction(any_loss: Any) -> None:
+    if not any_loss.info.zero_at_perfect:
+        pytest.skip("zero_at_perfect not declared")
+    y, f = _example(any_loss, seed=3)
+    if y.shape != f.shape:
+        pytest.skip("y_true and y_pred live in different spaces")
+    p = y.astype(f.dtype)
+    v = _none(any_loss, y, p)
+    np.testing.assert_allclose(v, 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(any_loss.gradient(y, p)), 0.0, atol=1e-12)
+    assert np.all(v <= _none(any_loss, y, f) + 1e-15)
+
+
+# -- weights and reductions -----------------------------------------------------------------------
+def _counted(loss: Any, y: np.ndarray) -> np.ndarray:
+    """1.0 for samples that count, 0.0 for those the loss leaves out (e.g. an ignore_index label)."""
+    hook = getattr(loss, "_sample_mask", None)
+    mask = hook(np, y) if hook is not None else None
+    return np.ones(y.shape[0]) if mask is None else np.asarray(mask, dtype=np.float64)
+
+
+def _weights(n: int, seed: int = 0) -> np.ndarray:
+    w = np.random.default_rng(seed).integers(0, 4, n).astype(np.float64)
+    w[0] = max(w[0], 1.0)
+    return w
+
+
+def test_sample_weight_scales_value_gradient_hessian(any_loss: Any) -> None:
+    y, f = _example(any_loss, seed=4)
+    w = _weights(y.shape[0])
+    wcol = w if f.ndim == 1 else w[:, None]
+    v = _none(any_loss, y, f)
+    np.testing.assert_allclose(_none(any_loss, y, f, sample_weight=w), w * v, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(
+        any_loss.gradient(y, f, sample_weight=w), wcol * any_loss.gradient(y, f), rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        any_loss.hessian(y, f, sample_weight=w), wcol * any_loss.hessian(y, f), rtol=1e-14
+    )
+    c = _counted(any_loss, y)
+    np.testing.assert_allclose(
+        float(any_loss(y, f, sample_weight=w)), np.sum(w * v) / np.sum(w * c), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        float(any_loss(y, f, sample_weight=w, reduction="sum")), np.sum(w * v), rtol=1e-12
+    )
+    # uniform weights give the unweighted mean
+    np.testing.assert_allclose(
+        float(any_loss(y, f, sample_weight=np.full(y.shape[0], 3.0))), float(any_loss(y, f)), rtol=1e-13
+    )
+
+
+def test_integer_weights_equal_repetition(any_loss: Any) -> None:
+    y, f = _example(any_loss, seed=5)
+    reps = _weights(y.shape[0], seed=1).astype(int)
+    yr, fr = np.repeat(y, reps, axis=0), np.repeat(f, reps, axis=0)
+    w = reps.astype(float)
+    np.testing.assert_allclose(float(any_loss(y, f, sample_weight=w)), float(any_loss(yr, fr)), rtol=1e-12)
+    np.testing.assert_allclose(
+        float(any_loss(y, f, sample_weight=w, reduction="sum")),
+        float(any_loss(yr, fr, reduction="sum")),
+        rtol=1e-12,
+    )
+    g_rep = np.asarray(any_loss.gradient(yr, fr))
+    g_w = np.asarray(any_loss.gradient(y, f, sample_weight=w))
+    np.testing.assert_allclose(np.sum(g_w, axis=0), np.sum(g_rep, axis=0), rtol=1e-10, atol=1e-12)
+
+
+def test_reductions_agree(any_loss: Any) -> None:
+    y, f = _example(any_loss, seed=6)
+    v = _none(any_loss, y, f)
+    assert v.shape == (y.shape[0],)
+    s, m = float(any_loss(y, f, reduction="sum")), float(any_loss(y, f, reduction="mean"))
+    np.testing.assert_allclose(s, v.sum(), rtol=1e-13)
+    np.testing.assert_allclose(m, v.sum() / _counted(any_loss, y).sum(), rtol=1e-13)
+    np.testing.assert_allclose(float(any_loss(y, f)), m, rtol=0)
+    assert np.ndim(any_loss(y, f)) == 0 and np.ndim(any_loss(y, f, reduction="sum")) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_preserved(any_loss: Any, dtype: Any) -> None:
+    y, f = _example(any_loss, seed=7)
+    f = f.astype(dtype)
+    y = y.astype(dtype) if np.issubdtype(y.dtype, np.floating) else y
+    for reduction in ("mean", "sum", "none"):
+        assert np.asarray(any_loss(y, f, reduction=reduction)).dtype == dtype, reduction
+    assert any_loss.gradient(y, f).dtype == dtype
+    assert any_loss.hessian(y, f).dtype == dtype
+    g, h = any_loss.gradient_hessian(y, f)
+    assert g.dtype == dtype and h.dtype == dtype
+    w = np.ones(y.shape[0])  # float64 weights do not promote float32 results
+    assert np.asarray(any_loss(y, f, sample_weight=w)).dtype == dtype
+    assert any_loss.gradient(y, f, sample_weight=w).dtype == dtype
+    if dtype == np.float32:
+        for out in (any_loss(y, f, reduction="none"), any_loss.gradient(y, f), any_loss.hessian(y, f)):
+            assert np.all(np.isfinite(out)), f"{any_loss!r}: float32 result not finite on example inputs"
+
+
+def test_float32_close_to_float64(any_loss: Any) -> None:
+    y, f = _example(any_loss, seed=8)
+    f32 = f.astype(np.float32)
+    y32 = y.astype(np.float32) if np.issubdtype(y.dtype, np.floating) else y
+    # compare with float64 at the same (float32-rounded) inputs
+    y64 = y32.astype(np.float64) if np.issubdtype(y.dtype, np.floating) else y
+    f64 = f32.astype(np.float64)
+    try:
+        ref = _none(any_loss, y64, f64)
+    except losslab.LosslabError:
+        pytest.skip("float32 rounding moved the example out of the domain")
+    got = _none(any_loss, y32, f32)
+    np.testing.assert_allclose(got, ref, rtol=2e-4, atol=1e-5 * max(1.0, float(np.max(np.abs(ref)))))
+
+
+# -- extreme inputs ------------------------------------------------------------------------------
+@pytest.mark.parametrize("factor", [1e-6, 10.0, 1e3, 1e6])
+def test_extreme_predictions(any_loss: Any, factor: float) -> None:
+    """Scaled predictions never give NaN; shrunk ones (×1e-6) stay finite.
+
+    (Large ones may overflow where the true value does: a loss growing like exp(r²) at r = 60.)
+    Inputs the scaling moves out of the loss's domain must raise a LosslabError (then nothing
+    else is required)."""
+    y, f = _example(any_loss, seed=9)
+    fs = f * factor
+    try:
+        out = [
+            _none(any_loss, y, fs),
+            np.asarray(any_loss.gradient(y, fs), dtype=float),
+            np.asarray(any_loss.hessian(y, fs), dtype=float),
+        ]
+    except losslab.LosslabError:
+        return
+    for name, a in zip(("value", "gradient", "hessian"), out, strict=True):
+        assert not np.isnan(a).any(), f"{any_loss!r}: NaN {name} at y_pred × {factor:g}"
+        if factor < 1.0:
+            assert np.isfinite(a).all(), f"{any_loss!r}: non-finite {name} at y_pred × {factor:g}"
+
+
+def test_large_targets_and_predictions_no_nan(any_loss: Any) -> None:
+    """Where y_true is real-valued, targets far from the predictions give no NaN."""
+    y, f = _example(any_loss, seed=10)
+    if not np.issubdtype(y.dtype, np.floating) or y.ndim != 1 or f.ndim != 1:
+        pytest.skip("targets are labels or rows")
+    for ys in (y * 1e6, y + 1e8):
+        try:
+            out = [_none(any_loss, ys, f), any_loss.gradient(ys, f), any_loss.hessian(ys, f)]
+        except losslab.LosslabError:
+            continue
+        for a in out:
+            assert not np.isnan(np.asarray(a, dtype=float)).any(), f"{any_loss!r}: NaN for large y_true"
+
+
+# -- identity and serialisation ----------------------------------------------------------------
+def test_serialisation_round_trip(any_loss: Any) -> None:
+    d = any_loss.to_dict()
+    assert d["name"] == any_loss.name
+    again = losslab.get(d)
+    assert again == any_loss and hash(again) == hash(any_loss)
+    assert losslab.get(json.loads(json.dumps(d))) == any_loss
+    p = pickle.loads(pickle.dumps(any_loss))
+    assert p == any_loss and hash(p) == hash(any_loss) and repr(p) == repr(any_loss)
+    assert copy.deepcopy(any_loss) == any_loss
+    assert losslab.get(any_loss) is any_loss
+    y, f = _example(any_loss, seed=11)
+    np.testing.assert_array_equal(_none(p, y, f), _none(any_loss, y, f))
+    r = repr(any_loss)
+    assert r.startswith(type(any_loss).__name__ + "(")
+    defaults = type(any_loss)()
+    for k, v in any_loss.params.items():
+        if v != defaults.params[k]:
+            assert f"{k}=" in r, f"{r} does not show the non-default parameter {k}"
+    with pytest.raises(AttributeError):
+        any_loss.foo = 1
+
+
+def test_equality_distinguishes_losses(any_loss: Any) -> None:
+    others = [losslab.get(n) for n in losslab.list_losses() if n != any_loss.name]
+    assert all(o != any_loss for o in others)
+    assert any_loss != any_loss.to_dict() and any_loss != any_loss.name
+
+
+def test_registry_names_and_metadata(default_loss: Any) -> None:
+    assert default_loss.name in losslab.list_losses()
+    assert default_loss.name in losslab.list_losses(task=default_loss.info.task)
+    for alias in losslab._core.registry.aliases_of(default_loss.name):
+        assert type(losslab.get(alias)) is type(default_loss)
+    info = default_loss.info.to_dict()
+    json.dumps(info)
+    assert isinstance(default_loss.statistic, str) and default_loss.statistic
+    assert default_loss.__doc__ and "math" in default_loss.__doc__, "docstring must give the formulas"
+
+
+# -- baseline -------------------------------------------------------------------------------------
+def test_baseline_zeroes_the_mean_gradient(any_loss: Any) -> None:
+    if not (any_loss.info.convex and any_loss.info.smooth):
+        pytest.skip("baseline gradient check is for convex smooth losses")
+    y, _ = _example(any_loss, n=64, seed=12)
+    w = np.random.default_rng(3).uniform(0.2, 3.0, y.shape[0])
+    for kw in ({}, {"sample_weight": w}):
+        b = np.asarray(any_loss.baseline(y, **kw), dtype=np.float64)
+        const = (
+            np.full(y.shape[0], float(b)) if b.ndim == 0 else np.broadcast_to(b, (y.shape[0], b.size)).copy()
+        )
+        g = np.asarray(any_loss.gradient(y, const, **kw))
+        total = np.sum(g, axis=0)
+        if g.ndim == 2 and getattr(any_loss.link, "name", "") == "identity":
+            # probability rows live on the simplex: only the tangential part must vanish
+            total = total - total.mean()
+        scale = np.sum(np.abs(g)) + 1e-300
+        assert np.all(np.abs(total) <= 1e-8 * scale), f"{any_loss!r}: Σ gradient at the baseline = {total}"
+
+
+# -- property-based ----------------------------------------------------------------------------
+@given(data=st.data())
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_random_inputs_finite_and_mean_bounded(default_loss: Any, data: st.DataObject) -> None:
+    n = data.draw(st.integers(1, 25), label="n")
+    seed = data.draw(st.integers(0, 2**31 - 1), label="seed")
+    y, f = default_loss.example(n, seed)
+    v = _none(default_loss, y, f)
+    assert np.isfinite(v).all()
+    g, h = default_loss.gradient_hessian(y, f)
+    assert np.isfinite(g).all() and np.isfinite(h).all()
+    weights = data.draw(st.lists(st.floats(0.0, 10.0), min_size=n, max_size=n), label="w")
+    w = np.asarray(weights)
+    if not np.any(w > 0):
+        w[0] = 1.0
+    slack = 1e-12 * max(1.0, float(np.max(np.abs(v))))
+    for kw in ({}, {"sample_weight": w}):
+        m = float(default_loss(y, f, **kw))
+        keep = v if not kw else v[w > 0]
+        assert keep.min() - slack <= m <= keep.max() + slack
+
+
+@given(data=st.data())
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_random_permutation_and_split_invariance(default_loss: Any, data: st.DataObject) -> None:
+    """Per-sample values do not depend on the batch: permuting or splitting it changes nothing."""
+    n = data.draw(st.integers(2, 25), label="n")
+    y, f = default_loss.example(n, data.draw(st.integers(0, 2**31 - 1), label="seed"))
+    perm = np.asarray(data.draw(st.permutations(list(range(n))), label="perm"))
+    v = _none(default_loss, y, f)
+    np.testing.assert_array_equal(_none(default_loss, y[perm], f[perm]), v[perm])
+    k = data.draw(st.integers(1, n - 1), label="split")
+    np.testing.assert_array_equal(
+        np.concatenate([_none(default_loss, y[:k], f[:k]), _none(default_loss, y[k:], f[k:])]), v
+    )
+    g = np.asarray(default_loss.gradient(y, f))
+    np.testing.assert_array_equal(np.asarray(default_loss.gradient(y[perm], f[perm])), g[perm])
