@@ -87,7 +87,7 @@ def _binary_prob(gamma: float) -> dict:
     }
 
 
-CASES += [_binary_prob(0.5), _binary_prob(2.0)]
+CASES += [_binary_prob(0.0), _binary_prob(0.5), _binary_prob(1.0), _binary_prob(2.0)]
 
 
 # -- categorical_focal on logits: sum_j a_j (1 - p_j)^g (-log p_j) -------------------------------------
