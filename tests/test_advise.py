@@ -485,3 +485,13 @@ def test_small_gaussian_samples_rarely_look_heavy_tailed():
         X = rng.normal(size=(100, 2))
         hits += losslab.advise(X, X @ [1.0, 1.0] + rng.normal(size=100)).best.name == "mse"
     assert hits >= 18  # 2 of 100 points outside the fences happen by chance (p = 0.155)
+
+
+def test_ordinal_levels_as_classes_when_probabilities_are_asked():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(800, 2))
+    y = np.clip(np.round(3 + X[:, 0] + rng.normal(size=800)), 1, 5).astype(int)
+    assert losslab.advise(X, y).best.name == "mse"
+    advice = losslab.advise(X, y, predict="probability")
+    assert advice.task == "ordinal" and advice.best.name == "categorical_crossentropy"
+    assert any("unordered" in c for c in advice.best.caveats)

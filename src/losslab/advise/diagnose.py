@@ -532,6 +532,8 @@ def diagnose(
         values.update(_class_values(ys, messages))
     else:
         values.update(_numeric_values(ys))
+        if inferred.task == "ordinal" and not _is_categorical(ys):
+            values.update(_class_values(ys, []))  # the levels as classes, for predict="probability"
     diag = Diagnosis(ys, feats, name, inferred, values, messages, seed=seed)
     if feats is not None:
         _feature_values(diag, seed)

@@ -257,7 +257,13 @@ def recommend(
             f"predict={str(intent)!r} needs a numeric target; this target is {task}. "
             "For classes use predict='probability' or 'decision'."
         )
-    if not classification and intent.kind in ("probability", "decision") and task != "proportion":
+    levels = task == "ordinal" and "class_counts" in diag.values
+    if (
+        not classification
+        and intent.kind in ("probability", "decision")
+        and task != "proportion"
+        and not levels
+    ):
         raise DataError(
             f"predict={intent.kind!r} needs a class target; this target is {task}. "
             "Use mean, median, quantile:τ or expectile:τ, or pass task='binary'/'multiclass'."
@@ -266,8 +272,13 @@ def recommend(
     pool = _Pool()
     if task == "binary":
         _binary(pool, diag, intent, costs, threshold)
-    elif task == "multiclass":
+    elif task == "multiclass" or (levels and intent.kind in ("probability", "decision")):
         _multiclass(pool, diag, intent)
+        if task == "ordinal":
+            for c in pool.cands.values():
+                c.caveats.append(
+                    "treats the ordered levels as unordered classes: a 1-vs-5 miss costs as 4-vs-5"
+                )
     else:
         _numeric(pool, diag, intent)
     recs = _finish(pool, intent, source == "user")
