@@ -278,3 +278,19 @@ def test_bad_input_raises_before_writing(reg_frame, tmp_path, kwargs, match):
     with pytest.raises(losslab.LosslabError, match=match):
         losslab.compare(reg_frame, task="regression", models=["linear"], out=out, **kwargs)
     assert not out.exists()
+
+
+def test_quantile_intent_sets_the_headline_level():
+    frame = load_dataset("heavy_tails").iloc[:150]
+    cmp = losslab.compare(
+        frame, target="y", models=["linear"], cv=3, top=2, predict="quantile:0.9", model_params=FAST
+    )
+    assert [m.name for m in cmp.metrics[:2]] == ["pinball:0.9", "coverage:0.9"]
+    assert cmp.candidates[0].loss == {"name": "quantile", "quantile": 0.9}
+
+
+def test_default_metrics_respect_the_target_domain():
+    y = np.array([0.0, 1.5, 3.0])
+    assert "gamma_deviance" not in M.default_metrics("positive", y=y)
+    assert M.default_metrics("positive", y=y + 1)[0] == "gamma_deviance"
+    assert "msle" not in M.default_metrics("regression", y=np.array([-2.0, 1.0]))

@@ -91,15 +91,11 @@ class Comparison:
             f"{self.task} target {self.target!r}: {len(self.candidates)} candidates × "
             f"{self.config.get('n_folds', '?')} folds; headline metric {head.name} ({head.direction})"
         ]
-        for row in self.leaderboard.itertuples(index=False):
-            mean, std = getattr(row, "_headline_mean", None), None
-            d = row._asdict()
-            mean, std = d.get(_col(head.name)), d.get(_col(head.name) + "_std")
-            p = d.get("p_value")
+        for d in self.leaderboard.to_dict(orient="records"):
+            mean, std, p = d.get(head.name), d.get(head.name + "_std"), d.get("p_value")
+            rank = "—" if d["rank"] is None or d["rank"] != d["rank"] else str(int(d["rank"]))
             ptxt = "" if p is None or not np.isfinite(p) else f"  p={p:.3g}"
-            lines.append(
-                f"  {d['rank']!s:>3}  {d['candidate']:<36} {mean:.4g} ± {std:.2g}  {d['mark']}{ptxt}"
-            )
+            lines.append(f"  {rank:>3}  {d['candidate']:<36} {mean:.4g} ± {std:.2g}  {d['mark']}{ptxt}")
         if len(self.failures):
             lines.append(f"{len(self.failures)} failed task(s):")
             for f in self.failures.itertuples(index=False):
@@ -142,10 +138,6 @@ class Comparison:
                 "paths": self.paths,
             }
         )
-
-
-def _col(name: str) -> str:
-    return name
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
@@ -303,7 +295,15 @@ def compare(
         pred_stat = predict or (advice.predict if advice is not None else None)
         names = default_metrics(task, predict=_quantile_spec(pred_stat), costs=costs, y=y_eval)
         if advice is not None and advice.recommendations and not costs and advice.recommendations[0].metrics:
-            head = advice.recommendations[0].metrics[0]
+            top_rec = advice.recommendations[0]
+            head = top_rec.metrics[0]
+            if head in ("pinball", "coverage"):  # the level: what to predict, else the top loss's
+                spec = _quantile_spec(pred_stat) or ""
+                tau = spec.partition(":")[2] if spec.startswith("quantile:") else None
+                tau = tau or top_rec.loss.params.get("quantile")
+                head = f"{head}:{float(tau):g}" if tau is not None else head
+            elif head == "tweedie_deviance" and top_rec.loss.params.get("power") is not None:
+                head = f"{head}:{float(top_rec.loss.params['power']):g}"  # full-data power, fixed for all
             try:
                 resolve_metrics([head], task)
                 names = [head, *[n for n in names if n != head]]

@@ -455,8 +455,10 @@ def default_metrics(task: str, predict: str | None = None, costs: Any = None, y:
     }.get(task, ["rmse", "mae", "r2"])
     if predict == "median" and head[0] != "mae":
         head = ["mae", *[m for m in head if m != "mae"]]
-    if y is not None and "msle" not in head:
+    if y is not None:  # keep only metrics the observed targets admit
         yv = np.asarray(y, dtype=float)
-        if yv.size and np.all(yv >= 0):
+        need = {"gamma_deviance": yv > 0, "poisson_deviance": yv >= 0, "msle": yv >= 0}
+        head = [m for m in head if m not in need or bool(np.all(need[m]))]
+        if "msle" not in head and yv.size and bool(np.all(yv >= 0)):
             head = [*head, "msle"]
     return head
