@@ -46,8 +46,9 @@ Hessian kind            default policy
 ======================  =====================================================================
 exact                   ``exact``
 zero_almost_everywhere  ``smooth`` if the gradient is constant on each side of one kink at
-                        f = y (mae, quantile), else ``constant``; the leaf refit is on by
-                        default for losses of f − y that estimate a median or quantile
+                        f = y (mae, quantile), else ``constant``. For losses of f − y that
+                        estimate a median or quantile the bridges' ``train`` refits the leaves
+                        every round, and then uses ``constant`` (the built-ins' algorithm)
 piecewise               ``majorizer`` for losses of f − y minimised at f = y (huber), else
                         ``constant`` (a floor would leave Newton steps g/EPS in the flat part)
 indefinite              ``floor``
@@ -151,20 +152,31 @@ def _majorizer_applies(loss: Loss) -> bool:
     return loss.info.zero_at_perfect and translation_invariant(loss)
 
 
-def default_policy(loss: Loss) -> HessianPolicy:
-    """The default policy for ``loss``, from ``loss.info.hessian`` (and probes of its gradient)."""
+def default_policy(loss: Loss, refitting: bool = False) -> HessianPolicy:
+    """The default policy for ``loss``, from ``loss.info.hessian`` (and probes of its gradient).
+
+    ``refitting``: the caller refits the leaves after every round (the bridges' ``train``), so
+    the Hessian only shapes the splits; a constant one then reproduces the built-in median and
+    quantile objectives.
+    """
     kind = loss.info.hessian
     refit = refit_recommended(loss)
     if kind == "exact":
         return HessianPolicy("exact", None, "its Hessian is exact and positive")
     if kind == "zero_almost_everywhere":
         why = "its Hessian is zero almost everywhere"
+        if refit and refitting:
+            why += (
+                f"; it estimates the {loss.statistic}: every round's leaves are refitted to it, as the "
+                "built-in objectives do"
+            )
+            return HessianPolicy("constant", None, why, refit)
         if _smooth_applies(loss):
             policy, why = "smooth", why + " and it has one kink at the perfect prediction"
         else:
             policy = "constant"
         if refit:
-            why += f"; it estimates the {loss.statistic}, so the leaves are refitted to it"
+            why += f"; it estimates the {loss.statistic}, so refit the leaves (the bridges' train does)"
         return HessianPolicy(policy, None, why, refit)
     if kind == "piecewise":
         why = "its Hessian is zero on part of the domain (a floor would give huge Newton steps)"
@@ -205,10 +217,10 @@ def parse_policy(spec: str, loss: Loss) -> tuple[str, float | None]:
     return kind, value
 
 
-def resolve_policy(loss: Loss, hessian: str | None) -> HessianPolicy:
+def resolve_policy(loss: Loss, hessian: str | None, refitting: bool = False) -> HessianPolicy:
     """The policy to use (``hessian=None`` → the default), logged once at INFO level."""
     if hessian is None:
-        policy = default_policy(loss)
+        policy = default_policy(loss, refitting)
         source = "default for"
     else:
         kind, value = parse_policy(hessian, loss)

@@ -41,7 +41,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._gbdt import GradHess, LabelCache, as_loss, register_section, resolve_policy
+from ._gbdt import GradHess, LabelCache, as_loss, refit_recommended, register_section, resolve_policy
 from ._gbdt_refit import refit_values
 
 __all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves", "train"]
@@ -142,6 +142,7 @@ def objective(
     api: str = "native",
     scale: float = 1.0,
     hessian_scale: float = 1.0,
+    _refitting: bool = False,
     **params: Any,
 ) -> LGBObjective:
     """The LightGBM objective of a losslab loss.
@@ -166,7 +167,7 @@ def objective(
     _check_api(api)
     loss = as_loss(loss, **params)
     _check_raw(loss)
-    gh = GradHess(loss, resolve_policy(loss, hessian), scale, hessian_scale)
+    gh = GradHess(loss, resolve_policy(loss, hessian, _refitting), scale, hessian_scale)
     return (LGBObjective if api == "native" else LGBSklearnObjective)(loss, gh)
 
 
@@ -271,7 +272,7 @@ def train(
     hessian: str | None = None,
     scale: float = 1.0,
     hessian_scale: float = 1.0,
-    refit: bool | None = None,
+    refit: bool | str | None = None,
     valid_sets: list[Any] | None = None,
     **kwargs: Any,
 ) -> Any:
@@ -279,20 +280,41 @@ def train(
 
     Sets the training (and validation) ``init_score`` to the loss's baseline unless the
     Dataset has one, ``num_class`` for multiclass losses, the objective and the metric (lower is
-    better), and ``metric="None"`` for LightGBM's own. ``refit=None`` refits the leaves when the
-    Hessian policy recommends it (median and quantile losses) — this needs the raw features
-    (``Dataset(X, …)`` built from an array or frame, not a file). Finally the init score is
-    folded into the first tree(s), so ``booster.predict(X)`` is the full raw score.
+    better), and ``metric="None"`` for LightGBM's own. Finally the init score is folded into the
+    first tree(s), so ``booster.predict(X)`` is the full raw score.
+
+    ``refit`` — the leaf refit of median and quantile losses (``None``: when the Hessian policy
+    recommends it, ``"train"``, or ``"post"`` if there are ``valid_sets``):
+
+    - ``"train"``: after every round, as LightGBM's ``RenewTreeOutput`` does for its built-in
+      ``quantile``: the new tree's leaves become η × the weighted quantile of the residuals, and
+      the next gradients are taken at the refitted scores (losslab keeps them, since
+      LightGBM's own score cache still holds the pre-refit leaves — which is also why it does
+      not combine with ``valid_sets``). With ``hessian="constant"`` this is LightGBM's
+      built-in algorithm.
+    - ``True`` / ``"post"``: after training, tree by tree (`refit_leaves`).
+    - ``False``: no refit.
+
+    The refit needs the raw features (a Dataset built from an array or frame, not a file).
     """
     import lightgbm as lgb
 
     loss = as_loss(loss)
-    obj = objective(loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale)
-    do_refit = obj.grad_hess.policy.refit if refit is None else refit
+    if refit is None:  # the recommendation: in training unless validation scores matter
+        refit = ("post" if valid_sets else "train") if refit_recommended(loss) else False
+    mode = _refit_mode(refit, valid_sets)
+    obj = objective(
+        loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale, _refitting=mode == "train"
+    )
     raw_X = train_set.data
     if train_set.label is None:
         raise DataError("the LightGBM Dataset has no label; pass label= (the targets) when building it.")
     y, w = np.asarray(train_set.label, dtype=np.float64).ravel(), _as_weight(train_set.weight)
+    if mode and (raw_X is None or isinstance(raw_X, (str, bytes)) or hasattr(raw_X, "__fspath__")):
+        raise DataError(
+            "the leaf refit needs the raw training features, but the Dataset was built from a file; "
+            "build it from an array or DataFrame, or call refit_leaves(booster, X, y, loss)."
+        )
     p = dict(params)
     p["objective"] = obj
     p.setdefault("metric", "None")
@@ -301,34 +323,86 @@ def train(
         k = int(p.get("num_class") or int(np.max(y)) + 1)
         p["num_class"] = k
     own_init = getattr(train_set, "init_score", None)
-    if own_init is not None and np.size(own_init):
-        init = None
-    else:
-        init = init_score(loss, y, w, n_classes=k)
+    has_own = own_init is not None and bool(np.size(own_init))
+    init = None if has_own else init_score(loss, y, w, n_classes=k)
+    if init is not None:
         train_set.set_init_score(init)
         for vs in valid_sets or []:
             if vs is not train_set and (
                 getattr(vs, "init_score", None) is None or not np.size(vs.init_score)
             ):
-                vy = vs.label
-                vs.set_init_score(
-                    np.tile(init[0], (np.shape(vy)[0], 1)) if k else np.full(np.shape(vy)[0], init[0])
-                )
-    booster = lgb.train(p, train_set, num_boost_round, valid_sets=valid_sets, feval=metric(loss), **kwargs)
-    start = init[0] if init is not None else None
-    if do_refit:
-        if raw_X is None or isinstance(raw_X, (str, bytes)) or hasattr(raw_X, "__fspath__"):
-            raise DataError(
-                "the leaf refit needs the raw training features, but the Dataset was built from a "
-                "file; build it from an array or DataFrame, or call refit_leaves(booster, X, y, loss)."
-            )
-        base = 0.0 if start is None else float(start)
-        if own_init is not None and np.size(own_init):
-            base = np.asarray(own_init, dtype=np.float64)
+                m = np.shape(vs.label)[0]
+                vs.set_init_score(np.tile(init[0], (m, 1)) if k else np.full(m, init[0]))
+    base = np.asarray(own_init if has_own else init, dtype=np.float64)
+    callbacks = list(kwargs.pop("callbacks", None) or [])
+    if mode == "train":
+        eta = _learning_rate(p)
+        state = _RefitInTraining(loss, obj, raw_X, y, w, base, eta)
+        p["objective"] = state.objective
+        callbacks.append(state.after_iteration)
+    booster = lgb.train(
+        p,
+        train_set,
+        num_boost_round,
+        valid_sets=valid_sets,
+        feval=metric(loss),
+        callbacks=callbacks,
+        **kwargs,
+    )
+    if mode == "post":
         refit_leaves(booster, raw_X, y, loss, sample_weight=w, init=base)
-    if start is not None:
-        fold_init_score(booster, start, k)
+    if init is not None:
+        fold_init_score(booster, init[0], k)
     return booster
+
+
+def _refit_mode(refit: bool | str, valid_sets: Any) -> str:
+    if refit is False:
+        return ""
+    mode = "post" if refit is True else refit
+    if mode not in ("train", "post"):
+        raise ParameterError(f"refit must be True, False, None, 'post' or 'train'; got {refit!r}.")
+    if mode == "train" and valid_sets:
+        raise ParameterError(
+            "refit='train' leaves LightGBM's cached validation scores stale; with valid_sets use "
+            "refit='post' (the default) or refit=False."
+        )
+    return mode
+
+
+_LR_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
+
+
+def _learning_rate(params: dict[str, Any]) -> float:
+    for key in _LR_ALIASES:
+        if key in params:
+            return float(params[key])
+    return 0.1  # LightGBM's default
+
+
+class _RefitInTraining:
+    """Scores kept by losslab so that each round's gradients see the refitted leaves."""
+
+    def __init__(self, loss: Loss, obj: LGBObjective, X: Any, y: np.ndarray, w: Any, base: Any, eta: float):
+        self.loss, self.obj, self.X, self.y, self.w, self.eta = loss, obj, X, y, w, eta
+        self.f = np.broadcast_to(base, y.shape).astype(np.float64).copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _RefitInTraining:
+        return self  # lightgbm.train deep-copies params: the objective must share these scores
+
+    def objective(self, preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
+        return self.obj(self.f, train_set)
+
+    def after_iteration(self, env: Any) -> None:
+        t = env.iteration
+        idx = np.asarray(env.model.predict(self.X, start_iteration=t, num_iteration=1, pred_leaf=True))
+        idx = idx.reshape(idx.shape[0], -1)[:, 0].astype(np.int64)
+        values = refit_values(self.loss, self.y, self.f, self.w, idx)
+        lut = np.zeros(int(idx.max()) + 1)
+        for leaf, v in values.items():
+            env.model.set_leaf_output(t, leaf, self.eta * v)
+            lut[leaf] = self.eta * v
+        self.f += lut[idx]
 
 
 def refit_leaves(
@@ -355,7 +429,7 @@ def refit_leaves(
         raise DataError("refit_leaves supports single-output boosters (one tree per round).")
     yy = np.asarray(y, dtype=np.float64)
     w = _as_weight(sample_weight)
-    eta = float(learning_rate if learning_rate is not None else booster.params.get("learning_rate", 0.1))
+    eta = float(learning_rate) if learning_rate is not None else _learning_rate(booster.params)
     leaves = np.asarray(booster.predict(X, pred_leaf=True), dtype=np.int64)
     if leaves.ndim == 1:
         leaves = leaves[:, None]

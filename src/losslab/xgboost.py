@@ -42,7 +42,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._gbdt import GradHess, LabelCache, as_loss, register_section, resolve_policy
+from ._gbdt import GradHess, LabelCache, as_loss, refit_recommended, register_section, resolve_policy
 from ._gbdt_refit import refit_values
 
 __all__ = ["base_margin", "base_score", "metric", "objective", "params", "refit_leaves", "train"]
@@ -143,6 +143,7 @@ def objective(
     api: str = "native",
     scale: float = 1.0,
     hessian_scale: float = 1.0,
+    _refitting: bool = False,
     **params: Any,
 ) -> XGBObjective:
     """The XGBoost objective of a losslab loss.
@@ -169,7 +170,7 @@ def objective(
     _check_api(api)
     loss = as_loss(loss, **params)
     _check_raw(loss)
-    gh = GradHess(loss, resolve_policy(loss, hessian), scale, hessian_scale)
+    gh = GradHess(loss, resolve_policy(loss, hessian, _refitting), scale, hessian_scale)
     return (XGBObjective if api == "native" else XGBSklearnObjective)(loss, gh)
 
 
@@ -295,7 +296,7 @@ def train(
     hessian: str | None = None,
     scale: float = 1.0,
     hessian_scale: float = 1.0,
-    refit: bool | None = None,
+    refit: bool | str | None = None,
     evals: Any = (),
     verbose_eval: Any = False,
     **kwargs: Any,
@@ -304,15 +305,30 @@ def train(
 
     Sets ``base_score`` to the loss's baseline of the DMatrix labels and weights (unless
     ``params`` has one), ``num_class`` for multiclass losses, the objective and the metric
-    (reported under the loss's name for ``evals``, lower is better). ``refit=None`` refits the
-    leaves when the Hessian policy recommends it (median and quantile losses); the refit is a
-    post-processing of the trained trees (see `refit_leaves`). Other keyword arguments go to
-    ``xgboost.train``.
+    (reported under the loss's name for ``evals``, lower is better). Other keyword arguments go
+    to ``xgboost.train``.
+
+    ``refit`` — the leaf refit of median and quantile losses (``None``: ``"train"`` when the
+    Hessian policy recommends it):
+
+    - ``True`` / ``"post"``: after training, tree by tree (`refit_leaves`).
+    - ``"train"`` (the default when recommended): after every round, as XGBoost's
+      ``reg:quantileerror``/``reg:absoluteerror`` do with ``UpdateTreeLeaf``; losslab runs the
+      boosting loop (``Booster.boost`` with its own gradients at the refitted scores) and, as
+      XGBoost has no leaf setter, rewrites the new tree in the model's JSON. ``evals`` and
+      ``evals_result`` work; early stopping and callbacks need ``"post"``.
+    - ``False``: no refit.
     """
     import xgboost as xgb
 
     loss = as_loss(loss)
-    obj = objective(loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale)
+    mode = ("train" if refit_recommended(loss) else "") if refit is None else refit
+    mode = "post" if mode is True else (mode or "")
+    if mode not in ("", "post", "train"):
+        raise ParameterError(f"refit must be True, False, None, 'post' or 'train'; got {refit!r}.")
+    obj = objective(
+        loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale, _refitting=mode == "train"
+    )
     y, w = _read_dmatrix(dtrain)
     p = dict(params)
     k = p.get("num_class")
@@ -322,6 +338,10 @@ def train(
     if "base_score" not in p:
         p["base_score"] = base_score(loss, y, w, n_classes=k)
     p.setdefault("disable_default_eval_metric", 1)
+    if mode == "train":
+        if loss.multiclass:
+            raise ParameterError("the leaf refit is for single-output losses.")
+        return _train_with_refit(loss, obj, p, dtrain, y, w, num_boost_round, evals, verbose_eval, kwargs)
     booster = xgb.train(
         p,
         dtrain,
@@ -333,10 +353,86 @@ def train(
         verbose_eval=verbose_eval,
         **kwargs,
     )
-    do_refit = obj.grad_hess.policy.refit if refit is None else refit
-    if do_refit:
+    if mode == "post":
         refit_leaves(booster, dtrain, loss)
     return booster
+
+
+def _train_with_refit(
+    loss: Loss,
+    obj: XGBObjective,
+    params: dict[str, Any],
+    dtrain: Any,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    rounds: int,
+    evals: Any,
+    verbose_eval: Any,
+    kwargs: dict[str, Any],
+) -> Any:
+    """The boosting loop with a leaf refit after every round (losslab keeps the scores)."""
+    import xgboost as xgb
+
+    unsupported = sorted(k for k, v in kwargs.items() if v is not None and k != "evals_result")
+    if unsupported:
+        raise ParameterError(
+            f"refit='train' runs its own boosting loop and does not take {', '.join(unsupported)}; "
+            "use refit='post' for xgboost.train's full interface."
+        )
+    evals = list(evals or ())
+    booster = xgb.Booster(params, [dtrain] + [d for d, _ in evals])
+    f = np.full(y.shape[0], float(params["base_score"]))
+    eta = _param_eta(params)
+    feval = metric(loss)
+    history = kwargs.get("evals_result")
+    for t in range(rounds):
+        g, h = obj(f, dtrain)
+        booster.boost(dtrain, t, grad=g, hess=h)
+        f += _refit_tree(booster, t, dtrain, loss, y, f, w, eta, params)
+        if evals:
+            msg = booster.eval_set(evals, t, feval=feval, output_margin=True)
+            if history is not None:
+                for item in msg.split("\t")[1:]:
+                    key, value = item.rsplit(":", 1)
+                    data, name = key.split("-", 1)
+                    history.setdefault(data, {}).setdefault(name, []).append(float(value))
+            if verbose_eval and (verbose_eval is True or t % int(verbose_eval) == 0):
+                log.info("%s", msg)
+    return booster
+
+
+def _refit_tree(
+    booster: Any,
+    t: int,
+    dtrain: Any,
+    loss: Loss,
+    y: np.ndarray,
+    f: np.ndarray,
+    w: np.ndarray | None,
+    eta: float,
+    params: dict[str, Any],
+) -> np.ndarray:
+    """Refit tree t's leaves in place; return its contribution to the training scores."""
+    idx = np.asarray(booster[t : t + 1].predict(dtrain, pred_leaf=True))  # a one-tree slice
+    idx = idx.reshape(idx.shape[0], -1)[:, 0].astype(np.int64)
+    values = refit_values(loss, y, f, w, idx)
+    model = json.loads(booster.save_raw("json"))
+    tree = model["learner"]["gradient_booster"]["model"]["trees"][t]
+    lut = np.zeros(len(tree["split_conditions"]))
+    for node, v in values.items():
+        tree["split_conditions"][node] = eta * v
+        tree["base_weights"][node] = eta * v
+        lut[node] = eta * v
+    booster.load_model(bytearray(json.dumps(model).encode()))
+    booster.set_param(params)  # loading a model resets the training parameters
+    return lut[idx]
+
+
+def _param_eta(params: dict[str, Any]) -> float:
+    for key in ("eta", "learning_rate"):
+        if params.get(key) is not None:
+            return float(params[key])
+    return 0.3  # XGBoost's default
 
 
 def _eta(booster: Any) -> float:
@@ -379,6 +475,7 @@ def refit_leaves(booster: Any, dtrain: Any, loss: Any, *, learning_rate: float |
         )
     base = learner["learner_model_param"]["base_score"]
     base = float(json.loads(base)[0]) if base.startswith("[") else float(base)
+    # a single-output booster of a custom objective keeps reg:squarederror: base_score is a margin
     eta = _eta(booster) if learning_rate is None else float(learning_rate)
     f = np.full(y.shape[0], base)
     for t, tree in enumerate(trees):

@@ -74,9 +74,11 @@ def weighted_quantile(y: Any, sample_weight: Any, q: float) -> float:
     ys, cw = y[order], np.cumsum(w[order])
     total = cw[-1]
     target = q * total
-    j = int(np.searchsorted(cw, target, side="left"))
-    j = min(j, ys.size - 1)
-    # C_j == τW (up to rounding of the cumulative sum): every point of [y_j, y_{j+1}] minimises
+    j = min(int(np.searchsorted(cw, target, side="left")), ys.size - 1)
+    # C_j == τW up to rounding (of τW or of the cumulative sum): every point of
+    # [y_j, y_{j+1}] minimises; the crossing may sit one index before the search's
+    if j > 0 and math.isclose(cw[j - 1], target, rel_tol=1e-12, abs_tol=0.0):
+        return float(0.5 * (ys[j - 1] + ys[j]))
     if j + 1 < ys.size and math.isclose(cw[j], target, rel_tol=1e-12, abs_tol=0.0):
         return float(0.5 * (ys[j] + ys[j + 1]))
     return float(ys[j])
@@ -221,8 +223,15 @@ def _multiclass_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, 
         g = np.asarray(loss.gradient(y, f, sample_weight=w, check=False)).sum(axis=0) / wsum
         return v, g
 
-    res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15})
-    return res.x - res.x.mean()
+    if loss.info.smooth:
+        res = optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15})
+    else:  # kinks: a derivative-free search on the mean loss itself
+        res = optimize.minimize(
+            lambda c: fun(c)[0], x0, method="Powell", options={"xtol": 1e-10, "ftol": 1e-15, "maxfev": 20000}
+        )
+    if getattr(loss.link, "name", "") == "softmax":  # only differences of logits matter
+        return res.x - res.x.mean()
+    return res.x
 
 
 def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> Any:
@@ -271,8 +280,8 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
                 g = g - g.mean()  # probability rows live on the simplex: only the tangential part vanishes
             if np.max(np.abs(g)) / scale <= 1e-10:
                 return c
-        if getattr(loss.link, "name", "") != "softmax":
-            raise DataError(f"no closed-form baseline for loss {loss.name!r} on its {loss.link} link.")
+        if c is not None and getattr(loss.link, "name", "") != "softmax":
+            raise DataError(f"the closed-form baseline of loss {loss.name!r} failed its optimality check.")
         return _multiclass_search(loss, y, w, k, np.zeros(k) if c is None else c)
     y = y.astype(np.float64).ravel()
     if w is not None:
