@@ -207,3 +207,39 @@ def test_bad_data_raises_clear_losslab_errors():
         LossRegressor(model="gbdt").fit(X, X[:, 0])
     with pytest.raises(losslab.UnknownLossError):
         LossRegressor(loss="no_such_loss").fit(X, X[:, 0])
+
+
+def test_gbdt_with_mse_and_bce_is_lightgbm_itself():
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(500, 3))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + rng.normal(0, 0.3, 500)
+    same = dict(n_estimators=20, verbose=-1, deterministic=True, force_row_wise=True, num_threads=1)
+    ours = dict(model="gbdt", epochs=20, validation_fraction=0.0, early_stopping=False)
+    reg = LossRegressor(**ours).fit(X, y)
+    ref = lgb.LGBMRegressor(**same).fit(X, y)  # half-MSE: the same Newton leaves
+    np.testing.assert_allclose(reg.predict(X), ref.predict(X), atol=1e-7)
+    yc = (y > 1).astype(int)
+    clf = LossClassifier(**ours).fit(X, yc)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), lgb.LGBMClassifier(**same).fit(X, yc).predict_proba(X), atol=1e-9
+    )
+    assert reg.n_iter_ == len(reg.history_) == 20
+    with pytest.raises(AttributeError):
+        reg.coef_
+
+
+def test_gbdt_early_stopping_quantile_multiclass_and_tiny_data():
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(600, 2))
+    y = X[:, 0] + rng.normal(size=600)
+    reg = LossRegressor(model="gbdt", loss={"name": "quantile", "quantile": 0.8}, epochs=300, patience=5)
+    reg.fit(X, y)
+    assert reg.n_iter_ < 300 and reg.best_epoch_ <= reg.n_iter_
+    assert all(r["val_loss"] is not None for r in reg.history_)
+    assert np.mean(y <= reg.predict(X)) == pytest.approx(0.8, abs=0.05)
+    y3 = np.digitize(X[:, 0], [-0.5, 0.5])
+    clf = LossClassifier(model="gbdt", epochs=30).fit(X, y3)
+    assert clf.predict_proba(X).shape == (600, 3) and clf.score(X, y3) > 0.8
+    tiny = LossRegressor(model="gbdt", epochs=5, validation_fraction=0.0).fit(X[:8], y[:8])  # the constant
+    np.testing.assert_allclose(tiny.predict(X[:3]), np.mean(y[:8]), rtol=1e-6)

@@ -68,6 +68,7 @@ class _LossEstimator(_BaseEstimator):
         early_stopping: bool = True,
         patience: int = 10,
         metrics: tuple[str, ...] | None = None,
+        gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
         seed: int = 0,
         device: str = "cpu",
@@ -89,6 +90,7 @@ class _LossEstimator(_BaseEstimator):
         self.early_stopping = early_stopping
         self.patience = patience
         self.metrics = metrics
+        self.gbdt_params = gbdt_params
         self.dtype = dtype
         self.seed = seed
         self.device = device
@@ -151,8 +153,11 @@ class _LossEstimator(_BaseEstimator):
 
         check_is_fitted(self, "model_")
         X = self._check_X(X, reset=False)
-        if self.model == "gbdt":  # pragma: no cover - see _fit
-            raise _ParameterError("model='gbdt' is not available yet.")
+        if self.model == "gbdt":
+            from .train.boosting import predict_gbdt
+
+            Z = _np.asarray(self.preprocessor_.transform(X), dtype=_np.float64)
+            return predict_gbdt(self.model_, Z)
         import torch
 
         Z = self._design(X)
@@ -165,11 +170,6 @@ class _LossEstimator(_BaseEstimator):
     def _check_common_params(self) -> None:
         if self.model not in ("linear", "mlp", "gbdt"):
             raise _ParameterError(f"model must be 'linear', 'mlp' or 'gbdt'; got {self.model!r}.")
-        if self.model == "gbdt":
-            raise _ParameterError(
-                "model='gbdt' needs the GBDT bridge (losslab.xgboost / losslab.lightgbm objectives), "
-                "which is not available in this version; use model='linear' or 'mlp'."
-            )
         if self.dtype not in ("float64", "float32"):
             raise _ParameterError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}.")
 
@@ -194,7 +194,7 @@ class _LossEstimator(_BaseEstimator):
             train_idx, val_idx = _np.arange(n), None
         kinds = column_kinds(X)  # on all rows: an all-missing column is an error, not a split artefact
         X_train = _take(X, train_idx)
-        self.preprocessor_ = make_preprocessor(kinds)
+        self.preprocessor_ = make_preprocessor(kinds, scale=self.model != "gbdt")
         Z_train = _np.asarray(self.preprocessor_.fit_transform(X_train), dtype=_np.float64)
         validation = None
         if val_idx is not None:
@@ -202,8 +202,6 @@ class _LossEstimator(_BaseEstimator):
             validation = (Z_val, target[val_idx], sample_weight[val_idx])
         self.n_outputs_ = int(n_outputs)
         self.init_bias_ = init_bias
-        net = self._initial_model(Z_train.shape[1])
-        metrics = _metric_functions(self, self.metrics)
 
         def report(record: dict[str, _Any]) -> None:
             if self.verbose:
@@ -214,6 +212,11 @@ class _LossEstimator(_BaseEstimator):
             if callback is not None:
                 callback(record)
 
+        if self.model == "gbdt":
+            self._fit_gbdt(Z_train, target[train_idx], sample_weight[train_idx], validation, report)
+            return
+        net = self._initial_model(Z_train.shape[1])
+        metrics = _metric_functions(self, self.metrics)
         result = train_fit(
             net,
             self.loss_,
@@ -238,6 +241,37 @@ class _LossEstimator(_BaseEstimator):
         self.history_ = result.history
         self.n_iter_ = result.n_epochs
         self.best_epoch_ = result.best_epoch
+
+    def _fit_gbdt(self, Z: _Any, target: _Any, w: _Any, validation: _Any, report: _Any) -> None:
+        import torch
+
+        from .train.boosting import fit_gbdt
+
+        if self.metrics:
+            raise _ParameterError(
+                "per-epoch metrics are recorded for model='linear' and 'mlp'; with model='gbdt' the "
+                "history has the training and validation loss per boosting round. Drop metrics=."
+            )
+        booster, history, n, best = fit_gbdt(
+            self.loss_,
+            Z,
+            target,
+            sample_weight=w,
+            validation=validation,
+            rounds=self.epochs,
+            lr=self.lr,
+            early_stopping=bool(self.early_stopping),
+            patience=self.patience,
+            seed=int(self.seed),
+            threads=torch.get_num_threads(),
+            params=self.gbdt_params,
+            n_classes=self.n_outputs_ if self.loss_.multiclass else None,
+            callback=report,
+        )
+        self.model_ = booster
+        self.history_ = history
+        self.n_iter_ = n
+        self.best_epoch_ = best
 
     def _initial_model(self, n_features: int) -> _Any:
         """The network as training starts: seeded initialisation, output bias at the loss's baseline."""
@@ -302,6 +336,10 @@ class _LossEstimator(_BaseEstimator):
         from .train.trace import step_trace
 
         check_is_fitted(self, "model_")
+        if self.model == "gbdt":
+            raise _ParameterError(
+                "step_trace lays open a gradient-descent step of a network; model='gbdt' boosts trees."
+            )
         X = self._check_X(X, reset=False)
         target = self._encode_target(y)
         eta = lr if lr is not None else _default_lr(self.optimizer, self.lr)
@@ -486,8 +524,13 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     ----------
     loss : str, dict or losslab.Loss, default "mse"
         A regression loss (``"huber"``, ``{"name": "quantile", "quantile": 0.9}``, an instance).
-    model : {"linear", "mlp"}
-        ``"gbdt"`` is reserved for the gradient-boosting bridge (not available in this version).
+    model : {"linear", "mlp", "gbdt"}
+        A linear model, a multilayer perceptron (PyTorch, trained by the loop of
+        `losslab.train`), or gradient-boosted trees (LightGBM with the loss as its objective and
+        the loss's best constant as init score; `losslab.train.boosting`). For ``"gbdt"``
+        ``epochs`` counts boosting rounds, ``lr`` is the shrinkage (default 0.1), ``patience``
+        applies to rounds, and ``gbdt_params`` passes LightGBM parameters (``num_leaves``…);
+        the network parameters (hidden, optimizer, batch_size, …) are unused.
     hidden, activation, dropout
         MLP hidden sizes, activation (relu, tanh, sigmoid, gelu, elu, leaky_relu, silu) and
         dropout probability.
@@ -508,7 +551,10 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         best weights.
     metrics : tuple of str, optional
         Validation metrics per epoch in ``history_``: rmse, mse, mae, r2, coverage, or any
-        losslab loss name (evaluated on raw scores).
+        losslab loss name (evaluated on raw scores); linear and mlp models only.
+    gbdt_params : dict, optional
+        LightGBM parameters for ``model="gbdt"`` (defaults ``num_leaves=31``,
+        ``min_data_in_leaf=20``).
     dtype : {"float64", "float32"}
     seed : int
         Seeds initialisation, batch order, dropout and the validation split; the global torch
@@ -565,6 +611,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         early_stopping: bool = True,
         patience: int = 10,
         metrics: tuple[str, ...] | None = None,
+        gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
         seed: int = 0,
         device: str = "cpu",
@@ -587,6 +634,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
             early_stopping=early_stopping,
             patience=patience,
             metrics=metrics,
+            gbdt_params=gbdt_params,
             dtype=dtype,
             seed=seed,
             device=device,
@@ -717,6 +765,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
         early_stopping: bool = True,
         patience: int = 10,
         metrics: tuple[str, ...] | None = None,
+        gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
         seed: int = 0,
         device: str = "cpu",
@@ -739,6 +788,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
             early_stopping=early_stopping,
             patience=patience,
             metrics=metrics,
+            gbdt_params=gbdt_params,
             dtype=dtype,
             seed=seed,
             device=device,

@@ -4,7 +4,8 @@
 scikit-learn ``ColumnTransformer``:
 
 - numeric columns (numbers and booleans; in an object array, columns whose values all convert
-  to float): cast to float → ``SimpleImputer(strategy="median")`` → ``StandardScaler``;
+  to float): cast to float → ``SimpleImputer(strategy="median")`` → ``StandardScaler`` (not
+  for trees: ``scale=False``);
 - other columns (strings, categories, mixed objects): missing values → ``"__missing__"`` →
   ``OneHotEncoder(handle_unknown="ignore")``, so a category unseen in training encodes as all
   zeros at prediction time.
@@ -119,8 +120,11 @@ def to_object(X: Any) -> np.ndarray:
     return out
 
 
-def make_preprocessor(kinds: ColumnKinds) -> Any:
-    """An unfitted ``ColumnTransformer`` for columns of the given kinds (dense float output)."""
+def make_preprocessor(kinds: ColumnKinds, *, scale: bool = True) -> Any:
+    """An unfitted ``ColumnTransformer`` for columns of the given kinds (dense float output).
+
+    ``scale=False`` leaves numeric columns in their units (trees split on them as they are).
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -128,12 +132,12 @@ def make_preprocessor(kinds: ColumnKinds) -> Any:
 
     transformers = []
     if kinds.numeric:
-        numeric = make_pipeline(
+        steps = [
             FunctionTransformer(to_float, feature_names_out="one-to-one"),
             # a column with values only outside the training rows is kept (as 0 after scaling)
             SimpleImputer(strategy="median", keep_empty_features=True),
-            StandardScaler(),
-        )
+        ]
+        numeric = make_pipeline(*steps, StandardScaler()) if scale else make_pipeline(*steps)
         transformers.append(("num", numeric, kinds.numeric))
     if kinds.categorical:
         categorical = make_pipeline(
@@ -149,4 +153,7 @@ def numeric_scaling(pre: Any) -> tuple[int, np.ndarray, np.ndarray]:
     if "num" not in pre.named_transformers_:
         return 0, np.zeros(0), np.ones(0)
     scaler = pre.named_transformers_["num"][-1]
+    if not hasattr(scaler, "scale_"):  # not scaled
+        m = len(scaler.statistics_)
+        return m, np.zeros(m), np.ones(m)
     return int(scaler.mean_.shape[0]), np.asarray(scaler.mean_), np.asarray(scaler.scale_)
