@@ -108,6 +108,6 @@ def _cce_ignore(ignore_index: int, labels: list) -> dict:
 
 CASES += [
     _cce_ignore(-100, [0, 2, -100, 1]),
-    _cce_ignore(0, [0, 1, 2]),
+    _cce_ignore(3, [3, 0, 1, 2]),
     _cce_ignore(-100, [[0.2, 0.3, 0.5], [0.0, 1.0, 0.0]]),
 ]

@@ -117,6 +117,34 @@ class KLDivergence(Loss):
     def link(self) -> Any:  # type: ignore[override]
         return SOFTMAX if self.from_logits else IDENTITY
 
+    def baseline(self, y_true: Any, sample_weight: Any = None) -> Any:
+        """The best constant prediction; for ``direction="reverse"`` in closed form.
+
+        Σᵢ wᵢ KL(q ‖ tᵢ) is minimised over the simplex by the normalised weighted *geometric*
+        mean of the targets, q ∝ exp(Σᵢ wᵢ log tᵢ / Σ w) (the forward direction gives the
+        arithmetic mean); returned as centred logits, or as q with ``from_logits=False``.
+        """
+        if self.direction == "forward":
+            return super().baseline(y_true, sample_weight)
+        import numpy as np
+
+        from .._core.xp import to_numpy
+
+        t = np.asarray(to_numpy(y_true), dtype=np.float64)
+        w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
+        if t.ndim != 2:
+            raise ShapeError(
+                f"y_true for loss {self.name!r} must be probability rows of shape (n, k); "
+                f"got shape {t.shape}."
+            )
+        self(t, np.full(t.shape, 1.0 / t.shape[1]), sample_weight=w)  # the loss's own checks
+        z = np.average(np.log(t), axis=0, weights=w)
+        z = z - z.mean()
+        if self.from_logits:
+            return z
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
     def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str] | None:
         if self.direction == "forward":
             return None
