@@ -447,7 +447,8 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             pool.add(
                 "huber",
                 2.0 + (1.0 if heavy else 0.0),
-                f"a compromise with a quadratic centre, δ = 1.345·σ̂ = {delta:.4g} (robust residual scale σ̂ = "
+                f"a compromise with a quadratic centre, δ = 1.345·σ̂ = {delta:.4g} (robust residual scale "
+                "σ̂ = "
                 f"{scale:.4g}); "
                 "equals the median when residuals are symmetric "
                 f"(residual quantile skewness {qskew:.2f})",
@@ -754,8 +755,11 @@ def _nonnegative(
             why += f"; {p_text}"
         ls = v.get("log_residual_skewness")
         if ls is not None and abs(ls) < 0.5 and not integer:
-            score += 1.0
-            why += f"; log-residuals are symmetric (skewness {ls:.2f}): multiplicative noise"
+            score += 2.0
+            why += (
+                f"; log-residuals are symmetric (skewness {ls:.2f}): multiplicative, log-normal-like "
+                "noise, whose variance grows as μ² (p = 2)"
+            )
         if integer:
             score -= 2.0
         pool.add("gamma", score, why, metrics=[dev["gamma"], "rmse", "mae"])
