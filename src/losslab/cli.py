@@ -78,7 +78,7 @@ def list_cmd(
 
     table = Table(title="losslab losses", show_lines=False)
     for col in ("name", "task", "estimates", "parameters", "aliases"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col == "name")  # names stay copy-pastable
     names = losslab.list_losses(task=task)
     if not names:
         raise losslab.DataError(
