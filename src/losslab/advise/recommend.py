@@ -805,10 +805,15 @@ def _nonnegative(
         ls = v.get("log_residual_skewness")
         if ls is not None and abs(ls) < 0.5 and not integer:
             score += 1.0
+        growth = orders >= _t("dynamic_range_orders")
         why = (
-            f"y spans {orders:.1f} orders of magnitude (≥ {_t('dynamic_range_orders'):g} suggests "
-            "exponential growth): "
-            "a log-scale fit weighs relative errors"
+            f"y spans {orders:.1f} orders of magnitude ("
+            + (
+                f"≥ {_t('dynamic_range_orders'):g}: exponential growth"
+                if growth
+                else "no sign of exponential growth"
+            )
+            + "): a log-scale fit weighs relative errors"
         )
         if ls is not None:
             why += f"; log-residual skewness {ls:.2f}"
