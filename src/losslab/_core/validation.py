@@ -49,9 +49,11 @@ class Prepared:
     def reduce(self, v: Any, reduction: str) -> Any:
         xp = self.xp
         if reduction == "mean" and self.w is not None:
-            # Σwℓ/Σw with w divided by its maximum first: a tiny (subnormal) weight would
-            # otherwise round wℓ and push the mean outside [min ℓ, max ℓ]
-            wn = self.w / xp.max(self.w)
+            # Σwℓ/Σw with w scaled by the power of two nearest its maximum first (exact): a tiny
+            # (subnormal) weight would otherwise round wℓ and push the mean outside [min ℓ, max ℓ]
+            e = xp.floor(xp.log2(xp.max(self.w)))
+            a = -xp.floor(e / 2.0)
+            wn = (self.w * 2.0**a) * 2.0 ** (-e - a)
             total = xp.sum(v * wn) / xp.sum(wn)
         else:
             if self.w is not None:
