@@ -54,29 +54,32 @@ def device_of(x):
     return x.device if isinstance(x, torch.Tensor) else x.devices()
 
 
+def all_outputs(loss: losslab.Loss, y, f, w) -> dict:
+    out = {}
+    for red in ("none", "mean", "sum"):
+        out[red] = loss(y, f, reduction=red)
+        out[red + "_w"] = loss(y, f, reduction=red, sample_weight=w)
+    out["gradient"] = loss.gradient(y, f, sample_weight=w)
+    out["hessian"] = loss.hessian(y, f, sample_weight=w)
+    out["gradient_hessian"] = loss.gradient_hessian(y, f)
+    return out
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", NAMES)
 def test_float64_matches_numpy(name: str, backend: str) -> None:
     loss = losslab.get(name)
     y, f = loss.example(16, seed=3)
     w = np.random.default_rng(1).uniform(0.1, 2.0, f.shape[:1] if loss.multiclass else f.shape)
+    ref = all_outputs(loss, y, f, w)
     yb, fb, wb = to_backend(backend, y), to_backend(backend, f), to_backend(backend, w)
-    for red in ("none", "mean", "sum"):
-        for weights in (None, w):
-            ref = loss(y, f, reduction=red, sample_weight=weights)
-            out = loss(yb, fb, reduction=red, sample_weight=None if weights is None else wb)
-            assert is_backend_array(backend, out)
-            assert dtype_name(out) == "float64"
-            np.testing.assert_allclose(to_np(out), ref, rtol=1e-12, atol=1e-300)
-    for method in ("gradient", "hessian"):
-        ref = getattr(loss, method)(y, f, sample_weight=w)
-        out = getattr(loss, method)(yb, fb, sample_weight=wb)
-        assert is_backend_array(backend, out) and dtype_name(out) == "float64"
-        assert tuple(out.shape) == f.shape
-        np.testing.assert_allclose(to_np(out), ref, rtol=1e-12, atol=1e-300)
-    g, h = loss.gradient_hessian(yb, fb)
-    np.testing.assert_allclose(to_np(g), loss.gradient(y, f), rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(to_np(h), loss.hessian(y, f), rtol=1e-12, atol=1e-300)
+    got = all_outputs(loss, yb, fb, wb)
+    for key, r in ref.items():
+        for o, rr in zip(got[key], r, strict=True) if key == "gradient_hessian" else [(got[key], r)]:
+            assert is_backend_array(backend, o), key
+            assert dtype_name(o) == "float64", key
+            assert tuple(o.shape) == np.shape(rr), key
+            np.testing.assert_allclose(to_np(o), rr, rtol=1e-12, atol=1e-300, err_msg=key)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -103,12 +106,18 @@ def test_low_precision_in_is_low_precision_out(name: str, backend: str, dtype: s
     yb = to_backend(backend, y)
     f_rounded = to_np(fb)  # the inputs as the low-precision dtype holds them
     tol = TOLERANCE[dtype]
-    for what, out, ref in (
-        ("value", loss(yb, fb, reduction="none", check=False), loss(y, f_rounded, reduction="none")),
-        ("mean", loss(yb, fb, check=False), loss(y, f_rounded)),
-        ("gradient", loss.gradient(yb, fb, check=False), loss.gradient(y, f_rounded, check=False)),
-        ("hessian", loss.hessian(yb, fb, check=False), loss.hessian(y, f_rounded, check=False)),
-    ):
+
+    def outputs(a, b):
+        return (
+            loss(a, b, reduction="none", check=False),
+            loss(a, b, check=False),
+            loss.gradient(a, b, check=False),
+            loss.hessian(a, b, check=False),
+        )
+
+    got = outputs(yb, fb)
+    refs = outputs(y, f_rounded)
+    for what, out, ref in zip(("value", "mean", "gradient", "hessian"), got, refs, strict=True):
         assert is_backend_array(backend, out), what
         assert dtype_name(out) == dtype, (what, out.dtype)
         assert device_of(out) == device_of(fb), what
