@@ -203,8 +203,10 @@ def test_bad_data_raises_clear_losslab_errors():
         LossClassifier(loss="mse").fit(X, np.arange(50) % 2)
     with pytest.raises(losslab.ParameterError, match="needs a regression loss"):
         LossRegressor(loss="hinge").fit(X, X[:, 0])
-    with pytest.raises(losslab.ParameterError, match="gbdt"):
-        LossRegressor(model="gbdt").fit(X, X[:, 0])
+    with pytest.raises(losslab.ParameterError, match="model must be 'linear', 'mlp' or 'gbdt'"):
+        LossRegressor(model="forest").fit(X, X[:, 0])
+    with pytest.raises(losslab.ParameterError, match="gaussian_nll"):
+        LossRegressor(loss="gaussian_nll").fit(X, X[:, 0])
     with pytest.raises(losslab.UnknownLossError):
         LossRegressor(loss="no_such_loss").fit(X, X[:, 0])
 

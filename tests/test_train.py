@@ -196,3 +196,17 @@ def test_float32_training():
     assert next(reg.model_.parameters()).dtype == torch.float32
     assert reg.predict(X).dtype == np.float64
     assert reg.score(X, y) > 0.5
+
+
+def test_poisson_linear_is_the_poisson_glm_and_predicts_the_mean():
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(800, 2))
+    y = rng.poisson(np.exp(X @ [0.5, -0.3] + 1.0))
+    ours = LossRegressor(loss="poisson", **EXACT).fit(X, y)
+    ref = PoissonRegressor(alpha=0.0, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4)
+    # predict is the response exp(raw), not the raw log-mean
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-4)
+    np.testing.assert_allclose(ours.predict(X), np.exp(ours.predict_raw(X)), rtol=1e-12)
