@@ -16,7 +16,13 @@ from .._core import Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from ..links import IDENTITY, LOGIT, SOFTMAX
 from ._params import NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, OptionalInt, ScalarOrVector
-from .classification import _check_prob_rows, ignorable_targets, ignored_mask
+from .classification import (
+    _bce_logit_gradient,
+    _check_prob_rows,
+    ignorable_targets,
+    ignored_mask,
+    weighted_ce_grad_hess,
+)
 
 __all__ = ["BinaryFocal", "CategoricalFocal", "log1m_softmax"]
 
@@ -163,10 +169,10 @@ class BinaryFocal(Loss):
     P″ = s̄^{γ+1}s·C), so no power of a rounded probability is taken, nothing is clipped,
     gradient and Hessian are finite at any logit for any γ ≥ 0 (the p-space derivative of
     (1 − p)^γ has a pole at p = 1 for γ < 1; in logit space the pole cancels). **γ = 0 is
-    binary cross-entropy exactly** (same value, gradient and Hessian, bit for bit for 0/1
-    labels). For γ > 0 the loss is not convex: P″ < 0 for confidently wrong logits
-    (x ≲ −(1 + 2γ)/γ for y = 1), so the Hessian is indefinite; Newton-type optimisers (GBDT)
-    need a floored Hessian there.
+    binary cross-entropy exactly** (value and gradient bit for bit, the Hessian too for 0/1
+    labels and within one rounding for soft labels). For γ > 0 the loss is not convex:
+    P″ < 0 for confidently wrong logits (x ≲ −(1 + 2γ)/γ for y = 1), so the Hessian is
+    indefinite; Newton-type optimisers (GBDT) need a floored Hessian there.
 
     With ``from_logits=False`` y_pred is q = p itself and derivatives are in q:
     P(q) = (1 − q)^γ(−log q), P′ = −(1 − q)^γ(γ A/(1 − q) + 1/q) with A = −log q,
@@ -252,6 +258,9 @@ class BinaryFocal(Loss):
         if self.from_logits:
             v1, g1, h1 = _pos_logit_terms(xp, f, self.gamma)
             v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma)
+            if self.gamma == 0 and self.alpha is None:
+                # cross-entropy: its gradient kernel is exact also where a soft label's terms cancel
+                return c1 * v1 + c0 * v0, _bce_logit_gradient(xp, t, f, 1.0), c1 * h1 + c0 * h0
             return c1 * v1 + c0 * v0, c1 * g1 - c0 * g0, c1 * h1 + c0 * h0
         one_q = 1.0 - f
         v1, g1, h1 = _prob_terms(xp, c1, f, one_q, self.gamma)
@@ -398,19 +407,23 @@ class CategoricalFocal(Loss):
             _, g, h = _prob_terms(xp, a, f, 1.0 - f, gamma)
             return g, h
         logp, log_r = log1m_softmax(xp, f)
+        if gamma == 0:  # cross-entropy, with its kernel (exact also for nearly one-hot soft targets)
+            return weighted_ce_grad_hess(xp, a, logp)
         p = xp.exp(logp)
         r = 0.0 - xp.expm1(logp)
         rho = _rho(xp, logp)
         am = a * (xp.exp(gamma * log_r) * (1.0 + gamma * p * rho))
         s = xp.sum(am, axis=1, keepdims=True)
-        grad = (s - am) * p - am * r
-        if gamma == 0:
-            return grad, s * p * r
+        # S − aᵢmᵢ cancels where one entry holds almost all of S: sum the others for that entry
+        k = f.shape[-1]
+        cols = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k))
+        zero = xp.zeros_like(f)
+        is_top = cols == xp.argmax(am, axis=1, keepdims=True)
+        rest = xp.sum(xp.where(is_top, zero, am), axis=1, keepdims=True)
+        grad = xp.where(is_top, rest, s - am) * p - am * r
         # Every term of the Hessian is ±exp(sum of logs): the products of tiny pⱼ, rⱼ with
         # large log factors stay accurate down to the subnormal range.
-        k = f.shape[-1]
-        first = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k)) == xp.argmax(f, axis=-1, keepdims=True)
-        zero = xp.zeros_like(f)
+        first = cols == xp.argmax(f, axis=-1, keepdims=True)
         ae = a * (gamma * (logp + 2.0 + (gamma - 1.0) * p * rho))  # aⱼDⱼ/(pⱼ rⱼ^{γ−1})
         # S pᵢ rᵢ and aᵢDᵢrᵢ² (bounded for every entry)
         hess = xp.exp(xp.log(s) + logp + log_r) + _signed_exp(xp, ae, logp + (gamma + 1.0) * log_r)
@@ -425,21 +438,6 @@ class CategoricalFocal(Loss):
         log_r_star = xp.sum(xp.where(first, log_r, zero), axis=1, keepdims=True)
         expo = xp.where(first, zero, 2.0 * logp + lp_star + (gamma - 1.0) * log_r_star)
         hess = hess + xp.where(first, zero, _signed_exp(xp, ae_star, expo))
-        return grad, hess
-        k = f.shape[-1]
-        first = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k)) == xp.argmax(f, axis=-1, keepdims=True)
-        zero = xp.zeros_like(f)
-        ae = a * (gamma * p * (logp + 2.0 + (gamma - 1.0) * p * rho))  # aⱼDⱼ / rⱼ^{γ−1}
-        # aᵢDᵢrᵢ² = aᵢEᵢ rᵢ^{γ+1}: bounded for every entry
-        hess = hess + ae * xp.exp((gamma + 1.0) * log_r)
-        # pᵢ² Σ_{j≠i} aⱼDⱼ: entries other than the largest have rⱼ ≥ ½, so their Dⱼ is bounded
-        d_rest = xp.where(first, zero, ae * xp.exp((gamma - 1.0) * xp.where(first, zero, log_r)))
-        hess = hess + p * p * (xp.sum(d_rest, axis=1, keepdims=True) - d_rest)
-        # ... and the largest entry's term pᵢ² r*^{γ−1}, with pᵢ ≤ r*, in log space
-        ae_star = xp.sum(xp.where(first, ae, zero), axis=1, keepdims=True)
-        log_r_star = xp.sum(xp.where(first, log_r, zero), axis=1, keepdims=True)
-        expo = xp.where(first, zero, 2.0 * logp + (gamma - 1.0) * log_r_star)
-        hess = hess + xp.where(first, zero, ae_star * xp.exp(expo))
         return grad, hess
 
     def _gradient(self, xp: Any, a: Any, f: Any) -> Any:
