@@ -213,6 +213,28 @@ def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float |
     )
 
 
+def _simplex_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, q0: Any) -> np.ndarray:
+    """The best constant probability row, minimised over s with q = softmax(s)."""
+    n = y.shape[0]
+    wsum = float(w.sum()) if w is not None else float(n)
+
+    def softmax(s: np.ndarray) -> np.ndarray:
+        e = np.exp(s - s.max())
+        return e / e.sum()
+
+    def fun(s: np.ndarray) -> tuple[float, np.ndarray]:
+        q = softmax(s)
+        f = np.broadcast_to(q, (n, k)).copy()
+        v = float(loss(y, f, sample_weight=w, check=False))
+        g = np.asarray(loss.gradient(y, f, sample_weight=w, check=False)).sum(axis=0) / wsum
+        return v, q * (g - float(q @ g))  # chain rule through the softmax
+
+    q0 = np.asarray(q0, dtype=np.float64) if q0 is not None else np.full(k, 1.0 / k)
+    s0 = np.log(np.maximum(q0, np.finfo(np.float64).tiny))  # a starting point only
+    res = optimize.minimize(fun, s0, jac=True, method="L-BFGS-B", options={"gtol": 1e-14, "ftol": 1e-16})
+    return softmax(res.x)
+
+
 def _multiclass_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, x0: np.ndarray) -> np.ndarray:
     n = y.shape[0]
     wsum = float(w.sum()) if w is not None else float(n)
@@ -280,6 +302,11 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
                 g = g - g.mean()  # probability rows live on the simplex: only the tangential part vanishes
             if np.max(np.abs(g)) / scale <= 1e-10:
                 return c
+        stat = _statistic(loss)[0]
+        if getattr(loss.link, "name", "") == "identity" and stat in ("class probabilities", "target distribution"):
+            # probability rows with class weights or smoothing: the optimum is not the class
+            # frequency; search the simplex through q = softmax(s)
+            return _simplex_search(loss, y, w, k, c)
         if c is not None and getattr(loss.link, "name", "") != "softmax":
             raise DataError(f"the closed-form baseline of loss {loss.name!r} failed its optimality check.")
         return _multiclass_search(loss, y, w, k, np.zeros(k) if c is None else c)
