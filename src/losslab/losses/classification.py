@@ -433,8 +433,8 @@ class CostSensitiveBCE(Loss):
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         cp, cn = self.fn_cost, self.fp_cost
-        if self.from_logits:
-            return -cp * t * sp.sigmoid(xp, -f) + cn * (1.0 - t) * sp.sigmoid(xp, f)
+        if self.from_logits:  # c₋ times BCE's gradient with pos_weight c₊/c₋ (exact near its root)
+            return cn * _bce_logit_gradient(xp, t, f, cp / cn)
         return -cp * sp.safe_div(xp, t, f) + cn * sp.safe_div(xp, 1.0 - t, 1.0 - f)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
