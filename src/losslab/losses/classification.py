@@ -333,12 +333,6 @@ class CategoricalCrossentropy(Loss):
         return self._gradient_hessian(xp, a, f)[1]
 
 
-def _xlog1my(xp: Any, x: Any, y: Any) -> Any:
-    """x·log(1 − y) through log1p, with 0·log 0 = 0."""
-    zero = x == 0
-    return xp.where(zero, xp.zeros_like(x), x * xp.log1p(-xp.where(zero, xp.zeros_like(y), y)))
-
-
 @register
 class CostSensitiveBCE(Loss):
     r"""Binary cross-entropy weighted by the costs of a false positive and a false negative.
@@ -429,7 +423,7 @@ class CostSensitiveBCE(Loss):
         cp, cn = self.fn_cost, self.fp_cost
         if self.from_logits:
             return cp * t * sp.softplus(xp, -f) + cn * (1.0 - t) * sp.softplus(xp, f)
-        return -cp * sp.xlogy(xp, t, f) - cn * _xlog1my(xp, 1.0 - t, f)
+        return -cp * sp.xlogy(xp, t, f) - cn * sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         cp, cn = self.fn_cost, self.fp_cost
@@ -441,5 +435,4 @@ class CostSensitiveBCE(Loss):
         cp, cn = self.fn_cost, self.fp_cost
         if self.from_logits:
             return (cp * t + cn * (1.0 - t)) * sp.sigmoid_pair_product(xp, f)
-        one_q = 1.0 - f
-        return cp * sp.safe_div(xp, t, f * f) + cn * sp.safe_div(xp, 1.0 - t, one_q * one_q)
+        return cp * sp.safe_div2(xp, t, f) + cn * sp.safe_div2(xp, 1.0 - t, 1.0 - f)
