@@ -89,7 +89,7 @@ def _prob_terms(xp: Any, c: Any, q: Any, r: Any, gamma: float) -> tuple[Any, Any
         big, -xp.log1p(-xp.where(big, r, xp.zeros_like(r))), -xp.log(xp.where(big, xp.ones_like(q), q))
     )
     if gamma == 0:
-        return c * a, -sp.safe_div(xp, c, q), sp.safe_div(xp, c, q * q)
+        return c * a, -sp.safe_div(xp, c, q), sp.safe_div2(xp, c, q)
     one = xp.ones_like(q)
     ratio = xp.where(zero_r | zero_q, one, a / xp.where(zero_r | zero_q, one, r))
     q_s = xp.where(zero_q, one, q)
@@ -101,7 +101,7 @@ def _prob_terms(xp: Any, c: Any, q: Any, r: Any, gamma: float) -> tuple[Any, Any
     r_g1 = xp.where(
         zero_r, xp.full_like(r, 0.0 if gamma > 1 else (1.0 if gamma == 1 else math.inf)), r_s ** (gamma - 1.0)
     )
-    hess = c * (gamma * r_g1 * ((gamma - 1.0) * ratio + 2.0 / q_s) + r_g / (q_s * q_s))
+    hess = c * (gamma * r_g1 * ((gamma - 1.0) * ratio + 2.0 / q_s) + (r_g / q_s) / q_s)
     hess = xp.where(zero_q, xp.full_like(q, math.inf), hess)
     return value, grad, hess
 
