@@ -278,3 +278,17 @@ def test_squared_hinge_matches_keras_formula() -> None:
     np.testing.assert_allclose(sq(y, f, reduction="none"), np.maximum(1 - s * f, 0) ** 2, rtol=1e-15)
     np.testing.assert_array_equal(sq(s, f, reduction="none"), sq(y, f, reduction="none"))
     np.testing.assert_allclose(sq.gradient(y, f), -2 * s * np.maximum(1 - s * f, 0), rtol=1e-15)
+
+
+@pytest.mark.parametrize("gamma", (0.0, 0.5, 2.0))
+def test_two_class_softmax_focal_is_binary_focal(gamma: float) -> None:
+    # softmax over [0, x] is sigmoid(x): the two focal losses must agree on the whole logit range
+    x = np.array([-1e3, -745.0, -37.0, -3.0, -0.5, 0.0, 0.5, 3.0, 37.0, 745.0, 1e3])
+    y = np.arange(x.size) % 2
+    z = np.stack([np.zeros_like(x), x], axis=1)
+    b, c = losslab.get("binary_focal", gamma=gamma), losslab.get("categorical_focal", gamma=gamma)
+    np.testing.assert_allclose(c(y, z, reduction="none"), b(y.astype(float), x, reduction="none"), rtol=1e-13)
+    np.testing.assert_allclose(
+        c.gradient(y, z)[:, 1], b.gradient(y.astype(float), x), rtol=1e-13, atol=1e-300
+    )
+    np.testing.assert_allclose(c.hessian(y, z)[:, 1], b.hessian(y.astype(float), x), rtol=1e-13, atol=1e-300)
