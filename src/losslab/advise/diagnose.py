@@ -142,7 +142,10 @@ def load(
     DataError
         A missing or all-missing target, an empty table, unreadable input.
     """
-    import pandas as pd
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is an extra
+        raise ImportError("losslab.advise needs pandas: pip install 'losslab[pandas]'") from None
 
     from ..tabular import read_table, split_target
 
