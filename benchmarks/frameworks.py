@@ -2,11 +2,12 @@
 
 Run from the repository root::
 
-    python benchmarks/frameworks.py [--n 100000] [--repeat 30]
+    python benchmarks/frameworks.py [--n 100000] [--repeat 30] [--compile]
 
 PyTorch (CPU, float32): forward + backward of ``losslab.torch.Loss(name)`` against the
 ``torch.nn`` loss with the same definition (``check=False`` and ``check=True``); the backward
-runs the analytic gradient through a ``torch.autograd.Function``.
+runs the analytic gradient through a ``torch.autograd.Function``. With ``--compile`` also the
+same step under ``torch.compile`` for both.
 JAX (CPU, float32): ``jax.jit(jax.value_and_grad(mean of losslab.jax.<name>))`` against the
 same for optax's function, when optax is installed.
 
@@ -76,6 +77,29 @@ def bench_torch(n: int, repeat: int) -> None:
         )
 
 
+def bench_torch_compiled(n: int, repeat: int) -> None:
+    import torch
+
+    import losslab.torch as lt
+
+    print("\ntorch.compile (inductor), the same step compiled for both")
+    print(f"{'loss':<26}{'torch.nn':>12}{'losslab':>12}{'ratio':>8}")
+    for name, params, anchor, inp, target in torch_cases(n):
+
+        def make(crit: Callable, inp=inp, target=target) -> Callable:
+            compiled = torch.compile(lambda a, b: crit(a, b))
+
+            def run() -> None:
+                a = inp.clone().requires_grad_(True)
+                compiled(a, target).backward()
+
+            return run
+
+        t_anchor = median_time(make(anchor), repeat)
+        t_ours = median_time(make(lt.Loss(name, check=False, **params)), repeat)
+        print(f"{name:<26}{t_anchor * 1e3:>10.2f}ms{t_ours * 1e3:>10.2f}ms{t_ours / t_anchor:>8.2f}")
+
+
 def bench_jax(n: int, repeat: int) -> None:
     import jax
     import jax.numpy as jnp
@@ -123,9 +147,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--compile", action="store_true", help="also torch.compile (slow to compile)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     bench_torch(args.n, args.repeat)
+    if args.compile:
+        bench_torch_compiled(args.n, args.repeat)
     bench_jax(args.n, args.repeat)
 
 
