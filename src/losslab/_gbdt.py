@@ -326,11 +326,15 @@ class GradHess:
     def __call__(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         loss = self.loss
         kind = self.policy.kind
-        f64 = np.asarray(f, dtype=np.float64)
+        # compute in the scores' precision: XGBoost hands float32 margins (and stores labels and
+        # weights in float32), LightGBM float64 scores
+        f = np.asarray(f)
+        if f.dtype not in (np.float32, np.float64):
+            f = f.astype(np.float64)
         if kind == "smooth":
-            g, h = self._smooth(y, f64, w)
+            g, h = self._smooth(y, f, w)
         else:
-            p = loss._prepared(y, f64, None, check=False)
+            p = loss._prepared(y, f, None, check=False)
             with np.errstate(all="ignore"):
                 if kind == "constant":
                     g = loss._gradient(p.xp, p.t, p.f)
@@ -344,25 +348,28 @@ class GradHess:
                     elif kind == "floor":
                         eps = self.policy.value if self.policy.value is not None else DEFAULT_FLOOR
                         h = np.maximum(h, eps)
-        g = np.asarray(g, dtype=np.float64)
-        hs = self.scale * self.hessian_scale
-        if h is None:
-            c = self._const * hs  # type: ignore[operator]
-            if w is None:
-                return (g * self.scale).astype(np.float32), np.full(g.shape, c, dtype=np.float32)
-            ww = w[:, None] if g.ndim == 2 else w
-            return (g * (ww * self.scale)).astype(np.float32), np.broadcast_to(ww * c, g.shape).astype(
-                np.float32
-            )
+        g = np.asarray(g)
+        ww = None
         if w is not None:
-            ww = w[:, None] if g.ndim == 2 else w
-            g = g * ww
-            h = h * ww
+            ww = np.asarray(w).astype(g.dtype, copy=False)
+            if g.ndim == 2:
+                ww = ww[:, None]
+        hs = self.scale * self.hessian_scale
         if self.scale != 1.0:
             g = g * self.scale
+        if ww is not None:
+            g = g * ww
+        if h is None:
+            c = self._const * hs  # type: ignore[operator]
+            if ww is None:
+                return g.astype(np.float32, copy=False), np.full(g.shape, c, dtype=np.float32)
+            return g.astype(np.float32, copy=False), np.broadcast_to(ww * c, g.shape).astype(np.float32)
+        h = np.asarray(h)
         if hs != 1.0:
             h = h * hs
-        return g.astype(np.float32), np.asarray(h).astype(np.float32)
+        if ww is not None:
+            h = h * ww
+        return g.astype(np.float32, copy=False), h.astype(np.float32, copy=False)
 
     def _smooth(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         a, b = self._slopes  # type: ignore[misc]

@@ -9,6 +9,8 @@ for huber.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._core.baseline import _statistic, baseline
@@ -82,11 +84,12 @@ def grouped_quantile(group: np.ndarray, r: np.ndarray, w: np.ndarray | None, tau
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
             m = b - a
             target = tau * m
-            j = min(int(np.searchsorted(np.arange(1.0, m + 1.0), target, side="left")), m - 1)
-            if j > 0 and np.isclose(j, target, rtol=1e-12, atol=0.0):
+            # first j with j + 1 >= target (cumulative unit weights), as np.searchsorted would find
+            j = min(max(math.ceil(target) - 1, 0), m - 1)
+            if j > 0 and math.isclose(j, target, rel_tol=1e-12, abs_tol=0.0):
                 p = np.partition(rs[a:b], (j - 1, j))
                 v = 0.5 * (p[j - 1] + p[j])
-            elif j + 1 < m and np.isclose(j + 1, target, rtol=1e-12, atol=0.0):
+            elif j + 1 < m and math.isclose(j + 1, target, rel_tol=1e-12, abs_tol=0.0):
                 p = np.partition(rs[a:b], (j, j + 1))
                 v = 0.5 * (p[j] + p[j + 1])
             else:

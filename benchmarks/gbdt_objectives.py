@@ -1,0 +1,139 @@
+"""Training time of losslab's GBDT objectives against the built-in objectives, in the same run.
+
+For XGBoost and LightGBM and the losses mse, binary_crossentropy and quantile, trains the same
+model with the library's built-in objective and with the losslab objective (through
+``losslab.xgboost.train`` / ``losslab.lightgbm.train``: init score, objective, metric and —
+for quantile — the leaf refit after every round, as the built-ins do) and prints the median
+wall time of a few repeats and the ratio losslab / built-in (target: ≤ 1.3).
+
+    python benchmarks/gbdt_objectives.py                    # 1,000,000 rows × 20 features
+    python benchmarks/gbdt_objectives.py --rows 100000 --repeats 3
+
+The timed region is training only (the Dataset/DMatrix is built once, outside). Each pair is
+run alternately (built-in, losslab, built-in, …) so drifting machine load hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import losslab
+import losslab.lightgbm as ll
+import losslab.xgboost as lx
+
+TAU = 0.9
+
+
+def make_data(rows: int, features: int, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, features)).astype(np.float32)
+    signal = X[:, 0] + 0.5 * np.sin(3 * X[:, 1]) + 0.25 * X[:, 2] * X[:, 3]
+    y_reg = signal + rng.normal(size=rows) * (1 + np.abs(X[:, 4]))
+    y_bin = (signal + rng.logistic(size=rows) > 0).astype(np.float64)
+    return {"X": X, "reg": y_reg, "bin": y_bin}
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def cases(data: dict[str, Any], rounds: int, threads: int) -> list[tuple[str, str, Callable, Callable]]:
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    X = data["X"]
+    xp = {"max_depth": 6, "eta": 0.1, "tree_method": "hist", "nthread": threads, "max_bin": 256}
+    lp = {"num_leaves": 63, "learning_rate": 0.1, "verbose": -1, "num_threads": threads, "max_bin": 255}
+    d_reg = xgb.DMatrix(X, label=data["reg"], nthread=threads)
+    d_bin = xgb.DMatrix(X, label=data["bin"], nthread=threads)
+    # LightGBM bins a Dataset once; reuse the constructed one (free_raw_data=False keeps X for the
+    # refit's leaf indices)
+    l_reg = lgb.Dataset(X, data["reg"], params=lp, free_raw_data=False).construct()
+    l_bin = lgb.Dataset(X, data["bin"], params=lp, free_raw_data=False).construct()
+    q = losslab.get("quantile", quantile=TAU)
+
+    def lgb_ds(ds: Any) -> Any:
+        ds.set_init_score(None)  # losslab.lightgbm.train sets it; the built-in must not see it
+        return ds
+
+    return [
+        (
+            "xgboost",
+            "mse",
+            lambda: xgb.train({**xp, "objective": "reg:squarederror"}, d_reg, rounds),
+            lambda: lx.train("mse", xp, d_reg, rounds, scale=0.5),
+        ),
+        (
+            "xgboost",
+            "binary_crossentropy",
+            lambda: xgb.train({**xp, "objective": "binary:logistic"}, d_bin, rounds),
+            lambda: lx.train("binary_crossentropy", xp, d_bin, rounds),
+        ),
+        (
+            "xgboost",
+            f"quantile({TAU})",
+            lambda: xgb.train({**xp, "objective": "reg:quantileerror", "quantile_alpha": TAU}, d_reg, rounds),
+            lambda: lx.train(q, xp, d_reg, rounds),
+        ),
+        (
+            "lightgbm",
+            "mse",
+            lambda: lgb.train({**lp, "objective": "regression"}, lgb_ds(l_reg), rounds),
+            lambda: ll.train("mse", lp, lgb_ds(l_reg), rounds, scale=0.5),
+        ),
+        (
+            "lightgbm",
+            "binary_crossentropy",
+            lambda: lgb.train({**lp, "objective": "binary"}, lgb_ds(l_bin), rounds),
+            lambda: ll.train("binary_crossentropy", lp, lgb_ds(l_bin), rounds),
+        ),
+        (
+            "lightgbm",
+            f"quantile({TAU})",
+            lambda: lgb.train({**lp, "objective": "quantile", "alpha": TAU}, lgb_ds(l_reg), rounds),
+            lambda: ll.train(q, lp, lgb_ds(l_reg), rounds),
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--features", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", default="", help="comma-separated library names or losses to run")
+    args = parser.parse_args()
+
+    import lightgbm
+    import xgboost
+
+    print(
+        f"rows={args.rows:,} features={args.features} rounds={args.rounds} repeats={args.repeats} "
+        f"threads={args.threads}  xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}"
+    )
+    data = make_data(args.rows, args.features)
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    print(f"{'library':10s} {'loss':22s} {'built-in s':>11s} {'losslab s':>10s} {'ratio':>6s}")
+    for lib, name, builtin, ours in cases(data, args.rounds, args.threads):
+        if only and lib not in only and name.split("(")[0] not in only:
+            continue
+        tb, to = [], []
+        for _ in range(args.repeats):
+            tb.append(timed(builtin))
+            to.append(timed(ours))
+        mb, mo = statistics.median(tb), statistics.median(to)
+        print(f"{lib:10s} {name:22s} {mb:11.2f} {mo:10.2f} {mo / mb:6.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
