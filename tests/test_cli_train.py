@@ -77,7 +77,7 @@ def test_train_regression_writes_model_curve_history_and_config(tables, tmp_path
     frame = pd.read_csv(tables["reg"])
     assert est.score(frame.drop(columns="y"), frame["y"]) > 0.7
     state = torch.load(out / "model.pt")
-    assert set(state) == {"linear.weight", "linear.bias"}
+    assert set(state) == {"linear.weight", "linear.bias", "output_scale"}
 
 
 def test_train_classification_from_parquet_with_trace(tables):

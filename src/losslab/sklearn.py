@@ -290,6 +290,7 @@ class _LossEstimator(_BaseEstimator):
                 activation=self.activation,
                 dropout=float(self.dropout),
                 init_bias=self.init_bias_,
+                output_scale=getattr(self, "output_scale_", 1.0),
                 dtype=_torch_dtype(self.dtype),
             ).to(self.device)
 
@@ -309,8 +310,9 @@ class _LossEstimator(_BaseEstimator):
             raise AttributeError(
                 f"coef_ exists for model='linear' only; this estimator has model={self.model!r}."
             )
-        W = self.model_.linear.weight.detach().cpu().numpy().astype(_np.float64).copy()
-        b = self.model_.linear.bias.detach().cpu().numpy().astype(_np.float64).copy()
+        scale = float(self.model_.output_scale)
+        W = self.model_.linear.weight.detach().cpu().numpy().astype(_np.float64) * scale
+        b = self.model_.linear.bias.detach().cpu().numpy().astype(_np.float64) * scale
         m, mean, scale = numeric_scaling(self.preprocessor_)
         W[:, :m] = W[:, :m] / scale
         b = b - W[:, :m] @ mean
@@ -355,6 +357,19 @@ class _LossEstimator(_BaseEstimator):
             sample_weight=sample_weight,
             features=names,
         )
+
+
+def _output_scale(loss: _Any, y: _np.ndarray, w: _np.ndarray) -> float:
+    """The target's weighted standard deviation for identity-link losses (1 otherwise).
+
+    The network's output layer is multiplied by it (`losslab.train.LinearModel`), so the
+    weights are learnt in standardised units while the loss sees predictions in y's units.
+    """
+    if getattr(loss.link, "name", None) != "identity" or w.sum() <= 0:
+        return 1.0
+    mean = _np.average(y, weights=w)
+    sd = float(_np.sqrt(_np.average((y - mean) ** 2, weights=w)))
+    return sd if _np.isfinite(sd) and sd > 0 else 1.0
 
 
 def _check_raw_scores(loss: _Any, n_classes: int) -> None:
@@ -684,6 +699,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         w = _sample_weight(sample_weight, X)
         self.loss_ = loss
         init = loss.baseline(y, w)  # also validates y against the loss's domain
+        self.output_scale_ = _output_scale(loss, y, w)
         self._fit_model(X, y, w, 1, init, None, callback)
         return self
 

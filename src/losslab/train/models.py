@@ -38,9 +38,13 @@ class LinearModel(nn.Module):
     r"""f(x) = W x + b: one affine layer from ``n_features`` inputs to ``n_outputs`` raw scores.
 
     Weights start at zero (the loss is convex in them for convex losses, so the start does not
-    matter for the optimum, and zero makes runs independent of the random state); the bias starts
-    at ``init_bias`` — pass the loss's best constant (``loss.baseline(y)``), so that the first
-    step starts from the intercept-only model.
+    matter for the optimum, and zero makes runs independent of the random state); the output
+    starts at ``init_bias`` — pass the loss's best constant (``loss.baseline(y)``), so that the
+    first step starts from the intercept-only model.
+
+    ``output_scale`` s (a fixed buffer) multiplies the layer: f(x) = s·(W x + b). With s the
+    target's standard deviation, the parameters live in standardised units, where optimisers'
+    default step sizes fit, while the loss is still computed on f in the target's own units.
 
     Examples
     --------
@@ -56,6 +60,7 @@ class LinearModel(nn.Module):
         n_outputs: int = 1,
         *,
         init_bias: Any = None,
+        output_scale: float = 1.0,
         dtype: torch.dtype = torch.float64,
     ) -> None:
         super().__init__()
@@ -63,12 +68,13 @@ class LinearModel(nn.Module):
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
         self.linear = nn.Linear(self.n_features, self.n_outputs, dtype=dtype)
+        self.register_buffer("output_scale", _scale(output_scale, dtype))
         with torch.no_grad():
             self.linear.weight.zero_()
-            _set_bias(self.linear, init_bias)
+            _set_bias(self.linear, init_bias, float(output_scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _squeeze(self.linear(x), self.n_outputs)
+        return _squeeze(self.linear(x) * self.output_scale, self.n_outputs)
 
 
 class MLP(nn.Module):
@@ -76,7 +82,8 @@ class MLP(nn.Module):
 
     hₗ = dropout(φ(Wₗ hₗ₋₁ + bₗ)) for each hidden size, f = W_out h_L + b_out. Hidden layers use
     PyTorch's default (Kaiming-uniform) initialisation drawn from the current torch random state;
-    the output bias starts at ``init_bias`` (the loss's best constant).
+    the output bias starts at ``init_bias`` (the loss's best constant), and ``output_scale``
+    multiplies the output layer as in `LinearModel`.
 
     Parameters
     ----------
@@ -106,6 +113,7 @@ class MLP(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
         init_bias: Any = None,
+        output_scale: float = 1.0,
         dtype: torch.dtype = torch.float64,
     ) -> None:
         super().__init__()
@@ -136,11 +144,12 @@ class MLP(nn.Module):
             width = h
         self.body = nn.Sequential(*layers)
         self.out = nn.Linear(width, self.n_outputs, dtype=dtype)
+        self.register_buffer("output_scale", _scale(output_scale, dtype))
         with torch.no_grad():
-            _set_bias(self.out, init_bias)
+            _set_bias(self.out, init_bias, float(output_scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _squeeze(self.out(self.body(x)), self.n_outputs)
+        return _squeeze(self.out(self.body(x)) * self.output_scale, self.n_outputs)
 
 
 def build_model(
@@ -152,11 +161,12 @@ def build_model(
     activation: str = "relu",
     dropout: float = 0.0,
     init_bias: Any = None,
+    output_scale: float = 1.0,
     dtype: torch.dtype = torch.float64,
 ) -> nn.Module:
     """A `LinearModel` (``kind="linear"``) or an `MLP` (``kind="mlp"``)."""
     if kind == "linear":
-        return LinearModel(n_features, n_outputs, init_bias=init_bias, dtype=dtype)
+        return LinearModel(n_features, n_outputs, init_bias=init_bias, output_scale=output_scale, dtype=dtype)
     if kind == "mlp":
         return MLP(
             n_features,
@@ -165,6 +175,7 @@ def build_model(
             activation=activation,
             dropout=dropout,
             init_bias=init_bias,
+            output_scale=output_scale,
             dtype=dtype,
         )
     raise ParameterError(f"model must be 'linear' or 'mlp'; got {kind!r}.")
@@ -178,11 +189,19 @@ def _check_sizes(n_features: int, n_outputs: int) -> None:
         )
 
 
-def _set_bias(layer: nn.Linear, init_bias: Any) -> None:
+def _scale(output_scale: float, dtype: torch.dtype) -> torch.Tensor:
+    s = float(output_scale)
+    if not (s > 0 and s < float("inf")):
+        raise ParameterError(f"output_scale must be a positive finite number; got {output_scale!r}.")
+    return torch.tensor(s, dtype=dtype)
+
+
+def _set_bias(layer: nn.Linear, init_bias: Any, scale: float = 1.0) -> None:
+    """Set the layer's bias so that the scaled output starts at ``init_bias``."""
     if init_bias is None:
         layer.bias.zero_()
         return
-    b = torch.as_tensor(init_bias, dtype=layer.bias.dtype).reshape(-1)
+    b = torch.as_tensor(init_bias, dtype=torch.float64).reshape(-1) / scale
     if b.numel() == 1:
         layer.bias.fill_(float(b[0]))
     elif b.numel() == layer.bias.numel():
