@@ -81,3 +81,26 @@ def test_reference_points_are_float64_exact() -> None:
                 vals = p[key] if isinstance(p[key], list) else [p[key]]
                 for v in vals:
                     assert isinstance(v, (int, str)) and (isinstance(v, int) or repr(float(v)) == v)
+
+
+def test_values_json_is_up_to_date_with_the_case_modules() -> None:
+    """Rows carry the hash of their mp_*.py (and grids.py) source: an edited module whose rows
+    were not regenerated fails here, naming the command to run."""
+    import hashlib
+
+    here = Path(__file__).resolve().parent / "reference"
+    stale = set()
+    for case in CASES:
+        expected = case.get("source_sha256")
+        path = here / f"{case['module']}.py"
+        if expected is None:
+            continue
+        if not path.exists():
+            stale.add(f"{case['module']} (module deleted)")
+            continue
+        text = path.read_bytes() + (here / "grids.py").read_bytes()
+        if hashlib.sha256(text).hexdigest() != expected:
+            stale.add(case["module"])
+    assert not stale, "values.json is stale for: " + ", ".join(
+        f"{m} (run python tests/reference/make_reference.py {m[3:]})" for m in sorted(stale)
+    )

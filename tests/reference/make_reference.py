@@ -376,7 +376,7 @@ def main(argv: list[str]) -> None:
         npts = 0
         computed[module] = []
         for case in mod.CASES:
-            computed[module].append(build_case(module, case))
+            computed[module].append({**build_case(module, case), "source_sha256": source})
             npts += len(case["points"])
         print(f"{module}: {len(mod.CASES)} cases, {npts} points, {time.perf_counter() - t0:.1f} s")
         if _source_hash(module) != source:
