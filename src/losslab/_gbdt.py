@@ -176,7 +176,7 @@ def default_policy(loss: Loss, refitting: bool = False) -> HessianPolicy:
         else:
             policy = "constant"
         if refit:
-            why += f"; it estimates the {loss.statistic}, so refit the leaves (the bridges' train does)"
+            why += f"; it estimates the {loss.statistic}, so its leaves should be refitted"
         return HessianPolicy(policy, None, why, refit)
     if kind == "piecewise":
         why = "its Hessian is zero on part of the domain (a floor would give huge Newton steps)"
@@ -439,7 +439,13 @@ def usage_section(loss: Loss) -> str:
         "## In XGBoost and LightGBM",
         "",
         f"Default Hessian policy: `{policy.spec}` — {policy.reason}. Override with "
-        "`hessian='exact' | 'floor:EPS' | 'constant:C' | 'smooth:S' | 'majorizer'`.",
+        "`hessian='exact' | 'floor:EPS' | 'constant:C' | 'smooth:S' | 'majorizer'`."
+        + (
+            " `lx.train`/`ll.train` use `constant` and refit the leaves every round (the built-in "
+            "median/quantile algorithm)."
+            if policy.refit
+            else ""
+        ),
         "",
         "```python",
         "import losslab, losslab.xgboost as lx, losslab.lightgbm as ll",
@@ -459,7 +465,8 @@ def usage_section(loss: Loss) -> str:
             "model = xgboost.XGBRegressor(objective=lx.objective(loss, api='sklearn'),",
             "                             base_score=lx.base_score(loss, y))",
             "model = lightgbm.LGBMRegressor(objective=ll.objective(loss, api='sklearn'))",
-            "model.fit(X, y, init_score=ll.init_score(loss, y))  # add it at predict",
+            "model.fit(X, y, init_score=(init := ll.init_score(loss, y)))",
+            "ll.fold_init_score(model.booster_, init)            # predict() includes it",
         ]
     lines.append("```")
     if loss.multiclass:
