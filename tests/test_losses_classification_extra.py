@@ -292,3 +292,20 @@ def test_two_class_softmax_focal_is_binary_focal(gamma: float) -> None:
         c.gradient(y, z)[:, 1], b.gradient(y.astype(float), x), rtol=1e-13, atol=1e-300
     )
     np.testing.assert_allclose(c.hessian(y, z)[:, 1], b.hessian(y.astype(float), x), rtol=1e-13, atol=1e-300)
+
+
+def test_focal_hessian_exact_where_optax_autodiff_is_not() -> None:
+    # y = 0 at logit 40 (confidently wrong): the Hessian is a tiny difference of large terms.
+    # References from mpmath (60 digits) of P''(-40) = s̄^γ[(1 + 2γ)s s̄ + γ s L (γ s − s̄)].
+    ref = {0.0: 4.248354255291589e-18, 0.25: -3.6111011169978504e-17, 2.0: -3.1862656914686916e-16}
+    for gamma, h in ref.items():
+        got = losslab.get("binary_focal", gamma=gamma).hessian([0.0], [40.0])[0]
+        assert got == pytest.approx(h, rel=1e-13)
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    with jax.enable_x64(True):
+        jnp = jax.numpy
+        y = jnp.asarray(0.0, dtype=jnp.float64)
+        fo = lambda z: optax.sigmoid_focal_loss(z, y, gamma=0.25)  # noqa: E731
+        h_optax = float(jax.grad(jax.grad(fo))(jnp.asarray(40.0, dtype=jnp.float64)))
+    assert abs(h_optax - ref[0.25]) > 1e-2 * abs(ref[0.25])  # optax 0.2.8: -4.14e-17, 15 % off
