@@ -222,27 +222,39 @@ def _run_with_progress(fn: Callable[..., Any], **kwargs: Any) -> Any:
 def _print_leaderboard(cmp: Any) -> None:
     import math
 
-    head = cmp.metrics[0]
-    shown = cmp.metrics[:3]
-    table = Table(title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks")
-    names = [f"{m.name} {m.direction}" for m in shown]
-    for col in ("#", "candidate", "vs best", *names, "p (Holm)", "failed"):
-        table.add_column(col, overflow="fold", no_wrap=col in ("candidate", "vs best"))
-    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red"}
+    from rich import box
 
     def num(v: Any, digits: int = 4) -> str:
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}g}"
 
+    head = cmp.metrics[0]
+    shown = cmp.metrics[: 1 if console.width < 100 else 3]
+    failed = bool(len(cmp.failures))
+    table = Table(
+        title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("#", no_wrap=True, min_width=2)
+    table.add_column("candidate", no_wrap=True, overflow="ellipsis", max_width=34)
+    table.add_column("vs best", no_wrap=True, min_width=6)
+    for m in shown:
+        table.add_column(f"{m.name} {m.direction}", no_wrap=True)
+    table.add_column("p (Holm)", no_wrap=True, min_width=8)
+    if failed:
+        table.add_column("failed", no_wrap=True)
+    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red"}
     for row in cmp.leaderboard.to_dict(orient="records"):
         mark = str(row["mark"])
-        table.add_row(
-            num(row["rank"]) if not isinstance(row["rank"], float) else str(int(row["rank"])),
+        rank = row["rank"]
+        cells = [
+            "—" if rank is None or rank != rank else str(int(rank)),
             str(row["candidate"]),
             f"[{style.get(mark, 'dim')}]{mark}[/]",
             *[f"{num(row[m.name])} ± {num(row[m.name + '_std'], 2)}" for m in shown],
             num(row["p_holm"], 3),
-            str(row["n_failed"]),
-        )
+        ]
+        table.add_row(*cells, *([str(row["n_failed"])] if failed else []))
     console.print(table)
     for f in cmp.failures.to_dict(orient="records"):
         console.print(
