@@ -481,3 +481,15 @@ def test_show_has_gbdt_section():
 
     text = describe(losslab.get("quantile", quantile=0.9))
     assert "## In XGBoost and LightGBM" in text and "`smooth`" in text and "quantile=0.9" in text
+
+
+def test_init_score_helpers(data):
+    _, y, _, yc, w = data
+    p = lx.params("categorical_crossentropy", yc, w, max_depth=2)
+    assert p["num_class"] == 3 and p["max_depth"] == 2 and p["disable_default_eval_metric"] == 1
+    c = losslab.get("categorical_crossentropy").baseline(yc, w)
+    assert p["base_score"] == "[" + ",".join(repr(float(v)) for v in c) + "]"
+    np.testing.assert_array_equal(lx.base_margin("cce", yc, w), np.tile(c, (len(yc), 1)))
+    prob = lx.base_score("bce", (yc > 0).astype(float), objective="binary:logistic")
+    assert prob == pytest.approx(np.mean(yc > 0))
+    np.testing.assert_array_equal(ll.init_score("mse", y, w), np.full(len(y), np.average(y, weights=w)))
