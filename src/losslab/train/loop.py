@@ -82,7 +82,7 @@ def loss_fn(loss: Loss) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], 
     >>> L = loss_fn(losslab.get("mse"))
     >>> raw = torch.tensor([1.0, 3.0], dtype=torch.float64, requires_grad=True)
     >>> value = L(raw, torch.tensor([0.0, 0.0], dtype=torch.float64), torch.ones(2, dtype=torch.float64))
-    >>> value.backward(); float(value), raw.grad.tolist()
+    >>> value.backward(); value.item(), raw.grad.tolist()
     (5.0, [1.0, 3.0])
     """
 
