@@ -307,7 +307,9 @@ def loss_shapes(losses: list[Any], labels: list[str] | None = None) -> Any:
                 pad = 0.15 * (hi - lo) if hi > lo else 0.5
                 ax.set_ylim(lo - pad, hi + pad)
             ax.set_title(f"{titles[c]} — {task}", fontsize=9)
-            ax.set_xlabel(items[0][1]["xlabel"], fontsize=8)
+            xlabels = {d["xlabel"] for _, d in items}
+            xlabel = xlabels.pop() if len(xlabels) == 1 else "raw score − link(y_true) (identity: ŷ − y)"
+            ax.set_xlabel(xlabel, fontsize=8)
             ax.axhline(0.0, color="#bbb", lw=0.8)
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
