@@ -47,25 +47,34 @@ def _softplus_over_sigmoid(xp: Any, x: Any) -> Any:
     return xp.where(pos, right, left)
 
 
-def _pos_logit_terms(xp: Any, x: Any, gamma: float) -> tuple[Any, Any, Any]:
+def _pos_logit_terms(
+    xp: Any, x: Any, gamma: float, spx: Any, spmx: Any, s: Any, sn: Any, want: str
+) -> tuple[Any, Any, Any]:
     r"""P(x) = σ(−x)^γ·softplus(−x) and its first two derivatives in x (the y = 1 term).
 
-    With s = σ(x), s̄ = σ(−x), L = softplus(−x) = −log s and R = L/s̄:
+    ``spx``, ``spmx``, ``s``, ``sn`` are softplus(±x) and σ(±x), computed once and shared with
+    the y = 0 term (evaluated at −x with the pairs swapped); ``want`` holds "v", "g", "h" for
+    the parts to compute (the others are None). With L = softplus(−x) = −log s and R = L/s̄:
     P′ = −s̄^{γ+1}(1 + γ s R) and P″ = s̄^{γ+1} s C with C = 1 + 2γ + γ R (γ s − s̄).
     Both are evaluated as ±exp(sum of logs) — log s̄ = −softplus(x), log s = −softplus(−x) —
     so they keep full precision down to the subnormal range (a product of an underflowed σ
     with a large factor would not). At γ = 0 they are −σ(−x) and σ(x)σ(−x) bit for bit.
     """
-    log_sn = -sp.softplus(xp, x)
-    big_l = sp.softplus(xp, -x)
-    value = xp.exp(gamma * log_sn) * big_l
+    value = xp.exp(gamma * -spx) * spmx if "v" in want else None
+    grad = hess = None
     if gamma == 0:
-        return value, -sp.sigmoid(xp, -x), sp.sigmoid_pair_product(xp, x)
-    s = sp.sigmoid(xp, x)
-    ratio = _softplus_over_sigmoid(xp, x)
-    grad = -xp.exp((gamma + 1.0) * log_sn + xp.log1p(gamma * s * ratio))
-    c = (1.0 + 2.0 * gamma) + gamma * ratio * (gamma * s - sp.sigmoid(xp, -x))
-    hess = xp.sign(c) * xp.exp((gamma + 1.0) * log_sn - big_l + xp.log(xp.abs(c)))
+        if "g" in want:
+            grad = -sn
+        if "h" in want:
+            hess = sp.sigmoid_pair_product(xp, x)
+        return value, grad, hess
+    if "g" in want or "h" in want:
+        ratio = _softplus_over_sigmoid(xp, x)
+        if "g" in want:
+            grad = -xp.exp((gamma + 1.0) * -spx + xp.log1p(gamma * s * ratio))
+        if "h" in want:
+            c = (1.0 + 2.0 * gamma) + gamma * ratio * (gamma * s - sn)
+            hess = xp.sign(c) * xp.exp((gamma + 1.0) * -spx - spmx + xp.log(xp.abs(c)))
     return value, grad, hess
 
 
@@ -251,33 +260,41 @@ class BinaryFocal(Loss):
             return None
         return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
 
-    def _terms(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
+    def _terms(self, xp: Any, t: Any, f: Any, want: str) -> tuple[Any, Any, Any]:
+        """Value, gradient, Hessian (those named in ``want``; the others None)."""
         w1, w0 = self._weights()
         c1 = t if self.alpha is None else w1 * t
         c0 = (1.0 - t) if self.alpha is None else w0 * (1.0 - t)
-        if self.from_logits:
-            v1, g1, h1 = _pos_logit_terms(xp, f, self.gamma)
-            v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma)
-            if self.gamma == 0 and self.alpha is None:
-                # cross-entropy: its gradient kernel is exact also where a soft label's terms cancel
-                return c1 * v1 + c0 * v0, _bce_logit_gradient(xp, t, f, 1.0), c1 * h1 + c0 * h0
-            return c1 * v1 + c0 * v0, c1 * g1 - c0 * g0, c1 * h1 + c0 * h0
-        one_q = 1.0 - f
-        v1, g1, h1 = _prob_terms(xp, c1, f, one_q, self.gamma)
-        v0, g0, h0 = _prob_terms(xp, c0, one_q, f, self.gamma)
-        return v1 + v0, g1 - g0, h1 + h0
+        if not self.from_logits:
+            one_q = 1.0 - f
+            v1, g1, h1 = _prob_terms(xp, c1, f, one_q, self.gamma)
+            v0, g0, h0 = _prob_terms(xp, c0, one_q, f, self.gamma)
+            return v1 + v0, g1 - g0, h1 + h0
+        # cross-entropy's own gradient kernel is exact also where a soft label's terms cancel
+        ce_grad = self.gamma == 0 and self.alpha is None and "g" in want
+        inner = want.replace("g", "") if ce_grad else want
+        spx, spmx = sp.softplus(xp, f), sp.softplus(xp, -f)
+        s = sn = None
+        if "g" in inner or "h" in inner:
+            s, sn = sp.sigmoid(xp, f), sp.sigmoid(xp, -f)
+        v1, g1, h1 = _pos_logit_terms(xp, f, self.gamma, spx, spmx, s, sn, inner)
+        v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma, spmx, spx, sn, s, inner)
+        value = c1 * v1 + c0 * v0 if "v" in want else None
+        grad = _bce_logit_gradient(xp, t, f, 1.0) if ce_grad else (c1 * g1 - c0 * g0 if "g" in want else None)
+        hess = c1 * h1 + c0 * h0 if "h" in want else None
+        return value, grad, hess
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
-        return self._terms(xp, t, f)[0]
+        return self._terms(xp, t, f, "v")[0]
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
-        return self._terms(xp, t, f)[1]
+        return self._terms(xp, t, f, "g")[1]
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
-        return self._terms(xp, t, f)[2]
+        return self._terms(xp, t, f, "h")[2]
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
-        _, g, h = self._terms(xp, t, f)
+        _, g, h = self._terms(xp, t, f, "gh")
         return g, h
 
 
@@ -401,7 +418,7 @@ class CategoricalFocal(Loss):
         logp, log_r = log1m_softmax(xp, f)
         return 0.0 - xp.sum(a * xp.exp(gamma * log_r) * logp, axis=1)
 
-    def _gradient_hessian(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
+    def _gradient_hessian(self, xp: Any, a: Any, f: Any, hessian: bool = True) -> tuple[Any, Any]:
         gamma = self.gamma
         if not self.from_logits:
             _, g, h = _prob_terms(xp, a, f, 1.0 - f, gamma)
@@ -421,6 +438,8 @@ class CategoricalFocal(Loss):
         is_top = cols == xp.argmax(am, axis=1, keepdims=True)
         rest = xp.sum(xp.where(is_top, zero, am), axis=1, keepdims=True)
         grad = xp.where(is_top, rest, s - am) * p - am * r
+        if not hessian:
+            return grad, None
         # Every term of the Hessian is ±exp(sum of logs): the products of tiny pⱼ, rⱼ with
         # large log factors stay accurate down to the subnormal range.
         first = cols == xp.argmax(f, axis=-1, keepdims=True)
@@ -441,7 +460,7 @@ class CategoricalFocal(Loss):
         return grad, hess
 
     def _gradient(self, xp: Any, a: Any, f: Any) -> Any:
-        return self._gradient_hessian(xp, a, f)[0]
+        return self._gradient_hessian(xp, a, f, hessian=False)[0]
 
     def _hessian(self, xp: Any, a: Any, f: Any) -> Any:
         return self._gradient_hessian(xp, a, f)[1]
