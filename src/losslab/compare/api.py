@@ -76,8 +76,9 @@ class Comparison:
 
     @property
     def best(self) -> str:
-        """Name of the best candidate by the headline metric."""
-        return str(self.leaderboard["candidate"].iloc[0])
+        """Name of the best candidate by the headline metric (``"none"`` if no candidate has a score)."""
+        best = self.leaderboard.loc[self.leaderboard["mark"] == "best", "candidate"]
+        return str(best.iloc[0]) if len(best) else "none"
 
     @property
     def n_reused(self) -> int:
