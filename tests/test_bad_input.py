@@ -573,3 +573,23 @@ def test_every_loss_rejects_nan_int_empty_and_mismatched_inputs(default_loss: An
         yb.flat[0] = np.inf
         with pytest.raises(DomainError, match="y_true"):
             default_loss(yb, f)
+
+
+# -- the same table on torch tensors (the bridge users' arrays) ------------------------------------
+def test_torch_inputs_get_the_same_errors() -> None:
+    torch = pytest.importorskip("torch")
+    mse = losslab.get("mse")
+    cases = [
+        (torch.zeros(2), np.zeros(2), DTypeError, ("'mse'", "y_true", "torch.Tensor", "numpy.ndarray")),
+        (np.zeros(2), torch.zeros(2, dtype=torch.int64), DTypeError, ("'mse'", "y_pred", "int64")),
+        (np.zeros(2), torch.tensor([0.0, float("nan")]), DomainError, ("'mse'", "y_pred", "nan", "index 1")),
+        (torch.zeros(3), torch.zeros(3, 1), ShapeError, ("'mse'", "(3,)", "(3, 1)", "broadcast")),
+    ]
+    for y, f, error, words in cases:
+        with pytest.raises(error) as info:
+            mse(y, f)
+        assert isinstance(info.value, LosslabError)
+        missing = [w for w in words if w not in str(info.value)]
+        assert not missing, f"message lacks {missing}: {info.value}"
+    with pytest.raises(DomainError, match=r"'msle'.*-2\.0.*index 1"):
+        losslab.get("msle")(torch.tensor([0.0, -2.0]), torch.zeros(2))
