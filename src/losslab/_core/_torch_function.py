@@ -24,6 +24,8 @@ def _contract(multiclass: bool, upstream: Any, g: Any) -> Any:
 class LossValue(torch.autograd.Function):
     """Per-sample loss values; backward is the loss's analytic gradient."""
 
+    generate_vmap_rule = True  # the kernels are plain torch operations
+
     @staticmethod
     def forward(f: Any, t: Any, loss: Any) -> Any:
         return loss._value(array_namespace(f), t, f)
@@ -44,6 +46,8 @@ class LossValue(torch.autograd.Function):
 class LossGradient(torch.autograd.Function):
     """The analytic gradient; its backward is the Hessian (diagonal, or a full HVP per row)."""
 
+    generate_vmap_rule = True
+
     @staticmethod
     def forward(f: Any, t: Any, loss: Any) -> Any:
         return loss._gradient(array_namespace(f), t, f)
@@ -61,11 +65,9 @@ class LossGradient(torch.autograd.Function):
         if not loss.multiclass:
             return upstream * loss._hessian(array_namespace(f), t, f), None, None
         # one row per sample: a row's Hessian is a full (k, k) block; differentiate the analytic
-        # gradient kernel for the exact Hessian-vector product
-        with torch.enable_grad():
-            f_ = f.detach().requires_grad_(True)
-            g = loss._gradient(array_namespace(f_), t.detach(), f_)
-        if not g.requires_grad:  # a piecewise-constant gradient (multiclass hinge): Hessian 0
-            return torch.zeros_like(f), None, None
-        (hvp,) = torch.autograd.grad(g, f_, upstream)
+        # gradient kernel for the exact Hessian-vector product. torch.func.vjp also works inside
+        # torch.func transforms (where requires_grad_ is not allowed), and gives zeros for a
+        # piecewise-constant gradient (multiclass hinge)
+        _, vjp = torch.func.vjp(lambda ff: loss._gradient(array_namespace(ff), t, ff), f)
+        (hvp,) = vjp(upstream)
         return hvp, None, None
