@@ -29,9 +29,30 @@ _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 
 
 def _figure(width: float, height: float) -> Any:
+    """A figure with margins fixed in inches (`_margins`): a layout engine costs ~3× the drawing."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height))
+    _margins(fig)
+    return fig
+
+
+def _margins(fig: Any, left: float = 0.75, right: float = 0.2, top: float = 0.4, bottom: float = 0.55,
+             wspace: float = 0.75, hspace: float = 0.85) -> None:  # fmt: skip
+    """Margins and gaps in inches, converted to the figure fractions subplots_adjust takes."""
+    w, h = fig.get_size_inches()
+    fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h)
+    fig._losslab_gaps = (wspace, hspace)
+
+
+def _gaps(fig: Any, rows: int, cols: int) -> None:
+    """Turn the inch gaps into subplots_adjust's fractions of the mean axes size."""
+    wspace, hspace = getattr(fig, "_losslab_gaps", (0.75, 0.85))
+    sp = fig.subplotpars
+    w, h = fig.get_size_inches()
+    ax_w = ((sp.right - sp.left) * w - wspace * (cols - 1)) / cols
+    ax_h = ((sp.top - sp.bottom) * h - hspace * (rows - 1)) / rows
+    fig.subplots_adjust(wspace=wspace / max(ax_w, 0.1), hspace=hspace / max(ax_h, 0.1))
 
 
 def png_bytes(fig: Any, dpi: int = 90) -> bytes:
@@ -39,6 +60,8 @@ def png_bytes(fig: Any, dpi: int = 90) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
+    rows, cols = getattr(fig, "_losslab_grid", (1, 1))
+    _gaps(fig, rows, cols)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -55,7 +78,9 @@ def fold_distributions(cmp: Any, metrics: list[Any] | None = None) -> Any:
     metrics = list(metrics or cmp.metrics[:4])
     order = list(cmp.leaderboard["candidate"])
     rows, cols = _grid(len(metrics), 2)
-    fig = _figure(6.2 * cols, 0.45 * len(order) * rows + 1.6 * rows)
+    fig = _figure(6.2 * cols, 0.45 * len(order) * rows + 1.0 * rows)
+    _margins(fig, left=0.25 + 0.065 * max(len(c) for c in order), wspace=0.4, hspace=0.8)
+    fig._losslab_grid = (rows, cols)
     for i, m in enumerate(metrics):
         ax = fig.add_subplot(rows, cols, i + 1)
         sub = cmp.scores[cmp.scores["metric"] == m.name]
@@ -74,7 +99,7 @@ def fold_distributions(cmp: Any, metrics: list[Any] | None = None) -> Any:
         for j, d in enumerate(data):
             jitter = np.linspace(-0.12, 0.12, d.size) if d.size > 1 else np.zeros(d.size)
             ax.scatter(d, pos[j] + jitter, s=14, color=_COLORS[j % len(_COLORS)], zorder=3)
-        ax.set_yticks(pos, order, fontsize=8)
+        ax.set_yticks(pos, order if i % cols == 0 else [""] * len(order), fontsize=8)
         ax.set_title(f"{m.name} ({m.direction})", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     return fig
@@ -87,6 +112,7 @@ def learning_curves(cmp: Any, max_panels: int = 12) -> Any | None:
         return None
     rows, cols = _grid(len(names))
     fig = _figure(4.2 * cols, 2.8 * rows)
+    fig._losslab_grid = (rows, cols)
     drawn = False
     for i, name in enumerate(names):
         ax = fig.add_subplot(rows, cols, i + 1)
@@ -184,6 +210,7 @@ def predicted_vs_actual(cmp: Any, max_panels: int = 9) -> Any | None:
         return None
     rows, cols = _grid(len(items))
     fig = _figure(3.8 * cols, 3.4 * rows)
+    fig._losslab_grid = (rows, cols)
     lo = min(float(np.nanmin(o["y_true"])) for _, o in items)
     hi = max(float(np.nanmax(o["y_true"])) for _, o in items)
     for i, (name, o) in enumerate(items):
@@ -205,6 +232,7 @@ def residual_plots(cmp: Any, max_panels: int = 9) -> Any | None:
         return None
     rows, cols = _grid(len(items))
     fig = _figure(3.8 * cols, 3.2 * rows)
+    fig._losslab_grid = (rows, cols)
     for i, (name, o) in enumerate(items):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.scatter(o["value"], o["y_true"] - o["value"], s=6, alpha=0.5, color=_COLORS[i % len(_COLORS)])
@@ -291,6 +319,7 @@ def loss_shapes(losses: list[Any], labels: list[str] | None = None) -> Any:
         key = data["task"] if not getattr(loss, "multiclass", False) else "multiclass"
         groups.setdefault(key, []).append((label, data))
     fig = _figure(13.0, 3.4 * len(groups))
+    fig._losslab_grid = (len(groups), 3)
     titles = ("loss ℓ", "gradient ∂ℓ/∂ŷ", "Hessian ∂²ℓ/∂ŷ²")
     for r, (task, items) in enumerate(groups.items()):
         for c, key in enumerate(("value", "gradient", "hessian")):
@@ -349,6 +378,7 @@ def plot_losses(names: list[Any], out: str | None = None) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
+    _gaps(fig, *fig._losslab_grid)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format=fmt, dpi=110)
     return str(path)
