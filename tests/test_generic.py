@@ -280,6 +280,35 @@ def test_extreme_predictions(any_loss: Any, factor: float) -> None:
         assert not np.isnan(a).any(), f"{any_loss!r}: NaN {name} at y_pred × {factor:g}"
         if factor < 1.0:
             assert np.isfinite(a).all(), f"{any_loss!r}: non-finite {name} at y_pred × {factor:g}"
+    # float32 at the same (rounded) inputs: finite wherever float64 is finite within float32's
+    # range, and no NaN
+    f32 = fs.astype(np.float32)
+    y32 = y.astype(np.float32) if np.issubdtype(y.dtype, np.floating) else y
+    if not np.isfinite(f32).all() or not np.isfinite(np.asarray(y32, dtype=float)).all():
+        return
+    y64 = y32.astype(np.float64) if np.issubdtype(y.dtype, np.floating) else y
+    try:
+        ref = [
+            _none(any_loss, y64, f32.astype(np.float64)),
+            np.asarray(any_loss.gradient(y64, f32.astype(np.float64)), dtype=float),
+            np.asarray(any_loss.hessian(y64, f32.astype(np.float64)), dtype=float),
+        ]
+        got = [
+            np.asarray(any_loss(y32, f32, reduction="none"), dtype=float),
+            np.asarray(any_loss.gradient(y32, f32), dtype=float),
+            np.asarray(any_loss.hessian(y32, f32), dtype=float),
+        ]
+    except losslab.LosslabError:
+        return  # the float32 rounding left the domain
+    big = float(np.finfo(np.float32).max)
+    for name, r, g in zip(("value", "gradient", "hessian"), ref, got, strict=True):
+        assert not np.isnan(g).any(), f"{any_loss!r}: float32 NaN {name} at y_pred × {factor:g}"
+        must = np.isfinite(r) & (np.abs(r) < 0.5 * big)
+        bad = must & ~np.isfinite(g)
+        assert not bad.any(), (
+            f"{any_loss!r}: float32 {name} not finite at y_pred × {factor:g} where float64 gives "
+            f"{r[bad][:3]} (samples {np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[:3]})"
+        )
 
 
 def test_large_targets_and_predictions_no_nan(any_loss: Any) -> None:
