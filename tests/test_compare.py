@@ -294,3 +294,15 @@ def test_default_metrics_respect_the_target_domain():
     assert "gamma_deviance" not in M.default_metrics("positive", y=y)
     assert M.default_metrics("positive", y=y + 1)[0] == "gamma_deviance"
     assert "msle" not in M.default_metrics("regression", y=np.array([-2.0, 1.0]))
+
+
+def test_diverging_training_is_recorded_and_the_rest_go_on():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=X @ np.array([1.0, -2.0, 0.5]) * 1e3)
+    params = {"epochs": 20, "lr": 1e12, "optimizer": "sgd"}
+    kw = {"losses": ["mse", "mae"], "models": ["linear"], "cv": 3, "task": "regression"}
+    cmp = losslab.compare(frame, target="y", model_params=params, **kw)
+    assert set(cmp.failures["error_type"]) == {"DivergenceError"}
+    assert set(cmp.failures["candidate"]) == {"mse/linear"}
+    assert cmp.leaderboard.set_index("candidate").loc["mae/linear", "n_folds"] == 3
