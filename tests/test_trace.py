@@ -141,3 +141,25 @@ def test_trace_rejects_bad_targets_and_lr():
         step_trace(model, losslab.get("binary_crossentropy"), [[1.0]], [2.0])
     with pytest.raises(losslab.ParameterError, match="lr"):
         step_trace(model, losslab.get("mse"), [[1.0]], [2.0], lr=-1.0)
+
+
+def test_estimator_trace_starts_from_the_initial_weights_and_shows_the_output_scale():
+    pytest.importorskip("sklearn")
+    from losslab.sklearn import LossRegressor
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 2))
+    y = 50.0 + 20.0 * X[:, 0] + rng.normal(size=40)
+    reg = LossRegressor(epochs=3, validation_fraction=0.0).fit(X, y)
+    first = reg.step_trace(X[:4], y[:4], initial=True)
+    weight, bias = first.params
+    np.testing.assert_array_equal(weight.value, 0.0)  # linear models start at zero weights …
+    s = first.output_scale
+    assert s == pytest.approx(np.std(y))
+    assert bias.value[0] * s == pytest.approx(float(losslab.get("mse").baseline(y)), rel=1e-12)  # … and ŷ = ȳ
+    np.testing.assert_allclose(first.raw, np.mean(y), rtol=1e-12)
+    assert f"output layer × s = {s:.6g}" in str(first)
+    # the chain rule through ŷ = s·(W z + b): ∂L/∂b = s·Σ ∂L/∂ŷ
+    assert bias.grad[0] == pytest.approx(s * first.raw_gradient.sum(), rel=1e-12)
+    trained = reg.step_trace(X[:4], y[:4])
+    assert not np.array_equal(trained.params[0].value, 0.0)

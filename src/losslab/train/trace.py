@@ -66,6 +66,9 @@ class StepTrace:
         L at the updated parameters θ − η∂L/∂θ.
     features : list of str, optional
         Names of X's columns.
+    output_scale : float
+        The fixed factor s of the output layer (``model.output_scale``; 1 if none): the models of
+        `losslab.train.models` compute ŷ = s·(W h + b).
     """
 
     loss_name: str
@@ -82,6 +85,7 @@ class StepTrace:
     params: list[ParamStep]
     loss_after: float
     features: list[str] | None = field(default=None)
+    output_scale: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and floats (JSON-ready)."""
@@ -108,6 +112,7 @@ class StepTrace:
             ],
             "loss_after": self.loss_after,
             "features": self.features,
+            "output_scale": self.output_scale,
         }
 
     def __str__(self) -> str:
@@ -126,6 +131,8 @@ class StepTrace:
             lines.append(f"   [{i}] x={_fmt(self.X[i])}  y={_fmt(self.y[i])}{w}")
         for name, a in self.activations[:-1]:
             lines.append(f"   {name}: {_fmt(a)}")
+        if self.output_scale != 1.0:
+            lines.append(f"   output layer × s = {self.output_scale:.6g} (ŷ = s·(W h + b), s fixed)")
         lines.append(f"   ŷ = {_fmt(self.raw)}")
         lines += [
             "",
@@ -279,4 +286,5 @@ def step_trace(
         params=params,
         loss_after=loss_after,
         features=list(features) if features is not None else None,
+        output_scale=float(getattr(model, "output_scale", 1.0)),
     )
