@@ -302,8 +302,8 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
                 g = g - g.mean()  # probability rows live on the simplex: only the tangential part vanishes
             if np.max(np.abs(g)) / scale <= 1e-10:
                 return c
-        stat = _statistic(loss)[0]
-        if getattr(loss.link, "name", "") == "identity" and stat in ("class probabilities", "target distribution"):
+        rows = _statistic(loss)[0] in ("class probabilities", "target distribution")
+        if getattr(loss.link, "name", "") == "identity" and rows:
             # probability rows with class weights or smoothing: the optimum is not the class
             # frequency; search the simplex through q = softmax(s)
             return _simplex_search(loss, y, w, k, c)
