@@ -103,6 +103,22 @@ def test_train_classification_from_parquet_with_trace(tables):
         assert stage in res.output
 
 
+def test_train_gbdt_saves_the_booster(tables, tmp_path):
+    out = tmp_path / "trees"
+    res = runner.invoke(
+        app, ["train", str(tables["reg"]), "-t", "y", "--model", "gbdt", "--epochs", "30", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} == {
+        "model.joblib",
+        "model.txt",
+        "config.json",
+        "history.csv",
+        "learning_curve.png",
+    }
+    assert "r2" in res.output
+
+
 @pytest.mark.parametrize(
     "key, args, message",
     [
@@ -113,6 +129,7 @@ def test_train_classification_from_parquet_with_trace(tables):
         ("clf", ["--target", "label", "--loss", "mse"], "is not numeric"),
         ("reg", ["--target", "y", "--loss", "msle"], "msle' must be > -1"),
         ("reg", ["--target", "y", "--optimizer", "rmsprop"], "optimizer must be one of"),
+        ("reg", ["--target", "y", "--model", "gbdt", "--trace"], "model 'gbdt' boosts trees"),
     ],
 )
 def test_bad_data_is_one_clear_line_and_exit_code_1(tables, key, args, message):

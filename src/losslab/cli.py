@@ -377,7 +377,7 @@ def train_cmd(
             "--loss", "-l", help="Training loss, e.g. huber or quantile:quantile=0.9 (default by target)."
         ),
     ] = None,
-    model: Annotated[str, typer.Option(help="linear or mlp.")] = "linear",
+    model: Annotated[str, typer.Option(help="linear, mlp or gbdt (LightGBM).")] = "linear",
     hidden: Annotated[str, typer.Option(help="MLP hidden sizes, e.g. 64,32.")] = "64",
     epochs: Annotated[int, typer.Option(help="Maximum passes over the data.")] = 200,
     lr: Annotated[float | None, typer.Option(help="Learning rate (default 0.01; 1 for lbfgs).")] = None,

@@ -6,8 +6,9 @@ the chosen loss on the rest (which splits its own validation rows for early stop
 metrics on the held-out test rows, and can write everything to a directory:
 
 - ``model.joblib`` — the fitted estimator (``joblib.load`` it and call ``predict``);
-- ``model.pt`` — the torch ``state_dict`` of the network, with ``config.json`` (loss, estimator
-  parameters, features, classes, metrics) enough to rebuild it;
+- ``model.pt`` — the torch ``state_dict`` of the network (``model.txt``, LightGBM's text
+  format, for ``model="gbdt"``), with ``config.json`` (loss, estimator parameters, features,
+  classes, metrics) enough to rebuild it;
 - ``history.csv`` — one row per epoch; ``learning_curve.png`` — training and validation loss.
 
 pandas, scikit-learn, torch and matplotlib are imported inside the functions.
@@ -100,7 +101,7 @@ def train_table(
         non-numeric, boolean or has two values, else ``mse``. A regression loss makes a
         regressor, a classification loss a classifier.
     model, hidden, epochs, lr, optimizer, batch_size, seed
-        As in `losslab.sklearn.LossRegressor`.
+        As in `losslab.sklearn.LossRegressor` (``model`` is linear, mlp or gbdt).
     test_fraction : float
         Share of rows held out for the reported metrics (0: report on the training rows).
     out : path, optional
@@ -122,6 +123,10 @@ def train_table(
     from .sklearn import LossClassifier, LossRegressor
     from .tabular import read_table, split_target
 
+    if trace and model == "gbdt":
+        raise ParameterError(
+            "--trace lays open a gradient-descent step of a network; model 'gbdt' boosts trees."
+        )
     frame = read_table(data)
     X, y = split_target(frame, target)
     if not (0.0 <= test_fraction < 1.0):
@@ -229,21 +234,25 @@ def evaluate(est: Any, X: Any, y: Any) -> dict[str, float]:
 
 
 def save(est: Any, out: Path, *, target: str, metrics: dict[str, float]) -> dict[str, str]:
-    """Write model.joblib, model.pt, config.json, history.csv and learning_curve.png to ``out``."""
+    """Write model.joblib, model.pt (model.txt for trees), config.json, history.csv, learning_curve.png."""
     import joblib
     import pandas as pd
     import torch
 
     out.mkdir(parents=True, exist_ok=True)
+    trees = est.model == "gbdt"
     files = {
         "model": out / "model.joblib",
-        "state_dict": out / "model.pt",
+        ("booster" if trees else "state_dict"): out / ("model.txt" if trees else "model.pt"),
         "config": out / "config.json",
         "history": out / "history.csv",
         "learning_curve": out / "learning_curve.png",
     }
     joblib.dump(est, files["model"])
-    torch.save(est.model_.state_dict(), files["state_dict"])
+    if trees:
+        est.model_.save_model(str(files["booster"]))  # LightGBM's text format (raw scores)
+    else:
+        torch.save(est.model_.state_dict(), files["state_dict"])
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in est.get_params().items()}
     params["loss"] = est.loss_.to_dict()
     config = {
