@@ -1,0 +1,70 @@
+"""Write docs/losses/: one formula page per registered loss and an index, from the registry.
+
+Run ``python docs/make_loss_pages.py`` after adding or changing a loss; ``tests/test_docs_losses.py``
+fails while a page is missing or stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import losslab
+import losslab.lightgbm  # registers the "In XGBoost and LightGBM" section
+import losslab.xgboost
+from losslab._core.describe import describe
+from losslab._core.registry import aliases_of, loss_class
+
+OUT = Path(__file__).resolve().parent / "losses"
+
+
+def pages() -> dict[str, str]:
+    """File name → Markdown text for every registered loss, plus ``index.md``."""
+    out: dict[str, str] = {}
+    rows = [
+        "# The loss catalogue",
+        "",
+        "Generated from the registry by `python docs/make_loss_pages.py`; do not edit by hand.",
+        "Each page gives value, gradient and Hessian formulas, domains, properties, parameters,",
+        "references and how to use the loss in gradient boosting.",
+        "",
+        "| loss | task | estimates | convex | robust | Hessian | parameters | aliases |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in losslab.list_losses():
+        cls = loss_class(name)
+        loss = cls()
+        info = loss.info
+        params = ", ".join(f"`{p.name}={p.default!r}`" for p in cls.PARAMS) or "—"
+        rows.append(
+            f"| [{name}]({name}.md) | {info.task} | {info.estimates} | {'yes' if info.convex else 'no'} "
+            f"| {'yes' if info.robust else 'no'} | {info.hessian.replace('_', ' ')} | {params} "
+            f"| {', '.join(aliases_of(name)) or '—'} |"
+        )
+        out[f"{name}.md"] = describe(loss)
+    out["index.md"] = "\n".join(rows) + "\n"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a page is missing or stale")
+    args = parser.parse_args(argv)
+    stale = []
+    for fname, text in pages().items():
+        path = OUT / fname
+        if args.check:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(fname)
+        else:
+            OUT.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print("stale or missing pages in docs/losses/: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
