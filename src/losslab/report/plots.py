@@ -55,7 +55,7 @@ def _gaps(fig: Any, rows: int, cols: int) -> None:
     fig.subplots_adjust(wspace=wspace / max(ax_w, 0.1), hspace=hspace / max(ax_h, 0.1))
 
 
-def png_bytes(fig: Any, dpi: int = 90) -> bytes:
+def png_bytes(fig: Any, dpi: int = 80) -> bytes:
     """The figure as PNG bytes (Agg)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
