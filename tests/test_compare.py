@@ -270,7 +270,7 @@ def test_compare_defaults_to_advisor_losses_refit_per_fold(reg_frame):
         ({"target": "y", "losses": ["mse"], "metrics": ["rsme"]}, "unknown metric 'rsme'"),
         ({"target": "y", "losses": ["nope_loss"]}, "nope_loss"),
         ({"target": "y", "losses": ["mse"], "cv": 1}, "at least 2 folds"),
-        ({"target": "y", "losses": ["mse"], "costs": "fp=1"}, "costs need both"),
+        ({"target": "y", "losses": ["mse"], "costs": "fp=1"}, "exactly the keys .fp. and .fn."),
     ],
 )
 def test_bad_input_raises_before_writing(reg_frame, tmp_path, kwargs, match):
@@ -306,3 +306,10 @@ def test_diverging_training_is_recorded_and_the_rest_go_on():
     assert set(cmp.failures["error_type"]) == {"DivergenceError"}
     assert set(cmp.failures["candidate"]) == {"mse/linear"}
     assert cmp.leaderboard.set_index("candidate").loc["mae/linear", "n_folds"] == 3
+
+
+def test_loss_spec_may_name_a_users_module():
+    from losslab.compare.spec import parse_loss
+
+    assert losslab.get(parse_loss("losslab.losses.robust:LogCosh")) == losslab.get("log_cosh")
+    assert losslab.get(parse_loss("losslab.losses.regression:Huber:delta=2")) == losslab.get("huber", delta=2)

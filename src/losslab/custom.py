@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib
 import math
 import sys
-import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._core import registry as _registry
+from ._core.callable_module import make_callable
 from ._core.errors import DTypeError, ParameterError, ShapeError
 from ._core.info import LossInfo
 from ._core.loss import Loss
@@ -580,12 +580,4 @@ def _plain(x: Any) -> Any:
     return arr.tolist() if arr.ndim else float(arr)
 
 
-class _CallableModule(types.ModuleType):
-    """``losslab.custom`` is both this module and the function: importing the submodule makes
-    the package attribute ``losslab.custom`` the module, so the module calls `custom`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> CustomLoss:
-        return custom(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__, custom)

@@ -16,10 +16,9 @@ in ``docs/choosing-a-loss.md``.
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
+from .._core.callable_module import make_callable
 from .advice import Advice, Message, Recommendation
 from .diagnose import TASKS, THRESHOLDS, diagnose, infer_task
 from .recommend import parse_costs, parse_predict, recommend
@@ -110,11 +109,4 @@ def advise(
     )
 
 
-class _CallableModule(types.ModuleType):
-    """``losslab.advise`` stays callable after ``import losslab.advise`` binds the subpackage."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Advice:
-        return advise(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__, advise)

@@ -6,19 +6,11 @@
 
 from __future__ import annotations
 
+from .._core.callable_module import make_callable
 from .api import Comparison, compare
 from .metrics import METRICS, Metric, get_metric
 from .stats import corrected_ttest
 
 __all__ = ["METRICS", "Comparison", "Metric", "compare", "corrected_ttest", "get_metric"]
 
-
-class _CallableModule(__import__("types").ModuleType):
-    """``losslab.compare`` is both this package and the function: importing a submodule binds the
-    package as the attribute ``losslab.compare``, so the package itself is made callable."""
-
-    def __call__(self, *args: object, **kwargs: object) -> Comparison:
-        return compare(*args, **kwargs)  # type: ignore[arg-type]
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule
+make_callable(__name__, compare)

@@ -4,6 +4,8 @@
 {'name': 'huber', 'delta': 1.5}
 >>> parse_loss("quantile:quantile=0.9")
 {'name': 'quantile', 'quantile': 0.9}
+>>> parse_loss("my_package.losses:cauchy")
+'my_package.losses:cauchy'
 >>> parse_costs("fp=1,fn=5")
 {'fp': 1.0, 'fn': 5.0}
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._core.errors import DataError
+from ..advise.recommend import parse_costs
 
 __all__ = ["parse_costs", "parse_loss"]
 
@@ -28,9 +31,17 @@ def _value(text: str) -> Any:
 
 
 def parse_loss(spec: str) -> str | dict[str, Any]:
-    """``"name"`` or ``"name:param=value,param=value"`` → a name or a `losslab.get` dict."""
-    name, _, rest = spec.strip().partition(":")
-    if not name:
+    """A loss spec from the command line → a name or a `losslab.get` dict.
+
+    ``"name"``, ``"name:param=value,param=value"``, or a user's loss ``"package.module:attr"``
+    (optionally followed by ``":param=value,…"``): a part after the last ``:`` holding ``=``
+    is the parameters, everything before it the name.
+    """
+    spec = spec.strip()
+    name, _, rest = spec.rpartition(":")
+    if not name or "=" not in rest:
+        name, rest = spec, ""
+    if not name or name.startswith(":"):
         raise DataError(f"cannot read loss {spec!r}; expected NAME or NAME:param=value[,param=value].")
     if not rest:
         return name
@@ -40,35 +51,4 @@ def parse_loss(spec: str) -> str | dict[str, Any]:
         if not eq or not key.strip():
             raise DataError(f"cannot read loss {spec!r}: {part!r} is not param=value.")
         out[key.strip()] = _value(val)
-    return out
-
-
-def parse_costs(spec: Any) -> dict[str, float] | None:
-    """``"fp=1,fn=5"`` or a dict → ``{"fp": 1.0, "fn": 5.0}`` (both positive)."""
-    if spec is None:
-        return None
-    if isinstance(spec, dict):
-        items = list(spec.items())
-    elif isinstance(spec, str):
-        items = []
-        for part in spec.split(","):
-            key, eq, val = part.partition("=")
-            if not eq:
-                raise DataError(f"cannot read costs {spec!r}; expected fp=1,fn=5.")
-            items.append((key.strip().lower(), val))
-    else:
-        raise DataError(f"costs must be a dict or a string like 'fp=1,fn=5'; got {type(spec).__name__}.")
-    out: dict[str, float] = {}
-    for key, val in items:
-        if key not in ("fp", "fn"):
-            raise DataError(f"costs has an unknown key {key!r}; expected fp and fn.")
-        try:
-            v = float(val)
-        except (TypeError, ValueError):
-            raise DataError(f"costs[{key!r}] must be a number; got {val!r}.") from None
-        if not v > 0 or v == float("inf"):
-            raise DataError(f"costs[{key!r}] must be a positive number; got {val!r}.")
-        out[key] = v
-    if set(out) != {"fp", "fn"}:
-        raise DataError(f"costs need both fp and fn; got {spec!r}.")
     return out
