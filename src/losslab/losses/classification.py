@@ -134,8 +134,18 @@ class BinaryCrossentropy(Loss):
             return (w * t + (1.0 - t)) * sp.sigmoid_pair_product(xp, f)
         return w * sp.safe_div2(xp, t, f) + sp.safe_div2(xp, 1.0 - t, 1.0 - f)
 
+    def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        if not self.from_logits:
+            return self._gradient(xp, t, f), self._hessian(xp, t, f)
+        # one e^{-|x|} for both: the GBDT objectives call this once per boosting round
+        w = self.pos_weight
+        e = xp.exp(-xp.abs(f))
+        one_e = 1.0 + e
+        g = _bce_logit_gradient(xp, t, f, w, e)
+        return g, (w * t + (1.0 - t)) * (e / (one_e * one_e))
 
-def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float) -> Any:
+
+def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float, e: Any = None) -> Any:
     r"""−w y σ(−x) + (1 − y) σ(x) over the common denominator 1 + e with e = e^{−|x|}.
 
     The numerator is (1 − y) − w y e for x ≥ 0 and (1 − y) e − w y for x < 0; for |x| < 1 it is
@@ -143,7 +153,7 @@ def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float) -> Any:
     soft label near its own logit (y = ½, x → 0) keeps its tiny gradient to full precision.
     """
     ax = xp.abs(x)
-    e = xp.exp(-ax)
+    e = xp.exp(-ax) if e is None else e
     em = xp.expm1(-ax)
     pos = x >= 0
     c = 2.0 * (0.5 - t) if w == 1.0 else (1.0 - t) - w * t
