@@ -309,3 +309,9 @@ def test_focal_hessian_exact_where_optax_autodiff_is_not() -> None:
         fo = lambda z: optax.sigmoid_focal_loss(z, y, gamma=0.25)  # noqa: E731
         h_optax = float(jax.grad(jax.grad(fo))(jnp.asarray(40.0, dtype=jnp.float64)))
     assert abs(h_optax - ref[0.25]) > 1e-2 * abs(ref[0.25])  # optax 0.2.8: -4.14e-17, 15 % off
+
+
+def test_baseline_leaves_ignored_samples_out():
+    cce = losslab.get("categorical_crossentropy", ignore_index=-100)
+    y = np.array([0, 1, 1, 2, -100, -100, -100])
+    np.testing.assert_allclose(cce.baseline(y), losslab.get("categorical_crossentropy").baseline(y[:4]))

@@ -256,6 +256,15 @@ def _multiclass_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, 
     return res.x
 
 
+def _kept(loss: Loss, y: np.ndarray) -> np.ndarray | None:
+    """The loss's own mask of the samples it keeps (its ``_sample_mask`` hook), or None."""
+    import array_api_compat.numpy as xnp
+
+    mask_fn = getattr(loss, "_sample_mask", None)
+    keep = mask_fn(xnp, y) if mask_fn is not None else None
+    return None if keep is None else np.asarray(keep, dtype=bool)
+
+
 def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: int | None = None) -> Any:
     """argmin over constants c of the weighted mean loss Σwᵢℓ(yᵢ, c)/Σw.
 
@@ -283,6 +292,11 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     y = np.asarray(to_numpy(y_true))
     w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
     if loss.multiclass:
+        keep = _kept(loss, y)
+        if keep is not None:
+            # samples the loss excludes (labels equal to ignore_index) take no part in the optimum
+            w = keep.astype(np.float64) if w is None else w * keep
+            y = np.where(keep, y, 0) if y.ndim == 1 else y
         if y.ndim == 1:
             k = n_classes if n_classes is not None else int(np.max(y)) + 1
         elif y.ndim == 2:
