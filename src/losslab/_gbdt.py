@@ -73,7 +73,7 @@ from ._core.errors import LosslabError, ParameterError
 from ._core.loss import Loss
 from ._core.registry import get as get_loss
 
-__all__ = ["GradHess", "HessianPolicy", "as_loss", "default_policy", "resolve_policy"]
+__all__ = ["GradHess", "HessianPolicy", "as_loss", "check_raw_scores", "default_policy", "resolve_policy"]
 
 log = logging.getLogger("losslab.gbdt")
 
@@ -487,3 +487,12 @@ def register_section() -> None:
 
     if usage_section not in SECTIONS:
         SECTIONS.append(usage_section)
+
+
+def check_raw_scores(loss: Loss) -> None:
+    """Refuse losses on probabilities: a booster's raw scores are unbounded."""
+    if loss.params.get("from_logits", True) is False:
+        raise ParameterError(
+            f"loss {loss.name!r} with from_logits=False takes probabilities, but a booster's raw "
+            "scores are unbounded; use from_logits=True (the default) in gradient boosting."
+        )

@@ -42,7 +42,15 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._gbdt import GradHess, LabelCache, as_loss, refit_recommended, register_section, resolve_policy
+from ._gbdt import (
+    GradHess,
+    LabelCache,
+    as_loss,
+    check_raw_scores,
+    refit_recommended,
+    register_section,
+    resolve_policy,
+)
 from ._gbdt_refit import refit_values
 
 __all__ = ["base_margin", "base_score", "metric", "objective", "params", "refit_leaves", "train"]
@@ -56,14 +64,6 @@ def _check_api(api: str) -> None:
     if api not in APIS:
         raise ParameterError(
             f"api must be 'native' (xgboost.train) or 'sklearn' (XGBRegressor…); got {api!r}."
-        )
-
-
-def _check_raw(loss: Loss) -> None:
-    if loss.params.get("from_logits", True) is False:
-        raise ParameterError(
-            f"loss {loss.name!r} with from_logits=False takes probabilities, but a booster's raw "
-            "scores are unbounded; use from_logits=True (the default) in gradient boosting."
         )
 
 
@@ -169,7 +169,7 @@ def objective(
     """
     _check_api(api)
     loss = as_loss(loss, **params)
-    _check_raw(loss)
+    check_raw_scores(loss)
     gh = GradHess(loss, resolve_policy(loss, hessian, _refitting), scale, hessian_scale)
     return (XGBObjective if api == "native" else XGBSklearnObjective)(loss, gh)
 
@@ -211,7 +211,7 @@ def metric(loss: Any, *, api: str = "native", name: str | None = None, **params:
     """
     _check_api(api)
     loss = as_loss(loss, **params)
-    _check_raw(loss)
+    check_raw_scores(loss)
     return XGBMetric(loss, name or loss.name, api)
 
 
