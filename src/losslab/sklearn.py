@@ -606,8 +606,6 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     ([1.5, -2.0], 0.5)
     """
 
-    _default_loss = "mse"
-
     def __init__(
         self,
         loss: _Any = "mse",
@@ -762,54 +760,6 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
     >>> clf.predict_proba(X[:2]).sum(axis=1).round(12).tolist()
     [1.0, 1.0]
     """
-
-    def __init__(
-        self,
-        loss: _Any = None,
-        model: str = "linear",
-        hidden: tuple[int, ...] = (64,),
-        activation: str = "relu",
-        dropout: float = 0.0,
-        optimizer: str = "adam",
-        lr: float | None = None,
-        momentum: float = 0.0,
-        weight_decay: float = 0.0,
-        schedule: str | None = None,
-        epochs: int = 200,
-        batch_size: int | None = None,
-        validation_fraction: float = 0.1,
-        early_stopping: bool = True,
-        patience: int = 10,
-        metrics: tuple[str, ...] | None = None,
-        gbdt_params: dict[str, _Any] | None = None,
-        dtype: str = "float64",
-        seed: int = 0,
-        device: str = "cpu",
-        verbose: bool = False,
-    ) -> None:
-        super().__init__(
-            loss=loss,
-            model=model,
-            hidden=hidden,
-            activation=activation,
-            dropout=dropout,
-            optimizer=optimizer,
-            lr=lr,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            schedule=schedule,
-            epochs=epochs,
-            batch_size=batch_size,
-            validation_fraction=validation_fraction,
-            early_stopping=early_stopping,
-            patience=patience,
-            metrics=metrics,
-            gbdt_params=gbdt_params,
-            dtype=dtype,
-            seed=seed,
-            device=device,
-            verbose=verbose,
-        )
 
     def __sklearn_tags__(self) -> _Any:
         tags = super().__sklearn_tags__()
