@@ -90,3 +90,15 @@ _LINKS = {lk.name: lk for lk in (IDENTITY, LOG, LOGIT, SOFTMAX)}
 def get_link(name: str) -> Link:
     """The link called ``name`` (identity, log, logit, softmax)."""
     return _LINKS[name]
+
+
+class unless_probabilities:  # lower-case: used like a value, link = unless_probabilities(LOGIT)
+    """Class attribute of losses with ``from_logits``: ``raw`` on logits, identity on probabilities."""
+
+    def __init__(self, raw: Link) -> None:
+        self.raw = raw
+
+    def __get__(self, loss: Any, owner: type | None = None) -> Link:
+        if loss is None or loss.from_logits:
+            return self.raw
+        return IDENTITY

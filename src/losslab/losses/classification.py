@@ -8,7 +8,7 @@ from typing import Any
 from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from .._core.validation import report_bad
-from ..links import IDENTITY, LOGIT, SOFTMAX
+from ..links import LOGIT, SOFTMAX, unless_probabilities
 from ._params import OptionalInt
 
 __all__ = [
@@ -95,9 +95,7 @@ class BinaryCrossentropy(Loss):
         ),
     )
 
-    @property
-    def link(self) -> Any:  # type: ignore[override]
-        return LOGIT if self.from_logits else IDENTITY
+    link = unless_probabilities(LOGIT)
 
     def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
         t = super()._target(xp, y_true, f, check)
@@ -300,9 +298,7 @@ class CategoricalCrossentropy(Loss):
         ),
     )
 
-    @property
-    def link(self) -> Any:  # type: ignore[override]
-        return SOFTMAX if self.from_logits else IDENTITY
+    link = unless_probabilities(SOFTMAX)
 
     def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
         t = ignorable_targets(self, xp, y_true, f, check, self.ignore_index)
@@ -417,9 +413,7 @@ class CostSensitiveBCE(Loss):
         """log(c_FN/c_FP): the minimiser's logit minus logit(P(y = 1 | x))."""
         return math.log(self.fn_cost / self.fp_cost)
 
-    @property
-    def link(self) -> Any:  # type: ignore[override]
-        return LOGIT if self.from_logits else IDENTITY
+    link = unless_probabilities(LOGIT)
 
     def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
         return (t < 0.0) | (t > 1.0), "in [0, 1]"

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._core import Loss, LossInfo, Param, ShapeError, register
 from .._core import special as sp
-from ..links import IDENTITY, SOFTMAX
+from ..links import SOFTMAX, unless_probabilities
 from .classification import _check_prob_rows, class_targets, weighted_ce_grad_hess
 from .focal import log1m_softmax
 
@@ -113,9 +113,7 @@ class KLDivergence(Loss):
             )
         return self.INFO
 
-    @property
-    def link(self) -> Any:  # type: ignore[override]
-        return SOFTMAX if self.from_logits else IDENTITY
+    link = unless_probabilities(SOFTMAX)
 
     def baseline(self, y_true: Any, sample_weight: Any = None) -> Any:
         """The best constant prediction; for ``direction="reverse"`` in closed form.

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._core import Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
-from ..links import IDENTITY, LOGIT, SOFTMAX
+from ..links import LOGIT, SOFTMAX, unless_probabilities
 from ._params import NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, OptionalInt, ScalarOrVector
 from .classification import (
     _bce_logit_gradient,
@@ -245,9 +245,7 @@ class BinaryFocal(Loss):
             return replace(self.INFO, estimates="probability", convex=True, hessian="exact")
         return self.INFO
 
-    @property
-    def link(self) -> Any:  # type: ignore[override]
-        return LOGIT if self.from_logits else IDENTITY
+    link = unless_probabilities(LOGIT)
 
     def _weights(self) -> tuple[float, float]:
         return (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
@@ -386,9 +384,7 @@ class CategoricalFocal(Loss):
             return replace(self.INFO, estimates="class probabilities", convex=True, hessian="exact")
         return self.INFO
 
-    @property
-    def link(self) -> Any:  # type: ignore[override]
-        return SOFTMAX if self.from_logits else IDENTITY
+    link = unless_probabilities(SOFTMAX)
 
     def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
         t = ignorable_targets(self, xp, y_true, f, check, self.ignore_index)
