@@ -72,6 +72,7 @@ import numpy as np
 from ._core.errors import LosslabError, ParameterError
 from ._core.loss import Loss
 from ._core.registry import get as get_loss
+from ._gbdt_fast import fast_kernel
 
 __all__ = ["GradHess", "HessianPolicy", "as_loss", "check_raw_scores", "default_policy", "resolve_policy"]
 
@@ -318,6 +319,7 @@ class GradHess:
             self._slopes = _kink_slopes(loss)
         if policy.kind == "constant":
             self._const = policy.value if policy.value is not None else _perfect_hessian(loss)
+        self._fast = fast_kernel(loss, policy.kind, self._const, _slopes_or_none(loss, policy.kind))
 
     def validate(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> None:
         """Check labels, weights and scores once per dataset with the loss's own checks."""
@@ -331,6 +333,15 @@ class GradHess:
         f = np.asarray(f)
         if f.dtype not in (np.float32, np.float64):
             f = f.astype(np.float64)
+        fast = self._fast
+        hs = self.scale * self.hessian_scale
+        if (
+            fast is not None
+            and f.ndim == 1
+            and f.shape == np.shape(y)
+            and fast.prepare(y, w, self.scale, hs, f.dtype)
+        ):
+            return fast(f)
         if kind == "smooth":
             g, h = self._smooth(y, f, w)
         else:
@@ -354,7 +365,6 @@ class GradHess:
             ww = np.asarray(w).astype(g.dtype, copy=False)
             if g.ndim == 2:
                 ww = ww[:, None]
-        hs = self.scale * self.hessian_scale
         if self.scale != 1.0:
             g = g * self.scale
         if ww is not None:
@@ -391,10 +401,20 @@ class GradHess:
         return 0.5 * (a + b) + half * (r / root), half / root
 
 
+def _slopes_or_none(loss: Loss, kind: str) -> tuple[float, float] | None:
+    """The two slopes of a piecewise-linear loss under a constant Hessian (the fast kernel's case)."""
+    if kind != "constant" or loss.info.hessian != "zero_almost_everywhere":
+        return None
+    try:
+        return _kink_slopes(loss)
+    except ParameterError:
+        return None
+
+
 def _perfect_hessian(loss: Loss) -> float:
     """The loss's Hessian at a perfect prediction if positive (1 for huber), else 1."""
     if loss.info.task == "regression" and loss.info.zero_at_perfect and not loss.multiclass:
-        y = np.array([0.0, 1.0, -2.0])
+        y = np.asarray(loss.example(5, seed=0)[0], dtype=float)  # targets in the loss's domain
         h = np.asarray(loss.hessian(y, y.copy()), dtype=float)
         if np.all(h == h[0]) and h[0] > 0 and math.isfinite(h[0]):
             return float(h[0])

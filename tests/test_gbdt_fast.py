@@ -1,0 +1,138 @@
+"""The boosting hot path's in-place kernels equal the losses' own kernels, for every loss they cover."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import losslab
+from losslab._gbdt import GradHess, resolve_policy
+
+POLICIES = ("exact", "constant", "floor", "smooth", "majorizer")
+EXTREMES = [
+    0.0,
+    -0.0,
+    1e-30,
+    -1e-30,
+    1e-8,
+    -1e-8,
+    0.5,
+    -0.5,
+    17.0,
+    -17.0,
+    40.0,
+    -40.0,
+    88.0,
+    -88.0,
+    800.0,
+    -800.0,
+]
+
+
+def _grad_hess(loss, kind):
+    try:
+        return GradHess(loss, resolve_policy(loss, kind))
+    except losslab.LosslabError:
+        return None
+
+
+def _covered():
+    """Every registered loss (defaults and the reference configurations) × policy with a kernel."""
+    from conftest import loss_instances
+
+    out = []
+    for loss in loss_instances():
+        for kind in POLICIES:
+            gh = _grad_hess(loss, kind)
+            if gh is not None and gh._fast is not None:
+                out.append(pytest.param(loss, kind, id=f"{loss!r}-{kind}"))
+    return out
+
+
+def _inputs(loss, dtype, n=4000, seed=0):
+    y, f = loss.example(n, seed)
+    y, f = np.asarray(y, dtype=np.float64), np.asarray(f, dtype=np.float64) * 4.0
+    if loss.info.task == "binary":
+        f[: len(EXTREMES)] = EXTREMES  # logits far out in both tails, and ±0
+    else:
+        f[:50] = y[:50]  # residual exactly 0: the kink of mae/quantile
+        f[50:60] = y[50:60] + np.array([1e-300, -1e-300, 1e-12, -1e-12, 1e3, -1e3, 1e-7, -1e-7, 3.0, -3.0])
+    y = y.astype(dtype).astype(np.float64)  # labels as the library stores them (XGBoost: float32)
+    return y, f.astype(dtype), np.random.default_rng(seed).uniform(0.0, 3.0, n)
+
+
+def _ulps(a, b):
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    assert np.array_equal(np.isnan(a), np.isnan(b))
+    ia, ib = a.view(np.int32).astype(np.int64), b.view(np.int32).astype(np.int64)
+    ia = np.where(ia < 0, -(ia & 0x7FFFFFFF), ia)  # ordered: ±0 are one value, neighbours one apart
+    ib = np.where(ib < 0, -(ib & 0x7FFFFFFF), ib)
+    return int(np.abs(ia - ib).max())
+
+
+@pytest.mark.parametrize(("loss", "kind"), _covered())
+def test_fast_kernel_equals_the_loss_kernel(loss, kind):
+    gh = _grad_hess(loss, kind)
+    fast = gh._fast
+    for dtype, tol in ((np.float64, 1), (np.float32, 8)):
+        y, f, w = _inputs(loss, dtype)
+        for weights in (None, w):
+            for scale in (1.0, 0.5, 3.0):
+                g = GradHess(loss, gh.policy, scale=scale, hessian_scale=1.5)
+                assert g._fast is not None
+                got = g(y, f, weights)
+                g._fast = None  # the generic path, computed in float64 as the reference
+                ref = g(y, f.astype(np.float64), weights)
+                for a, b in zip(got, ref, strict=True):
+                    assert a.dtype == np.float32 and a.shape == f.shape
+                    assert _ulps(a, b) <= tol, (dtype, weights is not None, scale)
+    assert fast.prepare(y, None, 1.0, 1.0, np.float32)  # the kernel took these labels
+
+
+def test_the_hot_losses_have_fast_kernels():
+    covered = {
+        "binary_crossentropy": "exact",
+        "mse": "exact",
+        "quantile": "constant",
+        "mae": "constant",
+    }
+    for name, kind in covered.items():
+        loss = losslab.get(name)
+        assert GradHess(loss, resolve_policy(loss, kind))._fast is not None, name
+
+
+def test_soft_labels_take_the_exact_generic_path():
+    bce = losslab.get("binary_crossentropy")
+    gh = GradHess(bce, resolve_policy(bce, None))
+    y = np.array([0.5, 0.25, 1.0, 0.0])
+    f = np.array([0.0, -np.log(3.0), 2.0, -2.0])
+    g, h = gh(y, f, None)
+    assert not gh._fast.prepare(y, None, 1.0, 1.0, f.dtype)
+    np.testing.assert_array_equal(g, np.asarray(bce.gradient(y, f), dtype=np.float32))
+    np.testing.assert_array_equal(h, np.asarray(bce.hessian(y, f), dtype=np.float32))
+
+
+def test_new_labels_are_read_again():
+    # the cache is keyed by the label array's identity: a second dataset is not served stale constants
+    mse = losslab.get("mse")
+    gh = GradHess(mse, resolve_policy(mse, None))
+    f = np.zeros(3)
+    assert gh(np.array([1.0, 2.0, 3.0]), f, None)[0].tolist() == [-2.0, -4.0, -6.0]
+    assert gh(np.array([0.0, 1.0, 0.0]), f, None)[0].tolist() == [0.0, -2.0, 0.0]
+    w = np.array([1.0, 2.0, 0.5])
+    y = np.array([0.0, 1.0, 0.0])
+    assert gh(y, f, w)[0].tolist() == [0.0, -4.0, 0.0]
+    assert gh(y, f, None)[0].tolist() == [0.0, -2.0, 0.0]
+
+
+def test_pickles_without_its_cache():
+    bce = losslab.get("binary_crossentropy")
+    gh = GradHess(bce, resolve_policy(bce, None))
+    y = (np.arange(10_000) % 2).astype(float)
+    gh(y, np.zeros(10_000), None)
+    blob = pickle.dumps(gh)
+    assert len(blob) < 10_000  # the per-row constants and scratch are not pickled
+    again = pickle.loads(blob)
+    np.testing.assert_array_equal(again(y, np.ones(10_000), None)[0], gh(y, np.ones(10_000), None)[0])
