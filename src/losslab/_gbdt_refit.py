@@ -9,7 +9,10 @@ for huber.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+from types import ModuleType
 
 import numpy as np
 
@@ -19,6 +22,24 @@ from ._core.loss import Loss
 from ._gbdt import translation_invariant
 
 __all__ = ["refit_values"]
+
+#: Use the numba kernels (`losslab._gbdt_kernels`) when numba is installed; environment
+#: ``LOSSLAB_NUMBA=0`` (or setting this to False) forces the numpy code.
+USE_NUMBA = os.environ.get("LOSSLAB_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def kernels() -> ModuleType | None:
+    """The numba kernels module, or None (numba is not installed, or `USE_NUMBA` is False)."""
+    return _load_kernels() if USE_NUMBA else None
+
+
+@functools.cache
+def _load_kernels() -> ModuleType | None:
+    try:
+        from . import _gbdt_kernels
+    except ImportError:  # numba is an optional dependency (extras lightgbm, xgboost)
+        return None
+    return _gbdt_kernels
 
 
 def check_refit(loss: Loss) -> None:
@@ -35,10 +56,10 @@ def refit_values(
 ) -> dict[int, float]:
     """{leaf id: argmin_c Σ_{i∈leaf} wᵢ ℓ(yᵢ, fᵢ + c)} over the leaves present in ``leaf``."""
     check_refit(loss)
-    r = y - f
     tau = _quantile_level(loss)
     if tau is not None:
-        return grouped_quantile(leaf, r, w, tau)
+        return _grouped_quantile(np.asarray(leaf), y, f, w, tau)
+    r = y - f
     order = np.argsort(leaf, kind="stable")
     sorted_leaf = leaf[order]
     ids, starts = np.unique(sorted_leaf, return_index=True)
@@ -64,51 +85,95 @@ def _quantile_level(loss: Loss) -> float | None:
 
 
 def grouped_quantile(group: np.ndarray, r: np.ndarray, w: np.ndarray | None, tau: float) -> dict[int, float]:
-    """`weighted_quantile` of ``r`` within each group (same convention), vectorised.
+    """`weighted_quantile` of ``r`` within each group (same convention, bit for bit), vectorised.
 
-    Unit weights use a selection (``np.partition``, linear time) per group; weights one sort by
-    (group, r) for all groups.
+    {group id: weighted τ-quantile of its ``r``} over the groups with a row of positive weight.
+    With numba (`kernels`): a counting sort by group, then per group a selection (unit weights)
+    or a stable sort with the cumulative weights, groups in parallel. Without: one stable sort by
+    group (and by ``r`` if weighted), then the same per group with ``np.partition``.
+
+    Examples
+    --------
+    >>> g = np.array([0, 1, 0, 1, 0, 1]); r = np.array([1.0, 5.0, 2.0, 6.0, 3.0, 9.0])
+    >>> grouped_quantile(g, r, None, 0.5)
+    {0: 2.0, 1: 6.0}
+    >>> grouped_quantile(g, r, np.array([1.0, 1.0, 0.0, 1.0, 1.0, 3.0]), 0.5)  # midpoint, weights
+    {0: 2.0, 1: 9.0}
     """
+    return _grouped_quantile(np.asarray(group), np.asarray(r), None, w, tau)
+
+
+def _grouped_quantile(
+    group: np.ndarray, y: np.ndarray, f: np.ndarray | None, w: np.ndarray | None, tau: float
+) -> dict[int, float]:
+    """`grouped_quantile` of y − f (of y if f is None) — fused with the subtraction in numba."""
+    k = kernels()
+    if k is not None and group.size and np.issubdtype(group.dtype, np.integer):
+        lo, hi = int(group.min()), int(group.max())
+        if lo >= 0 and hi < max(4 * group.size, 1 << 16):  # a counting sort over hi + 1 buckets
+            if group.dtype not in (np.int32, np.int64):
+                group = group.astype(np.int64)
+            vals, counts = k.grouped_quantile(
+                np.ascontiguousarray(group),
+                np.ascontiguousarray(y, dtype=np.float64),
+                _EMPTY if f is None else np.ascontiguousarray(f, dtype=np.float64),
+                _EMPTY if w is None else np.ascontiguousarray(w, dtype=np.float64),
+                hi + 1,
+                float(tau),
+            )
+            present = np.flatnonzero(counts)
+            return dict(zip(present.tolist(), vals[present].tolist(), strict=True))
+    r = np.asarray(y, dtype=np.float64) if f is None else y - f
+    return _grouped_quantile_numpy(group, np.asarray(r, dtype=np.float64), w, tau)
+
+
+_EMPTY = np.empty(0, dtype=np.float64)
+
+
+def _grouped_quantile_numpy(
+    group: np.ndarray, r: np.ndarray, w: np.ndarray | None, tau: float
+) -> dict[int, float]:
     if w is not None:
         keep = w > 0
-        group, r, w = group[keep], r[keep], w[keep]
+        group, r, w = group[keep], r[keep], np.asarray(w, dtype=np.float64)[keep]
     if r.size == 0:
         return {}
     key = group.astype(np.uint16) if group.max() < 2**16 and group.min() >= 0 else group
     if w is None:
         order = np.argsort(key, kind="stable")  # radix sort of small integers
-        gs, rs = group[order], r[order]
-        starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-        ends = np.r_[starts[1:], gs.shape[0]]
-        out: dict[int, float] = {}
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            m = b - a
-            target = tau * m
-            # first j with j + 1 >= target (cumulative unit weights), as np.searchsorted would find
-            j = min(max(math.ceil(target) - 1, 0), m - 1)
-            if j > 0 and math.isclose(j, target, rel_tol=1e-12, abs_tol=0.0):
-                p = np.partition(rs[a:b], (j - 1, j))
-                v = 0.5 * (p[j - 1] + p[j])
-            elif j + 1 < m and math.isclose(j + 1, target, rel_tol=1e-12, abs_tol=0.0):
-                p = np.partition(rs[a:b], (j, j + 1))
-                v = 0.5 * (p[j] + p[j + 1])
-            else:
-                v = np.partition(rs[a:b], j)[j]
-            out[int(gs[a])] = float(v)
-        return out
-    o1 = np.argsort(r, kind="stable")
-    order = o1[np.argsort(key[o1], kind="stable")]
-    gs, rs, ws = group[order], r[order], w[order]
-    cw = np.cumsum(ws)
+    else:  # by group, then by r (ties in row order), as weighted_quantile sorts each group
+        o1 = np.argsort(r, kind="stable")
+        order = o1[np.argsort(key[o1], kind="stable")]
+    gs, rs = group[order], r[order]
+    ws = None if w is None else w[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
     ends = np.r_[starts[1:], gs.shape[0]]
-    offset = np.where(starts > 0, cw[np.maximum(starts - 1, 0)], 0.0)
-    total = cw[ends - 1] - offset
-    target = offset + tau * total
-    j = np.clip(np.searchsorted(cw, target, side="left"), starts, ends - 1)
-    val = rs[j].copy()
-    prev = (j > starts) & np.isclose(cw[np.maximum(j - 1, 0)] - offset, tau * total, rtol=1e-12, atol=0.0)
-    nxt = ~prev & (j + 1 < ends) & np.isclose(cw[j] - offset, tau * total, rtol=1e-12, atol=0.0)
-    val[prev] = 0.5 * (rs[j[prev] - 1] + rs[j[prev]])
-    val[nxt] = 0.5 * (rs[j[nxt]] + rs[j[nxt] + 1])
-    return dict(zip(gs[starts].tolist(), val.tolist(), strict=True))
+    out: dict[int, float] = {}
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        m = b - a
+        if ws is not None:
+            cw = np.cumsum(ws[a:b])  # per group, in sorted order: weighted_quantile's sums
+            target = tau * cw[-1]
+            j = min(int(np.searchsorted(cw, target, side="left")), m - 1)
+            seg = rs[a:b]
+            if j > 0 and math.isclose(cw[j - 1], target, rel_tol=1e-12, abs_tol=0.0):
+                v = 0.5 * (seg[j - 1] + seg[j])
+            elif j + 1 < m and math.isclose(cw[j], target, rel_tol=1e-12, abs_tol=0.0):
+                v = 0.5 * (seg[j] + seg[j + 1])
+            else:
+                v = seg[j]
+            out[int(gs[a])] = float(v)
+            continue
+        target = tau * m
+        # first j with j + 1 >= target (cumulative unit weights), as np.searchsorted would find
+        j = min(max(math.ceil(target) - 1, 0), m - 1)
+        if j > 0 and math.isclose(j, target, rel_tol=1e-12, abs_tol=0.0):
+            p = np.partition(rs[a:b], (j - 1, j))
+            v = 0.5 * (p[j - 1] + p[j])
+        elif j + 1 < m and math.isclose(j + 1, target, rel_tol=1e-12, abs_tol=0.0):
+            p = np.partition(rs[a:b], (j, j + 1))
+            v = 0.5 * (p[j] + p[j + 1])
+        else:
+            v = np.partition(rs[a:b], j)[j]
+        out[int(gs[a])] = float(v)
+    return out

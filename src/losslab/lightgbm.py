@@ -35,6 +35,7 @@ What the adapter owns:
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ from ._gbdt import (
     register_section,
     resolve_policy,
 )
-from ._gbdt_refit import refit_values
+from ._gbdt_refit import kernels, refit_values
 
 __all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves", "train"]
 
@@ -381,28 +382,103 @@ def _learning_rate(params: dict[str, Any]) -> float:
 
 
 class _RefitInTraining:
-    """Scores kept by losslab so that each round's gradients see the refitted leaves."""
+    """Scores kept by losslab so that each round's gradients see the refitted leaves.
+
+    The new tree's leaf of every row comes from LightGBM's own training-score cache when that is
+    exact (plain ``gbdt``, no linear trees, numba installed): LightGBM adds the tree's leaf
+    value to each row's cached score, fl(s₀ + v), so a row whose new score matches exactly one
+    leaf value is in that leaf (`leaf_from_scores`); the rest — leaves sharing a value, or no
+    match — are traversed with ``predict(pred_leaf=True)`` on those rows only. Otherwise every
+    row is traversed.
+    """
 
     def __init__(self, loss: Loss, obj: LGBObjective, X: Any, y: np.ndarray, w: Any, base: Any, eta: float):
         self.loss, self.obj, self.X, self.y, self.w, self.eta = loss, obj, X, y, w, eta
         self.f = np.broadcast_to(base, y.shape).astype(np.float64).copy()
+        self.cached: np.ndarray | None = None  # LightGBM's cached scores before this round
+        self.use_cache: bool | None = None  # decided in the first round
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _RefitInTraining:
         return self  # lightgbm.train deep-copies params: the objective must share these scores
 
     def objective(self, preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
+        if self.cached is None:  # LightGBM's scores before the first round (its init score)
+            self.cached = np.array(preds, dtype=np.float64).ravel()
         return self.obj(self.f, train_set)
 
     def after_iteration(self, env: Any) -> None:
         t = env.iteration
-        idx = np.asarray(env.model.predict(self.X, start_iteration=t, num_iteration=1, pred_leaf=True))
-        idx = idx.reshape(idx.shape[0], -1)[:, 0].astype(np.int64)
+        booster = env.model
+        if booster.current_iteration() <= t:
+            return  # LightGBM dropped this round's tree (no split met the requirements)
+        idx = self.leaf_indices(booster, t)
         values = refit_values(self.loss, self.y, self.f, self.w, idx)
         lut = np.zeros(int(idx.max()) + 1)
         for leaf, v in values.items():
-            env.model.set_leaf_output(t, leaf, self.eta * v)
+            booster.set_leaf_output(t, leaf, self.eta * v)
             lut[leaf] = self.eta * v
         self.f += lut[idx]
+
+    def leaf_indices(self, booster: Any, t: int) -> np.ndarray:
+        """Tree t's leaf of every training row (int32)."""
+        if self.use_cache is False:
+            return _predict_leaves(booster, self.X, t)
+        model = booster.model_to_string(start_iteration=t, num_iteration=1)
+        if self.use_cache is None:
+            self.use_cache = _cache_is_exact(model) and kernels() is not None
+        new = _cached_scores(booster) if self.use_cache else None
+        if new is None or self.cached is None or new.shape != self.cached.shape:
+            self.use_cache = False
+            return _predict_leaves(booster, self.X, t)
+        n_leaves = int(_NUM_LEAVES.search(model).group(1))  # type: ignore[union-attr]
+        leaf_values = np.array([booster.get_leaf_output(t, j) for j in range(n_leaves)])
+        values, first, inverse = np.unique(leaf_values, return_index=True, return_inverse=True)
+        shared = np.bincount(inverse.ravel(), minlength=values.size) > 1
+        leaf_of = np.where(shared, -1, first).astype(np.int32)
+        idx = np.empty(new.shape[0], dtype=np.int32)
+        missed = kernels().leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
+        if missed:
+            rows = np.flatnonzero(idx < 0)
+            part = _take_rows(self.X, rows)
+            if part is None:
+                return _predict_leaves(booster, self.X, t)
+            idx[rows] = _predict_leaves(booster, part, t)
+        return idx
+
+
+_NUM_LEAVES = re.compile(r"^num_leaves=(\d+)$", re.M)
+
+
+def _cache_is_exact(model: str) -> bool:
+    """Each round adds the new tree's leaf values to LightGBM's cached training scores and
+    nothing else: plain gradient boosting with constant leaves (not dart, rf, linear trees).
+    ``model`` is a ``model_to_string``, whose parameters are resolved (no aliases)."""
+    params = dict(re.findall(r"^\[(\w+): (.*)\]$", model, re.M))
+    return params.get("boosting") == "gbdt" and params.get("linear_tree") == "0"
+
+
+def _cached_scores(booster: Any) -> np.ndarray | None:
+    """LightGBM's cached training scores (its buffer, refilled each round), or None."""
+    inner = getattr(booster, "_Booster__inner_predict", None)
+    if inner is None or booster.num_model_per_iteration() != 1:
+        return None
+    return np.asarray(inner(data_idx=0), dtype=np.float64).ravel()
+
+
+def _predict_leaves(booster: Any, X: Any, t: int) -> np.ndarray:
+    idx = np.asarray(booster.predict(X, start_iteration=t, num_iteration=1, pred_leaf=True))
+    return idx.reshape(idx.shape[0], -1)[:, 0].astype(np.int32, copy=False)
+
+
+def _take_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows of a NumPy array, SciPy sparse matrix or pandas DataFrame (else None)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    if hasattr(X, "tocsr"):
+        return X.tocsr()[rows]
+    if isinstance(X, np.ndarray):
+        return X[rows]
+    return None
 
 
 def refit_leaves(

@@ -1,0 +1,250 @@
+"""Numba kernels of the GBDT leaf refit (optional: imported only through `_gbdt_refit.kernels`).
+
+Two per-round costs at a million rows dominate the refit without them: sorting the rows by leaf
+for the grouped quantile, and finding each row's leaf. Both are single passes here:
+
+- `grouped_quantile`: a counting sort by group (stable), then one selection per group
+  (unit weights) or one stable sort with the cumulative weights (weighted), groups in parallel.
+  Same convention as `losslab._core.baseline.weighted_quantile`, bit for bit.
+- `leaf_from_scores`: the leaf of each row from LightGBM's training-score cache before and after
+  a round, verified exactly (see `losslab.lightgbm._RefitInTraining`).
+
+Compiled on first use and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
+# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match
+_WINDOW = 2.0**-50
+_TINY = 1e-300  # subnormal scores: absolute rounding error
+
+
+@njit(cache=True, inline="always")
+def _isclose(a: float, b: float) -> bool:  # math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+    return a == b or abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+
+
+@njit(cache=True)
+def _bucket(group, y, f, w, n_groups):
+    """Residuals y − f (y if f is empty) and weights of rows with w > 0, stably counting-sorted by
+    group."""
+    n = group.shape[0]
+    weighted = w.shape[0] > 0
+    has_f = f.shape[0] > 0
+    starts = np.zeros(n_groups + 1, np.int64)
+    for i in range(n):
+        if not weighted or w[i] > 0:
+            starts[group[i] + 1] += 1
+    for g in range(n_groups):
+        starts[g + 1] += starts[g]
+    pos = starts[:-1].copy()
+    m = starts[n_groups]
+    rs = np.empty(m, np.float64)
+    ws = np.empty(m if weighted else 0, np.float64)
+    for i in range(n):
+        if weighted:
+            if not w[i] > 0:
+                continue
+            ws[pos[group[i]]] = w[i]
+        rs[pos[group[i]]] = y[i] - f[i] if has_f else y[i]
+        pos[group[i]] += 1
+    return rs, ws, starts
+
+
+@njit(cache=True)
+def _quickselect(a, lo, hi, k):
+    """Put the order statistic of a[lo:hi + 1] that belongs at k there (in place)."""
+    while hi - lo > 16:
+        mid = (lo + hi) >> 1  # median of three as the pivot
+        if a[mid] < a[lo]:
+            a[mid], a[lo] = a[lo], a[mid]
+        if a[hi] < a[lo]:
+            a[hi], a[lo] = a[lo], a[hi]
+        if a[hi] < a[mid]:
+            a[hi], a[mid] = a[mid], a[hi]
+        pivot = a[mid]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return  # j < k < i: a[k] equals the pivot
+    for i in range(lo + 1, hi + 1):  # insertion sort of the last few
+        x = a[i]
+        j = i - 1
+        while j >= lo and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@njit(cache=True)
+def _select(a, k):
+    """Floyd–Rivest selection in place: a[k] becomes the k-th smallest, a[:k] ≤ a[k] ≤ a[k + 1:].
+
+    A sample around the expected position is selected first (quickselect), so the partition of
+    the whole array around its a[k] leaves few elements on the wrong side.
+    """
+    left, right = 0, a.shape[0] - 1
+    while right > left:
+        if right - left > 600:
+            n = right - left + 1
+            i = k - left + 1
+            z = math.log(n)
+            s = 0.5 * math.exp(2.0 * z / 3.0)
+            sd = 0.5 * math.sqrt(z * s * (n - s) / n) * (1.0 if 2 * i >= n else -1.0)
+            new_left = max(left, math.floor(k - i * s / n + sd))
+            new_right = min(right, math.floor(k + (n - i) * s / n + sd))
+            _quickselect(a, new_left, new_right, k)
+        t = a[k]
+        i, j = left, right
+        a[left], a[k] = a[k], a[left]
+        if a[right] > t:
+            a[right], a[left] = a[left], a[right]
+        while i < j:
+            a[i], a[j] = a[j], a[i]
+            i += 1
+            j -= 1
+            while a[i] < t:
+                i += 1
+            while a[j] > t:
+                j -= 1
+        if a[left] == t:
+            a[left], a[j] = a[j], a[left]
+        else:
+            j += 1
+            a[j], a[right] = a[right], a[j]
+        if j <= k:
+            left = j + 1
+        if k <= j:
+            right = j - 1
+
+
+@njit(cache=True)
+def grouped_quantile(group, y, f, w, n_groups, tau):
+    """(value per group, its row count) of the weighted τ-quantile of y − f over rows with w > 0.
+
+    ``group`` holds ids in [0, n_groups) (not checked here); ``f`` may be empty (the quantile of
+    y) and ``w`` is empty for unit weights. A group without rows (of positive weight) gets NaN and count 0.
+    """
+    rs, ws, starts = _bucket(group, y, f, w, n_groups)
+    weighted = w.shape[0] > 0
+    out = np.full(n_groups, np.nan)
+    counts = starts[1:] - starts[:-1]
+    for g in range(n_groups):
+        a = starts[g]
+        m = counts[g]
+        if m == 0:
+            continue
+        seg = rs[a : a + m]
+        if weighted:
+            order = np.argsort(seg, kind="mergesort")  # stable, as weighted_quantile
+            cw = np.cumsum(ws[a : a + m][order])
+            target = tau * cw[m - 1]
+            j = min(np.searchsorted(cw, target, side="left"), m - 1)
+            if j > 0 and _isclose(cw[j - 1], target):
+                out[g] = 0.5 * (seg[order[j - 1]] + seg[order[j]])
+            elif j + 1 < m and _isclose(cw[j], target):
+                out[g] = 0.5 * (seg[order[j]] + seg[order[j + 1]])
+            else:
+                out[g] = seg[order[j]]
+            continue
+        # unit weights: the cumulative weight at sorted index k is k + 1
+        target = tau * m
+        j = min(max(math.ceil(target) - 1, 0), m - 1)
+        _select(seg, j)  # in place: seg is this group's part of the scratch array
+        if j > 0 and _isclose(float(j), target):
+            out[g] = 0.5 * (seg[:j].max() + seg[j])
+        elif j + 1 < m and _isclose(float(j + 1), target):
+            out[g] = 0.5 * (seg[j] + seg[j + 1 :].min())
+        else:
+            out[g] = seg[j]
+    return out, counts
+
+
+_CELLS = 1 << 16  # grid over the range of leaf values
+
+
+@njit(cache=True)
+def leaf_from_scores(prev, new, values, leaf_of, out):
+    """Leaf of each row from its score before (``prev``) and after (``new``) one tree: fl(s₀ + v).
+
+    ``values`` are the tree's distinct leaf values, sorted; ``leaf_of[k]`` is the leaf whose value
+    is ``values[k]``, or −1 if several leaves share it. A row gets leaf ``leaf_of[k]`` only when
+    fl(s₀ + values[k]) == s₁ exactly and no other value could match (so the row's leaf value is
+    values[k]); otherwise −1. ``prev`` becomes ``new``. Returns the number of rows left at −1.
+
+    Any v with fl(s₀ + v) == s₁ lies within ε/4 of d = fl(s₁ − s₀), ε = 2⁻⁵⁰(|s₀| + |s₁|) (two
+    roundings of relative size ≤ 2⁻⁵³). Fast path: a grid over the values' range gives the value
+    in d's cell; it is the only match if it matches and its gaps to its neighbours exceed ε.
+    Otherwise (a cell with several values, d near a cell edge, no match): the values within ε of
+    d by binary search; the row gets a leaf if exactly one value is there and it matches.
+    """
+    n = prev.shape[0]
+    n_vals = values.shape[0]
+    gap = np.full(n_vals, np.inf)
+    for k in range(n_vals - 1):
+        step = values[k + 1] - values[k]
+        gap[k] = min(gap[k], step)
+        gap[k + 1] = step
+    lo = values[0]
+    span = values[n_vals - 1] - lo
+    scale = (_CELLS - 1) / span if span > 0 else 0.0
+    cell = np.full(_CELLS, -1, np.int32)  # the value in the cell, −1: none or several
+    for k in range(n_vals):
+        c = int((values[k] - lo) * scale)
+        if c > 0 and (k > 0 and int((values[k - 1] - lo) * scale) == c):
+            cell[c] = -1
+        elif k + 1 < n_vals and int((values[k + 1] - lo) * scale) == c:
+            cell[c] = -1
+        else:
+            cell[c] = k
+    missed = 0
+    for i in range(n):
+        s0 = prev[i]
+        s1 = new[i]
+        d = s1 - s0
+        eps = _WINDOW * (abs(s0) + abs(s1)) + _TINY
+        x = (d - lo) * scale
+        k = cell[int(min(x, _CELLS - 1.0))] if x > 0.0 else cell[0]  # NaN → cell 0
+        kk = max(k, 0)
+        if k >= 0 and s0 + values[kk] == s1 and gap[kk] > eps:
+            leaf = leaf_of[kk]
+        else:  # the slow path, for few rows
+            a = _search(values, d - eps, False)
+            b = _search(values, d + eps, True)
+            leaf = leaf_of[a] if (b - a == 1 and s0 + values[a] == s1) else -1
+        out[i] = leaf
+        if leaf < 0:
+            missed += 1
+        prev[i] = s1
+    return missed
+
+
+@njit(cache=True)
+def _search(u, x, right):
+    """np.searchsorted(u, x, side="right" if right else "left") for one value."""
+    lo, hi = 0, u.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if u[mid] < x or (right and u[mid] == x):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

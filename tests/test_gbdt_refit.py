@@ -1,0 +1,208 @@
+"""The fast per-round leaf refit: grouped quantiles (numba and numpy, same convention as
+`weighted_quantile`, bit for bit) and LightGBM leaf indices read from its training-score cache
+(== ``predict(pred_leaf=True)``; the trained models equal the traversal path's)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import losslab
+from losslab import _gbdt_refit
+from losslab._core.baseline import weighted_quantile
+
+lgb = pytest.importorskip("lightgbm")
+import losslab.lightgbm as ll  # noqa: E402
+
+PATHS = [
+    pytest.param(
+        True, id="numba", marks=pytest.mark.skipif(_gbdt_refit._load_kernels() is None, reason="numba")
+    ),
+    pytest.param(False, id="numpy"),
+]
+
+
+@pytest.fixture(params=PATHS)
+def use_numba(request, monkeypatch):
+    monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", request.param)
+    return request.param
+
+
+def _reference(group, r, w, tau):
+    out = {}
+    for g in np.unique(group):
+        m = group == g
+        if w is not None and not np.any(w[m] > 0):
+            continue
+        out[int(g)] = weighted_quantile(r[m], None if w is None else w[m], tau)
+    return out
+
+
+# -- grouped quantile --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8])
+def test_grouped_quantile_is_weighted_quantile_per_group(use_numba, dtype):
+    rng = np.random.default_rng(3)
+    for trial in range(120):
+        n = int(rng.integers(1, 80))
+        group = rng.integers(0, int(rng.integers(1, 7)), n).astype(dtype)
+        # ties (small integers), exact midpoints (τ·count integral) and continuous values
+        r = rng.integers(-2, 3, n).astype(float) if trial % 2 else rng.normal(size=n)
+        w = None if trial % 3 == 0 else rng.choice([0.0, 0.25, 0.5, 1.0, 2.0, 3.0], n)
+        tau = [0.5, 0.9, 0.1, 0.25, 1 / 3, 0.75][trial % 6]
+        got = _gbdt_refit.grouped_quantile(group, r, w, tau)
+        assert got == _reference(group, r, w, tau), (trial, tau)  # bit for bit
+
+
+def test_grouped_quantile_paths_agree_on_large_groups(monkeypatch):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(4)
+    n = 20_000
+    group = rng.integers(0, 31, n).astype(np.int32)
+    y = np.round(rng.normal(size=n), 1)  # many ties
+    f = rng.normal(size=n) * 0.1
+    w = rng.uniform(0.5, 2, n)
+    for ww in (None, w):
+        for tau in (0.5, 0.9):
+            fast = _gbdt_refit._grouped_quantile(group, y, f, ww, tau)
+            monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
+            slow = _gbdt_refit._grouped_quantile(group, y, f, ww, tau)
+            monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", True)
+            assert fast == slow == _reference(group, y - f, ww, tau)
+
+
+def test_grouped_quantile_empty_and_zero_weight_groups(use_numba):
+    g = np.array([0, 0, 2, 2], dtype=np.int64)
+    r = np.array([1.0, 3.0, 5.0, 7.0])
+    assert _gbdt_refit.grouped_quantile(g, r, np.array([1.0, 1.0, 0.0, 0.0]), 0.5) == {0: 2.0}
+    assert _gbdt_refit.grouped_quantile(g, r, np.zeros(4), 0.5) == {}
+    assert _gbdt_refit.grouped_quantile(g, r, None, 0.5) == {0: 2.0, 2: 6.0}
+
+
+# -- leaf indices from scores ------------------------------------------------------------------
+
+
+def test_leaf_from_scores_is_exact_or_declines():
+    kernels = pytest.importorskip("losslab._gbdt_kernels")
+    rng = np.random.default_rng(5)
+    n = 50_000
+    v = rng.normal(size=40) * 0.1
+    v[3] = v[9]  # two leaves share a value
+    v[11] = v[12] + 1e-16 * abs(v[12])  # within rounding of another value
+    v[20] = v[21] * (1 + 1e-9)  # close but distinguishable
+    v[30] = 0.0
+    leaf = rng.integers(0, v.size, n)
+    prev = rng.normal(size=n) * 10.0 ** rng.integers(-3, 4, n)
+    prev[:100] = 0.0
+    new = prev + v[leaf]
+    new[100:110] = np.nan
+    values, first, inverse = np.unique(v, return_index=True, return_inverse=True)
+    leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
+    out = np.empty(n, dtype=np.int32)
+    scores = prev.copy()
+    missed = kernels.leaf_from_scores(scores, new, values, leaf_of, out)
+    np.testing.assert_array_equal(scores, new)  # the cache copy moves on
+    got = out >= 0
+    assert missed == np.count_nonzero(~got)
+    np.testing.assert_array_equal(out[got], leaf[got])  # never a wrong leaf
+    assert not got[100:110].any()
+    assert not got[np.isin(leaf, [3, 9])].any()  # a shared value: traversed instead
+    unique_vals = ~np.isin(leaf, [3, 9, 11, 12]) & ~np.isnan(new)
+    assert got[unique_vals].mean() > 0.99
+
+
+# -- LightGBM ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lgb_data():
+    rng = np.random.default_rng(0)
+    n = 3000
+    X = rng.normal(size=(n, 5))
+    y = X[:, 0] + np.sin(3 * X[:, 1]) + rng.normal(size=n) * (1 + np.abs(X[:, 2]))
+    y_int = np.round(np.clip(2 * X[:, 0] + rng.normal(size=n), -3, 3))  # ties, pure leaves
+    w = rng.uniform(0.2, 3.0, n)
+    return X, y, y_int, w
+
+
+PARAMS = {"num_leaves": 31, "learning_rate": 0.1, "verbose": -1, "min_data_in_leaf": 5, "num_threads": 1}
+CASES = {
+    "plain": ({}, "y", False, True),
+    "integer_targets": ({}, "y_int", False, True),
+    "weights": ({}, "y", True, True),
+    "integer_weighted": ({}, "y_int", True, True),
+    "bagging": ({"bagging_fraction": 0.6, "bagging_freq": 1, "bagging_seed": 3}, "y", False, True),
+    "goss": ({"data_sample_strategy": "goss"}, "y_int", False, True),
+    "dart": ({"boosting": "dart", "drop_rate": 0.3, "seed": 1}, "y", False, False),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
+    extra, target, weighted, cached = CASES[case]
+    X, y, y_int, w = lgb_data
+    yy = y if target == "y" else y_int
+    seen = {"rounds": 0, "missed": 0}
+    original = ll._RefitInTraining.leaf_indices
+
+    def checked(self, booster, t):
+        idx = original(self, booster, t)
+        ref = booster.predict(self.X, start_iteration=t, num_iteration=1, pred_leaf=True)
+        np.testing.assert_array_equal(idx, np.asarray(ref).ravel())
+        assert self.use_cache is (cached and _gbdt_refit.kernels() is not None)
+        seen["rounds"] += 1
+        return idx
+
+    monkeypatch.setattr(ll._RefitInTraining, "leaf_indices", checked)
+    q = losslab.get("quantile", quantile=0.8)
+    ds = lgb.Dataset(X, yy, weight=w if weighted else None, free_raw_data=False)
+    ll.train(q, {**PARAMS, **extra}, ds, 12)
+    assert seen["rounds"] == 12
+
+
+def _train(X, y, w, params, rounds, *, fast: bool, monkeypatch):
+    if not fast:  # the traversal path: predict(pred_leaf=True) for every row, numpy quantiles
+        monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
+    try:
+        q = losslab.get("quantile", quantile=0.3)
+        return ll.train(q, params, lgb.Dataset(X, y, weight=w, free_raw_data=False), rounds)
+    finally:
+        monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", True)
+
+
+@pytest.mark.parametrize("case", ["integer_weighted", "bagging", "plain"])
+def test_lightgbm_refit_model_equals_traversal_path(lgb_data, monkeypatch, case):
+    pytest.importorskip("numba")
+    extra, target, weighted, _ = CASES[case]
+    X, y, y_int, w = lgb_data
+    yy = y if target == "y" else y_int
+    ww = w if weighted else None
+    fast = _train(X, yy, ww, {**PARAMS, **extra}, 15, fast=True, monkeypatch=monkeypatch)
+    slow = _train(X, yy, ww, {**PARAMS, **extra}, 15, fast=False, monkeypatch=monkeypatch)
+    np.testing.assert_allclose(fast.predict(X), slow.predict(X), rtol=0, atol=1e-12)
+
+
+def test_lightgbm_refit_handles_a_dataframe(lgb_data):
+    pd = pytest.importorskip("pandas")
+    X, _, y_int, _ = lgb_data
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    q = losslab.get("mae")
+    a = ll.train(q, PARAMS, lgb.Dataset(frame, y_int, free_raw_data=False), 8)
+    b = ll.train(q, PARAMS, lgb.Dataset(X, y_int, free_raw_data=False), 8)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=0, atol=1e-12)
+
+
+def test_numba_is_imported_lazily():
+    probe = (
+        "import sys, json, losslab, losslab.lightgbm, losslab.xgboost, losslab._gbdt_refit; "
+        "print(json.dumps('numba' in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) is False
