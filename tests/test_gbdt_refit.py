@@ -59,21 +59,37 @@ def test_grouped_quantile_is_weighted_quantile_per_group(use_numba, dtype):
         assert got == _reference(group, r, w, tau), (trial, tau)  # bit for bit
 
 
-def test_grouped_quantile_paths_agree_on_large_groups(monkeypatch):
+@pytest.mark.parametrize("kind", ["continuous", "ties", "sorted", "constant"])
+def test_grouped_quantile_paths_agree_on_large_groups(monkeypatch, kind):
+    # groups above the kernel's sampling threshold: the bracketing sample, and its fallback when
+    # ties overflow the bracket or the data are ordered
     pytest.importorskip("numba")
     rng = np.random.default_rng(4)
-    n = 20_000
-    group = rng.integers(0, 31, n).astype(np.int32)
-    y = np.round(rng.normal(size=n), 1)  # many ties
-    f = rng.normal(size=n) * 0.1
+    n = 120_000
+    group = rng.integers(0, 11, n).astype(np.int32)
+    group[:5000] = 11  # one group of exactly 5000 rows: midpoints at τ = 0.5, 0.9
+    y = {
+        "continuous": rng.normal(size=n),
+        "ties": np.round(rng.normal(size=n)),
+        "sorted": np.sort(rng.normal(size=n)),
+        "constant": np.full(n, 2.5),
+    }[kind]
+    f = np.zeros(n) if kind == "constant" else rng.normal(size=n) * 0.1
     w = rng.uniform(0.5, 2, n)
     for ww in (None, w):
-        for tau in (0.5, 0.9):
+        for tau in (0.5, 0.9, 0.01):
             fast = _gbdt_refit._grouped_quantile(group, y, f, ww, tau)
             monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
             slow = _gbdt_refit._grouped_quantile(group, y, f, ww, tau)
             monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", True)
-            assert fast == slow == _reference(group, y - f, ww, tau)
+            assert fast == slow == _reference(group, y - f, ww, tau), (ww is None, tau)
+
+
+def test_grouped_quantile_kernel_rejects_ids_out_of_range():
+    kernels = pytest.importorskip("losslab._gbdt_kernels")
+    empty = np.empty(0)
+    with pytest.raises(ValueError, match="out of range"):
+        kernels.grouped_quantile(np.array([0, 3], dtype=np.int32), np.ones(2), empty, empty, 3, 0.5)
 
 
 def test_grouped_quantile_empty_and_zero_weight_groups(use_numba):
@@ -151,12 +167,13 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
     original = ll._RefitInTraining.leaf_indices
 
     def checked(self, booster, t):
-        idx = original(self, booster, t)
+        idx, n_leaves = original(self, booster, t)
         ref = booster.predict(self.X, start_iteration=t, num_iteration=1, pred_leaf=True)
         np.testing.assert_array_equal(idx, np.asarray(ref).ravel())
         assert self.use_cache is (cached and _gbdt_refit.kernels() is not None)
+        assert n_leaves is None or idx.max() < n_leaves
         seen["rounds"] += 1
-        return idx
+        return idx, n_leaves
 
     monkeypatch.setattr(ll._RefitInTraining, "leaf_indices", checked)
     q = losslab.get("quantile", quantile=0.8)

@@ -35,7 +35,7 @@ def _bucket(group, y, f, w, n_groups):
     """Residuals y − f (y if f is empty) and weights of rows with w > 0, stably counting-sorted by
     group."""
     n = group.shape[0]
-    weighted = w.shape[0] > 0
+    weighted = w.shape[0] > 0  # (unit weights take _quantile_unit)
     has_f = f.shape[0] > 0
     starts = np.zeros(n_groups + 1, np.int64)
     for i in range(n):
@@ -137,14 +137,29 @@ def _select(a, k):
 
 
 @njit(cache=True)
+def _check_groups(group, n_groups):
+    """Rows per group; raises if an id is outside [0, n_groups)."""
+    counts = np.zeros(n_groups, np.int64)
+    for i in range(group.shape[0]):
+        g = group[i]
+        if g < 0 or g >= n_groups:
+            raise ValueError("group id out of range")
+        counts[g] += 1
+    return counts
+
+
+@njit(cache=True)
 def grouped_quantile(group, y, f, w, n_groups, tau):
     """(value per group, its row count) of the weighted τ-quantile of y − f over rows with w > 0.
 
-    ``group`` holds ids in [0, n_groups) (not checked here); ``f`` may be empty (the quantile of
-    y) and ``w`` is empty for unit weights. A group without rows (of positive weight) gets NaN and count 0.
+    ``group`` holds ids in [0, n_groups) (else ValueError); ``f`` may be empty (the quantile of
+    y) and ``w`` is empty for unit weights. A group without rows (of positive weight) gets NaN
+    and count 0.
     """
+    counts = _check_groups(group, n_groups)
+    if w.shape[0] == 0:
+        return _quantile_unit(group, y, f, counts, tau), counts
     rs, ws, starts = _bucket(group, y, f, w, n_groups)
-    weighted = w.shape[0] > 0
     out = np.full(n_groups, np.nan)
     counts = starts[1:] - starts[:-1]
     for g in range(n_groups):
@@ -153,29 +168,141 @@ def grouped_quantile(group, y, f, w, n_groups, tau):
         if m == 0:
             continue
         seg = rs[a : a + m]
-        if weighted:
-            order = np.argsort(seg, kind="mergesort")  # stable, as weighted_quantile
-            cw = np.cumsum(ws[a : a + m][order])
-            target = tau * cw[m - 1]
-            j = min(np.searchsorted(cw, target, side="left"), m - 1)
-            if j > 0 and _isclose(cw[j - 1], target):
-                out[g] = 0.5 * (seg[order[j - 1]] + seg[order[j]])
-            elif j + 1 < m and _isclose(cw[j], target):
-                out[g] = 0.5 * (seg[order[j]] + seg[order[j + 1]])
-            else:
-                out[g] = seg[order[j]]
-            continue
-        # unit weights: the cumulative weight at sorted index k is k + 1
-        target = tau * m
-        j = min(max(math.ceil(target) - 1, 0), m - 1)
-        _select(seg, j)  # in place: seg is this group's part of the scratch array
-        if j > 0 and _isclose(float(j), target):
-            out[g] = 0.5 * (seg[:j].max() + seg[j])
-        elif j + 1 < m and _isclose(float(j + 1), target):
-            out[g] = 0.5 * (seg[j] + seg[j + 1 :].min())
+        order = np.argsort(seg, kind="mergesort")  # stable, as weighted_quantile
+        cw = np.cumsum(ws[a : a + m][order])
+        target = tau * cw[m - 1]
+        j = min(np.searchsorted(cw, target, side="left"), m - 1)
+        if j > 0 and _isclose(cw[j - 1], target):
+            out[g] = 0.5 * (seg[order[j - 1]] + seg[order[j]])
+        elif j + 1 < m and _isclose(cw[j], target):
+            out[g] = 0.5 * (seg[order[j]] + seg[order[j + 1]])
         else:
-            out[g] = seg[j]
+            out[g] = seg[order[j]]
     return out, counts
+
+
+@njit(cache=True)
+def _unit_rank(m, tau):
+    """(j, side) of weighted_quantile with unit weights on m values: the value is the j-th
+    smallest (side 0) or the midpoint of the (j − 1)-th and j-th (side −1) or j-th and (j + 1)-th
+    (side +1) — the cumulative weight at sorted index k is k + 1."""
+    target = tau * m
+    j = min(max(math.ceil(target) - 1, 0), m - 1)
+    if j > 0 and _isclose(float(j), target):
+        return j, -1
+    if j + 1 < m and _isclose(float(j + 1), target):
+        return j, 1
+    return j, 0
+
+
+@njit(cache=True)
+def _order_value(seg, j, side):
+    """The j-th smallest of seg, or its midpoint with a neighbour (`_unit_rank`); seg reordered."""
+    _select(seg, j)
+    if side < 0:
+        return 0.5 * (seg[:j].max() + seg[j])
+    if side > 0:
+        return 0.5 * (seg[j] + seg[j + 1 :].min())
+    return seg[j]
+
+
+_SAMPLED = 4096  # groups with at least this many rows are narrowed down by a sample first
+
+
+@njit(cache=True)
+def _quantile_unit(group, y, f, counts, tau):
+    """Unit-weight τ-quantile of y − f per group, without sorting the rows by group.
+
+    A strided sample of each large group's residuals brackets its target rank between two
+    sample values lo ≤ hi; one pass over the rows counts, per group, the residuals below lo and
+    copies those in [lo, hi] (a few percent) into the group's buffer, where the selection runs.
+    A small group copies all its rows. If the bracket missed the rank or the buffer overflowed
+    (rare: many ties), the group's rows are gathered again and selected in full.
+    """
+    n = group.shape[0]
+    n_groups = counts.shape[0]
+    has_f = f.shape[0] > 0
+    # the sample: every stride-th row, ~512 per average group
+    stride = max(1, n // (512 * n_groups))
+    scount = np.zeros(n_groups + 1, np.int64)
+    for i in range(0, n, stride):
+        scount[group[i] + 1] += 1
+    for g in range(n_groups):
+        scount[g + 1] += scount[g]
+    spos = scount[:-1].copy()
+    sample = np.empty(scount[n_groups], np.float64)
+    for i in range(0, n, stride):
+        g = group[i]
+        sample[spos[g]] = y[i] - f[i] if has_f else y[i]
+        spos[g] += 1
+    lo = np.full(n_groups, -np.inf)
+    hi = np.full(n_groups, np.inf)
+    cap = counts.copy()
+    for g in range(n_groups):
+        m = counts[g]
+        ns = scount[g + 1] - scount[g]
+        if m < _SAMPLED or ns < 64:
+            continue
+        s = sample[scount[g] : scount[g + 1]]
+        j, _ = _unit_rank(m, tau)
+        at = (j + 0.5) * ns / m  # where the rank falls in the sample; ±3.5 standard deviations
+        spread = 3.5 * math.sqrt(ns * max(tau * (1.0 - tau), 1.0 / ns)) + 2.0
+        a = math.floor(at - spread)
+        b = math.ceil(at + spread)
+        if a >= 0:
+            _select(s, a)
+            lo[g] = s[a]
+        if b < ns:
+            _select(s, b)
+            hi[g] = s[b]
+        frac = (min(b, ns - 1) - max(a, 0) + 1.0) / ns
+        cap[g] = min(m, int(1.5 * frac * m) + 64)
+    start = np.zeros(n_groups + 1, np.int64)  # each buffer has one spare slot at its end
+    for g in range(n_groups):
+        start[g + 1] = start[g] + cap[g] + 1
+    buf = np.empty(start[n_groups], np.float64)
+    pos = start[:-1].copy()
+    below = np.zeros(n_groups, np.int64)
+    for i in range(n):  # branch-free: always write, advance only when kept
+        g = group[i]
+        r = y[i] - f[i] if has_f else y[i]
+        under = r < lo[g]
+        keep = (not under) & (r <= hi[g])
+        below[g] += under
+        p = pos[g]
+        buf[min(p, start[g] + cap[g])] = r
+        pos[g] = p + keep
+    out = np.full(n_groups, np.nan)
+    redo = np.zeros(n_groups, np.bool_)
+    for g in range(n_groups):
+        m = counts[g]
+        if m == 0:
+            continue
+        kept = pos[g] - start[g]
+        j, side = _unit_rank(m, tau)
+        jj = j - below[g]
+        first = jj - 1 if side < 0 else jj
+        last = jj + 1 if side > 0 else jj
+        if kept > cap[g] or first < 0 or last >= kept:
+            redo[g] = True
+            continue
+        out[g] = _order_value(buf[start[g] : start[g] + kept], jj, side)
+    if redo.any():  # gather the rows of these groups in full
+        start2 = np.zeros(n_groups + 1, np.int64)
+        for g in range(n_groups):
+            start2[g + 1] = start2[g] + (counts[g] if redo[g] else 0)
+        full = np.empty(start2[n_groups], np.float64)
+        pos2 = start2[:-1].copy()
+        for i in range(n):
+            g = group[i]
+            if redo[g]:
+                full[pos2[g]] = y[i] - f[i] if has_f else y[i]
+                pos2[g] += 1
+        for g in range(n_groups):
+            if redo[g]:
+                j, side = _unit_rank(counts[g], tau)
+                out[g] = _order_value(full[start2[g] : start2[g + 1]], j, side)
+    return out
 
 
 _CELLS = 1 << 16  # grid over the range of leaf values
@@ -248,3 +375,10 @@ def _search(u, x, right):
         else:
             hi = mid
     return lo
+
+
+@njit(cache=True)
+def add_leaf_values(f, idx, values):
+    """f += values[idx] in place (idx in range, as `leaf_from_scores` / LightGBM give it)."""
+    for i in range(f.shape[0]):
+        f[i] += values[idx[i]]

@@ -52,13 +52,21 @@ def check_refit(loss: Loss) -> None:
 
 
 def refit_values(
-    loss: Loss, y: np.ndarray, f: np.ndarray, w: np.ndarray | None, leaf: np.ndarray
+    loss: Loss,
+    y: np.ndarray,
+    f: np.ndarray,
+    w: np.ndarray | None,
+    leaf: np.ndarray,
+    n_leaves: int | None = None,
 ) -> dict[int, float]:
-    """{leaf id: argmin_c Σ_{i∈leaf} wᵢ ℓ(yᵢ, fᵢ + c)} over the leaves present in ``leaf``."""
+    """{leaf id: argmin_c Σ_{i∈leaf} wᵢ ℓ(yᵢ, fᵢ + c)} over the leaves present in ``leaf``.
+
+    ``n_leaves``: the leaf ids are known to be below it (saves a pass over ``leaf``).
+    """
     check_refit(loss)
     tau = _quantile_level(loss)
     if tau is not None:
-        return _grouped_quantile(np.asarray(leaf), y, f, w, tau)
+        return _grouped_quantile(np.asarray(leaf), y, f, w, tau, n_leaves)
     r = y - f
     order = np.argsort(leaf, kind="stable")
     sorted_leaf = leaf[order]
@@ -104,13 +112,24 @@ def grouped_quantile(group: np.ndarray, r: np.ndarray, w: np.ndarray | None, tau
 
 
 def _grouped_quantile(
-    group: np.ndarray, y: np.ndarray, f: np.ndarray | None, w: np.ndarray | None, tau: float
+    group: np.ndarray,
+    y: np.ndarray,
+    f: np.ndarray | None,
+    w: np.ndarray | None,
+    tau: float,
+    n_groups: int | None = None,
 ) -> dict[int, float]:
-    """`grouped_quantile` of y − f (of y if f is None) — fused with the subtraction in numba."""
+    """`grouped_quantile` of y − f (of y if f is None) — fused with the subtraction in numba.
+
+    ``n_groups``: the ids are known to be in [0, n_groups) (the kernel checks them anyway).
+    """
     k = kernels()
     if k is not None and group.size and np.issubdtype(group.dtype, np.integer):
-        lo, hi = int(group.min()), int(group.max())
-        if lo >= 0 and hi < max(4 * group.size, 1 << 16):  # a counting sort over hi + 1 buckets
+        if n_groups is None:
+            lo, hi = int(group.min()), int(group.max())
+        else:
+            lo, hi = 0, n_groups - 1
+        if lo >= 0 and hi < max(4 * group.size, 1 << 16):  # buckets per id, up to hi
             if group.dtype not in (np.int32, np.int64):
                 group = group.astype(np.int64)
             vals, counts = k.grouped_quantile(

@@ -411,25 +411,29 @@ class _RefitInTraining:
         booster = env.model
         if booster.current_iteration() <= t:
             return  # LightGBM dropped this round's tree (no split met the requirements)
-        idx = self.leaf_indices(booster, t)
-        values = refit_values(self.loss, self.y, self.f, self.w, idx)
-        lut = np.zeros(int(idx.max()) + 1)
+        idx, n_leaves = self.leaf_indices(booster, t)
+        values = refit_values(self.loss, self.y, self.f, self.w, idx, n_leaves)
+        lut = np.zeros(n_leaves if n_leaves is not None else int(idx.max()) + 1)
         for leaf, v in values.items():
             booster.set_leaf_output(t, leaf, self.eta * v)
             lut[leaf] = self.eta * v
-        self.f += lut[idx]
+        k = kernels() if n_leaves is not None else None
+        if k is not None:  # leaf ids checked by the grouped quantile
+            k.add_leaf_values(self.f, idx, lut)
+        else:
+            self.f += lut[idx]
 
-    def leaf_indices(self, booster: Any, t: int) -> np.ndarray:
-        """Tree t's leaf of every training row (int32)."""
+    def leaf_indices(self, booster: Any, t: int) -> tuple[np.ndarray, int | None]:
+        """Tree t's leaf of every training row (int32), and its number of leaves if read."""
         if self.use_cache is False:
-            return _predict_leaves(booster, self.X, t)
+            return _predict_leaves(booster, self.X, t), None
         model = booster.model_to_string(start_iteration=t, num_iteration=1)
         if self.use_cache is None:
             self.use_cache = _cache_is_exact(model) and kernels() is not None
         new = _cached_scores(booster) if self.use_cache else None
         if new is None or self.cached is None or new.shape != self.cached.shape:
             self.use_cache = False
-            return _predict_leaves(booster, self.X, t)
+            return _predict_leaves(booster, self.X, t), None
         n_leaves = int(_NUM_LEAVES.search(model).group(1))  # type: ignore[union-attr]
         leaf_values = np.array([booster.get_leaf_output(t, j) for j in range(n_leaves)])
         values, first, inverse = np.unique(leaf_values, return_index=True, return_inverse=True)
@@ -441,9 +445,9 @@ class _RefitInTraining:
             rows = np.flatnonzero(idx < 0)
             part = _take_rows(self.X, rows)
             if part is None:
-                return _predict_leaves(booster, self.X, t)
+                return _predict_leaves(booster, self.X, t), n_leaves
             idx[rows] = _predict_leaves(booster, part, t)
-        return idx
+        return idx, n_leaves
 
 
 _NUM_LEAVES = re.compile(r"^num_leaves=(\d+)$", re.M)
