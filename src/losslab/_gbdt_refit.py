@@ -129,9 +129,9 @@ def _grouped_quantile(
             lo, hi = int(group.min()), int(group.max())
         else:
             lo, hi = 0, n_groups - 1
-        if lo >= 0 and hi < max(4 * group.size, 1 << 16):  # buckets per id, up to hi
-            if group.dtype not in (np.int32, np.int64):
-                group = group.astype(np.int64)
+        if lo >= 0 and hi < min(max(4 * group.size, 1 << 16), 2**31 - 1):  # buckets per id
+            if group.dtype != np.int32:  # one compiled version of the kernel
+                group = group.astype(np.int32)
             vals, counts = k.grouped_quantile(
                 np.ascontiguousarray(group),
                 np.ascontiguousarray(y, dtype=np.float64),
