@@ -175,11 +175,23 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
         seen["rounds"] += 1
         return idx, n_leaves
 
+    traversed = []  # rows per predict(pred_leaf=True) call
+    predict_leaves = ll._predict_leaves
+
+    def counted(booster, rows, t):
+        traversed.append(rows.shape[0])
+        return predict_leaves(booster, rows, t)
+
     monkeypatch.setattr(ll._RefitInTraining, "leaf_indices", checked)
+    monkeypatch.setattr(ll, "_predict_leaves", counted)
     q = losslab.get("quantile", quantile=0.8)
     ds = lgb.Dataset(X, yy, weight=w if weighted else None, free_raw_data=False)
     ll.train(q, {**PARAMS, **extra}, ds, 12)
     assert seen["rounds"] == 12
+    if not cached or _gbdt_refit.kernels() is None:
+        assert traversed == [X.shape[0]] * 12
+    elif case in ("integer_targets", "bagging"):  # leaves sharing a value: those rows traversed
+        assert traversed and all(0 < m < X.shape[0] // 5 for m in traversed)
 
 
 def _train(X, y, w, params, rounds, *, fast: bool, monkeypatch):
@@ -223,3 +235,20 @@ def test_numba_is_imported_lazily():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) is False
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_xgboost_refit_same_with_and_without_numba(lgb_data, monkeypatch, weighted):
+    # the XGBoost bridge shares the grouped quantile (its leaf ids are node ids, int64)
+    xgb = pytest.importorskip("xgboost")
+    pytest.importorskip("numba")
+    import losslab.xgboost as lx
+
+    X, _, y_int, w = lgb_data
+    d = xgb.DMatrix(X, label=y_int, weight=w if weighted else None)
+    params = {"max_depth": 4, "eta": 0.1, "nthread": 1}
+    q = losslab.get("quantile", quantile=0.7)
+    fast = lx.train(q, params, d, 8).predict(d)
+    monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
+    slow = lx.train(q, params, d, 8).predict(d)
+    np.testing.assert_array_equal(fast, slow)
