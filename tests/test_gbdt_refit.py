@@ -132,6 +132,23 @@ def test_leaf_from_scores_is_exact_or_declines():
     assert got[unique_vals].mean() > 0.99
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_leaf_from_scores_with_a_non_finite_leaf_value(bad):
+    kernels = pytest.importorskip("losslab._gbdt_kernels")
+    rng = np.random.default_rng(6)
+    v = np.array([-0.5, 0.1, 0.25, bad])
+    leaf = rng.integers(0, v.size, 1000)
+    prev = rng.normal(size=1000)
+    new = prev + v[leaf]
+    values, first, inverse = np.unique(v, return_index=True, return_inverse=True)
+    leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
+    out = np.empty(1000, dtype=np.int32)
+    kernels.leaf_from_scores(prev.copy(), new, values, leaf_of, out)
+    finite = leaf < 3
+    np.testing.assert_array_equal(out[finite], leaf[finite])
+    assert np.all(out[~finite] == -1)
+
+
 # -- LightGBM ----------------------------------------------------------------------------------
 
 

@@ -334,14 +334,15 @@ def leaf_from_scores(prev, new, values, leaf_of, out):
     span = values[n_vals - 1] - lo
     scale = (_CELLS - 1) / span if span > 0 else 0.0
     cell = np.full(_CELLS, -1, np.int32)  # the value in the cell, −1: none or several
+    cell_of = np.zeros(n_vals, np.int64)
     for k in range(n_vals):
-        c = int((values[k] - lo) * scale)
-        if c > 0 and (k > 0 and int((values[k - 1] - lo) * scale) == c):
-            cell[c] = -1
-        elif k + 1 < n_vals and int((values[k + 1] - lo) * scale) == c:
-            cell[c] = -1
-        else:
-            cell[c] = k
+        x = (values[k] - lo) * scale
+        if x > 0.0:  # (NaN: cell 0)
+            cell_of[k] = int(min(x, _CELLS - 1.0))
+    for k in range(n_vals):  # sorted values: those sharing a cell are adjacent
+        c = cell_of[k]
+        shared = (k > 0 and cell_of[k - 1] == c) or (k + 1 < n_vals and cell_of[k + 1] == c)
+        cell[c] = -1 if shared else k
     missed = 0
     for i in range(n):
         s0 = prev[i]
