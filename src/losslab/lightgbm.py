@@ -463,10 +463,13 @@ def _cache_is_exact(model: str) -> bool:
 
 def _cached_scores(booster: Any) -> np.ndarray | None:
     """LightGBM's cached training scores (its buffer, refilled each round), or None."""
-    inner = getattr(booster, "_Booster__inner_predict", None)
+    inner = getattr(booster, "_Booster__inner_predict", None)  # private: guarded
     if inner is None or booster.num_model_per_iteration() != 1:
         return None
-    return np.asarray(inner(data_idx=0), dtype=np.float64).ravel()
+    try:
+        return np.asarray(inner(data_idx=0), dtype=np.float64).ravel()
+    except (TypeError, ValueError, AttributeError):  # another LightGBM version's internals
+        return None
 
 
 def _predict_leaves(booster: Any, X: Any, t: int) -> np.ndarray:
