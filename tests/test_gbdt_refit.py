@@ -269,3 +269,20 @@ def test_xgboost_refit_same_with_and_without_numba(lgb_data, monkeypatch, weight
     monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
     slow = lx.train(q, params, d, 8).predict(d)
     np.testing.assert_array_equal(fast, slow)
+
+
+def test_linear_trees_are_not_refitted():
+    # a linear tree's leaf is a linear model, not a constant (and LightGBM 4.7 segfaults on the round
+    # after set_leaf_output on one): no refit by default, a clear error when asked for
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3))
+    y = X[:, 0] + rng.standard_t(3, size=600)
+    params = {"num_leaves": 7, "verbose": -1, "num_threads": 1, "linear_tree": True}
+    q = losslab.get("quantile", quantile=0.5)
+    booster = ll.train(q, params, lgb.Dataset(X, y), 5)
+    assert np.all(np.isfinite(booster.predict(X)))
+    for refit in ("train", "post", True):
+        with pytest.raises(losslab.ParameterError, match="linear_tree"):
+            ll.train(q, params, lgb.Dataset(X, y), 5, refit=refit)
+    with pytest.raises(losslab.ParameterError, match="linear_tree"):
+        ll.refit_leaves(booster, X, y, q)

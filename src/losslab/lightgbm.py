@@ -296,14 +296,18 @@ def train(
     - ``True`` / ``"post"``: after training, tree by tree (`refit_leaves`).
     - ``False``: no refit.
 
-    The refit needs the raw features (a Dataset built from an array or frame, not a file).
+    The refit needs the raw features (a Dataset built from an array or frame, not a file), and
+    constant leaves: with ``linear_tree=True`` the default is no refit, and asking for one raises.
     """
     import lightgbm as lgb
 
     loss = as_loss(loss)
     if refit is None:  # the recommendation: in training unless validation scores matter
-        refit = ("post" if valid_sets else "train") if refit_recommended(loss) else False
+        recommended = refit_recommended(loss) and not _linear_trees(params)
+        refit = ("post" if valid_sets else "train") if recommended else False
     mode = _refit_mode(refit, valid_sets)
+    if mode:
+        _check_constant_leaves(params)
     obj = objective(
         loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale, _refitting=mode == "train"
     )
@@ -369,6 +373,24 @@ def _refit_mode(refit: bool | str, valid_sets: Any) -> str:
             "refit='post' (the default) or refit=False."
         )
     return mode
+
+
+def _linear_trees(params: dict[str, Any]) -> bool:
+    for key in ("linear_tree", "linear_trees"):
+        v = params.get(key, False)
+        if v is True or str(v).strip().lower() in ("1", "true", "+"):
+            return True
+    return False
+
+
+def _check_constant_leaves(params: dict[str, Any]) -> None:
+    # a refit sets each leaf's constant; a linear tree's leaf is a linear model (and LightGBM 4.7
+    # crashes when the next round follows set_leaf_output on one)
+    if _linear_trees(params):
+        raise ParameterError(
+            "the leaf refit sets constant leaf values, but linear_tree=True gives each leaf a linear "
+            "model; pass refit=False (the default with linear trees)."
+        )
 
 
 _LR_ALIASES = ("learning_rate", "shrinkage_rate", "eta")
@@ -510,6 +532,7 @@ def refit_leaves(
     loss = as_loss(loss)
     if booster.num_model_per_iteration() != 1:
         raise DataError("refit_leaves supports single-output boosters (one tree per round).")
+    _check_constant_leaves(booster.params)
     yy = np.asarray(y, dtype=np.float64)
     w = _as_weight(sample_weight)
     eta = float(learning_rate) if learning_rate is not None else _learning_rate(booster.params)
