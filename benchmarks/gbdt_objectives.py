@@ -9,6 +9,7 @@ the process's CPU time (all threads), which varies much less than wall time on a
 
     python benchmarks/gbdt_objectives.py                    # 1,000,000 rows × 20 features
     python benchmarks/gbdt_objectives.py --rows 100000 --repeats 3
+    python benchmarks/gbdt_objectives.py --bare --only mse   # + a bare numpy objective
 
 The timed region is training only (the Dataset/DMatrix is built once, outside). Each pair is
 run alternately (built-in, losslab, built-in, …) so drifting machine load hits both alike.
@@ -47,7 +48,23 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def cases(data: dict[str, Any], rounds: int, threads: int) -> list[tuple[str, str, Callable, Callable]]:
+def bare_objectives(y: np.ndarray) -> tuple[Callable, Callable]:
+    """The least a custom squared-error objective can do (no checks, no init score): what the
+    libraries' custom-objective path costs by itself, against which losslab's overhead shows."""
+    ones = np.ones(y.shape[0], dtype=np.float32)
+
+    def xgb_obj(preds: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
+        return (preds - y).astype(np.float32), ones
+
+    def lgb_obj(preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
+        return (preds - y).astype(np.float32), ones
+
+    return xgb_obj, lgb_obj
+
+
+def cases(
+    data: dict[str, Any], rounds: int, threads: int, bare: bool = False
+) -> list[tuple[str, str, Callable, Callable]]:
     import lightgbm as lgb
     import xgboost as xgb
 
@@ -66,7 +83,25 @@ def cases(data: dict[str, Any], rounds: int, threads: int) -> list[tuple[str, st
         ds.set_init_score(None)  # losslab.lightgbm.train sets it; the built-in must not see it
         return ds
 
+    out: list[tuple[str, str, Callable, Callable]] = []
+    if bare:  # in these rows the "losslab" columns time the bare objective
+        xgb_obj, lgb_obj = bare_objectives(data["reg"])
+        out = [
+            (
+                "xgboost",
+                "mse (bare fobj)",
+                lambda: xgb.train({**xp, "objective": "reg:squarederror"}, d_reg, rounds),
+                lambda: xgb.train(xp, d_reg, rounds, obj=xgb_obj),
+            ),
+            (
+                "lightgbm",
+                "mse (bare fobj)",
+                lambda: lgb.train({**lp, "objective": "regression"}, lgb_ds(l_reg), rounds),
+                lambda: lgb.train({**lp, "objective": lgb_obj}, lgb_ds(l_reg), rounds),
+            ),
+        ]
     return [
+        *out,
         (
             "xgboost",
             "mse",
@@ -114,6 +149,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated library names or losses to run")
+    parser.add_argument(
+        "--bare", action="store_true", help="also time a bare numpy mse objective against the built-in"
+    )
     args = parser.parse_args()
 
     import lightgbm
@@ -129,8 +167,8 @@ def main() -> None:
         f"{'library':10s} {'loss':22s} {'built-in s':>11s} {'losslab s':>10s} {'ratio':>6s}"
         f" {'built-in cpu':>13s} {'losslab cpu':>12s} {'ratio':>6s}"
     )
-    for lib, name, builtin, ours in cases(data, args.rounds, args.threads):
-        if only and lib not in only and name.split("(")[0] not in only:
+    for lib, name, builtin, ours in cases(data, args.rounds, args.threads, args.bare):
+        if only and lib not in only and name.split("(")[0].strip() not in only:
             continue
         tb, to = [], []
         for _ in range(args.repeats):

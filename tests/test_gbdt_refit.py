@@ -26,6 +26,11 @@ PATHS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def numba_at_any_size(monkeypatch):
+    monkeypatch.setattr(_gbdt_refit, "NUMBA_MIN_ROWS", 0)  # these tests use small data
+
+
 @pytest.fixture(params=PATHS)
 def use_numba(request, monkeypatch):
     monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", request.param)
@@ -187,7 +192,7 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
         idx, n_leaves = original(self, booster, t)
         ref = booster.predict(self.X, start_iteration=t, num_iteration=1, pred_leaf=True)
         np.testing.assert_array_equal(idx, np.asarray(ref).ravel())
-        assert self.use_cache is (cached and _gbdt_refit.kernels() is not None)
+        assert self.use_cache is (cached and _gbdt_refit.kernels(0) is not None)
         assert n_leaves is None or idx.max() < n_leaves
         seen["rounds"] += 1
         return idx, n_leaves
@@ -205,7 +210,7 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
     ds = lgb.Dataset(X, yy, weight=w if weighted else None, free_raw_data=False)
     ll.train(q, {**PARAMS, **extra}, ds, 12)
     assert seen["rounds"] == 12
-    if not cached or _gbdt_refit.kernels() is None:
+    if not cached or _gbdt_refit.kernels(0) is None:
         assert traversed == [X.shape[0]] * 12
     elif case in ("integer_targets", "bagging"):  # leaves sharing a value: those rows traversed
         assert traversed and all(0 < m < X.shape[0] // 5 for m in traversed)
@@ -286,3 +291,10 @@ def test_linear_trees_are_not_refitted():
             ll.train(q, params, lgb.Dataset(X, y), 5, refit=refit)
     with pytest.raises(losslab.ParameterError, match="linear_tree"):
         ll.refit_leaves(booster, X, y, q)
+
+
+def test_small_data_stays_on_numpy(monkeypatch):
+    monkeypatch.setattr(_gbdt_refit, "NUMBA_MIN_ROWS", 50_000)
+    assert _gbdt_refit.kernels(49_999) is None
+    if _gbdt_refit._load_kernels() is not None:
+        assert _gbdt_refit.kernels(50_000) is not None

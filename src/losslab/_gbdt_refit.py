@@ -26,11 +26,15 @@ __all__ = ["refit_values"]
 #: Use the numba kernels (`losslab._gbdt_kernels`) when numba is installed; environment
 #: ``LOSSLAB_NUMBA=0`` (or setting this to False) forces the numpy code.
 USE_NUMBA = os.environ.get("LOSSLAB_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
+#: Below this many rows the numpy code is fast enough (≈ 2 ms a round at 50,000) and numba's
+#: import and cache load (≈ 0.5 s a process) would cost more than it saves.
+NUMBA_MIN_ROWS = 50_000
 
 
-def kernels() -> ModuleType | None:
-    """The numba kernels module, or None (numba is not installed, or `USE_NUMBA` is False)."""
-    return _load_kernels() if USE_NUMBA else None
+def kernels(n_rows: int) -> ModuleType | None:
+    """The numba kernels module for ``n_rows`` rows, or None (few rows, numba is not installed,
+    or `USE_NUMBA` is False)."""
+    return _load_kernels() if USE_NUMBA and n_rows >= NUMBA_MIN_ROWS else None
 
 
 @functools.cache
@@ -123,7 +127,7 @@ def _grouped_quantile(
 
     ``n_groups``: the ids are known to be in [0, n_groups) (the kernel checks them anyway).
     """
-    k = kernels()
+    k = kernels(group.size)
     if k is not None and group.size and np.issubdtype(group.dtype, np.integer):
         if n_groups is None:
             lo, hi = int(group.min()), int(group.max())

@@ -439,7 +439,7 @@ class _RefitInTraining:
         for leaf, v in values.items():
             booster.set_leaf_output(t, leaf, self.eta * v)
             lut[leaf] = self.eta * v
-        k = kernels() if n_leaves is not None else None
+        k = kernels(idx.size) if n_leaves is not None else None
         if k is not None:  # leaf ids checked by the grouped quantile
             k.add_leaf_values(self.f, idx, lut)
         else:
@@ -451,7 +451,7 @@ class _RefitInTraining:
             return _predict_leaves(booster, self.X, t), None
         model = booster.model_to_string(start_iteration=t, num_iteration=1)
         if self.use_cache is None:
-            self.use_cache = _cache_is_exact(model) and kernels() is not None
+            self.use_cache = _cache_is_exact(model) and kernels(self.y.size) is not None
         new = _cached_scores(booster) if self.use_cache else None
         if new is None or self.cached is None or new.shape != self.cached.shape:
             self.use_cache = False
@@ -462,7 +462,7 @@ class _RefitInTraining:
         shared = np.bincount(inverse.ravel(), minlength=values.size) > 1
         leaf_of = np.where(shared, -1, first).astype(np.int32)
         idx = np.empty(new.shape[0], dtype=np.int32)
-        missed = kernels().leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
+        missed = kernels(new.size).leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
         if missed:
             rows = np.flatnonzero(idx < 0)
             part = _take_rows(self.X, rows)
