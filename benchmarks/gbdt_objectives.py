@@ -10,6 +10,7 @@ the process's CPU time (all threads), which varies much less than wall time on a
     python benchmarks/gbdt_objectives.py                    # 1,000,000 rows × 20 features
     python benchmarks/gbdt_objectives.py --rows 100000 --repeats 3
     python benchmarks/gbdt_objectives.py --bare --only mse   # + a bare numpy objective
+    python benchmarks/gbdt_objectives.py --weighted          # with sample weights
 
 The timed region is training only (the Dataset/DMatrix is built once, outside). Each pair is
 run alternately (built-in, losslab, built-in, …) so drifting machine load hits both alike.
@@ -48,16 +49,17 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def bare_objectives(y: np.ndarray) -> tuple[Callable, Callable]:
+def bare_objectives(y: np.ndarray, w: np.ndarray | None) -> tuple[Callable, Callable]:
     """The least a custom squared-error objective can do (no checks, no init score): what the
     libraries' custom-objective path costs by itself, against which losslab's overhead shows."""
-    ones = np.ones(y.shape[0], dtype=np.float32)
+    ww = np.ones(y.shape[0]) if w is None else w
+    hess = ww.astype(np.float32)
 
     def xgb_obj(preds: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-        return (preds - y).astype(np.float32), ones
+        return ((preds - y) * ww).astype(np.float32), hess
 
     def lgb_obj(preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
-        return (preds - y).astype(np.float32), ones
+        return ((preds - y) * ww).astype(np.float32), hess
 
     return xgb_obj, lgb_obj
 
@@ -71,12 +73,13 @@ def cases(
     X = data["X"]
     xp = {"max_depth": 6, "eta": 0.1, "tree_method": "hist", "nthread": threads, "max_bin": 256}
     lp = {"num_leaves": 63, "learning_rate": 0.1, "verbose": -1, "num_threads": threads, "max_bin": 255}
-    d_reg = xgb.DMatrix(X, label=data["reg"], nthread=threads)
-    d_bin = xgb.DMatrix(X, label=data["bin"], nthread=threads)
+    w = data.get("w")  # --weighted: per-row sample weights in every dataset
+    d_reg = xgb.DMatrix(X, label=data["reg"], weight=w, nthread=threads)
+    d_bin = xgb.DMatrix(X, label=data["bin"], weight=w, nthread=threads)
     # LightGBM bins a Dataset once; reuse the constructed one (free_raw_data=False keeps X for the
     # refit's leaf indices)
-    l_reg = lgb.Dataset(X, data["reg"], params=lp, free_raw_data=False).construct()
-    l_bin = lgb.Dataset(X, data["bin"], params=lp, free_raw_data=False).construct()
+    l_reg = lgb.Dataset(X, data["reg"], weight=w, params=lp, free_raw_data=False).construct()
+    l_bin = lgb.Dataset(X, data["bin"], weight=w, params=lp, free_raw_data=False).construct()
     q = losslab.get("quantile", quantile=TAU)
 
     def lgb_ds(ds: Any) -> Any:
@@ -85,7 +88,7 @@ def cases(
 
     out: list[tuple[str, str, Callable, Callable]] = []
     if bare:  # in these rows the "losslab" columns time the bare objective
-        xgb_obj, lgb_obj = bare_objectives(data["reg"])
+        xgb_obj, lgb_obj = bare_objectives(data["reg"], w)
         out = [
             (
                 "xgboost",
@@ -149,6 +152,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated library names or losses to run")
+    parser.add_argument("--weighted", action="store_true", help="sample weights uniform on [0.5, 2]")
     parser.add_argument(
         "--bare", action="store_true", help="also time a bare numpy mse objective against the built-in"
     )
@@ -159,9 +163,12 @@ def main() -> None:
 
     print(
         f"rows={args.rows:,} features={args.features} rounds={args.rounds} repeats={args.repeats} "
+        f"weighted={args.weighted} "
         f"threads={args.threads}  xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}"
     )
     data = make_data(args.rows, args.features)
+    if args.weighted:
+        data["w"] = np.random.default_rng(1).uniform(0.5, 2.0, args.rows)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     print(
         f"{'library':10s} {'loss':22s} {'built-in s':>11s} {'losslab s':>10s} {'ratio':>6s}"
