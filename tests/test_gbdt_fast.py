@@ -88,7 +88,7 @@ def test_fast_kernel_equals_the_loss_kernel(loss, kind):
                 for a, b in zip(got, ref, strict=True):
                     assert a.dtype == np.float32 and a.shape == f.shape
                     assert _ulps(a, b) <= tol, (dtype, weights is not None, scale)
-    assert fast.prepare(y, None, 1.0, 1.0, np.float32)  # the kernel took these labels
+    assert fast(y, None, 1.0, 1.0, f) is not None  # the kernel took these labels
 
 
 def test_the_hot_losses_have_fast_kernels():
@@ -109,7 +109,7 @@ def test_soft_labels_take_the_exact_generic_path():
     y = np.array([0.5, 0.25, 1.0, 0.0])
     f = np.array([0.0, -np.log(3.0), 2.0, -2.0])
     g, h = gh(y, f, None)
-    assert not gh._fast.prepare(y, None, 1.0, 1.0, f.dtype)
+    assert gh._fast(y, None, 1.0, 1.0, f) is None
     np.testing.assert_array_equal(g, np.asarray(bce.gradient(y, f), dtype=np.float32))
     np.testing.assert_array_equal(h, np.asarray(bce.hessian(y, f), dtype=np.float32))
 
@@ -136,3 +136,20 @@ def test_pickles_without_its_cache():
     assert len(blob) < 10_000  # the per-row constants and scratch are not pickled
     again = pickle.loads(blob)
     np.testing.assert_array_equal(again(y, np.ones(10_000), None)[0], gh(y, np.ones(10_000), None)[0])
+
+
+def test_one_objective_in_two_threads():
+    # the scratch buffers are shared: calls on two datasets at once must not mix them
+    from concurrent.futures import ThreadPoolExecutor
+
+    bce = losslab.get("binary_crossentropy")
+    gh = GradHess(bce, resolve_policy(bce, None))
+    rng = np.random.default_rng(3)
+    data = [((rng.random(200_000) < p).astype(float), rng.normal(size=200_000)) for p in (0.2, 0.7)]
+    expected = [gh(y, f, None) for y, f in data]
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(3):
+            got = list(pool.map(lambda yf: gh(*yf, None), data * 4))
+            for i, (g, h) in enumerate(got):
+                np.testing.assert_array_equal(g, expected[i % 2][0])
+                np.testing.assert_array_equal(h, expected[i % 2][1])

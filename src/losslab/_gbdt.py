@@ -335,13 +335,10 @@ class GradHess:
             f = f.astype(np.float64)
         fast = self._fast
         hs = self.scale * self.hessian_scale
-        if (
-            fast is not None
-            and f.ndim == 1
-            and f.shape == np.shape(y)
-            and fast.prepare(y, w, self.scale, hs, f.dtype)
-        ):
-            return fast(f)
+        if fast is not None and f.ndim == 1 and f.shape == np.shape(y):
+            out = fast(y, w, self.scale, hs, f)
+            if out is not None:
+                return out
         if kind == "smooth":
             g, h = self._smooth(y, f, w)
         else:

@@ -1,16 +1,18 @@
 """In-place NumPy kernels for the boosting hot path: labels fixed, one call per round.
 
-`GradHess` asks `fast_kernel(loss, policy)` once. A kernel turns one dataset's labels, weights
-and scales into per-row constants once (`FastKernel.prepare`), then every round computes g and h
-from the scores with reused float64 scratch buffers and writes fresh float32 arrays — the
-generic path allocates and page-faults a new array per operation, which at 10⁶ rows costs more
-than the arithmetic. The formulas are the losses' own; `tests/test_gbdt_fast.py` checks every
-kernel against the generic path to ≤ 1 float32 ulp. Anything not covered here (soft labels,
-other policies, multiclass) takes the generic path.
+`GradHess` asks `fast_kernel` once per objective. A kernel turns one dataset's labels, weights
+and scales into per-row constants once, then every round computes g and h from the scores in
+reused scratch buffers (in the scores' dtype) and writes fresh float32 arrays — the generic
+path allocates and page-faults a new array per operation, which at 10⁶ rows costs more than
+the arithmetic. The formulas are the losses' own; `tests/test_gbdt_fast.py` checks every
+kernel against the generic path in float64 to ≤ 1 float32 ulp (≤ 8 for float32 scores, which
+are computed in float32). Anything not covered here (soft labels, other policies, multiclass)
+takes the generic path.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -23,13 +25,29 @@ __all__ = ["FastKernel", "fast_kernel"]
 class FastKernel:
     """Per-dataset constants and scratch space; subclasses define `_labels` and `_run`."""
 
+    buffers = 0  # scratch arrays of n rows that `_run` uses
+
     def __init__(self, loss: Loss) -> None:
         self.loss = loss
-        self._key: tuple[Any, Any, float, float] | None = None
+        self._key: tuple[Any, ...] | None = None
         self._state: dict[str, Any] | None = None
+        self._lock = threading.Lock()  # one objective called from two threads shares the scratch
 
-    def prepare(self, y: np.ndarray, w: np.ndarray | None, gscale: float, hscale: float, dtype: Any) -> bool:
-        """Cache the per-row constants of these labels; False if the kernel does not apply to them.
+    def __call__(
+        self, y: np.ndarray, w: np.ndarray | None, gscale: float, hscale: float, f: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Float32 (g, h) shaped like the scores ``f`` (n,), or None if the kernel does not apply
+        to these labels (the caller takes the generic path)."""
+        with self._lock:
+            if not self._prepare(y, w, gscale, hscale, f.dtype):
+                return None
+            g = np.empty(f.shape, dtype=np.float32)
+            h = np.empty(f.shape, dtype=np.float32)
+            self._run(self._state, f, g, h)  # type: ignore[arg-type]
+            return g, h
+
+    def _prepare(self, y: np.ndarray, w: np.ndarray | None, gscale: float, hscale: float, dtype: Any) -> bool:
+        """Cache the per-row constants of these labels (same objects as last time: reuse).
 
         Constants and scratch are in the scores' dtype — the generic path's precision (XGBoost
         hands float32 margins and stores labels in float32; LightGBM float64 scores).
@@ -48,16 +66,12 @@ class FastKernel:
         return state is not None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_key": None, "_state": None}  # a cache, not state
+        state = {**self.__dict__, "_key": None, "_state": None}  # a cache, not state
+        del state["_lock"]
+        return state
 
-    def __call__(self, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Float32 (g, h) shaped like the scores ``f`` (n,) for the prepared labels."""
-        g = np.empty(f.shape, dtype=np.float32)
-        h = np.empty(f.shape, dtype=np.float32)
-        self._run(self._state, f, g, h)  # type: ignore[arg-type]
-        return g, h
-
-    buffers = 0
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
 
     def _labels(self, t: np.ndarray, w: np.ndarray | None, gs: float, hs: float) -> dict[str, Any] | None:
         raise NotImplementedError
