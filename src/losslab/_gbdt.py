@@ -419,22 +419,24 @@ def _perfect_hessian(loss: Loss) -> float:
 
 
 class LabelCache:
-    """Labels and weights of one dataset object, read once (float64) and reused every round."""
+    """Labels and weights of one dataset object, read once (float64) and reused every round.
+
+    The entry is one tuple, read and replaced whole, so an objective called from two threads on
+    two datasets never pairs one's labels with the other.
+    """
 
     def __init__(self) -> None:
-        self._ref: Any = None
-        self._y: np.ndarray | None = None
-        self._w: np.ndarray | None = None
+        self._entry: tuple[Any, np.ndarray, np.ndarray | None] | None = None
 
     def get(self, dataset: Any, read: Any) -> tuple[np.ndarray, np.ndarray | None]:
-        if self._ref is not None and self._ref() is dataset:
-            return self._y, self._w  # type: ignore[return-value]
+        entry = self._entry
+        if entry is not None and entry[0]() is dataset:
+            return entry[1], entry[2]
         y, w = read(dataset)
         try:
-            self._ref = weakref.ref(dataset)
-        except TypeError:
-            self._ref = None
-        self._y, self._w = y, w
+            self._entry = (weakref.ref(dataset), y, w)
+        except TypeError:  # not weak-referenceable: read every time
+            self._entry = None
         return y, w
 
 
