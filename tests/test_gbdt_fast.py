@@ -125,6 +125,9 @@ def test_new_labels_are_read_again():
     y = np.array([0.0, 1.0, 0.0])
     assert gh(y, f, w)[0].tolist() == [0.0, -4.0, 0.0]
     assert gh(y, f, None)[0].tolist() == [0.0, -2.0, 0.0]
+    state = gh._fast._state
+    assert gh(y.copy(), f, None)[0].tolist() == [0.0, -2.0, 0.0]  # equal copy: constants kept
+    assert gh._fast._state is state
 
 
 def test_pickles_without_its_cache():

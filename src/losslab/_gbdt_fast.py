@@ -54,7 +54,8 @@ class FastKernel:
         """
         key = (y, w, gscale, hscale, np.dtype(dtype))
         old = self._key
-        if old is not None and old[0] is y and old[1] is w and old[2:] == key[2:]:
+        if old is not None and old[2:] == key[2:] and _same(old[0], y) and _same(old[1], w):
+            self._key = key
             return self._state is not None
         t = np.asarray(y, dtype=dtype).ravel()
         ww = None if w is None else np.asarray(w, dtype=np.float64).ravel()
@@ -78,6 +79,17 @@ class FastKernel:
 
     def _run(self, s: dict[str, Any], f: np.ndarray, g: np.ndarray, h: np.ndarray) -> None:
         raise NotImplementedError
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """The same labels: the same object, or equal values (XGBoost's scikit-learn API reads a
+    fresh copy of the labels every round)."""
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.array_equal(a, b))
 
 
 def _times(w: np.ndarray | None, c: float) -> np.ndarray | float:
