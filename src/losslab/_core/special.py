@@ -11,6 +11,7 @@ from typing import Any
 __all__ = [
     "log_sigmoid",
     "log_softmax",
+    "mask",
     "safe_div",
     "safe_div2",
     "sigmoid",
@@ -22,8 +23,12 @@ __all__ = [
 
 
 def softplus(xp: Any, x: Any) -> Any:
-    r"""log(1 + eˣ) without overflow or loss of relative precision (log1p form)."""
-    return xp.where(x > 0, x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
+    r"""log(1 + eˣ) = max(x, 0) + log1p(e^{−|x|}), without overflow or loss of relative precision.
+
+    Written without ``where``: selections here are ``maximum`` or products with 0/1 masks of
+    finite values, which eager PyTorch runs ~20× faster than its CPU ``where``.
+    """
+    return xp.maximum(x, xp.zeros_like(x)) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
 def log_sigmoid(xp: Any, x: Any) -> Any:
@@ -32,9 +37,15 @@ def log_sigmoid(xp: Any, x: Any) -> Any:
 
 
 def sigmoid(xp: Any, x: Any) -> Any:
-    r"""σ(x) = 1/(1 + e⁻ˣ), evaluated through e^{−|x|} so that neither side overflows."""
+    r"""σ(x) = u/(1 + e) with e = e^{−|x|} and u = 1 for x ≥ 0, e below, so neither side
+    overflows; u = max(e, 1[x ≥ 0]) selects exactly since 0 < e ≤ 1."""
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return xp.maximum(e, mask(xp, x >= 0, x)) / (1.0 + e)
+
+
+def mask(xp: Any, cond: Any, like: Any) -> Any:
+    """``cond`` as 0.0/1.0 in ``like``'s dtype, for exact arithmetic selection of finite values."""
+    return xp.astype(cond, like.dtype)
 
 
 def sigmoid_pair_product(xp: Any, x: Any) -> Any:
