@@ -67,7 +67,7 @@ def log_softmax(xp: Any, z: Any) -> Any:
     first_max = xp.argmax(z, axis=-1, keepdims=True)
     cols = xp.reshape(xp.arange(k, device=_device(z)), (1, k))
     is_first_max = cols == first_max
-    e = xp.where(is_first_max, xp.zeros_like(shifted), xp.exp(shifted))
+    e = xp.exp(shifted) * (1.0 - mask(xp, is_first_max, shifted))  # e ≤ 1: exact selection
     s = xp.sum(e, axis=-1, keepdims=True)
     return shifted - xp.log1p(s)
 

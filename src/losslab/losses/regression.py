@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
+from .._core import special as sp
 from ..links import IDENTITY
 
 __all__ = ["MAE", "MAPE", "MSE", "MSLE", "Expectile", "Huber", "Quantile"]
@@ -315,9 +316,8 @@ class Quantile(Loss):
         return xp.maximum(tau * r, (tau - 1.0) * r)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
-        tau = self.quantile
-        zero = xp.zeros_like(f)
-        return xp.where(f < t, zero - tau, xp.where(f > t, zero + (1.0 - tau), zero))
+        tau = self.quantile  # 1 − τ above the target, −τ below, 0 at it (masks, not where)
+        return (1.0 - tau) * sp.mask(xp, f > t, f) - tau * sp.mask(xp, f < t, f)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.zeros_like(f)
@@ -379,8 +379,8 @@ class Expectile(Loss):
 
     def _weight(self, xp: Any, t: Any, f: Any) -> Any:
         tau = self.expectile
-        zero = xp.zeros_like(f)
-        return xp.where(t < f, zero + (1.0 - tau), zero + tau)
+        above = sp.mask(xp, t < f, f)
+        return (1.0 - tau) * above + tau * (1.0 - above)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         a = xp.abs(f - t)
