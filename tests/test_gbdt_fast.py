@@ -11,24 +11,8 @@ import losslab
 from losslab._gbdt import GradHess, resolve_policy
 
 POLICIES = ("exact", "constant", "floor", "smooth", "majorizer")
-EXTREMES = [
-    0.0,
-    -0.0,
-    1e-30,
-    -1e-30,
-    1e-8,
-    -1e-8,
-    0.5,
-    -0.5,
-    17.0,
-    -17.0,
-    40.0,
-    -40.0,
-    88.0,
-    -88.0,
-    800.0,
-    -800.0,
-]
+# logits far out in both tails, and ±0 (-0.0 from -1 × 0.0)
+EXTREMES = [s * v for v in (0.0, 1e-30, 1e-8, 0.5, 17.0, 40.0, 88.0, 800.0) for s in (1.0, -1.0)]
 
 
 def _grad_hess(loss, kind):
