@@ -418,6 +418,50 @@ def _perfect_hessian(loss: Loss) -> float:
     return 1.0
 
 
+class BridgeObjective:
+    """What both libraries' objectives share: the loss, its `GradHess`, the dataset's labels read
+    once, validation once per label array, pickling without the caches. Subclasses define
+    ``__call__`` in their library's calling convention and ``library`` for the repr."""
+
+    library = ""
+
+    def __init__(self, loss: Loss, gh: GradHess) -> None:
+        self.loss = loss
+        self.grad_hess = gh
+        self._cache = LabelCache()
+        self._validated: Any = None
+
+    def _grad_hess(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None, key: Any) -> Any:
+        """(grad, hess), validating the inputs with the loss's checks the first time ``key`` is seen."""
+        if self._validated != key:
+            self.grad_hess.validate(y, f, w)
+            self._validated = key
+        return self.grad_hess(y, f, w)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"loss": self.loss, "grad_hess": self.grad_hess}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["loss"], state["grad_hess"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"losslab.{self.library}.objective({self.loss!r}, hessian={self.grad_hess.policy.spec!r})"
+
+
+def objective_parts(
+    loss: Any,
+    hessian: str | None,
+    scale: float,
+    hessian_scale: float,
+    refitting: bool,
+    params: dict[str, Any],
+) -> tuple[Loss, GradHess]:
+    """The loss (checked to take raw scores) and its `GradHess` under the resolved policy."""
+    loss = as_loss(loss, **params)
+    check_raw_scores(loss)
+    return loss, GradHess(loss, resolve_policy(loss, hessian, refitting), scale, hessian_scale)
+
+
 class LabelCache:
     """Labels and weights of one dataset object, read once (float64) and reused every round.
 

@@ -43,13 +43,12 @@ import numpy as np
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
 from ._gbdt import (
-    GradHess,
-    LabelCache,
+    BridgeObjective,
     as_loss,
     check_raw_scores,
+    objective_parts,
     refit_recommended,
     register_section,
-    resolve_policy,
 )
 from ._gbdt_refit import kernels, refit_values
 
@@ -96,31 +95,14 @@ def _layout(loss: Loss, preds: np.ndarray) -> np.ndarray:
     return preds
 
 
-class LGBObjective:
+class LGBObjective(BridgeObjective):
     """A losslab loss as a LightGBM objective (native: ``(preds, train_set)``)."""
 
-    def __init__(self, loss: Loss, gh: GradHess) -> None:
-        self.loss = loss
-        self.grad_hess = gh
-        self._cache = LabelCache()
-        self._validated: int | None = None
+    library = "lightgbm"
 
     def __call__(self, preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
         y, w = self._cache.get(train_set, _read_dataset)
-        f = _layout(self.loss, preds)
-        if self._validated != id(y):
-            self.grad_hess.validate(y, f, w)
-            self._validated = id(y)
-        return self.grad_hess(y, f, w)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"loss": self.loss, "grad_hess": self.grad_hess}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["loss"], state["grad_hess"])  # type: ignore[misc]
-
-    def __repr__(self) -> str:
-        return f"losslab.lightgbm.objective({self.loss!r}, hessian={self.grad_hess.policy.spec!r})"
+        return self._grad_hess(y, _layout(self.loss, preds), w, id(y))
 
 
 class LGBSklearnObjective(LGBObjective):
@@ -128,12 +110,7 @@ class LGBSklearnObjective(LGBObjective):
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, weight: Any) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
         y = np.asarray(y_true, dtype=np.float64)
-        w = _as_weight(weight)
-        f = _layout(self.loss, y_pred)
-        if self._validated is None:
-            self.grad_hess.validate(y, f, w)
-            self._validated = 0
-        return self.grad_hess(y, f, w)
+        return self._grad_hess(y, _layout(self.loss, y_pred), _as_weight(weight), "sklearn")  # checked once
 
 
 def objective(
@@ -166,10 +143,8 @@ def objective(
     A picklable callable returning float32 ``(grad, hess)`` shaped like the scores.
     """
     _check_api(api)
-    loss = as_loss(loss, **params)
-    check_raw_scores(loss)
-    gh = GradHess(loss, resolve_policy(loss, hessian, _refitting), scale, hessian_scale)
-    return (LGBObjective if api == "native" else LGBSklearnObjective)(loss, gh)
+    parts = objective_parts(loss, hessian, scale, hessian_scale, _refitting, params)
+    return (LGBObjective if api == "native" else LGBSklearnObjective)(*parts)
 
 
 class LGBMetric:

@@ -43,13 +43,12 @@ import numpy as np
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
 from ._gbdt import (
-    GradHess,
-    LabelCache,
+    BridgeObjective,
     as_loss,
     check_raw_scores,
+    objective_parts,
     refit_recommended,
     register_section,
-    resolve_policy,
 )
 from ._gbdt_refit import refit_values
 
@@ -73,31 +72,14 @@ def _read_dmatrix(dtrain: Any) -> tuple[np.ndarray, np.ndarray | None]:
     return y, (np.asarray(w, dtype=np.float64) if w.size else None)
 
 
-class XGBObjective:
+class XGBObjective(BridgeObjective):
     """A losslab loss as an XGBoost objective (native: ``(preds, dtrain)``)."""
 
-    def __init__(self, loss: Loss, gh: GradHess) -> None:
-        self.loss = loss
-        self.grad_hess = gh
-        self._cache = LabelCache()
-        self._validated: set[int] = set()
+    library = "xgboost"
 
     def __call__(self, preds: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
         y, w = self._cache.get(dtrain, _read_dmatrix)
-        f = _layout(self.loss, preds, y.shape[0])
-        if id(y) not in self._validated:
-            self.grad_hess.validate(y, f, w)
-            self._validated = {id(y)}
-        return self.grad_hess(y, f, w)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"loss": self.loss, "grad_hess": self.grad_hess}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["loss"], state["grad_hess"])  # type: ignore[misc]
-
-    def __repr__(self) -> str:
-        return f"losslab.xgboost.objective({self.loss!r}, hessian={self.grad_hess.policy.spec!r})"
+        return self._grad_hess(y, _layout(self.loss, preds, y.shape[0]), w, id(y))
 
 
 class XGBSklearnObjective(XGBObjective):
@@ -108,11 +90,7 @@ class XGBSklearnObjective(XGBObjective):
     ) -> tuple[np.ndarray, np.ndarray]:
         y = np.asarray(y_true, dtype=np.float64)
         w = None if sample_weight is None or np.size(sample_weight) == 0 else np.asarray(sample_weight, float)
-        f = _layout(self.loss, y_pred, y.shape[0])
-        if not self._validated:
-            self.grad_hess.validate(y, f, w)
-            self._validated = {0}
-        return self.grad_hess(y, f, w)
+        return self._grad_hess(y, _layout(self.loss, y_pred, y.shape[0]), w, "sklearn")  # checked once
 
 
 def _layout(loss: Loss, preds: np.ndarray, n: int) -> np.ndarray:
@@ -168,10 +146,8 @@ def objective(
     ((n,) or (n, k)), weighted once by the data's sample weights.
     """
     _check_api(api)
-    loss = as_loss(loss, **params)
-    check_raw_scores(loss)
-    gh = GradHess(loss, resolve_policy(loss, hessian, _refitting), scale, hessian_scale)
-    return (XGBObjective if api == "native" else XGBSklearnObjective)(loss, gh)
+    parts = objective_parts(loss, hessian, scale, hessian_scale, _refitting, params)
+    return (XGBObjective if api == "native" else XGBSklearnObjective)(*parts)
 
 
 class XGBMetric:
