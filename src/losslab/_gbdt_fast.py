@@ -104,6 +104,14 @@ def _store(src: np.ndarray, c: np.ndarray | float, out: np.ndarray) -> None:
         np.multiply(src, c, out=out, casting="same_kind")
 
 
+def _fill(out: np.ndarray, c: np.ndarray | float) -> None:
+    """out = c: a constant Hessian, per unit weight or per row."""
+    if isinstance(c, float):
+        out.fill(c)
+    else:
+        np.copyto(out, c, casting="same_kind")
+
+
 class _LogisticHard(FastKernel):
     r"""binary_crossentropy on logits with labels in {0, 1} (any ``pos_weight``).
 
@@ -169,11 +177,7 @@ class _Kinked(FastKernel):
         np.multiply(lt, a, out=lt)
         np.add(gt, lt, out=gt)
         _store(gt, s["gk"], g)
-        hk = s["hk"]
-        if isinstance(hk, float):
-            h.fill(hk)
-        else:
-            np.copyto(h, hk, casting="same_kind")
+        _fill(h, s["hk"])
 
 
 class _Squared(FastKernel):
@@ -188,11 +192,7 @@ class _Squared(FastKernel):
         (r,) = s["buf"]
         np.subtract(f, s["t"], out=r)
         _store(r, s["gk"], g)
-        hk = s["hk"]
-        if isinstance(hk, float):
-            h.fill(hk)
-        else:
-            np.copyto(h, hk, casting="same_kind")
+        _fill(h, s["hk"])
 
 
 def fast_kernel(
