@@ -14,7 +14,7 @@ from typing import Any
 
 from .._core import Interval, Param, ParameterError
 
-__all__ = ["OptionalFloat", "OptionalInt", "ScalarOrVector"]
+__all__ = ["FROM_LOGITS", "OptionalFloat", "OptionalInt", "ScalarOrVector"]
 
 
 def _where(param: Param, loss_name: str) -> str:
@@ -91,3 +91,5 @@ class ScalarOrVector(Param):
 
 NON_NEGATIVE = Interval(0.0, math.inf, True, False)
 UNIT_CLOSED = Interval(0.0, 1.0, True, True)
+#: The switch of the losses that take logits or probabilities (bce, cce, kl, focal, cost-sensitive).
+FROM_LOGITS = Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool")

@@ -9,7 +9,7 @@ from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from .._core.validation import report_bad
 from ..links import LOGIT, SOFTMAX, unless_probabilities
-from ._params import OptionalInt
+from ._params import FROM_LOGITS, OptionalInt
 
 __all__ = [
     "BinaryCrossentropy",
@@ -28,8 +28,23 @@ def _row_sum_tol(xp: Any, dtype: Any) -> float:
     return 1e-6 if dtype == xp.float64 else 1e-4
 
 
+class BinaryDomain:
+    """Domains of a binary loss on logits or probabilities: targets in [0, 1], probabilities in
+    [0, 1] when ``from_logits`` is False (logits are any real number)."""
+
+    from_logits: bool
+
+    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
+        return (t < 0.0) | (t > 1.0), "in [0, 1]"
+
+    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
+        if self.from_logits:
+            return None
+        return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
+
+
 @register
-class BinaryCrossentropy(Loss):
+class BinaryCrossentropy(BinaryDomain, Loss):
     r"""Binary cross-entropy (log loss) on logits, or on probabilities with ``from_logits=False``.
 
     With x the logit, σ the sigmoid, w₊ = ``pos_weight`` and y ∈ [0, 1]:
@@ -72,7 +87,7 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
     aliases = ("log_loss", "bce", "binary_cross_entropy", "logistic")
     PARAMS = (
-        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        FROM_LOGITS,
         Param(
             "pos_weight", 1.0, "weight of the positive-class term (PyTorch's pos_weight)", interval=POSITIVE
         ),
@@ -105,14 +120,6 @@ class BinaryCrossentropy(Loss):
         if check:  # the domain check runs on the smoothed targets, which hide y_true > 1
             report_bad(self.name, "y_true", y_true, (t < 0.0) | (t > 1.0), "in [0, 1]")
         return t * (1.0 - eps) + eps / 2.0
-
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
-        return (t < 0.0) | (t > 1.0), "in [0, 1]"
-
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
-        if self.from_logits:
-            return None
-        return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
@@ -280,7 +287,7 @@ class CategoricalCrossentropy(Loss):
     aliases = ("cross_entropy", "cce", "softmax_cross_entropy", "sparse_categorical_crossentropy")
     multiclass = True
     PARAMS = (
-        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        FROM_LOGITS,
         Param(
             "label_smoothing", 0.0, "mix ε of the uniform distribution into the targets", interval=UNIT_CLOSED
         ),
@@ -344,7 +351,7 @@ class CategoricalCrossentropy(Loss):
 
 
 @register
-class CostSensitiveBCE(Loss):
+class CostSensitiveBCE(BinaryDomain, Loss):
     r"""Binary cross-entropy weighted by the costs of a false positive and a false negative.
 
     With x the logit, σ the sigmoid, y ∈ [0, 1], c₊ = ``fn_cost`` (the cost of missing a
@@ -390,7 +397,7 @@ class CostSensitiveBCE(Loss):
     PARAMS = (
         Param("fp_cost", 1.0, "cost c₋ of a false positive (weight of the y = 0 term)", interval=POSITIVE),
         Param("fn_cost", 1.0, "cost c₊ of a false negative (weight of the y = 1 term)", interval=POSITIVE),
-        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        FROM_LOGITS,
     )
     INFO = LossInfo(
         task="binary",
@@ -418,14 +425,6 @@ class CostSensitiveBCE(Loss):
         return math.log(self.fn_cost / self.fp_cost)
 
     link = unless_probabilities(LOGIT)
-
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
-        return (t < 0.0) | (t > 1.0), "in [0, 1]"
-
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
-        if self.from_logits:
-            return None
-        return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         cp, cn = self.fn_cost, self.fp_cost

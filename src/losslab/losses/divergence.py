@@ -8,6 +8,7 @@ from typing import Any
 from .._core import Loss, LossInfo, Param, ShapeError, register
 from .._core import special as sp
 from ..links import SOFTMAX, unless_probabilities
+from ._params import FROM_LOGITS
 from .classification import _check_prob_rows, class_targets, weighted_ce_grad_hess
 from .focal import log1m_softmax
 
@@ -71,7 +72,7 @@ class KLDivergence(Loss):
     aliases = ("kl", "kld", "kullback_leibler")
     multiclass = True
     PARAMS = (
-        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        FROM_LOGITS,
         Param(
             "direction",
             "forward",

@@ -15,8 +15,9 @@ from typing import Any
 from .._core import Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from ..links import LOGIT, SOFTMAX, unless_probabilities
-from ._params import NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, OptionalInt, ScalarOrVector
+from ._params import FROM_LOGITS, NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, OptionalInt, ScalarOrVector
 from .classification import (
+    BinaryDomain,
     _bce_logit_gradient,
     _check_prob_rows,
     ignorable_targets,
@@ -152,7 +153,7 @@ def _rho(xp: Any, lp: Any) -> Any:
 
 # -- binary ----------------------------------------------------------------------------------------
 @register
-class BinaryFocal(Loss):
+class BinaryFocal(BinaryDomain, Loss):
     r"""Binary focal loss on logits (Lin et al. 2017), or on probabilities with ``from_logits=False``.
 
     With x the logit, p = σ(x), y ∈ [0, 1], γ = ``gamma`` and class weights α₁ = α, α₀ = 1 − α
@@ -224,7 +225,7 @@ class BinaryFocal(Loss):
             "weight α of the positive class (1 − α of the negative); None: no weights",
             interval=UNIT_CLOSED,
         ),
-        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        FROM_LOGITS,
     )
     INFO = LossInfo(
         task="binary",
@@ -249,14 +250,6 @@ class BinaryFocal(Loss):
 
     def _weights(self) -> tuple[float, float]:
         return (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
-
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
-        return (t < 0.0) | (t > 1.0), "in [0, 1]"
-
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
-        if self.from_logits:
-            return None
-        return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
 
     def _terms(self, xp: Any, t: Any, f: Any, want: str) -> tuple[Any, Any, Any]:
         """Value, gradient, Hessian (those named in ``want``; the others None)."""
@@ -362,7 +355,7 @@ class CategoricalFocal(Loss):
             "class weights α (a number, or one per class); None: no weights",
             interval=NON_NEGATIVE,
         ),
-        Param("from_logits", True, "y_pred holds logits (True) or probabilities (False)", kind="bool"),
+        FROM_LOGITS,
         OptionalInt("ignore_index", None, "integer label whose samples are left out (weight 0)"),
     )
     INFO = LossInfo(
