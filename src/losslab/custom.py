@@ -25,6 +25,7 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -446,27 +447,13 @@ def check(
     base = (np.finfo(np.float64).eps ** 0.2) if step is None else float(step)
     scale = np.maximum(np.abs(f), 1e-2)
 
-    g = np.asarray(to_numpy(lo.gradient(y, f)), dtype=np.float64)
-    gcheck = _check_one(
-        "gradient",
-        lambda ff: np.asarray(to_numpy(lo(y, ff, reduction="none", check=False)), dtype=np.float64),
-        g,
-        lo.multiclass,
-        y=y,
-        f=f,
-        base=base,
-        scale=scale,
-        rtol=rtol,
-        atol=atol,
-        worst=worst,
-    )
-    hcheck = None
-    if hessian:
-        h = np.asarray(to_numpy(lo.hessian(y, f)), dtype=np.float64)
-        hcheck = _check_one(
-            "hessian",
-            lambda ff: np.asarray(to_numpy(lo.gradient(y, ff, check=False)), dtype=np.float64),
-            h,
+    def compare(what: str, primitive: Callable[..., Any], derivative: Callable[..., Any]) -> Any:
+        """Finite differences of ``primitive`` in f against the analytic ``derivative``."""
+        exact = np.asarray(to_numpy(derivative(y, f)), dtype=np.float64)
+        return _check_one(
+            what,
+            lambda ff: np.asarray(to_numpy(primitive(y, ff, check=False)), dtype=np.float64),
+            exact,
             lo.multiclass,
             y=y,
             f=f,
@@ -476,6 +463,9 @@ def check(
             atol=atol,
             worst=worst,
         )
+
+    gcheck = compare("gradient", partial(lo, reduction="none"), lo.gradient)
+    hcheck = compare("hessian", lo.gradient, lo.hessian) if hessian else None
     return CheckReport(repr(lo), gcheck, hcheck, rtol, atol)
 
 
