@@ -52,6 +52,17 @@ def loss_id(loss: Any) -> str:
     return repr(loss)
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """PyTorch on one thread for a module's tests (small models; xdist runs two workers)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "any_loss" in metafunc.fixturenames:
         losses = loss_instances()

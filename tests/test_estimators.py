@@ -19,12 +19,7 @@ from losslab.sklearn import LossClassifier, LossRegressor, expected_failed_check
 FAST = dict(epochs=20, lr=0.05, batch_size=32, patience=5)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @parametrize_with_checks(

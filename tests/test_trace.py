@@ -8,13 +8,7 @@ torch = pytest.importorskip("torch")
 import losslab  # noqa: E402
 from losslab.train import MLP, LinearModel, step_trace  # noqa: E402
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _params(model):

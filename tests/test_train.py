@@ -17,12 +17,7 @@ from losslab.train import MLP, DivergenceError, LinearModel, fit, split_validati
 EXACT = dict(optimizer="lbfgs", validation_fraction=0.0, early_stopping=False, epochs=30)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _linear_data(n=400, seed=0):
