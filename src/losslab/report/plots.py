@@ -72,17 +72,32 @@ def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def _panels(n: int, width: float, height: float, max_cols: int = 3) -> tuple[Any, list[Any], int]:
+    """A figure of ``n`` panels on a grid (``width`` × ``height`` inches each): (fig, axes, cols)."""
+    rows, cols = _grid(n, max_cols)
+    fig = _figure(width * cols, height * rows)
+    fig._losslab_grid = (rows, cols)
+    return fig, [fig.add_subplot(rows, cols, i + 1) for i in range(n)], cols
+
+
+def _style(ax: Any, title: str, xlabel: str, ylabel: str | None = None) -> None:
+    """The small-multiple look: 9 pt title, 8 pt labels, 7 pt ticks, a light grid."""
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(xlabel, fontsize=8)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+
+
 # -- comparison plots ----------------------------------------------------------------------------
 def fold_distributions(cmp: Any, metrics: list[Any] | None = None) -> Any:
     """Per-fold scores of every candidate, one panel per metric (box + points; best first)."""
     metrics = list(metrics or cmp.metrics[:4])
     order = list(cmp.leaderboard["candidate"])
-    rows, cols = _grid(len(metrics), 2)
-    fig = _figure(6.2 * cols, 0.45 * len(order) * rows + 1.0 * rows)
+    fig, axes, cols = _panels(len(metrics), 6.2, 0.45 * len(order) + 1.0, max_cols=2)
     _margins(fig, left=0.25 + 0.065 * max(len(c) for c in order), wspace=0.4, hspace=0.8)
-    fig._losslab_grid = (rows, cols)
-    for i, m in enumerate(metrics):
-        ax = fig.add_subplot(rows, cols, i + 1)
+    for i, (m, ax) in enumerate(zip(metrics, axes, strict=True)):
         sub = cmp.scores[cmp.scores["metric"] == m.name]
         data = [sub.loc[sub["candidate"] == c, "value"].dropna().to_numpy() for c in order]
         pos = np.arange(len(order))[::-1]
@@ -110,12 +125,9 @@ def learning_curves(cmp: Any, max_panels: int = 12) -> Any | None:
     names = [c for c in cmp.leaderboard["candidate"] if cmp.histories.get(c)][:max_panels]
     if not names:
         return None
-    rows, cols = _grid(len(names))
-    fig = _figure(4.2 * cols, 2.8 * rows)
-    fig._losslab_grid = (rows, cols)
+    fig, axes, _ = _panels(len(names), 4.2, 2.8)
     drawn = False
-    for i, name in enumerate(names):
-        ax = fig.add_subplot(rows, cols, i + 1)
+    for i, (name, ax) in enumerate(zip(names, axes, strict=True)):
         for h in cmp.histories[name]:
             hist = h["history"]
             ep = [r.get("epoch", k) for k, r in enumerate(hist)]
@@ -126,10 +138,7 @@ def learning_curves(cmp: Any, max_panels: int = 12) -> Any | None:
                     label = key.replace("_", " ") if h is cmp.histories[name][0] else None
                     ax.plot(ep, y, color=color, alpha=0.6, lw=1.2, label=label)
                     drawn = True
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
+        _style(ax, name, "epoch")
         if i == 0:
             ax.legend(fontsize=7)
     return fig if drawn else None
@@ -208,20 +217,13 @@ def predicted_vs_actual(cmp: Any, max_panels: int = 9) -> Any | None:
     items = _value_items(cmp, max_panels)
     if not items:
         return None
-    rows, cols = _grid(len(items))
-    fig = _figure(3.8 * cols, 3.4 * rows)
-    fig._losslab_grid = (rows, cols)
+    fig, axes, _ = _panels(len(items), 3.8, 3.4)
     lo = min(float(np.nanmin(o["y_true"])) for _, o in items)
     hi = max(float(np.nanmax(o["y_true"])) for _, o in items)
-    for i, (name, o) in enumerate(items):
-        ax = fig.add_subplot(rows, cols, i + 1)
+    for i, ((name, o), ax) in enumerate(zip(items, axes, strict=True)):
         ax.scatter(o["y_true"], o["value"], s=6, alpha=0.5, color=_COLORS[i % len(_COLORS)])
         ax.plot([lo, hi], [lo, hi], ls="--", color="#888", lw=1)
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("actual", fontsize=8)
-        ax.set_ylabel("predicted", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
+        _style(ax, name, "actual", "predicted")
     return fig
 
 
@@ -230,18 +232,11 @@ def residual_plots(cmp: Any, max_panels: int = 9) -> Any | None:
     items = _value_items(cmp, max_panels)
     if not items:
         return None
-    rows, cols = _grid(len(items))
-    fig = _figure(3.8 * cols, 3.2 * rows)
-    fig._losslab_grid = (rows, cols)
-    for i, (name, o) in enumerate(items):
-        ax = fig.add_subplot(rows, cols, i + 1)
+    fig, axes, _ = _panels(len(items), 3.8, 3.2)
+    for i, ((name, o), ax) in enumerate(zip(items, axes, strict=True)):
         ax.scatter(o["value"], o["y_true"] - o["value"], s=6, alpha=0.5, color=_COLORS[i % len(_COLORS)])
         ax.axhline(0.0, ls="--", color="#888", lw=1)
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("predicted", fontsize=8)
-        ax.set_ylabel("residual y − ŷ", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.grid(alpha=0.3)
+        _style(ax, name, "predicted", "residual y − ŷ")
     return fig
 
 
