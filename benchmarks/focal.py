@@ -13,23 +13,12 @@ JAX (float32, CPU): ``jit(value_and_grad(mean))`` of ``losslab.jax.binary_focal`
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _timing import median_time
 
 import losslab
-
-
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def bench_numpy(n: int, repeat: int) -> None:

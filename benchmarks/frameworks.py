@@ -17,22 +17,11 @@ Prints the median time of each and the ratio losslab / anchor (below 1 is faster
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 
 import numpy as np
-
-
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    fn()  # warm-up (and compilation)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from _timing import median_time
 
 
 def torch_cases(n: int) -> list[tuple[str, dict, object, object, object]]:
