@@ -4,7 +4,7 @@ Two per-round costs at a million rows dominate the refit without them: sorting t
 for the grouped quantile, and finding each row's leaf. Both are single passes here:
 
 - `grouped_quantile`: a counting sort by group (stable), then one selection per group
-  (unit weights) or one stable sort with the cumulative weights (weighted), groups in parallel.
+  (unit weights) or one stable sort with the cumulative weights (weighted), group by group.
   Same convention as `losslab._core.baseline.weighted_quantile`, bit for bit.
 - `leaf_from_scores`: the leaf of each row from LightGBM's training-score cache before and after
   a round, verified exactly (see `losslab.lightgbm._RefitInTraining`).

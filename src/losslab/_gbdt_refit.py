@@ -16,7 +16,7 @@ from types import ModuleType
 
 import numpy as np
 
-from ._core.baseline import _statistic, baseline
+from ._core.baseline import _statistic, baseline, weighted_quantile
 from ._core.errors import ParameterError
 from ._core.loss import Loss
 from ._gbdt import translation_invariant
@@ -101,8 +101,8 @@ def grouped_quantile(group: np.ndarray, r: np.ndarray, w: np.ndarray | None, tau
 
     {group id: weighted τ-quantile of its ``r``} over the groups with a row of positive weight.
     With numba (`kernels`): a counting sort by group, then per group a selection (unit weights)
-    or a stable sort with the cumulative weights, groups in parallel. Without: one stable sort by
-    group (and by ``r`` if weighted), then the same per group with ``np.partition``.
+    or a stable sort with the cumulative weights, group by group. Without: one stable sort by
+    group, then per group ``np.partition`` (unit weights) or `weighted_quantile`.
 
     Examples
     --------
@@ -162,11 +162,7 @@ def _grouped_quantile_numpy(
     if r.size == 0:
         return {}
     key = group.astype(np.uint16) if group.max() < 2**16 and group.min() >= 0 else group
-    if w is None:
-        order = np.argsort(key, kind="stable")  # radix sort of small integers
-    else:  # by group, then by r (ties in row order), as weighted_quantile sorts each group
-        o1 = np.argsort(r, kind="stable")
-        order = o1[np.argsort(key[o1], kind="stable")]
+    order = np.argsort(key, kind="stable")  # radix sort of small integers; rows stay in order
     gs, rs = group[order], r[order]
     ws = None if w is None else w[order]
     starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
@@ -175,17 +171,7 @@ def _grouped_quantile_numpy(
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         m = b - a
         if ws is not None:
-            cw = np.cumsum(ws[a:b])  # per group, in sorted order: weighted_quantile's sums
-            target = tau * cw[-1]
-            j = min(int(np.searchsorted(cw, target, side="left")), m - 1)
-            seg = rs[a:b]
-            if j > 0 and math.isclose(cw[j - 1], target, rel_tol=1e-12, abs_tol=0.0):
-                v = 0.5 * (seg[j - 1] + seg[j])
-            elif j + 1 < m and math.isclose(cw[j], target, rel_tol=1e-12, abs_tol=0.0):
-                v = 0.5 * (seg[j] + seg[j + 1])
-            else:
-                v = seg[j]
-            out[int(gs[a])] = float(v)
+            out[int(gs[a])] = weighted_quantile(rs[a:b], ws[a:b], tau)
             continue
         target = tau * m
         # first j with j + 1 >= target (cumulative unit weights), as np.searchsorted would find
