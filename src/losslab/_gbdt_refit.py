@@ -72,12 +72,9 @@ def refit_values(
     if tau is not None:
         return _grouped_quantile(np.asarray(leaf), y, f, w, tau, n_leaves)
     r = y - f
-    order = np.argsort(leaf, kind="stable")
-    sorted_leaf = leaf[order]
-    ids, starts = np.unique(sorted_leaf, return_index=True)
-    bounds = [*starts[1:].tolist(), leaf.shape[0]]
+    order, ids, starts, ends = _split(np.asarray(leaf))
     out: dict[int, float] = {}
-    for lid, a, b in zip(ids.tolist(), starts.tolist(), bounds, strict=True):
+    for lid, a, b in zip(ids.tolist(), starts.tolist(), ends.tolist(), strict=True):
         rows = order[a:b]
         ww = None if w is None else w[rows]
         if ww is not None and not np.any(ww > 0):
@@ -153,6 +150,16 @@ def _grouped_quantile(
 _EMPTY = np.empty(0, dtype=np.float64)
 
 
+def _split(group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(order, ids, starts, ends): ``group[order]`` is sorted, rows of one group in row order, and
+    group ``ids[i]`` holds ``order[starts[i]:ends[i]]``."""
+    small = group.size and group.min() >= 0 and group.max() < 2**16
+    order = np.argsort(group.astype(np.uint16) if small else group, kind="stable")  # radix for small ids
+    gs = group[order]
+    starts = np.flatnonzero(np.r_[gs.size > 0, gs[1:] != gs[:-1]])  # no groups in no rows
+    return order, gs[starts], starts, np.r_[starts[1:], gs.shape[0]]
+
+
 def _grouped_quantile_numpy(
     group: np.ndarray, r: np.ndarray, w: np.ndarray | None, tau: float
 ) -> dict[int, float]:
@@ -161,17 +168,14 @@ def _grouped_quantile_numpy(
         group, r, w = group[keep], r[keep], np.asarray(w, dtype=np.float64)[keep]
     if r.size == 0:
         return {}
-    key = group.astype(np.uint16) if group.max() < 2**16 and group.min() >= 0 else group
-    order = np.argsort(key, kind="stable")  # radix sort of small integers; rows stay in order
-    gs, rs = group[order], r[order]
+    order, ids, starts, ends = _split(group)
+    rs = r[order]
     ws = None if w is None else w[order]
-    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-    ends = np.r_[starts[1:], gs.shape[0]]
     out: dict[int, float] = {}
-    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+    for gid, a, b in zip(ids.tolist(), starts.tolist(), ends.tolist(), strict=True):
         m = b - a
         if ws is not None:
-            out[int(gs[a])] = weighted_quantile(rs[a:b], ws[a:b], tau)
+            out[int(gid)] = weighted_quantile(rs[a:b], ws[a:b], tau)
             continue
         target = tau * m
         # first j with j + 1 >= target (cumulative unit weights), as np.searchsorted would find
@@ -184,5 +188,5 @@ def _grouped_quantile_numpy(
             v = 0.5 * (p[j] + p[j + 1])
         else:
             v = np.partition(rs[a:b], j)[j]
-        out[int(gs[a])] = float(v)
+        out[int(gid)] = float(v)
     return out
