@@ -157,7 +157,7 @@ def _split(group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     order = np.argsort(group.astype(np.uint16) if small else group, kind="stable")  # radix for small ids
     gs = group[order]
     starts = np.flatnonzero(np.r_[gs.size > 0, gs[1:] != gs[:-1]])  # no groups in no rows
-    return order, gs[starts], starts, np.r_[starts[1:], gs.shape[0]]
+    return order, gs[starts], starts, np.append(starts[1:], gs.shape[0])[: starts.size]
 
 
 def _grouped_quantile_numpy(
