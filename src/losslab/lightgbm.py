@@ -409,16 +409,7 @@ class _RefitInTraining:
         if booster.current_iteration() <= t:
             return  # LightGBM dropped this round's tree (no split met the requirements)
         idx, n_leaves = self.leaf_indices(booster, t)
-        values = refit_values(self.loss, self.y, self.f, self.w, idx, n_leaves)
-        lut = np.zeros(n_leaves if n_leaves is not None else int(idx.max()) + 1)
-        for leaf, v in values.items():
-            booster.set_leaf_output(t, leaf, self.eta * v)
-            lut[leaf] = self.eta * v
-        k = kernels(idx.size) if n_leaves is not None else None
-        if k is not None:  # leaf ids checked by the grouped quantile
-            k.add_leaf_values(self.f, idx, lut)
-        else:
-            self.f += lut[idx]
+        _refit_tree(booster, t, self.loss, self.y, self.f, self.w, idx, self.eta, n_leaves)
 
     def leaf_indices(self, booster: Any, t: int) -> tuple[np.ndarray, int | None]:
         """Tree t's leaf of every training row (int32), and its number of leaves if read."""
@@ -516,11 +507,29 @@ def refit_leaves(
         leaves = leaves[:, None]
     f = np.broadcast_to(np.asarray(init, dtype=np.float64), yy.shape).copy()
     for t in range(leaves.shape[1]):
-        idx = leaves[:, t]
-        values = refit_values(loss, yy, f, w, idx)
-        lut = np.zeros(int(idx.max()) + 1)
-        for leaf, v in values.items():
-            booster.set_leaf_output(t, leaf, eta * v)
-            lut[leaf] = eta * v
-        f += lut[idx]
+        _refit_tree(booster, t, loss, yy, f, w, leaves[:, t], eta)
     return booster
+
+
+def _refit_tree(
+    booster: Any,
+    t: int,
+    loss: Loss,
+    y: np.ndarray,
+    f: np.ndarray,
+    w: np.ndarray | None,
+    idx: np.ndarray,
+    eta: float,
+    n_leaves: int | None = None,
+) -> None:
+    """Set tree t's leaves to η × their refit values and add them to the scores ``f`` (in place)."""
+    values = refit_values(loss, y, f, w, idx, n_leaves)
+    lut = np.zeros(n_leaves if n_leaves is not None else int(idx.max()) + 1)
+    for leaf, v in values.items():
+        booster.set_leaf_output(t, leaf, eta * v)
+        lut[leaf] = eta * v
+    k = kernels(idx.size) if n_leaves is not None else None
+    if k is not None:  # leaf ids checked by the grouped quantile
+        k.add_leaf_values(f, idx, lut)
+    else:
+        f += lut[idx]
