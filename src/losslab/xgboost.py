@@ -393,15 +393,21 @@ def _refit_tree(
     idx = idx.reshape(idx.shape[0], -1)[:, 0].astype(np.int64)
     values = refit_values(loss, y, f, w, idx)
     model = json.loads(booster.save_raw("json"))
-    tree = model["learner"]["gradient_booster"]["model"]["trees"][t]
+    lut = _set_leaves(model["learner"]["gradient_booster"]["model"]["trees"][t], values, eta)
+    booster.load_model(bytearray(json.dumps(model).encode()))
+    booster.set_param(params)  # loading a model resets the training parameters
+    return lut[idx]
+
+
+def _set_leaves(tree: dict[str, Any], values: dict[int, float], eta: float) -> np.ndarray:
+    """Write η × value into the leaves of a JSON tree (XGBoost has no leaf setter); return the
+    per-node lookup table of the new leaf values (0 elsewhere)."""
     lut = np.zeros(len(tree["split_conditions"]))
     for node, v in values.items():
         tree["split_conditions"][node] = eta * v
         tree["base_weights"][node] = eta * v
         lut[node] = eta * v
-    booster.load_model(bytearray(json.dumps(model).encode()))
-    booster.set_param(params)  # loading a model resets the training parameters
-    return lut[idx]
+    return lut
 
 
 def _param_eta(params: dict[str, Any]) -> float:
@@ -456,14 +462,6 @@ def refit_leaves(booster: Any, dtrain: Any, loss: Any, *, learning_rate: float |
     f = np.full(y.shape[0], base)
     for t, tree in enumerate(trees):
         idx = leaves[:, t]
-        values = refit_values(loss, y, f, w, idx)
-        sc = tree["split_conditions"]
-        bw = tree["base_weights"]
-        for node, v in values.items():
-            sc[node] = eta * v
-            bw[node] = eta * v
-        lut = np.zeros(len(sc))
-        lut[list(values)] = [eta * v for v in values.values()]
-        f = f + lut[idx]
+        f = f + _set_leaves(tree, refit_values(loss, y, f, w, idx), eta)[idx]
     booster.load_model(bytearray(json.dumps(model).encode()))
     return booster
