@@ -38,7 +38,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import optimize
 
 from .errors import DataError, ShapeError
 from .xp import to_numpy
@@ -175,6 +174,8 @@ def _is_optimum(loss: Loss, y: np.ndarray, w: np.ndarray | None, c: float) -> bo
 
 def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float | None) -> float:
     """The root of the weighted mean gradient, bracketed around ``start`` (or the data range)."""
+    from scipy import optimize  # searches only: no closed form (keeps imports light)
+
     link = getattr(loss.link, "name", "identity")
     if start is None or not math.isfinite(start):
         if link == "identity" and loss.info.zero_at_perfect:
@@ -215,6 +216,8 @@ def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float |
 
 def _simplex_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, q0: Any) -> np.ndarray:
     """The best constant probability row, minimised over s with q = softmax(s)."""
+    from scipy import optimize
+
     n = y.shape[0]
     wsum = float(w.sum()) if w is not None else float(n)
 
@@ -236,6 +239,8 @@ def _simplex_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, q0:
 
 
 def _multiclass_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, x0: np.ndarray) -> np.ndarray:
+    from scipy import optimize
+
     n = y.shape[0]
     wsum = float(w.sum()) if w is not None else float(n)
 
@@ -338,6 +343,7 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
 
 def _probability_search(loss: Loss, y: np.ndarray, w: np.ndarray | None) -> float:
     """The optimal constant probability q = σ(s), searched over s so that q stays in (0, 1)."""
+    from scipy import optimize
     from scipy.special import expit
 
     def g(s: float) -> float:
