@@ -22,6 +22,7 @@ from ._core.errors import (
     UnknownLossError,
 )
 from ._core.info import LossInfo
+from ._core.lazy import lazy_exports as _lazy_exports
 from ._core.loss import Loss
 from ._core.params import Interval, Param
 from ._core.registry import get, list_losses, register
@@ -38,19 +39,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'losslab' has no attribute {name!r}")
-    import importlib
-
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "DTypeError",

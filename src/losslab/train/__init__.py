@@ -12,8 +12,7 @@ imported when one of the names below is first used, never by ``import losslab.tr
 
 from __future__ import annotations
 
-import importlib
-
+from .._core.lazy import lazy_exports as _lazy_exports
 from .errors import DivergenceError
 
 _LAZY = {
@@ -28,16 +27,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'losslab.train' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
-
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "MLP",
