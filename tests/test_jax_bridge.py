@@ -12,6 +12,7 @@ import losslab
 jax = pytest.importorskip("jax")
 jnp = pytest.importorskip("jax.numpy")
 import losslab.jax as lj  # noqa: E402
+from conftest import marked  # noqa: E402
 
 NAMES = losslab.list_losses()
 
@@ -21,17 +22,6 @@ def _x64():
     # jax_enable_x64 is process-wide: enable it for this module only and restore it after
     with jax.enable_x64(True):
         yield
-
-
-def marked(loss: losslab.Loss, offset: float) -> losslab.Loss:
-    """The same loss with its analytic gradient shifted by ``offset`` (an unregistered subclass)."""
-    cls = type(loss)
-    sub = type(
-        "Marked" + cls.__name__,
-        (cls,),
-        {"_gradient": lambda self, xp, t, f: cls._gradient(self, xp, t, f) + offset},
-    )
-    return sub(**loss.params)
 
 
 def derivatives(loss: losslab.Loss, y, f):

@@ -11,19 +11,9 @@ import losslab
 
 torch = pytest.importorskip("torch")
 import losslab.torch as lt  # noqa: E402
+from conftest import marked  # noqa: E402
 
 NAMES = losslab.list_losses()
-
-
-def marked(loss: losslab.Loss, offset: float) -> losslab.Loss:
-    """The same loss with its analytic gradient shifted by ``offset`` (an unregistered subclass)."""
-    cls = type(loss)
-    sub = type(
-        "Marked" + cls.__name__,
-        (cls,),
-        {"_gradient": lambda self, xp, t, f: cls._gradient(self, xp, t, f) + offset},
-    )
-    return sub(**loss.params)
 
 
 def hessian_diagonal(g: torch.Tensor, x: torch.Tensor, multiclass: bool) -> torch.Tensor:
