@@ -21,20 +21,24 @@ def _contract(multiclass: bool, upstream: Any, g: Any) -> Any:
     return upstream[..., None] * g if multiclass else upstream * g
 
 
-class LossValue(torch.autograd.Function):
-    """Per-sample loss values; backward is the loss's analytic gradient."""
+class _LossFunction(torch.autograd.Function):
+    """Saves (f, t) and the loss for backward: the inputs of both Functions below."""
 
     generate_vmap_rule = True  # the kernels are plain torch operations
-
-    @staticmethod
-    def forward(f: Any, t: Any, loss: Any) -> Any:
-        return loss._value(array_namespace(f), t, f)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
         f, t, loss = inputs
         ctx.save_for_backward(f, t)
         ctx.loss = loss
+
+
+class LossValue(_LossFunction):
+    """Per-sample loss values; backward is the loss's analytic gradient."""
+
+    @staticmethod
+    def forward(f: Any, t: Any, loss: Any) -> Any:
+        return loss._value(array_namespace(f), t, f)
 
     @staticmethod
     def backward(ctx: Any, upstream: Any) -> tuple[Any, None, None]:
@@ -43,20 +47,12 @@ class LossValue(torch.autograd.Function):
         return _contract(ctx.loss.multiclass, upstream, g), None, None
 
 
-class LossGradient(torch.autograd.Function):
+class LossGradient(_LossFunction):
     """The analytic gradient; its backward is the Hessian (diagonal, or a full HVP per row)."""
-
-    generate_vmap_rule = True
 
     @staticmethod
     def forward(f: Any, t: Any, loss: Any) -> Any:
         return loss._gradient(array_namespace(f), t, f)
-
-    @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        f, t, loss = inputs
-        ctx.save_for_backward(f, t)
-        ctx.loss = loss
 
     @staticmethod
     def backward(ctx: Any, upstream: Any) -> tuple[Any, None, None]:
