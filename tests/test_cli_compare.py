@@ -91,7 +91,7 @@ def test_plot_writes_a_figure(tmp_path):
 def test_demo_wiring(tmp_path, monkeypatch):
     """`losslab demo` end to end on the embedded data (settings shrunk here; the full demo is timed in
     docs/compare.md)."""
-    from losslab.report import demo
+    from losslab.workflows import demo
 
     small = {
         **demo.DEMO_SETTINGS,

@@ -10,7 +10,7 @@ import pytest
 
 import losslab
 from losslab._core.baseline import weighted_quantile
-from losslab._gbdt import GradHess, default_policy, resolve_policy
+from losslab.gbdt.objective import GradHess, default_policy, resolve_policy
 
 xgb = pytest.importorskip("xgboost")
 lgb = pytest.importorskip("lightgbm")

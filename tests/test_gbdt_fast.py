@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import losslab
-from losslab._gbdt import GradHess, resolve_policy
+from losslab.gbdt.objective import GradHess, resolve_policy
 
 POLICIES = ("exact", "constant", "floor", "smooth", "majorizer")
 # logits far out in both tails, and ±0 (-0.0 from -1 × 0.0)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import losslab
-from losslab import _gbdt_refit
 from losslab._core.baseline import weighted_quantile
+from losslab.gbdt import refit as _gbdt_refit
 
 lgb = pytest.importorskip("lightgbm")
 import losslab.lightgbm as ll  # noqa: E402
@@ -91,7 +91,7 @@ def test_grouped_quantile_paths_agree_on_large_groups(monkeypatch, kind):
 
 
 def test_grouped_quantile_kernel_rejects_ids_out_of_range():
-    kernels = pytest.importorskip("losslab._gbdt_kernels")
+    kernels = pytest.importorskip("losslab.gbdt.kernels")
     empty = np.empty(0)
     with pytest.raises(ValueError, match="out of range"):
         kernels.grouped_quantile(np.array([0, 3], dtype=np.int32), np.ones(2), empty, empty, 3, 0.5)
@@ -109,7 +109,7 @@ def test_grouped_quantile_empty_and_zero_weight_groups(use_numba):
 
 
 def test_leaf_from_scores_is_exact_or_declines():
-    kernels = pytest.importorskip("losslab._gbdt_kernels")
+    kernels = pytest.importorskip("losslab.gbdt.kernels")
     rng = np.random.default_rng(5)
     n = 50_000
     v = rng.normal(size=40) * 0.1
@@ -139,7 +139,7 @@ def test_leaf_from_scores_is_exact_or_declines():
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_leaf_from_scores_with_a_non_finite_leaf_value(bad):
-    kernels = pytest.importorskip("losslab._gbdt_kernels")
+    kernels = pytest.importorskip("losslab.gbdt.kernels")
     rng = np.random.default_rng(6)
     v = np.array([-0.5, 0.1, 0.25, bad])
     leaf = rng.integers(0, v.size, 1000)
@@ -250,7 +250,7 @@ def test_lightgbm_refit_handles_a_dataframe(lgb_data):
 
 def test_numba_is_imported_lazily():
     probe = (
-        "import sys, json, losslab, losslab.lightgbm, losslab.xgboost, losslab._gbdt_refit; "
+        "import sys, json, losslab, losslab.lightgbm, losslab.xgboost, losslab.gbdt.refit; "
         "print(json.dumps('numba' in sys.modules))"
     )
     out = subprocess.run(

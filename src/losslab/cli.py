@@ -347,7 +347,7 @@ def demo_cmd(
 ) -> None:
     """Advise and compare on an embedded data set (no download), write the report, open nothing."""
     from losslab.datasets import DATASETS, target_of
-    from losslab.report.demo import DEMO_SETTINGS, run_demo
+    from losslab.workflows.demo import DEMO_SETTINGS, run_demo
 
     if dataset not in DATASETS:
         raise losslab.DataError(f"unknown data set {dataset!r}; the embedded ones are {', '.join(DATASETS)}.")
@@ -396,7 +396,7 @@ def train_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from losslab.compare.spec import parse_loss
-    from losslab.trainer import train_table
+    from losslab.workflows.train_table import train_table
 
     try:
         sizes = tuple(int(h) for h in hidden.split(",") if h.strip())

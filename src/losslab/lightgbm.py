@@ -42,7 +42,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._gbdt import (
+from .gbdt.objective import (
     BridgeObjective,
     as_loss,
     check_raw_scores,
@@ -50,7 +50,7 @@ from ._gbdt import (
     refit_recommended,
     register_section,
 )
-from ._gbdt_refit import kernels, refit_values
+from .gbdt.refit import kernels, refit_values
 
 __all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves", "train"]
 

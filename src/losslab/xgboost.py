@@ -28,7 +28,7 @@ What the adapter owns, so users don't get it wrong:
   ``hessian_scale=2`` reproduces it. ``binary:logistic`` needs neither.
 - **Multiclass layout.** Margins arrive as (n, k) and gradients go back as (n, k) float32 arrays.
 - **Hessian policy.** ``hessian=None`` picks one from the loss's metadata and logs it
-  (see `losslab._gbdt`); the leaf refit (`refit_leaves`, ``train(..., refit=True)``) sets the
+  (see `losslab.gbdt.objective`); the leaf refit (`refit_leaves`, ``train(..., refit=True)``) sets the
   leaves of median and quantile losses to weighted quantiles of the residuals.
 """
 
@@ -42,7 +42,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._gbdt import (
+from .gbdt.objective import (
     BridgeObjective,
     as_loss,
     check_raw_scores,
@@ -50,7 +50,7 @@ from ._gbdt import (
     refit_recommended,
     register_section,
 )
-from ._gbdt_refit import refit_values
+from .gbdt.refit import refit_values
 
 __all__ = ["base_margin", "base_score", "metric", "objective", "params", "refit_leaves", "train"]
 

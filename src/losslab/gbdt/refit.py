@@ -16,14 +16,14 @@ from types import ModuleType
 
 import numpy as np
 
-from ._core.baseline import _statistic, baseline, weighted_quantile
-from ._core.errors import ParameterError
-from ._core.loss import Loss
-from ._gbdt import translation_invariant
+from .._core.baseline import _statistic, baseline, weighted_quantile
+from .._core.errors import ParameterError
+from .._core.loss import Loss
+from .objective import translation_invariant
 
 __all__ = ["refit_values"]
 
-#: Use the numba kernels (`losslab._gbdt_kernels`) when numba is installed; environment
+#: Use the numba kernels (`losslab.gbdt.kernels`) when numba is installed; environment
 #: ``LOSSLAB_NUMBA=0`` (or setting this to False) forces the numpy code.
 USE_NUMBA = os.environ.get("LOSSLAB_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
 #: Below this many rows the numpy code is fast enough (≈ 2 ms a round at 50,000) and numba's
@@ -40,10 +40,10 @@ def kernels(n_rows: int) -> ModuleType | None:
 @functools.cache
 def _load_kernels() -> ModuleType | None:
     try:
-        from . import _gbdt_kernels
+        from . import kernels as _kernels
     except ImportError:  # numba is an optional dependency (extras lightgbm, xgboost)
         return None
-    return _gbdt_kernels
+    return _kernels
 
 
 def check_refit(loss: Loss) -> None:

@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ._core.errors import DataError, ParameterError
-from ._core.registry import get
+from .._core.errors import DataError, ParameterError
+from .._core.registry import get
 
 __all__ = ["TrainReport", "plot_history", "train_table"]
 
@@ -120,8 +120,8 @@ def train_table(
     DomainError
         Targets the loss cannot take.
     """
-    from .sklearn import LossClassifier, LossRegressor
-    from .tabular import read_table, split_target
+    from ..sklearn import LossClassifier, LossRegressor
+    from ..tabular import read_table, split_target
 
     if trace and model == "gbdt":
         raise ParameterError(
@@ -191,7 +191,7 @@ def train_table(
 
 
 def _holdout(y: Any, fraction: float, seed: int, stratify: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    from .train.loop import split_validation
+    from ..train.loop import split_validation
 
     labels = None
     if stratify:
@@ -204,7 +204,7 @@ def evaluate(est: Any, X: Any, y: Any) -> dict[str, float]:
     """Loss and standard metrics of a fitted estimator on ``(X, y)``."""
     from sklearn import metrics as skm
 
-    from .sklearn import LossClassifier
+    from ..sklearn import LossClassifier
 
     out: dict[str, float] = {}
     if isinstance(est, LossClassifier):

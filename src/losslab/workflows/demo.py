@@ -38,7 +38,7 @@ def run_demo(
     import losslab
     from losslab.datasets import load, target_of
 
-    from .html import write_report
+    from ..report.html import write_report
 
     frame = load(dataset)
     target = target_of(dataset)

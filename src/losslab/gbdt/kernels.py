@@ -1,4 +1,4 @@
-"""Numba kernels of the GBDT leaf refit (optional: imported only through `_gbdt_refit.kernels`).
+"""Numba kernels of the GBDT leaf refit (optional: imported only through `losslab.gbdt.refit.kernels`).
 
 Two per-round costs at a million rows dominate the refit without them: sorting the rows by leaf
 for the grouped quantile, and finding each row's leaf. Both are single passes here:

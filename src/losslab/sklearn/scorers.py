@@ -15,9 +15,9 @@ from sklearn.metrics._scorer import (  # the scorer base class make_scorer build
     _get_response_method_name,
 )
 
-from ._core.errors import DataError, ParameterError
-from ._core.loss import Loss
-from ._gbdt import as_loss
+from .._core.errors import DataError, ParameterError
+from .._core.loss import Loss
+from ..gbdt.objective import as_loss
 
 __all__ = ["LossScorer", "metric", "scorer"]
 

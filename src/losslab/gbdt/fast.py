@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._core.loss import Loss
+from .._core.loss import Loss
 
 __all__ = ["FastKernel", "fast_kernel"]
 
@@ -202,8 +202,8 @@ def fast_kernel(
 
     Chosen by the loss's class and parameters, which fix its formulas: the kernels restate them.
     """
-    from .losses.classification import BinaryCrossentropy
-    from .losses.regression import MSE
+    from ..losses.classification import BinaryCrossentropy
+    from ..losses.regression import MSE
 
     if loss.multiclass:
         return None

@@ -69,10 +69,10 @@ from typing import Any
 
 import numpy as np
 
-from ._core.errors import LosslabError, ParameterError
-from ._core.loss import Loss
-from ._core.registry import get as get_loss
-from ._gbdt_fast import fast_kernel
+from .._core.errors import LosslabError, ParameterError
+from .._core.loss import Loss
+from .._core.registry import get as get_loss
+from .fast import fast_kernel
 
 __all__ = ["GradHess", "HessianPolicy", "as_loss", "check_raw_scores", "default_policy", "resolve_policy"]
 
@@ -279,7 +279,7 @@ def _kink_slopes(loss: Loss) -> tuple[float, float]:
 
 
 def weighted_median(y: np.ndarray, w: np.ndarray | None) -> float:
-    from ._core.baseline import weighted_quantile
+    from .._core.baseline import weighted_quantile
 
     return weighted_quantile(y, w, 0.5)
 
@@ -546,7 +546,7 @@ def _param_default(loss: Loss, key: str) -> Any:
 
 def register_section() -> None:
     """Add `usage_section` to ``losslab show`` once (called when a bridge is imported)."""
-    from ._core.describe import SECTIONS
+    from .._core.describe import SECTIONS
 
     if usage_section not in SECTIONS:
         SECTIONS.append(usage_section)

@@ -1,13 +1,10 @@
-"""scikit-learn face of losslab: estimators that train with any loss (and scorers/metrics).
+"""scikit-learn estimators that train with any loss: `LossRegressor`, `LossClassifier`.
 
-``import losslab.sklearn`` imports scikit-learn; PyTorch is imported when an estimator is fitted.
+Imports scikit-learn; PyTorch is imported when an estimator is fitted.
 """
 
 from __future__ import annotations
 
-# ==================================================================================================
-# Estimators: LossRegressor, LossClassifier (issue 5, train). Other sections live below/above.
-# ==================================================================================================
 from typing import Any as _Any
 
 import numpy as _np
@@ -16,8 +13,8 @@ from sklearn.base import ClassifierMixin as _ClassifierMixin
 from sklearn.base import RegressorMixin as _RegressorMixin
 from sklearn.utils.metaestimators import available_if as _available_if
 
-from ._core.errors import DataError as _DataError
-from ._core.errors import ParameterError as _ParameterError
+from .._core.errors import DataError as _DataError
+from .._core.errors import ParameterError as _ParameterError
 
 #: the checks of ``sklearn.utils.estimator_checks`` the estimators are expected to fail, and why
 #: (pass ``expected_failed_checks=losslab.sklearn.expected_failed_checks`` to
@@ -154,7 +151,7 @@ class _LossEstimator(_BaseEstimator):
         check_is_fitted(self, "model_")
         X = self._check_X(X, reset=False)
         if self.model == "gbdt":
-            from .train.boosting import predict_gbdt
+            from ..train.boosting import predict_gbdt
 
             Z = _np.asarray(self.preprocessor_.transform(X), dtype=_np.float64)
             return predict_gbdt(self.model_, Z)
@@ -184,9 +181,9 @@ class _LossEstimator(_BaseEstimator):
         callback: _Any,
     ) -> None:
 
-        from .train.loop import fit as train_fit
-        from .train.loop import split_validation
-        from .train.preprocess import column_kinds, make_preprocessor
+        from ..train.loop import fit as train_fit
+        from ..train.loop import split_validation
+        from ..train.preprocess import column_kinds, make_preprocessor
 
         n = target.shape[0]
         train_idx, val_idx = split_validation(n, float(self.validation_fraction), int(self.seed), stratify)
@@ -245,7 +242,7 @@ class _LossEstimator(_BaseEstimator):
     def _fit_gbdt(self, Z: _Any, target: _Any, w: _Any, validation: _Any, report: _Any) -> None:
         import torch
 
-        from .train.boosting import fit_gbdt
+        from ..train.boosting import fit_gbdt
 
         if self.metrics:
             raise _ParameterError(
@@ -277,7 +274,7 @@ class _LossEstimator(_BaseEstimator):
         """The network as training starts: seeded initialisation, output bias at the loss's baseline."""
         import torch
 
-        from .train.models import build_model
+        from ..train.models import build_model
 
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
         with torch.random.fork_rng(devices=[]):
@@ -303,7 +300,7 @@ class _LossEstimator(_BaseEstimator):
         """(coef (k, p), intercept (k,)) of a linear model in unscaled feature units."""
         from sklearn.utils.validation import check_is_fitted
 
-        from .train.preprocess import numeric_scaling
+        from ..train.preprocess import numeric_scaling
 
         check_is_fitted(self, "model_")
         if self.model != "linear":
@@ -335,7 +332,7 @@ class _LossEstimator(_BaseEstimator):
         """
         from sklearn.utils.validation import check_is_fitted
 
-        from .train.trace import step_trace
+        from ..train.trace import step_trace
 
         check_is_fitted(self, "model_")
         if self.model == "gbdt":
@@ -374,7 +371,7 @@ def _output_scale(loss: _Any, y: _np.ndarray, w: _np.ndarray) -> float:
 
 def _check_raw_scores(loss: _Any, n_classes: int) -> None:
     """The models output raw scores (any real number); a loss on probabilities cannot take them."""
-    from ._core.errors import DomainError
+    from .._core.errors import DomainError
 
     k = n_classes if loss.multiclass else None
     y = _np.zeros(2, dtype=_np.int64) if loss.multiclass else _np.zeros(2)
@@ -398,7 +395,7 @@ def _require_y(est: _Any, y: _Any) -> None:
 
 
 def _default_lr(optimizer: str, lr: float | None) -> float:
-    from .train.loop import DEFAULT_LR
+    from ..train.loop import DEFAULT_LR
 
     return float(lr) if lr is not None else DEFAULT_LR.get(optimizer, 0.01)
 
@@ -891,7 +888,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
     @_available_if(_clf_has_proba)
     def predict_log_proba(self, X: _Any) -> _np.ndarray:
         """log of `predict_proba`, computed in log space (log-sigmoid, log-softmax)."""
-        from ._core import special
+        from .._core import special
 
         raw = self._raw(X)
         if raw.ndim == 1:
@@ -907,14 +904,3 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
     def intercept_(self) -> _np.ndarray:
         """Intercepts of a linear model, (1,) or (k,)."""
         return self._linear_coef()[1]
-
-
-# ==================================================================================================
-# End of the estimators section.
-# ==================================================================================================
-
-# ==================================================================================================
-# Scorers and metric functions (issue 4): scorer(loss, response=...), metric(loss). Code in
-# losslab/_scoring.py.
-# ==================================================================================================
-from ._scoring import LossScorer, metric, scorer  # noqa: E402, F401 (public here)

@@ -1,0 +1,9 @@
+"""The gradient-boosting machinery shared by the XGBoost and LightGBM faces.
+
+- `objective` — Hessian policies and the gradient/Hessian kernel (`GradHess`);
+- `fast` — in-place kernels for the hot losses at boosting sizes;
+- `refit` — the leaf refit of median and quantile losses (`kernels`: its numba kernels).
+
+The public faces stay `losslab.xgboost` and `losslab.lightgbm`. Nothing here imports xgboost,
+lightgbm or numba at module level.
+"""
