@@ -413,3 +413,13 @@ def test_from_losslab_losses_import_works() -> None:
     namespace: dict[str, object] = {}
     exec("from losslab.losses import Huber, MSE\nfrom losslab.losses import *", namespace)
     assert namespace["Huber"].name == "huber" and "BinaryFocal" in namespace
+
+
+def test_docs_architecture_names_every_module_and_layer() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths = [p.relative_to(SRC).as_posix() for p in MODULES.values()]
+    missing = [p for p in paths if f"`{p}`" not in text and f"`losslab/{p}`" not in text]
+    assert not missing, f"docs/architecture.md does not say where these modules sit: {missing}"
+    names = {p.rpartition(".")[2] for _, prefixes in LAYERS for p in prefixes if p != "losslab"}
+    unnamed = sorted(n for n in names if f"`{n}`" not in text)
+    assert not unnamed, f"docs/architecture.md does not name these layers: {unnamed}"
