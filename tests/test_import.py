@@ -49,3 +49,15 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in heavy)))
 def test_no_heavy_imports(code: str) -> None:
     loaded = _loaded_after(code)
     assert not loaded, f"`{code}` imported {loaded}"
+
+
+def test_import_losslab_loads_only_the_core() -> None:
+    # the family modules load on the first lookup by name (the registry imports losslab.losses),
+    # the rest of the package on first use of a lazy export
+    probe = "import sys, json, losslab; print(json.dumps(sorted(m for m in sys.modules if 'losslab' in m)))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "losslab._core.registry" in loaded
+    assert [m for m in loaded if m.split(".")[:2] not in (["losslab"], ["losslab", "_core"])] == []
