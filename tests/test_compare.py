@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as sps
 
 import losslab
-from losslab.compare import metrics as M
+from losslab import metrics as M
 from losslab.compare.plan import make_folds, task_seed
 from losslab.compare.stats import corrected_ttest, holm, summarize
 from losslab.datasets import load as load_dataset

@@ -430,6 +430,7 @@ def train_cmd(
         progress.update(bar, total=report.estimator.n_iter_)
     est = report.estimator
     stopped = " (early stopping)" if est.n_iter_ < epochs else ""
+    console.print(report.task_line, highlight=False, markup=False)
     console.print(
         f"[bold]{report.task}[/] of {target!r} with loss [bold]{report.loss}[/] ({est.loss_.statistic}), "
         f"model {model}: {est.n_iter_} epochs{stopped}, best epoch {est.best_epoch_}; "

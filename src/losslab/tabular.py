@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ._core.errors import DataError
 
-__all__ = ["read_table", "split_target"]
+__all__ = ["load_xy", "missing_mask", "read_table", "split_target"]
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -73,3 +75,111 @@ def split_target(frame: Any, target: str) -> tuple[Any, Any]:
     if X.shape[1] == 0:
         raise DataError(f"the table has no feature columns besides the target {target!r}.")
     return X, y.loc[keep]
+
+
+def load_xy(
+    data: Any = None, target: Any = None, X: Any = None, y: Any = None
+) -> tuple[Any, Any, str | None, int]:
+    """``(features DataFrame or None, target Series, target name, rows before dropping missing)``.
+
+    The flexible entry of `losslab.advise` (and its `diagnose`): a table is read by `read_table`
+    and checked by `split_target`; missing targets (NaN, ±inf) are left out.
+
+    Accepts ``(frame_or_path, "col")``, ``((X, y), None)``, ``(X, y=y)``, ``(None, y=y)`` and a
+    1-D array or Series alone (the target without features).
+
+    Raises
+    ------
+    DataError
+        A missing or all-missing target, an empty table, unreadable input.
+    """
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is an extra
+        raise ImportError("reading a table needs pandas: pip install 'losslab[pandas]'") from None
+
+    positional_y = target is not None and not isinstance(target, (str, int, float, tuple))
+    if positional_y and y is None and (np.ndim(target) == 1 or np.shape(target)[1:] == (1,)):
+        y, target = target, None  # advise(X, y) positionally
+    if isinstance(data, tuple) and len(data) == 2 and y is None and X is None:
+        X, y = data
+        data = None
+    if data is not None and X is not None:
+        raise DataError("pass the data once: either `data` or `X=`, not both.")
+    if data is not None and y is not None:
+        X, data = data, None
+    if data is not None:
+        if isinstance(data, (pd.Series, np.ndarray, list)) and np.ndim(np.asarray(data, dtype=object)) == 1:
+            if target is not None:
+                raise DataError("`target` names a column of a table; a 1-D array is the target itself.")
+            ys = data if isinstance(data, pd.Series) else pd.Series(np.asarray(data))
+            return None, *_clean_target(ys, ys.name if ys.name is not None else None)
+        frame = read_table(data)
+        if target is None:
+            cols = ", ".join(map(repr, list(frame.columns)[:12]))
+            raise DataError(f"`target` is required with a table: name one of its columns ({cols}).")
+        n_before = len(frame)
+        if target in frame.columns and frame.shape[1] == 1:
+            feats = None
+            ys = frame[target]
+        else:
+            split_target(frame, target)  # raises the shared, clear errors (missing column, all NaN)
+            feats = frame.drop(columns=[target])
+            ys = frame[target]
+        missing = missing_mask(ys)
+        if bool(missing.all()):
+            raise DataError(f"target column {target!r} has no values (all {len(ys)} are missing).")
+        feats = None if feats is None else feats.loc[~missing.to_numpy()].reset_index(drop=True)
+        return feats, ys.loc[~missing.to_numpy()].reset_index(drop=True), target, n_before
+    if y is None:
+        raise DataError("no data: pass a DataFrame or a path with `target=`, an (X, y) pair, or `y=`.")
+    shape = np.shape(y)
+    if len(shape) == 2 and shape[1] == 1:
+        y = np.asarray(y).reshape(-1)  # a column vector
+    elif len(shape) != 1:
+        raise DataError(f"y must be 1-D (n,) or a column (n, 1); got shape {shape}.")
+    ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
+    name = str(ys.name) if ys.name is not None else (target if isinstance(target, str) else None)
+    feats = None
+    if X is not None:
+        if not isinstance(X, pd.DataFrame) and np.ndim(X) != 2:
+            raise DataError(f"X must be 2-D (n_rows, n_features); got shape {np.shape(X)}.")
+        feats = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        if len(feats) != len(ys):
+            raise DataError(f"X has {len(feats)} rows but y has {len(ys)}; they must match.")
+        feats = feats.reset_index(drop=True)
+        feats.columns = [str(c) if not isinstance(c, str) else c for c in feats.columns]
+        if all(isinstance(c, str) and c.isdigit() for c in feats.columns):
+            feats.columns = [f"x{c}" for c in feats.columns]
+    if len(ys) == 0:
+        raise DataError("the target is empty (0 rows).")
+    missing = missing_mask(ys.reset_index(drop=True))
+    if bool(missing.all()):
+        raise DataError(f"the target has no values (all {len(ys)} are missing).")
+    n_before = len(ys)
+    ys = ys.reset_index(drop=True).loc[~missing.to_numpy()].reset_index(drop=True)
+    if feats is not None:
+        feats = feats.loc[~missing.to_numpy()].reset_index(drop=True)
+        if feats.shape[1] == 0:
+            feats = None
+    return feats, ys, name, n_before
+
+
+def _clean_target(ys: Any, name: Any) -> tuple[Any, str | None, int]:
+    if len(ys) == 0:
+        raise DataError("the target is empty (0 rows).")
+    missing = missing_mask(ys.reset_index(drop=True))
+    if bool(missing.all()):
+        raise DataError(f"the target has no values (all {len(ys)} are missing).")
+    n = len(ys)
+    return ys.reset_index(drop=True).loc[~missing.to_numpy()].reset_index(drop=True), name, n
+
+
+def missing_mask(ys: Any) -> Any:
+    """Boolean Series (0..n−1 index): the values that are missing — NaN/None, and ±inf in numbers."""
+    import pandas as pd
+
+    mask = ys.isna()
+    if pd.api.types.is_numeric_dtype(ys) and not pd.api.types.is_bool_dtype(ys):
+        mask = mask | ~np.isfinite(ys.to_numpy(dtype=float, na_value=np.nan))
+    return pd.Series(np.asarray(mask, dtype=bool))

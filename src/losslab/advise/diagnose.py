@@ -24,37 +24,21 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import DataError
+from ..tabular import load_xy as load
+from ..tasks import SHARED_THRESHOLDS, TASK_THRESHOLDS, TASKS, TaskInference, infer_task
+from ..tasks import is_categorical as _is_categorical
+from ..tasks import orders_of_magnitude as _orders
 
 __all__ = ["TASKS", "THRESHOLDS", "Diagnosis", "TaskInference", "diagnose", "infer_task", "load"]
 
-TASKS = ("binary", "multiclass", "regression", "count", "positive", "proportion", "ordinal")
-
 #: Every threshold the advisor uses, with its source (``docs/choosing-a-loss.md`` prints this table).
 THRESHOLDS: dict[str, tuple[float, str]] = {
-    "large_data_rows": (1000, "AutoGluon LARGE_DATA_THRESHOLD (core/constants.py)"),
-    "unique_ratio_large": (0.05, "AutoGluon infer_problem_type, n > 1000 rows"),
-    "unique_ratio_small": (0.10, "AutoGluon infer_problem_type, n ≤ 1000 rows"),
-    "max_classes": (1000, "AutoGluon MULTICLASS_UPPER_LIMIT"),
-    "max_label_levels": (20, "PyCaret get_ml_task / mljar: ≤ 20 integer levels read as classes"),
-    "label_balance": (
-        0.2,
-        "losslab choice: 0-based labels whose rarest level has ≥ 20% of the commonest look like "
-        "encoded classes; counts tail off",
-    ),
-    "ordinal_max_level": (10, "losslab choice: rating scales 1–5, 1–7, 1–10"),
+    **TASK_THRESHOLDS,  # the task inference's (losslab.tasks)
     "imbalance_warn": (0.10, "EvalML ClassImbalanceDataCheck threshold (minority/(minority+majority))"),
     "imbalance_severe_rows": (100, "EvalML ClassImbalanceDataCheck min_samples"),
     "max_weighted_classes": (50, "losslab choice: per-class weights are offered for at most 50 classes"),
     "min_class_rows": (6, "EvalML: 2 × num_cv_folds (3) rows per class"),
-    "skew_high": (
-        1.0,
-        "the usual 'highly skewed' cut-off, skewness > 1 (Bulmer 1979; 'memory' in the reference note)",
-    ),
-    "dynamic_range_orders": (
-        2.0,
-        "sklearn MSLE doc 'exponential growth'; reference: ≥ 2 orders of magnitude",
-    ),
-    "zero_share": (0.10, "reference note §6: zeros ≥ 10% (chosen default; H2O/sklearn Tweedie examples)"),
+    **SHARED_THRESHOLDS,  # skew_high, dynamic_range_orders, zero_share (also used by losslab.tasks)
     "overdispersion": (2.0, "reference note §6: var/mean > 2 (chosen default)"),
     "iqr_fence": (1.5, "Tukey (1977) box-plot fences, EvalML OutliersDataCheck"),
     "outlier_share": (
@@ -100,16 +84,6 @@ def _t(key: str) -> float:
 
 
 @dataclass
-class TaskInference:
-    """The inferred task with its evidence, confidence and alternatives."""
-
-    task: str
-    confidence: str
-    evidence: list[str]
-    alternatives: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Diagnosis:
     """The measured data: target ``y`` (cleaned), features ``X`` (or None), the task and the values."""
 
@@ -123,300 +97,6 @@ class Diagnosis:
     sample: Any = None  # row positions of the fit sample
     seed: int = 0
     design_names: list[str] | None = None  # the design's column names (after the intercept)
-
-
-# ---------------------------------------------------------------------------------------------
-# loading
-
-
-def load(
-    data: Any = None, target: Any = None, X: Any = None, y: Any = None
-) -> tuple[Any, Any, str | None, int]:
-    """``(features DataFrame or None, target Series, target name, rows before dropping missing)``.
-
-    Accepts ``(frame_or_path, "col")``, ``((X, y), None)``, ``(X, y=y)``, ``(None, y=y)`` and a
-    1-D array or Series alone (the target without features).
-
-    Raises
-    ------
-    DataError
-        A missing or all-missing target, an empty table, unreadable input.
-    """
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is an extra
-        raise ImportError("losslab.advise needs pandas: pip install 'losslab[pandas]'") from None
-
-    from ..tabular import read_table, split_target
-
-    positional_y = target is not None and not isinstance(target, (str, int, float, tuple))
-    if positional_y and y is None and (np.ndim(target) == 1 or np.shape(target)[1:] == (1,)):
-        y, target = target, None  # advise(X, y) positionally
-    if isinstance(data, tuple) and len(data) == 2 and y is None and X is None:
-        X, y = data
-        data = None
-    if data is not None and X is not None:
-        raise DataError("pass the data once: either `data` or `X=`, not both.")
-    if data is not None and y is not None:
-        X, data = data, None
-    if data is not None:
-        if isinstance(data, (pd.Series, np.ndarray, list)) and np.ndim(np.asarray(data, dtype=object)) == 1:
-            if target is not None:
-                raise DataError("`target` names a column of a table; a 1-D array is the target itself.")
-            ys = data if isinstance(data, pd.Series) else pd.Series(np.asarray(data))
-            return None, *_clean_target(ys, ys.name if ys.name is not None else None)
-        frame = read_table(data)
-        if target is None:
-            cols = ", ".join(map(repr, list(frame.columns)[:12]))
-            raise DataError(f"`target` is required with a table: name one of its columns ({cols}).")
-        n_before = len(frame)
-        if target in frame.columns and frame.shape[1] == 1:
-            feats = None
-            ys = frame[target]
-        else:
-            split_target(frame, target)  # raises the shared, clear errors (missing column, all NaN)
-            feats = frame.drop(columns=[target])
-            ys = frame[target]
-        missing = _missing_mask(ys)
-        if bool(missing.all()):
-            raise DataError(f"target column {target!r} has no values (all {len(ys)} are missing).")
-        feats = None if feats is None else feats.loc[~missing.to_numpy()].reset_index(drop=True)
-        return feats, ys.loc[~missing.to_numpy()].reset_index(drop=True), target, n_before
-    if y is None:
-        raise DataError("no data: pass a DataFrame or a path with `target=`, an (X, y) pair, or `y=`.")
-    shape = np.shape(y)
-    if len(shape) == 2 and shape[1] == 1:
-        y = np.asarray(y).reshape(-1)  # a column vector
-    elif len(shape) != 1:
-        raise DataError(f"y must be 1-D (n,) or a column (n, 1); got shape {shape}.")
-    ys = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
-    name = str(ys.name) if ys.name is not None else (target if isinstance(target, str) else None)
-    feats = None
-    if X is not None:
-        if not isinstance(X, pd.DataFrame) and np.ndim(X) != 2:
-            raise DataError(f"X must be 2-D (n_rows, n_features); got shape {np.shape(X)}.")
-        feats = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-        if len(feats) != len(ys):
-            raise DataError(f"X has {len(feats)} rows but y has {len(ys)}; they must match.")
-        feats = feats.reset_index(drop=True)
-        feats.columns = [str(c) if not isinstance(c, str) else c for c in feats.columns]
-        if all(isinstance(c, str) and c.isdigit() for c in feats.columns):
-            feats.columns = [f"x{c}" for c in feats.columns]
-    if len(ys) == 0:
-        raise DataError("the target is empty (0 rows).")
-    missing = _missing_mask(ys.reset_index(drop=True))
-    if bool(missing.all()):
-        raise DataError(f"the target has no values (all {len(ys)} are missing).")
-    n_before = len(ys)
-    ys = ys.reset_index(drop=True).loc[~missing.to_numpy()].reset_index(drop=True)
-    if feats is not None:
-        feats = feats.loc[~missing.to_numpy()].reset_index(drop=True)
-        if feats.shape[1] == 0:
-            feats = None
-    return feats, ys, name, n_before
-
-
-def _clean_target(ys: Any, name: Any) -> tuple[Any, str | None, int]:
-    if len(ys) == 0:
-        raise DataError("the target is empty (0 rows).")
-    missing = _missing_mask(ys.reset_index(drop=True))
-    if bool(missing.all()):
-        raise DataError(f"the target has no values (all {len(ys)} are missing).")
-    n = len(ys)
-    return ys.reset_index(drop=True).loc[~missing.to_numpy()].reset_index(drop=True), name, n
-
-
-def _missing_mask(ys: Any) -> Any:
-    import pandas as pd
-
-    mask = ys.isna()
-    if pd.api.types.is_numeric_dtype(ys) and not pd.api.types.is_bool_dtype(ys):
-        mask = mask | ~np.isfinite(ys.to_numpy(dtype=float, na_value=np.nan))
-    return pd.Series(np.asarray(mask, dtype=bool))
-
-
-# ---------------------------------------------------------------------------------------------
-# task inference
-
-
-def _is_categorical(ys: Any) -> bool:
-    import pandas as pd
-
-    return bool(
-        isinstance(ys.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(ys)
-        or pd.api.types.is_string_dtype(ys)
-    )
-
-
-def infer_task(y: Any) -> TaskInference:
-    """The task of a target (missing values already removed), with evidence and alternatives.
-
-    Rules in order (first match wins): two distinct values → binary; text/categorical →
-    multiclass (ordered categorical → ordinal); integer-valued with few distinct values
-    (unique ratio ≤ 0.05 for n > 1000, ≤ 0.10 otherwise; AutoGluon) → ordinal when the
-    levels are a 1…≤10 scale, multiclass when they are 0…k−1 labels of comparable frequency,
-    count otherwise (non-negative); values in [0, 1] → proportion; y ≥ 0 and skewed, zero-heavy
-    or spanning ≥ 2 orders of magnitude → positive; other numbers → regression.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> infer_task(pd.Series([1, 5, 3, 4, 2, 5, 4, 3] * 20)).task
-    'ordinal'
-    >>> infer_task(pd.Series(["cat", "dog", "owl", "cat"])).task
-    'multiclass'
-    """
-    import pandas as pd
-
-    n = len(y)
-    uniq = pd.unique(y)
-    k = len(uniq)
-    if k < 2:
-        raise DataError(
-            f"the target has a single value ({uniq[0]!r} in all {n} rows): there is nothing to learn; "
-            "a classifier needs at least 2 classes."
-        )
-    thr = _t("unique_ratio_large") if n > _t("large_data_rows") else _t("unique_ratio_small")
-    ratio = k / n
-    if k == 2:
-        levels = sorted(map(str, uniq)) if _is_categorical(y) else sorted(uniq.tolist())
-        return TaskInference(
-            "binary", "high", [f"exactly 2 distinct values ({levels[0]!r}, {levels[1]!r}) in {n} rows"]
-        )
-    if isinstance(y.dtype, pd.CategoricalDtype) and y.dtype.ordered:
-        return TaskInference(
-            "ordinal",
-            "high",
-            [f"ordered categorical with {k} levels"],
-            ["multiclass"],
-        )
-    if _is_categorical(y) or pd.api.types.is_bool_dtype(y):
-        conf = "high" if k <= _t("max_classes") else "low"
-        ev = [f"text/categorical values ({k} distinct in {n} rows)"]
-        alts = []
-        if k > _t("max_classes"):
-            ev.append(f"{k} classes exceeds AutoGluon's limit of {int(_t('max_classes'))}")
-        elif ratio > thr:
-            ev.append(f"unique ratio {ratio:.3f} > {thr:g}: many classes for the rows")
-            conf = "medium"
-        if _numeric_strings(y):
-            alts.append("regression")
-            ev.append("the strings parse as numbers: the column may be numeric stored as text")
-            conf = "low"
-        return TaskInference("multiclass", conf, ev, alts)
-    v = y.to_numpy(dtype=float)
-    vmin, vmax = float(v.min()), float(v.max())
-    integral = bool(np.all(v == np.round(v)))
-    few = ratio <= thr and k <= _t("max_classes")
-    if integral and few:
-        levels = np.sort(np.unique(v))
-        counts = np.array([(v == lv).sum() for lv in levels])
-        contiguous = levels[-1] - levels[0] + 1 == k
-        balance = counts.min() / counts.max()
-        span = (
-            f"integer levels {int(levels[0])}…{int(levels[-1])} ({k} distinct, unique ratio {ratio:.3f} "
-            f"≤ {thr:g})"
-        )
-        if vmin >= 1 and vmax <= _t("ordinal_max_level") and contiguous:
-            return TaskInference(
-                "ordinal",
-                "low",
-                [span, f"a contiguous 1…{int(vmax)} scale, like ratings: ordered levels"],
-                ["multiclass", "regression"],
-            )
-        if vmin == 0 and contiguous and k <= _t("max_label_levels") and balance >= _t("label_balance"):
-            return TaskInference(
-                "multiclass",
-                "medium",
-                [
-                    span,
-                    f"0-based contiguous labels; the rarest level has {balance:.0%} of the commonest's rows "
-                    f"(≥ {_t('label_balance'):.0%}): encoded classes rather than counts",
-                ],
-                ["count", "ordinal"],
-            )
-        if vmin >= 0:
-            skew = _skew(v)
-            conf = "low" if k <= 5 else "medium"
-            ev = [
-                span,
-                f"non-negative integers whose frequencies tail off (rarest/commonest {balance:.2f}, "
-                f"skewness {skew:.2f})",
-            ]
-            return TaskInference("count", conf, ev, ["multiclass", "ordinal"] if k <= 5 else ["multiclass"])
-        return TaskInference(
-            "multiclass",
-            "medium",
-            [span, "integer labels including negatives (AutoGluon reads few integer levels as classes)"],
-            ["regression"],
-        )
-    if integral and vmin >= 0:
-        share_zero = float(np.mean(v == 0))
-        skew = _skew(v)
-        span = f"non-negative integers with {k} distinct values (unique ratio {ratio:.3f} > {thr:g})"
-        if share_zero > 0 or skew > _t("skew_high"):
-            return TaskInference(
-                "count",
-                "low",
-                [span, f"zeros {share_zero:.1%}, skewness {skew:.2f}: counts with a wide range"],
-                ["regression"],
-            )
-        return TaskInference(
-            "regression",
-            "medium",
-            [span, f"no zeros, skewness {skew:.2f}: an integer-valued measurement"],
-            ["count"],
-        )
-    if not integral and vmin >= 0 and vmax <= 1:
-        inner = float(np.mean((v > 0) & (v < 1)))
-        return TaskInference(
-            "proportion",
-            "high" if inner >= 0.5 else "medium",
-            [f"all values in [0, 1] ({inner:.0%} strictly inside), not just 0/1: a fraction or soft label"],
-            ["regression"],
-        )
-    if not integral and vmin >= 0:
-        share_zero = float(np.mean(v == 0))
-        skew = _skew(v)
-        orders = _orders(v)
-        why = []
-        if share_zero >= _t("zero_share"):
-            why.append(f"{share_zero:.1%} exact zeros (≥ {_t('zero_share'):.0%}) with continuous positives")
-        if skew > _t("skew_high"):
-            why.append(f"right-skewed (skewness {skew:.2f} > {_t('skew_high'):g})")
-        if orders >= _t("dynamic_range_orders"):
-            why.append(f"spans {orders:.1f} orders of magnitude (≥ {_t('dynamic_range_orders'):g})")
-        if why:
-            return TaskInference(
-                "positive",
-                "medium",
-                [f"non-negative continuous values (min {vmin:.4g})", *why],
-                ["regression"],
-            )
-        return TaskInference(
-            "regression",
-            "high",
-            [
-                f"non-negative continuous values, skewness {skew:.2f}, {orders:.1f} orders of magnitude: "
-                "symmetric enough"
-            ],
-            ["positive"],
-        )
-    ev = [f"real values from {vmin:.4g} to {vmax:.4g} ({k} distinct in {n} rows)"]
-    alts = []
-    conf = "high"
-    if integral:
-        ev.append(f"integer-valued with negatives; unique ratio {ratio:.3f} > {thr:g}")
-        conf = "medium"
-    return TaskInference("regression", conf, ev, alts)
-
-
-def _numeric_strings(y: Any) -> bool:
-    import pandas as pd
-
-    sample = y.astype(str).head(200)
-    return bool(pd.to_numeric(sample, errors="coerce").notna().mean() > 0.95)
 
 
 def _skew(v: Any) -> float:
@@ -447,16 +127,6 @@ def _kurt(v: Any) -> float:
     if s2 <= 0:
         return 0.0
     return float(np.mean(d**4) / s2**2 - 3.0)
-
-
-def _orders(v: Any) -> float:
-    """Orders of magnitude spanned by the positive values (1st to 99th percentile)."""
-    pos = np.asarray(v, dtype=float)
-    pos = pos[pos > 0]
-    if pos.size < 2:
-        return 0.0
-    lo, hi = np.quantile(pos, [0.01, 0.99])
-    return float(math.log10(hi / lo)) if lo > 0 else 0.0
 
 
 def _mad_scale(v: Any) -> float:

@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from .._core.callable_module import make_callable
+from ..metrics import METRICS, Metric, get_metric
 from .api import Comparison, compare
-from .metrics import METRICS, Metric, get_metric
 from .stats import corrected_ttest
 
 __all__ = ["METRICS", "Comparison", "Metric", "compare", "corrected_ttest", "get_metric"]

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import DataError, LosslabError
+from ..metrics import Metric, MetricUndefined, Predictions, default_metrics, resolve_metrics
 from ..tabular import read_table, split_target
-from .metrics import Metric, MetricUndefined, Predictions, default_metrics, resolve_metrics, task_family
+from ..tasks import infer_task, task_family
 from .plan import Candidate, Fold, Plan, TaskSpec, build_plan, data_fingerprint, make_folds
 from .spec import parse_costs
 from .stats import summarize
@@ -191,7 +192,7 @@ def compare(
     repeats : int
         Repetitions of k-fold with different shuffles (``RepeatedStratifiedKFold``/``RepeatedKFold``).
     metrics : list of str, optional
-        Evaluation metrics (see `losslab.compare.metrics.METRICS`; ``"pinball:0.9"`` sets τ); the
+        Evaluation metrics (see `losslab.metrics.METRICS`; ``"pinball:0.9"`` sets τ); the
         first orders the leaderboard. Default: the advisor's headline metric, then the task's.
     n_jobs : int
         Parallel tasks with joblib (loky processes; ``-1`` for every core). Each task then runs on
@@ -264,7 +265,8 @@ def compare(
 
         frame_adv = X.assign(**{target: y})
         advice = advise(frame_adv, target=target, predict=predict, costs=costs, task=task)
-        task = advice.task
+    if task is None:
+        task = infer_task(y).task  # the one task inference (losslab.tasks), as advise and train
     family = task_family(task)
 
     classes: list[Any] | None = None

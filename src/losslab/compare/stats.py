@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import Metric
+from ..metrics import Metric
 
 __all__ = [
     "UNIT_SCALE",

@@ -436,87 +436,68 @@ def _metric_functions(est: _Any, names: _Any) -> dict[str, _Any]:
     return out
 
 
-_REG_METRICS = ("rmse", "mse", "mae", "r2", "coverage")
-_CLF_METRICS = ("accuracy", "balanced_accuracy", "log_loss", "roc_auc", "brier", "f1")
-
-
 def _metric(est: _Any, name: str) -> _Any:
-    from sklearn import metrics as skm
+    """A metric of the table (`losslab.metrics`) that fits the estimator's task, else a losslab loss.
 
+    A table metric is computed on the estimator's predictions (response, labels, probabilities,
+    logits) and is NaN where the table says it is undefined; a loss is evaluated on raw scores.
+    """
     import losslab
+
+    from ..metrics import get_metric, list_metrics
 
     def np_(t: _Any) -> _np.ndarray:
         return t.detach().cpu().numpy()
 
-    is_clf = isinstance(est, LossClassifier)
-    known = _CLF_METRICS if is_clf else _REG_METRICS
-    if name not in known:
-        try:
-            other = losslab.get(name)
-        except Exception:  # noqa: BLE001 - reported below with the valid names
-            raise _ParameterError(
-                f"unknown metric {name!r}; use one of {', '.join(known)} or a losslab loss name."
-            ) from None
-        return lambda y, raw, w: float(other(np_(y), np_(raw).astype(_np.float64), sample_weight=np_(w)))
-    if not is_clf:
+    task = _task_of(est)
+    try:
+        metric = get_metric(name)
+    except _DataError:
+        metric = None
+    if metric is not None and task in metric.tasks:
+        if metric.needs == "probability" and not est._has_proba():
+            raise _ParameterError(f"metric {name!r} needs probabilities; loss {est.loss_.name!r} gives none.")
+        return lambda y, raw, w: _evaluate(metric, est._predictions(np_(raw), np_(y), np_(w)))
+    try:
+        other = losslab.get(name)
+    except Exception:  # noqa: BLE001 - reported below with the valid names
+        raise _ParameterError(
+            f"unknown metric {name!r}; use one of {', '.join(list_metrics(task))} or a losslab loss name."
+        ) from None
+    return lambda y, raw, w: float(other(np_(y), np_(raw).astype(_np.float64), sample_weight=np_(w)))
 
-        def response(raw: _Any) -> _np.ndarray:
-            return _np.asarray(est.loss_.link.inverse(np_(raw).astype(_np.float64)))
 
-        fns = {
-            "rmse": lambda y, p, w: skm.root_mean_squared_error(y, p, sample_weight=w),
-            "mse": lambda y, p, w: skm.mean_squared_error(y, p, sample_weight=w),
-            "mae": lambda y, p, w: skm.mean_absolute_error(y, p, sample_weight=w),
-            "r2": lambda y, p, w: skm.r2_score(y, p, sample_weight=w),
-            "coverage": lambda y, p, w: float(_np.average(y <= p, weights=w)),
-        }
-        fn = fns[name]
-        return lambda y, raw, w: float(fn(np_(y), response(raw), np_(w)))
+def _task_of(est: _Any) -> str:
+    """The estimator's task, which its class names: regression, or binary/multiclass by its classes."""
+    if isinstance(est, LossClassifier):
+        return "binary" if len(est.classes_) == 2 else "multiclass"
+    return "regression"
 
-    def labels_of(y: _Any) -> _np.ndarray:
-        y = np_(y)
-        return y.argmax(axis=1) if y.ndim == 2 else y.astype(int)
 
-    def proba(raw: _Any) -> _np.ndarray:
-        return est._proba_from_raw(np_(raw).astype(_np.float64))
+def _evaluate(metric: _Any, pred: _Any) -> float:
+    """The metric's value, NaN where the table says it is undefined (e.g. ROC-AUC on one class)."""
+    from ..metrics import MetricUndefined
 
-    def pred(raw: _Any) -> _np.ndarray:
-        return est._labels_from_raw(np_(raw).astype(_np.float64))
+    try:
+        with _np.errstate(all="ignore"):
+            return float(metric(pred))
+    except MetricUndefined:
+        return float("nan")
 
-    k = len(est.classes_)
-    if name == "accuracy":
-        return lambda y, raw, w: float(skm.accuracy_score(labels_of(y), pred(raw), sample_weight=np_(w)))
-    if name == "balanced_accuracy":
-        return lambda y, raw, w: float(
-            skm.balanced_accuracy_score(labels_of(y), pred(raw), sample_weight=np_(w))
-        )
-    if name == "f1":
-        avg = "binary" if k == 2 else "macro"
-        return lambda y, raw, w: float(
-            skm.f1_score(labels_of(y), pred(raw), sample_weight=np_(w), average=avg, zero_division=0)
-        )
-    if not est._has_proba():
-        raise _ParameterError(f"metric {name!r} needs probabilities; loss {est.loss_.name!r} gives none.")
-    if name == "log_loss":
-        return lambda y, raw, w: float(
-            skm.log_loss(labels_of(y), proba(raw), sample_weight=np_(w), labels=_np.arange(k))
-        )
-    if name == "brier":
-        return lambda y, raw, w: float(
-            _np.average(((_np.eye(k)[labels_of(y)] - proba(raw)) ** 2).sum(axis=1), weights=np_(w))
-        )
 
-    def auc(y: _Any, raw: _Any, w: _Any) -> float:
-        t, p = labels_of(y), proba(raw)
-        if len(_np.unique(t)) < 2:
-            return float("nan")
-        if k == 2:
-            return float(skm.roc_auc_score(t, p[:, 1], sample_weight=np_(w)))
-        if len(_np.unique(t)) < k:
-            return float("nan")
-        return float(skm.roc_auc_score(t, p, sample_weight=np_(w), multi_class="ovr", labels=_np.arange(k)))
+def _score(est: _Any, name: str, X: _Any, y: _Any, sample_weight: _Any) -> float:
+    """``score``: metric ``name`` of the table on ``predict(X)`` (scikit-learn's score convention)."""
+    from ..metrics import Predictions, get_metric
 
-    return auc
+    k = len(est.classes_) if isinstance(est, LossClassifier) else 0
+    y = _np.asarray(y) if k else _np.asarray(y, dtype=_np.float64)
+    w = None if sample_weight is None else _np.asarray(sample_weight, dtype=_np.float64)
+    pred = est.predict(X)
+    if k:  # labels compared as given, so a label unseen in fit just counts as wrong
+        p = Predictions(y_true=y, label=pred, n_classes=k, sample_weight=w)
+    else:
+        p = Predictions(y_true=y, value=pred, sample_weight=w)
+    return _evaluate(get_metric(name), p)
 
 
 class LossRegressor(_RegressorMixin, _LossEstimator):
@@ -562,8 +543,10 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         improvement of the validation loss (training loss without validation) and restore the
         best weights.
     metrics : tuple of str, optional
-        Validation metrics per epoch in ``history_``: rmse, mse, mae, r2, coverage, or any
-        losslab loss name (evaluated on raw scores); linear and mlp models only.
+        Validation metrics per epoch in ``history_``: any regression metric of the table
+        `losslab.metrics` (rmse, mse, mae, r2, coverage, pinball …; the same numbers ``losslab
+        train`` and `losslab.compare` report), or any losslab loss name (evaluated on raw
+        scores); linear and mlp models only.
     gbdt_params : dict, optional
         LightGBM parameters for ``model="gbdt"`` (defaults ``num_leaves=31``,
         ``min_data_in_leaf=20``).
@@ -702,6 +685,17 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         """The loss's statistic of y given x: ``loss_.link.inverse(raw)`` (mean, median, quantile…)."""
         raw = self._raw(X)
         return _np.asarray(self.loss_.link.inverse(raw), dtype=_np.float64)
+
+    def score(self, X: _Any, y: _Any, sample_weight: _Any = None) -> float:
+        """R² of ``predict(X)`` against ``y`` (``r2`` of `losslab.metrics`; NaN with one sample)."""
+        return _score(self, "r2", X, y, sample_weight)
+
+    def _predictions(self, raw: _Any, y: _Any, w: _Any = None) -> _Any:
+        """`losslab.metrics.Predictions` of raw scores against targets ``y``: the response values."""
+        from ..metrics import Predictions
+
+        value = _np.asarray(self.loss_.link.inverse(_np.asarray(raw, dtype=_np.float64)), dtype=_np.float64)
+        return Predictions(y_true=_np.asarray(y, dtype=_np.float64), value=value, sample_weight=w)
 
     @property
     def coef_(self) -> _np.ndarray:
@@ -879,6 +873,31 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
         """The class with the highest score (``classes_[1]`` when a binary score is > 0)."""
         labels = self._labels_from_raw(self._raw(X))
         return self.classes_[labels]
+
+    def score(self, X: _Any, y: _Any, sample_weight: _Any = None) -> float:
+        """Share of ``predict(X)`` equal to ``y`` (``accuracy`` of `losslab.metrics`)."""
+        return _score(self, "accuracy", X, y, sample_weight)
+
+    def _predictions(self, raw: _Any, y: _Any, w: _Any = None) -> _Any:
+        """`losslab.metrics.Predictions` of raw scores against loss targets ``y`` (0/1, indices or one-hot).
+
+        Class indices, predicted labels, probabilities (a logit/softmax link) and the raw scores as
+        logits, so the log loss is exact.
+        """
+        from ..metrics import Predictions
+
+        raw = _np.asarray(raw, dtype=_np.float64)
+        y = _np.asarray(y)
+        idx = y.argmax(axis=1) if y.ndim == 2 else y.astype(_np.int64)
+        proba = self._proba_from_raw(raw) if self._has_proba() else None
+        return Predictions(
+            y_true=idx,
+            label=self._labels_from_raw(raw),
+            proba=proba,
+            logits=raw if proba is not None else None,
+            n_classes=len(self.classes_),
+            sample_weight=w,
+        )
 
     @_available_if(_clf_has_proba)
     def predict_proba(self, X: _Any) -> _np.ndarray:

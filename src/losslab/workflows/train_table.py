@@ -17,7 +17,6 @@ pandas, scikit-learn, torch and matplotlib are imported inside the functions.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,13 @@ __all__ = ["TrainReport", "plot_history", "train_table"]
 
 @dataclass
 class TrainReport:
-    """What `train_table` did: the estimator, its test metrics, and where files went."""
+    """What `train_table` did: the estimator, its test metrics, and where files went.
+
+    ``task`` is ``"classification"`` or ``"regression"`` (the estimator's); ``inferred_task`` the
+    task `losslab.tasks.infer_task` found (None when the loss decided), and ``task_line`` one line
+    saying which task was chosen and the alternative, e.g. ``task: multiclass (inferred, medium
+    confidence; alternative: regression — pass --loss mse to train a regression)``.
+    """
 
     estimator: Any
     task: str
@@ -45,11 +50,15 @@ class TrainReport:
     history: list[dict[str, Any]]
     files: dict[str, str] = field(default_factory=dict)
     trace: Any = None
+    inferred_task: str | None = None
+    task_line: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no estimator)."""
         return {
             "task": self.task,
+            "inferred_task": self.inferred_task,
+            "task_line": self.task_line,
             "target": self.target,
             "loss": self.loss,
             "metrics": self.metrics,
@@ -60,15 +69,41 @@ class TrainReport:
         }
 
 
-def _is_classification(loss_spec: Any, y: Any) -> bool:
-    if loss_spec not in (None, "auto"):
-        return get(loss_spec).info.task != "regression"
+def _choose_task(loss_spec: Any, y: Any, target: str) -> tuple[bool, str | None, str]:
+    """``(classify, inferred task or None, the task line)``: from the loss, else `losslab.tasks`.
+
+    Without a loss the task is the one the advisor and `compare` infer (`losslab.tasks.infer_task`);
+    the line says which it chose and how to get the other kind of model when the data are ambiguous.
+    """
     from pandas.api import types as pdt
 
-    if not pdt.is_numeric_dtype(y.dtype) or pdt.is_bool_dtype(y.dtype):
-        return True
-    values = y.dropna().unique()
-    return len(values) <= 2
+    from ..tasks import CLASSIFICATION_TASKS, REGRESSION_TASKS, infer_task, task_family
+
+    if loss_spec not in (None, "auto"):
+        loss = get(loss_spec)
+        classify = loss.info.task != "regression"
+        kind = "classification" if classify else "regression"
+        return classify, None, f"task: {kind} (from the loss {loss.name!r})"
+    if y.nunique() < 2:
+        raise DataError(
+            f"target column {target!r} has one class only ({y.iloc[0]!r}); a classifier needs two or more."
+        )
+    inferred = infer_task(y)
+    numeric = pdt.is_numeric_dtype(y.dtype) and not pdt.is_bool_dtype(y.dtype)
+    classify = task_family(inferred.task) == "classification" or not numeric
+    how = f"inferred, {inferred.confidence} confidence"
+    if classify and inferred.task not in CLASSIFICATION_TASKS:
+        how += "; trained as a classifier: the values are not numbers"
+    elif not classify and inferred.task != "regression":
+        how += "; trained as a regression"
+    if classify and numeric and any(a in REGRESSION_TASKS for a in inferred.alternatives):
+        how += "; alternative: regression — pass --loss mse to train a regression"
+    elif not classify:
+        other = next((a for a in inferred.alternatives if a in CLASSIFICATION_TASKS), None)
+        if other is not None:
+            name = "binary_crossentropy" if other == "binary" else "categorical_crossentropy"
+            how += f"; alternative: {other} — pass --loss {name} to train a classifier"
+    return classify, inferred.task, f"task: {inferred.task} ({how})"
 
 
 def train_table(
@@ -97,9 +132,11 @@ def train_table(
     target : str
         The column to predict; rows where it is missing are dropped.
     loss : str, dict or Loss, optional
-        The training loss. Default: ``categorical/binary_crossentropy`` when the target is
-        non-numeric, boolean or has two values, else ``mse``. A regression loss makes a
-        regressor, a classification loss a classifier.
+        The training loss. A regression loss makes a regressor, a classification loss a
+        classifier. Default: by the task `losslab.tasks.infer_task` finds (the advisor's and
+        `losslab.compare`'s): ``binary/categorical_crossentropy`` for a binary or multiclass
+        target (also any non-numeric one), else ``mse``; ``report.task_line`` says which and
+        names the alternative when the target is ambiguous (e.g. integer labels 0, 1, 2).
     model, hidden, epochs, lr, optimizer, batch_size, seed
         As in `losslab.sklearn.LossRegressor` (``model`` is linear, mlp or gbdt).
     test_fraction : float
@@ -131,7 +168,7 @@ def train_table(
     X, y = split_target(frame, target)
     if not (0.0 <= test_fraction < 1.0):
         raise ParameterError(f"test_fraction must be in [0, 1); got {test_fraction!r}.")
-    classify = _is_classification(loss, y)
+    classify, inferred, task_line = _choose_task(loss, y, target)
     if classify:
         from sklearn.utils.multiclass import type_of_target
 
@@ -182,6 +219,8 @@ def train_table(
         n_train=len(train_idx),
         n_test=len(test_idx) if test_idx is not None else 0,
         history=list(est.history_),
+        inferred_task=inferred,
+        task_line=task_line,
     )
     if trace:
         report.trace = est.step_trace(Xtr.iloc[:4], ytr.iloc[:4], initial=True)
@@ -201,35 +240,36 @@ def _holdout(y: Any, fraction: float, seed: int, stratify: bool) -> tuple[np.nda
 
 
 def evaluate(est: Any, X: Any, y: Any) -> dict[str, float]:
-    """Loss and standard metrics of a fitted estimator on ``(X, y)``."""
-    from sklearn import metrics as skm
+    """The training loss and the standard metrics of a fitted estimator on ``(X, y)``.
 
+    The metrics come from the table `losslab.metrics` on the estimator's predictions, so they are
+    the numbers `losslab.compare` and the estimators' ``score`` give; one that is undefined on
+    these rows (ROC-AUC with a class missing) is left out.
+    """
+    from ..metrics import MetricUndefined, get_metric
     from ..sklearn import LossClassifier
 
-    out: dict[str, float] = {}
+    raw = est.predict_raw(X)
     if isinstance(est, LossClassifier):
         target = est._encode_target(np.asarray(y))
-        out[est.loss_.name] = float(est.loss_(target, est.predict_raw(X)))
-        pred = est.predict(X)
-        out["accuracy"] = float(skm.accuracy_score(y, pred))
-        out["balanced_accuracy"] = float(skm.balanced_accuracy_score(y, pred))
-        if hasattr(est, "predict_proba"):
-            P = est.predict_proba(X)
-            out["log_loss"] = float(skm.log_loss(y, P, labels=est.classes_))
-            if len(np.unique(np.asarray(y))) == len(est.classes_):
-                if len(est.classes_) == 2:
-                    out["roc_auc"] = float(skm.roc_auc_score(y == est.classes_[1], P[:, 1]))
-                else:
-                    out["roc_auc"] = float(skm.roc_auc_score(y, P, multi_class="ovr", labels=est.classes_))
-        return out
-    y = np.asarray(y, dtype=np.float64)
-    pred = est.predict(X)
-    out[est.loss_.name] = float(est.loss_(y, est.predict_raw(X)))
-    out["rmse"] = float(math.sqrt(skm.mean_squared_error(y, pred)))
-    out["mae"] = float(skm.mean_absolute_error(y, pred))
-    out["r2"] = float(skm.r2_score(y, pred)) if len(y) > 1 else float("nan")
-    if "quantile" in est.loss_.statistic or "expectile" in est.loss_.statistic:
-        out["coverage"] = float(np.mean(y <= pred))
+        names = ["accuracy", "balanced_accuracy", "log_loss", "roc_auc"]
+    else:
+        target = np.asarray(y, dtype=np.float64)
+        names = ["rmse", "mae", "r2"]
+        if "quantile" in est.loss_.statistic or "expectile" in est.loss_.statistic:
+            names.append("coverage")
+    out: dict[str, float] = {est.loss_.name: float(est.loss_(target, raw))}
+    pred = est._predictions(raw, target)
+    for name in names:
+        metric = get_metric(name)
+        if metric.needs == "probability" and pred.proba is None:
+            continue  # a margin loss: no probabilities to score
+        try:
+            with np.errstate(all="ignore"):
+                out[name] = float(metric(pred))
+        except MetricUndefined:
+            if name == "r2":
+                out[name] = float("nan")  # one held-out row: kept in the table as NaN, as before
     return out
 
 
