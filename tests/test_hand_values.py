@@ -25,8 +25,8 @@ pytest.importorskip("sklearn")
 D = importlib.import_module("losslab.advise.diagnose")
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "hand_values.json"
-# 1.4826 (hand) vs 1/Φ⁻¹(3/4) = 1.482602218… (scipy's scale="normal") differ by 1.5e-6 relative
-REL = 1e-5
+# the library fits stop at their own tolerances: Poisson β agree to ~4e-7 relative
+REL = 1e-6
 
 
 def _arrays() -> dict[str, np.ndarray]:
