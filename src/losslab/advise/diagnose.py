@@ -964,8 +964,8 @@ def poisson_fit(Z: Any, y: Any, iters: int = 100) -> Any:
 
     The Poisson score equations give a consistent mean model for any variance function, so μ̂
     serves the variance–mean estimate for counts, Gamma-like and Tweedie-like data alike.
-    scikit-learn's unpenalised Newton–Cholesky solver does the fit (it matches the former
-    hand-written IRLS to 4e-8 in β at the same speed).
+    scikit-learn's Newton–Cholesky solver does the fit; its β match the former hand-written IRLS
+    to 4e-8 (tests/test_hand_values.py) at the same speed (65 ms for 20 000 × 91, one thread).
     """
     PoissonRegressor = _poisson_regressor()
     if Z.shape[1] == 1:  # the intercept alone: the MLE is the log of the mean
