@@ -96,7 +96,10 @@ def load_xy(
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is an extra
-        raise ImportError("reading a table needs pandas: pip install 'losslab[pandas]'") from None
+        raise ImportError(
+            "reading a table needs pandas: pip install 'losslab[pandas]' "
+            "(advising also needs scikit-learn: 'losslab[advise]')"
+        ) from None
 
     positional_y = target is not None and not isinstance(target, (str, int, float, tuple))
     if positional_y and y is None and (np.ndim(target) == 1 or np.shape(target)[1:] == (1,)):

@@ -33,7 +33,9 @@ __all__ = [
     "TaskInference",
     "infer_task",
     "is_categorical",
+    "no_spread",
     "orders_of_magnitude",
+    "skewness",
     "task_family",
 ]
 
@@ -124,11 +126,20 @@ def orders_of_magnitude(v: Any) -> float:
     return float(math.log10(hi / lo)) if lo > 0 else 0.0
 
 
-def _skewness(v: np.ndarray) -> float:
-    """Sample skewness m₃/m₂^1.5 (scipy's biased estimator); 0 for fewer than 3 values or no spread."""
+def no_spread(v: Any) -> bool:
+    """True when v has no spread beyond rounding: scipy's moments would warn and return NaN."""
+    m = float(v.mean())
+    d = v - m
+    eps = np.finfo(float).eps
+    return bool(np.max(np.abs(d)) <= 10 * eps * abs(m) or np.mean(d * d) <= (eps * m) ** 2)
+
+
+def skewness(v: Any) -> float:
+    """Sample skewness g₁ = m₃/m₂^1.5 (scipy's biased estimator); 0 for fewer than 3 values or no spread."""
     from scipy.stats import skew
 
-    if v.size < 3 or np.ptp(v) == 0:
+    v = np.asarray(v, dtype=float)
+    if v.size < 3 or no_spread(v):
         return 0.0
     return float(skew(v, bias=True))
 
@@ -251,7 +262,7 @@ def infer_task(y: Any) -> TaskInference:
                 ["count", "ordinal"],
             )
         if vmin >= 0:
-            skew = _skewness(v)
+            skew = skewness(v)
             conf = "low" if k <= 5 else "medium"
             ev = [
                 span,
@@ -267,7 +278,7 @@ def infer_task(y: Any) -> TaskInference:
         )
     if integral and vmin >= 0:
         share_zero = float(np.mean(v == 0))
-        skew = _skewness(v)
+        skew = skewness(v)
         span = f"non-negative integers with {k} distinct values (unique ratio {ratio:.3f} > {thr:g})"
         if share_zero > 0 or skew > _t("skew_high"):
             return TaskInference(
@@ -292,7 +303,7 @@ def infer_task(y: Any) -> TaskInference:
         )
     if not integral and vmin >= 0:
         share_zero = float(np.mean(v == 0))
-        skew = _skewness(v)
+        skew = skewness(v)
         orders = orders_of_magnitude(v)
         why = []
         if share_zero >= _t("zero_share"):

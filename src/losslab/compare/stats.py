@@ -124,6 +124,9 @@ def holm(p_values: Any) -> np.ndarray:
     >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
     [0.03, 0.06, 0.06]
     """
+    # Kept by hand (equal to statsmodels' multipletests(method="holm"), tests/test_stats_libs.py):
+    # statsmodels runs gc.collect() on every Holm call, 229 ms each in a process with torch, pandas
+    # and scikit-learn loaded, against 7 µs here; summarize calls it once per metric.
     p = np.asarray(p_values, dtype=float)
     out = np.full_like(p, np.nan)
     ok = np.flatnonzero(np.isfinite(p))
