@@ -662,7 +662,8 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
             )
         if loss.multiclass:
             raise _ParameterError(
-                f"loss {loss.name!r} takes several raw outputs per sample (y_pred {loss.info.y_pred}); "
+                f"loss {loss.name!r} takes several raw outputs per sample (y_pred "
+                f"{loss.info.y_pred.describe()}, shape {loss.info.y_pred.shape}); "
                 "LossRegressor trains models with one raw output per sample."
             )
         return loss
