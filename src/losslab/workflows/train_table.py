@@ -228,7 +228,7 @@ def evaluate(est: Any, X: Any, y: Any) -> dict[str, float]:
     out["rmse"] = float(math.sqrt(skm.mean_squared_error(y, pred)))
     out["mae"] = float(skm.mean_absolute_error(y, pred))
     out["r2"] = float(skm.r2_score(y, pred)) if len(y) > 1 else float("nan")
-    if "quantile" in est.loss_.statistic or "expectile" in est.loss_.statistic:
+    if est.loss_.info.statistic.statistic.has_level:  # a quantile or an expectile
         out["coverage"] = float(np.mean(y <= pred))
     return out
 
