@@ -47,8 +47,8 @@ def describe(loss: Loss, sections: Iterable[Section] = ()) -> str:
     Examples
     --------
     >>> import losslab
-    >>> text = describe(losslab.get("huber"), sections=(lambda loss: "## Extra\n\nmore",))
-    >>> "- estimates: huber location" in text and text.rstrip().endswith("more")
+    >>> text = describe(losslab.get("huber"), sections=(lambda loss: "## Extra",))
+    >>> "- estimates: huber location" in text and text.rstrip().endswith("## Extra")
     True
     """
     from .registry import aliases_of
