@@ -3,7 +3,8 @@
 Parametrised over ``any_loss`` (tests/conftest.py): one default instance per registered loss plus
 the configurations with reference rows. Inputs come from ``loss.example(n, seed)``; no test
 branches on a loss's name, only on its metadata (``info.smooth``, ``info.convex``,
-``info.zero_at_perfect``, ``multiclass``).
+``info.zero_at_perfect``, ``multiclass``), and boundary cases come from the declared domains
+``info.y_true``/``info.y_pred``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import losslab
 from conftest import loss_instances
 from losslab._core import registry
 from losslab._core.describe import describe
-from losslab._core.domains import NONNEGATIVE, REAL, Domain
+from losslab._core.domains import NONNEGATIVE, REAL, Domain, DomainKind
 from losslab._core.equivalence import canonical, equivalent, relation
 from losslab._core.info import (
     AnchorRow,
@@ -51,6 +51,7 @@ def test_no_field_a_consumer_reads_is_free_text(loss: Any) -> None:
     assert isinstance(info.statistic, Estimand) and isinstance(info.statistic.statistic, Statistic)
     assert (info.statistic.level is not None) == info.statistic.statistic.has_level
     assert isinstance(info.y_true, Domain) and isinstance(info.y_pred, Domain)
+    assert DomainKind.DESCRIBED not in (info.y_true.kind, info.y_pred.kind), "a domain in words only"
     params = {p.name for p in type(loss).PARAMS}
     for role, name in info.roles:
         assert isinstance(role, ParamRole) and name in params, f"{loss!r}: role {role} of unknown {name!r}"
@@ -89,6 +90,11 @@ def test_typed_values_keep_the_old_comparisons() -> None:
     assert old.statistic.statistic is Statistic.MEDIAN and old.y_true == dataclasses.replace(
         NONNEGATIVE, kind=old.y_true.kind
     )
+    words = LossInfo(
+        task="binary", y_true="labels 0/1", convex=True, smooth=True, robust=False, hessian="exact"
+    )
+    assert words.y_true.kind is DomainKind.DESCRIBED and words.y_true.unbounded  # shown, never checked
+    assert str(words.y_true) == "labels 0/1"
 
 
 # -- domains ------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ class DomainKind(StrEnum):
     LOGIT = "logit"  # a log-odds or a row of unnormalised log-probabilities
     RAW_SCORE = "raw_score"  # an unbounded score (a margin, a log-mean, a location)
     PARAMETERS = "parameters"  # columns of distribution parameters (mean, log-variance …)
+    DESCRIBED = "described"  # declared in words only (old-style declarations): not checked
 
 
 ALL_REALS = Interval()
@@ -142,6 +143,8 @@ class Domain:
     # -- words -----------------------------------------------------------------------------
     def describe(self) -> str:
         """The domain in the words error messages use (``"> -1"``, ``"in [0, 1]"`` …)."""
+        if self.kind == DomainKind.DESCRIBED:
+            return self.note
         if self.kind == DomainKind.LABEL and self.values:
             text = "labels in " + _label_sets(self.values)
         elif self.kind == DomainKind.PROBABILITY:

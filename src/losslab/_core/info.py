@@ -314,7 +314,8 @@ def domain_from(value: Domain | str) -> Domain:
 
     Understood words: ``"any real number"``, ``"> a"``, ``">= a"``, ``"< b"``, ``"<= b"``,
     ``"in [a, b]"`` (any brackets), ``"nonzero"`` — each optionally followed by words in
-    parentheses, kept as the note.
+    parentheses, kept as the note. Other words become a ``DESCRIBED`` domain that is shown but
+    not checked (what old-style declarations did).
     """
     if isinstance(value, Domain):
         return value
@@ -338,10 +339,8 @@ def domain_from(value: Domain | str) -> Domain:
     if m:
         iv = Interval(float(m.group(2)), float(m.group(3)), m.group(1) == "[", m.group(4) == "]")
         return Domain(DomainKind.REAL, iv, note=note)
-    raise ValueError(
-        f"a domain must be a losslab Domain or one of 'any real number', '> a', '>= a', 'in [a, b]', "
-        f"'nonzero'; got {value!r}"
-    )
+    # other words were never checked: keep them, unchecked, as before
+    return Domain(DomainKind.DESCRIBED, note=text)
 
 
 def link_kind(loss: Any) -> LinkKind | None:
