@@ -1,7 +1,9 @@
-"""Write docs/losses/: one formula page per registered loss and an index, from the registry.
+"""Write docs/losses/ (one formula page per registered loss and an index) and the scaling table
+of docs/conventions.md, from the registry.
 
 Run ``python docs/make_loss_pages.py`` after adding or changing a loss; ``tests/test_docs_losses.py``
-fails while a page is missing or stale.
+fails while a page is missing or stale, ``tests/test_metadata.py`` while the scaling table
+between its markers differs from the losses' declared ``info.anchors``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,32 @@ import sys
 from pathlib import Path
 
 import losslab
-import losslab.lightgbm  # registers the "In XGBoost and LightGBM" section
-import losslab.xgboost
 from losslab._core.describe import describe
+from losslab._core.info import Library
 from losslab._core.registry import aliases_of, loss_class
+from losslab.gbdt.objective import usage_section
 
 OUT = Path(__file__).resolve().parent / "losses"
+CONVENTIONS = Path(__file__).resolve().parent / "conventions.md"
+BEGIN = "<!-- BEGIN SCALING TABLE: generated from each loss's info.anchors by docs/make_loss_pages.py -->"
+END = "<!-- END SCALING TABLE -->"
+
+
+def scaling_table() -> str:
+    """The Markdown table of every loss's scaling next to PyTorch, Keras 3, optax, scikit-learn."""
+    head = ["loss", "losslab value (gradient)", *(str(lib) for lib in Library)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in losslab.list_losses():
+        for row in loss_class(name).INFO.anchors:
+            cells = [c.replace("|", "\\|") for c in row.cells(name)]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def conventions(text: str) -> str:
+    """``text`` (docs/conventions.md) with the generated table between its markers."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:start] + "\n\n" + scaling_table() + "\n" + text[end:]
 
 
 def pages() -> dict[str, str]:
@@ -38,11 +60,11 @@ def pages() -> dict[str, str]:
         info = loss.info
         params = ", ".join(f"`{p.name}={p.default!r}`" for p in cls.PARAMS) or "—"
         rows.append(
-            f"| [{name}]({name}.md) | {info.task} | {info.estimates} | {'yes' if info.convex else 'no'} "
+            f"| [{name}]({name}.md) | {info.task} | {info.statistic} | {'yes' if info.convex else 'no'} "
             f"| {'yes' if info.robust else 'no'} | {info.hessian.replace('_', ' ')} | {params} "
             f"| {', '.join(aliases_of(name)) or '—'} |"
         )
-        out[f"{name}.md"] = describe(loss)
+        out[f"{name}.md"] = describe(loss, sections=(usage_section,))
     out["index.md"] = "\n".join(rows) + "\n"
     return out
 
@@ -52,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a page is missing or stale")
     args = parser.parse_args(argv)
     stale = []
+    current = CONVENTIONS.read_text(encoding="utf-8")
+    if args.check:
+        if conventions(current) != current:
+            stale.append("../conventions.md")
+    else:
+        CONVENTIONS.write_text(conventions(current), encoding="utf-8")
     for fname, text in pages().items():
         path = OUT / fname
         if args.check:

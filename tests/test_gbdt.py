@@ -478,8 +478,9 @@ def test_scorers_in_cross_validate_and_grid_search():
 
 def test_show_has_gbdt_section():
     from losslab._core.describe import describe
+    from losslab.gbdt.objective import usage_section
 
-    text = describe(losslab.get("quantile", quantile=0.9))
+    text = describe(losslab.get("quantile", quantile=0.9), sections=(usage_section,))
     assert "## In XGBoost and LightGBM" in text and "`smooth`" in text and "quantile=0.9" in text
 
 

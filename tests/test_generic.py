@@ -3,12 +3,14 @@
 Parametrised over ``any_loss`` (tests/conftest.py): one default instance per registered loss plus
 the configurations with reference rows. Inputs come from ``loss.example(n, seed)``; no test
 branches on a loss's name, only on its metadata (``info.smooth``, ``info.convex``,
-``info.zero_at_perfect``, ``multiclass``).
+``info.zero_at_perfect``, ``multiclass``), and boundary cases come from the declared domains
+``info.y_true``/``info.y_pred``.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import pickle
 from typing import Any
@@ -439,3 +441,95 @@ def test_random_permutation_and_split_invariance(default_loss: Any, data: st.Dat
     )
     g = np.asarray(default_loss.gradient(y, f))
     np.testing.assert_array_equal(np.asarray(default_loss.gradient(y[perm], f[perm])), g[perm])
+
+
+# -- declared domains -----------------------------------------------------------------------------
+def _probes(domain: Any) -> tuple[list[float], list[float]]:
+    """(values just inside, values just outside) every end of an elementwise domain.
+
+    A closed end is inside and the next float beyond it outside; an open end is outside and the
+    next float inward inside; an infinite end is probed at ±3 (inside). Excluded points are
+    outside, their neighbours inside. A finite label set: its values inside, midpoints outside.
+    """
+    iv = domain.interval
+    if domain.values:
+        vs = sorted(domain.values)
+        between = [(a + b) / 2 for a, b in itertools.pairwise(vs)]
+        return list(vs), [*between, vs[0] - 0.5, vs[-1] + 0.5]
+    inside: list[float] = []
+    outside: list[float] = []
+    for end, closed, inward in ((iv.low, iv.low_closed, np.inf), (iv.high, iv.high_closed, -np.inf)):
+        if not np.isfinite(end):
+            inside.append(-3.0 if inward > 0 else 3.0)
+        elif closed:
+            inside.append(end)
+            outside.append(float(np.nextafter(end, -inward)))
+        else:
+            inside.append(float(np.nextafter(end, inward)))
+            outside.append(end)
+    for x in domain.excluded:
+        outside.append(x)
+        inside += [float(np.nextafter(x, np.inf)), float(np.nextafter(x, -np.inf))]
+    return [v for v in inside if v in iv], outside
+
+
+def _nearby_inside(domain: Any, v: float) -> float:
+    """Another point of the domain close to v (towards its interior)."""
+    step = 1e-3 * max(1.0, abs(v))
+    up = v + step
+    return up if up in domain.interval and up not in domain.excluded else v - step
+
+
+def check_domain_boundaries(loss: Any) -> None:
+    """The declared domains hold at their boundaries.
+
+    Just inside each end the loss evaluates (value, gradient, Hessian; no NaN value) and, for a
+    continuous target, the value depends on y_true there (a target the loss cannot tell from its
+    neighbour is not in its domain); just outside it raises the loss's `DomainError`. Row domains
+    (probabilities summing to 1) get a uniform row inside and an off-simplex row outside.
+    """
+    y0, f0 = _example(loss, n=8, seed=5)
+    for arg in ("y_true", "y_pred"):
+        domain = getattr(loss.info, arg)
+        if domain.structural:
+            continue
+        base = y0 if arg == "y_true" else f0
+        if domain.rows:
+            k = base.shape[1]
+            inside_rows = [np.full(k, 1.0 / k)]
+            outside_rows = [np.r_[1.1, -0.1, np.zeros(k - 2)], np.full(k, 0.5 / k)]
+            cases = [(r, True) for r in inside_rows] + [(r, False) for r in outside_rows]
+        else:
+            inside, outside = _probes(domain)
+            cases = [(v, True) for v in inside] + [(v, False) for v in outside]
+        for v, ok in cases:
+            x = base.astype(np.float64).copy() if not (arg == "y_true" and loss.multiclass) else base.copy()
+            if domain.rows:
+                x[0] = v
+            elif domain.values and ok:
+                x[...] = v  # a label set may allow one encoding per vector ({0, 1} or {-1, +1})
+            else:
+                x.flat[0] = v
+            y, f = (x, f0) if arg == "y_true" else (y0, x)
+            what = f"{loss!r}: {arg} = {v!r} ({'inside' if ok else 'outside'} {domain.describe()!r})"
+            if not ok:
+                with pytest.raises(losslab.DomainError, match=f"{arg} for loss '{loss.name}'"):
+                    loss(y, f)
+                continue
+            try:
+                value = _none(loss, y, f)
+                loss.gradient_hessian(y, f)
+            except losslab.DomainError as exc:  # pragma: no cover - the failure message
+                raise AssertionError(f"{what} was rejected: {exc}") from None
+            assert not np.isnan(value[0]), f"{what}: the value is NaN"
+            if arg == "y_true" and not domain.rows and not domain.values:
+                y2 = y.copy()
+                y2.flat[0] = _nearby_inside(domain, v)
+                assert _none(loss, y2, f)[0] != value[0], (
+                    f"{what}: the loss does not change with y_true there ({value[0]!r} at "
+                    f"{y2.flat[0]!r} too): the declared domain is wider than the loss"
+                )
+
+
+def test_domain_boundaries(any_loss: Any) -> None:
+    check_domain_boundaries(any_loss)

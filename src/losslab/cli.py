@@ -86,7 +86,10 @@ def list_cmd(
         )
     for name in names:
         cls = loss_class(name)
-        table.add_row(name, cls.INFO.task, cls.INFO.estimates, _params_text(cls), ", ".join(aliases_of(name)))
+        info = cls.INFO
+        table.add_row(
+            name, str(info.task), str(info.statistic), _params_text(cls), ", ".join(aliases_of(name))
+        )
     console.print(table)
 
 
@@ -97,10 +100,10 @@ def show_cmd(
     """One loss: formulas, domains, properties, parameters, references."""
     from rich.markdown import Markdown
 
-    import losslab.xgboost  # registers the "In XGBoost and LightGBM" section of describe()
     from losslab._core.describe import describe
+    from losslab.gbdt.objective import usage_section
 
-    console.print(Markdown(describe(losslab.get(name))))
+    console.print(Markdown(describe(losslab.get(name), sections=(usage_section,))))
 
 
 @command("advise")

@@ -24,7 +24,7 @@ import importlib
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -32,10 +32,12 @@ import numpy as np
 
 from ._core import registry as _registry
 from ._core.callable_module import make_callable
-from ._core.errors import DTypeError, ParameterError, ShapeError
-from ._core.info import LossInfo
+from ._core.domains import Domain
+from ._core.errors import DTypeError, LosslabError, ParameterError, ShapeError
+from ._core.info import LossInfo, ParamRole, Task
 from ._core.loss import Loss
 from ._core.params import Param
+from ._core.statistic import Estimand, Statistic
 from ._core.xp import is_tracing, to_numpy
 
 __all__ = ["CheckReport", "CustomLoss", "DerivativeCheck", "check", "custom"]
@@ -131,16 +133,17 @@ def custom(
     *,
     name: str,
     task: str = "regression",
-    estimates: str = "unspecified",
+    estimates: Statistic | Estimand | str = "unspecified",
     params: dict[str, float] | None = None,
-    y_true: str = "any real number",
-    y_pred: str = "any real number",
-    convex: bool = False,
+    y_true: Domain | str = "any real number",
+    y_pred: Domain | str = "any real number",
+    convex: bool | None = False,
     smooth: bool = True,
     robust: bool = False,
     hessian: str = "exact",
-    zero_at_perfect: bool = False,
+    zero_at_perfect: bool | None = False,
     references: tuple[str, ...] = (),
+    roles: tuple[tuple[ParamRole | str, str], ...] = (),
     aliases: tuple[str, ...] = (),
     link: Any = None,
     backend: str | None = None,
@@ -157,8 +160,14 @@ def custom(
         shape (n, k)). ``y_true`` arrives cast to ``y_pred``'s dtype.
     name : str
         Registry name (``losslab.get(name)``).
-    task, estimates, y_true, y_pred, convex, smooth, robust, hessian, zero_at_perfect, references
-        Metadata (`losslab.LossInfo`); ``y_true``/``y_pred`` are domains in words.
+    task, estimates, y_true, y_pred, convex, smooth, robust, hessian, zero_at_perfect, references, roles
+        Metadata, the same typed facts every built-in loss declares (`losslab.LossInfo`):
+        ``estimates`` a `Statistic` (or its name, ``"median"``, ``"quantile(0.9)"``);
+        ``y_true``/``y_pred`` a `Domain` (or ``"any real number"``, ``"> a"``, ``">= a"``,
+        ``"in [a, b]"``, ``"nonzero"``), checked on every call; ``roles`` pairs of
+        (`ParamRole`, parameter name). ``convex=None`` / ``zero_at_perfect=None``: probed
+        numerically on the loss's example inputs (second differences along y_pred; value 0 and
+        a minimum at y_pred = y_true).
     params : dict, optional
         Hyper-parameters with their defaults, passed to ``fn`` as keywords and settable through
         ``losslab.get(name, c=2.0)``.
@@ -207,6 +216,7 @@ def custom(
         "hessian": hessian,
         "zero_at_perfect": zero_at_perfect,
         "references": tuple(references),
+        "roles": tuple(roles),
         "aliases": tuple(aliases),
         "link": link,
         "backend": backend,
@@ -224,18 +234,25 @@ def _build_class(fn: Callable[..., Any], spec: dict[str, Any]) -> type[CustomLos
     try:
         info = LossInfo(
             task=spec["task"],
-            estimates=spec["estimates"],
+            statistic=spec["estimates"],
             y_true=spec["y_true"],
             y_pred=spec["y_pred"],
-            convex=spec["convex"],
+            convex=bool(spec["convex"]),
             smooth=spec["smooth"],
             robust=spec["robust"],
             hessian=spec["hessian"],
-            zero_at_perfect=spec["zero_at_perfect"],
+            zero_at_perfect=bool(spec["zero_at_perfect"]),
             references=spec["references"],
+            roles=spec.get("roles", ()),
         )
     except ValueError as exc:
         raise ParameterError(f"custom loss {spec['name']!r}: {exc}") from None
+    unknown = [p for _, p in info.roles if p not in spec["params"]]
+    if unknown:
+        raise ParameterError(
+            f"custom loss {spec['name']!r}: roles name parameters {unknown} it does not have; its "
+            f"parameters are: {', '.join(spec['params']) or 'none'}."
+        )
     multiclass = spec["task"] in MULTI_TASKS
     link = spec["link"]
     if link is None:
@@ -258,7 +275,55 @@ def _build_class(fn: Callable[..., Any], spec: dict[str, Any]) -> type[CustomLos
     class_name = "".join(part.capitalize() for part in spec["name"].split("_")) or "Custom"
     cls = type(class_name, (CustomLoss,), attrs)
     cls.__qualname__ = class_name
+    if spec["convex"] is None or spec["zero_at_perfect"] is None:
+        convex, zero = _probe(cls())
+        cls.INFO = replace(
+            info,
+            convex=convex if spec["convex"] is None else spec["convex"],
+            zero_at_perfect=zero if spec["zero_at_perfect"] is None else spec["zero_at_perfect"],
+        )
     return cls
+
+
+def _probe(loss: Loss) -> tuple[bool, bool]:
+    """(convex, zero at the perfect prediction) measured on the loss's example inputs.
+
+    Convex: every second difference ℓ(f + h) + ℓ(f − h) − 2ℓ(f) along y_pred is ≥ 0 (relative
+    tolerance 1e-9) for h in {1e-2, 0.3, 2}; shifts that leave the y_pred domain are skipped.
+    Zero at perfect: a regression loss on one output with ℓ(y, y) = 0 ≤ ℓ(y, y ± h).
+    """
+    y, f = loss.example(48, seed=0)
+    f = np.asarray(f, dtype=np.float64)
+
+    def per_sample(yy: Any, ff: Any) -> np.ndarray | None:
+        try:
+            return np.asarray(loss(yy, ff, reduction="none"), dtype=np.float64)
+        except LosslabError:
+            return None
+
+    v0 = per_sample(y, f)
+    if v0 is None or not np.all(np.isfinite(v0)):
+        return False, False
+    direction = np.sign(np.random.default_rng(1).normal(size=f.shape))
+    convex, tested = True, False
+    for h in (1e-2, 0.3, 2.0):
+        vp, vm = per_sample(y, f + h * direction), per_sample(y, f - h * direction)
+        if vp is None or vm is None:
+            continue
+        tested = True
+        tol = 1e-9 * (np.abs(vp) + np.abs(vm) + 2.0 * np.abs(v0) + 1e-300)
+        convex = convex and bool(np.all(vp + vm - 2.0 * v0 >= -tol))
+    zero = False
+    if loss.info.task == Task.REGRESSION and not loss.multiclass:
+        yf = np.asarray(y, dtype=np.float64)
+        at = per_sample(yf, yf)
+        if at is not None and np.all(np.abs(at) <= 1e-12):
+            zero = True
+            for h in (1e-3, 0.5):
+                for side in (yf + h, yf - h):
+                    v = per_sample(yf, side)
+                    zero = zero and (v is None or bool(np.all(v >= at)))
+    return convex and tested, zero
 
 
 def _qualname(fn: Any) -> str:

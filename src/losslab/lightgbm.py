@@ -48,7 +48,6 @@ from .gbdt.objective import (
     check_raw_scores,
     objective_parts,
     refit_recommended,
-    register_section,
 )
 from .gbdt.refit import kernels, refit_values
 
@@ -56,7 +55,6 @@ __all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves
 
 log = logging.getLogger("losslab.gbdt")
 APIS = ("native", "sklearn")
-register_section()  # `losslab show NAME` gains "In XGBoost and LightGBM"
 
 
 def _check_api(api: str) -> None:

@@ -8,14 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 from ._core import special
+from ._core.info import LinkKind
 from ._core.xp import array_namespace
 
 __all__ = ["IDENTITY", "LOG", "LOGIT", "SOFTMAX", "Link", "get_link"]
 
 
 class Link:
-    """Base class: ``name``, ``inverse`` (raw → response) and ``link`` (response → raw)."""
+    """Base class: ``kind``, ``name``, ``inverse`` (raw → response) and ``link`` (response → raw).
 
+    ``kind`` is the typed fact consumers query (`losslab._core.info.LinkKind`, a str enum);
+    ``name`` is the same text.
+    """
+
+    kind: LinkKind
     name = "link"
 
     def inverse(self, raw: Any) -> Any:
@@ -31,6 +37,7 @@ class Link:
 class IdentityLink(Link):
     """raw = response."""
 
+    kind = LinkKind.IDENTITY
     name = "identity"
 
     def inverse(self, raw: Any) -> Any:
@@ -43,6 +50,7 @@ class IdentityLink(Link):
 class LogLink(Link):
     """response = exp(raw), for positive responses (counts, Gamma, Tweedie)."""
 
+    kind = LinkKind.LOG
     name = "log"
 
     def inverse(self, raw: Any) -> Any:
@@ -55,6 +63,7 @@ class LogLink(Link):
 class LogitLink(Link):
     """response = σ(raw), a probability; computed without overflow."""
 
+    kind = LinkKind.LOGIT
     name = "logit"
 
     def inverse(self, raw: Any) -> Any:
@@ -68,6 +77,7 @@ class LogitLink(Link):
 class SoftmaxLink(Link):
     """response = softmax(raw) row-wise; ``link`` returns centred log-probabilities."""
 
+    kind = LinkKind.SOFTMAX
     name = "softmax"
 
     def inverse(self, raw: Any) -> Any:

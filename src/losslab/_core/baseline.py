@@ -2,22 +2,23 @@
 
 ``baseline(loss, y, w)`` = argmin over constants c of Σᵢ wᵢ ℓ(yᵢ, c) / Σ w.
 
-A closed form is chosen from the loss's **metadata** (the statistic it estimates and its link),
+A closed form is chosen from the loss's **typed metadata** (``info.statistic`` and the kind of
+its link, ``loss.link.kind``),
 never from its name, and then *verified* with the loss's own gradient; when the check fails —
 because a parameter such as ``pos_weight`` or ``class_weight`` moves the optimum — or no closed
 form applies, a one-dimensional root search on the weighted mean gradient (a quasi-Newton
 search for multiclass losses) finds the minimiser to machine precision.
 
 =============================  =========  ======================================================
-statistic (``info.estimates``)  link       closed form
+``info.statistic``             link       closed form
 =============================  =========  ======================================================
-mean                           identity   weighted mean ȳ = Σwy/Σw
-mean                           log        log ȳ
-median                         identity   weighted median (convention below)
-quantile(τ)                    identity   weighted τ-quantile (convention below)
-probability                    logit      log(ȳ/(1 − ȳ))
-class probabilities,           softmax    centred log of the weighted class frequencies
-target distribution                       (row means of probability targets): log p̄ⱼ − mean log p̄
+MEAN                           identity   weighted mean ȳ = Σwy/Σw
+MEAN                           log        log ȳ
+MEDIAN                         identity   weighted median (convention below)
+QUANTILE, level τ              identity   weighted τ-quantile (convention below)
+PROBABILITY                    logit      log(ȳ/(1 − ȳ))
+CLASS_PROBABILITIES,           softmax    centred log of the weighted class frequencies
+DISTRIBUTION                              (row means of probability targets): log p̄ⱼ − mean log p̄
 =============================  =========  ======================================================
 
 **Weighted quantile convention.** Sort y, accumulate the weights to Cⱼ, and let W = Σw. The
@@ -34,12 +35,13 @@ no finite raw score: `DataError` says so.
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import DataError, ShapeError
+from .info import LinkKind, link_kind
+from .statistic import Statistic
 from .xp import to_numpy
 
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["baseline", "closed_form", "weighted_quantile"]
 
-_QUANTILE = re.compile(r"^quantile\(\s*([0-9.eE+-]+)\s*\)$")
+_ROWS = (Statistic.CLASS_PROBABILITIES, Statistic.DISTRIBUTION)
 
 
 def weighted_quantile(y: Any, sample_weight: Any, q: float) -> float:
@@ -83,32 +85,23 @@ def weighted_quantile(y: Any, sample_weight: Any, q: float) -> float:
     return float(ys[j])
 
 
-def _statistic(loss: Loss) -> tuple[str, float | None]:
-    """('quantile', τ) from ``loss.statistic`` = "quantile(τ)", else (estimates, None)."""
-    stat = str(loss.statistic).strip()
-    m = _QUANTILE.match(stat)
-    if m:
-        return "quantile", float(m.group(1))
-    return loss.info.estimates.strip(), None
-
-
 def closed_form(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int | None = None) -> Any:
     """The metadata's closed-form candidate (unverified), or None if there is none."""
-    link = getattr(loss.link, "name", "identity")
-    stat, tau = _statistic(loss)
+    link = link_kind(loss)
+    stat, tau = loss.info.statistic.statistic, loss.info.statistic.level
     if loss.multiclass:
-        if stat not in ("class probabilities", "target distribution") or link not in ("softmax", "identity"):
+        if stat not in _ROWS or link not in (LinkKind.SOFTMAX, LinkKind.IDENTITY):
             return None
         rows = _target_rows(loss, y, k)
         freq = np.average(rows, axis=0, weights=w)
-        if link == "identity":  # probability rows predicted directly
+        if link == LinkKind.IDENTITY:  # probability rows predicted directly
             return freq
         _check_classes(loss, freq)
         logf = np.log(freq)
         return logf - logf.mean()
-    if stat in ("mean", "probability") and link == "identity":
+    if stat in (Statistic.MEAN, Statistic.PROBABILITY) and link == LinkKind.IDENTITY:
         return float(np.average(y, weights=w))
-    if stat == "mean" and link == "log":
+    if stat == Statistic.MEAN and link == LinkKind.LOG:
         m = float(np.average(y, weights=w))
         if not m > 0:
             raise DataError(
@@ -116,11 +109,11 @@ def closed_form(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int | None =
                 "which is not finite; the weighted mean of y must be > 0."
             )
         return math.log(m)
-    if stat == "median" and link == "identity":
+    if stat == Statistic.MEDIAN and link == LinkKind.IDENTITY:
         return weighted_quantile(y, w, 0.5)
-    if stat == "quantile" and tau is not None and link == "identity":
+    if stat == Statistic.QUANTILE and tau is not None and link == LinkKind.IDENTITY:
         return weighted_quantile(y, w, tau)
-    if stat == "probability" and link == "logit":
+    if stat == Statistic.PROBABILITY and link == LinkKind.LOGIT:
         p = float(np.average(y, weights=w))
         if not 0.0 < p < 1.0:
             side = "-inf" if p <= 0 else "+inf"
@@ -176,9 +169,9 @@ def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float |
     """The root of the weighted mean gradient, bracketed around ``start`` (or the data range)."""
     from scipy import optimize  # searches only: no closed form (keeps imports light)
 
-    link = getattr(loss.link, "name", "identity")
+    link = link_kind(loss)
     if start is None or not math.isfinite(start):
-        if link == "identity" and loss.info.zero_at_perfect:
+        if link == LinkKind.IDENTITY and loss.info.zero_at_perfect:
             lo, hi = float(np.min(y)), float(np.max(y))
             start = 0.5 * (lo + hi)
         else:
@@ -187,7 +180,11 @@ def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float |
     g_lo = g_hi = _mean_grad(loss, y, w, start)
     if g_lo == 0.0:
         return start
-    step = 1.0 if link != "identity" else max(1.0, float(np.max(np.abs(y - start))) if y.ndim == 1 else 1.0)
+    step = (
+        1.0
+        if link != LinkKind.IDENTITY
+        else max(1.0, float(np.max(np.abs(y - start))) if y.ndim == 1 else 1.0)
+    )
     for _ in range(80):
         if g_lo > 0:
             hi, g_hi = lo, g_lo
@@ -256,7 +253,7 @@ def _multiclass_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, k: int, 
         res = optimize.minimize(
             lambda c: fun(c)[0], x0, method="Powell", options={"xtol": 1e-10, "ftol": 1e-15, "maxfev": 20000}
         )
-    if getattr(loss.link, "name", "") == "softmax":  # only differences of logits matter
+    if link_kind(loss) == LinkKind.SOFTMAX:  # only differences of logits matter
         return res.x - res.x.mean()
     return res.x
 
@@ -317,16 +314,16 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
             f = np.broadcast_to(c, (y.shape[0], k)).copy()
             g = np.asarray(loss.gradient(y, f, sample_weight=w, check=False)).sum(axis=0)
             scale = float(w.sum()) if w is not None else float(y.shape[0])
-            if getattr(loss.link, "name", "") == "identity":
+            if link_kind(loss) == LinkKind.IDENTITY:
                 g = g - g.mean()  # probability rows live on the simplex: only the tangential part vanishes
             if np.max(np.abs(g)) / scale <= 1e-10:
                 return c
-        rows = _statistic(loss)[0] in ("class probabilities", "target distribution")
-        if getattr(loss.link, "name", "") == "identity" and rows:
+        rows = loss.info.statistic.statistic in _ROWS
+        if link_kind(loss) == LinkKind.IDENTITY and rows:
             # probability rows with class weights or smoothing: the optimum is not the class
             # frequency; search the simplex through q = softmax(s)
             return _simplex_search(loss, y, w, k, c)
-        if c is not None and getattr(loss.link, "name", "") != "softmax":
+        if c is not None and link_kind(loss) != LinkKind.SOFTMAX:
             raise DataError(f"the closed-form baseline of loss {loss.name!r} failed its optimality check.")
         return _multiclass_search(loss, y, w, k, np.zeros(k) if c is None else c)
     y = y.astype(np.float64).ravel()
@@ -336,7 +333,7 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     c = closed_form(loss, y, w)
     if c is not None and _is_optimum(loss, y, w, c):
         return c
-    if getattr(loss.link, "name", "identity") == "identity" and _statistic(loss)[0] == "probability":
+    if link_kind(loss) == LinkKind.IDENTITY and loss.info.statistic.statistic == Statistic.PROBABILITY:
         return _probability_search(loss, y, w)
     return _root_search(loss, y, w, c)
 
@@ -364,6 +361,6 @@ def _probability_search(loss: Loss, y: np.ndarray, w: np.ndarray | None) -> floa
 
 def _any_valid_pred(loss: Loss, y: np.ndarray) -> np.ndarray:
     """A raw prediction in the loss's y_pred domain, to validate y alone."""
-    if getattr(loss.link, "name", "identity") == "identity" and loss.info.zero_at_perfect:
+    if link_kind(loss) == LinkKind.IDENTITY and loss.info.zero_at_perfect:
         return y.copy()
     return np.zeros_like(y)

@@ -6,12 +6,14 @@ array namespace ``xp``; everything users call lives here, once.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from . import autodiff
 from .errors import DTypeError, ParameterError
-from .info import LossInfo
-from .params import Param
+from .info import LossInfo, ParamRole
+from .params import Interval, Param
+from .statistic import Estimand
 from .validation import Prepared, prepare
 
 __all__ = ["Loss"]
@@ -30,8 +32,9 @@ class Loss:
     - ``_hessian(xp, t, f)``: ∂²ℓᵢ/∂fᵢ², shaped like ``f`` (the diagonal),
 
     where ``f`` is ``y_pred`` as a floating array and ``t`` is the target as `_target` prepared
-    it (by default ``y_true`` cast to ``f``'s dtype). ``_y_true_bad``/``_y_pred_bad`` return a
-    mask of out-of-domain entries with the expected domain in words, for error messages.
+    it (by default ``y_true`` cast to ``f``'s dtype). Inputs are checked against the declared
+    domains ``info.y_true`` and ``info.y_pred``; ``_y_true_bad``/``_y_pred_bad`` add checks a
+    domain cannot express, returning a mask of bad entries and the expected values in words.
     """
 
     name: ClassVar[str] = ""
@@ -75,13 +78,28 @@ class Loss:
 
     @property
     def info(self) -> LossInfo:
-        """Machine-readable metadata (`LossInfo`)."""
+        """Machine-readable metadata (`LossInfo`) of this instance: ``INFO`` refined by the
+        parameters (the level τ of a quantile, the convexity of a Tweedie power …)."""
+        cached = self.__dict__.get("_info_cache")
+        if cached is None:
+            cached = self._info()
+            level = cached.param(ParamRole.LEVEL)
+            if level is not None and cached.statistic.statistic.has_level:
+                cached = replace(cached, statistic=Estimand(cached.statistic.statistic, self._params[level]))
+            object.__setattr__(self, "_info_cache", cached)
+        return cached
+
+    def _info(self) -> LossInfo:
+        """Hook: the instance's metadata before the level is filled in (default ``INFO``)."""
         return self.INFO
 
     @property
     def statistic(self) -> str:
-        """The statistic of y given x this loss estimates, with its parameters (``"quantile(0.9)"``)."""
-        return self.info.estimates
+        """The statistic of y given x this loss estimates, in words (``"quantile(0.9)"``).
+
+        Built from the typed ``info.statistic`` (a `Statistic` with its level).
+        """
+        return str(self.info.statistic)
 
     # -- serialisation and identity -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -172,15 +190,17 @@ class Loss:
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         """Random valid ``(y_true, y_pred)`` NumPy inputs for this loss (tests, docs, plots).
 
-        The default draws by task: real targets and scores; 0/1 labels and logits; class indices
-        and (n, 3) logits; Dirichlet rows and logits. Losses with narrower domains override it.
+        The default draws by task: real targets and scores inside the declared domains (normal,
+        shifted log-normal above a lower end, uniform in a bounded interval); 0/1 labels and
+        logits; class indices and (n, 3) logits; Dirichlet rows and logits. Losses whose domains
+        say less than that override it.
         """
         import numpy as np
 
         rng = np.random.default_rng(seed)
         task = self.info.task
         if task == "regression":
-            return rng.normal(0.0, 2.0, n), rng.normal(0.0, 2.0, n)
+            return _draw(rng, self.info.y_true.interval, n), _draw(rng, self.info.y_pred.interval, n)
         if task == "binary":
             y = rng.integers(0, 2, n).astype(float)
             raw = rng.normal(0.0, 3.0, n)
@@ -227,6 +247,20 @@ class Loss:
     def _prepared(self, y_true: Any, y_pred: Any, sample_weight: Any = None, check: bool = True) -> Prepared:
         """Validated inputs for bridges that call the kernels themselves."""
         return prepare(self, y_true, y_pred, sample_weight, check)
+
+
+def _draw(rng: Any, iv: Interval, n: int) -> Any:
+    """n values strictly inside the interval ``iv``."""
+    import math
+
+    lo, hi = iv.low, iv.high
+    if math.isinf(lo) and math.isinf(hi):
+        return rng.normal(0.0, 2.0, n)
+    if math.isinf(hi):
+        return lo + rng.lognormal(0.0, 1.0, n)
+    if math.isinf(lo):
+        return hi - rng.lognormal(0.0, 1.0, n)
+    return rng.uniform(lo + 0.01 * (hi - lo), hi - 0.01 * (hi - lo), n)
 
 
 def _is_prob(loss: Loss) -> bool:

@@ -20,6 +20,12 @@ _ALIASES: dict[str, str] = {}
 def register(cls: type[Loss]) -> type[Loss]:
     """Class decorator: make a loss findable by its ``name`` and ``aliases``."""
     name = cls.name
+    info = getattr(cls, "INFO", None)
+    if info is not None:
+        declared = {p.name for p in cls.PARAMS}
+        bad = [p for _, p in info.roles if p not in declared]
+        if bad:
+            raise ValueError(f"loss {name!r} declares roles for parameters it does not have: {bad}")
     for key in (name, *cls.aliases):
         owner = _ALIASES.get(key)
         if owner is not None and _CLASSES[owner] is not cls:
@@ -28,6 +34,14 @@ def register(cls: type[Loss]) -> type[Loss]:
     for key in (name, *cls.aliases):
         _ALIASES[key] = name
     return cls
+
+
+def _unregister(name: str) -> None:
+    """Remove the loss ``name`` and its aliases (tests register throwaway losses)."""
+    key = _ALIASES.get(name, name)
+    _CLASSES.pop(key, None)
+    for alias in [a for a, n in _ALIASES.items() if n == key]:
+        del _ALIASES[alias]
 
 
 def _ensure_builtin() -> None:

@@ -160,7 +160,14 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
             report_bad(loss.name, "y_true", t_raw, ~xp.isfinite(t_raw), "finite (no NaN or inf)")
     t = loss._target(xp, t_raw, f, concrete)
     if concrete:
-        for arg, x, fn in (("y_true", t_raw, loss._y_true_bad), ("y_pred", f, loss._y_pred_bad)):
+        info = loss.info
+        for arg, x, domain, fn in (
+            ("y_true", t_raw, info.y_true, loss._y_true_bad),
+            ("y_pred", f, info.y_pred, loss._y_pred_bad),
+        ):
+            # the declared domain first, then what only the loss's code can say
+            if not domain.unbounded and not domain.structural:
+                report_bad(loss.name, arg, x, ~domain.contains(xp, x), domain.describe())
             res = fn(xp, t if arg == "y_true" else x)
             if res is not None:
                 report_bad(loss.name, arg, x, res[0], res[1])

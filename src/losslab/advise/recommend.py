@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.errors import DataError, LosslabError, ParameterError
+from .._core.info import HessianKind, LossInfo, ParamRole, Task
+from .._core.statistic import Statistic
 from .advice import Recommendation
 from .diagnose import THRESHOLDS, Diagnosis
 
@@ -184,15 +186,35 @@ class _Pool:
             c.metrics = list(metrics)
         return c
 
-    def find(self, task: str, estimates: str) -> list[str]:
-        """Registered losses of ``task`` whose metadata says they estimate ``estimates``."""
-        from .._core.registry import loss_class
-
+    def find(self, task: Task, statistic: Statistic) -> list[str]:
+        """Registered losses of ``task`` whose metadata says they estimate ``statistic``."""
         return [
             n
             for n in sorted(self.available)
-            if loss_class(n).INFO.task == task and estimates in loss_class(n).INFO.estimates
+            if _info(n).task == task and _info(n).statistic.statistic == statistic
         ]
+
+    def focal(self, task: Task) -> list[str]:
+        """Registered losses of ``task`` with a focusing parameter (focal γ), by their metadata."""
+        return [
+            n for n in sorted(self.available) if _info(n).task == task and _info(n).param(ParamRole.FOCUSING)
+        ]
+
+    def smooth_robust(self) -> list[str]:
+        """Registered regression losses that are robust, smooth and estimate an M-estimate of
+        location (pseudo-Huber, log-cosh, Barron …), by their metadata."""
+        return [
+            n
+            for n in sorted(self.available)
+            if _info(n).task == Task.REGRESSION
+            and _info(n).robust
+            and _info(n).smooth
+            and _info(n).statistic.statistic == Statistic.M_ESTIMATE
+        ]
+
+    def decision(self, task: Task) -> list[str]:
+        """Registered losses of ``task`` that estimate a decision (margin losses)."""
+        return self.find(task, Statistic.DECISION)
 
 
 def _level_param(name: str) -> str | None:
@@ -316,11 +338,23 @@ def _finish(pool: _Pool, intent: Intent, asked: bool) -> list[Recommendation]:
     return out
 
 
+#: statistics that answer a request for the mean or the median (M-estimates lie between both)
+_FOR = {
+    "mean": (Statistic.MEAN, Statistic.MEAN_AND_VARIANCE, Statistic.HUBER_LOCATION, Statistic.M_ESTIMATE),
+    "median": (Statistic.MEDIAN, Statistic.HUBER_LOCATION, Statistic.M_ESTIMATE),
+}
+PROPER_PROBABILITIES = (Statistic.PROBABILITY, Statistic.CLASS_PROBABILITIES)
+
+
 def _meta_caveats(loss: Any, intent: Intent, asked: bool) -> list[str]:
     info = loss.info
     out = []
     stat = loss.statistic
-    if intent.kind in ("mean", "median") and info.task == "regression" and intent.kind not in stat:
+    if (
+        intent.kind in ("mean", "median")
+        and info.task == "regression"
+        and info.statistic.statistic not in _FOR[intent.kind]
+    ):
         target = "you asked for" if asked else "(the default target)"
         out.append(f"it estimates the {stat}, not the {intent.kind} {target}")
     if intent.kind == "probability" and info.task in ("binary", "multiclass"):
@@ -328,7 +362,7 @@ def _meta_caveats(loss: Any, intent: Intent, asked: bool) -> list[str]:
             (k == "pos_weight" and v != 1.0) or (k == "class_weight" and v is not None)
             for k, v in loss.params.items()
         )
-        proper = "probabilit" in stat and not any(w in stat for w in ("distorted", "not proper", "weighted"))
+        proper = info.statistic.statistic in PROPER_PROBABILITIES
         if not proper:
             out.append(
                 f"it estimates {stat}, not calibrated probabilities: recalibrate before reading scores as "
@@ -338,7 +372,7 @@ def _meta_caveats(loss: Any, intent: Intent, asked: bool) -> list[str]:
             out.append(
                 "class weights shift the predicted probabilities towards the up-weighted class: recalibrate"
             )
-    if info.hessian == "zero_almost_everywhere":
+    if info.hessian == HessianKind.ZERO_ALMOST_EVERYWHERE:
         out.append(
             "its Hessian is 0 almost everywhere: gradient boosting needs a Hessian policy (leaf refit)"
         )
@@ -369,7 +403,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
 
     if intent.kind == "quantile":
         tau = intent.level
-        for name in pool.find("regression", "quantile"):
+        for name in pool.find(Task.REGRESSION, Statistic.QUANTILE):
             lp = _level_param(name)
             if lp is None:
                 continue
@@ -398,7 +432,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
         return
     if intent.kind == "expectile":
         tau = intent.level
-        for name in pool.find("regression", "expectile"):
+        for name in pool.find(Task.REGRESSION, Statistic.EXPECTILE):
             lp = _level_param(name)
             if lp is None:
                 continue
@@ -411,7 +445,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                 params={lp: tau},
                 metrics=["rmse", "mae"],
             )
-        for name in pool.find("regression", "quantile"):
+        for name in pool.find(Task.REGRESSION, Statistic.QUANTILE):
             lp = _level_param(name)
             if lp:
                 pool.add(
@@ -432,7 +466,7 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             f"{v['median']:.4g})",
             metrics=MEDIAN_METRICS,
         )
-        for name in pool.find("regression", "quantile"):
+        for name in pool.find(Task.REGRESSION, Statistic.QUANTILE):
             lp = _level_param(name)
             if lp:
                 pool.add(
@@ -582,21 +616,19 @@ def _numeric(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                     else "skewed, so Huber's location drifts from the mean towards the median"
                 )
             )
-        rank_bonus = {"pseudo_huber": 2.5, "barron": 2.2, "log_cosh": 2.0}
-        for name, param in (("pseudo_huber", "delta"), ("log_cosh", None), ("barron", "scale")):
-            if not pool.has(name):
-                continue
+        for name in sorted(pool.smooth_robust(), key=_simplest_first):
+            param = _info(name).param(ParamRole.SCALE)
             params = {param: delta} if param else {}
             cav = None
-            if name == "log_cosh" and not 0.2 <= scale <= 5:
+            if param is None and not 0.2 <= scale <= 5:
                 cav = (
-                    "log_cosh has no scale parameter: it turns linear at |r| ≈ 1 in y's units, but the "
+                    f"{name} has no scale parameter: it turns linear at |r| ≈ 1 in y's units, but the "
                     "residual scale "
-                    f"is {scale:.3g}; standardise y or prefer pseudo_huber"
+                    f"is {scale:.3g}; standardise y or prefer a loss with one"
                 )
             pool.add(
                 name,
-                (rank_bonus[name] if heavy else 0.3) - (1.0 if cav else 0.0),
+                (_smooth_robust_bonus(name) if heavy else 0.3) - (1.0 if cav else 0.0),
                 (
                     "smooth robust alternative (non-zero Hessian everywhere, good for boosting and Newton "
                     f"steps); {tail_text}"
@@ -891,8 +923,6 @@ def _binary(
         f"{bce_why}; {bal_text}",
         metrics=metrics,
     )
-    if pool.has("brier"):
-        pool.add("brier", 3.0, f"Brier score is strictly proper too and bounded; {bal_text}", metrics=metrics)
     if costs:
         w = costs["fn"] / costs["fp"]
         cs = pool.add(
@@ -940,7 +970,7 @@ def _binary(
             metrics=["pr_auc", "roc_auc", "recall", "log_loss", "brier"],
         )
         gamma = 2.0 if ratio >= 10 else 1.0
-        for name in [n for n in sorted(pool.available) if "focal" in n and _task_of(n) == "binary"]:
+        for name in pool.focal(Task.BINARY):
             params = _focal_params(name, gamma, share)
             pool.add(
                 name,
@@ -970,7 +1000,7 @@ def _binary(
             metrics=metrics,
         )
     if not (imbalanced or ratio >= 3):
-        for name in [n for n in sorted(pool.available) if "focal" in n and _task_of(n) == "binary"]:
+        for name in pool.focal(Task.BINARY):
             pool.add(
                 name,
                 0.6,
@@ -980,9 +1010,7 @@ def _binary(
                 caveat="focal loss is not strictly proper: recalibrate before reading probabilities",
                 metrics=["roc_auc", "log_loss", "ece"],
             )
-    for name in [
-        n for n in sorted(pool.available) if _task_of(n) == "binary" and _estimates(n).startswith("decision")
-    ]:
+    for name in pool.decision(Task.BINARY):
         pool.add(
             name,
             1.5 if intent.kind == "decision" else 0.5,
@@ -1032,7 +1060,7 @@ def _multiclass(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             metrics=["f1", "accuracy", "log_loss"],
         )
         gamma = 2.0 if ratio >= 10 else 1.0
-        for name in [n for n in sorted(pool.available) if "focal" in n and _task_of(n) == "multiclass"]:
+        for name in pool.focal(Task.MULTICLASS):
             pool.add(
                 name,
                 2.0,
@@ -1064,7 +1092,7 @@ def _multiclass(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
             metrics=metrics,
         )
     if not (imbalanced or ratio >= 3):
-        for name in [n for n in sorted(pool.available) if "focal" in n and _task_of(n) == "multiclass"]:
+        for name in pool.focal(Task.MULTICLASS):
             pool.add(
                 name,
                 0.6,
@@ -1074,11 +1102,7 @@ def _multiclass(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
                 caveat="focal loss is not strictly proper: recalibrate before reading probabilities",
                 metrics=["log_loss", "accuracy", "f1"],
             )
-    for name in [
-        n
-        for n in sorted(pool.available)
-        if _task_of(n) == "multiclass" and _estimates(n).startswith("decision")
-    ]:
+    for name in pool.decision(Task.MULTICLASS):
         pool.add(
             name,
             2.5 if intent.kind == "decision" else 0.8,
@@ -1088,26 +1112,36 @@ def _multiclass(pool: _Pool, diag: Diagnosis, intent: Intent) -> None:
         )
 
 
-def _task_of(name: str) -> str:
+def _info(name: str) -> LossInfo:
+    """The metadata of the registered loss ``name`` with default parameters."""
+    from .._core.registry import get
+
+    return get(name).info
+
+
+def _smooth_robust_bonus(name: str) -> float:
+    """Rank of a smooth robust loss under heavy tails: one with a scale parameter (set to the
+    residual scale) first, each further shape parameter to tune −0.3; none at all 2.0."""
+    info = _info(name)
+    if info.param(ParamRole.SCALE) is None:
+        return 2.0
     from .._core.registry import loss_class
 
-    return loss_class(name).INFO.task
+    return 2.5 - 0.3 * (len(loss_class(name).PARAMS) - 1)
 
 
-def _estimates(name: str) -> str:
+def _simplest_first(name: str) -> tuple[int, bool, str]:
+    """Order of the smooth robust candidates: fewest parameters besides the scale first, then
+    one with a scale parameter before one without."""
     from .._core.registry import loss_class
 
-    return loss_class(name).INFO.estimates
+    scale = _info(name).param(ParamRole.SCALE)
+    return (len(loss_class(name).PARAMS) - (scale is not None), scale is None, name)
 
 
 def _focal_params(name: str, gamma: float, minority_share: float | None) -> dict[str, Any]:
-    from .._core.registry import loss_class
-
-    names = {p.name for p in loss_class(name).PARAMS}
-    out: dict[str, Any] = {}
-    if "gamma" in names:
-        out["gamma"] = gamma
-    return out
+    param = _info(name).param(ParamRole.FOCUSING)
+    return {param: gamma} if param else {}
 
 
 def _positive_class(diag: Diagnosis) -> tuple[Any, Any]:

@@ -70,8 +70,10 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import LosslabError, ParameterError
+from .._core.info import HessianKind, LinkKind, Task, link_kind
 from .._core.loss import Loss
 from .._core.registry import get as get_loss
+from .._core.statistic import Statistic
 from .fast import fast_kernel
 
 __all__ = ["GradHess", "HessianPolicy", "as_loss", "check_raw_scores", "default_policy", "resolve_policy"]
@@ -80,7 +82,7 @@ log = logging.getLogger("losslab.gbdt")
 
 POLICIES = ("exact", "floor", "constant", "smooth", "majorizer")
 DEFAULT_FLOOR = 1e-6
-REFIT_STATISTICS = ("median", "quantile")
+REFIT_STATISTICS = (Statistic.MEDIAN, Statistic.QUANTILE)
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,9 @@ def as_loss(loss: Any, **params: Any) -> Loss:
 def refit_recommended(loss: Loss) -> bool:
     """The loss estimates a median or quantile of y − f alone, so a leaf's optimum is a weighted
     quantile of the residuals (and its Hessian carries no information)."""
-    stat = loss.info.estimates.split("(")[0].strip()
     return (
-        stat in REFIT_STATISTICS
-        and loss.info.hessian == "zero_almost_everywhere"
+        loss.info.statistic.statistic in REFIT_STATISTICS
+        and loss.info.hessian == HessianKind.ZERO_ALMOST_EVERYWHERE
         and translation_invariant(loss)
     )
 
@@ -123,11 +124,7 @@ def refit_recommended(loss: Loss) -> bool:
 def translation_invariant(loss: Loss) -> bool:
     """ℓ(y, f) depends on f − y only (probed on a grid): a regression loss on an identity link
     whose leaf optimum is the loss's baseline of the residuals."""
-    if (
-        loss.multiclass
-        or getattr(loss.link, "name", "identity") != "identity"
-        or loss.info.task != "regression"
-    ):
+    if loss.multiclass or link_kind(loss) != LinkKind.IDENTITY or loss.info.task != Task.REGRESSION:
         return False
     r = np.array([-7.0, -1.0, -0.25, 0.0, 0.5, 2.0, 30.0])
     try:
@@ -162,9 +159,9 @@ def default_policy(loss: Loss, refitting: bool = False) -> HessianPolicy:
     """
     kind = loss.info.hessian
     refit = refit_recommended(loss)
-    if kind == "exact":
+    if kind == HessianKind.EXACT:
         return HessianPolicy("exact", None, "its Hessian is exact and positive")
-    if kind == "zero_almost_everywhere":
+    if kind == HessianKind.ZERO_ALMOST_EVERYWHERE:
         why = "its Hessian is zero almost everywhere"
         if refit and refitting:
             why += (
@@ -179,7 +176,7 @@ def default_policy(loss: Loss, refitting: bool = False) -> HessianPolicy:
         if refit:
             why += f"; it estimates the {loss.statistic}, so its leaves should be refitted"
         return HessianPolicy(policy, None, why, refit)
-    if kind == "piecewise":
+    if kind == HessianKind.PIECEWISE:
         why = "its Hessian is zero on part of the domain (a floor would give huge Newton steps)"
         if _majorizer_applies(loss):
             return HessianPolicy("majorizer", None, why + "; g/(f − y) majorises the loss")
@@ -248,11 +245,7 @@ def resolve_policy(loss: Loss, hessian: str | None, refitting: bool = False) -> 
 
 def _kink_slopes(loss: Loss) -> tuple[float, float]:
     """Slopes (a, b) of a loss that is linear in r = f − y on each side of r = 0, else raise."""
-    if (
-        loss.multiclass
-        or getattr(loss.link, "name", "identity") != "identity"
-        or loss.info.task != "regression"
-    ):
+    if loss.multiclass or link_kind(loss) != LinkKind.IDENTITY or loss.info.task != Task.REGRESSION:
         raise ParameterError(
             f"hessian policy 'smooth' needs a regression loss on an identity link that is piecewise "
             f"linear with its kink at the perfect prediction (mae, quantile); loss {loss.name!r} is "
@@ -400,7 +393,7 @@ class GradHess:
 
 def _slopes_or_none(loss: Loss, kind: str) -> tuple[float, float] | None:
     """The two slopes of a piecewise-linear loss under a constant Hessian (the fast kernel's case)."""
-    if kind != "constant" or loss.info.hessian != "zero_almost_everywhere":
+    if kind != "constant" or loss.info.hessian != HessianKind.ZERO_ALMOST_EVERYWHERE:
         return None
     try:
         return _kink_slopes(loss)
@@ -410,7 +403,7 @@ def _slopes_or_none(loss: Loss, kind: str) -> tuple[float, float] | None:
 
 def _perfect_hessian(loss: Loss) -> float:
     """The loss's Hessian at a perfect prediction if positive (1 for huber), else 1."""
-    if loss.info.task == "regression" and loss.info.zero_at_perfect and not loss.multiclass:
+    if loss.info.task == Task.REGRESSION and loss.info.zero_at_perfect and not loss.multiclass:
         y = np.asarray(loss.example(5, seed=0)[0], dtype=float)  # targets in the loss's domain
         h = np.asarray(loss.hessian(y, y.copy()), dtype=float)
         if np.all(h == h[0]) and h[0] > 0 and math.isfinite(h[0]):
@@ -485,7 +478,8 @@ class LabelCache:
 
 
 def usage_section(loss: Loss) -> str:
-    """Markdown for ``losslab show``: how to use ``loss`` in XGBoost and LightGBM."""
+    """Markdown for ``losslab show`` and the loss pages: how to use ``loss`` in XGBoost and
+    LightGBM (pass it to ``describe(loss, sections=(usage_section,))``)."""
     if loss.params.get("from_logits", True) is False:
         return (
             "## In XGBoost and LightGBM\n\n"
@@ -516,8 +510,8 @@ def usage_section(loss: Loss) -> str:
         "booster = lx.train(loss, params, dtrain, 100)     # xgboost.train + init score",
         "booster = ll.train(loss, params, train_set, 100)  # lightgbm.train + init score",
     ]
-    if loss.info.task in ("binary", "multiclass"):
-        objective = "binary:logistic" if loss.info.task == "binary" else "multi:softprob"
+    if loss.info.task in (Task.BINARY, Task.MULTICLASS):
+        objective = "binary:logistic" if loss.info.task == Task.BINARY else "multi:softprob"
         lines += [
             "model = xgboost.XGBClassifier(objective=lx.objective(loss, api='sklearn'),",
             f"                              base_score=lx.base_score(loss, y, objective='{objective}'))",
@@ -542,14 +536,6 @@ def _param_default(loss: Loss, key: str) -> Any:
         if p.name == key:
             return p.default
     return None
-
-
-def register_section() -> None:
-    """Add `usage_section` to ``losslab show`` once (called when a bridge is imported)."""
-    from .._core.describe import SECTIONS
-
-    if usage_section not in SECTIONS:
-        SECTIONS.append(usage_section)
 
 
 def check_raw_scores(loss: Loss) -> None:

@@ -16,9 +16,11 @@ from types import ModuleType
 
 import numpy as np
 
-from .._core.baseline import _statistic, baseline, weighted_quantile
+from .._core.baseline import baseline, weighted_quantile
 from .._core.errors import ParameterError
+from .._core.info import LinkKind, link_kind
 from .._core.loss import Loss
+from .._core.statistic import Statistic
 from .objective import translation_invariant
 
 __all__ = ["refit_values"]
@@ -85,12 +87,12 @@ def refit_values(
 
 def _quantile_level(loss: Loss) -> float | None:
     """τ if the loss's baseline is the weighted τ-quantile (median: ½), else None."""
-    stat, tau = _statistic(loss)
-    if getattr(loss.link, "name", "identity") != "identity":
+    stat, tau = loss.info.statistic.statistic, loss.info.statistic.level
+    if link_kind(loss) != LinkKind.IDENTITY:
         return None
-    if stat == "median":
+    if stat == Statistic.MEDIAN:
         return 0.5
-    return tau if stat == "quantile" else None
+    return tau if stat == Statistic.QUANTILE else None
 
 
 def grouped_quantile(group: np.ndarray, r: np.ndarray, w: np.ndarray | None, tau: float) -> dict[int, float]:

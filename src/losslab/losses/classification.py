@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
+from .._core.domains import (
+    CLASS_TARGET,
+    LOGIT,
+    LOGIT_ROWS,
+    PROBABILITY,
+    PROBABILITY_ROWS_PRED,
+    SOFT_LABEL,
+    row_sum_tol,
+)
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, Task
+from .._core.statistic import Statistic
 from .._core.validation import report_bad
-from ..links import LOGIT, SOFTMAX, unless_probabilities
+from ..links import LOGIT as LOGIT_LINK
+from ..links import SOFTMAX, unless_probabilities
 from ._params import FROM_LOGITS, OptionalInt
 
 __all__ = [
@@ -24,27 +37,22 @@ POSITIVE = Interval(0.0, math.inf, False, False)
 UNIT_CLOSED = Interval(0.0, 1.0, True, True)
 
 
-def _row_sum_tol(xp: Any, dtype: Any) -> float:
-    return 1e-6 if dtype == xp.float64 else 1e-4
-
-
-class BinaryDomain:
-    """Domains of a binary loss on logits or probabilities: targets in [0, 1], probabilities in
-    [0, 1] when ``from_logits`` is False (logits are any real number)."""
+class LogitsOrProbabilities:
+    """Mixin of the losses with ``from_logits``: with False, y_pred's declared domain becomes
+    probabilities in [0, 1] (rows summing to 1 for multiclass losses) instead of logits."""
 
     from_logits: bool
+    multiclass: bool
 
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
-        return (t < 0.0) | (t > 1.0), "in [0, 1]"
-
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
+    def _info(self) -> LossInfo:
+        info = super()._info()  # type: ignore[misc]
         if self.from_logits:
-            return None
-        return (f < 0.0) | (f > 1.0), "a probability in [0, 1] (from_logits=False)"
+            return info
+        return replace(info, y_pred=PROBABILITY_ROWS_PRED if self.multiclass else PROBABILITY)
 
 
 @register
-class BinaryCrossentropy(BinaryDomain, Loss):
+class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     r"""Binary cross-entropy (log loss) on logits, or on probabilities with ``from_logits=False``.
 
     With x the logit, σ the sigmoid, w₊ = ``pos_weight`` and y ∈ [0, 1]:
@@ -96,30 +104,47 @@ class BinaryCrossentropy(BinaryDomain, Loss):
         ),
     )
     INFO = LossInfo(
-        task="binary",
-        estimates="probability",
-        y_true="in [0, 1] (labels 0/1 or soft labels)",
-        y_pred="logit (any real number), or probability in [0, 1] with from_logits=False",
+        task=Task.BINARY,
+        statistic=Statistic.PROBABILITY,
+        y_true=SOFT_LABEL,
+        y_pred=LOGIT,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
+        anchors=(
+            AnchorRow(
+                "w₊ y softplus(−x) + (1 − y) softplus(x) (−w₊ y s(−x) + (1 − y) s(x))",
+                (
+                    Anchor(Library.PYTORCH, "BCEWithLogitsLoss(pos_weight)", "same"),
+                    Anchor(Library.KERAS, None, "same (no `pos_weight`)"),
+                    Anchor(Library.OPTAX, None, "same (no weight)"),
+                    Anchor(Library.SKLEARN, "HalfBinomialLoss", 'same ("half" refers to the deviance)'),
+                ),
+                params="(w₊)",
+            ),
+            AnchorRow(
+                "BCE at y(1 − ε) + ε/2",
+                (
+                    Anchor(Library.KERAS, "BinaryCrossentropy(label_smoothing=ε)", "same"),
+                    Anchor(Library.OPTAX, None, "`smooth_labels` on one-hot rows: same"),
+                ),
+                call="(label_smoothing=ε)",
+            ),
+        ),
         references=(
             "Cox, D. R. (1958). The regression analysis of binary sequences. JRSS B 20(2).",
             "Mächler, M. (2012). Accurately computing log(1 - exp(-|a|)). Rmpfr vignette.",
         ),
     )
 
-    link = unless_probabilities(LOGIT)
+    link = unless_probabilities(LOGIT_LINK)
 
     def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        # the declared domain is checked on y_true itself, before smoothing
         t = super()._target(xp, y_true, f, check)
         eps = self.label_smoothing
-        if not eps:
-            return t
-        if check:  # the domain check runs on the smoothed targets, which hide y_true > 1
-            report_bad(self.name, "y_true", y_true, (t < 0.0) | (t > 1.0), "in [0, 1]")
-        return t * (1.0 - eps) + eps / 2.0
+        return t * (1.0 - eps) + eps / 2.0 if eps else t
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
@@ -191,7 +216,7 @@ def class_targets(loss: Loss, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
     t = xp.astype(y_true, f.dtype)
     if check:
         report_bad(loss.name, "y_true", t, (t < 0.0) | (t > 1.0), "class probabilities in [0, 1]")
-        off = xp.abs(xp.sum(t, axis=1) - 1.0) > _row_sum_tol(xp, f.dtype)
+        off = xp.abs(xp.sum(t, axis=1) - 1.0) > row_sum_tol(xp, f.dtype)
         report_bad(loss.name, "y_true", t, off, "rows of class probabilities summing to 1")
     return t
 
@@ -218,13 +243,6 @@ def ignored_mask(xp: Any, y_true: Any, ignore_index: int | None) -> Any:
     return y_true != ignore_index
 
 
-def _check_prob_rows(loss: Loss, xp: Any, f: Any) -> tuple[Any, str]:
-    bad = xp.any((f < 0.0) | (f > 1.0), axis=1) | (
-        xp.abs(xp.sum(f, axis=1) - 1.0) > _row_sum_tol(xp, f.dtype)
-    )
-    return bad, "rows of probabilities in [0, 1] summing to 1 (from_logits=False)"
-
-
 def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any) -> tuple[Any, Any]:
     r"""Gradient and Hessian diagonal of −Σⱼ aⱼ log softmax(z)ⱼ with respect to z.
 
@@ -245,7 +263,7 @@ def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any) -> tuple[Any, Any]:
 
 
 @register
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(LogitsOrProbabilities, Loss):
     r"""Categorical cross-entropy on logits (softmax inside), or on probabilities.
 
     With z the row of k logits, log p = log_softmax(z), targets t (one-hot from integer labels,
@@ -295,14 +313,38 @@ class CategoricalCrossentropy(Loss):
         OptionalInt("ignore_index", None, "integer label whose samples are left out (weight 0)"),
     )
     INFO = LossInfo(
-        task="multiclass",
-        estimates="class probabilities",
-        y_true="class indices in [0, k-1] of shape (n,), or probability rows of shape (n, k)",
-        y_pred="logits of shape (n, k), or probability rows with from_logits=False",
+        task=Task.MULTICLASS,
+        statistic=Statistic.CLASS_PROBABILITIES,
+        y_true=CLASS_TARGET,
+        y_pred=LOGIT_ROWS,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
+        anchors=(
+            AnchorRow(
+                "−Σ aⱼ log pⱼ (s pⱼ − aⱼ), aⱼ = cⱼ·smoothed tⱼ, s = Σ a",
+                (
+                    Anchor(Library.PYTORCH, "CrossEntropyLoss(weight, label_smoothing)", "same per sample"),
+                    Anchor(Library.KERAS, None, "same"),
+                    Anchor(Library.OPTAX, None, "same"),
+                    Anchor(Library.SKLEARN, "HalfMultinomialLoss", "same"),
+                ),
+            ),
+            AnchorRow(
+                "label i: value, gradient, Hessian 0, left out of the mean's denominator",
+                (
+                    Anchor(
+                        Library.PYTORCH,
+                        "CrossEntropyLoss(ignore_index=i)",
+                        "same (with class weights torch divides by Σ c_y)",
+                    ),
+                    Anchor(Library.KERAS, "SparseCategoricalCrossentropy(ignore_class=i)", "same"),
+                    Anchor(Library.OPTAX, None, "`where=` mask: same"),
+                ),
+                call="(ignore_index=i)",
+            ),
+        ),
         references=(
             "Good, I. J. (1952). Rational decisions. JRSS B 14(1).",
             "Szegedy, C. et al. (2016). Rethinking the Inception architecture (label smoothing). CVPR.",
@@ -330,9 +372,6 @@ class CategoricalCrossentropy(Loss):
     def _sample_mask(self, xp: Any, y_true: Any) -> Any:
         return ignored_mask(xp, y_true, self.ignore_index)
 
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
-        return None if self.from_logits else _check_prob_rows(self, xp, f)
-
     def _value(self, xp: Any, a: Any, f: Any) -> Any:
         if self.from_logits:
             return 0.0 - xp.sum(a * sp.log_softmax(xp, f), axis=1)
@@ -351,7 +390,7 @@ class CategoricalCrossentropy(Loss):
 
 
 @register
-class CostSensitiveBCE(BinaryDomain, Loss):
+class CostSensitiveBCE(LogitsOrProbabilities, Loss):
     r"""Binary cross-entropy weighted by the costs of a false positive and a false negative.
 
     With x the logit, σ the sigmoid, y ∈ [0, 1], c₊ = ``fn_cost`` (the cost of missing a
@@ -400,14 +439,34 @@ class CostSensitiveBCE(BinaryDomain, Loss):
         FROM_LOGITS,
     )
     INFO = LossInfo(
-        task="binary",
-        estimates="cost-weighted probability (its 1/2 cut is the Bayes decision for the costs)",
-        y_true="in [0, 1] (labels 0/1 or soft labels)",
-        y_pred="logit (any real number), or probability in [0, 1] with from_logits=False",
+        task=Task.BINARY,
+        statistic=Statistic.COST_WEIGHTED_PROBABILITY,
+        y_true=SOFT_LABEL,
+        y_pred=LOGIT,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
+        equivalences=(
+            Equivalence(
+                "binary_crossentropy",
+                when=(("fp_cost", 1.0), ("fn_cost", 1.0)),
+                carry=(("from_logits", "from_logits"),),
+            ),
+        ),
+        anchors=(
+            AnchorRow(
+                "c_FN·y·softplus(−x) + c_FP·(1 − y)·softplus(x); `threshold` = c_FP/(c_FP + c_FN) (Elkan)",
+                (
+                    Anchor(Library.PYTORCH, None, "c_FP × `BCEWithLogitsLoss(pos_weight=c_FN/c_FP)`"),
+                    Anchor(Library.KERAS, None, "— (`class_weight` in `fit`)"),
+                    Anchor(
+                        Library.SKLEARN, None, "`class_weight={0: c_FP, 1: c_FN}` (mean divides by Σ weights)"
+                    ),
+                ),
+                params="(c_FP, c_FN)",
+            ),
+        ),
         references=(
             "Elkan, C. (2001). The foundations of cost-sensitive learning. IJCAI.",
             "Cox, D. R. (1958). The regression analysis of binary sequences. JRSS B 20(2).",
@@ -424,7 +483,7 @@ class CostSensitiveBCE(BinaryDomain, Loss):
         """log(c_FN/c_FP): the minimiser's logit minus logit(P(y = 1 | x))."""
         return math.log(self.fn_cost / self.fp_cost)
 
-    link = unless_probabilities(LOGIT)
+    link = unless_probabilities(LOGIT_LINK)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         cp, cn = self.fn_cost, self.fp_cost

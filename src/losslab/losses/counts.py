@@ -19,18 +19,24 @@ so nothing overflows unless the true value does.
 
 from __future__ import annotations
 
-import dataclasses
 import math
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
+from .._core.domains import NONNEGATIVE, POSITIVE, Domain, DomainKind
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
+from .._core.statistic import Statistic
 from ..links import LOG
 
 __all__ = ["Gamma", "Poisson", "Tweedie"]
 
 _N_SERIES = 17  # terms k = 2 .. 18 of the series of B_p(d)
 _SERIES_RADIUS = 0.5  # series where |d|·max(1, |1-p|, |2-p|) < this
+
+#: the raw score s = log μ
+LOG_MEAN = Domain(DomainKind.RAW_SCORE, note="(s = log of the mean)")
 
 
 def _half_exp_limit(xp: Any, f: Any) -> float:
@@ -46,12 +52,6 @@ class _LogLinkDeviance(Loss):
     @property
     def _power(self) -> float:
         raise NotImplementedError
-
-    # -- domain -------------------------------------------------------------------------------
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
-        if self._power < 2.0:
-            return t < 0.0, ">= 0"
-        return t <= 0.0, f"> 0 (power {self._power:g} >= 2)"
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         import numpy as np
@@ -219,15 +219,36 @@ class Poisson(_LogLinkDeviance):
     name = "poisson"
     aliases = ("poisson_deviance", "half_poisson", "count_poisson")
     INFO = LossInfo(
-        task="regression",
-        estimates="mean",
-        y_true=">= 0 (counts or any non-negative amount)",
-        y_pred="raw score s = log(mean), any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.MEAN,
+        y_true=NONNEGATIVE,
+        y_pred=LOG_MEAN,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=False,
+        anchors=(
+            AnchorRow(
+                "half deviance y log(y/μ) − y + μ of the raw score s, μ = eˢ (μ − y; Hessian μ); 0 at μ = y",
+                (
+                    Anchor(
+                        Library.PYTORCH,
+                        "PoissonNLLLoss(log_input=True)",
+                        "eˢ − y·s = losslab − (y log y − y); same gradient",
+                    ),
+                    Anchor(Library.KERAS, "Poisson", "takes μ, μ − y log(μ + 1e-7)"),
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        (
+                            "`HalfPoissonLoss` + `constant_to_optimal_zero`: same; `mean_poisson_deviance`: "
+                            "2× (XGBoost/LightGBM: same gradient, Hessian e^{s + 0.7})"
+                        ),
+                    ),
+                ),
+            ),
+        ),
         references=(
             "Nelder, J. A. & Wedderburn, R. W. M. (1972). Generalized linear models. JRSS A 135(3).",
             "McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., ch. 6.",
@@ -272,15 +293,30 @@ class Gamma(_LogLinkDeviance):
     name = "gamma"
     aliases = ("gamma_deviance", "half_gamma")
     INFO = LossInfo(
-        task="regression",
-        estimates="mean",
-        y_true="> 0",
-        y_pred="raw score s = log(mean), any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.MEAN,
+        y_true=POSITIVE,
+        y_pred=LOG_MEAN,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=False,
+        anchors=(
+            AnchorRow(
+                "log(μ/y) + y/μ − 1, μ = eˢ, y > 0 (1 − y/μ; Hessian y/μ)",
+                (
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        (
+                            "`HalfGammaLoss` + constant: same; `mean_gamma_deviance`: 2× (XGBoost "
+                            "`reg:gamma`, LightGBM `gamma`: same)"
+                        ),
+                    ),
+                ),
+            ),
+        ),
         references=("McCullagh, P. & Nelder, J. A. (1989). Generalized Linear Models, 2nd ed., ch. 8.",),
     )
 
@@ -336,15 +372,39 @@ class Tweedie(_LogLinkDeviance):
         ),
     )
     INFO = LossInfo(
-        task="regression",
-        estimates="mean",
-        y_true=">= 0 (> 0 for power >= 2)",
-        y_pred="raw score s = log(mean), any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.MEAN,
+        y_true=NONNEGATIVE,
+        y_pred=LOG_MEAN,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=False,
+        roles=((ParamRole.VARIANCE_POWER, "power"),),
+        equivalences=(
+            Equivalence("poisson", when=(("power", 1.0),)),
+            Equivalence("gamma", when=(("power", 2.0),)),
+        ),
+        anchors=(
+            AnchorRow(
+                (
+                    "y^{2−p}/((1−p)(2−p)) − yμ^{1−p}/(1−p) + μ^{2−p}/(2−p) (μ^{1−p}(μ − y)), "
+                    "continuous at p = 1 (`poisson`) and 2 (`gamma`); Hessian indefinite for p > 2"
+                ),
+                (
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        (
+                            "`HalfTweedieLoss(power)` + constant: same (but discontinuous at p = 1, 2); "
+                            "`mean_tweedie_deviance`: 2× (XGBoost/LightGBM `tweedie`, p ∈ [1, 2): same)"
+                        ),
+                    ),
+                ),
+                params="(p ∈ [1, ∞))",
+            ),
+        ),
         references=(
             "Tweedie, M. C. K. (1984). An index which distinguishes between some important "
             "exponential families. Indian Statistical Institute Golden Jubilee Conference.",
@@ -356,12 +416,12 @@ class Tweedie(_LogLinkDeviance):
     def _power(self) -> float:
         return self.power
 
-    @property
-    def info(self) -> LossInfo:
+    def _info(self) -> LossInfo:
         p = self.power
-        return dataclasses.replace(
+        y_true = NONNEGATIVE if p < 2.0 else replace(POSITIVE, note=f"(power {p:g} >= 2)")
+        return replace(
             self.INFO,
-            y_true=">= 0" if p < 2.0 else "> 0",
+            y_true=y_true,
             convex=p <= 2.0,
-            hessian="exact" if p <= 2.0 else "indefinite",
+            hessian=HessianKind.EXACT if p <= 2.0 else HessianKind.INDEFINITE,
         )

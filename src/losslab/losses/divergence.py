@@ -5,18 +5,29 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .._core import Loss, LossInfo, Param, ShapeError, register
+from .._core import Interval, Loss, LossInfo, Param, ShapeError, register
 from .._core import special as sp
+from .._core.domains import LOGIT_ROWS, PROBABILITY_ROWS, Domain, DomainKind
+from .._core.info import Anchor, AnchorRow, HessianKind, Library, Task
+from .._core.statistic import Statistic
 from ..links import SOFTMAX, unless_probabilities
 from ._params import FROM_LOGITS
-from .classification import _check_prob_rows, class_targets, weighted_ce_grad_hess
+from .classification import LogitsOrProbabilities, class_targets, weighted_ce_grad_hess
 from .focal import log1m_softmax
 
 __all__ = ["KLDivergence"]
 
+#: KL(q ‖ t) is infinite where a target entry is 0
+POSITIVE_ROWS = Domain(
+    DomainKind.PROBABILITY_ROW,
+    Interval(0.0, 1.0, False, True),
+    note="with direction='reverse' (KL(q || t) is infinite where t = 0)",
+    shape="(n, k)",
+)
+
 
 @register
-class KLDivergence(Loss):
+class KLDivergence(LogitsOrProbabilities, Loss):
     r"""Kullback–Leibler divergence KL(t ‖ q) of the model's distribution q from the target t.
 
     With t a row of target probabilities and log q = log_softmax(z) of the logits z:
@@ -82,37 +93,50 @@ class KLDivergence(Loss):
         ),
     )
     INFO = LossInfo(
-        task="distribution",
-        estimates="target distribution",
-        y_true="probability rows of shape (n, k) summing to 1",
-        y_pred="logits of shape (n, k), or probability rows with from_logits=False",
+        task=Task.DISTRIBUTION,
+        statistic=Statistic.DISTRIBUTION,
+        y_true=PROBABILITY_ROWS,
+        y_pred=LOGIT_ROWS,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
+        anchors=(
+            AnchorRow(
+                "Σ tⱼ (log tⱼ − log qⱼ)",
+                (
+                    Anchor(Library.PYTORCH, 'KLDivLoss(reduction="batchmean")', "same"),
+                    Anchor(Library.KERAS, "KLDivergence", "same up to its clipping"),
+                    Anchor(Library.OPTAX, "kl_divergence", "same"),
+                ),
+            ),
+            AnchorRow(
+                "Σ qⱼ(log qⱼ − log tⱼ) (qᵢ(cᵢ − ℓ), cᵢ = log qᵢ − log tᵢ); needs t > 0; Hessian indefinite",
+                (
+                    Anchor(
+                        Library.PYTORCH,
+                        None,
+                        "`kl_div(log t, log_softmax(z), log_target=True)` (arguments swapped)",
+                    ),
+                ),
+                call='(direction="reverse")',
+            ),
+        ),
         references=(
             "Kullback, S. & Leibler, R. A. (1951). On information and sufficiency. Ann. Math. Stat. 22(1).",
         ),
     )
 
-    @property
-    def info(self) -> LossInfo:
-        """Metadata; the reverse direction is not convex in the logits (indefinite Hessian)."""
-        if self.direction == "reverse" and self.from_logits:
-            return replace(
-                self.INFO,
-                estimates="target distribution (mode-seeking)",
-                y_true="probability rows of shape (n, k) summing to 1, every entry > 0",
-                convex=False,
-                hessian="indefinite",
-            )
-        if self.direction == "reverse":
-            return replace(
-                self.INFO,
-                estimates="target distribution (mode-seeking)",
-                y_true="probability rows of shape (n, k) summing to 1, every entry > 0",
-            )
-        return self.INFO
+    def _info(self) -> LossInfo:
+        """Metadata; the reverse direction is mode-seeking, needs targets > 0 and is not convex
+        in the logits (indefinite Hessian)."""
+        info = super()._info()
+        if self.direction == "forward":
+            return info
+        info = replace(info, statistic=Statistic.MODE_SEEKING_DISTRIBUTION, y_true=POSITIVE_ROWS)
+        if self.from_logits:
+            return replace(info, convex=False, hessian=HessianKind.INDEFINITE)
+        return info
 
     link = unless_probabilities(SOFTMAX)
 
@@ -144,11 +168,6 @@ class KLDivergence(Loss):
         e = np.exp(z - z.max())
         return e / e.sum()
 
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str] | None:
-        if self.direction == "forward":
-            return None
-        return t <= 0.0, "probabilities > 0 with direction='reverse' (KL(q || t) is infinite where t = 0)"
-
     def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
         if len(y_true.shape) != 2:
             raise ShapeError(
@@ -156,9 +175,6 @@ class KLDivergence(Loss):
                 f"got shape {tuple(y_true.shape)}. Use categorical_crossentropy for class indices."
             )
         return class_targets(self, xp, y_true, f, check)
-
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
-        return None if self.from_logits else _check_prob_rows(self, xp, f)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         if self.direction == "reverse":

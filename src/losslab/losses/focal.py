@@ -14,12 +14,15 @@ from typing import Any
 
 from .._core import Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
-from ..links import LOGIT, SOFTMAX, unless_probabilities
+from .._core.domains import CLASS_TARGET, LOGIT, LOGIT_ROWS, SOFT_LABEL
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
+from .._core.statistic import Statistic
+from ..links import LOGIT as LOGIT_LINK
+from ..links import SOFTMAX, unless_probabilities
 from ._params import FROM_LOGITS, NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, OptionalInt, ScalarOrVector
 from .classification import (
-    BinaryDomain,
+    LogitsOrProbabilities,
     _bce_logit_gradient,
-    _check_prob_rows,
     ignorable_targets,
     ignored_mask,
     weighted_ce_grad_hess,
@@ -153,7 +156,7 @@ def _rho(xp: Any, lp: Any) -> Any:
 
 # -- binary ----------------------------------------------------------------------------------------
 @register
-class BinaryFocal(BinaryDomain, Loss):
+class BinaryFocal(LogitsOrProbabilities, Loss):
     r"""Binary focal loss on logits (Lin et al. 2017), or on probabilities with ``from_logits=False``.
 
     With x the logit, p = σ(x), y ∈ [0, 1], γ = ``gamma`` and class weights α₁ = α, α₀ = 1 − α
@@ -228,25 +231,59 @@ class BinaryFocal(BinaryDomain, Loss):
         FROM_LOGITS,
     )
     INFO = LossInfo(
-        task="binary",
-        estimates="probability (distorted for gamma > 0: classification-calibrated, not proper)",
-        y_true="in [0, 1] (labels 0/1 or soft labels)",
-        y_pred="logit (any real number), or probability in [0, 1] with from_logits=False",
+        task=Task.BINARY,
+        statistic=Statistic.DISTORTED_PROBABILITY,
+        y_true=SOFT_LABEL,
+        y_pred=LOGIT,
         convex=False,
         smooth=True,
         robust=False,
-        hessian="indefinite",
+        hessian=HessianKind.INDEFINITE,
+        roles=((ParamRole.FOCUSING, "gamma"),),
+        equivalences=(
+            Equivalence(
+                "binary_crossentropy",
+                when=(("gamma", 0.0), ("alpha", None)),
+                carry=(("from_logits", "from_logits"),),
+            ),
+        ),
+        anchors=(
+            AnchorRow(
+                (
+                    "α₁y(1 − p)^γ(−log p) + α₀(1 − y)p^γ(−log(1 − p)), α₁ = α, α₀ = 1 − α (both 1 "
+                    "with α = None); γ = 0 is `binary_crossentropy` bit for bit; Hessian indefinite "
+                    "for γ > 0"
+                ),
+                (
+                    Anchor(Library.PYTORCH, None, "— (torchvision `sigmoid_focal_loss`: α = 0.25 default)"),
+                    Anchor(
+                        Library.KERAS,
+                        "BinaryFocalCrossentropy",
+                        (
+                            "same for 0/1 labels; α only with `apply_class_balancing=True`; from logits via "
+                            "clipped probabilities"
+                        ),
+                    ),
+                    Anchor(
+                        Library.OPTAX,
+                        "sigmoid_focal_loss(alpha=None, gamma=2)",
+                        "same for 0/1 labels (soft labels: (1 − p_t)^γ·BCE, losslab is linear in y)",
+                    ),
+                ),
+                params="(γ, α)",
+            ),
+        ),
         references=_REFS,
     )
 
-    @property
-    def info(self) -> LossInfo:
+    def _info(self) -> LossInfo:
         """Metadata; with γ = 0 the loss is cross-entropy (convex, proper, positive Hessian)."""
+        info = super()._info()
         if self.gamma == 0:
-            return replace(self.INFO, estimates="probability", convex=True, hessian="exact")
-        return self.INFO
+            return replace(info, statistic=Statistic.PROBABILITY, convex=True, hessian=HessianKind.EXACT)
+        return info
 
-    link = unless_probabilities(LOGIT)
+    link = unless_probabilities(LOGIT_LINK)
 
     def _weights(self) -> tuple[float, float]:
         return (1.0, 1.0) if self.alpha is None else (self.alpha, 1.0 - self.alpha)
@@ -291,7 +328,7 @@ class BinaryFocal(BinaryDomain, Loss):
 
 # -- categorical -----------------------------------------------------------------------------------
 @register
-class CategoricalFocal(Loss):
+class CategoricalFocal(LogitsOrProbabilities, Loss):
     r"""Categorical (softmax) focal loss on logits, or on probability rows.
 
     With z a row of k logits, log p = log_softmax(z), targets t (one-hot from integer labels, or
@@ -359,23 +396,46 @@ class CategoricalFocal(Loss):
         OptionalInt("ignore_index", None, "integer label whose samples are left out (weight 0)"),
     )
     INFO = LossInfo(
-        task="multiclass",
-        estimates="class probabilities (distorted for gamma > 0: not proper)",
-        y_true="class indices in [0, k-1] of shape (n,), or probability rows of shape (n, k)",
-        y_pred="logits of shape (n, k), or probability rows with from_logits=False",
+        task=Task.MULTICLASS,
+        statistic=Statistic.DISTORTED_CLASS_PROBABILITIES,
+        y_true=CLASS_TARGET,
+        y_pred=LOGIT_ROWS,
         convex=False,
         smooth=True,
         robust=False,
-        hessian="indefinite",
+        hessian=HessianKind.INDEFINITE,
+        roles=((ParamRole.FOCUSING, "gamma"),),
+        equivalences=(
+            Equivalence(
+                "categorical_crossentropy",
+                when=(("gamma", 0.0), ("alpha", None)),
+                carry=(("from_logits", "from_logits"), ("ignore_index", "ignore_index")),
+            ),
+        ),
+        anchors=(
+            AnchorRow(
+                "−Σⱼ αⱼtⱼ(1 − pⱼ)^γ log pⱼ; γ = 0 is `categorical_crossentropy`",
+                (
+                    Anchor(
+                        Library.KERAS,
+                        "CategoricalFocalCrossentropy",
+                        "same formula, default α = 0.25 (¼ of losslab's default)",
+                    ),
+                ),
+                params="(γ, α)",
+            ),
+        ),
         references=_REFS,
     )
 
-    @property
-    def info(self) -> LossInfo:
+    def _info(self) -> LossInfo:
         """Metadata; with γ = 0 the loss is cross-entropy (convex, proper, positive Hessian)."""
+        info = super()._info()
         if self.gamma == 0:
-            return replace(self.INFO, estimates="class probabilities", convex=True, hessian="exact")
-        return self.INFO
+            return replace(
+                info, statistic=Statistic.CLASS_PROBABILITIES, convex=True, hessian=HessianKind.EXACT
+            )
+        return info
 
     link = unless_probabilities(SOFTMAX)
 
@@ -396,9 +456,6 @@ class CategoricalFocal(Loss):
 
     def _sample_mask(self, xp: Any, y_true: Any) -> Any:
         return ignored_mask(xp, y_true, self.ignore_index)
-
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
-        return None if self.from_logits else _check_prob_rows(self, xp, f)
 
     def _value(self, xp: Any, a: Any, f: Any) -> Any:
         gamma = self.gamma

@@ -6,6 +6,9 @@ import math
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
+from .._core.domains import CLASS_TARGET, RAW_SCORE, SCORE_ROWS, SIGNED_LABEL
+from .._core.info import Anchor, AnchorRow, HessianKind, Library, ParamRole, Task
+from .._core.statistic import Statistic
 from .._core.validation import report_bad
 from ..links import IDENTITY
 from .classification import class_targets
@@ -19,11 +22,10 @@ def signed_labels(loss: Loss, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
     """Labels in {0, 1} or {−1, +1} as signs s ∈ {−1, +1} of ``f``'s dtype.
 
     0 and −1 both mean the negative class; a vector that mixes 0 and −1 is an error, since one of
-    the two cannot be what the user meant.
+    the two cannot be what the user meant (the values themselves are the declared domain,
+    ``SIGNED_LABEL``, which the base class checks).
     """
     if check:
-        ok = (y_true == 0) | (y_true == 1) | (y_true == -1)
-        report_bad(loss.name, "y_true", y_true, ~ok, "labels in {0, 1} or {-1, +1}")
         if bool(xp.any(y_true == 0)) and bool(xp.any(y_true == -1)):
             report_bad(
                 loss.name,
@@ -68,14 +70,26 @@ class Hinge(Loss):
         Param("margin", 1.0, "the score s·f beyond which a sample costs nothing", interval=NON_NEGATIVE),
     )
     INFO = LossInfo(
-        task="binary",
-        estimates="decision (sign of the score)",
-        y_true="labels in {0, 1} or {-1, +1}",
-        y_pred="raw score (any real number)",
+        task=Task.BINARY,
+        statistic=Statistic.DECISION,
+        y_true=SIGNED_LABEL,
+        y_pred=RAW_SCORE,
         convex=True,
         smooth=False,
         robust=True,
-        hessian="zero_almost_everywhere",
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
+        roles=((ParamRole.MARGIN, "margin"),),
+        anchors=(
+            AnchorRow(
+                "max(0, m − s·f), s = ±1",
+                (
+                    Anchor(Library.PYTORCH, None, "(`HingeEmbeddingLoss` has other semantics)"),
+                    Anchor(Library.KERAS, "Hinge", "same with m = 1"),
+                    Anchor(Library.OPTAX, "hinge_loss", "same with m = 1"),
+                ),
+                params="(m)",
+            ),
+        ),
         references=("Cortes, C. & Vapnik, V. (1995). Support-vector networks. Machine Learning 20.",),
     )
 
@@ -125,14 +139,25 @@ class SquaredHinge(Loss):
         Param("margin", 1.0, "the score s·f beyond which a sample costs nothing", interval=NON_NEGATIVE),
     )
     INFO = LossInfo(
-        task="binary",
-        estimates="decision (sign of the score)",
-        y_true="labels in {0, 1} or {-1, +1}",
-        y_pred="raw score (any real number)",
+        task=Task.BINARY,
+        statistic=Statistic.DECISION,
+        y_true=SIGNED_LABEL,
+        y_pred=RAW_SCORE,
         convex=True,
         smooth=False,
         robust=False,
-        hessian="piecewise",
+        hessian=HessianKind.PIECEWISE,
+        roles=((ParamRole.MARGIN, "margin"),),
+        anchors=(
+            AnchorRow(
+                "max(0, m − s·f)² (−2s·max(0, m − s·f)); Hessian 2 or 0 (0 at the kink)",
+                (
+                    Anchor(Library.KERAS, "SquaredHinge", "same with m = 1"),
+                    Anchor(Library.SKLEARN, 'LinearSVC(loss="squared_hinge")', "same per sample"),
+                ),
+                params="(m)",
+            ),
+        ),
         references=(
             "Mangasarian, O. L. & Musicant, D. R. (2001). Lagrangian support vector machines. JMLR 1.",
             "Lee, C.-P. & Lin, C.-J. (2013). A study on L2-loss (squared hinge-loss) multiclass SVM. "
@@ -216,14 +241,35 @@ class MulticlassHinge(Loss):
         ),
     )
     INFO = LossInfo(
-        task="multiclass",
-        estimates="decision (argmax of the scores)",
-        y_true="class indices in [0, k-1] of shape (n,), or one-hot rows of shape (n, k)",
-        y_pred="raw scores of shape (n, k)",
+        task=Task.MULTICLASS,
+        statistic=Statistic.DECISION,
+        y_true=CLASS_TARGET,
+        y_pred=SCORE_ROWS,
         convex=True,
         smooth=False,
         robust=True,
-        hessian="zero_almost_everywhere",
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
+        roles=((ParamRole.MARGIN, "margin"),),
+        anchors=(
+            AnchorRow(
+                "max(0, m + max_{j≠y} fⱼ − f_y); tied runner-up classes share the +1",
+                (
+                    Anchor(
+                        Library.KERAS,
+                        "CategoricalHinge",
+                        "same unless every other score is < 0 (the true class enters its max as 0)",
+                    ),
+                    Anchor(Library.OPTAX, "multiclass_hinge_loss", "same with m = 1"),
+                    Anchor(Library.SKLEARN, 'LinearSVC(multi_class="crammer_singer")'),
+                ),
+                params='(m, `variant="crammer_singer"`)',
+            ),
+            AnchorRow(
+                "Σ_{j≠y} max(0, m + fⱼ − f_y)",
+                (Anchor(Library.PYTORCH, None, "`MultiMarginLoss(p=1, margin=m)` × k (torch divides by k)"),),
+                params='(m, `variant="weston_watkins"`)',
+            ),
+        ),
         references=(
             "Crammer, K. & Singer, Y. (2001). On the algorithmic implementation of multiclass kernel-based "
             "vector machines. JMLR 2.",

@@ -6,12 +6,17 @@ import math
 from typing import Any
 
 from .._core import DomainError, Loss, LossInfo, Param, ShapeError, register
+from .._core.domains import REAL, Domain, DomainKind
+from .._core.info import Anchor, AnchorRow, HessianKind, Library, Task
+from .._core.statistic import Statistic
 from .._core.xp import to_numpy
 from ..links import IDENTITY
 
 __all__ = ["GaussianNLL"]
 
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+#: column 0 the mean, column 1 the log-variance, both unconstrained
+MEAN_LOG_VARIANCE = Domain(DomainKind.PARAMETERS, note="(mean, log-variance)", shape="(n, 2)")
 
 
 @register
@@ -60,15 +65,34 @@ class GaussianNLL(Loss):
     link = IDENTITY
     PARAMS = (Param("full", False, "add the constant ½·log(2π) (PyTorch's full=True)", kind="bool"),)
     INFO = LossInfo(
-        task="regression",
-        estimates="mean and variance",
-        y_true="any real number, shape (n,)",
-        y_pred="(mean, log-variance) raw outputs, shape (n, 2)",
+        task=Task.REGRESSION,
+        statistic=Statistic.MEAN_AND_VARIANCE,
+        y_true=REAL,
+        y_pred=MEAN_LOG_VARIANCE,
         convex=False,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=False,
+        anchors=(
+            AnchorRow(
+                (
+                    "½(v + (y − m)²e^{−v}) (+ ½ log 2π), y_pred = (m, v = log σ²) of shape (n, 2) ((m "
+                    "− y)e^{−v}, ½(1 − (y − m)²e^{−v}))"
+                ),
+                (
+                    Anchor(
+                        Library.PYTORCH,
+                        None,
+                        (
+                            "`GaussianNLLLoss(full, eps)` with var = eᵛ: same value for var ≥ eps; its "
+                            "gradient is w.r.t. var (∂/∂v = var·∂/∂var)"
+                        ),
+                    ),
+                ),
+                params="(`full`)",
+            ),
+        ),
         references=(
             "Nix, D. A. & Weigend, A. S. (1994). Estimating the mean and variance of the target "
             "probability distribution. IEEE ICNN.",

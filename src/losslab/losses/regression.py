@@ -7,12 +7,17 @@ from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
 from .._core import special as sp
+from .._core.domains import REAL, Domain, DomainKind
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
+from .._core.statistic import Statistic
 from ..links import IDENTITY
 
 __all__ = ["MAE", "MAPE", "MSE", "MSLE", "Expectile", "Huber", "Quantile"]
 
 POSITIVE = Interval(0.0, math.inf, False, False)
 UNIT_OPEN = Interval(0.0, 1.0, False, False)
+ABOVE_MINUS_ONE = Domain(DomainKind.REAL, Interval(-1.0, math.inf, False, False))
+NONZERO_DIVISOR = Domain(DomainKind.NONZERO, excluded=(0.0,), note="(MAPE divides by |y_true|)")
 
 
 @register
@@ -43,15 +48,28 @@ class MSE(Loss):
     aliases = ("squared_error", "l2", "mean_squared_error")
     link = IDENTITY
     INFO = LossInfo(
-        task="regression",
-        estimates="mean",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.MEAN,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=True,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=True,
+        anchors=(
+            AnchorRow(
+                "r² (2r)",
+                (
+                    Anchor(Library.PYTORCH, "MSELoss", "same"),
+                    Anchor(Library.KERAS, "MeanSquaredError", "same"),
+                    Anchor(Library.OPTAX, "squared_error", "same; `l2_loss`: r²/2"),
+                    Anchor(
+                        Library.SKLEARN, "HalfSquaredError", "r²/2 (r); metric `mean_squared_error`: same"
+                    ),
+                ),
+            ),
+        ),
         references=("Gauss, C. F. (1809). Theoria motus corporum coelestium.",),
     )
 
@@ -92,15 +110,25 @@ class MAE(Loss):
     aliases = ("absolute_error", "l1", "mean_absolute_error")
     link = IDENTITY
     INFO = LossInfo(
-        task="regression",
-        estimates="median",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.MEDIAN,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=False,
         robust=True,
-        hessian="zero_almost_everywhere",
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
         zero_at_perfect=True,
+        anchors=(
+            AnchorRow(
+                "|r| (sign r, 0 at r = 0)",
+                (
+                    Anchor(Library.PYTORCH, "L1Loss", "same"),
+                    Anchor(Library.KERAS, "MeanAbsoluteError", "same"),
+                    Anchor(Library.SKLEARN, None, "`AbsoluteError` (Hessian forced to 1); metric same"),
+                ),
+            ),
+        ),
         references=("Laplace, P.-S. (1774). Mémoire sur la probabilité des causes par les évènements.",),
     )
 
@@ -146,15 +174,28 @@ class Huber(Loss):
     link = IDENTITY
     PARAMS = (Param("delta", 1.0, "residual size where the loss turns linear", interval=POSITIVE),)
     INFO = LossInfo(
-        task="regression",
-        estimates="huber location (between mean and median)",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.HUBER_LOCATION,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=False,
         robust=True,
-        hessian="piecewise",
+        hessian=HessianKind.PIECEWISE,
         zero_at_perfect=True,
+        roles=((ParamRole.SCALE, "delta"),),
+        anchors=(
+            AnchorRow(
+                "r²/2 for |r| ≤ δ, δ(|r| − δ/2) beyond (clip(r, −δ, δ))",
+                (
+                    Anchor(Library.PYTORCH, "HuberLoss(delta)", "same; `SmoothL1Loss(beta)` = Huber/β"),
+                    Anchor(Library.KERAS, "Huber(delta)", "same"),
+                    Anchor(Library.OPTAX, "huber_loss(delta)", "same"),
+                    Anchor(Library.SKLEARN, "HuberLoss", "δ from a quantile of |r|"),
+                ),
+                params="(δ)",
+            ),
+        ),
         references=(
             "Huber, P. J. (1964). Robust estimation of a location parameter. Ann. Math. Stat. 35(1).",
         ),
@@ -214,23 +255,26 @@ class MSLE(Loss):
     aliases = ("squared_log_error", "mean_squared_logarithmic_error")
     link = IDENTITY
     INFO = LossInfo(
-        task="regression",
-        estimates="geometric mean of 1 + y, minus 1",
-        y_true="> -1",
-        y_pred="> -1",
+        task=Task.REGRESSION,
+        statistic=Statistic.GEOMETRIC_MEAN_1P,
+        y_true=ABOVE_MINUS_ONE,
+        y_pred=ABOVE_MINUS_ONE,
         convex=False,
         smooth=True,
         robust=False,
-        hessian="indefinite",
+        hessian=HessianKind.INDEFINITE,
         zero_at_perfect=True,
+        anchors=(
+            AnchorRow(
+                "(log1p f − log1p y)²",
+                (
+                    Anchor(Library.KERAS, "MeanSquaredLogarithmicError", "same, but clips y and f at 1e-7"),
+                    Anchor(Library.SKLEARN, None, "metric `mean_squared_log_error`: same (errors on y ≤ −1)"),
+                ),
+            ),
+        ),
         references=("Keras MeanSquaredLogarithmicError; scikit-learn mean_squared_log_error.",),
     )
-
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
-        return t <= -1.0, "> -1"
-
-    def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str]:
-        return f <= -1.0, "> -1"
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         import numpy as np
@@ -294,21 +338,26 @@ class Quantile(Loss):
     link = IDENTITY
     PARAMS = (Param("quantile", 0.5, "the level τ of the quantile to estimate", interval=UNIT_OPEN),)
     INFO = LossInfo(
-        task="regression",
-        estimates="quantile",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.QUANTILE,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=False,
         robust=True,
-        hessian="zero_almost_everywhere",
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
         zero_at_perfect=True,
+        roles=((ParamRole.LEVEL, "quantile"),),
+        equivalences=(Equivalence("mae", when=(("quantile", 0.5),), factor=0.5),),
+        anchors=(
+            AnchorRow(
+                "max(τ(y − f), (τ − 1)(y − f))",
+                (Anchor(Library.SKLEARN, None, "`PinballLoss`, `mean_pinball_loss(alpha=τ)`: same"),),
+                params="(τ)",
+            ),
+        ),
         references=("Koenker, R. & Bassett, G. (1978). Regression quantiles. Econometrica 46(1).",),
     )
-
-    @property
-    def statistic(self) -> str:
-        return f"quantile({self.quantile:g})"
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         r = t - f
@@ -358,24 +407,38 @@ class Expectile(Loss):
     link = IDENTITY
     PARAMS = (Param("expectile", 0.5, "the level τ of the expectile to estimate", interval=UNIT_OPEN),)
     INFO = LossInfo(
-        task="regression",
-        estimates="expectile",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.EXPECTILE,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=False,
         robust=False,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=True,
+        roles=((ParamRole.LEVEL, "expectile"),),
+        equivalences=(Equivalence("mse", when=(("expectile", 0.5),), factor=0.5),),
+        anchors=(
+            AnchorRow(
+                "|τ − 1[y < f]|·r² (2|τ − 1[y < f]|·r); τ = 0.5 is `mse`/2; Hessian 2τ at r = 0",
+                (
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        (
+                            "— (XGBoost ≥ 3.4 `reg:expectileerror`: gradient and Hessian ×½, weight 1 − τ at "
+                            "r = 0)"
+                        ),
+                    ),
+                ),
+                params="(τ)",
+            ),
+        ),
         references=(
             "Newey, W. K. & Powell, J. L. (1987). Asymmetric least squares estimation and testing. "
             "Econometrica 55(4).",
         ),
     )
-
-    @property
-    def statistic(self) -> str:
-        return f"expectile({self.expectile:g})"
 
     def _weight(self, xp: Any, t: Any, f: Any) -> Any:
         tau = self.expectile
@@ -424,15 +487,28 @@ class MAPE(Loss):
     aliases = ("mean_absolute_percentage_error", "absolute_percentage_error")
     link = IDENTITY
     INFO = LossInfo(
-        task="regression",
-        estimates="median of y reweighted by 1/|y| (biased low)",
-        y_true="nonzero (MAPE divides by |y_true|)",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.RELATIVE_MEDIAN,
+        y_true=NONZERO_DIVISOR,
+        y_pred=REAL,
         convex=True,
         smooth=False,
         robust=True,
-        hessian="zero_almost_everywhere",
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
         zero_at_perfect=True,
+        anchors=(
+            AnchorRow(
+                "|r|/|y| (sign r/|y|), y = 0 is an error; biased low",
+                (
+                    Anchor(Library.KERAS, "MeanAbsolutePercentageError", "×100, |y| floored at 1e-7"),
+                    Anchor(
+                        Library.SKLEARN,
+                        "mean_absolute_percentage_error",
+                        "same, |y| floored at eps (LightGBM `mape` divides by max(1, |y|))",
+                    ),
+                ),
+            ),
+        ),
         references=(
             "de Myttenaere, A., Golden, B., Le Grand, B. & Rossi, F. (2016). Mean absolute percentage "
             "error for regression models. Neurocomputing 192.",
@@ -440,9 +516,6 @@ class MAPE(Loss):
             "and model estimation. J. Oper. Res. Soc. 66(8).",
         ),
     )
-
-    def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str]:
-        return t == 0.0, "nonzero (MAPE divides by |y_true|)"
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         import numpy as np

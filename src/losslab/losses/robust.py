@@ -13,6 +13,9 @@ from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
 from .._core import special as sp
+from .._core.domains import REAL
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
+from .._core.statistic import Statistic
 from ..links import IDENTITY
 
 __all__ = ["Barron", "LogCosh", "PseudoHuber"]
@@ -58,15 +61,24 @@ class LogCosh(Loss):
     aliases = ("logcosh",)
     link = IDENTITY
     INFO = LossInfo(
-        task="regression",
-        estimates="M-estimate of location (between mean and median)",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.M_ESTIMATE,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=True,
         robust=True,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=True,
+        anchors=(
+            AnchorRow(
+                "log cosh r (tanh r); Hessian 4e^{−2|r|}/(1 + e^{−2|r|})², never 1 − tanh²",
+                (
+                    Anchor(Library.KERAS, "LogCosh", "same"),
+                    Anchor(Library.OPTAX, "log_cosh", "same (returns 0 for |r| ≲ 1e-8, losslab r²/2)"),
+                ),
+            ),
+        ),
         references=(
             "Chen, P., Chen, G. & Zhang, S. (2019). Log hyperbolic cosine loss improves variational "
             "auto-encoder. ICLR (OpenReview).",
@@ -131,15 +143,29 @@ class PseudoHuber(Loss):
         Param("delta", 1.0, "slope of the linear tails (and width of the quadratic bowl)", interval=POSITIVE),
     )
     INFO = LossInfo(
-        task="regression",
-        estimates="M-estimate of location (between mean and median)",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.M_ESTIMATE,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=True,
         robust=True,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=True,
+        roles=((ParamRole.SCALE, "delta"),),
+        anchors=(
+            AnchorRow(
+                "δ²(√(1 + (r/δ)²) − 1) (r/√(1 + (r/δ)²))",
+                (
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        "— (XGBoost `reg:pseudohubererror`, `huber_slope` = δ: same gradient and Hessian)",
+                    ),
+                ),
+                params="(δ)",
+            ),
+        ),
         references=(
             "Charbonnier, P., Blanc-Féraud, L., Aubert, G. & Barlaud, M. (1994). Two deterministic "
             "half-quadratic regularization algorithms for computed imaging. ICIP.",
@@ -233,35 +259,50 @@ class Barron(Loss):
         Param("scale", 1.0, "scale c of the quadratic bowl around x = 0", interval=POSITIVE),
     )
     INFO = LossInfo(
-        task="regression",
-        estimates="M-estimate of location (Barron rho)",
-        y_true="any real number",
-        y_pred="any real number",
+        task=Task.REGRESSION,
+        statistic=Statistic.M_ESTIMATE,
+        y_true=REAL,
+        y_pred=REAL,
         convex=True,
         smooth=True,
         robust=True,
-        hessian="exact",
+        hessian=HessianKind.EXACT,
         zero_at_perfect=True,
+        roles=((ParamRole.SHAPE, "alpha"), (ParamRole.SCALE, "scale")),
+        equivalences=(
+            Equivalence("mse", when=(("alpha", 2.0),), factor=0.5, factor_param="scale", factor_power=-2.0),
+            Equivalence(
+                "pseudo_huber",
+                when=(("alpha", 1.0),),
+                carry=(("delta", "scale"),),
+                factor_param="scale",
+                factor_power=-2.0,
+            ),
+        ),
+        anchors=(
+            AnchorRow(
+                (
+                    "(b/α)(((r/c)²/b + 1)^{α/2} − 1), b = |α − 2|, limits at α = 2, 0, ±∞; α = 2 is "
+                    "`mse`/(2c²), α = 1 is `pseudo_huber`(δ = c)/c²; Hessian indefinite for α < 1"
+                ),
+                params="(α, c)",
+            ),
+        ),
         references=(
             "Barron, J. T. (2019). A general and adaptive robust loss function. CVPR, eq. (1)-(3).",
             "google-research/google-research robust_loss/general.py (reference implementation).",
         ),
     )
 
-    @property
-    def info(self) -> LossInfo:
+    def _info(self) -> LossInfo:
         alpha = self.alpha
         return dataclasses.replace(
             self.INFO,
-            estimates="mean" if alpha == 2.0 else self.INFO.estimates,
+            statistic=Statistic.MEAN if alpha == 2.0 else self.INFO.statistic,
             convex=alpha >= 1.0,
             robust=alpha <= 1.0,
-            hessian="exact" if alpha >= 1.0 else "indefinite",
+            hessian=HessianKind.EXACT if alpha >= 1.0 else HessianKind.INDEFINITE,
         )
-
-    @property
-    def statistic(self) -> str:
-        return "mean" if self.alpha == 2.0 else f"barron location (alpha={self.alpha:g})"
 
     # -- shared pieces --------------------------------------------------------------------
     def _log1p_zb(self, xp: Any, a: Any) -> tuple[Any, Any, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._core.info import LinkKind, Task, link_kind
+
 __all__ = [
     "calibration_curves",
     "fold_distributions",
@@ -252,7 +254,7 @@ def shape_data(loss: Any, n: int = 401) -> dict[str, Any]:
     """
     yt, yp = loss.example(256, seed=0)
     task = loss.info.task
-    link = getattr(loss.link, "name", "identity")
+    link = link_kind(loss)
     multi = bool(getattr(loss, "multiclass", False))
     from_logits = loss.params.get("from_logits", True)
     if multi:
@@ -264,7 +266,7 @@ def shape_data(loss: Any, n: int = 401) -> dict[str, Any]:
         t0 = np.asarray(yt)[0]
         t = np.repeat(t0[None, ...], n, axis=0) if np.ndim(t0) else np.zeros(n, dtype=np.int64)
         x, xlabel, pick = z, "raw score of class 0 (others 0)", 0
-    elif task == "binary":
+    elif task == Task.BINARY:
         t = np.full(n, float(np.max(yt)))
         if from_logits:
             x = np.linspace(-6.0, 6.0, n)
@@ -275,7 +277,7 @@ def shape_data(loss: Any, n: int = 401) -> dict[str, Any]:
         f, pick = x, None
     else:
         t0 = float(np.median(yt))
-        if link == "log":
+        if link == LinkKind.LOG:
             center = math.log(t0) if t0 > 0 else 0.0
             x = center + np.linspace(-3.0, 3.0, n)
             xlabel = "raw score (log scale) − log y_true"
@@ -296,7 +298,7 @@ def shape_data(loss: Any, n: int = 401) -> dict[str, Any]:
     if pick is not None:
         g, h = g[:, pick], h[:, pick]
     out = {"x": x, "value": v, "gradient": g, "hessian": h, "xlabel": xlabel, "task": task}
-    if task == "regression" and link != "log" and t0 != 0.0:
+    if task == Task.REGRESSION and link != LinkKind.LOG and t0 != 0.0:
         out["note"] = f"y_true = {t0:.3g}"
     for k in ("value", "gradient", "hessian"):
         out[k] = np.where(np.isfinite(out[k]), out[k], np.nan)

@@ -15,6 +15,7 @@ from sklearn.utils.metaestimators import available_if as _available_if
 
 from .._core.errors import DataError as _DataError
 from .._core.errors import ParameterError as _ParameterError
+from .._core.info import LinkKind as _LinkKind
 
 #: the checks of ``sklearn.utils.estimator_checks`` the estimators are expected to fail, and why
 #: (pass ``expected_failed_checks=losslab.sklearn.expected_failed_checks`` to
@@ -35,7 +36,7 @@ def expected_failed_checks(estimator: _Any) -> dict[str, str]:
     return dict(EXPECTED_FAILED_CHECKS)
 
 
-_PROBA_LINKS = ("logit", "softmax")
+_PROBA_LINKS = (_LinkKind.LOGIT, _LinkKind.SOFTMAX)
 
 
 def _is_frame(X: _Any) -> bool:
@@ -362,7 +363,7 @@ def _output_scale(loss: _Any, y: _np.ndarray, w: _np.ndarray) -> float:
     The network's output layer is multiplied by it (`losslab.train.LinearModel`), so the
     weights are learnt in standardised units while the loss sees predictions in y's units.
     """
-    if getattr(loss.link, "name", None) != "identity" or w.sum() <= 0:
+    if getattr(loss.link, "kind", None) != _LinkKind.IDENTITY or w.sum() <= 0:
         return 1.0
     mean = _np.average(y, weights=w)
     sd = float(_np.sqrt(_np.average((y - mean) ** 2, weights=w)))
@@ -645,7 +646,8 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
             )
         if loss.multiclass:
             raise _ParameterError(
-                f"loss {loss.name!r} takes several raw outputs per sample (y_pred {loss.info.y_pred}); "
+                f"loss {loss.name!r} takes several raw outputs per sample (y_pred "
+                f"{loss.info.y_pred.describe()}, shape {loss.info.y_pred.shape}); "
                 "LossRegressor trains models with one raw output per sample."
             )
         return loss
@@ -791,7 +793,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
             except Exception:  # noqa: BLE001 - an invalid loss is reported by fit
                 return True
         link = getattr(loss, "link", None)
-        return getattr(link, "name", None) in _PROBA_LINKS
+        return getattr(link, "kind", None) in _PROBA_LINKS
 
     def _encode_target(self, y: _Any) -> _np.ndarray:
         """Labels → the loss's target: 0/1 floats (binary), class indices, or one-hot rows."""

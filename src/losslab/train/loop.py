@@ -184,7 +184,7 @@ def _target_tensor(loss: Loss, y: Any, dtype: torch.dtype, device: Any) -> torch
 
 def _diverged(loss: Loss, epoch: int, what: str, value: float, lr: float, where: str = "") -> DivergenceError:
     domain = loss.info.y_pred
-    hint = "" if "any real number" in domain else f" Loss {loss.name!r} needs y_pred {domain}."
+    hint = "" if domain.unbounded else f" Loss {loss.name!r} needs y_pred {domain.describe()}."
     return DivergenceError(
         f"training diverged in epoch {epoch}{where}: the {what} of loss {loss.name!r} became {value}. "
         f"Lower the learning rate (lr={lr:g}; try {lr / 10:g}), or scale the features and target.{hint}",

@@ -256,7 +256,7 @@ def evaluate(est: Any, X: Any, y: Any) -> dict[str, float]:
     else:
         target = np.asarray(y, dtype=np.float64)
         names = ["rmse", "mae", "r2"]
-        if "quantile" in est.loss_.statistic or "expectile" in est.loss_.statistic:
+        if est.loss_.info.statistic.statistic.has_level:  # a quantile or an expectile
             names.append("coverage")
     out: dict[str, float] = {est.loss_.name: float(est.loss_(target, raw))}
     pred = est._predictions(raw, target)
