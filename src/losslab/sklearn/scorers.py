@@ -16,6 +16,7 @@ from sklearn.metrics._scorer import (  # the scorer base class make_scorer build
 )
 
 from .._core.errors import DataError, ParameterError
+from .._core.info import LinkKind
 from .._core.loss import Loss
 from ..gbdt.objective import as_loss
 
@@ -107,8 +108,8 @@ class LossScorer(_BaseScorer):
         else:
             out = np.asarray(method_caller(estimator, name, X), dtype=np.float64)
             raw = out
-            link = getattr(loss.link, "name", "identity")
-            if self.response in ("predict", "auto") and link != "identity":
+            link = getattr(loss.link, "kind", LinkKind.IDENTITY)
+            if self.response in ("predict", "auto") and link != LinkKind.IDENTITY:
                 raw = loss.link.link(out)  # the estimator predicts the response (e.g. a mean)
         return -float(loss(y, np.asarray(raw, dtype=np.float64), sample_weight=kwargs.get("sample_weight")))
 
