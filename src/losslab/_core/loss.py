@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from . import autodiff
 from .errors import DTypeError, ParameterError
 from .info import LossInfo
-from .params import Param
+from .params import Param, fit_auto
 from .validation import Prepared, prepare
 
 __all__ = ["Loss"]
@@ -82,6 +82,11 @@ class Loss:
     def statistic(self) -> str:
         """The statistic of y given x this loss estimates, with its parameters (``"quantile(0.9)"``)."""
         return self.info.estimates
+
+    def fit_auto(self, y: Any) -> Loss:
+        """This loss with its ``"auto"`` parameters fitted on the target sample ``y`` by the rules
+        their `Param` declares (e.g. Huber's δ from a robust scale of y); unchanged if none."""
+        return fit_auto(self, y)
 
     # -- serialisation and identity -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

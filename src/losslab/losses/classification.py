@@ -7,6 +7,7 @@ from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
+from .._core.params import balance_pos_weight
 from .._core.validation import report_bad
 from ..links import LOGIT, SOFTMAX, unless_probabilities
 from ._params import FROM_LOGITS, OptionalInt
@@ -89,7 +90,11 @@ class BinaryCrossentropy(BinaryDomain, Loss):
     PARAMS = (
         FROM_LOGITS,
         Param(
-            "pos_weight", 1.0, "weight of the positive-class term (PyTorch's pos_weight)", interval=POSITIVE
+            "pos_weight",
+            1.0,
+            "weight of the positive-class term (PyTorch's pos_weight)",
+            interval=POSITIVE,
+            fit=balance_pos_weight,
         ),
         Param(
             "label_smoothing", 0.0, "targets y become y(1 − ε) + ε/2 (Keras semantics)", interval=UNIT_CLOSED

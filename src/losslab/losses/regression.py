@@ -7,6 +7,7 @@ from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
 from .._core import special as sp
+from .._core.params import robust_delta
 from ..links import IDENTITY
 
 __all__ = ["MAE", "MAPE", "MSE", "MSLE", "Expectile", "Huber", "Quantile"]
@@ -144,7 +145,9 @@ class Huber(Loss):
     name = "huber"
     aliases = ("huber_loss",)
     link = IDENTITY
-    PARAMS = (Param("delta", 1.0, "residual size where the loss turns linear", interval=POSITIVE),)
+    PARAMS = (
+        Param("delta", 1.0, "residual size where the loss turns linear", interval=POSITIVE, fit=robust_delta),
+    )
     INFO = LossInfo(
         task="regression",
         estimates="huber location (between mean and median)",

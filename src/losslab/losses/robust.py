@@ -13,6 +13,7 @@ from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
 from .._core import special as sp
+from .._core.params import robust_delta
 from ..links import IDENTITY
 
 __all__ = ["Barron", "LogCosh", "PseudoHuber"]
@@ -128,7 +129,13 @@ class PseudoHuber(Loss):
     aliases = ("pseudohuber", "charbonnier", "smooth_huber")
     link = IDENTITY
     PARAMS = (
-        Param("delta", 1.0, "slope of the linear tails (and width of the quadratic bowl)", interval=POSITIVE),
+        Param(
+            "delta",
+            1.0,
+            "slope of the linear tails (and width of the quadratic bowl)",
+            interval=POSITIVE,
+            fit=robust_delta,
+        ),
     )
     INFO = LossInfo(
         task="regression",
