@@ -34,7 +34,6 @@ __all__ = [
     "fit_auto",
     "require_resolved",
     "robust_delta",
-    "tweedie_power",
 ]
 
 #: the parameter value that asks for a data-fitted value (see `Param.fit`)
@@ -201,28 +200,6 @@ def robust_delta(y: Any) -> float:
     scale = 1.4826 * float(np.median(np.abs(y - np.median(y))))
     scale = scale if scale > 0 else float(np.std(y))
     return HUBER_K * scale if scale > 0 else 1.0
-
-
-def tweedie_power(y: Any) -> float:
-    """Variance power p ∈ [1, 2] of a compound Poisson–Gamma target by the method of moments.
-
-    With mean μ, variance σ² = φμ^p and share of zeros π₀ = exp(−μ^{2−p}/(φ(2−p))), eliminating
-    φ gives p = 2 − μ²/(σ²·(−log π₀)). No zeros → 2 (Gamma); no spread or no positive mean → 1.5
-    (the usual start). Marginal moments: the spread the features explain counts as variance.
-
-    >>> import numpy as np
-    >>> tweedie_power(np.array([0.0, 0.0, 1.0, 3.0, 0.0, 6.0, 2.0, 0.0]))
-    1.188
-    """
-    import numpy as np
-
-    y = np.asarray(y, dtype=float)
-    mu, var, p0 = float(y.mean()), float(y.var()), float(np.mean(y == 0))
-    if not (mu > 0 and var > 0):
-        return 1.5
-    if p0 == 0.0:
-        return 2.0
-    return float(min(max(2.0 - mu * mu / (var * -math.log(p0)), 1.0), 2.0)) if p0 < 1 else 1.5
 
 
 def balance_pos_weight(y: Any) -> float:

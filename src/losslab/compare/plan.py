@@ -227,7 +227,8 @@ def build_plan(
     """Candidates and the flat task list.
 
     ``losses`` holds ``(Loss, refit)`` pairs; ``fold_losses[(repeat, fold)]`` the per-fold losses
-    (same order) for those with ``refit`` (``"auto"`` parameters fitted on the fold). ``base``
+    (same order) for those with ``refit`` (``"auto"`` parameters fitted on the fold; the
+    candidate's own loss then holds them as fitted on all rows, for display). ``base``
     (data fingerprint, target, task …) enters every task's fingerprint.
     """
     candidates: list[Candidate] = []

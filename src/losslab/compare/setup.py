@@ -192,7 +192,8 @@ def plan_experiment(
     threshold = decision_threshold(costs)
     base = {"data": data_fingerprint(X, y), "target": target, "task": task}
     plan = build_plan(
-        losses=[(loss, bool(auto_params(loss))) for loss in loss_objs],
+        # a candidate shows its "auto" parameters as fitted on all rows; its tasks use the fold's
+        losses=[(loss.fit_auto(tgt.y_eval), bool(auto_params(loss))) for loss in loss_objs],
         models=models,
         folds=folds,
         family=tgt.family,

@@ -25,7 +25,6 @@ from fractions import Fraction
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
-from .._core.params import tweedie_power
 from ..links import LOG
 
 __all__ = ["Gamma", "Poisson", "Tweedie"]
@@ -334,7 +333,6 @@ class Tweedie(_LogLinkDeviance):
             1.5,
             "variance power p: 1 Poisson, (1, 2) compound Poisson-Gamma, 2 Gamma, 3 inverse Gaussian",
             interval=Interval(1.0, math.inf, True, False),
-            fit=tweedie_power,
         ),
     )
     INFO = LossInfo(
