@@ -20,7 +20,6 @@ from .result import Comparison, write_results
 from .run import parallelism, run_plan
 from .score import Scorer, collect_scores
 from .setup import plan_experiment
-from .spec import parse_loss
 from .summary import summarise
 
 __all__ = ["Comparison", "compare"]
@@ -140,9 +139,7 @@ def compare(
     exp = plan_experiment(
         data,
         target,
-        losses=[parse_loss(x) if isinstance(x, str) else x for x in _listed(losses)]
-        if losses is not None
-        else None,
+        losses=losses,
         models=models,
         cv=cv,
         repeats=repeats,
@@ -155,10 +152,10 @@ def compare(
         model_params=model_params,
         headline=headline,
         out=out,
+        advice=advice,
     )
-    exp.advice = advice
     n_jobs, threads = parallelism(n_jobs, scheduler, threads)
-    scorer = Scorer(exp.target.y_eval, exp.metrics, len(exp.target.classes or []), exp.threshold, exp.costs)
+    scorer = Scorer.of(exp)
     t_planned = time.perf_counter()
     # ---- everything is valid: from here on files may be written --------------------------------
     ran = run_plan(
@@ -191,7 +188,3 @@ def compare(
         result.timings["write_seconds"] = time.perf_counter() - t_end
         result.timings["total_seconds"] = time.perf_counter() - t_start
     return result
-
-
-def _listed(losses: Any) -> list[Any]:
-    return [losses] if isinstance(losses, (str, dict)) or hasattr(losses, "to_dict") else list(losses)

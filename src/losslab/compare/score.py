@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from .._core.errors import LosslabError
+from ..intent import Costs
 from .metrics import Metric, MetricUndefined, Predictions
 from .plan import Plan
+from .setup import Experiment
 
 __all__ = ["SCORE_COLUMNS", "Scorer", "Scores", "collect_scores"]
 
@@ -52,7 +54,13 @@ class Scorer:
     metrics: list[Metric]
     n_classes: int = 0
     threshold: float = 0.5
-    costs: dict[str, float] | None = None
+    costs: Costs | None = None
+
+    @classmethod
+    def of(cls, exp: Experiment) -> Scorer:
+        """The scorer of an experiment: its encoded targets, metrics, threshold and costs."""
+        t = exp.target
+        return cls(t.y_eval, exp.metrics, len(t.classes or []), exp.threshold, exp.costs)
 
     def predictions(self, rec: dict[str, Any]) -> Predictions:
         """The record's predictions with their targets, as the metrics read them."""

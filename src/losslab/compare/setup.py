@@ -22,6 +22,7 @@ from ..tabular import read_table, split_target
 from .defaults import candidate_losses, choose_metrics, loss_tasks
 from .metrics import Metric, resolve_metrics, task_family
 from .plan import Fold, Plan, build_plan, data_fingerprint, make_folds
+from .spec import parse_loss
 
 __all__ = ["Experiment", "Target", "encode_target", "fit_fold_losses", "plan_experiment"]
 
@@ -95,7 +96,7 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int) -> 
         return candidate_losses(target.task, intent, target.y_eval, top)
     if isinstance(losses, (str, dict, losslab.Loss)):
         losses = [losses]
-    out = [losslab.get(spec) for spec in losses]
+    out = [losslab.get(parse_loss(spec) if isinstance(spec, str) else spec) for spec in losses]
     if not out:
         raise DataError("losses is empty; give at least one loss, or None for the task's defaults.")
     allowed = loss_tasks(target.task)
@@ -141,8 +142,12 @@ def plan_experiment(
     model_params: dict[str, Any] | None = None,
     headline: str | None = None,
     out: str | os.PathLike[str] | None = None,
+    advice: Any = None,
 ) -> Experiment:
     """Validate the inputs of `compare` and fix the experiment (see the module docstring).
+
+    The arguments are `compare`'s; ``losses`` may hold command-line specs (``"huber:delta=auto"``)
+    and ``advice`` is only kept with the experiment.
 
     Raises
     ------
@@ -218,4 +223,6 @@ def plan_experiment(
         "n_features": int(X.shape[1]),
         "data_fingerprint": base["data"],
     }
-    return Experiment(X, y, tgt, loss_objs, metric_objs, folds, plan, intent, costs, threshold, config=config)
+    return Experiment(
+        X, y, tgt, loss_objs, metric_objs, folds, plan, intent, costs, threshold, advice, config
+    )
