@@ -143,7 +143,7 @@ class Param:
         else:
             allowed = "True/False"
         if self.fit is not None:
-            allowed += ", or 'auto' (fitted from data)"
+            allowed += f", or 'auto': fitted from data by {getattr(self.fit, '__name__', 'its rule')}"
         return f"{self.name}={self.default!r} ({allowed}): {self.doc}"
 
 
