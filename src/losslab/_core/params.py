@@ -93,7 +93,7 @@ class Param:
     def validate(self, loss_name: str, value: Any) -> Any:
         """Return ``value`` normalised to its stored form, or raise `ParameterError`."""
         where = f"parameter {self.name!r} of loss {loss_name!r}"
-        if isinstance(value, str) and value == AUTO and self.kind != "choice":
+        if _is_auto(value) and self.kind != "choice":
             if self.fit is None:
                 raise ParameterError(
                     f"{where} has no rule to fit it from data, so it cannot be 'auto'; pass a value."
@@ -150,7 +150,12 @@ class Param:
 # -- parameters fitted from data ---------------------------------------------------------------
 def auto_params(loss: Loss) -> list[str]:
     """Names of ``loss``'s parameters that are ``"auto"`` (to be fitted from data)."""
-    return [k for k, v in loss.params.items() if isinstance(v, str) and v == AUTO]
+    values = loss._params  # type: ignore[attr-defined]
+    return [p.name for p in type(loss).PARAMS if p.fit is not None and _is_auto(values[p.name])]
+
+
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value == AUTO
 
 
 def fit_auto(loss: Loss, y: Any) -> Loss:
@@ -180,10 +185,10 @@ def require_resolved(loss: Loss) -> None:
     """Raise `ParameterError` if a parameter of ``loss`` is still ``"auto"``."""
     if AUTO not in loss._params.values():  # type: ignore[attr-defined]  # hot path: every evaluation
         return
-    k = auto_params(loss)[0]
-    raise ParameterError(
-        f"parameter {k!r} of loss {loss.name!r} is 'auto': fit it with loss.fit_auto(y) or pass a number."
-    )
+    for k in auto_params(loss)[:1]:  # a choice named "auto" is a value, not a request
+        raise ParameterError(
+            f"parameter {k!r} of loss {loss.name!r} is 'auto': fit it with loss.fit_auto(y) or pass a number."
+        )
 
 
 def robust_delta(y: Any) -> float:
