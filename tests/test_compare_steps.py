@@ -268,3 +268,26 @@ def test_advised_losses_make_data_fitted_parameters_auto():
     ]
     out = advised_losses(recs, {"fp": 1.0, "fn": 5.0})
     assert [x.params.get("pos_weight", x.params.get("gamma")) for x in out] == [5.0, "auto", 2.0]
+
+
+@pytest.mark.parametrize(("package", "peer"), [("compare", "advise"), ("advise", "compare")])
+def test_no_import_statement_between_the_peers(package, peer):
+    """Module- and function-level imports alike (ast), absolute or relative."""
+    import ast
+    from pathlib import Path
+
+    root = Path(losslab.__file__).parent
+    bad = []
+    for path in sorted((root / package).glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = "losslab." + package if node.level == 1 else "losslab" if node.level == 2 else ""
+                mod = ".".join(x for x in (base, node.module or "") if x)
+                names = [mod, *(f"{mod}.{a.name}" for a in node.names)]
+            else:
+                continue
+            if any(n == f"losslab.{peer}" or n.startswith(f"losslab.{peer}.") for n in names):
+                bad.append(f"{path.name}:{node.lineno}")
+    assert not bad, f"losslab.{package} imports losslab.{peer} at {bad}"
