@@ -62,14 +62,9 @@ LIGHT_LAYERS = ("_core", "links", "losses")  # no HEAVY import at module level
 # array of that framework is at hand.
 FRAMEWORK_GLUE = {"losslab._core._torch_function"}
 
-# Edges the other helpers of issue 11 are removing on their branches; after the merge each
-# must be gone, and the test then fails until its line here is deleted.
-KNOWN_VIOLATIONS: set[tuple[str, str]] = {
-    # compare runs the advisor for its default candidates (helper `compare`)
-    ("losslab.compare.api", "losslab.advise"),
-    # compare.spec re-exports the advisor's parse_costs (helper `compare`: moved below both)
-    ("losslab.compare.spec", "losslab.advise.recommend"),
-}
+# Edges known to break the rule and tolerated for now; a listed edge that no longer exists fails
+# the test until its line here is deleted. Empty: keep it so.
+KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 
 
 def layer_of(module: str) -> int:

@@ -109,3 +109,19 @@ def test_demo_wiring(tmp_path, monkeypatch):
     assert (out / "report.html").stat().st_size > 50_000
     bad = runner.invoke(app, ["demo", "--dataset", "nope", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 1 and "unknown data set 'nope'" in bad.output and not (tmp_path / "x").exists()
+
+
+def test_compare_auto_parameter_and_store_version(tables, tmp_path):
+    out = tmp_path / "auto"
+    args = ["compare", str(tables["reg"]), "--target", "y", "--loss", "huber:delta=auto", "--model", "linear"]
+    res = runner.invoke(app, [*args, "--folds", "3", "--out", str(out), *FAST])
+    assert res.exit_code == 0, res.output
+    assert "huber(delta=per-fold)/linear" in res.output
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["format_version"] == 2 and doc["candidates"][0]["refit"] is True
+    assert len({t["loss"]["delta"] for t in doc["tasks"]}) == 3  # δ fitted on each training fold
+    exp = out / "experiment.json"
+    exp.write_text(json.dumps({**json.loads(exp.read_text()), "format_version": 99}))
+    res2 = runner.invoke(app, [*args, "--folds", "3", "--out", str(out), *FAST])
+    assert res2.exit_code == 1 and "format_version 99" in " ".join(res2.output.split())
+    assert "Traceback" not in res2.output

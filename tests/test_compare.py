@@ -253,12 +253,16 @@ def test_compare_resumes_and_fingerprint_invalidates(reg_frame, tmp_path):
     assert losslab.compare(other, model_params={**FAST, "epochs": 5}, **kw).n_reused == 0
 
 
-def test_compare_defaults_to_advisor_losses_refit_per_fold(reg_frame):
-    cmp = losslab.compare(reg_frame, target="y", models=["linear"], cv=3, top=2, model_params=FAST)
+def test_advised_compare_takes_the_advisors_losses_refit_per_fold(reg_frame):
+    # the advisor's picks moved above compare (compare and advise are peers): losslab.workflows
+    from losslab.workflows.advised import advised_compare
+
+    cmp = advised_compare(reg_frame, target="y", models=["linear"], cv=3, top=2, model_params=FAST)
     assert cmp.advice is not None and cmp.task == cmp.advice.task
     names = [r.name for r in cmp.advice.recommendations[:2]]
     assert [c.loss["name"] for c in cmp.candidates] == names
     assert cmp.metrics[0].name == cmp.advice.recommendations[0].metrics[0]
+    assert losslab.compare(reg_frame, target="y", models=["linear"], cv=3, model_params=FAST).advice is None
 
 
 @pytest.mark.parametrize(

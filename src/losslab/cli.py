@@ -299,13 +299,18 @@ def compare_cmd(
     import losslab
     from losslab.compare.spec import parse_loss
     from losslab.report import write_report
+    from losslab.workflows.advised import advised_compare
 
     params = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
+    # without --loss: the advisor's top picks, their data-fitted parameters refit on each fold
+    run, picks = (
+        (losslab.compare, {"losses": [parse_loss(x) for x in loss]}) if loss else (advised_compare, {})
+    )
     cmp = _run_with_progress(
-        losslab.compare,
+        run,
         data=data,
         target=target,
-        losses=[parse_loss(x) for x in loss] if loss else None,
+        **picks,
         models=model or ("linear", "mlp"),
         cv=folds,
         repeats=repeats,

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from . import autodiff
 from .errors import DTypeError, ParameterError
 from .info import LossInfo, ParamRole
-from .params import Interval, Param
+from .params import Interval, Param, fit_auto
 from .statistic import Estimand
 from .validation import Prepared, prepare
 
@@ -100,6 +100,11 @@ class Loss:
         Built from the typed ``info.statistic`` (a `Statistic` with its level).
         """
         return str(self.info.statistic)
+
+    def fit_auto(self, y: Any) -> Loss:
+        """This loss with its ``"auto"`` parameters fitted on the target sample ``y`` by the rules
+        their `Param` declares (e.g. Huber's δ from a robust scale of y); unchanged if none."""
+        return fit_auto(self, y)
 
     # -- serialisation and identity -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

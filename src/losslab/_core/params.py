@@ -1,15 +1,46 @@
-"""Hyper-parameter declarations: a name, a default, and the interval it must lie in."""
+"""Hyper-parameter declarations: a name, a default, the interval it must lie in, and optionally
+a rule that fits it from data.
+
+A parameter declared with ``fit=`` accepts the value ``"auto"``: the loss is then a template whose
+parameter is chosen from a target sample by `fit_auto` (`Loss.fit_auto`), e.g. on the training
+rows of each cross-validation fold. Evaluating a loss whose parameter is still ``"auto"`` raises
+`ParameterError`. The fitting rules below are shared by the loss modules that declare them.
+
+>>> import losslab, numpy as np
+>>> h = losslab.get("huber", delta="auto")
+>>> h.fit_auto(np.array([0.0, 1.0, 2.0, 3.0, 100.0]))
+Huber(delta=1.994)
+"""
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError
 
-__all__ = ["Interval", "Param"]
+if TYPE_CHECKING:
+    from .loss import Loss
+
+__all__ = [
+    "AUTO",
+    "Interval",
+    "Param",
+    "auto_params",
+    "balance_pos_weight",
+    "fit_auto",
+    "require_resolved",
+    "robust_delta",
+]
+
+#: the parameter value that asks for a data-fitted value (see `Param.fit`)
+AUTO = "auto"
+
+#: Huber's 95%-efficiency constant under normality (the advisor's δ = 1.345·σ̂)
+HUBER_K = 1.345
 
 
 @dataclass(frozen=True)
@@ -45,7 +76,10 @@ class Param:
     """Declaration of one hyper-parameter of a loss.
 
     ``kind`` is ``"float"``, ``"bool"``, ``"choice"`` (one of ``choices``) or ``"vector"``
-    (an optional sequence of non-negative finite floats, stored as a tuple).
+    (an optional sequence of non-negative finite floats, stored as a tuple). ``fit``, when
+    given, is the rule that chooses the value from a target sample (``fit(y) -> value``, y a
+    1-d float array: the regression target, or class indices 0/1 for binary losses); the
+    parameter then accepts ``"auto"``.
     """
 
     name: str
@@ -54,10 +88,17 @@ class Param:
     kind: str = "float"
     interval: Interval = Interval()
     choices: tuple[Any, ...] = ()
+    fit: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
     def validate(self, loss_name: str, value: Any) -> Any:
         """Return ``value`` normalised to its stored form, or raise `ParameterError`."""
         where = f"parameter {self.name!r} of loss {loss_name!r}"
+        if _is_auto(value) and self.kind != "choice":
+            if self.fit is None:
+                raise ParameterError(
+                    f"{where} has no rule to fit it from data, so it cannot be 'auto'; pass a value."
+                )
+            return AUTO
         if self.kind == "bool":
             if not isinstance(value, (bool,)) and not _is_np_bool(value):
                 raise ParameterError(f"{where} must be True or False; got {value!r}.")
@@ -101,7 +142,89 @@ class Param:
             allowed = "per-class weights or None"
         else:
             allowed = "True/False"
+        if self.fit is not None:
+            allowed += f", or 'auto': fitted from data by {getattr(self.fit, '__name__', 'its rule')}"
         return f"{self.name}={self.default!r} ({allowed}): {self.doc}"
+
+
+# -- parameters fitted from data ---------------------------------------------------------------
+def auto_params(loss: Loss) -> list[str]:
+    """Names of ``loss``'s parameters that are ``"auto"`` (to be fitted from data)."""
+    values = loss._params  # type: ignore[attr-defined]
+    return [p.name for p in type(loss).PARAMS if p.fit is not None and _is_auto(values[p.name])]
+
+
+def _is_auto(value: Any) -> bool:
+    return isinstance(value, str) and value == AUTO
+
+
+def fit_auto(loss: Loss, y: Any) -> Loss:
+    """``loss`` with each ``"auto"`` parameter replaced by its declared rule's value on ``y``.
+
+    A loss without ``"auto"`` parameters is returned as is. The fitted value is validated like
+    any other (a rule that lands outside the parameter's interval raises `ParameterError`).
+
+    >>> import losslab, numpy as np
+    >>> fit_auto(losslab.get("binary_crossentropy", pos_weight="auto"), np.array([0, 0, 0, 1]))
+    BinaryCrossentropy(pos_weight=3.0)
+    """
+    names = auto_params(loss)
+    if not names:
+        return loss
+    import numpy as np
+
+    y = np.asarray(y, dtype=float).ravel()
+    if y.size == 0:
+        raise ParameterError(f"cannot fit {', '.join(names)} of loss {loss.name!r} on an empty target.")
+    decl = {p.name: p for p in type(loss).PARAMS}
+    fitted = {k: decl[k].fit(y) for k in names}  # type: ignore[misc]
+    return type(loss)(**{**loss.params, **fitted})
+
+
+def require_resolved(loss: Loss) -> None:
+    """Raise `ParameterError` if a parameter of ``loss`` is still ``"auto"``."""
+    if AUTO not in loss._params.values():  # type: ignore[attr-defined]  # hot path: every evaluation
+        return
+    for k in auto_params(loss)[:1]:  # a choice named "auto" is a value, not a request
+        raise ParameterError(
+            f"parameter {k!r} of loss {loss.name!r} is 'auto': fit it with loss.fit_auto(y) or pass a number."
+        )
+
+
+def robust_delta(y: Any) -> float:
+    """Huber's δ = 1.345·σ̂, σ̂ the Gaussian-consistent MAD of y about its median (the advisor's
+    rule without features); the standard deviation when the MAD is 0, 1 when y is constant.
+
+    >>> import numpy as np
+    >>> round(robust_delta(np.array([0.0, 1.0, 2.0, 3.0, 100.0])), 4)
+    1.9941
+    """
+    import numpy as np
+
+    y = np.asarray(y, dtype=float)
+    scale = 1.4826 * float(np.median(np.abs(y - np.median(y))))
+    scale = scale if scale > 0 else float(np.std(y))
+    return HUBER_K * scale if scale > 0 else 1.0
+
+
+def balance_pos_weight(y: Any) -> float:
+    """pos_weight = n_neg/n_pos (XGBoost's ``scale_pos_weight`` rule) of labels in {0, 1}.
+
+    >>> import numpy as np
+    >>> balance_pos_weight(np.array([0, 0, 0, 1]))
+    3.0
+    """
+    import numpy as np
+
+    y = np.asarray(y, dtype=float)
+    n_pos = float(np.sum(y == 1))
+    n_neg = float(np.sum(y == 0))
+    if n_pos == 0 or n_neg == 0:
+        raise ParameterError(
+            f"cannot fit pos_weight = n_neg/n_pos: the labels hold {int(n_pos)} positives and "
+            f"{int(n_neg)} negatives; both classes are needed."
+        )
+    return round(n_neg / n_pos, 4)
 
 
 def _is_np_bool(value: Any) -> bool:

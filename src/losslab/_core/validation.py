@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import DomainError, DTypeError, ShapeError
+from .params import require_resolved
 from .xp import array_namespace, device, is_array, is_numpy_namespace, is_tracing, to_numpy
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def _dtype_name(dt: Any) -> str:
 
 def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: bool) -> Prepared:
     """Validate and convert ``(y_true, y_pred, sample_weight)`` for ``loss``'s kernels."""
+    require_resolved(loss)
     f = _as_array(loss, "y_pred", y_pred)
     xp = array_namespace(f)
     out_dtype = _float_dtype(loss, xp, f)

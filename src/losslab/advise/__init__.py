@@ -19,9 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from .._core.callable_module import make_callable
+from ..intent import parse_costs, parse_predict
 from .advice import Advice, Message, Recommendation
 from .diagnose import TASKS, THRESHOLDS, diagnose, infer_task
-from .recommend import parse_costs, parse_predict, recommend
+from .recommend import recommend
 
 __all__ = [
     "TASKS",

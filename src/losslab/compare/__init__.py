@@ -1,7 +1,8 @@
-"""Compare losses under cross-validation: plan, run (joblib / Dask), store, statistics.
+"""Compare losses under cross-validation: plan → run (joblib / Dask) → score → summarise; store, statistics.
 
 ``losslab.compare(data, target=...)`` is the entry point; see `losslab.compare.api.compare` and
-``docs/compare.md``. The HTML report is `losslab.report.write_report`.
+``docs/compare.md``. The HTML report is `losslab.report.write_report`. This package never imports
+`losslab.advise` (its peer); `losslab.workflows.advised` runs the two together.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ rows, predict its test rows. What is fitted where:
 
 - preprocessing (scaling, one-hot, imputation) and the model: inside the estimator, on the training
   rows of the task only;
-- loss parameters the advisor chose from the data (Huber δ, Tweedie power, class weights …) when the
-  candidates come from the advisor: re-chosen by the advisor **on each training fold** (`refit_losses`),
-  so no test row ever informs them; losses given explicitly keep their parameters;
+- loss parameters fitted from the data (a parameter given as ``"auto"``: Huber δ, Tweedie power,
+  pos_weight …): fitted by the rule the parameter declares **on each training fold**
+  (`losslab.compare.setup.fit_fold_losses`), so no test row ever informs them; other parameters
+  are kept as given;
 - the model's random initialisation: a seed derived from (``seed``, repeat, fold), the same for every
   candidate, so candidates differ only by their loss and model.
 
@@ -226,19 +227,22 @@ def build_plan(
     """Candidates and the flat task list.
 
     ``losses`` holds ``(Loss, refit)`` pairs; ``fold_losses[(repeat, fold)]`` the per-fold losses
-    (same order) for those with ``refit``. ``base`` (data fingerprint, target, task …) enters every
-    task's fingerprint.
+    (same order) for those with ``refit`` (``"auto"`` parameters fitted on the fold; the
+    candidate's own loss then holds them as fitted on all rows, for display). ``base``
+    (data fingerprint, target, task …) enters every task's fingerprint.
     """
     candidates: list[Candidate] = []
     seen: set[str] = set()
     for li, (loss, refit) in enumerate(losses):
         varying: set[str] = set()
+        shown = loss
         if refit and fold_losses:
             for key in loss.params:
                 values = {repr(fl[li].params.get(key)) for fl in fold_losses.values()}
                 if len(values) > 1:
                     varying.add(key)
-        label = loss_label(loss, varying)
+            shown = next(iter(fold_losses.values()))[li]  # the value every fold agrees on
+        label = loss_label(shown, varying)
         for model in models:
             name = f"{label}/{model}"
             if name in seen:

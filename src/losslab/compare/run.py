@@ -11,16 +11,21 @@ stores it at once: an interruption loses at most the tasks still running.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .plan import TaskSpec
+from .._core.errors import DataError
+from .._core.info import LinkKind
+from .plan import Plan, TaskSpec
+from .store import Store
 
-__all__ = ["execute", "make_estimator", "run_task"]
+__all__ = ["RunResult", "execute", "make_estimator", "run_plan", "run_task"]
 
 
 @contextlib.contextmanager
@@ -128,7 +133,7 @@ def _classify(est: Any, Xte: Any, spec: TaskSpec) -> dict[str, Any]:
             proba[:, pos] = p
             out["proba"] = proba
     link = getattr(getattr(est, "loss_", None), "link", None)
-    if link is not None and link.name in ("logit", "softmax") and len(est_classes) == k:
+    if link is not None and link.kind in (LinkKind.LOGIT, LinkKind.SOFTMAX) and len(est_classes) == k:
         try:
             raw = np.asarray(est.decision_function(Xte), dtype=np.float64)
         except (AttributeError, NotImplementedError):
@@ -219,3 +224,83 @@ def _execute_dask(
     finally:
         if own:
             client.close()
+
+
+# -- step 2 of compare: run the plan against the store -------------------------------------------
+@dataclass
+class RunResult:
+    """Finished task records by id (each with its ``scores``), which came from the store, and timings."""
+
+    records: dict[str, dict[str, Any]] = field(repr=False)
+    reused: set[str]
+    store: Store | None = None
+    run_seconds: float = 0.0
+    store_seconds: float = 0.0
+
+
+def parallelism(n_jobs: int, scheduler: Any, threads: int | None) -> tuple[int, int | None]:
+    """``(n_jobs, threads)`` checked: -1 means every core; one thread per task when tasks share cores."""
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    if not isinstance(n_jobs, int) or n_jobs < 1:
+        raise DataError(f"n_jobs must be a positive integer or -1; got {n_jobs!r}.")
+    if threads is None and (n_jobs > 1 or scheduler is not None):
+        threads = 1
+    return n_jobs, threads
+
+
+def run_plan(
+    plan: Plan,
+    X: Any,
+    y: Any,
+    *,
+    score: Callable[[dict[str, Any]], dict[str, Any]],
+    out: str | os.PathLike[str] | None = None,
+    n_jobs: int = 1,
+    scheduler: Any = None,
+    threads: int | None = None,
+    retry_failed: bool = False,
+    progress: Callable[..., Any] | None = None,
+) -> RunResult:
+    """Run the tasks of ``plan`` that the store in ``out`` does not already hold.
+
+    Each finished record gets ``record["scores"] = score(record)`` and is saved at once (so an
+    interruption loses only running tasks); reused records are re-scored the same way, so a resumed
+    run scores exactly like an uninterrupted one. ``progress(done, total, record)`` is called with
+    ``record`` None first. The store's format version is checked before anything is written.
+    """
+    n_jobs, threads = parallelism(n_jobs, scheduler, threads)
+    store = Store(out) if out is not None else None
+    if store is not None:
+        store.open(plan.config, plan.fingerprint)
+    records: dict[str, dict[str, Any]] = {}
+    reused: set[str] = set()
+    pending: list[TaskSpec] = []
+    for spec in plan.tasks:
+        rec = store.load(spec.id, spec.key) if store is not None else None
+        if rec is not None and not (retry_failed and rec.get("status") != "ok"):
+            records[spec.id] = rec
+            reused.add(spec.id)
+        else:
+            pending.append(spec)
+    total = len(plan.tasks)
+    if progress is not None:
+        progress(len(records), total, None)
+    result = RunResult(records, reused, store)
+
+    def on_result(rec: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        rec["scores"] = score(rec)
+        if store is not None and not rec.get("transient"):
+            store.save(rec)
+        records[rec["id"]] = rec
+        result.store_seconds += time.perf_counter() - t0
+        if progress is not None:
+            progress(len(records), total, rec)
+
+    t0 = time.perf_counter()
+    execute(pending, X, y, on_result=on_result, n_jobs=n_jobs, scheduler=scheduler, threads=threads)
+    result.run_seconds = time.perf_counter() - t0 - result.store_seconds
+    for tid in reused:
+        records[tid]["scores"] = score(records[tid])
+    return result

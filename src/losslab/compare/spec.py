@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._core.errors import DataError
-from ..advise.recommend import parse_costs
+from ..intent import parse_costs
 
 __all__ = ["parse_costs", "parse_loss"]
 

@@ -15,6 +15,12 @@ place with ``os.replace`` (atomic on POSIX), the ``.npz`` before the ``.json``: 
 completion mark. A process killed at any instant leaves either a complete task or none (stray
 ``*.tmp`` files are removed on the next start). A task is reused only when its stored fingerprint
 equals the planned one, so a changed experiment never picks up stale results.
+
+Format version: ``experiment.json``, each task JSON and ``results.json`` carry ``format_version``
+(`FORMAT_VERSION`). A store written before versions existed has none and counts as version 1; its
+task files have the same layout, so it is read. A store of a version this losslab cannot read
+(a newer one, or one below `READABLE_VERSIONS`) is refused with `StoreVersionError` before
+anything in it is touched.
 """
 
 from __future__ import annotations
@@ -29,7 +35,26 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Store", "atomic_write_bytes", "atomic_write_text", "to_json"]
+from .._core.errors import DataError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "READABLE_VERSIONS",
+    "Store",
+    "StoreVersionError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "to_json",
+]
+
+#: the layout written by this losslab (2: ``format_version`` recorded; 1: the unversioned layout)
+FORMAT_VERSION = 2
+#: versions read (1 differs from 2 only by the missing field)
+READABLE_VERSIONS = (1, 2)
+
+
+class StoreVersionError(DataError):
+    """A results store written in a format this losslab does not read."""
 
 
 def to_json(obj: Any) -> Any:
@@ -89,15 +114,61 @@ class Store:
         self.root = Path(out)
         self.tasks_dir = self.root / "tasks"
 
+    def format_version(self) -> int | None:
+        """The format version of an existing store (1 when unversioned), None for a new directory."""
+        path = self.root / "experiment.json"
+        if not path.exists():
+            return 1 if self.tasks_dir.is_dir() and any(self.tasks_dir.glob("*.json")) else None
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreVersionError(
+                f"results store {str(self.root)!r} has an unreadable experiment.json ({exc}); "
+                "use a new out directory."
+            ) from None
+        version = doc.get("format_version", 1) if isinstance(doc, dict) else None
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise StoreVersionError(
+                f"results store {str(self.root)!r} has format_version {version!r}; expected an integer in "
+                f"{list(READABLE_VERSIONS)}. Use a new out directory."
+            )
+        return version
+
+    def check_version(self) -> None:
+        """Refuse a store whose format version this losslab cannot read (`StoreVersionError`).
+
+        >>> import tempfile, pathlib, json
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (root / "experiment.json").write_text(json.dumps({"format_version": 99}))
+        >>> try:
+        ...     Store(root).check_version()
+        ... except StoreVersionError as exc:
+        ...     print(str(exc).split(";")[0].split(" has ")[1])
+        format_version 99, written by a newer losslab
+        """
+        version = self.format_version()
+        if version is None or version in READABLE_VERSIONS:
+            return
+        newer = "a newer losslab" if version > FORMAT_VERSION else "an older losslab"
+        raise StoreVersionError(
+            f"results store {str(self.root)!r} has format_version {version}, written by {newer}; this "
+            f"losslab reads versions {', '.join(map(str, READABLE_VERSIONS))} (writes {FORMAT_VERSION}). "
+            "Use a new out directory (--out), or the losslab that wrote it."
+        )
+
     def open(self, config: dict[str, Any], fingerprint: str) -> None:
-        """Create the directory, drop stray temporaries, record the experiment."""
+        """Check the format version, create the directory, drop stray temporaries, record the experiment."""
+        self.check_version()
         self.tasks_dir.mkdir(parents=True, exist_ok=True)
         for tmp in self.tasks_dir.glob(".*.tmp"):
             with contextlib.suppress(OSError):
                 tmp.unlink()
         atomic_write_text(
             self.root / "experiment.json",
-            json.dumps({"fingerprint": fingerprint, "config": to_json(config)}, indent=2),
+            json.dumps(
+                {"format_version": FORMAT_VERSION, "fingerprint": fingerprint, "config": to_json(config)},
+                indent=2,
+            ),
         )
 
     def load(self, task_id: str, key: str) -> dict[str, Any] | None:
@@ -107,7 +178,7 @@ class Store:
             record = json.loads(meta_path.read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        if record.get("key") != key:
+        if record.get("key") != key or record.get("format_version", 1) not in READABLE_VERSIONS:
             return None
         if record.get("status") == "ok":
             try:
@@ -121,7 +192,7 @@ class Store:
         """Persist one finished task: predictions first, then the JSON completion mark."""
         import io
 
-        record = dict(record)
+        record = {**record, "format_version": FORMAT_VERSION}
         preds = record.pop("predictions", None)
         tid = record["id"]
         if preds is not None:

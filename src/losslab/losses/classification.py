@@ -18,6 +18,7 @@ from .._core.domains import (
     row_sum_tol,
 )
 from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, Task
+from .._core.params import balance_pos_weight
 from .._core.statistic import Statistic
 from .._core.validation import report_bad
 from ..links import LOGIT as LOGIT_LINK
@@ -97,7 +98,11 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     PARAMS = (
         FROM_LOGITS,
         Param(
-            "pos_weight", 1.0, "weight of the positive-class term (PyTorch's pos_weight)", interval=POSITIVE
+            "pos_weight",
+            1.0,
+            "weight of the positive-class term (PyTorch's pos_weight)",
+            interval=POSITIVE,
+            fit=balance_pos_weight,
         ),
         Param(
             "label_smoothing", 0.0, "targets y become y(1 − ε) + ε/2 (Keras semantics)", interval=UNIT_CLOSED

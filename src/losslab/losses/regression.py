@@ -9,6 +9,7 @@ from .._core import Interval, Loss, LossInfo, Param, register
 from .._core import special as sp
 from .._core.domains import REAL, Domain, DomainKind
 from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
+from .._core.params import robust_delta
 from .._core.statistic import Statistic
 from ..links import IDENTITY
 
@@ -172,7 +173,9 @@ class Huber(Loss):
     name = "huber"
     aliases = ("huber_loss",)
     link = IDENTITY
-    PARAMS = (Param("delta", 1.0, "residual size where the loss turns linear", interval=POSITIVE),)
+    PARAMS = (
+        Param("delta", 1.0, "residual size where the loss turns linear", interval=POSITIVE, fit=robust_delta),
+    )
     INFO = LossInfo(
         task=Task.REGRESSION,
         statistic=Statistic.HUBER_LOCATION,

@@ -15,6 +15,7 @@ from .._core import Interval, Loss, LossInfo, Param, register
 from .._core import special as sp
 from .._core.domains import REAL
 from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
+from .._core.params import robust_delta
 from .._core.statistic import Statistic
 from ..links import IDENTITY
 
@@ -140,7 +141,13 @@ class PseudoHuber(Loss):
     aliases = ("pseudohuber", "charbonnier", "smooth_huber")
     link = IDENTITY
     PARAMS = (
-        Param("delta", 1.0, "slope of the linear tails (and width of the quadratic bowl)", interval=POSITIVE),
+        Param(
+            "delta",
+            1.0,
+            "slope of the linear tails (and width of the quadratic bowl)",
+            interval=POSITIVE,
+            fit=robust_delta,
+        ),
     )
     INFO = LossInfo(
         task=Task.REGRESSION,

@@ -1,7 +1,8 @@
 """``losslab demo``: advise and compare on an embedded data set, then write the report.
 
 The settings are chosen to finish in well under two minutes on two cores while still being a
-fair experiment: the advisor's three best losses × linear and MLP models, 3-fold cross-validation
+fair experiment: the advisor's three best losses (data-fitted parameters refit on each training
+fold, `losslab.workflows.advised`) × linear and MLP models, 3-fold cross-validation
 repeated twice (6 paired resamples for the corrected t-test), 60 epochs of Adam at lr 0.1 with
 early stopping.
 """
@@ -35,16 +36,16 @@ def run_demo(
 
     ``n_jobs`` defaults to min(2, cores).
     """
-    import losslab
     from losslab.datasets import load, target_of
 
     from ..report.html import write_report
+    from .advised import advised_compare
 
     frame = load(dataset)
     target = target_of(dataset)
     n_jobs = n_jobs or min(2, os.cpu_count() or 1)
     s = DEMO_SETTINGS
-    cmp = losslab.compare(
+    cmp = advised_compare(
         frame,
         target=target,
         models=s["models"],

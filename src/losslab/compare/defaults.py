@@ -1,0 +1,167 @@
+"""What `compare` chooses when the caller does not: candidate losses and evaluation metrics.
+
+This module is the one place in `losslab.compare` that knows about particular metrics and loss
+statistics; the driver (`losslab.compare.api`) and the steps never branch on their names.
+
+- Candidate losses (``losses=None``): registered losses whose task fits the target, whose
+  estimated statistic is what the user asked to predict (`losslab.intent.Intent`; default the mean
+  for numbers, probabilities for classes) and whose ``y_true`` domain admits the observed targets,
+  in registry order, at most ``top``. A quantile or expectile intent sets the loss's level
+  parameter (its (0, 1)-valued float parameter, found by declaration).
+- Metrics (``metrics=None``): the task's defaults (`losslab.metrics.default_metrics`),
+  optionally led by a ``headline`` metric. A metric that takes a parameter (pinball's τ,
+  tweedie_deviance's power) gets it from the intent or from the loss (`metric_for`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._core.errors import DataError, DomainError
+from .._core.info import ParamRole
+from .._core.statistic import Statistic
+from ..intent import Costs, Intent
+from ..metrics import default_metrics, get_metric, resolve_metrics
+from ..tasks import task_family
+
+__all__ = ["candidate_losses", "choose_metrics", "loss_tasks", "metric_for", "predict_spec"]
+
+#: statistics (as losses declare them) that serve each intent; the intent's own kind otherwise
+_STATISTICS = {
+    "probability": (Statistic.PROBABILITY, Statistic.CLASS_PROBABILITIES),
+    "decision": (Statistic.PROBABILITY, Statistic.CLASS_PROBABILITIES),  # thresholded at p*: Bayes
+}
+
+#: where a parametrised metric takes its parameter from: the intent's level, or a loss parameter
+_METRIC_PARAM = {"pinball": "level", "coverage": "level", "tweedie_deviance": "power"}
+
+_LOSS_TASKS = {"binary": ("binary", "multiclass"), "multiclass": ("multiclass",)}
+
+
+def loss_tasks(task: str) -> tuple[str, ...]:
+    """Loss tasks (``LossInfo.task``) that fit a target task (multiclass losses also fit binary).
+
+    >>> loss_tasks("count"), loss_tasks("binary")
+    (('regression',), ('binary', 'multiclass'))
+    """
+    return _LOSS_TASKS.get(task, ("regression",))
+
+
+def predict_spec(intent: Intent | None) -> str | None:
+    """The intent in `default_metrics`'s words (``"quantile:0.9"``, ``"median"``).
+
+    >>> from losslab.intent import parse_predict
+    >>> predict_spec(parse_predict("p90"))
+    'quantile:0.9'
+    """
+    if intent is None:
+        return None
+    return intent.kind if intent.level is None else f"{intent.kind}:{intent.level:g}"
+
+
+def _level_param(cls: type) -> str | None:
+    return cls.INFO.param(ParamRole.LEVEL)
+
+
+def _admits(loss: Any, y_eval: np.ndarray) -> bool:
+    try:
+        loss(y_eval, np.zeros_like(y_eval, dtype=np.float64))
+    except DomainError:
+        return False
+    return True
+
+
+def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: int = 3) -> list[Any]:
+    """Registered losses for ``task`` that estimate what ``intent`` asks for (see module docstring).
+
+    >>> import numpy as np
+    >>> [l.name for l in candidate_losses("regression", None, np.array([-1.0, 0.5, 2.0]))]
+    ['mse']
+    >>> candidate_losses("regression", Intent("quantile", 0.9), np.array([1.0, 2.0]))
+    [Quantile(quantile=0.9)]
+    """
+    import losslab
+    from losslab._core.registry import loss_class
+
+    family = task_family(task)
+    kind = intent.kind if intent is not None else ("probability" if family == "classification" else "mean")
+    wanted = _STATISTICS.get(kind) or (Statistic.coerce(kind),)
+    own = loss_tasks(task)[0]
+    out: list[Any] = []
+    for name in losslab.list_losses(task=own):
+        cls = loss_class(name)
+        if cls.INFO.statistic.statistic not in wanted:
+            continue
+        params: dict[str, Any] = {}
+        if intent is not None and intent.level is not None:
+            level = _level_param(cls)
+            if level is None:
+                continue
+            params[level] = intent.level
+        loss = cls(**params)
+        if family == "regression" and not _admits(loss, y_eval):
+            continue
+        out.append(loss)
+        if len(out) >= top:
+            break
+    if not out:
+        raise DataError(
+            f"no registered {own} loss estimates the {kind} of these targets; pass losses= explicitly."
+        )
+    return out
+
+
+def metric_for(name: str, intent: Intent | None = None, loss: Any = None) -> str:
+    """``name`` with its parameter filled in: a level from the intent (else the loss's level),
+    a power from the loss; unchanged when the metric takes none, has one, or nothing supplies it.
+
+    >>> import losslab
+    >>> metric_for("pinball", Intent("quantile", 0.9))
+    'pinball:0.9'
+    >>> metric_for("coverage", None, losslab.get("quantile", quantile=0.25))
+    'coverage:0.25'
+    >>> metric_for("tweedie_deviance", None, losslab.get("tweedie", power=1.3)), metric_for("mae")
+    ('tweedie_deviance:1.3', 'mae')
+    """
+    base, _, arg = name.partition(":")
+    source = _METRIC_PARAM.get(base)
+    if arg or source is None:
+        return name
+    value = None
+    if source == "level":
+        if intent is not None and intent.level is not None and intent.kind == "quantile":
+            value = intent.level
+        elif loss is not None:
+            level = _level_param(type(loss))
+            value = loss.params.get(level) if level else None
+    elif loss is not None:
+        value = loss.params.get(source)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):  # absent, or still "auto"
+        return name
+    return f"{base}:{float(value):g}"
+
+
+def choose_metrics(
+    task: str,
+    intent: Intent | None,
+    costs: Costs | None,
+    y_eval: np.ndarray,
+    headline: str | None = None,
+) -> list[str]:
+    """The default metric names for ``task``, led by ``headline`` when it fits the task and no
+    costs are given (with costs, expected cost leads).
+
+    >>> import numpy as np
+    >>> choose_metrics("regression", None, None, np.array([-1.0, 2.0]), headline="mae")
+    ['mae', 'rmse', 'r2']
+    """
+    names = default_metrics(task, predict=predict_spec(intent), costs=costs, y=y_eval)
+    if headline and not costs:
+        try:
+            head = resolve_metrics([headline], task)[0].name
+        except DataError:
+            return names
+        names = [head, *[n for n in names if get_metric(n).name != head]]
+    return names

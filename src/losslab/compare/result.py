@@ -1,0 +1,155 @@
+"""`Comparison`: the result of `losslab.compare`, its text summary and its ``results.json`` form."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..metrics import Metric
+from .plan import Candidate
+from .store import FORMAT_VERSION, atomic_write_text, to_json
+
+__all__ = ["SCHEMA", "Comparison"]
+
+SCHEMA = "losslab.compare/1"
+
+
+@dataclass
+class Comparison:
+    """The result of `compare`.
+
+    Attributes
+    ----------
+    leaderboard : DataFrame
+        One row per candidate (loss/model), best first by the headline metric (``metrics[0]``):
+        ``rank``, ``candidate``, ``loss``, ``model``, ``mark`` ("best", "≈ best" practically
+        equivalent, "n.s." not significantly different, "worse" significantly worse after Holm,
+        "n/a"), each metric's mean and ``{metric}_std`` over folds, then ``delta``, ``p_value``,
+        ``p_holm``, ``p_rope`` of the headline metric against the best, ``n_folds``, ``n_failed``
+        and ``fit_seconds`` (mean per fold).
+    tests : DataFrame
+        The paired tests for every metric (see `losslab.compare.stats.summarize`).
+    scores : DataFrame
+        Per-fold scores, long form: ``candidate, loss, model, repeat, fold, metric, value, reason,
+        n_train, n_test, task_id``. A metric that cannot be computed on a fold is NaN with its reason.
+    failures : DataFrame
+        Failed tasks: ``task_id, candidate, repeat, fold, error_type, message``.
+    oof : dict
+        Per candidate, pooled out-of-fold predictions of repeat 0: ``index``, ``y_true`` and
+        ``value`` (regression) or ``proba``/``label`` (classification).
+    histories : dict
+        Per candidate, a list of ``{"repeat", "fold", "history"}`` learning curves.
+    paths : dict
+        Files written (``out``, ``tasks``, ``leaderboard``, ``results``), empty without ``out``.
+    """
+
+    task: str
+    family: str
+    target: str
+    metrics: list[Metric]
+    candidates: list[Candidate]
+    leaderboard: Any
+    tests: Any
+    scores: Any
+    failures: Any
+    oof: dict[str, dict[str, np.ndarray]]
+    histories: dict[str, list[dict[str, Any]]]
+    advice: Any = None
+    classes: list[Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    fingerprint: str = ""
+
+    @property
+    def best(self) -> str:
+        """Name of the best candidate by the headline metric (``"none"`` if no candidate has a score)."""
+        best = self.leaderboard.loc[self.leaderboard["mark"] == "best", "candidate"]
+        return str(best.iloc[0]) if len(best) else "none"
+
+    @property
+    def n_reused(self) -> int:
+        """Tasks taken from the results store instead of being run."""
+        return sum(1 for t in self.tasks if t.get("reused"))
+
+    def summary(self) -> str:
+        """A plain-text summary: leaderboard (headline metric) and failures."""
+        head = self.metrics[0]
+        lines = [
+            f"{self.task} target {self.target!r}: {len(self.candidates)} candidates × "
+            f"{self.config.get('n_folds', '?')} folds; headline metric {head.name} ({head.direction})"
+        ]
+        for d in self.leaderboard.to_dict(orient="records"):
+            mean, std, p = d.get(head.name), d.get(head.name + "_std"), d.get("p_value")
+            rank = "—" if d["rank"] is None or d["rank"] != d["rank"] else str(int(d["rank"]))
+            ptxt = "" if p is None or not np.isfinite(p) else f"  p={p:.3g}"
+            lines.append(f"  {rank:>3}  {d['candidate']:<36} {mean:.4g} ± {std:.2g}  {d['mark']}{ptxt}")
+        if len(self.failures):
+            lines.append(f"{len(self.failures)} failed task(s):")
+            for f in self.failures.itertuples(index=False):
+                lines.append(f"  {f.candidate} r{f.repeat} f{f.fold}: {f.error_type}: {f.message}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Comparison(task={self.task!r}, best={self.best!r}, candidates={len(self.candidates)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``results.json`` document (schema in ``docs/compare.md``)."""
+        import losslab
+
+        return to_json(
+            {
+                "schema": SCHEMA,
+                "format_version": FORMAT_VERSION,
+                "losslab_version": losslab.__version__,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "fingerprint": self.fingerprint,
+                "task": self.task,
+                "family": self.family,
+                "target": self.target,
+                "classes": self.classes,
+                "config": self.config,
+                "metrics": [
+                    {"name": m.name, "direction": m.direction, "needs": m.needs, "description": m.description}
+                    for m in self.metrics
+                ],
+                "candidates": [
+                    {"name": c.name, "loss": c.loss, "model": c.model, "refit": c.refit}
+                    for c in self.candidates
+                ],
+                "leaderboard": _records(self.leaderboard),
+                "tests": _records(self.tests),
+                "scores": _records(self.scores),
+                "failures": _records(self.failures),
+                "tasks": self.tasks,
+                "advice": self.advice.to_dict() if self.advice is not None else None,
+                "timings": self.timings,
+                "paths": self.paths,
+            }
+        )
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    if frame is None or len(frame) == 0:
+        return []
+    return [to_json(r) for r in frame.to_dict(orient="records")]
+
+
+def write_results(result: Comparison, root: Path) -> dict[str, str]:
+    """Write ``leaderboard.csv`` and ``results.json`` of ``result`` into the store ``root``; their paths."""
+    paths = {
+        "out": str(root),
+        "tasks": str(root / "tasks"),
+        "leaderboard": str(root / "leaderboard.csv"),
+        "results": str(root / "results.json"),
+    }
+    result.paths = paths
+    atomic_write_text(root / "leaderboard.csv", result.leaderboard.to_csv(index=False))
+    atomic_write_text(root / "results.json", json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+    return paths
