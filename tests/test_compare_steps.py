@@ -11,7 +11,6 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
-from losslab.compare.metrics import get_metric
 
 import losslab
 from losslab.compare.defaults import candidate_losses, choose_metrics, metric_for
@@ -21,6 +20,7 @@ from losslab.compare.setup import fit_fold_losses, plan_experiment
 from losslab.compare.store import FORMAT_VERSION, Store, StoreVersionError
 from losslab.compare.summary import summarise
 from losslab.intent import Intent
+from losslab.metrics import get_metric
 
 FAST = {"epochs": 3, "lr": 0.05, "hidden": (8,)}
 
