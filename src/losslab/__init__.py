@@ -36,6 +36,7 @@ _LAZY = {
     "compare": "losslab.compare:compare",
     "custom": "losslab.custom:custom",
     "check": "losslab.custom:check",
+    "equivalent": "losslab._core.equivalence:equivalent",
 }
 
 
@@ -58,6 +59,7 @@ __all__ = [
     "check",
     "compare",
     "custom",
+    "equivalent",
     "get",
     "list_losses",
     "register",
