@@ -24,7 +24,8 @@ Run: ``python benchmarks/compare_power.py [--reps-model 20000] [--reps-real 200]
     on the core (x₀, x₁, x₂) plus one of k exchangeable features — for: "vs the best chosen after
     the fact + Holm over k − 1" (``compare`` today), Hsu's MCB with the corrected variance, and
     `losslab.compare.design.compare_to_best` (Holm over all pairs). Power: one candidate truly
-    worse (model: by 1 sd of a pairwise per-fold difference; real: x₀ measured with noise).
+    worse (model: by 1 sd of a pairwise per-fold difference; real: the first candidate with x₀
+    measured with noise, x₀ + 1.5 z, in place of the k-th).
 
 Monte-Carlo standard errors are √(p(1 − p)/reps).
 """
@@ -254,7 +255,7 @@ def part_c(args: argparse.Namespace, rng: np.random.Generator, design: tuple[int
     n_tr, n_te = sizes(folds)
     R = args.reps_fwe_real
     kmax = max(ks)
-    sets = [[0, 1, 2, 3 + c] for c in range(kmax)] + [[3 + kmax, 1, 2, 3]]  # last: noisy x0
+    sets = [[0, 1, 2, 3 + c] for c in range(kmax)] + [[4 + kmax, 1, 2, 3]]  # last: x0 + 1.5 z
     fwe = {n: {k: np.zeros(R, bool) for k in ks} for n in names}
     pw = {n: {k: np.zeros(R, bool) for k in ks} for n in names}
     for rep in range(R):

@@ -172,6 +172,22 @@ def test_candidate_better_on_every_fold_is_best_never_worse() -> None:
         assert np.all(res.delta >= 0)
 
 
+def test_worse_than_a_close_relative_counts() -> None:
+    # c = 2 is a precise 0.05 worse than candidate 1 on every fold, while its difference to the
+    # best (0), whose predictions are unrelated, is noisy: c is still shown not to be the best
+    rng = np.random.default_rng(8)
+    one = rng.normal(1.05, 0.3, 20)
+    other = rng.normal(1.0, 0.3, 20)
+    best = other - other.mean() + one.mean() - 0.01  # best by a hair, unrelated to 1 and 2
+    s = np.stack([best, one, one + 0.05 + rng.normal(0, 0.001, 20)])
+    res = compare_to_best(s, 270, 30)
+    assert res.best == 0
+    assert res.mark.tolist() == [MARK_BEST, MARK_NOT_SHOWN, MARK_WORSE]
+    assert res.worse_than.tolist() == [-1, -1, 1]
+    # the interval is against the best, and is wide here
+    assert res.ci_low[2] < 0 < res.ci_high[2]
+
+
 def test_equal_candidates_not_worse() -> None:
     base = np.random.default_rng(4).normal(1.0, 0.2, 30)
     same = compare_to_best(np.stack([base, base.copy(), base.copy()]), 270, 30)
