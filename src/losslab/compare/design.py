@@ -28,18 +28,18 @@ not a valid family: the observed best is the luckiest of k, so its differences a
 With k equal candidates that procedure calls one of them "worse" 8%, 10% and 14% of the time at
 α = 0.05 for k = 4, 6, 10 (10 × 3 folds, the test's own model; 11% for k = 10 at 5 × 1).
 
-`compare_to_best` instead tests **every pair** with the corrected t-test and Holm-adjusts the k(k −
-1)/2 p-values together; a candidate is "worse" when it is shown worse than any other candidate
-(then it cannot be the best). Holm controls the family-wise error over all pairs for any dependence
-between the tests, so every such claim is covered whichever candidate the data make the best (a
-claim's sign comes from its two-sided test; Holm's control of sign errors is proven for independent
-tests and here shown by simulation): family-wise error 0.038–0.048 for k = 2 … 10 (10 × 3, the
-test's own model) and 0.00–0.02 with Ridge learners. Hsu's multiple comparisons with the best (MCB)
-is more powerful, but its guarantee is about "c is not *strictly* the best": with tied candidates
-it calls equal candidates "worse" far more often than α (0.10 for k = 2, 0.22 for k = 6, 0.34 for k
-= 10; 0.13 for k = 10 Ridge learners), which is exactly the error ``compare`` must not make.
-The price of validity, with one candidate truly worse by 1 sd of a pairwise per-fold difference
-(10 × 3): found 77% of the time for k = 2, 74% for k = 4, 71% for k = 6, 68% for k = 10.
+`compare_to_best` instead tests **every pair** with the corrected t-test and Holm-adjusts the
+k(k − 1)/2 p-values together; a candidate is "worse" when it is shown worse than any other
+candidate (then it cannot be the best). Holm controls the family-wise error over all pairs for any
+dependence between the tests, so every such claim is covered whichever candidate the data make the
+best (a claim's sign comes from its two-sided test; Holm's control of sign errors is proven for
+independent tests and here shown by simulation): family-wise error 0.038–0.048 for k = 2 … 10
+(10 × 3, the test's own model) and 0.00–0.02 with Ridge learners. Hsu's multiple comparisons with
+the best (MCB) is more powerful, but its guarantee is about "c is not *strictly* the best": with
+tied candidates it calls equal candidates "worse" far more often than α (0.10 for k = 2, 0.22 for
+k = 6, 0.34 for k = 10; 0.13 for k = 10 Ridge learners), which is exactly the error ``compare``
+must not make. The price of validity, with one candidate truly worse by 1 sd of a pairwise per-fold
+difference (10 × 3): found 77% of the time for k = 2, 74% for k = 4, 71% for k = 6, 68% for k = 10.
 """
 
 from __future__ import annotations
