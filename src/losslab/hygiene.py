@@ -187,14 +187,14 @@ def _separates(codes: np.ndarray, x: Any, labels: np.ndarray, k: int) -> str | N
     pairs = np.unique(codes * k + labels)
     if levels < 0.5 * n:
         if pairs.size == levels:  # each level with a single class
-            return f"each of its {levels} values occurs with one class only ({n} rows)"
+            return f"each of its {levels} values occurs with one class only, in {n} rows"
         return None
     if x is None or pairs.size != levels:  # text with many levels, or ties across classes
         return None
     order = np.argsort(x, kind="stable")
     runs = int(np.sum(labels[order][1:] != labels[order][:-1])) + 1
     if runs == k:
-        return f"its value ranges separate the {k} classes exactly ({n} rows, no overlap)"
+        return f"its value ranges separate the {k} classes exactly, with no overlap in {n} rows"
     return None
 
 
@@ -287,7 +287,7 @@ def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
                     Finding(
                         name,
                         "leak",
-                        f"Spearman ρ = {rho:.4f} with the target ({int(ok.sum())} rows)",
+                        f"Spearman ρ = {rho:.4f} with the target over {int(ok.sum())} rows",
                         {"spearman": rho, "rows": int(ok.sum())},
                     )
                 )
@@ -356,9 +356,8 @@ class Hygiene:
             out.append(f"kept column {f.column!r} on request; it looks like an identifier ({f.evidence})")
         for f in self.leaks:
             out.append(
-                f"suspected leak: column {f.column!r} predicts the target almost perfectly on its own "
-                f"({f.evidence}); check it is not computed from the target or recorded after the outcome "
-                "(kept)"
+                f"suspected leak: column {f.column!r} alone predicts the target: {f.evidence}. Check that it "
+                "is not computed from the target or recorded after the outcome (kept as a feature)"
             )
         for f in self.free_text:
             out.append(
