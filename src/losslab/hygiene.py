@@ -21,7 +21,7 @@ rows, named like an identifier"``), never a bare label.
 - **Free text** (`free_text_columns`): a text column with ≥ 100 distinct values; one-hot encoding
   turns it into as many columns.
 
-pandas and scipy are imported inside the functions.
+pandas is imported inside the functions.
 """
 
 from __future__ import annotations
@@ -184,16 +184,18 @@ def _separates(codes: np.ndarray, x: Any, labels: np.ndarray, k: int) -> str | N
     levels = int(codes.max()) + 1
     if levels < 2:
         return None
-    pairs = np.unique(codes * k + labels)
     if levels < 0.5 * n:
-        if pairs.size == levels:  # each level with a single class
+        pairs = int(np.count_nonzero(np.bincount(codes * k + labels, minlength=levels * k)))
+        if pairs == levels:  # each level with a single class
             return f"each of its {levels} values occurs with one class only, in {n} rows"
         return None
-    if x is None or pairs.size != levels:  # text with many levels, or ties across classes
+    if x is None:  # text with many levels: an identifier's business, not a leak's
         return None
     order = np.argsort(x, kind="stable")
-    runs = int(np.sum(labels[order][1:] != labels[order][:-1])) + 1
-    if runs == k:
+    ls, xs = labels[order], x[order]
+    change = np.flatnonzero(ls[1:] != ls[:-1]) + 1
+    # k runs, and no value shared by two classes at a boundary
+    if change.size == k - 1 and bool(np.all(xs[change] > xs[change - 1])):
         return f"its value ranges separate the {k} classes exactly, with no overlap in {n} rows"
     return None
 
@@ -220,12 +222,15 @@ def _constant_in_class(codes: np.ndarray, uniques: Any, labels: np.ndarray, clas
     return None
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy import stats
+def _spearman(a: np.ndarray, rank_b: np.ndarray) -> float:
+    """Spearman ρ of ``a`` with a variable whose average ranks are ``rank_b``: the Pearson correlation
+    of the ranks (pandas ranks; the target is ranked once, not once per column)."""
+    import pandas as pd
 
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return 0.0  # ρ is undefined; scipy would warn and return NaN
-    return float(stats.spearmanr(a, b).statistic)
+    rank_a = pd.Series(a).rank().to_numpy()
+    if np.ptp(rank_a) == 0 or np.ptp(rank_b) == 0:
+        return 0.0  # ρ is undefined
+    return float(np.corrcoef(rank_a, rank_b)[0, 1])
 
 
 def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
@@ -261,6 +266,7 @@ def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
             return out
     else:
         yf = yv.to_numpy(dtype=float)
+        y_rank = pd.Series(yf).rank().to_numpy()
     for c in X.columns:
         col = X[c].reset_index(drop=True)
         ok = col.notna().to_numpy()
@@ -272,8 +278,7 @@ def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
             sub = codes[ok]
             x = col[ok].to_numpy(dtype=float) if _is_number(col) else None
             ev = None
-            present = np.unique(labels[ok])
-            if present.size == k:
+            if bool(np.all(np.bincount(labels[ok], minlength=k) > 0)):
                 ev = _separates(sub, x, labels[ok], k)
             if ev is None:
                 ev = _constant_in_class(codes, uniques, labels, list(classes))
@@ -281,7 +286,7 @@ def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
                 out.append(Finding(name, "leak", ev, {"rows": int(ok.sum())}))
         elif _is_number(col):
             a = col[ok].to_numpy(dtype=float)
-            rho = _spearman(a, yf[ok])
+            rho = _spearman(a, y_rank if ok.all() else pd.Series(yf[ok]).rank().to_numpy())
             if abs(rho) >= _t("leak_corr"):
                 out.append(
                     Finding(
