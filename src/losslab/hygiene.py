@@ -265,7 +265,9 @@ def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
         if k < 2:
             return out
     else:
-        yf = yv.to_numpy(dtype=float)
+        yf = pd.to_numeric(yv, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if not np.isfinite(yf).all():
+            return out  # not a numeric target: nothing to rank against
         y_rank = pd.Series(yf).rank().to_numpy()
     for c in X.columns:
         col = X[c].reset_index(drop=True)

@@ -181,15 +181,6 @@ def train_table(
     if not (0.0 <= test_fraction < 1.0):
         raise ParameterError(f"test_fraction must be in [0, 1); got {test_fraction!r}.")
     classify, inferred, task_line = _choose_task(loss, y, target)
-    hygiene = check_features(
-        X,
-        y,
-        classification=classify,
-        keep_columns=keep_columns,
-        rows_missing_target=len(frame) - len(y),
-        target=target,
-    )
-    X = hygiene.X
     if classify:
         from sklearn.utils.multiclass import type_of_target
 
@@ -226,6 +217,15 @@ def train_table(
             optimizer=optimizer,
         )
     est.set_params(batch_size=batch_size, seed=seed)
+    hygiene = check_features(
+        X,
+        y,
+        classification=classify,
+        keep_columns=keep_columns,
+        rows_missing_target=len(frame) - len(y),
+        target=target,
+    )
+    X = hygiene.X
     train_idx, test_idx = _holdout(y, test_fraction, seed, classify)
     Xtr, ytr = X.iloc[train_idx], y.iloc[train_idx]
     est.fit(Xtr, ytr, callback=callback)
