@@ -152,8 +152,9 @@ def test_keep_columns_must_name_a_feature_and_something_must_remain():
         check_features(X, np.zeros(30), classification=False, keep_columns=["nope"])
     with pytest.raises(DataError, match="every feature column looks like an identifier"):
         check_features(X[["id"]], np.zeros(30), classification=False)
-    h = check_features(X, np.zeros(30), classification=False, keep_columns=["id"])
-    assert list(h.X.columns) == ["id", "x"] and [f.column for f in h.kept] == ["id"]
+    for keep in (["id"], "id"):  # a single name is one column, not its letters
+        h = check_features(X, np.zeros(30), classification=False, keep_columns=keep)
+        assert list(h.X.columns) == ["id", "x"] and [f.column for f in h.kept] == ["id"]
 
 
 def test_advisor_reports_the_shared_findings():
@@ -354,3 +355,31 @@ def test_train_drops_identifiers_and_reports_missing_targets():
     assert report.to_dict()["dropped_columns"] == ["row"]
     kept = train_table(frame, "y", epochs=20, lr=0.05, keep_columns=["row"])
     assert "row" in list(kept.estimator.feature_names_in_) and kept.dropped_columns == []
+
+
+def test_exposure_reaches_joblib_and_dask_workers():
+    distributed = pytest.importorskip("distributed")
+    import logging
+
+    frame, _, _ = _poisson_with_offset(n=240)
+    kw = {
+        "target": "y",
+        "losses": ["poisson"],
+        "models": "linear",
+        "cv": 3,
+        "exposure": "years",
+        "metrics": ["poisson_deviance"],
+        "model_params": {"epochs": 30, "lr": 0.05},
+    }
+    local = losslab.compare(frame, **kw).leaderboard["poisson_deviance"].iloc[0]
+    loky = losslab.compare(frame, n_jobs=2, **kw).leaderboard["poisson_deviance"].iloc[0]
+    with (
+        distributed.LocalCluster(
+            n_workers=1, processes=False, dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        dask = losslab.compare(frame, scheduler=client, **kw).leaderboard["poisson_deviance"].iloc[0]
+    plain = losslab.compare(frame, **{**kw, "exposure": None}).leaderboard["poisson_deviance"].iloc[0]
+    assert local == pytest.approx(loky, rel=1e-6) and local == pytest.approx(dask, rel=1e-6)
+    assert local < plain  # the exposure was used on every path

@@ -394,6 +394,7 @@ def demo_cmd(
         highlight=False,
     )
     adv, cmp, report = _run_with_progress(run_demo, out=out, dataset=dataset, n_jobs=jobs)
+    _print_warnings(cmp.warnings)
     console.print(
         f"advisor: task [bold]{adv.task}[/]; recommends "
         + ", ".join(f"{r.rank}. {r.label}" for r in adv.recommendations[: s["top"]]),

@@ -431,7 +431,7 @@ def check_features(
     dropped column 'row_id' as an identifier (40 distinct values in 40 rows, named like an identifier);
     keep it with --keep-column row_id
     """
-    keep = [str(c) for c in keep_columns]
+    keep = [keep_columns] if isinstance(keep_columns, str) else [str(c) for c in keep_columns]
     names = [str(c) for c in X.columns]
     unknown = [c for c in keep if c not in names]
     if unknown:
