@@ -44,7 +44,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     (
         "data",
-        ("losslab.metrics", "losslab.tasks", "losslab.tabular", "losslab.datasets", "losslab.intent"),
+        (
+            "losslab.metrics",
+            "losslab.tasks",
+            "losslab.tabular",
+            "losslab.hygiene",
+            "losslab.datasets",
+            "losslab.intent",
+        ),
     ),
     ("train", ("losslab.train",)),
     ("sklearn", ("losslab.sklearn",)),

@@ -268,6 +268,14 @@ def _print_leaderboard(cmp: Any) -> None:
         )
 
 
+def _print_warnings(warnings: list[str]) -> None:
+    """The data hygiene findings (dropped identifiers, suspected leaks, free text), one yellow line each."""
+    from rich.markup import escape
+
+    for text in warnings:
+        console.print(f"[yellow]warning[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
 @command("compare")
 def compare_cmd(
     data: Annotated[str, typer.Argument(help="A .csv, .tsv or .parquet file.")],
@@ -294,6 +302,22 @@ def compare_cmd(
     top: Annotated[int, typer.Option(help="Advisor recommendations to compare without --loss.")] = 3,
     epochs: Annotated[int | None, typer.Option(help="Training epochs per fold.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    keep_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-column", help="Keep this column although it looks like a row identifier (repeatable)."
+        ),
+    ] = None,
+    groups: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of group labels (patient, firm …): no group is split across train and test."
+        ),
+    ] = None,
+    exposure: Annotated[
+        str | None,
+        typer.Option(help="Column of positive exposures (time, population) for count and rate targets."),
+    ] = None,
 ) -> None:
     """Cross-validate losses on DATA: leaderboard with paired statistics, report.html, results.json."""
     import losslab
@@ -324,8 +348,12 @@ def compare_cmd(
         task=task,
         top=top,
         model_params=params,
+        keep_columns=keep_column or (),
+        groups=groups,
+        exposure=exposure,
     )
     report = write_report(cmp)
+    _print_warnings(cmp.warnings)
     _print_leaderboard(cmp)
     reused = f" ({cmp.n_reused} reused from the store)" if cmp.n_reused else ""
     console.print(f"{len(cmp.tasks)} tasks{reused}; report: [bold]{report}[/]", highlight=False)
@@ -366,6 +394,7 @@ def demo_cmd(
         highlight=False,
     )
     adv, cmp, report = _run_with_progress(run_demo, out=out, dataset=dataset, n_jobs=jobs)
+    _print_warnings(cmp.warnings)
     console.print(
         f"advisor: task [bold]{adv.task}[/]; recommends "
         + ", ".join(f"{r.rank}. {r.label}" for r in adv.recommendations[: s["top"]]),
@@ -399,6 +428,12 @@ def train_cmd(
     trace: Annotated[
         bool, typer.Option("--trace", help="Print the first gradient-descent step laid open.")
     ] = False,
+    keep_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep-column", help="Keep this column although it looks like a row identifier (repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Train a model with a loss: progress, held-out metrics, and the model and learning curve saved."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -434,11 +469,13 @@ def train_cmd(
             out=out,
             trace=trace,
             callback=on_epoch,
+            keep_columns=keep_column or (),
         )
         progress.update(bar, total=report.estimator.n_iter_)
     est = report.estimator
     stopped = " (early stopping)" if est.n_iter_ < epochs else ""
     console.print(report.task_line, highlight=False, markup=False)
+    _print_warnings(report.warnings)
     console.print(
         f"[bold]{report.task}[/] of {target!r} with loss [bold]{report.loss}[/] ({est.loss_.statistic}), "
         f"model {model}: {est.n_iter_} epochs{stopped}, best epoch {est.best_epoch_}; "

@@ -17,13 +17,14 @@ Var(y | x) ∝ μᵖ (0 Gaussian, 1 Poisson, 2 Gamma, in between Tweedie).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .._core.errors import DataError
+from ..hygiene import THRESHOLDS as HYGIENE_THRESHOLDS
+from ..hygiene import id_like_columns, suspected_leaks
 from ..tabular import load_xy as load
 from ..tasks import SHARED_THRESHOLDS, TASK_THRESHOLDS, TASKS, TaskInference, infer_task
 from ..tasks import is_categorical as _is_categorical
@@ -74,8 +75,7 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
         "spread",
     ),
     "huber_k": (1.345, "Huber's 95%-efficiency constant under normality (sklearn HuberRegressor, gslnls)"),
-    "id_unique_ratio": (0.99, "losslab choice: integer/string column unique in ≥ 99% of rows"),
-    "leak_corr": (0.999, "losslab choice: Spearman ρ ≥ 0.999 in absolute value with the target"),
+    **HYGIENE_THRESHOLDS,  # identifiers, leaks, free text (losslab.hygiene, shared with compare and train)
     "label_conflict_share": (0.01, "losslab choice: ≥ 1% of rows are duplicates with conflicting labels"),
     "max_fit_rows": (20000, "losslab choice: residual fits use a seeded sample of at most 20 000 rows"),
 }
@@ -349,13 +349,8 @@ def _numeric_values(ys: Any) -> dict[str, Any]:
     return out
 
 
-_ID_NAME = re.compile(r"(^|[_\W])(id|uuid|guid|key|index|idx)($|[_\W])", re.IGNORECASE)
-
-
 def _feature_values(diag: Diagnosis, seed: int) -> None:
     """Missing values, constant, ID-like and leaking columns, label conflicts; builds the design."""
-    import pandas as pd
-
     from .advice import Message
 
     feats, ys, vals = diag.X, diag.y, diag.values
@@ -374,19 +369,9 @@ def _feature_values(diag: Diagnosis, seed: int) -> None:
                 {"columns": missing},
             )
         )
-    constant, id_like = [], []
-    for c in feats.columns:
-        col = feats[c]
-        if _is_constant(col):
-            constant.append(str(c))
-            continue
-        integer_or_text = pd.api.types.is_integer_dtype(col) or _is_categorical(col)
-        named = bool(_ID_NAME.search(str(c)))
-        if not (integer_or_text or named):
-            continue  # float columns are unique per row without being identifiers
-        ratio = col.nunique() / n
-        if (n >= 20 and integer_or_text and ratio >= _t("id_unique_ratio")) or (named and ratio >= 0.5):
-            id_like.append(str(c))
+    constant = [str(c) for c in feats.columns if _is_constant(feats[c])]
+    ids = [f for f in id_like_columns(feats) if f.column not in constant]  # the rule of losslab.hygiene
+    id_like = [f.column for f in ids]
     vals["constant_columns"] = constant
     vals["id_like_columns"] = id_like
     if constant:
@@ -403,8 +388,9 @@ def _feature_values(diag: Diagnosis, seed: int) -> None:
             Message(
                 "ID_COLUMNS",
                 "warning",
-                f"column(s) look like row identifiers (unique per row): {', '.join(id_like)}; drop them "
-                "before fitting.",
+                "column(s) look like row identifiers: "
+                + "; ".join(f"{f.column!r} ({f.evidence})" for f in ids)
+                + "; drop them before fitting (losslab compare and train do).",
                 {"columns": id_like},
             )
         )
@@ -417,7 +403,9 @@ def _feature_values(diag: Diagnosis, seed: int) -> None:
     sub = feats.iloc[idx][usable]
     ysub = ys.iloc[idx].reset_index(drop=True)
     sub = sub.reset_index(drop=True)
-    leaks = _leakage(sub, ysub, diag.task.task)
+    classification = diag.task.task in ("binary", "multiclass")
+    found = suspected_leaks(sub.iloc[:, :500], ysub, classification=classification)
+    leaks = [{"column": f.column, "evidence": f.evidence} for f in found]
     vals["leakage_columns"] = leaks
     if leaks:
         diag.messages.append(
@@ -461,52 +449,6 @@ def _is_constant(col: Any) -> bool:
             return False
         return bool(col.min() == col.max())
     return bool(col.nunique(dropna=False) <= 1)
-
-
-def _leakage(sub: Any, ysub: Any, task: str) -> list[dict[str, Any]]:
-    import pandas as pd
-
-    out = []
-    classification = task in ("binary", "multiclass")
-    yv = ysub.astype(str) if classification else ysub
-    n = len(sub)
-    for c in list(sub.columns)[:500]:
-        col = sub[c]
-        ok = col.notna().to_numpy()
-        if ok.sum() < max(10, 0.5 * n):
-            continue
-        cv, tv = col[ok], yv[ok]
-        if classification:
-            nu = cv.nunique()
-            if nu < 2 or nu >= 0.5 * ok.sum():
-                # continuous feature: classes must occupy disjoint intervals of it
-                if pd.api.types.is_numeric_dtype(cv) and not _is_bool(cv) and nu >= 2:
-                    pure = tv.groupby(cv.to_numpy()).nunique().max() == 1
-                    order = np.argsort(cv.to_numpy(dtype=float), kind="stable")
-                    runs = int(np.sum(tv.to_numpy()[order][1:] != tv.to_numpy()[order][:-1]))
-                    k = tv.nunique()
-                    if pure and runs == k - 1:
-                        out.append(
-                            {
-                                "column": str(c),
-                                "evidence": f"its value ranges separate the {k} classes exactly",
-                            }
-                        )
-                continue
-            purity = float(
-                tv.groupby(cv.astype(str).to_numpy()).agg(lambda s: s.value_counts().iloc[0]).sum() / len(tv)
-            )
-            if purity == 1.0 and tv.nunique() > 1:
-                out.append({"column": str(c), "evidence": f"each of its {nu} values maps to a single class"})
-        elif pd.api.types.is_numeric_dtype(cv) and not _is_bool(cv):
-            a = cv.to_numpy(dtype=float)
-            b = tv.to_numpy(dtype=float)
-            if np.ptp(a) == 0:
-                continue
-            rho = _spearman(a, b)
-            if abs(rho) >= _t("leak_corr"):
-                out.append({"column": str(c), "evidence": f"Spearman ρ = {rho:.4f} with the target"})
-    return out
 
 
 def _spearman(a: Any, b: Any) -> float:

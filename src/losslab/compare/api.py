@@ -50,6 +50,9 @@ def compare(
     retry_failed: bool = False,
     headline: str | None = None,
     advice: Any = None,
+    keep_columns: Any = (),
+    groups: str | None = None,
+    exposure: str | None = None,
 ) -> Comparison:
     """Cross-validate candidate losses on ``data`` and compare them with paired statistics.
 
@@ -113,6 +116,17 @@ def compare(
         are given, e.g. the advisor's first metric for its top loss.
     advice : object, optional
         The advisor's `Advice` behind the candidates, kept in the result (report, ``results.json``).
+    keep_columns : list of str
+        Columns to keep although they look like row identifiers; every other identifier-like
+        column is dropped, and said so in ``Comparison.warnings`` (see `losslab.hygiene`).
+    groups : str, optional
+        A column of group labels (patient, firm, query …): the folds keep each group whole
+        (`GroupKFold`, `StratifiedGroupKFold` for classes). Not a feature.
+    exposure : str, optional
+        A column of positive exposures (time at risk, population) for count and rate targets: the
+        models fit y/exposure with sample weight exposure (exactly Poisson with offset
+        log(exposure)) and their predictions are multiplied by the exposure before scoring. Not
+        a feature.
 
     Returns
     -------
@@ -153,6 +167,9 @@ def compare(
         headline=headline,
         out=out,
         advice=advice,
+        keep_columns=keep_columns,
+        groups=groups,
+        exposure=exposure,
     )
     n_jobs, threads = parallelism(n_jobs, scheduler, threads)
     scorer = Scorer.of(exp)
@@ -169,6 +186,7 @@ def compare(
         threads=threads,
         retry_failed=retry_failed,
         progress=progress,
+        exposure=exp.exposure,
     )
     t_run = time.perf_counter()
     scored = collect_scores(exp.plan, ran.records, ran.reused, scorer)

@@ -139,16 +139,24 @@ def task_seed(seed: int, repeat: int, fold: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(repeat), int(fold)]).generate_state(1)[0] % (2**31 - 1))
 
 
-def make_folds(y: Any, family: str, cv: Any = 5, repeats: int = 1, seed: int = 0) -> list[Fold]:
+def make_folds(
+    y: Any, family: str, cv: Any = 5, repeats: int = 1, seed: int = 0, groups: Any = None
+) -> list[Fold]:
     """Folds from scikit-learn splitters, reproducible from ``seed``.
 
     ``cv`` is the number of folds, or any scikit-learn splitter (its splits are then taken as
-    repeat 0, folds 0..n−1).
+    repeat 0, folds 0..n−1; ``groups`` is passed to its ``split``). With ``groups`` (one label per
+    row) the folds keep each group whole: `StratifiedGroupKFold` for classification, `GroupKFold`
+    otherwise, each repeat with the group order shuffled from ``seed``.
 
     >>> import numpy as np
     >>> folds = make_folds(np.array([0, 1] * 10), "classification", cv=5, seed=0)
     >>> len(folds), sorted(np.bincount(np.array([0, 1] * 10)[folds[0].test]).tolist())
     (5, [2, 2])
+    >>> g = np.repeat(np.arange(10), 3)
+    >>> folds = make_folds(np.arange(30.0), "regression", cv=5, repeats=2, groups=g)
+    >>> all(set(g[f.train]).isdisjoint(g[f.test]) for f in folds), len(folds)
+    (True, 10)
     """
     from sklearn.model_selection import KFold, RepeatedKFold, RepeatedStratifiedKFold, StratifiedKFold
 
@@ -158,7 +166,8 @@ def make_folds(y: Any, family: str, cv: Any = 5, repeats: int = 1, seed: int = 0
         if not hasattr(cv, "split"):
             raise DataError(f"cv must be a number of folds or a scikit-learn splitter; got {cv!r}.")
         return [
-            Fold(0, i, np.asarray(tr), np.asarray(te)) for i, (tr, te) in enumerate(cv.split(np.zeros(n), y))
+            Fold(0, i, np.asarray(tr), np.asarray(te))
+            for i, (tr, te) in enumerate(cv.split(np.zeros(n), y, groups))
         ]
     cv = int(cv)
     if cv < 2:
@@ -167,6 +176,8 @@ def make_folds(y: Any, family: str, cv: Any = 5, repeats: int = 1, seed: int = 0
         raise DataError(f"repeats must be at least 1; got {repeats}.")
     if n < 2 * cv:
         raise DataError(f"{n} rows are too few for {cv}-fold cross-validation (need at least {2 * cv}).")
+    if groups is not None:
+        return _group_folds(y, family, cv, repeats, seed, np.asarray(groups))
     if family == "classification":
         values, counts = np.unique(y, return_counts=True)
         if counts.min() < cv:
@@ -191,6 +202,31 @@ def make_folds(y: Any, family: str, cv: Any = 5, repeats: int = 1, seed: int = 0
         Fold(i // cv, i % cv, np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64))
         for i, (tr, te) in enumerate(splitter.split(np.zeros(n), y))
     ]
+
+
+def _group_folds(
+    y: np.ndarray, family: str, cv: int, repeats: int, seed: int, groups: np.ndarray
+) -> list[Fold]:
+    """Group-aware folds: whole groups in each test fold; repeat r relabels the groups in a random
+    order drawn from (``seed``, r), which is the order the splitters break ties in."""
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+    _, codes = np.unique(groups, return_inverse=True)
+    n_groups = int(codes.max()) + 1
+    if n_groups < cv:
+        raise DataError(f"the groups column has {n_groups} distinct groups, fewer than the {cv} folds.")
+    out = []
+    for r in range(repeats):
+        rng = np.random.default_rng([int(seed), r])
+        relabel = rng.permutation(n_groups)[codes]
+        splitter: Any = (
+            StratifiedGroupKFold(cv, shuffle=True, random_state=int(rng.integers(2**31 - 1)))
+            if family == "classification"
+            else GroupKFold(cv)
+        )
+        for i, (tr, te) in enumerate(splitter.split(np.zeros(y.shape[0]), y, relabel)):
+            out.append(Fold(r, i, np.asarray(tr, dtype=np.int64), np.asarray(te, dtype=np.int64)))
+    return out
 
 
 def loss_label(loss: Any, varying: set[str] | frozenset[str] = frozenset()) -> str:

@@ -46,6 +46,9 @@ class Comparison:
         Per candidate, a list of ``{"repeat", "fold", "history"}`` learning curves.
     paths : dict
         Files written (``out``, ``tasks``, ``leaderboard``, ``results``), empty without ``out``.
+    warnings : list of str
+        What the data hygiene step dropped or suspects (identifier columns, leaks, free text, rows
+        without a target), one sentence each (`losslab.hygiene`).
     """
 
     task: str
@@ -66,6 +69,7 @@ class Comparison:
     paths: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     fingerprint: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> str:
@@ -131,6 +135,7 @@ class Comparison:
                 "advice": self.advice.to_dict() if self.advice is not None else None,
                 "timings": self.timings,
                 "paths": self.paths,
+                "warnings": self.warnings,
             }
         )
 

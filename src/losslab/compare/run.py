@@ -66,8 +66,14 @@ def _rows(data: Any, idx: np.ndarray) -> Any:
     return data.iloc[idx] if hasattr(data, "iloc") else data[idx]
 
 
-def run_task(spec: TaskSpec, X: Any, y: Any, threads: int | None = None) -> dict[str, Any]:
+def run_task(
+    spec: TaskSpec, X: Any, y: Any, threads: int | None = None, exposure: np.ndarray | None = None
+) -> dict[str, Any]:
     """Fit on the task's training rows, predict its test rows; never raises for the task's own errors.
+
+    With an ``exposure`` (one positive value per row) the model fits the rate y/exposure with
+    sample weight exposure — for Poisson deviance exactly the fit of y with offset log(exposure) —
+    and its predicted rates are multiplied by the test rows' exposure, so the metrics see counts.
 
     Returns a record: ``id``, ``key``, ``status`` ("ok" or "failed"), ``error`` (type, message,
     traceback tail), ``history`` (per-epoch dicts), ``fit_seconds``, ``predict_seconds``,
@@ -79,7 +85,12 @@ def run_task(spec: TaskSpec, X: Any, y: Any, threads: int | None = None) -> dict
     try:
         with limit_threads(threads):
             est = make_estimator(spec.family, spec.loss, spec.model, spec.seed, spec.model_params)
-            est.fit(_rows(X, spec.train), _rows(y, spec.train))
+            if exposure is None:
+                est.fit(_rows(X, spec.train), _rows(y, spec.train))
+            else:
+                e_train = exposure[spec.train]
+                rate = np.asarray(_rows(y, spec.train), dtype=np.float64) / e_train
+                est.fit(_rows(X, spec.train), rate, sample_weight=e_train)
             t1 = time.perf_counter()
             Xte = _rows(X, spec.test)
             preds: dict[str, Any] = {"index": np.asarray(spec.test, dtype=np.int64)}
@@ -87,6 +98,8 @@ def run_task(spec: TaskSpec, X: Any, y: Any, threads: int | None = None) -> dict
                 preds.update(_classify(est, Xte, spec))
             else:
                 preds["value"] = np.asarray(est.predict(Xte), dtype=np.float64).ravel()
+                if exposure is not None:  # the predicted rate times the exposure: a count
+                    preds["value"] = preds["value"] * exposure[spec.test]
             t2 = time.perf_counter()
         record["predictions"] = preds
         record["fit_seconds"] = t1 - t0
@@ -163,25 +176,29 @@ def execute(
     n_jobs: int = 1,
     scheduler: Any = None,
     threads: int | None = None,
+    exposure: np.ndarray | None = None,
 ) -> None:
     """Run ``tasks`` and call ``on_result(record)`` in this process as each one finishes.
 
     ``scheduler`` is a ``"tcp://host:port"`` address or a ``dask.distributed.Client``; otherwise
-    ``n_jobs`` > 1 uses joblib's loky processes, 1 runs in this process.
+    ``n_jobs`` > 1 uses joblib's loky processes, 1 runs in this process. ``exposure`` goes to
+    every `run_task`.
     """
     if not tasks:
         return
     if scheduler is not None:
-        _execute_dask(tasks, X, y, on_result=on_result, scheduler=scheduler, threads=threads)
+        _execute_dask(
+            tasks, X, y, on_result=on_result, scheduler=scheduler, threads=threads, exposure=exposure
+        )
         return
     if n_jobs == 1:
         for spec in tasks:
-            on_result(run_task(spec, X, y, threads))
+            on_result(run_task(spec, X, y, threads, exposure))
         return
     from joblib import Parallel, delayed
 
     par = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
-    for record in par(delayed(run_task)(spec, X, y, threads) for spec in tasks):
+    for record in par(delayed(run_task)(spec, X, y, threads, exposure) for spec in tasks):
         on_result(record)
 
 
@@ -193,6 +210,7 @@ def _execute_dask(
     on_result: Callable[[dict[str, Any]], None],
     scheduler: Any,
     threads: int | None,
+    exposure: np.ndarray | None = None,
 ) -> None:
     from distributed import Client, as_completed
 
@@ -200,10 +218,11 @@ def _execute_dask(
     client = Client(scheduler, set_as_default=False) if own else scheduler
     try:
         Xf, yf = client.scatter([X, y], broadcast=True, hash=False)
+        ef = None if exposure is None else client.scatter(exposure, broadcast=True, hash=False)
         futures = {}
         for spec in tasks:
             fut = client.submit(
-                run_task, spec, Xf, yf, threads, key=f"losslab-{spec.id}-{spec.key[:10]}", pure=False
+                run_task, spec, Xf, yf, threads, ef, key=f"losslab-{spec.id}-{spec.key[:10]}", pure=False
             )
             futures[fut] = spec
         for fut in as_completed(list(futures), loop=client.loop):
@@ -261,6 +280,7 @@ def run_plan(
     threads: int | None = None,
     retry_failed: bool = False,
     progress: Callable[..., Any] | None = None,
+    exposure: np.ndarray | None = None,
 ) -> RunResult:
     """Run the tasks of ``plan`` that the store in ``out`` does not already hold.
 
@@ -268,6 +288,7 @@ def run_plan(
     interruption loses only running tasks); reused records are re-scored the same way, so a resumed
     run scores exactly like an uninterrupted one. ``progress(done, total, record)`` is called with
     ``record`` None first. The store's format version is checked before anything is written.
+    ``exposure`` (per row) goes to each task (`run_task`).
     """
     n_jobs, threads = parallelism(n_jobs, scheduler, threads)
     store = Store(out) if out is not None else None
@@ -299,7 +320,16 @@ def run_plan(
             progress(len(records), total, rec)
 
     t0 = time.perf_counter()
-    execute(pending, X, y, on_result=on_result, n_jobs=n_jobs, scheduler=scheduler, threads=threads)
+    execute(
+        pending,
+        X,
+        y,
+        on_result=on_result,
+        n_jobs=n_jobs,
+        scheduler=scheduler,
+        threads=threads,
+        exposure=exposure,
+    )
     result.run_seconds = time.perf_counter() - t0 - result.store_seconds
     for tid in reused:
         records[tid]["scores"] = score(records[tid])

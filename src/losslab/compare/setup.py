@@ -1,14 +1,17 @@
 """Step 1 of `compare`, *plan*: check every input and fix the experiment before anything runs.
 
-`plan_experiment` reads the table, settles the task, encodes the target, chooses candidate losses
-and metrics (`losslab.compare.defaults` when not given), draws the folds, fits each candidate's
-``"auto"`` parameters on each fold's training rows, and lays out the tasks (`build_plan`). It
-raises `DataError` for bad input; nothing is written. Its `Experiment` is what the later steps
-(run, score, summarise) read.
+`plan_experiment` reads the table, settles the task, cleans the features (`clean_data`: the group
+and exposure columns taken out, identifier columns dropped, suspected leaks and free text found by
+`losslab.hygiene`), encodes the target, chooses candidate losses and metrics
+(`losslab.compare.defaults` when not given), draws the folds (whole groups with ``groups``), fits
+each candidate's ``"auto"`` parameters on each fold's training rows, and lays out the tasks
+(`build_plan`). It raises `DataError` for bad input; nothing is written. Its `Experiment` is what
+the later steps (run, score, summarise) read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +20,7 @@ import numpy as np
 
 from .._core.errors import DataError
 from .._core.params import auto_params
+from ..hygiene import Hygiene, check_features
 from ..intent import Costs, Intent, decision_threshold, parse_costs, parse_predict
 from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_target
@@ -25,7 +29,7 @@ from .defaults import candidate_losses, choose_metrics, loss_tasks
 from .plan import Fold, Plan, build_plan, data_fingerprint, make_folds
 from .spec import parse_loss
 
-__all__ = ["Experiment", "Target", "encode_target", "fit_fold_losses", "plan_experiment"]
+__all__ = ["Experiment", "Target", "clean_data", "encode_target", "fit_fold_losses", "plan_experiment"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,14 @@ class Experiment:
     threshold: float = 0.5
     advice: Any = None
     config: dict[str, Any] = field(default_factory=dict)
+    hygiene: Hygiene | None = None
+    groups: np.ndarray | None = field(default=None, repr=False)
+    exposure: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the hygiene step dropped or suspects, one sentence each (terminal and report)."""
+        return self.hygiene.warnings if self.hygiene is not None else []
 
 
 def _classes(y: Any) -> list[Any]:
@@ -126,6 +138,88 @@ def fit_fold_losses(
     return {(f.repeat, f.fold): [loss.fit_auto(y_eval[f.train]) for loss in losses] for f in folds}
 
 
+def _role_column(X: Any, name: str | None, flag: str, target: str) -> Any:
+    """The column ``name`` of ``X`` given by ``flag`` (``--groups``, ``--exposure``), or None."""
+    if name is None:
+        return None
+    if name == target:
+        raise DataError(f"{flag} {name!r} is the target column; name another column.")
+    if name not in X.columns:
+        cols = ", ".join(map(repr, list(X.columns)[:12])) + (" …" if X.shape[1] > 12 else "")
+        raise DataError(f"{flag} column {name!r} is not in the table; its columns are {cols}.")
+    return X[name]
+
+
+def clean_data(
+    X: Any,
+    y: Any,
+    *,
+    target: str,
+    task: str,
+    n_read: int,
+    keep_columns: Any = (),
+    groups: str | None = None,
+    exposure: str | None = None,
+) -> tuple[Any, Any, np.ndarray | None, np.ndarray | None, Hygiene]:
+    """The hygiene step of the plan: ``(X, y, groups, exposure, hygiene)`` with a 0..n−1 index.
+
+    The ``groups`` and ``exposure`` columns leave the features (a group label is not a predictor;
+    the exposure enters as offset and weight, `losslab.compare.run`); identifier columns are dropped
+    unless named in ``keep_columns``; suspected leaks and free text are found and kept
+    (`losslab.hygiene.check_features`). ``n_read`` is the table's row count before rows with a
+    missing target were left out.
+
+    Raises
+    ------
+    DataError
+        A group or exposure column that is missing, the target, or given twice; missing group
+        labels; an exposure that is not a positive number in every row; an exposure for a
+        classification target.
+    """
+    import pandas as pd
+
+    if groups is not None and groups == exposure:
+        raise DataError(f"--groups and --exposure both name column {groups!r}; they are different roles.")
+    g = _role_column(X, groups, "--groups", target)
+    e = _role_column(X, exposure, "--exposure", target)
+    g_arr = e_arr = None
+    if g is not None:
+        if bool(g.isna().any()):
+            raise DataError(
+                f"--groups column {groups!r} is missing in {int(g.isna().sum())} of {len(g)} rows; every row "
+                "needs a group."
+            )
+        g_arr = g.to_numpy()
+    if e is not None:
+        if task_family(task) == "classification":
+            raise DataError(f"--exposure applies to count and rate targets; target {target!r} is {task}.")
+        values = pd.to_numeric(e, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"--exposure column {exposure!r} must be a positive number in every row; {int(bad.sum())} of "
+                f"{len(values)} rows are not (e.g. {e.iloc[first]!r} in row {e.index[first]!r})."
+            )
+        e_arr = values
+    features = X.drop(columns=[c for c in (groups, exposure) if c is not None])
+    if features.shape[1] == 0:
+        raise DataError(
+            f"the table has no feature columns besides the target {target!r} and the --groups/--exposure "
+            "columns."
+        )
+    features, y = features.reset_index(drop=True), y.reset_index(drop=True)
+    hygiene = check_features(
+        features,
+        y,
+        classification=task_family(task) == "classification",
+        keep_columns=keep_columns,
+        rows_missing_target=n_read - len(y),
+        target=target,
+    )
+    return hygiene.X, y, g_arr, e_arr, hygiene
+
+
 def plan_experiment(
     data: Any,
     target: str | None,
@@ -144,11 +238,15 @@ def plan_experiment(
     headline: str | None = None,
     out: str | os.PathLike[str] | None = None,
     advice: Any = None,
+    keep_columns: Any = (),
+    groups: str | None = None,
+    exposure: str | None = None,
 ) -> Experiment:
     """Validate the inputs of `compare` and fix the experiment (see the module docstring).
 
     The arguments are `compare`'s; ``losses`` may hold command-line specs (``"huber:delta=auto"``)
-    and ``advice`` is only kept with the experiment.
+    and ``advice`` is only kept with the experiment. ``keep_columns``, ``groups`` and ``exposure``
+    go to the hygiene step, `clean_data`.
 
     Raises
     ------
@@ -160,8 +258,8 @@ def plan_experiment(
 
     if target is None:
         raise DataError("compare needs target=: the name of the target column.")
-    X, y = split_target(read_table(data), target)
-    X, y = X.reset_index(drop=True), y.reset_index(drop=True)
+    frame = read_table(data)
+    X, y = split_target(frame, target)
     models = [models] if isinstance(models, str) else list(models)
     if not models:
         raise DataError("models must name at least one model (linear, mlp).")
@@ -176,7 +274,19 @@ def plan_experiment(
         from ..tasks import infer_task  # the one task inference, below compare
 
         task = infer_task(y).task
+    X, y, group_labels, exposure_values, hygiene = clean_data(
+        X,
+        y,
+        target=target,
+        task=task,
+        n_read=len(frame),
+        keep_columns=keep_columns,
+        groups=groups,
+        exposure=exposure,
+    )
     tgt = encode_target(y, target, task)
+    # with an exposure the models fit the rate y/exposure; "auto" parameters are fitted to it too
+    y_fit = tgt.y_eval if exposure_values is None else tgt.y_eval / exposure_values
     loss_objs = _as_losses(losses, tgt, intent, top)
     if costs and task != "binary":
         raise DataError(f"costs apply to binary targets; target {target!r} is {task}.")
@@ -190,16 +300,18 @@ def plan_experiment(
                 f"class {tgt.classes[int(counts.argmin())]!r} of target {target!r} has {int(counts.min())} "
                 f"rows, fewer than the {cv} folds; use fewer folds or merge rare classes."
             )
-    folds = make_folds(tgt.y_eval, tgt.family, cv, repeats, seed)
+    folds = make_folds(tgt.y_eval, tgt.family, cv, repeats, seed, groups=group_labels)
     fold_losses = None
     if any(auto_params(loss) for loss in loss_objs):
-        fold_losses = fit_fold_losses(loss_objs, tgt.y_eval, folds)
+        fold_losses = fit_fold_losses(loss_objs, y_fit, folds)
     params = dict(model_params or {})
     threshold = decision_threshold(costs)
     base = {"data": data_fingerprint(X, y), "target": target, "task": task}
+    if exposure_values is not None:  # the exposure changes every fit: it enters each task's key
+        base["exposure"] = [exposure, hashlib.sha256(exposure_values.tobytes()).hexdigest()[:20]]
     plan = build_plan(
         # a candidate shows its "auto" parameters as fitted on all rows; its tasks use the fold's
-        losses=[(loss.fit_auto(tgt.y_eval), bool(auto_params(loss))) for loss in loss_objs],
+        losses=[(loss.fit_auto(y_fit), bool(auto_params(loss))) for loss in loss_objs],
         models=models,
         folds=folds,
         family=tgt.family,
@@ -223,7 +335,24 @@ def plan_experiment(
         "n_rows": len(y),
         "n_features": int(X.shape[1]),
         "data_fingerprint": base["data"],
+        "groups": groups,
+        "exposure": exposure,
+        "hygiene": hygiene.to_dict(),
     }
     return Experiment(
-        X, y, tgt, loss_objs, metric_objs, folds, plan, intent, costs, threshold, advice, config
+        X,
+        y,
+        tgt,
+        loss_objs,
+        metric_objs,
+        folds,
+        plan,
+        intent,
+        costs,
+        threshold,
+        advice,
+        config,
+        hygiene=hygiene,
+        groups=group_labels,
+        exposure=exposure_values,
     )

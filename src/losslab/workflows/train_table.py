@@ -3,7 +3,10 @@
 `train_table` reads a CSV/Parquet file or DataFrame (`losslab.tabular`), holds out a test share
 (stratified for classification), fits a `losslab.sklearn.LossRegressor` or `LossClassifier` with
 the chosen loss on the rest (which splits its own validation rows for early stopping), reports
-metrics on the held-out test rows, and can write everything to a directory:
+metrics on the held-out test rows, and can write everything to a directory. Before fitting, the
+data hygiene of `losslab.hygiene` runs: identifier columns are dropped (unless kept), suspected
+leaks and free-text columns are warned about, and rows without a target are counted; each is a
+sentence in ``TrainReport.warnings``. Files written:
 
 - ``model.joblib`` — the fitted estimator (``joblib.load`` it and call ``predict``);
 - ``model.pt`` — the torch ``state_dict`` of the network (``model.txt``, LightGBM's text
@@ -52,10 +55,14 @@ class TrainReport:
     trace: Any = None
     inferred_task: str | None = None
     task_line: str = ""
+    warnings: list[str] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no estimator)."""
         return {
+            "warnings": self.warnings,
+            "dropped_columns": self.dropped_columns,
             "task": self.task,
             "inferred_task": self.inferred_task,
             "task_line": self.task_line,
@@ -122,6 +129,7 @@ def train_table(
     out: str | Path | None = None,
     trace: bool = False,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    keep_columns: Any = (),
 ) -> TrainReport:
     """Fit a model with ``loss`` on the table ``data`` to predict column ``target``.
 
@@ -148,6 +156,9 @@ def train_table(
         four training rows) in ``report.trace``.
     callback : callable(record), optional
         Called after each epoch with the history record.
+    keep_columns : list of str
+        Columns to keep although they look like row identifiers (``--keep-column``); the other
+        identifier-like columns are dropped and named in ``report.warnings``.
 
     Raises
     ------
@@ -157,6 +168,7 @@ def train_table(
     DomainError
         Targets the loss cannot take.
     """
+    from ..hygiene import check_features
     from ..sklearn import LossClassifier, LossRegressor
     from ..tabular import read_table, split_target
 
@@ -205,6 +217,15 @@ def train_table(
             optimizer=optimizer,
         )
     est.set_params(batch_size=batch_size, seed=seed)
+    hygiene = check_features(
+        X,
+        y,
+        classification=classify,
+        keep_columns=keep_columns,
+        rows_missing_target=len(frame) - len(y),
+        target=target,
+    )
+    X = hygiene.X
     train_idx, test_idx = _holdout(y, test_fraction, seed, classify)
     Xtr, ytr = X.iloc[train_idx], y.iloc[train_idx]
     est.fit(Xtr, ytr, callback=callback)
@@ -221,11 +242,13 @@ def train_table(
         history=list(est.history_),
         inferred_task=inferred,
         task_line=task_line,
+        warnings=hygiene.warnings,
+        dropped_columns=[f.column for f in hygiene.dropped],
     )
     if trace:
         report.trace = est.step_trace(Xtr.iloc[:4], ytr.iloc[:4], initial=True)
     if out is not None:
-        report.files = save(est, Path(out), target=target, metrics=metrics)
+        report.files = save(est, Path(out), target=target, metrics=metrics, dropped=report.dropped_columns)
     return report
 
 
@@ -273,7 +296,9 @@ def evaluate(est: Any, X: Any, y: Any) -> dict[str, float]:
     return out
 
 
-def save(est: Any, out: Path, *, target: str, metrics: dict[str, float]) -> dict[str, str]:
+def save(
+    est: Any, out: Path, *, target: str, metrics: dict[str, float], dropped: list[str] | None = None
+) -> dict[str, str]:
     """Write model.joblib, model.pt (model.txt for trees), config.json, history.csv, learning_curve.png."""
     import joblib
     import pandas as pd
@@ -300,6 +325,7 @@ def save(est: Any, out: Path, *, target: str, metrics: dict[str, float]) -> dict
         "params": params,
         "target": target,
         "features_in": [str(c) for c in getattr(est, "feature_names_in_", [])],
+        "dropped_columns": list(dropped or []),  # identifier columns left out before fitting
         "features_out": [str(c) for c in est.preprocessor_.get_feature_names_out()],
         "classes": [_jsonable(c) for c in getattr(est, "classes_", [])],
         "n_outputs": int(est.n_outputs_),
