@@ -410,6 +410,8 @@ class Store:
             return self._damaged(meta_path, "empty" if not text.strip() else f"not valid JSON ({exc})")
         if not isinstance(record, dict):
             return self._damaged(meta_path, f"a JSON {type(record).__name__}, not a task record")
+        if record.get("id") != task_id:
+            return self._damaged(meta_path, f"it describes task {record.get('id')!r}, not {task_id!r}")
         if record.get("key") != key:
             return None  # another experiment's task (or an older fingerprint): left alone, not used
         if record.get("format_version", 1) not in READABLE_VERSIONS:
@@ -462,8 +464,6 @@ def _check_record(record: dict[str, Any], task_id: str, spec: Any) -> None:
     """Raise `DamagedEntry` if ``record`` is not a sound record of the task ``task_id``/``spec``."""
     if "digest" in record and record["digest"] != _digest(record):
         raise DamagedEntry("its content does not match its digest: edited or corrupted")
-    if record.get("id") != task_id:
-        raise DamagedEntry(f"it describes task {record.get('id')!r}, not {task_id!r}")
     status = record.get("status")
     if status not in ("ok", "failed"):
         raise DamagedEntry(f"status {status!r}, expected 'ok' or 'failed'")
