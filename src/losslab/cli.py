@@ -247,7 +247,7 @@ def _print_leaderboard(cmp: Any) -> None:
     table.add_column("p (Holm)", no_wrap=True, min_width=8)
     if failed:
         table.add_column("failed", no_wrap=True)
-    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red"}
+    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red", "failed": "bold red"}
     for row in cmp.leaderboard.to_dict(orient="records"):
         mark = str(row["mark"])
         rank = row["rank"]

@@ -123,6 +123,8 @@ def pid_alive(pid: int) -> bool:
     """
     if pid <= 0:
         return False
+    if os.name == "nt":  # os.kill would end the process there; an unknown one counts as alive
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -195,10 +197,13 @@ class StoreLock:
     def acquire(self) -> str | None:
         """Take the lock; the note to show when a dead run's lock was taken over, else None.
 
-        Raises `StoreLockedError` naming the live holder's PID and the lock file.
+        Raises `StoreLockedError` naming the live holder's PID and the lock file. Where there is no
+        ``flock`` (Windows) the directory is not locked.
         """
-        import fcntl
-
+        try:
+            import fcntl
+        except ImportError:
+            return None
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666 & ~_UMASK)
             try:
