@@ -13,6 +13,7 @@ from scipy import stats as sps
 import losslab
 from losslab import metrics as M
 from losslab.compare.plan import make_folds, task_seed
+from losslab.compare.result import PartialResultWarning
 from losslab.compare.stats import corrected_ttest, holm, summarize
 from losslab.datasets import load as load_dataset
 
@@ -179,17 +180,18 @@ def reg_frame() -> pd.DataFrame:
 
 def test_compare_regression_records_failures_and_writes_results(reg_frame, tmp_path):
     out = tmp_path / "out"
-    cmp = losslab.compare(
-        reg_frame, target="y", losses=["mse", "mae", "poisson"], models=["linear"], cv=3, seed=0,
-        out=out, model_params=FAST, task="regression",
-    )  # fmt: skip
+    with pytest.warns(PartialResultWarning, match="failed on every fold: poisson/linear"):
+        cmp = losslab.compare(
+            reg_frame, target="y", losses=["mse", "mae", "poisson"], models=["linear"], cv=3, seed=0,
+            out=out, model_params=FAST, task="regression",
+        )  # fmt: skip
     board = cmp.leaderboard
     assert list(board.columns[:5]) == ["rank", "candidate", "loss", "model", "mark"]
     assert set(board["candidate"]) == {"mse/linear", "mae/linear", "poisson/linear"}
     # poisson cannot take the negative targets: its 3 tasks fail, are recorded, the rest go on
     assert len(cmp.failures) == 3 and set(cmp.failures["candidate"]) == {"poisson/linear"}
     pois = board.set_index("candidate").loc["poisson/linear"]
-    assert pois["n_failed"] == 3 and pois["mark"] == "n/a" and np.isnan(pois["rmse"])
+    assert pois["n_failed"] == 3 and pois["mark"] == "failed" and np.isnan(pois["rmse"])
     assert board["mark"].iloc[0] == "best" and board["n_folds"].iloc[0] == 3
     # per-fold scores: the same (repeat, fold) pairs for every finished candidate
     s = cmp.scores[cmp.scores["metric"] == "rmse"]
@@ -306,7 +308,9 @@ def test_diverging_training_is_recorded_and_the_rest_go_on():
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=X @ np.array([1.0, -2.0, 0.5]) * 1e3)
     params = {"epochs": 20, "lr": 1e12, "optimizer": "sgd"}
     kw = {"losses": ["mse", "mae"], "models": ["linear"], "cv": 3, "task": "regression"}
-    cmp = losslab.compare(frame, target="y", model_params=params, **kw)
+    with pytest.warns(PartialResultWarning):
+        cmp = losslab.compare(frame, target="y", model_params=params, **kw)
+    assert cmp.partial and cmp.failed_candidates == ["mse/linear"]
     assert set(cmp.failures["error_type"]) == {"DivergenceError"}
     assert set(cmp.failures["candidate"]) == {"mse/linear"}
     assert cmp.leaderboard.set_index("candidate").loc["mae/linear", "n_folds"] == 3

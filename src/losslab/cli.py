@@ -234,7 +234,8 @@ def _print_leaderboard(cmp: Any) -> None:
     shown = cmp.metrics[: 1 if console.width < 100 else 3]
     failed = bool(len(cmp.failures))
     table = Table(
-        title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks",
+        title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks"
+        + (" — PARTIAL" if cmp.partial else ""),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
@@ -246,7 +247,7 @@ def _print_leaderboard(cmp: Any) -> None:
     table.add_column("p (Holm)", no_wrap=True, min_width=8)
     if failed:
         table.add_column("failed", no_wrap=True)
-    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red"}
+    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red", "failed": "bold red"}
     for row in cmp.leaderboard.to_dict(orient="records"):
         mark = str(row["mark"])
         rank = row["rank"]
@@ -319,8 +320,18 @@ def compare_cmd(
         typer.Option(help="Column of positive exposures (time, population) for count and rate targets."),
     ] = None,
 ) -> None:
-    """Cross-validate losses on DATA: leaderboard with paired statistics, report.html, results.json."""
+    """Cross-validate losses on DATA: leaderboard with paired statistics, report.html, results.json.
+
+    Exit codes: 0 done; 1 error (nothing run; e.g. --out in use by a live run); 2 partial result
+    (more than 10% of the tasks failed or a candidate failed on every fold: the leaderboard,
+    results.json and report are still written, marked partial); 130 interrupted.
+    """
+    import warnings
+
+    from rich.markup import escape
+
     import losslab
+    from losslab.compare.result import PartialResultWarning
     from losslab.compare.spec import parse_loss
     from losslab.report import write_report
     from losslab.workflows.advised import advised_compare
@@ -330,28 +341,32 @@ def compare_cmd(
     run, picks = (
         (losslab.compare, {"losses": [parse_loss(x) for x in loss]}) if loss else (advised_compare, {})
     )
-    cmp = _run_with_progress(
-        run,
-        data=data,
-        target=target,
-        **picks,
-        models=model or ("linear", "mlp"),
-        cv=folds,
-        repeats=repeats,
-        metrics=metric or None,
-        n_jobs=jobs,
-        seed=seed,
-        out=out,
-        scheduler=scheduler,
-        costs=costs,
-        predict=predict,
-        task=task,
-        top=top,
-        model_params=params,
-        keep_columns=keep_column or (),
-        groups=groups,
-        exposure=exposure,
-    )
+    with warnings.catch_warnings():
+        # one line per warning (a damaged store entry, a stale lock); partial results get their own line
+        warnings.showwarning = _warning_line
+        warnings.simplefilter("ignore", PartialResultWarning)
+        cmp = _run_with_progress(
+            run,
+            data=data,
+            target=target,
+            **picks,
+            models=model or ("linear", "mlp"),
+            cv=folds,
+            repeats=repeats,
+            metrics=metric or None,
+            n_jobs=jobs,
+            seed=seed,
+            out=out,
+            scheduler=scheduler,
+            costs=costs,
+            predict=predict,
+            task=task,
+            top=top,
+            model_params=params,
+            keep_columns=keep_column or (),
+            groups=groups,
+            exposure=exposure,
+        )
     report = write_report(cmp)
     _print_warnings(cmp.warnings)
     _print_leaderboard(cmp)
@@ -359,6 +374,16 @@ def compare_cmd(
     console.print(f"{len(cmp.tasks)} tasks{reused}; report: [bold]{report}[/]", highlight=False)
     paths = cmp.paths
     console.print(f"results: {paths['results']}  leaderboard: {paths['leaderboard']}", highlight=False)
+    if cmp.partial:
+        err_console.print(f"[bold red]{escape(cmp.failure_note())}[/]", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2)
+
+
+def _warning_line(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """Show a warning as one yellow line on stderr (no source line)."""
+    from rich.markup import escape
+
+    err_console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 @command("plot")

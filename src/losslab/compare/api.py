@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from typing import Any
 
-from .result import Comparison, write_results
+from .result import Comparison, PartialResultWarning, write_results
 from .run import parallelism, run_plan
 from .score import Scorer, collect_scores
 from .setup import plan_experiment
+from .store import Store
 from .summary import summarise
 
 __all__ = ["Comparison", "compare"]
@@ -131,13 +133,16 @@ def compare(
     Returns
     -------
     Comparison
+        With ``partial=True`` (and a `PartialResultWarning`) when more than 10% of the tasks
+        failed or a candidate failed on every fold; it is returned, not raised.
 
     Raises
     ------
     DataError
         Missing target, unreadable data, a loss or metric that does not fit the task, too few rows
-        per class for the folds, a store of a format this losslab does not read — all before
-        anything is written.
+        per class for the folds, a store of a format this losslab does not read, an ``out`` in use
+        by another live run (`losslab.compare.store.StoreLockedError`) — all before anything is
+        written.
 
     Examples
     --------
@@ -175,34 +180,41 @@ def compare(
     scorer = Scorer.of(exp)
     t_planned = time.perf_counter()
     # ---- everything is valid: from here on files may be written --------------------------------
-    ran = run_plan(
-        exp.plan,
-        exp.X,
-        exp.y,
-        score=scorer.score,
-        out=out,
-        n_jobs=n_jobs,
-        scheduler=scheduler,
-        threads=threads,
-        retry_failed=retry_failed,
-        progress=progress,
-        exposure=exp.exposure,
-    )
-    t_run = time.perf_counter()
-    scored = collect_scores(exp.plan, ran.records, ran.reused, scorer)
-    sched = None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler))
-    result = summarise(exp, scored, alpha=alpha, rope=rope, run={"n_jobs": n_jobs, "scheduler": sched})
-    t_end = time.perf_counter()
-    result.timings = {
-        "plan_seconds": t_planned - t_start,
-        "run_seconds": ran.run_seconds,
-        "store_seconds": ran.store_seconds,
-        "summary_seconds": t_end - t_run,
-        "write_seconds": 0.0,
-        "total_seconds": t_end - t_start,
-    }
-    if ran.store is not None:
-        write_results(result, ran.store.root)
-        result.timings["write_seconds"] = time.perf_counter() - t_end
-        result.timings["total_seconds"] = time.perf_counter() - t_start
+    store = Store(out) if out is not None else None
+    try:  # the store stays locked until its results are written (released on any error too)
+        ran = run_plan(
+            exp.plan,
+            exp.X,
+            exp.y,
+            score=scorer.score,
+            out=store,
+            n_jobs=n_jobs,
+            scheduler=scheduler,
+            threads=threads,
+            retry_failed=retry_failed,
+            progress=progress,
+            exposure=exp.exposure,
+        )
+        t_run = time.perf_counter()
+        scored = collect_scores(exp.plan, ran.records, ran.reused, scorer)
+        sched = None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler))
+        result = summarise(exp, scored, alpha=alpha, rope=rope, run={"n_jobs": n_jobs, "scheduler": sched})
+        t_end = time.perf_counter()
+        result.timings = {
+            "plan_seconds": t_planned - t_start,
+            "run_seconds": ran.run_seconds,
+            "store_seconds": ran.store_seconds,
+            "summary_seconds": t_end - t_run,
+            "write_seconds": 0.0,
+            "total_seconds": t_end - t_start,
+        }
+        if ran.store is not None:
+            write_results(result, ran.store.root)
+            result.timings["write_seconds"] = time.perf_counter() - t_end
+            result.timings["total_seconds"] = time.perf_counter() - t_start
+    finally:
+        if store is not None:
+            store.close()
+    if result.partial:  # returned, not raised: the user decides what a partial result is worth
+        warnings.warn(result.failure_note(), PartialResultWarning, stacklevel=3)
     return result

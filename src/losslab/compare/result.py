@@ -14,9 +14,15 @@ from ..metrics import Metric
 from .plan import Candidate
 from .store import FORMAT_VERSION, atomic_write_text, to_json
 
-__all__ = ["SCHEMA", "Comparison"]
+__all__ = ["PARTIAL_FAILED_SHARE", "SCHEMA", "Comparison", "PartialResultWarning"]
 
 SCHEMA = "losslab.compare/1"
+#: a comparison is partial when more than this share of its tasks failed (or a candidate failed everywhere)
+PARTIAL_FAILED_SHARE = 0.10
+
+
+class PartialResultWarning(UserWarning):
+    """`compare` returned a partial result: too many tasks failed, or a candidate failed on every fold."""
 
 
 @dataclass
@@ -29,9 +35,9 @@ class Comparison:
         One row per candidate (loss/model), best first by the headline metric (``metrics[0]``):
         ``rank``, ``candidate``, ``loss``, ``model``, ``mark`` ("best", "≈ best" practically
         equivalent, "n.s." not significantly different, "worse" significantly worse after Holm,
-        "n/a"), each metric's mean and ``{metric}_std`` over folds, then ``delta``, ``p_value``,
-        ``p_holm``, ``p_rope`` of the headline metric against the best, ``n_folds``, ``n_failed``
-        and ``fit_seconds`` (mean per fold).
+        "failed" every task failed (never ranked), "n/a"), each metric's mean and ``{metric}_std``
+        over folds, then ``delta``, ``p_value``, ``p_holm``, ``p_rope`` of the headline metric
+        against the best, ``n_folds``, ``n_failed`` and ``fit_seconds`` (mean per fold).
     tests : DataFrame
         The paired tests for every metric (see `losslab.compare.stats.summarize`).
     scores : DataFrame
@@ -82,13 +88,65 @@ class Comparison:
         """Tasks taken from the results store instead of being run."""
         return sum(1 for t in self.tasks if t.get("reused"))
 
+    # ---- failures and partial results: what failed, per candidate, and whether to trust the board ----
+    @property
+    def failures_by_candidate(self) -> dict[str, dict[str, Any]]:
+        """Per candidate: ``n_tasks``, ``n_failed`` and ``first_error`` ("Type: message" of its first
+        failed task in plan order, None when none failed)."""
+        out = {c.name: {"n_tasks": 0, "n_failed": 0, "first_error": None} for c in self.candidates}
+        for t in self.tasks:
+            out.setdefault(t["candidate"], {"n_tasks": 0, "n_failed": 0, "first_error": None})
+            out[t["candidate"]]["n_tasks"] += 1
+        if self.failures is not None and len(self.failures):
+            for f in self.failures.to_dict(orient="records"):
+                entry = out[f["candidate"]]
+                entry["n_failed"] += 1
+                if entry["first_error"] is None:
+                    first_line = (str(f["message"]).strip().splitlines() or [""])[0][:200]
+                    entry["first_error"] = f"{f['error_type']}: {first_line}"
+        return out
+
+    @property
+    def failed_candidates(self) -> list[str]:
+        """Candidates whose every task failed: listed as failed on the leaderboard, never ranked."""
+        return [
+            c for c, d in self.failures_by_candidate.items() if d["n_tasks"] and d["n_failed"] == d["n_tasks"]
+        ]
+
+    @property
+    def n_failed_tasks(self) -> int:
+        """Tasks that failed (their own error, or a lost worker)."""
+        return 0 if self.failures is None else len(self.failures)
+
+    @property
+    def partial(self) -> bool:
+        """True when more than `PARTIAL_FAILED_SHARE` of the tasks failed or a candidate failed on
+        every fold: the leaderboard is then built from what is left and marked partial."""
+        n = len(self.tasks)
+        return bool(self.failed_candidates) or (n > 0 and self.n_failed_tasks > PARTIAL_FAILED_SHARE * n)
+
+    def failure_note(self) -> str:
+        """One line: how many tasks failed and which candidates failed everywhere, each with its first
+        error ("" when nothing failed)."""
+        if not self.n_failed_tasks:
+            return ""
+        n = len(self.tasks)
+        text = f"{self.n_failed_tasks} of {n} tasks failed ({self.n_failed_tasks / max(n, 1):.0%})"
+        by = self.failures_by_candidate
+        everywhere = [f"{c} ({by[c]['first_error']})" for c in self.failed_candidates]
+        if everywhere:
+            text += "; failed on every fold: " + "; ".join(everywhere)
+        return ("partial result: " if self.partial else "") + text
+
     def summary(self) -> str:
-        """A plain-text summary: leaderboard (headline metric) and failures."""
+        """A plain-text summary: leaderboard (headline metric) and failures, marked when partial."""
         head = self.metrics[0]
         lines = [
             f"{self.task} target {self.target!r}: {len(self.candidates)} candidates × "
             f"{self.config.get('n_folds', '?')} folds; headline metric {head.name} ({head.direction})"
         ]
+        if self.partial:
+            lines.insert(0, f"PARTIAL — {self.failure_note()}")
         for d in self.leaderboard.to_dict(orient="records"):
             mean, std, p = d.get(head.name), d.get(head.name + "_std"), d.get("p_value")
             rank = "—" if d["rank"] is None or d["rank"] != d["rank"] else str(int(d["rank"]))
@@ -131,6 +189,11 @@ class Comparison:
                 "tests": _records(self.tests),
                 "scores": _records(self.scores),
                 "failures": _records(self.failures),
+                "partial": self.partial,
+                "n_failed_tasks": self.n_failed_tasks,
+                "failed_candidates": [
+                    {"candidate": c, **self.failures_by_candidate[c]} for c in self.failed_candidates
+                ],
                 "tasks": self.tasks,
                 "advice": self.advice.to_dict() if self.advice is not None else None,
                 "timings": self.timings,

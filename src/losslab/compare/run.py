@@ -5,13 +5,20 @@ One thread per task when tasks run side by side (``threadpoolctl`` for BLAS/Open
 threads. On Dask the data is scattered to every worker once and the tasks carry only row indices.
 
 The parent process receives each finished task as it completes and hands it to a callback, which
-stores it at once: an interruption loses at most the tasks still running.
+stores it at once: an interruption loses at most the tasks still running. A task whose worker was
+lost (a killed Dask worker or loky process) comes back as a failed record marked ``transient``: it
+counts as failed in this run, is not stored, and the next run retries it.
+
+Worker processes never outlive their parent: each loky worker runs a watchdog thread that exits
+the process within a fraction of a second once its parent is gone (loky itself leaves its workers
+running when the parent is SIGKILLed).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -25,7 +32,10 @@ from .._core.info import LinkKind
 from .plan import Plan, TaskSpec
 from .store import Store
 
-__all__ = ["RunResult", "execute", "make_estimator", "run_plan", "run_task"]
+__all__ = ["RunResult", "execute", "lost_record", "make_estimator", "run_plan", "run_task", "watch_parent"]
+
+#: seconds between two checks of a worker's watchdog that its parent is alive
+WATCH_INTERVAL = 0.2
 
 
 @contextlib.contextmanager
@@ -196,10 +206,52 @@ def execute(
             on_result(run_task(spec, X, y, threads, exposure))
         return
     from joblib import Parallel, delayed
+    from joblib.externals.loky.process_executor import BrokenProcessPool
 
-    par = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
-    for record in par(delayed(run_task)(spec, X, y, threads, exposure) for spec in tasks):
-        on_result(record)
+    par = Parallel(
+        n_jobs=n_jobs,
+        backend="loky",
+        return_as="generator_unordered",
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
+    done: set[str] = set()
+    try:
+        for record in par(delayed(run_task)(spec, X, y, threads, exposure) for spec in tasks):
+            done.add(record["id"])
+            on_result(record)
+    except BrokenProcessPool as exc:  # a worker was killed (out of memory, signal): the rest are lost
+        for spec in tasks:
+            if spec.id not in done:
+                on_result(lost_record(spec, exc))
+
+
+def watch_parent(parent: int) -> None:
+    """Worker initializer: a daemon thread ends this process once ``parent`` is no longer its parent.
+
+    When the parent dies, even by SIGKILL, the worker is re-parented (to init or a subreaper), so
+    its parent PID changes; ``os._exit`` then ends it at once, without waiting for a running task.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_INTERVAL)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="losslab-parent-watch", daemon=True).start()
+
+
+def lost_record(spec: TaskSpec, exc: BaseException) -> dict[str, Any]:
+    """The failed, ``transient`` (not stored) record of a task whose worker was lost."""
+    return {
+        **spec.meta(),
+        "status": "failed",
+        "error": {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__, "traceback": ""},
+        "history": [],
+        "fit_seconds": 0.0,
+        "predict_seconds": 0.0,
+        "transient": True,
+    }
 
 
 def _execute_dask(
@@ -230,15 +282,7 @@ def _execute_dask(
             try:
                 record = fut.result()
             except Exception as exc:  # noqa: BLE001 - a lost worker is reported, not stored
-                record = {
-                    **spec.meta(),
-                    "status": "failed",
-                    "error": {"type": type(exc).__name__, "message": str(exc), "traceback": ""},
-                    "history": [],
-                    "fit_seconds": 0.0,
-                    "predict_seconds": 0.0,
-                    "transient": True,
-                }
+                record = lost_record(spec, exc)
             on_result(record)
     finally:
         if own:
@@ -274,7 +318,7 @@ def run_plan(
     y: Any,
     *,
     score: Callable[[dict[str, Any]], dict[str, Any]],
-    out: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | Store | None = None,
     n_jobs: int = 1,
     scheduler: Any = None,
     threads: int | None = None,
@@ -287,18 +331,50 @@ def run_plan(
     Each finished record gets ``record["scores"] = score(record)`` and is saved at once (so an
     interruption loses only running tasks); reused records are re-scored the same way, so a resumed
     run scores exactly like an uninterrupted one. ``progress(done, total, record)`` is called with
-    ``record`` None first. The store's format version is checked before anything is written.
+    ``record`` None first. The store's format version is checked and its lock taken before anything
+    is written (`StoreVersionError`, `StoreLockedError`); damaged entries are recomputed.
+
+    ``out`` is a directory or a `Store`. A directory's store is locked for this call only; a
+    `Store` passed in is opened if it is not yet, and stays locked on return so that its owner can
+    write more before `Store.close` (what `compare` does). On an error (KeyboardInterrupt too) the
+    lock is released either way. Every planned task has a record: one no worker returned is a
+    failed ``transient`` record.
     ``exposure`` (per row) goes to each task (`run_task`).
     """
     n_jobs, threads = parallelism(n_jobs, scheduler, threads)
-    store = Store(out) if out is not None else None
-    if store is not None:
+    own = not isinstance(out, Store)
+    store = Store(out) if own and out is not None else out
+    if store is not None and not store.lock.held:
         store.open(plan.config, plan.fingerprint)
+    try:
+        result = _run_open(plan, X, y, store, score, n_jobs, scheduler, threads, retry_failed, progress)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    if own and store is not None:
+        store.close()
+    return result
+
+
+def _run_open(
+    plan: Plan,
+    X: Any,
+    y: Any,
+    store: Store | None,
+    score: Callable[[dict[str, Any]], dict[str, Any]],
+    n_jobs: int,
+    scheduler: Any,
+    threads: int | None,
+    retry_failed: bool,
+    progress: Callable[..., Any] | None,
+) -> RunResult:
+    """`run_plan` once the store is open."""
     records: dict[str, dict[str, Any]] = {}
     reused: set[str] = set()
     pending: list[TaskSpec] = []
     for spec in plan.tasks:
-        rec = store.load(spec.id, spec.key) if store is not None else None
+        rec = store.load(spec.id, spec.key, spec) if store is not None else None
         if rec is not None and not (retry_failed and rec.get("status") != "ok"):
             records[spec.id] = rec
             reused.add(spec.id)
@@ -330,6 +406,9 @@ def run_plan(
         threads=threads,
         exposure=exposure,
     )
+    for spec in pending:
+        if spec.id not in records:  # an executor that lost a task without a word: it still counts
+            on_result(lost_record(spec, RuntimeError("no result came back from the worker")))
     result.run_seconds = time.perf_counter() - t0 - result.store_seconds
     for tid in reused:
         records[tid]["scores"] = score(records[tid])

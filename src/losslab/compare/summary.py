@@ -24,6 +24,8 @@ def leaderboard(exp: Experiment, scored: Scores, alpha: float = 0.05, rope: Any 
     board.insert(2, "model", [cands[c].model for c in board["candidate"]])
     nfail = scored.failures.groupby("candidate").size() if len(scored.failures) else {}
     board["n_failed"] = [int(nfail.get(c, 0)) if len(scored.failures) else 0 for c in board["candidate"]]
+    planned = {c: sum(t.candidate == c for t in exp.plan.tasks) for c in cands}
+    board.loc[board["n_failed"] == board["candidate"].map(planned), "mark"] = "failed"  # never ranked
     times = scored.fit_seconds
     board["fit_seconds"] = [float(np.mean(times[c])) if times[c] else math.nan for c in board["candidate"]]
     lead = ["rank", "candidate", "loss", "model", "mark"]
