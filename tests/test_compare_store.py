@@ -89,8 +89,8 @@ def test_candidate_failing_every_fold_is_listed_failed_and_the_result_partial(fr
 def _failing_run_task(fail: set[tuple[str, int]]):
     real = run_mod.run_task
 
-    def run_task(spec, X, y, threads=None):
-        rec = real(spec, X, y, threads)
+    def run_task(spec, X, y, threads=None, exposure=None):
+        rec = real(spec, X, y, threads, exposure)
         if (spec.candidate, spec.fold) in fail:  # a model that raises on this fold
             rec.pop("predictions", None)
             rec.update(

@@ -347,7 +347,9 @@ def run_plan(
     if store is not None and not store.lock.held:
         store.open(plan.config, plan.fingerprint)
     try:
-        result = _run_open(plan, X, y, store, score, n_jobs, scheduler, threads, retry_failed, progress)
+        result = _run_open(
+            plan, X, y, store, score, n_jobs, scheduler, threads, retry_failed, progress, exposure
+        )
     except BaseException:
         if store is not None:
             store.close()
@@ -368,6 +370,7 @@ def _run_open(
     threads: int | None,
     retry_failed: bool,
     progress: Callable[..., Any] | None,
+    exposure: np.ndarray | None = None,
 ) -> RunResult:
     """`run_plan` once the store is open."""
     records: dict[str, dict[str, Any]] = {}
