@@ -185,6 +185,6 @@ def test_report_answers_first_and_fits_1280px(report, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / ("report.png" if kind == "binary" else f"report-{kind}.png")
     args = ["--virtual-time-budget=15000", "--window-size=1280,900", f"--screenshot={shot}", path.as_uri()]
-    res = _chromium(tmp_path / "profile", *args)
+    res = _chromium(tmp_path / "shot-profile", *args)  # a fresh profile: no half-painted tiles
     assert res.returncode == 0 and shot.stat().st_size > 10_000, res.stderr[-2000:]
     print(f"screenshot: {shot}")

@@ -337,13 +337,24 @@ def _banners(cmp: Any) -> list[dict[str, str]]:
 #: words for the tokens of diagnostic keys (``n_rows`` → "number of rows")
 _WORDS = {
     "n": "number of",
-    "iqr": "(IQR rule)",
-    "mad": "(MAD rule)",
+    "iqr": "IQR",
+    "mad": "MAD",
     "r2": "R²",
     "pvalue": "p-value",
     "dtype": "type",
     "id": "ID",
+    "std": "standard deviation",
+    "min": "minimum",
+    "max": "maximum",
 }
+#: keys whose words read badly token by token
+_LABELS = {
+    "n_unique": "Distinct values",
+    "share_zero": "Share of zeros",
+    "share_negative": "Share below zero",
+    "unique_ratio": "Distinct values / rows",
+}
+
 #: diagnostic groups by key prefix, first match wins; the rest describe the target
 _GROUPS = (
     ("Residuals of a linear fit", ("residual_", "log_residual_", "linear_", "pearson_")),
@@ -358,9 +369,11 @@ _GROUPS = (
 def _label(key: str) -> str:
     """A diagnostic key in words.
 
-    >>> _label("n_rows_used"), _label("outlier_share_iqr"), _label("linear_r2")
-    ('Number of rows used', 'Outlier share (IQR rule)', 'Linear R²')
+    >>> _label("n_rows_used"), _label("outlier_share_iqr"), _label("linear_r2"), _label("mad_scale")
+    ('Number of rows used', 'Outlier share IQR', 'Linear R²', 'MAD scale')
     """
+    if key in _LABELS:
+        return _LABELS[key]
     tokens = key.split("_")
     text = " ".join(_WORDS.get(w, w) if i == 0 or w != "n" else w for i, w in enumerate(tokens))
     return text[:1].upper() + text[1:]
