@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _real_data import DATASETS, RealDataset, available  # noqa: E402
+from _real_data import DATASETS, RealDataset, available
 
 SEED = 0
 
@@ -122,14 +122,14 @@ def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     head = cmp.metrics[0]
     board = cmp.leaderboard
-    print(f"   headline metric: {head.name} ({head.direction}); others: {', '.join(m.name for m in cmp.metrics[1:])}")
+    others = ", ".join(m.name for m in cmp.metrics[1:])
+    print(f"   headline metric: {head.name} ({head.direction}); others: {others}")
     ranked = board[board["rank"].notna()]
-    nan_ranked = [str(c) for c, v in zip(ranked["candidate"], ranked[head.name], strict=True) if not np.isfinite(v)]
+    # +inf may rank (last: infinitely wrong on a fold); NaN never may
+    nan_ranked = [str(c) for c, v in zip(ranked["candidate"], ranked[head.name], strict=True) if np.isnan(v)]
     for r in ranked.to_dict(orient="records"):
-        print(
-            f"   {int(r['rank']):>3}  {r['candidate']:<40} {_fmt(r[head.name]):>10} ± {_fmt(r[head.name + '_std']):<8}"
-            f" {r['mark']}  ({int(r['n_folds'])} folds)"
-        )
+        mean, std, n = _fmt(r[head.name]), _fmt(r[head.name + "_std"]), int(r["n_folds"])
+        print(f"   {int(r['rank']):>3}  {r['candidate']:<40} {mean:>10} ± {std:<8} {r['mark']}  ({n} folds)")
     verdict = verdict_of(cmp)
     unranked = list(getattr(verdict, "unranked", None) or [])
     for c, why in unranked:
@@ -185,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {r['best']} ({r['seconds']:.0f} s){flag}"
             )
     bad = [r["name"] for r in rows if r["error"] or r["nan_ranked"]]
-    print(f"\n{len(rows)} data sets in {time.perf_counter() - t0:.0f} s; {len(bad)} with a crash or a NaN ranked")
+    total = time.perf_counter() - t0
+    print(f"\n{len(rows)} data sets in {total:.0f} s; {len(bad)} with a crash or a NaN ranked")
     return 1 if bad else 0
 
 

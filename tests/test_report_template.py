@@ -152,3 +152,14 @@ def test_diagnostics_are_words_and_peoples_numbers() -> None:
     assert _human("unique_ratio", 0.4841) == "48.4%" and _human("skewness", 0.43906) == "0.439"
     assert _human("residual_outlier_pvalue", 2.12e-13) == "2.12 × 10⁻¹³"
     assert _human("id_like_columns", ["row_id"]) == "row_id" and _human("constant_columns", []) == "none"
+
+
+def test_plain_verdict_measures_coverage_by_its_distance_from_the_level() -> None:
+    cmp = _fake(
+        {"a": [0.9, 0.88, 0.91, 0.9, 0.89], "b": [0.99, 0.98, 0.99, 0.995, 0.985]},
+        {"a": "best", "b": "worse"},
+        metric="coverage:0.9",
+    )
+    v = plain_verdict(cmp)  # b covers more, which is worse here: 0.08 further from 0.9 on average
+    assert [w[0] for w in v.worse] == ["b"] and v.worse[0][1] == pytest.approx(0.08)
+    assert "closest to 0.9 is best" in v.text

@@ -128,7 +128,8 @@ def _sig(x: float, digits: int = 3, sign: bool = False) -> str:
 
 def _paired_intervals(cmp: Any, best: str | None) -> dict[str, tuple[float, tuple[float, float]]]:
     """Per candidate, the mean paired headline difference to ``best`` (candidate − best, in the
-    metric's units, on the folds both have) and its ``1 − alpha`` corrected-t interval."""
+    metric's units — for coverage, of the distance |coverage − τ| — on the finite folds both have)
+    and its ``1 − alpha`` corrected-t interval."""
     from scipy import stats
 
     from losslab.compare.stats import corrected_ttest
@@ -140,6 +141,8 @@ def _paired_intervals(cmp: Any, best: str | None) -> dict[str, tuple[float, tupl
         return out
     sub = s[s["metric"] == head.name]
     table = sub.pivot_table(index=["repeat", "fold"], columns="candidate", values="value", aggfunc="first")
+    if head.greater_is_better is None:  # coverage: the distance from the nominal level is what counts
+        table = (table - float(head.param)).abs()
     sizes = sub.groupby(["repeat", "fold"])[["n_train", "n_test"]].first()
     level = 1.0 - float(cmp.config.get("alpha", 0.05) or 0.05) / 2
     for c in table.columns:
@@ -196,6 +199,8 @@ def plain_verdict(cmp: Any) -> PlainVerdict:
             equivalent.append(c)
         elif mark == "n.s.":
             undecided.append(c)
+        elif mark == "worse" and c not in ci and np.isinf(r.get(head.name, math.nan)):
+            worse.append((c, math.inf, (math.inf, math.inf)))  # infinitely wrong on a fold
         elif mark == "worse" and c in ci:
             d, (lo, hi) = ci[c]
             if (d > 0) == lower_better and d != 0:
