@@ -10,6 +10,4 @@ window.addEventListener('load', function () {
   s.setAttribute('data-bad-images', bad.join('|'));
   s.setAttribute('data-errors', window.__losslabErrors.join('|'));
   s.setAttribute('data-state', 'loaded');
-  s.textContent = 'rendered: ' + ok + '/' + imgs.length + ' images, ' +
-    window.__losslabErrors.length + ' errors';
 });

