@@ -275,7 +275,7 @@ class _LossEstimator(_BaseEstimator):
         """The network as training starts: seeded initialisation, output bias at the loss's baseline."""
         import torch
 
-        from ..train.models import build_model
+        from ..train.models import build_model, output_floor
 
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
         with torch.random.fork_rng(devices=[]):
@@ -289,6 +289,7 @@ class _LossEstimator(_BaseEstimator):
                 dropout=float(self.dropout),
                 init_bias=self.init_bias_,
                 output_scale=getattr(self, "output_scale_", 1.0),
+                floor=output_floor(self.loss_),  # msle: f = expm1(s) > −1 by construction
                 dtype=_torch_dtype(self.dtype),
             ).to(self.device)
 
@@ -361,9 +362,12 @@ def _output_scale(loss: _Any, y: _np.ndarray, w: _np.ndarray) -> float:
     """The target's weighted standard deviation for identity-link losses (1 otherwise).
 
     The network's output layer is multiplied by it (`losslab.train.LinearModel`), so the
-    weights are learnt in standardised units while the loss sees predictions in y's units.
+    weights are learnt in standardised units while the loss sees predictions in y's units. A loss
+    whose output is floored (`losslab.train.models.output_floor`) learns on a log scale: 1.
     """
-    if getattr(loss.link, "kind", None) != _LinkKind.IDENTITY or w.sum() <= 0:
+    from ..train.models import output_floor
+
+    if getattr(loss.link, "kind", None) != _LinkKind.IDENTITY or w.sum() <= 0 or output_floor(loss) is not None:
         return 1.0
     mean = _np.average(y, weights=w)
     sd = float(_np.sqrt(_np.average((y - mean) ** 2, weights=w)))
