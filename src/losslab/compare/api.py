@@ -133,7 +133,7 @@ def compare(
     >>> cmp = losslab.compare(frame, target="y", losses=["mse", "huber:delta=auto"], models="linear",
     ...                       cv=3, model_params={"epochs": 3}, task="regression")
     >>> [c.name for c in cmp.candidates]
-    ['mse/linear', 'huber(delta=per-fold)/linear']
+    ['mse/linear', 'huber(delta=per-fold)/linear', 'mse/constant']
     """
     t_start = time.perf_counter()
     exp = plan_experiment(

@@ -46,6 +46,8 @@ class Comparison:
         Per candidate, a list of ``{"repeat", "fold", "history"}`` learning curves.
     paths : dict
         Files written (``out``, ``tasks``, ``leaderboard``, ``results``), empty without ``out``.
+    notes : list of str
+        What the plan changed about the candidates, e.g. ``"tweedie(power=1) is poisson: ran once"``.
     """
 
     task: str
@@ -66,6 +68,7 @@ class Comparison:
     paths: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     fingerprint: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> str:
@@ -90,6 +93,7 @@ class Comparison:
             rank = "—" if d["rank"] is None or d["rank"] != d["rank"] else str(int(d["rank"]))
             ptxt = "" if p is None or not np.isfinite(p) else f"  p={p:.3g}"
             lines.append(f"  {rank:>3}  {d['candidate']:<36} {mean:.4g} ± {std:.2g}  {d['mark']}{ptxt}")
+        lines.extend(f"note: {n}" for n in self.notes)
         if len(self.failures):
             lines.append(f"{len(self.failures)} failed task(s):")
             for f in self.failures.itertuples(index=False):
@@ -131,6 +135,7 @@ class Comparison:
                 "advice": self.advice.to_dict() if self.advice is not None else None,
                 "timings": self.timings,
                 "paths": self.paths,
+                "notes": self.notes,
             }
         )
 

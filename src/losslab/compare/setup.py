@@ -21,11 +21,11 @@ from ..intent import Costs, Intent, decision_threshold, parse_costs, parse_predi
 from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_target
 from ..tasks import task_family
-from .defaults import candidate_losses, choose_metrics, loss_tasks
+from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks
 from .plan import Fold, Plan, build_plan, data_fingerprint, make_folds
 from .spec import parse_loss
 
-__all__ = ["Experiment", "Target", "encode_target", "fit_fold_losses", "plan_experiment"]
+__all__ = ["Experiment", "Target", "encode_target", "fit_fold_losses", "merge_equivalent", "plan_experiment"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Experiment:
     threshold: float = 0.5
     advice: Any = None
     config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _classes(y: Any) -> list[Any]:
@@ -90,11 +91,12 @@ def encode_target(y: Any, name: str, task: str) -> Target:
     return Target(name, task, family, y_eval)
 
 
-def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int) -> list[Any]:
+def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, notes: list[str]) -> list[Any]:
+    """The candidate losses, equivalent ones merged (`merge_equivalent`, a note in ``notes`` each)."""
     import losslab
 
     if losses is None:
-        return candidate_losses(target.task, intent, target.y_eval, top)
+        return merge_equivalent(candidate_losses(target.task, intent, target.y_eval, top), notes)
     if isinstance(losses, (str, dict, losslab.Loss)):
         losses = [losses]
     out = [losslab.get(parse_loss(spec) if isinstance(spec, str) else spec) for spec in losses]
@@ -108,7 +110,34 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int) -> 
                 f"loss {loss.name!r} is a {type(loss).INFO.task} loss; it does not fit the {target.task} "
                 f"target {target.name!r}. Losses for {allowed[0]}: {fits}."
             )
-    return out
+    return merge_equivalent(out, notes)
+
+
+def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
+    """``losses`` without those equivalent (`losslab.equivalent`: same minimiser) to an earlier
+    one; a note per merge is appended to ``notes``. A loss with an ``"auto"`` parameter is kept:
+    what it is equivalent to is known only once fitted.
+
+    >>> import losslab
+    >>> notes = []
+    >>> merge_equivalent([losslab.get("poisson"), losslab.get("tweedie", power=1.0)], notes)
+    [Poisson()]
+    >>> notes
+    ['tweedie(power=1) is poisson: ran once']
+    """
+    from .. import equivalent
+    from .plan import loss_label
+
+    kept: list[Any] = []
+    for loss in losses:
+        same = None
+        if not auto_params(loss):
+            same = next((k for k in kept if not auto_params(k) and equivalent(loss, k)), None)
+        if same is None:
+            kept.append(loss)
+        else:
+            notes.append(f"{loss_label(loss)} is {loss_label(same)}: ran once")
+    return kept
 
 
 def fit_fold_losses(
@@ -177,7 +206,8 @@ def plan_experiment(
 
         task = infer_task(y).task
     tgt = encode_target(y, target, task)
-    loss_objs = _as_losses(losses, tgt, intent, top)
+    notes: list[str] = []
+    loss_objs = _as_losses(losses, tgt, intent, top, notes)
     if costs and task != "binary":
         raise DataError(f"costs apply to binary targets; target {target!r} is {task}.")
     if metrics is None:
@@ -209,6 +239,8 @@ def plan_experiment(
         fold_losses=fold_losses,
         classes=tgt.classes,
         threshold=threshold,
+        # is any model better than the constant? the headline metric's own loss, intercept only
+        baseline=baseline_loss(metric_objs[0], task, tgt.y_eval),
     )
     config = {
         "cv": cv if isinstance(cv, int) else repr(cv),
@@ -225,5 +257,5 @@ def plan_experiment(
         "data_fingerprint": base["data"],
     }
     return Experiment(
-        X, y, tgt, loss_objs, metric_objs, folds, plan, intent, costs, threshold, advice, config
+        X, y, tgt, loss_objs, metric_objs, folds, plan, intent, costs, threshold, advice, config, notes
     )

@@ -63,4 +63,5 @@ def summarise(
         config=config,
         tasks=scored.tasks,
         fingerprint=exp.plan.fingerprint,
+        notes=list(exp.notes),
     )

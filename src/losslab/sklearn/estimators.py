@@ -151,6 +151,10 @@ class _LossEstimator(_BaseEstimator):
 
         check_is_fitted(self, "model_")
         X = self._check_X(X, reset=False)
+        if self.model == "constant":  # the intercept-only model: the loss's best constant everywhere
+            const = _np.asarray(self.model_, dtype=_np.float64).reshape(-1)
+            n = int(X.shape[0])
+            return _np.full(n, const[0]) if self.n_outputs_ == 1 else _np.tile(const, (n, 1))
         if self.model == "gbdt":
             from ..train.boosting import predict_gbdt
 
@@ -166,8 +170,8 @@ class _LossEstimator(_BaseEstimator):
 
     # -- the shared fit -----------------------------------------------------------------------
     def _check_common_params(self) -> None:
-        if self.model not in ("linear", "mlp", "gbdt"):
-            raise _ParameterError(f"model must be 'linear', 'mlp' or 'gbdt'; got {self.model!r}.")
+        if self.model not in ("linear", "mlp", "gbdt", "constant"):
+            raise _ParameterError(f"model must be 'linear', 'mlp', 'gbdt' or 'constant'; got {self.model!r}.")
         if self.dtype not in ("float64", "float32"):
             raise _ParameterError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}.")
 
@@ -186,6 +190,11 @@ class _LossEstimator(_BaseEstimator):
         from ..train.loop import split_validation
         from ..train.preprocess import column_kinds, make_preprocessor
 
+        if self.model == "constant":  # nothing to learn but the loss's best constant on every row
+            self.n_outputs_ = int(n_outputs)
+            self.init_bias_ = self.model_ = _np.asarray(init_bias, dtype=_np.float64)
+            self.history_, self.n_iter_, self.best_epoch_ = [], 0, 0
+            return
         n = target.shape[0]
         train_idx, val_idx = split_validation(n, float(self.validation_fraction), int(self.seed), stratify)
         if val_idx is not None and (sample_weight[val_idx].sum() <= 0 or sample_weight[train_idx].sum() <= 0):
@@ -337,9 +346,9 @@ class _LossEstimator(_BaseEstimator):
         from ..train.trace import step_trace
 
         check_is_fitted(self, "model_")
-        if self.model == "gbdt":
+        if self.model in ("gbdt", "constant"):
             raise _ParameterError(
-                "step_trace lays open a gradient-descent step of a network; model='gbdt' boosts trees."
+                f"step_trace lays open a gradient-descent step of a network; model={self.model!r} has none."
             )
         X = self._check_X(X, reset=False)
         target = self._encode_target(y)
@@ -522,10 +531,11 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     ----------
     loss : str, dict or losslab.Loss, default "mse"
         A regression loss (``"huber"``, ``{"name": "quantile", "quantile": 0.9}``, an instance).
-    model : {"linear", "mlp", "gbdt"}
+    model : {"linear", "mlp", "gbdt", "constant"}
         A linear model, a multilayer perceptron (PyTorch, trained by the loop of
-        `losslab.train`), or gradient-boosted trees (LightGBM with the loss as its objective and
-        the loss's best constant as init score; `losslab.train.boosting`). For ``"gbdt"``
+        `losslab.train`), gradient-boosted trees (LightGBM with the loss as its objective and
+        the loss's best constant as init score; `losslab.train.boosting`), or the intercept-only
+        baseline (``"constant"``: the loss's best constant ``loss.baseline(y)`` on every row). For ``"gbdt"``
         ``epochs`` counts boosting rounds, ``lr`` is the shrinkage (default 0.1), ``patience``
         applies to rounds, and ``gbdt_params`` passes LightGBM parameters (``num_leaves``…);
         the network parameters (hidden, optimizer, batch_size, …) are unused.
