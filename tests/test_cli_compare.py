@@ -119,7 +119,9 @@ def test_compare_auto_parameter_and_store_version(tables, tmp_path):
     assert "huber(delta=per-fold)/linear" in res.output
     doc = json.loads((out / "results.json").read_text())
     assert doc["format_version"] == 2 and doc["candidates"][0]["refit"] is True
-    assert len({t["loss"].get("delta") for t in doc["tasks"] if "delta" in t["loss"]}) == 3  # δ per training fold
+    assert (
+        len({t["loss"].get("delta") for t in doc["tasks"] if "delta" in t["loss"]}) == 3
+    )  # δ per training fold
     exp = out / "experiment.json"
     exp.write_text(json.dumps({**json.loads(exp.read_text()), "format_version": 99}))
     res2 = runner.invoke(app, [*args, "--folds", "3", "--out", str(out), *FAST])

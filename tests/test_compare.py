@@ -213,7 +213,9 @@ def test_compare_regression_records_failures_and_writes_results(reg_frame, tmp_p
         "tasks",
     ):
         assert key in doc
-    assert doc["schema"] == "losslab.compare/1" and len(doc["tasks"]) == 12  # 3 losses and the baseline × 3 folds
+    assert (
+        doc["schema"] == "losslab.compare/1" and len(doc["tasks"]) == 12
+    )  # 3 losses and the baseline × 3 folds
     assert pd.read_csv(out / "leaderboard.csv")["candidate"].tolist() == board["candidate"].tolist()
     assert len(list((out / "tasks").glob("*.json"))) == 12
     assert "failed task" in cmp.summary()

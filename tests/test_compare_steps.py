@@ -161,7 +161,9 @@ def test_auto_pos_weight_is_n_neg_over_n_pos_of_each_training_fold():
     y = data["y"].to_numpy()
     expected = sorted(round(np.sum(y[f.train] == 0) / np.sum(y[f.train] == 1), 4)
                       for f in make_folds(y, "classification", 3))  # fmt: skip
-    assert sorted(t["loss"]["pos_weight"] for t in cmp.tasks if t["candidate"].endswith("/linear")) == expected
+    assert (
+        sorted(t["loss"]["pos_weight"] for t in cmp.tasks if t["candidate"].endswith("/linear")) == expected
+    )
     assert cmp.candidates[0].loss["pos_weight"] == 3.5  # as fitted on all rows, for display
 
 

@@ -376,7 +376,11 @@ def _output_scale(loss: _Any, y: _np.ndarray, w: _np.ndarray) -> float:
     """
     from ..train.models import output_floor
 
-    if getattr(loss.link, "kind", None) != _LinkKind.IDENTITY or w.sum() <= 0 or output_floor(loss) is not None:
+    if (
+        getattr(loss.link, "kind", None) != _LinkKind.IDENTITY
+        or w.sum() <= 0
+        or output_floor(loss) is not None
+    ):
         return 1.0
     mean = _np.average(y, weights=w)
     sd = float(_np.sqrt(_np.average((y - mean) ** 2, weights=w)))
@@ -911,6 +915,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
             label=self._labels_from_raw(raw),
             proba=proba,
             logits=raw if proba is not None else None,
+            score=raw if proba is None else None,  # a margin loss: its scores still rank (ROC-AUC)
             n_classes=len(self.classes_),
             sample_weight=w,
         )
