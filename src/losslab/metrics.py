@@ -4,8 +4,8 @@
 `losslab.compare`'s per-fold scores all read this table, so one name means one number
 everywhere. Each entry records its name and aliases, the tasks it fits, its direction, the
 prediction it needs (``value``, ``label``, ``probability``, ``quantile``, or ``score``: a
-ranking, read from probabilities or, for a margin loss such as hinge, from decision scores), where it is undefined
-and what it is there (NaN with a reason, or +inf), and its function: :mod:`sklearn.metrics`
+ranking, read from probabilities or, for a margin loss such as hinge, from decision scores),
+where it is undefined and what it is there (NaN with a reason, or +inf), and its function: :mod:`sklearn.metrics`
 where the library has it; expected calibration error, interval coverage, exact log loss (from
 logits, in log space) and expected cost are written here.
 

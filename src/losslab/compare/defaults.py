@@ -140,8 +140,10 @@ def baseline_loss(metric: Any, task: str, y_eval: np.ndarray) -> Any:
     >>> import numpy as np
     >>> from losslab.metrics import get_metric
     >>> y = np.array([1.0, 2.0, 5.0])
-    >>> baseline_loss(get_metric("pinball:0.9"), "regression", y), baseline_loss(get_metric("rmse"), "count", y)
-    (Quantile(quantile=0.9), MSE())
+    >>> baseline_loss(get_metric("pinball:0.9"), "regression", y)
+    Quantile(quantile=0.9)
+    >>> baseline_loss(get_metric("rmse"), "count", y)
+    MSE()
     >>> baseline_loss(get_metric("gamma_deviance"), "positive", np.array([0.0, 1.0]))
     MSE()
     >>> baseline_loss(get_metric("accuracy"), "multiclass", np.array([0, 1, 2]))

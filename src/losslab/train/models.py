@@ -43,8 +43,8 @@ def output_floor(loss: Any) -> float | None:
     the identity (a non-identity link already maps every real score into the domain).
 
     >>> import losslab
-    >>> output_floor(losslab.get("msle")), output_floor(losslab.get("mse")), output_floor(losslab.get("poisson"))
-    (-1.0, None, None)
+    >>> [output_floor(losslab.get(name)) for name in ("msle", "mse", "poisson")]
+    [-1.0, None, None]
     """
     from .._core.info import LinkKind
 
