@@ -6,8 +6,8 @@ everywhere. Each entry records its name and aliases, the tasks it fits, its dire
 prediction it needs (``value``, ``label``, ``probability``, ``quantile``, or ``score``: a
 ranking, read from probabilities or, for a margin loss such as hinge, from decision scores),
 where it is undefined and what it is there (NaN with a reason, or +inf), and its function:
-:mod:`sklearn.metrics` where the library has it; expected calibration error, interval coverage, exact log loss (from
-logits, in log space) and expected cost are written here.
+:mod:`sklearn.metrics` where the library has it; expected calibration error, interval coverage,
+exact log loss (from logits, in log space) and expected cost are written here.
 
 A metric that cannot be computed (ROC-AUC with one class present, MSLE with a prediction ≤ −1,
 a probability metric for a model without probabilities) is **NaN with a reason**, never 0
