@@ -141,9 +141,10 @@ def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
 
 
 def fit_fold_losses(
-    losses: list[Any], y_eval: np.ndarray, folds: list[Fold]
+    losses: list[Any], y_eval: np.ndarray, folds: list[Fold], X: Any = None
 ) -> dict[tuple[int, int], list[Any]]:
-    """Per (repeat, fold): the losses with their ``"auto"`` parameters fitted on the training rows only.
+    """Per (repeat, fold): the losses with their ``"auto"`` parameters fitted on the training rows
+    only (target, and features ``X`` for rules that need a fitted mean, e.g. tweedie's power).
 
     >>> import losslab, numpy as np
     >>> from losslab.compare.plan import make_folds
@@ -152,7 +153,13 @@ def fit_fold_losses(
     >>> len({round(ls[0].delta, 6) for ls in per.values()})
     2
     """
-    return {(f.repeat, f.fold): [loss.fit_auto(y_eval[f.train]) for loss in losses] for f in folds}
+
+    def rows(idx: np.ndarray) -> Any:
+        return None if X is None else (X.iloc[idx] if hasattr(X, "iloc") else X[idx])
+
+    return {
+        (f.repeat, f.fold): [loss.fit_auto(y_eval[f.train], rows(f.train)) for loss in losses] for f in folds
+    }
 
 
 def plan_experiment(
@@ -160,7 +167,7 @@ def plan_experiment(
     target: str | None,
     *,
     losses: Any = None,
-    models: Any = ("linear", "mlp"),
+    models: Any = ("linear", "gbdt"),
     cv: Any = 5,
     repeats: int = 1,
     metrics: Any = None,
@@ -193,7 +200,7 @@ def plan_experiment(
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     models = [models] if isinstance(models, str) else list(models)
     if not models:
-        raise DataError("models must name at least one model (linear, mlp).")
+        raise DataError("models must name at least one model (linear, gbdt, mlp).")
     for m in models:
         if not isinstance(m, str):
             raise DataError(f"models must be names such as 'linear' or 'mlp'; got {m!r}.")
@@ -223,13 +230,13 @@ def plan_experiment(
     folds = make_folds(tgt.y_eval, tgt.family, cv, repeats, seed)
     fold_losses = None
     if any(auto_params(loss) for loss in loss_objs):
-        fold_losses = fit_fold_losses(loss_objs, tgt.y_eval, folds)
+        fold_losses = fit_fold_losses(loss_objs, tgt.y_eval, folds, X)
     params = dict(model_params or {})
     threshold = decision_threshold(costs)
     base = {"data": data_fingerprint(X, y), "target": target, "task": task}
     plan = build_plan(
         # a candidate shows its "auto" parameters as fitted on all rows; its tasks use the fold's
-        losses=[(loss.fit_auto(tgt.y_eval), bool(auto_params(loss))) for loss in loss_objs],
+        losses=[(loss.fit_auto(tgt.y_eval, X), bool(auto_params(loss))) for loss in loss_objs],
         models=models,
         folds=folds,
         family=tgt.family,

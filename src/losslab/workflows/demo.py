@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ["DEMO_SETTINGS", "run_demo"]
 
 DEMO_SETTINGS: dict[str, Any] = {
-    "models": ("linear", "mlp"),
+    "models": ("linear", "gbdt"),
     "cv": 3,
     "repeats": 2,
     "top": 3,
