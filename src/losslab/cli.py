@@ -281,7 +281,8 @@ def compare_cmd(
         typer.Option(
             "--model",
             "-m",
-            help="Model to train each loss with: linear, gbdt (LightGBM) or mlp; repeat the flag for several. Default: linear and gbdt.",
+            help="Model to train each loss with: linear, gbdt (LightGBM) or mlp; repeat the flag "
+            "for several. Default: linear and gbdt. A constant baseline is always added.",
         ),
     ] = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
