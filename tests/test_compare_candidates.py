@@ -114,10 +114,10 @@ def test_msle_output_is_expm1_of_the_affine_score():
     m = LinearModel(1, floor=-1.0, init_bias=0.0)
     with torch.no_grad():
         m.linear.weight.fill_(1.0)
-    s = torch.tensor([[-30.0], [0.0], [3.0]], dtype=torch.float64)
+    s = torch.tensor([[-30.0], [-2.0], [0.0], [3.0]], dtype=torch.float64)
     f = m(s)
     assert torch.all(f > -1.0)  # (float64 rounds expm1(s) to −1 only below s ≈ −37)
-    assert torch.allclose(torch.log1p(f), s[:, 0], rtol=1e-12)  # log1p(f) = s
+    assert torch.allclose(torch.log1p(f[1:]), s[1:, 0], rtol=1e-12)  # log1p(f) = s
 
 
 # -- 4. decision losses ranked by ROC-AUC from scores -----------------------------------------
