@@ -89,7 +89,7 @@ def test_tweedie_power_rule_snaps_clips_and_needs_features(diabetes, randhie):
 
 
 # -- 3. msle trains with defaults -------------------------------------------------------------
-@pytest.mark.parametrize("model", ["linear", "mlp"])
+@pytest.mark.parametrize("model", ["linear", "mlp", "gbdt"])
 def test_msle_trains_with_default_settings_and_predicts_above_minus_one(model, randhie, diabetes):
     from losslab.sklearn import LossRegressor
 

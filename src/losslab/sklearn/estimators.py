@@ -157,9 +157,10 @@ class _LossEstimator(_BaseEstimator):
             return _np.full(n, const[0]) if self.n_outputs_ == 1 else _np.tile(const, (n, 1))
         if self.model == "gbdt":
             from ..train.boosting import predict_gbdt
+            from ..train.models import output_floor
 
             Z = _np.asarray(self.preprocessor_.transform(X), dtype=_np.float64)
-            return predict_gbdt(self.model_, Z)
+            return predict_gbdt(self.model_, Z, output_floor(self.loss_))
         import torch
 
         Z = self._design(X)
