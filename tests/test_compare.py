@@ -187,7 +187,7 @@ def test_compare_regression_records_failures_and_writes_results(reg_frame, tmp_p
         )  # fmt: skip
     board = cmp.leaderboard
     assert list(board.columns[:5]) == ["rank", "candidate", "loss", "model", "mark"]
-    assert set(board["candidate"]) == {"mse/linear", "mae/linear", "poisson/linear"}
+    assert set(board["candidate"]) == {"mse/linear", "mae/linear", "poisson/linear", "mse/constant"}
     # poisson cannot take the negative targets: its 3 tasks fail, are recorded, the rest go on
     assert len(cmp.failures) == 3 and set(cmp.failures["candidate"]) == {"poisson/linear"}
     pois = board.set_index("candidate").loc["poisson/linear"]
@@ -215,9 +215,11 @@ def test_compare_regression_records_failures_and_writes_results(reg_frame, tmp_p
         "tasks",
     ):
         assert key in doc
-    assert doc["schema"] == "losslab.compare/1" and len(doc["tasks"]) == 9
+    assert (
+        doc["schema"] == "losslab.compare/1" and len(doc["tasks"]) == 12
+    )  # 3 losses and the baseline × 3 folds
     assert pd.read_csv(out / "leaderboard.csv")["candidate"].tolist() == board["candidate"].tolist()
-    assert len(list((out / "tasks").glob("*.json"))) == 9
+    assert len(list((out / "tasks").glob("*.json"))) == 12
     assert "failed task" in cmp.summary()
 
 
@@ -229,8 +231,11 @@ def test_compare_binary_hinge_has_nan_probability_metrics_with_reasons(tmp_path)
     )  # fmt: skip
     assert cmp.task == "binary" and cmp.classes == ["benign", "malignant"]
     s = cmp.scores
+    # ROC-AUC needs only a ranking: the hinge's decision scores give it (issue 12); log loss stays NaN
     hinge_auc = s[(s.candidate == "hinge/linear") & (s.metric == "roc_auc")]
-    assert hinge_auc["value"].isna().all() and hinge_auc["reason"].str.contains("probabilities").all()
+    assert hinge_auc["value"].notna().all() and (hinge_auc["value"] > 0.5).all()
+    hinge_ll = s[(s.candidate == "hinge/linear") & (s.metric == "log_loss")]
+    assert hinge_ll["value"].isna().all() and hinge_ll["reason"].str.contains("probabilities").all()
     acc = s[(s.candidate == "hinge/linear") & (s.metric == "accuracy")]
     assert acc["value"].notna().all() and (acc["value"] > 0.5).all()
     assert cmp.leaderboard["candidate"].iloc[0] == "binary_crossentropy/linear"  # log loss ranks
@@ -247,7 +252,7 @@ def test_compare_resumes_and_fingerprint_invalidates(reg_frame, tmp_path):
     }
     first = losslab.compare(reg_frame, model_params=FAST, **kw)
     again = losslab.compare(reg_frame, model_params=FAST, **kw)
-    assert again.n_reused == 3
+    assert again.n_reused == 6  # mse/linear and the mse/constant baseline
     pd.testing.assert_frame_equal(first.leaderboard, again.leaderboard)
     changed = losslab.compare(reg_frame, model_params={**FAST, "epochs": 5}, **kw)
     assert changed.n_reused == 0
@@ -262,7 +267,7 @@ def test_advised_compare_takes_the_advisors_losses_refit_per_fold(reg_frame):
     cmp = advised_compare(reg_frame, target="y", models=["linear"], cv=3, top=2, model_params=FAST)
     assert cmp.advice is not None and cmp.task == cmp.advice.task
     names = [r.name for r in cmp.advice.recommendations[:2]]
-    assert [c.loss["name"] for c in cmp.candidates] == names
+    assert [c.loss["name"] for c in cmp.candidates if c.model != "constant"] == names
     assert cmp.metrics[0].name == cmp.advice.recommendations[0].metrics[0]
     assert losslab.compare(reg_frame, target="y", models=["linear"], cv=3, model_params=FAST).advice is None
 

@@ -58,7 +58,7 @@ def test_dask_cluster_matches_local_run(cluster, tmp_path):
     a = local.scores.sort_values(key).reset_index(drop=True)
     b = remote.scores.sort_values(key).reset_index(drop=True)
     pd.testing.assert_frame_equal(a, b)
-    assert len(remote.failures) == 0 and len(remote.tasks) == 6
+    assert len(remote.failures) == 0 and len(remote.tasks) == 9  # with the constant baseline
 
 
 def test_dask_existing_client_runs_on_the_workers(cluster):
@@ -69,4 +69,4 @@ def test_dask_existing_client_runs_on_the_workers(cluster):
         story = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.transition_log))
         assert any("losslab-" in str(entry[0]) for entry in story)
         assert client.status == "running"  # a client passed in is not closed
-    assert len(cmp.tasks) == 3 and cmp.leaderboard["n_folds"].iloc[0] == 3
+    assert len(cmp.tasks) == 6 and cmp.leaderboard["n_folds"].iloc[0] == 3  # + baseline

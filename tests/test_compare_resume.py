@@ -44,7 +44,7 @@ SCRIPT = textwrap.dedent(
         print("finished")
     """
 )
-N_TASKS = 2 * 2 * 3
+N_TASKS = 2 * 2 * 3 + 3  # two losses × two models × 3 folds, and the constant baseline
 
 
 def _run(script: Path, out: Path, mode: str) -> subprocess.CompletedProcess[str]:

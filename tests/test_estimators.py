@@ -198,7 +198,7 @@ def test_bad_data_raises_clear_losslab_errors():
         LossClassifier(loss="mse").fit(X, np.arange(50) % 2)
     with pytest.raises(losslab.ParameterError, match="needs a regression loss"):
         LossRegressor(loss="hinge").fit(X, X[:, 0])
-    with pytest.raises(losslab.ParameterError, match="model must be 'linear', 'mlp' or 'gbdt'"):
+    with pytest.raises(losslab.ParameterError, match="model must be 'linear', 'mlp', 'gbdt' or 'constant'"):
         LossRegressor(model="forest").fit(X, X[:, 0])
     with pytest.raises(losslab.ParameterError, match="gaussian_nll"):
         LossRegressor(loss="gaussian_nll").fit(X, X[:, 0])

@@ -165,7 +165,11 @@ def test_table_rows_are_well_formed_and_every_undefined_rule_is_checkable():
         ("gamma_deviance", _reg(y_true=Y_REG - 1), "targets > 0"),
         ("tweedie_deviance", _reg(value=V_REG - 1), "predictions > 0"),
         ("expected_cost", _bin(), "needs costs"),
-        ("roc_auc", M.Predictions(y_true=Y_BIN, label=LABEL_BIN, n_classes=2), "no predict_proba"),
+        (
+            "roc_auc",
+            M.Predictions(y_true=Y_BIN, label=LABEL_BIN, n_classes=2),
+            "probabilities or decision scores",
+        ),
         ("mae", M.Predictions(y_true=Y_REG), "numeric predictions"),
         ("accuracy", M.Predictions(y_true=Y_BIN, n_classes=2), "predicted labels"),
     ],
@@ -272,7 +276,7 @@ def test_estimator_score_train_metrics_and_compare_agree(kind, loss, names):
         X.assign(y=y), target="y", losses=[loss], models=["linear"], cv=_OneFold(train, test),
         metrics=names, model_params=params, task=kind, seed=0,
     )  # fmt: skip
-    per_fold = cmp.scores.set_index("metric")["value"]
+    per_fold = cmp.scores.query("model == 'linear'").set_index("metric")["value"]  # not the baseline
 
     cls = LossRegressor if kind == "regression" else LossClassifier
     est = cls(loss=losslab.get(loss), model="linear", seed=task_seed(0, 0, 0), **params)

@@ -285,7 +285,15 @@ def compare_cmd(
         list[str] | None,
         typer.Option("--loss", "-l", help="A loss to compare (repeatable), e.g. huber or huber:delta=2."),
     ] = None,
-    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="linear and/or mlp.")] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model to train each loss with: linear, gbdt (LightGBM) or mlp; repeat the flag "
+            "for several. Default: linear and gbdt. A constant baseline is always added.",
+        ),
+    ] = None,
     folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
     repeats: Annotated[int, typer.Option(help="Repeats of k-fold with new shuffles.")] = 1,
     metric: Annotated[
@@ -350,7 +358,7 @@ def compare_cmd(
             data=data,
             target=target,
             **picks,
-            models=model or ("linear", "mlp"),
+            models=model or ("linear", "gbdt"),
             cv=folds,
             repeats=repeats,
             metrics=metric or None,

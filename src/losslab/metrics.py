@@ -3,10 +3,11 @@
 `losslab train`'s held-out metrics, the estimators' ``score`` and per-epoch ``metrics``, and
 `losslab.compare`'s per-fold scores all read this table, so one name means one number
 everywhere. Each entry records its name and aliases, the tasks it fits, its direction, the
-prediction it needs (``value``, ``label``, ``probability``, ``quantile``), where it is undefined
-and what it is there (NaN with a reason, or +inf), and its function: :mod:`sklearn.metrics`
-where the library has it; expected calibration error, interval coverage, exact log loss (from
-logits, in log space) and expected cost are written here.
+prediction it needs (``value``, ``label``, ``probability``, ``quantile``, or ``score``: a
+ranking, read from probabilities or, for a margin loss such as hinge, from decision scores),
+where it is undefined and what it is there (NaN with a reason, or +inf), and its function:
+:mod:`sklearn.metrics` where the library has it; expected calibration error, interval coverage,
+exact log loss (from logits, in log space) and expected cost are written here.
 
 A metric that cannot be computed (ROC-AUC with one class present, MSLE with a prediction ≤ −1,
 a probability metric for a model without probabilities) is **NaN with a reason**, never 0
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 #: The kinds of prediction a metric reads (a field of `Predictions`).
-NEEDS = ("value", "quantile", "label", "probability")
+NEEDS = ("value", "quantile", "label", "probability", "score")
 
 
 class MetricUndefined(Exception):
@@ -77,6 +78,10 @@ class Predictions:
     logits : array, optional
         Raw logits ((n,) binary, (n, k) multiclass) when the model's link is logit/softmax; the
         log loss is then computed from them exactly, in log space.
+    score : array, optional
+        Decision scores ((n,) binary: higher means the positive class; (n, k) multiclass) of a
+        model without probabilities (a margin loss): the ranking metrics (``needs="score"``:
+        ROC-AUC, PR-AUC) read them when ``proba`` and ``logits`` are absent.
     n_classes : int
         Number of classes (0 for regression).
     threshold : float
@@ -92,6 +97,7 @@ class Predictions:
     label: np.ndarray | None = None
     proba: np.ndarray | None = None
     logits: np.ndarray | None = None
+    score: np.ndarray | None = None
     n_classes: int = 0
     threshold: float = 0.5
     costs: dict[str, float] | None = None
@@ -176,8 +182,9 @@ class MetricInfo:
         Tasks (`losslab.tasks.TASKS`) it fits.
     greater_is_better : bool or None
         ``None`` for ``coverage``, which is best at its nominal level (ranked by |coverage − τ|).
-    needs : {"value", "quantile", "label", "probability"}
-        The prediction it reads (``probability``: class probabilities, or logits they follow from).
+    needs : {"value", "quantile", "label", "probability", "score"}
+        The prediction it reads (``probability``: class probabilities, or logits they follow from;
+        ``score``: any ranking of the classes — probabilities, logits or decision scores).
     fn : callable(Predictions, param) -> float
     description : str
     param : float or None
@@ -215,7 +222,7 @@ class Metric:
         Tasks it fits.
     greater_is_better : bool or None
         ``None`` for ``coverage``, which is best at its nominal level (ranked by |coverage − τ|).
-    needs : {"label", "probability", "value", "quantile"}
+    needs : {"label", "probability", "score", "value", "quantile"}
     param : float or None
         τ for pinball/coverage, the power for tweedie_deviance.
     undefined : tuple of Undefined
@@ -267,6 +274,16 @@ def _require(p: Predictions, needs: str, name: str) -> None:
             f"{name} needs class probabilities; this model has no predict_proba "
             "(a margin loss such as hinge gives scores, not probabilities)"
         )
+    if needs == "score" and p.proba is None and p.logits is None and p.score is None:
+        raise MetricUndefined(f"{name} needs class probabilities or decision scores; the model gave none")
+
+
+def _ranking(p: Predictions) -> np.ndarray:
+    """What ranking metrics read: class probabilities when the model has them, else decision scores."""
+    if p.proba is not None or p.logits is not None:
+        return _proba(p)
+    z = np.asarray(p.score, dtype=float)
+    return np.column_stack([-z, z]) if z.ndim == 1 else z
 
 
 def _proba(p: Predictions) -> np.ndarray:
@@ -321,9 +338,18 @@ def _f1(p: Predictions, _: Any) -> float:
 def _roc_auc(p: Predictions, _: Any) -> float:
     from sklearn.metrics import roc_auc_score
 
-    proba = _proba(p)
+    proba = _ranking(p)
     if p.n_classes == 2:
         return roc_auc_score(p.y_true, proba[:, 1], sample_weight=p.sample_weight)
+    if p.proba is None and p.logits is None:  # decision scores do not sum to 1: OvR by hand, as sklearn's
+        return float(
+            np.mean(
+                [
+                    roc_auc_score(p.y_true == k, proba[:, k], sample_weight=p.sample_weight)
+                    for k in range(p.n_classes)
+                ]
+            )
+        )
     return roc_auc_score(
         p.y_true,
         proba,
@@ -337,7 +363,7 @@ def _roc_auc(p: Predictions, _: Any) -> float:
 def _pr_auc(p: Predictions, _: Any) -> float:
     from sklearn.metrics import average_precision_score
 
-    proba = _proba(p)
+    proba = _ranking(p)
     if p.n_classes == 2:
         return average_precision_score(p.y_true, proba[:, 1], sample_weight=p.sample_weight)
     onehot = np.eye(p.n_classes)[p.y_true]
@@ -504,11 +530,11 @@ _ROWS = (
          aliases=("recall_score",)),
     _row("f1", _C, True, "label", _f1, "F1 score (binary: positive class; else macro)",
          aliases=("f1_score",)),
-    _row("roc_auc", _C, True, "probability", _roc_auc, "area under the ROC curve (multiclass: OvR macro)",
+    _row("roc_auc", _C, True, "score", _roc_auc, "area under the ROC curve (multiclass: OvR macro)",
          aliases=("roc_auc_score",),
          undefined=(_ONE_CLASS,
                     Undefined("a class absent", "roc_auc (one-vs-rest) needs every class in the test fold"))),
-    _row("pr_auc", _C, True, "probability", _pr_auc, "average precision (multiclass: macro)",
+    _row("pr_auc", _C, True, "score", _pr_auc, "average precision (multiclass: macro)",
          aliases=("average_precision", "average_precision_score"), undefined=(_ONE_CLASS,)),
     _row("log_loss", _C, False, "probability", _log_loss, "mean negative log-likelihood (exact)",
          undefined=(Undefined("zero probability on a true class", "log_loss is +inf: a true class has "

@@ -101,10 +101,11 @@ class Loss:
         """
         return str(self.info.statistic)
 
-    def fit_auto(self, y: Any) -> Loss:
-        """This loss with its ``"auto"`` parameters fitted on the target sample ``y`` by the rules
-        their `Param` declares (e.g. Huber's δ from a robust scale of y); unchanged if none."""
-        return fit_auto(self, y)
+    def fit_auto(self, y: Any, X: Any = None) -> Loss:
+        """This loss with its ``"auto"`` parameters fitted on the target sample ``y`` (and features
+        ``X`` of the same rows, for rules that need them) by the rules their `Param` declares
+        (e.g. Huber's δ from a robust scale of y); unchanged if none."""
+        return fit_auto(self, y, X)
 
     # -- serialisation and identity -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

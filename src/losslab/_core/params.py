@@ -77,8 +77,9 @@ class Param:
 
     ``kind`` is ``"float"``, ``"bool"``, ``"choice"`` (one of ``choices``) or ``"vector"``
     (an optional sequence of non-negative finite floats, stored as a tuple). ``fit``, when
-    given, is the rule that chooses the value from a target sample (``fit(y) -> value``, y a
-    1-d float array: the regression target, or class indices 0/1 for binary losses); the
+    given, is the rule that chooses the value from a target sample (``fit(y, X=None) -> value``,
+    y a 1-d float array: the regression target, or class indices 0/1 for binary losses; X the
+    features of the same rows when the caller has them, for rules that need a fitted mean); the
     parameter then accepts ``"auto"``.
     """
 
@@ -88,7 +89,7 @@ class Param:
     kind: str = "float"
     interval: Interval = Interval()
     choices: tuple[Any, ...] = ()
-    fit: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
+    fit: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
     def validate(self, loss_name: str, value: Any) -> Any:
         """Return ``value`` normalised to its stored form, or raise `ParameterError`."""
@@ -158,8 +159,9 @@ def _is_auto(value: Any) -> bool:
     return isinstance(value, str) and value == AUTO
 
 
-def fit_auto(loss: Loss, y: Any) -> Loss:
-    """``loss`` with each ``"auto"`` parameter replaced by its declared rule's value on ``y``.
+def fit_auto(loss: Loss, y: Any, X: Any = None) -> Loss:
+    """``loss`` with each ``"auto"`` parameter replaced by its declared rule's value on ``y``
+    (and the features ``X`` of the same rows, for a rule that needs them: tweedie's power).
 
     A loss without ``"auto"`` parameters is returned as is. The fitted value is validated like
     any other (a rule that lands outside the parameter's interval raises `ParameterError`).
@@ -177,7 +179,7 @@ def fit_auto(loss: Loss, y: Any) -> Loss:
     if y.size == 0:
         raise ParameterError(f"cannot fit {', '.join(names)} of loss {loss.name!r} on an empty target.")
     decl = {p.name: p for p in type(loss).PARAMS}
-    fitted = {k: decl[k].fit(y) for k in names}  # type: ignore[misc]
+    fitted = {k: decl[k].fit(y, X) for k in names}  # type: ignore[misc]
     return type(loss)(**{**loss.params, **fitted})
 
 
@@ -191,9 +193,10 @@ def require_resolved(loss: Loss) -> None:
         )
 
 
-def robust_delta(y: Any) -> float:
+def robust_delta(y: Any, X: Any = None) -> float:
     """Huber's δ = 1.345·σ̂, σ̂ the Gaussian-consistent MAD of y about its median (the advisor's
-    rule without features); the standard deviation when the MAD is 0, 1 when y is constant.
+    rule without features; ``X`` is not used); the standard deviation when the MAD is 0, 1 when
+    y is constant.
 
     >>> import numpy as np
     >>> round(robust_delta(np.array([0.0, 1.0, 2.0, 3.0, 100.0])), 4)
@@ -207,8 +210,8 @@ def robust_delta(y: Any) -> float:
     return HUBER_K * scale if scale > 0 else 1.0
 
 
-def balance_pos_weight(y: Any) -> float:
-    """pos_weight = n_neg/n_pos (XGBoost's ``scale_pos_weight`` rule) of labels in {0, 1}.
+def balance_pos_weight(y: Any, X: Any = None) -> float:
+    """pos_weight = n_neg/n_pos (XGBoost's ``scale_pos_weight`` rule) of labels in {0, 1}; ``X`` unused.
 
     >>> import numpy as np
     >>> balance_pos_weight(np.array([0, 0, 0, 1]))

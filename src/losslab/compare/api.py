@@ -31,7 +31,7 @@ def compare(
     data: Any,
     target: str | None = None,
     losses: Any = None,
-    models: Any = ("linear", "mlp"),
+    models: Any = ("linear", "gbdt"),
     cv: Any = 5,
     repeats: int = 1,
     metrics: Any = None,
@@ -71,8 +71,9 @@ def compare(
         or probabilities) and admit the targets (`losslab.compare.defaults.candidate_losses`); the
         ``losslab compare`` command and the demo pass the advisor's picks instead.
     models : sequence of str
-        Models of `losslab.sklearn`'s estimators (``"linear"``, ``"mlp"``); every loss is trained
-        with every model.
+        Models of `losslab.sklearn`'s estimators (``"linear"``, ``"gbdt"`` LightGBM, ``"mlp"``);
+        every loss is trained with every model. An intercept-only ``"constant"`` candidate for the
+        headline metric's own loss is always added (is any model better than the constant?).
     cv : int or splitter
         Folds (stratified for classification) or a scikit-learn splitter.
     repeats : int
@@ -152,7 +153,7 @@ def compare(
     >>> cmp = losslab.compare(frame, target="y", losses=["mse", "huber:delta=auto"], models="linear",
     ...                       cv=3, model_params={"epochs": 3}, task="regression")
     >>> [c.name for c in cmp.candidates]
-    ['mse/linear', 'huber(delta=per-fold)/linear']
+    ['mse/linear', 'huber(delta=per-fold)/linear', 'mse/constant']
     """
     t_start = time.perf_counter()
     exp = plan_experiment(

@@ -8,6 +8,9 @@ statistics; the driver (`losslab.compare.api`) and the steps never branch on the
   for numbers, probabilities for classes) and whose ``y_true`` domain admits the observed targets,
   in registry order, at most ``top``. A quantile or expectile intent sets the loss's level
   parameter (its (0, 1)-valued float parameter, found by declaration).
+- The baseline (`baseline_loss`): the loss whose best constant the intercept-only candidate
+  predicts, the headline metric's own loss (RMSE → mse, MAE → mae, pinball τ → quantile τ, a
+  deviance → its loss; classification → cross-entropy, whose constant is the class priors).
 - Metrics (``metrics=None``): the task's defaults (`losslab.metrics.default_metrics`),
   optionally led by a ``headline`` metric. A metric that takes a parameter (pinball's τ,
   tweedie_deviance's power) gets it from the intent or from the loss (`metric_for`).
@@ -19,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from .._core.errors import DataError, DomainError
+from .._core.errors import DataError, DomainError, LosslabError
 from .._core.info import ParamRole
 from .._core.statistic import Statistic
 from ..intent import Costs, Intent
 from ..metrics import default_metrics, get_metric, resolve_metrics
 from ..tasks import task_family
 
-__all__ = ["candidate_losses", "choose_metrics", "loss_tasks", "metric_for", "predict_spec"]
+__all__ = ["baseline_loss", "candidate_losses", "choose_metrics", "loss_tasks", "metric_for", "predict_spec"]
 
 #: statistics (as losses declare them) that serve each intent; the intent's own kind otherwise
 _STATISTICS = {
@@ -111,6 +114,51 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
             f"no registered {own} loss estimates the {kind} of these targets; pass losses= explicitly."
         )
     return out
+
+
+#: the loss whose minimiser is what a regression metric rewards: (loss name, its parameter or None)
+_METRIC_LOSS = {
+    "mae": ("mae", None),
+    "rmse": ("mse", None),
+    "mse": ("mse", None),
+    "r2": ("mse", None),
+    "msle": ("msle", None),
+    "pinball": ("quantile", "quantile"),
+    "coverage": ("quantile", "quantile"),
+    "poisson_deviance": ("poisson", None),
+    "gamma_deviance": ("gamma", None),
+    "tweedie_deviance": ("tweedie", "power"),
+}
+
+
+def baseline_loss(metric: Any, task: str, y_eval: np.ndarray) -> Any:
+    """The headline ``metric``'s own loss, whose best constant is the intercept-only baseline.
+
+    Classification: the cross-entropy of the task (its constant is the class priors). A regression
+    metric without a loss of its own, or whose loss does not admit the targets, falls back to mse.
+
+    >>> import numpy as np
+    >>> from losslab.metrics import get_metric
+    >>> y = np.array([1.0, 2.0, 5.0])
+    >>> baseline_loss(get_metric("pinball:0.9"), "regression", y)
+    Quantile(quantile=0.9)
+    >>> baseline_loss(get_metric("rmse"), "count", y)
+    MSE()
+    >>> baseline_loss(get_metric("gamma_deviance"), "positive", np.array([0.0, 1.0]))
+    MSE()
+    >>> baseline_loss(get_metric("accuracy"), "multiclass", np.array([0, 1, 2]))
+    CategoricalCrossentropy()
+    """
+    import losslab
+
+    if task_family(task) == "classification":
+        return losslab.get("binary_crossentropy" if task == "binary" else "categorical_crossentropy")
+    name, param = _METRIC_LOSS.get(metric.base, ("mse", None))
+    try:
+        loss = losslab.get(name, **({param: metric.param} if param and metric.param is not None else {}))
+    except (LosslabError, ValueError):  # e.g. a tweedie power the loss does not take
+        return losslab.get("mse")
+    return loss if _admits(loss, y_eval) else losslab.get("mse")
 
 
 def metric_for(name: str, intent: Intent | None = None, loss: Any = None) -> str:

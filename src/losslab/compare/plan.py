@@ -259,8 +259,12 @@ def build_plan(
     fold_losses: dict[tuple[int, int], list[Any]] | None = None,
     classes: list[Any] | None = None,
     threshold: float = 0.5,
+    baseline: Any = None,
 ) -> Plan:
     """Candidates and the flat task list.
+
+    ``baseline``, a loss, adds the intercept-only candidate ``"<loss>/constant"`` (model
+    ``"constant"``: the loss's best constant on each fold's training rows) after the others.
 
     ``losses`` holds ``(Loss, refit)`` pairs; ``fold_losses[(repeat, fold)]`` the per-fold losses
     (same order) for those with ``refit`` (``"auto"`` parameters fitted on the fold; the
@@ -268,6 +272,7 @@ def build_plan(
     (data fingerprint, target, task …) enters every task's fingerprint.
     """
     candidates: list[Candidate] = []
+    loss_index: list[int] = []  # each candidate's position in ``losses`` (−1: the baseline)
     seen: set[str] = set()
     for li, (loss, refit) in enumerate(losses):
         varying: set[str] = set()
@@ -285,9 +290,13 @@ def build_plan(
                 raise DataError(f"candidate {name!r} is listed twice; give each loss once.")
             seen.add(name)
             candidates.append(Candidate(name, loss.to_dict(), model, refit))
+            loss_index.append(li)
+    if baseline is not None and f"{loss_label(baseline)}/constant" not in seen:
+        candidates.append(Candidate(f"{loss_label(baseline)}/constant", baseline.to_dict(), "constant"))
+        loss_index.append(-1)
     tasks: list[TaskSpec] = []
     for ci, cand in enumerate(candidates):
-        li = ci // len(models)
+        li = loss_index[ci]
         for f in folds:
             loss_dict = cand.loss
             if cand.refit and fold_losses is not None:

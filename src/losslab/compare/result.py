@@ -55,6 +55,8 @@ class Comparison:
     warnings : list of str
         What the data hygiene step dropped or suspects (identifier columns, leaks, free text, rows
         without a target), one sentence each (`losslab.hygiene`).
+    notes : list of str
+        What the plan changed about the candidates, e.g. ``"tweedie(power=1) is poisson: ran once"``.
     """
 
     task: str
@@ -76,6 +78,7 @@ class Comparison:
     timings: dict[str, float] = field(default_factory=dict)
     fingerprint: str = ""
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def best(self) -> str:
@@ -152,6 +155,7 @@ class Comparison:
             rank = "—" if d["rank"] is None or d["rank"] != d["rank"] else str(int(d["rank"]))
             ptxt = "" if p is None or not np.isfinite(p) else f"  p={p:.3g}"
             lines.append(f"  {rank:>3}  {d['candidate']:<36} {mean:.4g} ± {std:.2g}  {d['mark']}{ptxt}")
+        lines.extend(f"note: {n}" for n in self.notes)
         if len(self.failures):
             lines.append(f"{len(self.failures)} failed task(s):")
             for f in self.failures.itertuples(index=False):
@@ -199,6 +203,7 @@ class Comparison:
                 "timings": self.timings,
                 "paths": self.paths,
                 "warnings": self.warnings,
+                "notes": self.notes,
             }
         )
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from .._core.errors import DataError
 from .._core.info import LinkKind
+from .._core.statistic import Statistic
 from .plan import Plan, TaskSpec
 from .store import Store
 
@@ -139,7 +140,8 @@ def _history(est: Any) -> list[dict[str, Any]]:
 
 
 def _classify(est: Any, Xte: Any, spec: TaskSpec) -> dict[str, Any]:
-    """Probabilities (columns in the plan's class order), logits when the link is logit/softmax, labels."""
+    """Probabilities (columns in the plan's class order), logits when the link is logit/softmax, the
+    raw decision scores of a decision loss (hinge: no probabilities, but a ranking for ROC-AUC), labels."""
     classes = list(spec.classes or [])
     k = len(classes)
     est_classes = list(est.classes_)
@@ -155,18 +157,25 @@ def _classify(est: Any, Xte: Any, spec: TaskSpec) -> dict[str, Any]:
             proba = np.zeros((p.shape[0], k))
             proba[:, pos] = p
             out["proba"] = proba
-    link = getattr(getattr(est, "loss_", None), "link", None)
-    if link is not None and link.kind in (LinkKind.LOGIT, LinkKind.SOFTMAX) and len(est_classes) == k:
+    loss = getattr(est, "loss_", None)
+    link = getattr(loss, "link", None)
+    decision = loss is not None and loss.info.statistic.statistic == Statistic.DECISION
+    if (
+        link is not None
+        and (decision or link.kind in (LinkKind.LOGIT, LinkKind.SOFTMAX))
+        and len(est_classes) == k
+    ):
         try:
             raw = np.asarray(est.decision_function(Xte), dtype=np.float64)
         except (AttributeError, NotImplementedError):
             raw = None
+        kind = "score" if decision else "logits"
         if raw is not None and raw.ndim == 1 and k == 2 and pos == [0, 1]:
-            out["logits"] = raw
+            out[kind] = raw
         elif raw is not None and raw.ndim == 2 and raw.shape[1] == k:
-            logits = np.empty_like(raw)
-            logits[:, pos] = raw
-            out["logits"] = logits
+            ordered = np.empty_like(raw)
+            ordered[:, pos] = raw
+            out[kind] = ordered
     if proba is not None and k == 2:
         out["label"] = (proba[:, 1] >= spec.threshold).astype(np.int64)
     elif proba is not None:

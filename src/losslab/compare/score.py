@@ -72,6 +72,7 @@ class Scorer:
             label=p.get("label"),
             proba=p.get("proba"),
             logits=p.get("logits"),
+            score=p.get("score"),
             n_classes=self.n_classes,
             threshold=self.threshold,
             costs=self.costs,

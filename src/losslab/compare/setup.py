@@ -25,11 +25,19 @@ from ..intent import Costs, Intent, decision_threshold, parse_costs, parse_predi
 from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_target
 from ..tasks import task_family
-from .defaults import candidate_losses, choose_metrics, loss_tasks
+from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks
 from .plan import Fold, Plan, build_plan, data_fingerprint, make_folds
 from .spec import parse_loss
 
-__all__ = ["Experiment", "Target", "clean_data", "encode_target", "fit_fold_losses", "plan_experiment"]
+__all__ = [
+    "Experiment",
+    "Target",
+    "clean_data",
+    "encode_target",
+    "fit_fold_losses",
+    "merge_equivalent",
+    "plan_experiment",
+]
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class Experiment:
     advice: Any = None
     config: dict[str, Any] = field(default_factory=dict)
     hygiene: Hygiene | None = None
+    notes: list[str] = field(default_factory=list)
     groups: np.ndarray | None = field(default=None, repr=False)
     exposure: np.ndarray | None = field(default=None, repr=False)
 
@@ -102,11 +111,12 @@ def encode_target(y: Any, name: str, task: str) -> Target:
     return Target(name, task, family, y_eval)
 
 
-def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int) -> list[Any]:
+def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, notes: list[str]) -> list[Any]:
+    """The candidate losses, equivalent ones merged (`merge_equivalent`, a note in ``notes`` each)."""
     import losslab
 
     if losses is None:
-        return candidate_losses(target.task, intent, target.y_eval, top)
+        return merge_equivalent(candidate_losses(target.task, intent, target.y_eval, top), notes)
     if isinstance(losses, (str, dict, losslab.Loss)):
         losses = [losses]
     out = [losslab.get(parse_loss(spec) if isinstance(spec, str) else spec) for spec in losses]
@@ -120,13 +130,41 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int) -> 
                 f"loss {loss.name!r} is a {type(loss).INFO.task} loss; it does not fit the {target.task} "
                 f"target {target.name!r}. Losses for {allowed[0]}: {fits}."
             )
-    return out
+    return merge_equivalent(out, notes)
+
+
+def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
+    """``losses`` without those equivalent (`losslab.equivalent`: same minimiser) to an earlier
+    one; a note per merge is appended to ``notes``. A loss with an ``"auto"`` parameter is kept:
+    what it is equivalent to is known only once fitted.
+
+    >>> import losslab
+    >>> notes = []
+    >>> merge_equivalent([losslab.get("poisson"), losslab.get("tweedie", power=1.0)], notes)
+    [Poisson()]
+    >>> notes
+    ['tweedie(power=1) is poisson: ran once']
+    """
+    from .. import equivalent
+    from .plan import loss_label
+
+    kept: list[Any] = []
+    for loss in losses:
+        same = None
+        if not auto_params(loss):
+            same = next((k for k in kept if not auto_params(k) and equivalent(loss, k)), None)
+        if same is None:
+            kept.append(loss)
+        else:
+            notes.append(f"{loss_label(loss)} is {loss_label(same)}: ran once")
+    return kept
 
 
 def fit_fold_losses(
-    losses: list[Any], y_eval: np.ndarray, folds: list[Fold]
+    losses: list[Any], y_eval: np.ndarray, folds: list[Fold], X: Any = None
 ) -> dict[tuple[int, int], list[Any]]:
-    """Per (repeat, fold): the losses with their ``"auto"`` parameters fitted on the training rows only.
+    """Per (repeat, fold): the losses with their ``"auto"`` parameters fitted on the training rows
+    only (target, and features ``X`` for rules that need a fitted mean, e.g. tweedie's power).
 
     >>> import losslab, numpy as np
     >>> from losslab.compare.plan import make_folds
@@ -135,7 +173,13 @@ def fit_fold_losses(
     >>> len({round(ls[0].delta, 6) for ls in per.values()})
     2
     """
-    return {(f.repeat, f.fold): [loss.fit_auto(y_eval[f.train]) for loss in losses] for f in folds}
+
+    def rows(idx: np.ndarray) -> Any:
+        return None if X is None else (X.iloc[idx] if hasattr(X, "iloc") else X[idx])
+
+    return {
+        (f.repeat, f.fold): [loss.fit_auto(y_eval[f.train], rows(f.train)) for loss in losses] for f in folds
+    }
 
 
 def _role_column(X: Any, name: str | None, flag: str, target: str) -> Any:
@@ -225,7 +269,7 @@ def plan_experiment(
     target: str | None,
     *,
     losses: Any = None,
-    models: Any = ("linear", "mlp"),
+    models: Any = ("linear", "gbdt"),
     cv: Any = 5,
     repeats: int = 1,
     metrics: Any = None,
@@ -262,7 +306,7 @@ def plan_experiment(
     X, y = split_target(frame, target)
     models = [models] if isinstance(models, str) else list(models)
     if not models:
-        raise DataError("models must name at least one model (linear, mlp).")
+        raise DataError("models must name at least one model (linear, gbdt, mlp).")
     for m in models:
         if not isinstance(m, str):
             raise DataError(f"models must be names such as 'linear' or 'mlp'; got {m!r}.")
@@ -287,7 +331,8 @@ def plan_experiment(
     tgt = encode_target(y, target, task)
     # with an exposure the models fit the rate y/exposure; "auto" parameters are fitted to it too
     y_fit = tgt.y_eval if exposure_values is None else tgt.y_eval / exposure_values
-    loss_objs = _as_losses(losses, tgt, intent, top)
+    notes: list[str] = []
+    loss_objs = _as_losses(losses, tgt, intent, top, notes)
     if costs and task != "binary":
         raise DataError(f"costs apply to binary targets; target {target!r} is {task}.")
     if metrics is None:
@@ -303,7 +348,7 @@ def plan_experiment(
     folds = make_folds(tgt.y_eval, tgt.family, cv, repeats, seed, groups=group_labels)
     fold_losses = None
     if any(auto_params(loss) for loss in loss_objs):
-        fold_losses = fit_fold_losses(loss_objs, y_fit, folds)
+        fold_losses = fit_fold_losses(loss_objs, y_fit, folds, X)
     params = dict(model_params or {})
     threshold = decision_threshold(costs)
     base = {"data": data_fingerprint(X, y), "target": target, "task": task}
@@ -311,7 +356,7 @@ def plan_experiment(
         base["exposure"] = [exposure, hashlib.sha256(exposure_values.tobytes()).hexdigest()[:20]]
     plan = build_plan(
         # a candidate shows its "auto" parameters as fitted on all rows; its tasks use the fold's
-        losses=[(loss.fit_auto(y_fit), bool(auto_params(loss))) for loss in loss_objs],
+        losses=[(loss.fit_auto(y_fit, X), bool(auto_params(loss))) for loss in loss_objs],
         models=models,
         folds=folds,
         family=tgt.family,
@@ -321,6 +366,8 @@ def plan_experiment(
         fold_losses=fold_losses,
         classes=tgt.classes,
         threshold=threshold,
+        # is any model better than the constant? the headline metric's own loss, intercept only
+        baseline=baseline_loss(metric_objs[0], task, tgt.y_eval),
     )
     config = {
         "cv": cv if isinstance(cv, int) else repr(cv),
@@ -353,6 +400,7 @@ def plan_experiment(
         advice,
         config,
         hygiene=hygiene,
+        notes=notes,
         groups=group_labels,
         exposure=exposure_values,
     )

@@ -66,4 +66,5 @@ def summarise(
         tasks=scored.tasks,
         fingerprint=exp.plan.fingerprint,
         warnings=exp.warnings,
+        notes=list(exp.notes),
     )

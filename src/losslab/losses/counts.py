@@ -325,6 +325,87 @@ class Gamma(_LogLinkDeviance):
         return 2.0
 
 
+#: the fitted power's range and snapping: 3 (inverse Gaussian) is as far as data usually go
+_POWER_MAX = 3.0
+_POWER_SNAP = 0.1
+_POWER_BINS = 10
+
+
+def tweedie_power(y: Any, X: Any = None) -> float:
+    r"""Tweedie's variance power p fitted from data: Var(y | x) ∝ μ(x)^p, so p is the slope of
+    log variance on log mean.
+
+    μ̂ is a Poisson GLM of y on the numeric columns of ``X`` (median-imputed, standardised;
+    scikit-learn's ``PoissonRegressor``, lightly penalised), fitted on the rows given (a
+    training fold). The rows are cut into 10 bins of equal size by μ̂; p is the least-squares
+    slope of log(var y) on log(mean y) over the bins with positive mean and variance, weighted by
+    their sizes. It is clipped to [1, 3], capped at 1.9 when y has zeros (p ≥ 2 cannot take
+    y = 0), and snapped to 1 (Poisson) or 2 (Gamma) within 0.1. Without usable features (no
+    ``X``, no numeric column, or fewer than 3 usable bins) it is 1.5, the loss's default.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(0, 2, size=(4000, 1))
+    >>> tweedie_power(rng.poisson(np.exp(1 + x[:, 0])).astype(float), x)
+    1.0
+    >>> tweedie_power(rng.gamma(2.0, np.exp(x[:, 0]) / 2.0), x)
+    2.0
+    """
+    import numpy as np
+
+    y = np.asarray(y, dtype=np.float64).ravel()
+    fallback = 1.5
+    Z = _numeric_features(X, y.size)
+    if Z is None or y.size < 3 * _POWER_BINS or np.any(y < 0):
+        return fallback
+    from sklearn.linear_model import PoissonRegressor
+
+    mu = PoissonRegressor(alpha=1e-4, max_iter=300).fit(Z, y).predict(Z)
+    order = np.argsort(mu, kind="stable")
+    means, variances, sizes = [], [], []
+    for idx in np.array_split(order, _POWER_BINS):
+        m, v = float(np.mean(y[idx])), float(np.var(y[idx], ddof=1)) if idx.size > 1 else 0.0
+        if m > 0 and v > 0:
+            means.append(m)
+            variances.append(v)
+            sizes.append(idx.size)
+    if len(means) < 3 or np.ptp(np.log(means)) < 1e-8:
+        return fallback
+    slope = float(np.polyfit(np.log(means), np.log(variances), 1, w=np.sqrt(sizes))[0])
+    p = min(max(slope, 1.0), _POWER_MAX)
+    if np.any(y == 0):
+        p = min(p, 2.0 - _POWER_SNAP)
+    for anchor in (1.0, 2.0):
+        if abs(p - anchor) < _POWER_SNAP:
+            p = anchor
+    return round(p, 3)
+
+
+def _numeric_features(X: Any, n: int) -> Any:
+    """The numeric columns of X as a standardised float array with medians for missing values."""
+    import numpy as np
+
+    if X is None:
+        return None
+    if hasattr(X, "select_dtypes"):  # a DataFrame: its numeric columns (booleans count as 0/1)
+        X = X.select_dtypes(include=["number", "bool"]).to_numpy(dtype=np.float64)
+    try:
+        Z = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):  # text columns in an array: no numeric features to use
+        return None
+    Z = Z.reshape(n, -1) if Z.ndim != 2 else Z
+    if Z.shape[0] != n or Z.shape[1] == 0:
+        return None
+    with np.errstate(all="ignore"):
+        med = np.nanmedian(Z, axis=0)
+    Z = np.where(np.isnan(Z), np.nan_to_num(med), Z)
+    sd = Z.std(axis=0)
+    keep = sd > 0
+    if not keep.any():
+        return None
+    return (Z[:, keep] - Z[:, keep].mean(axis=0)) / sd[keep]
+
+
 @register
 class Tweedie(_LogLinkDeviance):
     r"""Tweedie half deviance of power p with log link: raw score s, predicted mean μ = e^s.
@@ -343,6 +424,9 @@ class Tweedie(_LogLinkDeviance):
     that cancel as p → 1 or 2. y ≥ 0 for p < 2 (y = 0 gives μ^{2−p}/(2 − p)), y > 0 for p ≥ 2.
     Convex in s for p ≤ 2; for p > 2 the Hessian is negative where μ > y(p − 1)/(p − 2)
     (``info`` reports the instance's properties).
+
+    ``power="auto"`` fits p on the training rows by `tweedie_power` (the slope of log variance on
+    log mean over bins of a Poisson GLM's fitted means; it needs the features).
 
     Estimates the conditional **mean**. Scaling: sklearn's ``HalfTweedieLoss(power=p)`` plus its
     ``constant_to_optimal_zero`` (any p; it switches formulas at exactly p = 0, 1, 2, so it is
@@ -369,6 +453,7 @@ class Tweedie(_LogLinkDeviance):
             1.5,
             "variance power p: 1 Poisson, (1, 2) compound Poisson-Gamma, 2 Gamma, 3 inverse Gaussian",
             interval=Interval(1.0, math.inf, True, False),
+            fit=tweedie_power,
         ),
     )
     INFO = LossInfo(

@@ -151,11 +151,16 @@ class _LossEstimator(_BaseEstimator):
 
         check_is_fitted(self, "model_")
         X = self._check_X(X, reset=False)
+        if self.model == "constant":  # the intercept-only model: the loss's best constant everywhere
+            const = _np.asarray(self.model_, dtype=_np.float64).reshape(-1)
+            n = int(X.shape[0])
+            return _np.full(n, const[0]) if self.n_outputs_ == 1 else _np.tile(const, (n, 1))
         if self.model == "gbdt":
             from ..train.boosting import predict_gbdt
+            from ..train.models import output_floor
 
             Z = _np.asarray(self.preprocessor_.transform(X), dtype=_np.float64)
-            return predict_gbdt(self.model_, Z)
+            return predict_gbdt(self.model_, Z, output_floor(self.loss_))
         import torch
 
         Z = self._design(X)
@@ -166,8 +171,8 @@ class _LossEstimator(_BaseEstimator):
 
     # -- the shared fit -----------------------------------------------------------------------
     def _check_common_params(self) -> None:
-        if self.model not in ("linear", "mlp", "gbdt"):
-            raise _ParameterError(f"model must be 'linear', 'mlp' or 'gbdt'; got {self.model!r}.")
+        if self.model not in ("linear", "mlp", "gbdt", "constant"):
+            raise _ParameterError(f"model must be 'linear', 'mlp', 'gbdt' or 'constant'; got {self.model!r}.")
         if self.dtype not in ("float64", "float32"):
             raise _ParameterError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}.")
 
@@ -186,6 +191,11 @@ class _LossEstimator(_BaseEstimator):
         from ..train.loop import split_validation
         from ..train.preprocess import column_kinds, make_preprocessor
 
+        if self.model == "constant":  # nothing to learn but the loss's best constant on every row
+            self.n_outputs_ = int(n_outputs)
+            self.init_bias_ = self.model_ = _np.asarray(init_bias, dtype=_np.float64)
+            self.history_, self.n_iter_, self.best_epoch_ = [], 0, 0
+            return
         n = target.shape[0]
         train_idx, val_idx = split_validation(n, float(self.validation_fraction), int(self.seed), stratify)
         if val_idx is not None and (sample_weight[val_idx].sum() <= 0 or sample_weight[train_idx].sum() <= 0):
@@ -275,7 +285,7 @@ class _LossEstimator(_BaseEstimator):
         """The network as training starts: seeded initialisation, output bias at the loss's baseline."""
         import torch
 
-        from ..train.models import build_model
+        from ..train.models import build_model, output_floor
 
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
         with torch.random.fork_rng(devices=[]):
@@ -289,6 +299,7 @@ class _LossEstimator(_BaseEstimator):
                 dropout=float(self.dropout),
                 init_bias=self.init_bias_,
                 output_scale=getattr(self, "output_scale_", 1.0),
+                floor=output_floor(self.loss_),  # msle: f = expm1(s) > −1 by construction
                 dtype=_torch_dtype(self.dtype),
             ).to(self.device)
 
@@ -336,9 +347,9 @@ class _LossEstimator(_BaseEstimator):
         from ..train.trace import step_trace
 
         check_is_fitted(self, "model_")
-        if self.model == "gbdt":
+        if self.model in ("gbdt", "constant"):
             raise _ParameterError(
-                "step_trace lays open a gradient-descent step of a network; model='gbdt' boosts trees."
+                f"step_trace lays open a gradient-descent step of a network; model={self.model!r} has none."
             )
         X = self._check_X(X, reset=False)
         target = self._encode_target(y)
@@ -361,9 +372,16 @@ def _output_scale(loss: _Any, y: _np.ndarray, w: _np.ndarray) -> float:
     """The target's weighted standard deviation for identity-link losses (1 otherwise).
 
     The network's output layer is multiplied by it (`losslab.train.LinearModel`), so the
-    weights are learnt in standardised units while the loss sees predictions in y's units.
+    weights are learnt in standardised units while the loss sees predictions in y's units. A loss
+    whose output is floored (`losslab.train.models.output_floor`) learns on a log scale: 1.
     """
-    if getattr(loss.link, "kind", None) != _LinkKind.IDENTITY or w.sum() <= 0:
+    from ..train.models import output_floor
+
+    if (
+        getattr(loss.link, "kind", None) != _LinkKind.IDENTITY
+        or w.sum() <= 0
+        or output_floor(loss) is not None
+    ):
         return 1.0
     mean = _np.average(y, weights=w)
     sd = float(_np.sqrt(_np.average((y - mean) ** 2, weights=w)))
@@ -518,10 +536,11 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     ----------
     loss : str, dict or losslab.Loss, default "mse"
         A regression loss (``"huber"``, ``{"name": "quantile", "quantile": 0.9}``, an instance).
-    model : {"linear", "mlp", "gbdt"}
+    model : {"linear", "mlp", "gbdt", "constant"}
         A linear model, a multilayer perceptron (PyTorch, trained by the loop of
-        `losslab.train`), or gradient-boosted trees (LightGBM with the loss as its objective and
-        the loss's best constant as init score; `losslab.train.boosting`). For ``"gbdt"``
+        `losslab.train`), gradient-boosted trees (LightGBM with the loss as its objective and
+        the loss's best constant as init score; `losslab.train.boosting`), or the intercept-only
+        baseline (``"constant"``: the loss's best constant ``loss.baseline(y)`` on every row). For ``"gbdt"``
         ``epochs`` counts boosting rounds, ``lr`` is the shrinkage (default 0.1), ``patience``
         applies to rounds, and ``gbdt_params`` passes LightGBM parameters (``num_leaves``…);
         the network parameters (hidden, optimizer, batch_size, …) are unused.
@@ -897,6 +916,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
             label=self._labels_from_raw(raw),
             proba=proba,
             logits=raw if proba is not None else None,
+            score=raw if proba is None else None,  # a margin loss: its scores still rank (ROC-AUC)
             n_classes=len(self.classes_),
             sample_weight=w,
         )

@@ -3,10 +3,16 @@
 Both map an (n, d) float tensor to raw scores: shape (n,) for one output, (n, k) for k outputs
 (one per class for multiclass losses). The raw score is what every losslab loss takes as
 ``y_pred``; the loss's link turns it into the response (probability, mean, …).
+
+A loss whose declared ``y_pred`` domain is bounded below while its link is the identity (``msle``:
+f > −1) cannot take any real number, and a network trained on it leaves the domain and diverges.
+For such a loss (`output_floor`) the models output f = low + exp(s), s the affine output, so f
+stays in the domain by construction (for ``msle`` f = expm1(s) and log1p(f) = s exactly).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +21,7 @@ from torch import nn
 
 from .._core.errors import ParameterError
 
-__all__ = ["ACTIVATIONS", "MLP", "LinearModel", "build_model"]
+__all__ = ["ACTIVATIONS", "MLP", "LinearModel", "build_model", "output_floor"]
 
 #: activation names accepted by `MLP`
 ACTIVATIONS = {
@@ -30,8 +36,44 @@ ACTIVATIONS = {
 }
 
 
+def output_floor(loss: Any) -> float | None:
+    """The lower bound a model's output must exceed for ``loss``, or None when any real number will do.
+
+    From metadata: the finite lower end of the loss's declared ``y_pred`` domain when its link is
+    the identity (a non-identity link already maps every real score into the domain).
+
+    >>> import losslab
+    >>> [output_floor(losslab.get(name)) for name in ("msle", "mse", "poisson")]
+    [-1.0, None, None]
+    """
+    from .._core.info import LinkKind
+
+    domain = getattr(loss.info, "y_pred", None)
+    low = getattr(getattr(domain, "interval", None), "low", -math.inf)
+    if loss.link.kind != LinkKind.IDENTITY or not math.isfinite(low):
+        return None
+    return float(low)
+
+
 def _squeeze(out: torch.Tensor, n_outputs: int) -> torch.Tensor:
     return out[:, 0] if n_outputs == 1 else out
+
+
+def _floored(s: torch.Tensor, floor: float | None) -> torch.Tensor:
+    """f = floor + exp(s), written (floor + 1) + expm1(s) so that floor −1 gives expm1(s) exactly."""
+    if floor is None:
+        return s
+    return torch.expm1(s) + (floor + 1.0) if floor != -1.0 else torch.expm1(s)
+
+
+def _floor_bias(init_bias: Any, floor: float | None) -> Any:
+    """The affine output's start s₀ with floor + exp(s₀) = ``init_bias`` (the loss's best constant)."""
+    if floor is None or init_bias is None:
+        return init_bias
+    b = torch.as_tensor(init_bias, dtype=torch.float64) - floor
+    if not bool((b > 0).all()):
+        raise ParameterError(f"init_bias must exceed the output floor {floor:g}; got {init_bias!r}.")
+    return torch.log(b)
 
 
 class LinearModel(nn.Module):
@@ -46,12 +88,17 @@ class LinearModel(nn.Module):
     target's standard deviation, the parameters live in standardised units, where optimisers'
     default step sizes fit, while the loss is still computed on f in the target's own units.
 
+    ``floor`` (see `output_floor`) makes the output f = floor + exp(s·(W x + b)), always above
+    ``floor``; ``init_bias`` is still the starting f.
+
     Examples
     --------
     >>> import torch
     >>> m = LinearModel(3, init_bias=0.5)
     >>> m(torch.zeros(2, 3, dtype=torch.float64)).tolist()
     [0.5, 0.5]
+    >>> LinearModel(3, init_bias=0.5, floor=-1.0)(torch.zeros(1, 3, dtype=torch.float64)).tolist()
+    [0.5]
     """
 
     def __init__(
@@ -61,20 +108,22 @@ class LinearModel(nn.Module):
         *,
         init_bias: Any = None,
         output_scale: float = 1.0,
+        floor: float | None = None,
         dtype: torch.dtype = torch.float64,
     ) -> None:
         super().__init__()
         _check_sizes(n_features, n_outputs)
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
+        self.floor = None if floor is None else float(floor)
         self.linear = nn.Linear(self.n_features, self.n_outputs, dtype=dtype)
         self.register_buffer("output_scale", _scale(output_scale, dtype))
         with torch.no_grad():
             self.linear.weight.zero_()
-            _set_bias(self.linear, init_bias, float(output_scale))
+            _set_bias(self.linear, _floor_bias(init_bias, self.floor), float(output_scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _squeeze(self.linear(x) * self.output_scale, self.n_outputs)
+        return _floored(_squeeze(self.linear(x) * self.output_scale, self.n_outputs), self.floor)
 
 
 class MLP(nn.Module):
@@ -94,6 +143,8 @@ class MLP(nn.Module):
         One of `ACTIVATIONS`.
     dropout : float
         Dropout probability after each hidden activation, in [0, 1).
+    floor : float, optional
+        Keep the output above it: f = floor + exp(s) (see `output_floor`).
 
     Examples
     --------
@@ -114,10 +165,12 @@ class MLP(nn.Module):
         dropout: float = 0.0,
         init_bias: Any = None,
         output_scale: float = 1.0,
+        floor: float | None = None,
         dtype: torch.dtype = torch.float64,
     ) -> None:
         super().__init__()
         _check_sizes(n_features, n_outputs)
+        self.floor = None if floor is None else float(floor)
         if isinstance(hidden, int):
             hidden = (hidden,)
         hidden = tuple(hidden)
@@ -146,10 +199,10 @@ class MLP(nn.Module):
         self.out = nn.Linear(width, self.n_outputs, dtype=dtype)
         self.register_buffer("output_scale", _scale(output_scale, dtype))
         with torch.no_grad():
-            _set_bias(self.out, init_bias, float(output_scale))
+            _set_bias(self.out, _floor_bias(init_bias, self.floor), float(output_scale))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _squeeze(self.out(self.body(x)) * self.output_scale, self.n_outputs)
+        return _floored(_squeeze(self.out(self.body(x)) * self.output_scale, self.n_outputs), self.floor)
 
 
 def build_model(
@@ -162,11 +215,14 @@ def build_model(
     dropout: float = 0.0,
     init_bias: Any = None,
     output_scale: float = 1.0,
+    floor: float | None = None,
     dtype: torch.dtype = torch.float64,
 ) -> nn.Module:
-    """A `LinearModel` (``kind="linear"``) or an `MLP` (``kind="mlp"``)."""
+    """A `LinearModel` (``kind="linear"``) or an `MLP` (``kind="mlp"``); ``floor`` see `output_floor`."""
     if kind == "linear":
-        return LinearModel(n_features, n_outputs, init_bias=init_bias, output_scale=output_scale, dtype=dtype)
+        return LinearModel(
+            n_features, n_outputs, init_bias=init_bias, output_scale=output_scale, floor=floor, dtype=dtype
+        )
     if kind == "mlp":
         return MLP(
             n_features,
@@ -176,6 +232,7 @@ def build_model(
             dropout=dropout,
             init_bias=init_bias,
             output_scale=output_scale,
+            floor=floor,
             dtype=dtype,
         )
     raise ParameterError(f"model must be 'linear' or 'mlp'; got {kind!r}.")
