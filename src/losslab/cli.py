@@ -357,7 +357,8 @@ def compare_cmd(
     rope: Annotated[
         list[str] | None,
         typer.Option(
-            "--rope", help="Practical-equivalence half-width in the metric's units (repeatable), e.g. rmse=0.5."
+            "--rope",
+            help="Practical-equivalence half-width in the metric's units (repeatable), e.g. rmse=0.5.",
         ),
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel tasks (-1: every core).")] = 1,

@@ -41,10 +41,10 @@ __all__ = [
     "METRICS",
     "NEEDS",
     "Metric",
-    "Rope",
     "MetricInfo",
     "MetricUndefined",
     "Predictions",
+    "Rope",
     "Undefined",
     "default_metrics",
     "expected_calibration_error",
@@ -495,8 +495,11 @@ def _positive_predictions(name: str) -> tuple[Undefined, Undefined]:
     # a mean μ ≤ 0 where y > 0 has likelihood 0: the deviance is truly +inf there (the model is
     # infinitely wrong); μ ≤ 0 only where y = 0 lies outside the family's means: undefined
     return (
-        Undefined("prediction <= 0 where y_true > 0", f"{name} is +inf: {{n}} predictions ≤ 0 where "
-                  "the target is > 0", result="+inf"),
+        Undefined(
+            "prediction <= 0 where y_true > 0",
+            f"{name} is +inf: {{n}} predictions ≤ 0 where the target is > 0",
+            result="+inf",
+        ),
         Undefined("value <= 0", f"{name} needs predictions > 0; {{n}} are not"),
     )
 
@@ -526,8 +529,8 @@ _ROWS = (
          aliases=("root_mean_squared_error",)),
     _row("mse", _R, False, "value", _sk("mean_squared_error"), "mean squared error",
          aliases=("mean_squared_error",), rope=_SQUARED),
-    _row("r2", _R, True, "value", _sk("r2_score"), "coefficient of determination R²", aliases=("r2_score",), rope=_UNIT,
-         undefined=(Undefined("fewer than 2 samples", "r2 needs at least two test samples"),)),
+    _row("r2", _R, True, "value", _sk("r2_score"), "coefficient of determination R²", aliases=("r2_score",),
+         rope=_UNIT, undefined=(Undefined("fewer than 2 samples", "r2 needs at least two test samples"),)),
     _row("msle", _R, False, "value", _sk("mean_squared_log_error"), "mean squared logarithmic error",
          aliases=("mean_squared_log_error",), rope=_SQUARED,
          undefined=(Undefined("y_true <= -1", "msle needs targets > −1"),

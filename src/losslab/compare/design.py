@@ -52,11 +52,11 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DEFAULT_BUDGET_SECONDS",
     "MARK_BEST",
     "MARK_NOT_SHOWN",
     "MARK_WORSE",
     "REFERENCE_EFFECTS",
-    "DEFAULT_BUDGET_SECONDS",
     "BestComparison",
     "choose_design",
     "compare_to_best",

@@ -153,9 +153,8 @@ class Comparison:
             ptxt = "" if p is None or not np.isfinite(p) else f"  p={p:.3g}"
             why = f"  ({d['reason']})" if d.get("reason") else ""
             extra = "".join(f"  {m.name} {_fmt(d.get(m.name))}" for m in others)
-            lines.append(
-                f"  {rank:>3}  {d['candidate']:<36} {_fmt(mean)} ± {_fmt(std, 2)}  {d['mark']}{ptxt}{extra}{why}"
-            )
+            head_txt = f"{_fmt(mean)} ± {_fmt(std, 2)}"
+            lines.append(f"  {rank:>3}  {d['candidate']:<36} {head_txt}  {d['mark']}{ptxt}{extra}{why}")
         if len(self.failures):
             lines.append(f"{len(self.failures)} failed task(s):")
             for f in self.failures.itertuples(index=False):

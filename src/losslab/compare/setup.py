@@ -138,8 +138,15 @@ def fit_fold_losses(
 
 
 def _probe_seconds(
-    losses: list[Any], models: list[str], tgt: Target, X: Any, y: Any, seed: int, params: dict[str, Any],
-    threshold: float, threads: int | None,
+    losses: list[Any],
+    models: list[str],
+    tgt: Target,
+    X: Any,
+    y: Any,
+    seed: int,
+    params: dict[str, Any],
+    threshold: float,
+    threads: int | None,
 ) -> float:
     """Mean wall time of fitting and predicting one fold, one fit per model (the first loss)."""
     import time
@@ -288,7 +295,13 @@ def plan_experiment(
     threshold = decision_threshold(costs)
     base = {"data": data_fingerprint(X, y), "target": target, "task": task}
     design_key = digest(
-        {**base, "losses": [lo.to_dict() for lo in loss_objs], "models": models, "params": params, "seed": seed}
+        {
+            **base,
+            "losses": [lo.to_dict() for lo in loss_objs],
+            "models": models,
+            "params": params,
+            "seed": seed,
+        }
     )
     cv, repeats, design = choose_cv(
         cv,

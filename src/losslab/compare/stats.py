@@ -270,7 +270,10 @@ def _summarize_metric(
     fin = [i for i in range(k) if status[i][0] == "finite"]
     inf = sorted(
         (i for i in range(k) if status[i][0] == "infinite"),
-        key=lambda i: (int(np.sum(oriented[i] == math.inf)), float(np.mean(oriented[i][np.isfinite(oriented[i])]))),
+        key=lambda i: (
+            int(np.sum(oriented[i] == math.inf)),
+            float(np.mean(oriented[i][np.isfinite(oriented[i])])),
+        ),
     )
     rows: dict[int, dict[str, Any]] = {}
     nan = math.nan

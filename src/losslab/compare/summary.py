@@ -68,7 +68,9 @@ def verdict(board: Any, metric: Metric, *, alpha: float = 0.05, design: str = ""
     equivalent = [r["candidate"] for r in rows if r["mark"] == "≈ best"]
     not_shown = [r["candidate"] for r in rows if r["mark"] == "n.s."]
     worse_rows = [r for r in rows if r["mark"] == "worse"]
-    worse = [(r["candidate"], float(r["delta"]), (float(r["ci_low"]), float(r["ci_high"]))) for r in worse_rows]
+    worse = [
+        (r["candidate"], float(r["delta"]), (float(r["ci_low"]), float(r["ci_high"]))) for r in worse_rows
+    ]
     unranked = [(r["candidate"], str(r["reason"])) for r in rows if r["mark"] == "unranked"]
     on = f" on {design}" if design else ""
     text = [f"Headline metric: {name} ({sense[metric.greater_is_better]}; confirmatory){on}."]
