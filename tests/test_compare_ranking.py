@@ -237,6 +237,15 @@ def test_default_design_within_the_budget_is_reused_by_a_rerun(tmp_path, monkeyp
     assert losslab.compare(frame, cv=3, **kw).config["design"] == {"chosen": False, "key": d["key"]}
 
 
+def test_chosen_folds_respect_the_rarest_class(monkeypatch):
+    frame = load_dataset("breast_cancer").iloc[:, [0, 1, 30]]
+    y = frame[target_of("breast_cancer")]
+    rare = pd.concat([frame[y == "benign"], frame[y == "malignant"].iloc[:7]])  # 357 + 7 rows
+    monkeypatch.setattr(setup, "_probe_seconds", lambda *a: 1e-3)  # a generous budget: 10 folds wanted
+    exp = plan_experiment(rare, target_of("breast_cancer"), losses=["binary_crossentropy"], models="linear")
+    assert exp.config["design"]["chosen"] and exp.config["cv"] == 7 == len({f.fold for f in exp.folds})
+
+
 def test_verdict_in_summary_and_results_json(tmp_path):
     frame = load_dataset("breast_cancer").iloc[::4, [0, 1, 2, 3, 30]]
     cmp = losslab.compare(

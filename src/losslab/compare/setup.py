@@ -24,7 +24,7 @@ from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_target
 from ..tasks import task_family
 from .defaults import candidate_losses, choose_metrics, loss_tasks
-from .design import DEFAULT_BUDGET_SECONDS, choose_design, design_seconds
+from .design import DEFAULT_BUDGET_SECONDS, MIN_FOLDS, choose_design, design_seconds
 from .plan import Fold, Plan, build_plan, data_fingerprint, digest, make_folds
 from .spec import parse_loss
 
@@ -314,6 +314,11 @@ def plan_experiment(
         cached=_cached_design(out, design_key),
     )
     design["key"] = design_key
+    if design["chosen"] and tgt.classes is not None:
+        # stratified folds need every class in every fold: a rare class caps the chosen folds
+        rarest = int(np.bincount(tgt.y_eval, minlength=len(tgt.classes)).min())
+        if rarest < cv:
+            cv = design["folds"] = max(MIN_FOLDS, rarest)
     if tgt.classes is not None and isinstance(cv, int):
         counts = np.bincount(tgt.y_eval, minlength=len(tgt.classes))
         if 0 < counts.min() < cv:

@@ -33,7 +33,9 @@ def leaderboard(exp: Experiment, scored: Scores, alpha: float = 0.05, rope: Any 
 
 
 def _num(v: float) -> str:
-    return f"{v:.3g}"
+    """3 significant digits, never in e-notation for a number people read as a whole (1163, not 1.16e+03)."""
+    v = float(v)
+    return f"{v:.0f}" if math.isfinite(v) and 1e3 <= abs(v) < 1e9 else f"{v:.3g}"
 
 
 def _names(labels: list[str]) -> str:
