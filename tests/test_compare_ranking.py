@@ -98,6 +98,22 @@ def test_regression_a_candidate_is_never_ranked_on_the_folds_left():
     assert board["candidate"].iloc[0] == "steady"
 
 
+def test_a_deviance_on_real_counts_ranks_a_negative_mean_last_with_the_tables_reason():
+    """statsmodels' affairs (counts with many zeros): a linear model fitted by MAE predicts μ ≤ 0 for
+    some rows with y > 0, where the Poisson deviance is truly +inf; poisson/linear cannot."""
+    sm = pytest.importorskip("statsmodels.api")
+    frame = sm.datasets.fair.load_pandas().data.iloc[:300]
+    cmp = losslab.compare(frame, target="affairs", losses=["mae", "poisson"], models="linear", cv=3,
+                          metrics=["poisson_deviance", "rmse"], model_params=FAST)  # fmt: skip
+    by = cmp.leaderboard.set_index("candidate")
+    assert by.loc["poisson/linear", "mark"] == "best"
+    mae = by.loc["mae/linear"]
+    assert mae["poisson_deviance"] == math.inf and mae["mark"] == "worse" and mae["rank"] == 2
+    assert "predictions ≤ 0 where the target is > 0" in mae["reason"]
+    ranked = cmp.tests[cmp.tests["mark"] != "unranked"]
+    assert not ranked["mean"].isna().any()  # no NaN in a ranked position, on any metric
+
+
 def test_failed_folds_unrank_and_statistics_never_crash_on_missing_pairs():
     rmse = M.get_metric("rmse")
     scores = _scores(
@@ -121,9 +137,7 @@ def test_infinite_loss_ranks_last_and_is_worse():
     assert board["candidate"].tolist() == ["good", "ok", "p0"]
     row = board.set_index("candidate").loc["p0"]
     assert row["mark"] == "worse" and row["rank"] == 3 and row["log_loss"] == math.inf
-    assert (
-        row["reason"] == "log_loss is +inf on 1 of 4 folds: log_loss is +inf: a true class has probability 0"
-    )
+    assert row["reason"] == "log_loss is +inf on 1 of 4 folds: a true class has probability 0"
     v = verdict(board, ll)
     assert ("p0", math.inf, (math.inf, math.inf)) in v.worse and "p0 infinitely" in v.text
 

@@ -290,6 +290,22 @@ class Metric:
             return abs(value - float(self.param))  # type: ignore[arg-type]
         return -value if self.greater_is_better else value
 
+    def infinite_reason(self, pred: Predictions) -> str | None:
+        """The table's reason why the metric is +inf on ``pred`` (its first ``"+inf"`` rule that
+        applies), or None.
+
+        >>> import numpy as np
+        >>> p = Predictions(y_true=np.array([1.0, 2.0]), value=np.array([-0.5, 2.0]))
+        >>> get_metric("poisson_deviance").infinite_reason(p)
+        'poisson_deviance is +inf: 1 predictions ≤ 0 where the target is > 0'
+        """
+        for rule in self.undefined:
+            if rule.result == "+inf":
+                n = rule.count(pred)
+                if n:
+                    return rule.reason.replace("{n}", str(n))
+        return None
+
     def __call__(self, pred: Predictions) -> float:
         """The metric on ``pred``; raises `MetricUndefined` with a reason where it has no value."""
         _require(pred, self.needs, self.base)

@@ -263,7 +263,8 @@ def _summarize_metric(
             detail = _common_reason(reasons[i][undefined])
             status[i] = ("unranked", _reason("undefined", n=int(undefined.sum()), detail=detail, **kw))
         elif infinite.any():
-            detail = _common_reason(reasons[i][infinite])
+            # the table's own words after "<metric> is +inf: ", not repeated
+            detail = _common_reason(reasons[i][infinite]).split(" is +inf: ", 1)[-1]
             status[i] = ("infinite", _reason("infinite", n=int(infinite.sum()), detail=detail, **kw))
         else:
             status[i] = ("finite", None)
