@@ -192,6 +192,7 @@ def test_compare_regression_records_failures_and_writes_results(reg_frame, tmp_p
     assert len(cmp.failures) == 3 and set(cmp.failures["candidate"]) == {"poisson/linear"}
     pois = board.set_index("candidate").loc["poisson/linear"]
     assert pois["n_failed"] == 3 and pois["mark"] == "failed" and np.isnan(pois["rmse"])
+    assert pois["reason"] == "training failed on 3 of 3 folds"
     assert board["mark"].iloc[0] == "best" and board["n_folds"].iloc[0] == 3
     # per-fold scores: the same (repeat, fold) pairs for every finished candidate
     s = cmp.scores[cmp.scores["metric"] == "rmse"]
@@ -268,7 +269,8 @@ def test_advised_compare_takes_the_advisors_losses_refit_per_fold(reg_frame):
     assert cmp.advice is not None and cmp.task == cmp.advice.task
     names = [r.name for r in cmp.advice.recommendations[:2]]
     assert [c.loss["name"] for c in cmp.candidates if c.model != "constant"] == names
-    assert cmp.metrics[0].name == cmp.advice.recommendations[0].metrics[0]
+    # issue 12: the headline comes from the intent (the mean: RMSE), never from the advisor's top loss
+    assert cmp.metrics[0].name == "rmse"
     assert losslab.compare(reg_frame, target="y", models=["linear"], cv=3, model_params=FAST).advice is None
 
 

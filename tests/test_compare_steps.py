@@ -81,8 +81,9 @@ def test_metric_knowledge_lives_in_defaults():
     assert metric_for("tweedie_deviance", None, losslab.get("tweedie", power=1.2)) == "tweedie_deviance:1.2"
     assert metric_for("pinball:0.1", Intent("quantile", 0.8)) == "pinball:0.1"  # given stays
     y = np.array([1.0, 2.0])
-    assert choose_metrics("regression", None, None, y, headline="pinball:0.9")[0] == "pinball:0.9"
-    assert choose_metrics("regression", None, None, y, headline="roc_auc")[0] == "rmse"  # does not fit
+    # issue 12: the headline comes from the intent only (no headline= from a candidate any more)
+    assert choose_metrics("regression", Intent("quantile", 0.9), None, y)[0] == "pinball:0.9"
+    assert choose_metrics("positive", None, None, y)[0] == "rmse"
 
 
 # -- steps 2-4: run, score, summarise ---------------------------------------------------------------

@@ -160,10 +160,11 @@ def test_table_rows_are_well_formed_and_every_undefined_rule_is_checkable():
         ("r2", M.Predictions(y_true=np.array([1.0]), value=np.array([2.0])), "two test samples"),
         ("msle", M.Predictions(y_true=np.array([1.0, 2.0]), value=np.array([-2.0, 1.0])), "1 are not"),
         ("msle", M.Predictions(y_true=np.array([-3.0, 2.0]), value=np.array([1.0, 1.0])), "targets > −1"),
-        ("poisson_deviance", _reg(value=-V_REG), "predictions > 0; 6 are not"),
+        # issue 12: μ ≤ 0 only where y = 0 is undefined; where y > 0 it is +inf (test below)
+        ("poisson_deviance", _reg(y_true=0 * Y_REG, value=-V_REG), "predictions > 0; 6 are not"),
         ("poisson_deviance", _reg(y_true=-Y_REG), "targets ≥ 0"),
         ("gamma_deviance", _reg(y_true=Y_REG - 1), "targets > 0"),
-        ("tweedie_deviance", _reg(value=V_REG - 1), "predictions > 0"),
+        ("tweedie_deviance", _reg(y_true=0 * Y_REG, value=V_REG - 1), "predictions > 0"),
         ("expected_cost", _bin(), "needs costs"),
         (
             "roc_auc",
@@ -186,6 +187,24 @@ def test_log_loss_is_inf_where_a_true_class_has_probability_zero_but_exact_from_
     assert M.get_metric("log_loss")(zero) == math.inf
     far = M.Predictions(y_true=np.array([1]), logits=np.array([-800.0]), n_classes=2)
     assert M.get_metric("log_loss")(far) == pytest.approx(800.0)
+
+
+@pytest.mark.parametrize("name", ["poisson_deviance", "gamma_deviance", "tweedie_deviance"])
+def test_deviance_is_inf_where_a_positive_target_gets_a_prediction_at_or_below_zero(name):
+    """Issue 12: the likelihood of y > 0 under a mean μ ≤ 0 is 0, so the deviance is truly +inf
+    (the candidate ranks last), not undefined (which would unrank it)."""
+    assert M.get_metric(name)(_reg(value=V_REG - 1)) == math.inf  # 0.7 − 1 < 0 where y = 0.5
+    rules = [r.result for r in M.METRICS[name].undefined]
+    assert "+inf" in rules
+
+
+def test_every_metric_has_a_rope_on_its_scale():
+    for row in M.METRICS.values():
+        assert isinstance(row.rope, M.Rope) and 0 < row.rope.width <= 0.05, row.name
+    assert M.get_metric("accuracy").rope == M.Rope(0.01)  # absolute: one point of accuracy
+    assert M.get_metric("ece").rope.half_width(0.02) < M.get_metric("roc_auc").rope.half_width(0.9)
+    assert M.get_metric("rmse").rope.half_width(50.0) == pytest.approx(0.5)  # relative to the best
+    assert M.get_metric("brier").rope.half_width(0.1) == pytest.approx(0.002)  # far below 0.01
 
 
 def test_probability_metrics_follow_from_logits_alone():

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.panel import Panel
 from rich.table import Table
 
 import losslab
@@ -223,43 +225,86 @@ def _run_with_progress(fn: Callable[..., Any], **kwargs: Any) -> Any:
 
 
 def _print_leaderboard(cmp: Any) -> None:
+    """The verdict, then the leaderboard: the headline metric (confirmatory) with the difference to
+    the best and its interval, the other metrics beside it (exploratory), reasons, a legend."""
     import math
 
     from rich import box
 
+    from losslab.compare.stats import LEGEND
+
     def num(v: Any, digits: int = 4) -> str:
-        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}g}"
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "—"
+        return "+∞" if v == math.inf else "−∞" if v == -math.inf else f"{v:.{digits}g}"
 
     head = cmp.metrics[0]
-    shown = cmp.metrics[: 1 if console.width < 100 else 3]
+    narrow = console.width < 100
+    n_other = 0 if narrow else 1 if console.width < 130 else 3
+    others = cmp.metrics[1 : 1 + n_other]
     failed = bool(len(cmp.failures))
+    if cmp.verdict is not None:
+        console.print(Panel(cmp.verdict.text, title="verdict", expand=False), highlight=False)
     table = Table(
-        title=f"leaderboard — {cmp.task} target {cmp.target!r}, {head.name} {head.direction} ranks"
-        + (" — PARTIAL" if cmp.partial else ""),
+        title=f"leaderboard — {cmp.task} target {cmp.target!r}; {head.name} {head.direction} ranks "
+        "(confirmatory), other metrics exploratory" + (" — PARTIAL" if cmp.partial else ""),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
     table.add_column("#", no_wrap=True, min_width=2)
-    table.add_column("candidate", no_wrap=True, overflow="ellipsis", max_width=34)
-    table.add_column("vs best", no_wrap=True, min_width=6)
-    for m in shown:
-        table.add_column(f"{m.name} {m.direction}", no_wrap=True)
+    table.add_column("candidate", no_wrap=True, overflow="ellipsis", max_width=26 if narrow else 34)
+    table.add_column("mark", no_wrap=True, min_width=6)
+    table.add_column(f"{head.name} {head.direction}", no_wrap=True)
+    table.add_column("Δ vs best [interval]", no_wrap=True)
     table.add_column("p (Holm)", no_wrap=True, min_width=8)
+    for m in others:
+        table.add_column(f"[dim]{m.name} {m.direction}[/]", no_wrap=True)
     if failed:
         table.add_column("failed", no_wrap=True)
-    style = {"best": "bold green", "≈ best": "green", "n.s.": "yellow", "worse": "red", "failed": "bold red"}
+    style = {
+        "best": "bold green",
+        "≈ best": "green",
+        "n.s.": "yellow",
+        "worse": "red",
+        "unranked": "dim",
+        "failed": "bold red",
+    }
+    tests = cmp.tests.set_index(["metric", "candidate"]) if len(cmp.tests) else None
     for row in cmp.leaderboard.to_dict(orient="records"):
         mark = str(row["mark"])
         rank = row["rank"]
+        delta = row["delta"]
+        if mark == "best":
+            dtxt = "—"
+        elif isinstance(delta, float) and math.isfinite(delta) and math.isfinite(row["ci_low"]):
+            dtxt = f"{num(delta, 3)} [{num(row['ci_low'], 2)}, {num(row['ci_high'], 2)}]"
+        else:
+            dtxt = num(delta, 3)
         cells = [
             "—" if rank is None or rank != rank else str(int(rank)),
             str(row["candidate"]),
             f"[{style.get(mark, 'dim')}]{mark}[/]",
-            *[f"{num(row[m.name])} ± {num(row[m.name + '_std'], 2)}" for m in shown],
+            num(row[head.name]) if narrow else f"{num(row[head.name])} ± {num(row[head.name + '_std'], 2)}",
+            dtxt,
             num(row["p_holm"], 3),
         ]
+        for m in others:
+            other_mark = tests.loc[(m.name, row["candidate"]), "mark"] if tests is not None else ""
+            value = "n/a" if other_mark == "unranked" else num(row[m.name])
+            cells.append(f"[dim]{value}[/]")
         table.add_row(*cells, *([str(row["n_failed"])] if failed else []))
     console.print(table)
+    for row in cmp.leaderboard.to_dict(orient="records"):
+        if row["mark"] in ("unranked", "worse") and row.get("reason"):
+            console.print(f"[dim]{row['mark']}:[/] {row['candidate']} — {row['reason']}", highlight=False)
+    console.print(
+        "[dim]marks: "
+        + "; ".join(f"{k} = {v}" for k, v in LEGEND.items())
+        + f". Δ = how much worse than the best in {head.name} with its simultaneous "
+        f"{100 * (1 - float(cmp.config.get('alpha', 0.05))):g}% interval; exploratory metrics: "
+        "n/a = undefined on some fold.[/]",
+        highlight=False,
+    )
     for f in cmp.failures.to_dict(orient="records"):
         console.print(
             f"[red]failed[/] {f['candidate']} repeat {f['repeat']} fold {f['fold']}: "
@@ -275,6 +320,26 @@ def _print_warnings(warnings: list[str]) -> None:
 
     for text in warnings:
         console.print(f"[yellow]warning[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+def _parse_rope(items: list[str] | None) -> dict[str, float] | None:
+    """``--rope rmse=0.5`` (repeatable) as ``{"rmse": 0.5}``."""
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            width = float(value)
+        except ValueError:
+            width = math.nan
+        if not sep or not name.strip() or not (width >= 0 and math.isfinite(width)):
+            raise losslab.DataError(
+                f"--rope expects METRIC=WIDTH with a width ≥ 0 in the metric's units, e.g. --rope rmse=0.5; "
+                f"got {item!r}."
+            )
+        out[name.strip().lower()] = width
+    return out
 
 
 @command("compare")
@@ -294,10 +359,30 @@ def compare_cmd(
             "for several. Default: linear and gbdt. A constant baseline is always added.",
         ),
     ] = None,
-    folds: Annotated[int, typer.Option(help="Cross-validation folds.")] = 5,
-    repeats: Annotated[int, typer.Option(help="Repeats of k-fold with new shuffles.")] = 1,
+    folds: Annotated[
+        int | None, typer.Option(help="Cross-validation folds (default: chosen for power within --budget).")
+    ] = None,
+    repeats: Annotated[
+        int | None, typer.Option(help="Repeats of k-fold with new shuffles (default: chosen with --folds).")
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(help="Seconds the cross-validation may take when --folds/--repeats are not given (30)."),
+    ] = None,
     metric: Annotated[
-        list[str] | None, typer.Option("--metric", help="Evaluation metric (repeatable); the first ranks.")
+        list[str] | None,
+        typer.Option(
+            "--metric",
+            help="Evaluation metric (repeatable); the first is the headline that ranks "
+            "(default from --predict: mean rmse, median mae, quantile pinball, probability log_loss).",
+        ),
+    ] = None,
+    rope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rope",
+            help="Practical-equivalence half-width in the metric's units (repeatable), e.g. rmse=0.5.",
+        ),
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel tasks (-1: every core).")] = 1,
     scheduler: Annotated[
@@ -361,6 +446,8 @@ def compare_cmd(
             models=model or ("linear", "gbdt"),
             cv=folds,
             repeats=repeats,
+            budget=budget,
+            rope=_parse_rope(rope),
             metrics=metric or None,
             n_jobs=jobs,
             seed=seed,
@@ -413,6 +500,9 @@ def demo_cmd(
         str, typer.Option(help="Embedded data set: diabetes, breast_cancer, wine, heavy_tails, claims.")
     ] = "diabetes",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Parallel tasks (default 2).")] = None,
+    budget: Annotated[
+        float | None, typer.Option(help="Seconds the cross-validation may take (30); sets folds × repeats.")
+    ] = None,
 ) -> None:
     """Advise and compare on an embedded data set (no download), write the report, open nothing."""
     from losslab.datasets import DATASETS, target_of
@@ -423,14 +513,17 @@ def demo_cmd(
     s = DEMO_SETTINGS
     console.print(
         f"losslab demo: data set [bold]{dataset}[/] (target {target_of(dataset)!r}, embedded); advisor's "
-        f"top {s['top']} losses × {', '.join(s['models'])}; {s['cv']}-fold CV × {s['repeats']} repeats",
+        f"top {s['top']} losses × {', '.join(s['models'])}; folds × repeats chosen for power within "
+        f"the time budget",
         highlight=False,
     )
-    adv, cmp, report = _run_with_progress(run_demo, out=out, dataset=dataset, n_jobs=jobs)
+    adv, cmp, report = _run_with_progress(run_demo, out=out, dataset=dataset, n_jobs=jobs, budget=budget)
     _print_warnings(cmp.warnings)
     console.print(
         f"advisor: task [bold]{adv.task}[/]; recommends "
-        + ", ".join(f"{r.rank}. {r.label}" for r in adv.recommendations[: s["top"]]),
+        + ", ".join(f"{r.rank}. {r.label}" for r in adv.recommendations[: s["top"]])
+        + f"; cross-validation {cmp.config['n_folds']} resamples ({cmp.config['cv']} folds × "
+        f"{cmp.config['repeats']} repeats)",
         highlight=False,
     )
     _print_leaderboard(cmp)

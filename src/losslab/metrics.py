@@ -45,6 +45,7 @@ __all__ = [
     "MetricInfo",
     "MetricUndefined",
     "Predictions",
+    "Rope",
     "Undefined",
     "default_metrics",
     "expected_calibration_error",
@@ -152,6 +153,12 @@ def _no_positive_label(p: Predictions) -> bool:
     return p.n_classes == 2 and p.label is not None and not np.any(p.label == 1)
 
 
+def _nonpositive_where_positive(p: Predictions) -> int:
+    if p.value is None:
+        return 0
+    return int(np.sum((np.asarray(p.value, dtype=float) <= 0) & (np.asarray(p.y_true, dtype=float) > 0)))
+
+
 def _zero_probability(p: Predictions) -> bool:
     if p.logits is not None or p.proba is None:
         return False
@@ -159,17 +166,48 @@ def _zero_probability(p: Predictions) -> bool:
 
 
 #: The named conditions an `Undefined` rule can use.
-CONDITIONS: dict[str, Callable[[Predictions], bool]] = {
+CONDITIONS: dict[str, Callable[[Predictions], bool | int]] = {
     "one class present": _one_class,
     "a class absent": _class_absent,
     "no positive label predicted": _no_positive_label,
     "fewer than 2 samples": lambda p: np.asarray(p.y_true).size < 2,
     "no costs": lambda p: not p.costs,
     "zero probability on a true class": _zero_probability,
+    "prediction <= 0 where y_true > 0": _nonpositive_where_positive,
 }
 
 
 # -- the table's rows and bound metrics ----------------------------------------------------------
+@dataclass(frozen=True)
+class Rope:
+    """Default half-width of a metric's region of practical equivalence (ROPE).
+
+    Two candidates whose mean difference lies within ±ρ are *practically equivalent*. ρ is in the
+    metric's own units: ``width`` itself (``relative=False``, for metrics on a fixed scale such as
+    accuracy or AUC), or ``width`` × |the best candidate's mean| (``relative=True``, for unbounded
+    metrics such as RMSE or log loss, whose scale is the data's).
+
+    >>> Rope(0.01, relative=True).half_width(3.5), Rope(0.01).half_width(0.9)
+    (0.035, 0.01)
+    """
+
+    width: float
+    relative: bool = False
+
+    def half_width(self, best: float) -> float:
+        """ρ for a comparison whose best candidate has mean ``best`` (0 when that is not finite)."""
+        if not self.relative:
+            return float(self.width)
+        return float(self.width * abs(best)) if np.isfinite(best) else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.width:g} × |best|" if self.relative else f"{self.width:g}"
+
+
+#: ROPE of a metric whose row does not set one: 1% of the best's value
+_RELATIVE_1PC = Rope(0.01, relative=True)
+
+
 @dataclass(frozen=True)
 class MetricInfo:
     """One row of the metrics table.
@@ -194,6 +232,9 @@ class MetricInfo:
     aliases : tuple of str
     undefined : tuple of Undefined
         Checked in order, after the needed prediction is present.
+    rope : Rope
+        Default half-width of the region of practical equivalence (`Rope`); ``compare`` uses it
+        unless the user sets ``rope={name: value}``.
     """
 
     name: str
@@ -206,6 +247,7 @@ class MetricInfo:
     param_rule: str = ""
     aliases: tuple[str, ...] = ()
     undefined: tuple[Undefined, ...] = ()
+    rope: Rope = _RELATIVE_1PC
 
 
 @dataclass(frozen=True)
@@ -227,6 +269,8 @@ class Metric:
         τ for pinball/coverage, the power for tweedie_deviance.
     undefined : tuple of Undefined
         Where it has no finite value (see `Undefined`).
+    rope : Rope
+        Default region of practical equivalence (see `Rope`).
     """
 
     name: str
@@ -238,6 +282,7 @@ class Metric:
     param: float | None = None
     description: str = ""
     undefined: tuple[Undefined, ...] = field(default=(), repr=False, compare=False)
+    rope: Rope = field(default=_RELATIVE_1PC, repr=False, compare=False)
 
     @property
     def direction(self) -> str:
@@ -251,6 +296,22 @@ class Metric:
         if self.greater_is_better is None:
             return abs(value - float(self.param))  # type: ignore[arg-type]
         return -value if self.greater_is_better else value
+
+    def infinite_reason(self, pred: Predictions) -> str | None:
+        """The table's reason why the metric is +inf on ``pred`` (its first ``"+inf"`` rule that
+        applies), or None.
+
+        >>> import numpy as np
+        >>> p = Predictions(y_true=np.array([1.0, 2.0]), value=np.array([-0.5, 2.0]))
+        >>> get_metric("poisson_deviance").infinite_reason(p)
+        'poisson_deviance is +inf: 1 predictions ≤ 0 where the target is > 0'
+        """
+        for rule in self.undefined:
+            if rule.result == "+inf":
+                n = rule.count(pred)
+                if n:
+                    return rule.reason.replace("{n}", str(n))
+        return None
 
     def __call__(self, pred: Predictions) -> float:
         """The metric on ``pred``; raises `MetricUndefined` with a reason where it has no value."""
@@ -472,10 +533,23 @@ def _tweedie(p: Predictions, power: Any) -> float:
     return mean_tweedie_deviance(p.y_true, p.value, power=power, sample_weight=p.sample_weight)
 
 
-def _positive_predictions(name: str) -> Undefined:
-    return Undefined("value <= 0", f"{name} needs predictions > 0; {{n}} are not")
+def _positive_predictions(name: str) -> tuple[Undefined, Undefined]:
+    # a mean μ ≤ 0 where y > 0 has likelihood 0: the deviance is truly +inf there (the model is
+    # infinitely wrong); μ ≤ 0 only where y = 0 lies outside the family's means: undefined
+    return (
+        Undefined(
+            "prediction <= 0 where y_true > 0",
+            f"{name} is +inf: {{n}} predictions ≤ 0 where the target is > 0",
+            result="+inf",
+        ),
+        Undefined("value <= 0", f"{name} needs predictions > 0; {{n}} are not"),
+    )
 
 
+#: ROPE of metrics on a [0, 1] scale (accuracy, AUC, F1, R², |coverage − τ|): one point
+_UNIT = Rope(0.01)
+#: squared errors: 2% of the best's, which is 1% of its root
+_SQUARED = Rope(0.02, relative=True)
 _ONE_CLASS = Undefined("one class present", "{name} is undefined on a test fold with one class only")
 _C = CLASSIFICATION_TASKS
 _R = REGRESSION_TASKS
@@ -496,53 +570,55 @@ _ROWS = (
     _row("rmse", _R, False, "value", _sk("root_mean_squared_error"), "root mean squared error",
          aliases=("root_mean_squared_error",)),
     _row("mse", _R, False, "value", _sk("mean_squared_error"), "mean squared error",
-         aliases=("mean_squared_error",)),
+         aliases=("mean_squared_error",), rope=_SQUARED),
     _row("r2", _R, True, "value", _sk("r2_score"), "coefficient of determination R²", aliases=("r2_score",),
-         undefined=(Undefined("fewer than 2 samples", "r2 needs at least two test samples"),)),
+         rope=_UNIT, undefined=(Undefined("fewer than 2 samples", "r2 needs at least two test samples"),)),
     _row("msle", _R, False, "value", _sk("mean_squared_log_error"), "mean squared logarithmic error",
-         aliases=("mean_squared_log_error",),
+         aliases=("mean_squared_log_error",), rope=_SQUARED,
          undefined=(Undefined("y_true <= -1", "msle needs targets > −1"),
                     Undefined("value <= -1", "msle needs predictions > −1; {n} are not"))),
     _row("pinball", _R, False, "quantile", _pinball, "mean pinball loss at level τ", param=0.5,
          param_rule="0 < τ < 1", aliases=("pinball_loss", "mean_pinball_loss")),
     _row("coverage", _R, None, "quantile", _coverage, "share of y ≤ predicted τ-quantile (nominal τ)",
-         param=0.5, param_rule="0 < τ < 1"),
+         param=0.5, param_rule="0 < τ < 1", rope=_UNIT),
     _row("poisson_deviance", _R, False, "value", _sk("mean_poisson_deviance"), "mean Poisson deviance",
          aliases=("mean_poisson_deviance",),
-         undefined=(_positive_predictions("poisson_deviance"),
-                    Undefined("y_true < 0", "poisson_deviance needs targets ≥ 0"))),
+         undefined=(Undefined("y_true < 0", "poisson_deviance needs targets ≥ 0"),
+                    *_positive_predictions("poisson_deviance"))),
     _row("gamma_deviance", _R, False, "value", _sk("mean_gamma_deviance"), "mean Gamma deviance",
          aliases=("mean_gamma_deviance",),
-         undefined=(_positive_predictions("gamma_deviance"),
-                    Undefined("y_true <= 0", "gamma_deviance needs targets > 0"))),
+         undefined=(Undefined("y_true <= 0", "gamma_deviance needs targets > 0"),
+                    *_positive_predictions("gamma_deviance"))),
     _row("tweedie_deviance", _R, False, "value", _tweedie, "mean Tweedie deviance (power p)", param=1.5,
          param_rule="0 or ≥ 1", aliases=("mean_tweedie_deviance",),
-         undefined=(_positive_predictions("tweedie_deviance"),
-                    Undefined("y_true < 0", "tweedie_deviance needs targets ≥ 0"))),
-    _row("accuracy", _C, True, "label", _accuracy, "share of correct labels", aliases=("accuracy_score",)),
+         undefined=(Undefined("y_true < 0", "tweedie_deviance needs targets ≥ 0"),
+                    *_positive_predictions("tweedie_deviance"))),
+    _row("accuracy", _C, True, "label", _accuracy, "share of correct labels", aliases=("accuracy_score",),
+         rope=_UNIT),
     _row("balanced_accuracy", _C, True, "label", _balanced_accuracy, "mean recall over the classes",
-         aliases=("balanced_accuracy_score",)),
+         aliases=("balanced_accuracy_score",), rope=_UNIT),
     _row("precision", _C, True, "label", _precision, "precision (binary: positive class; else macro)",
-         aliases=("precision_score",),
+         aliases=("precision_score",), rope=_UNIT,
          undefined=(Undefined("no positive label predicted", "precision is undefined: the model predicted "
                               "no positive label on this fold"),)),
     _row("recall", _C, True, "label", _recall, "recall (binary: positive class; else macro)",
-         aliases=("recall_score",)),
+         aliases=("recall_score",), rope=_UNIT),
     _row("f1", _C, True, "label", _f1, "F1 score (binary: positive class; else macro)",
-         aliases=("f1_score",)),
+         aliases=("f1_score",), rope=_UNIT),
     _row("roc_auc", _C, True, "score", _roc_auc, "area under the ROC curve (multiclass: OvR macro)",
-         aliases=("roc_auc_score",),
+         aliases=("roc_auc_score",), rope=_UNIT,
          undefined=(_ONE_CLASS,
                     Undefined("a class absent", "roc_auc (one-vs-rest) needs every class in the test fold"))),
     _row("pr_auc", _C, True, "score", _pr_auc, "average precision (multiclass: macro)",
-         aliases=("average_precision", "average_precision_score"), undefined=(_ONE_CLASS,)),
+         aliases=("average_precision", "average_precision_score"), undefined=(_ONE_CLASS,),
+         rope=_UNIT),
     _row("log_loss", _C, False, "probability", _log_loss, "mean negative log-likelihood (exact)",
          undefined=(Undefined("zero probability on a true class", "log_loss is +inf: a true class has "
                               "probability 0", result="+inf"),)),
     _row("brier", _C, False, "probability", _brier, "Brier score",
-         aliases=("brier_score", "brier_score_loss")),
+         aliases=("brier_score", "brier_score_loss"), rope=Rope(0.02, relative=True)),
     _row("ece", _C, False, "probability", _ece, "expected calibration error, 10 equal-width bins",
-         aliases=("expected_calibration_error",)),
+         aliases=("expected_calibration_error",), rope=Rope(0.005)),
     _row("expected_cost", ("binary",), False, "label", _expected_cost, "mean misclassification cost",
          undefined=(Undefined("no costs", "expected_cost needs costs={'fp': ..., 'fn': ...}"),)),
 )  # fmt: skip
@@ -605,7 +681,16 @@ def get_metric(spec: str | Metric) -> Metric:
         raise DataError(f"metric {spec!r}: the Tweedie power must be 0 or ≥ 1; got {param}.")
     name = base if param is None else f"{base}:{param:g}"
     return Metric(
-        name, base, row.tasks, row.greater_is_better, row.needs, row.fn, param, row.description, row.undefined
+        name,
+        base,
+        row.tasks,
+        row.greater_is_better,
+        row.needs,
+        row.fn,
+        param,
+        row.description,
+        row.undefined,
+        row.rope,
     )
 
 

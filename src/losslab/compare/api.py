@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import warnings
@@ -20,8 +21,8 @@ from typing import Any
 from .result import Comparison, PartialResultWarning, write_results
 from .run import parallelism, run_plan
 from .score import Scorer, collect_scores
-from .setup import plan_experiment
-from .store import Store
+from .setup import DESIGN_FILE, plan_experiment
+from .store import Store, atomic_write_text
 from .summary import summarise
 
 __all__ = ["Comparison", "compare"]
@@ -32,8 +33,8 @@ def compare(
     target: str | None = None,
     losses: Any = None,
     models: Any = ("linear", "gbdt"),
-    cv: Any = 5,
-    repeats: int = 1,
+    cv: Any = None,
+    repeats: int | None = None,
     metrics: Any = None,
     n_jobs: int = 1,
     seed: int = 0,
@@ -50,11 +51,11 @@ def compare(
     rope: dict[str, float] | None = None,
     threads: int | None = None,
     retry_failed: bool = False,
-    headline: str | None = None,
     advice: Any = None,
     keep_columns: Any = (),
     groups: str | None = None,
     exposure: str | None = None,
+    budget: float | None = None,
 ) -> Comparison:
     """Cross-validate candidate losses on ``data`` and compare them with paired statistics.
 
@@ -74,13 +75,20 @@ def compare(
         Models of `losslab.sklearn`'s estimators (``"linear"``, ``"gbdt"`` LightGBM, ``"mlp"``);
         every loss is trained with every model. An intercept-only ``"constant"`` candidate for the
         headline metric's own loss is always added (is any model better than the constant?).
-    cv : int or splitter
-        Folds (stratified for classification) or a scikit-learn splitter.
-    repeats : int
-        Repetitions of k-fold with different shuffles (``RepeatedStratifiedKFold``/``RepeatedKFold``).
+    cv : int or splitter, optional
+        Folds (stratified for classification) or a scikit-learn splitter. With neither ``cv`` nor
+        ``repeats`` the design is chosen for power within ``budget``
+        (`losslab.compare.design.choose_design`: 5–10 folds × 1–5 repeats, from the time of one
+        fit per model measured on a first training fold); ``cv`` alone: 1 repeat.
+    repeats : int, optional
+        Repetitions of k-fold with different shuffles (``RepeatedStratifiedKFold``/``RepeatedKFold``);
+        alone: 5 folds.
     metrics : list of str, optional
         Evaluation metrics (see `losslab.metrics.METRICS`; ``"pinball:0.9"`` sets τ); the
-        first orders the leaderboard. Default: ``headline`` if given, then the task's.
+        first is the headline (confirmatory) metric that ranks, the others are exploratory.
+        Default: the headline metric of what ``predict`` asks for (mean → RMSE, median → MAE,
+        quantile τ → pinball τ, probability → log loss, costs → expected cost;
+        `losslab.compare.defaults.headline_metric`), then the task's other metrics.
     n_jobs : int
         Parallel tasks with joblib (loky processes; ``-1`` for every core). Each task then runs on
         one thread.
@@ -107,16 +115,15 @@ def compare(
     model_params : dict, optional
         Extra estimator settings shared by every candidate (``epochs``, ``lr``, ``hidden`` …).
     alpha : float
-        Significance level of the Holm-adjusted corrected t-tests.
+        Family-wise error rate of the "worse" marks: corrected t-tests over all pairs of
+        candidates, Holm-adjusted together (`losslab.compare.design.compare_to_best`).
     rope : dict, optional
-        Half-width of the region of practical equivalence per metric (see `losslab.compare.stats`).
+        Half-width of the region of practical equivalence per metric, in the metric's units
+        (``{"rmse": 0.5}``); default per metric from the metrics table (`losslab.metrics.Rope`).
     threads : int, optional
         Threads per task; default 1 when tasks run in parallel or on Dask, else the library default.
     retry_failed : bool
         Re-run tasks the store holds as failed.
-    headline : str, optional
-        A metric to lead the default metrics (``metrics=None``) when it fits the task and no costs
-        are given, e.g. the advisor's first metric for its top loss.
     advice : object, optional
         The advisor's `Advice` behind the candidates, kept in the result (report, ``results.json``).
     keep_columns : list of str
@@ -130,6 +137,9 @@ def compare(
         models fit y/exposure with sample weight exposure (exactly Poisson with offset
         log(exposure)) and their predictions are multiplied by the exposure before scoring. Not
         a feature.
+    budget : float, optional
+        Seconds the cross-validation may take when ``cv`` and ``repeats`` are not given (default
+        `losslab.compare.design.DEFAULT_BUDGET_SECONDS`, 30: ``losslab demo`` then runs 10 × 3).
 
     Returns
     -------
@@ -156,6 +166,7 @@ def compare(
     ['mse/linear', 'huber(delta=per-fold)/linear', 'mse/constant']
     """
     t_start = time.perf_counter()
+    n_jobs, threads = parallelism(n_jobs, scheduler, threads)
     exp = plan_experiment(
         data,
         target,
@@ -163,6 +174,9 @@ def compare(
         models=models,
         cv=cv,
         repeats=repeats,
+        budget=budget,
+        n_jobs=n_jobs,
+        threads=threads,
         metrics=metrics,
         seed=seed,
         costs=costs,
@@ -170,14 +184,12 @@ def compare(
         task=task,
         top=top,
         model_params=model_params,
-        headline=headline,
         out=out,
         advice=advice,
         keep_columns=keep_columns,
         groups=groups,
         exposure=exposure,
     )
-    n_jobs, threads = parallelism(n_jobs, scheduler, threads)
     scorer = Scorer.of(exp)
     t_planned = time.perf_counter()
     # ---- everything is valid: from here on files may be written --------------------------------
@@ -210,6 +222,8 @@ def compare(
             "total_seconds": t_end - t_start,
         }
         if ran.store is not None:
+            if exp.config["design"].get("chosen"):  # a re-run reuses this design, hence the store
+                atomic_write_text(ran.store.root / DESIGN_FILE, json.dumps(exp.config["design"], indent=1))
             write_results(result, ran.store.root)
             result.timings["write_seconds"] = time.perf_counter() - t_end
             result.timings["total_seconds"] = time.perf_counter() - t_start

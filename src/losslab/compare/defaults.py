@@ -11,9 +11,12 @@ statistics; the driver (`losslab.compare.api`) and the steps never branch on the
 - The baseline (`baseline_loss`): the loss whose best constant the intercept-only candidate
   predicts, the headline metric's own loss (RMSE → mse, MAE → mae, pinball τ → quantile τ, a
   deviance → its loss; classification → cross-entropy, whose constant is the class priors).
-- Metrics (``metrics=None``): the task's defaults (`losslab.metrics.default_metrics`),
-  optionally led by a ``headline`` metric. A metric that takes a parameter (pinball's τ,
-  tweedie_deviance's power) gets it from the intent or from the loss (`metric_for`).
+- Metrics (``metrics=None``): the **headline metric comes from the user's intent**, never from a
+  candidate (`headline_metric`: mean → RMSE, median → MAE, quantile τ → pinball τ, probability
+  → log loss, costs → expected cost), so the ranking is the same whichever losses are compared;
+  the task's other defaults (`losslab.metrics.default_metrics`) follow it, exploratory. A metric
+  that takes a parameter (pinball's τ, tweedie_deviance's power) gets it from the intent or from
+  the loss (`metric_for`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,18 @@ from .._core.errors import DataError, DomainError, LosslabError
 from .._core.info import ParamRole
 from .._core.statistic import Statistic
 from ..intent import Costs, Intent
-from ..metrics import default_metrics, get_metric, resolve_metrics
+from ..metrics import default_metrics, get_metric
 from ..tasks import task_family
 
-__all__ = ["baseline_loss", "candidate_losses", "choose_metrics", "loss_tasks", "metric_for", "predict_spec"]
+__all__ = [
+    "baseline_loss",
+    "candidate_losses",
+    "choose_metrics",
+    "headline_metric",
+    "loss_tasks",
+    "metric_for",
+    "predict_spec",
+]
 
 #: statistics (as losses declare them) that serve each intent; the intent's own kind otherwise
 _STATISTICS = {
@@ -191,25 +202,42 @@ def metric_for(name: str, intent: Intent | None = None, loss: Any = None) -> str
     return f"{base}:{float(value):g}"
 
 
-def choose_metrics(
-    task: str,
-    intent: Intent | None,
-    costs: Costs | None,
-    y_eval: np.ndarray,
-    headline: str | None = None,
-) -> list[str]:
-    """The default metric names for ``task``, led by ``headline`` when it fits the task and no
-    costs are given (with costs, expected cost leads).
+#: the headline metric of each intent: the metric whose minimiser is the statistic asked for
+_HEADLINE = {"mean": "rmse", "median": "mae", "quantile": "pinball", "expectile": "rmse"}
+
+
+def headline_metric(task: str, intent: Intent | None, costs: Costs | None = None) -> str:
+    """The confirmatory metric of a comparison, from what the user wants predicted.
+
+    mean → RMSE; median → MAE; quantile τ → pinball τ; probability (classification) → log loss;
+    costs (binary) → expected cost. An expectile has no metric of its own in the table: RMSE,
+    the mean's, is used. The candidates never choose it: every candidate is scored on it.
+
+    >>> from losslab.intent import Intent
+    >>> headline_metric("count", None), headline_metric("regression", Intent("quantile", 0.9))
+    ('rmse', 'pinball:0.9')
+    >>> headline_metric("binary", None), headline_metric("binary", None, {"fp": 1.0, "fn": 5.0})
+    ('log_loss', 'expected_cost')
+    """
+    if task_family(task) == "classification":
+        return "expected_cost" if costs and task == "binary" else "log_loss"
+    kind = intent.kind if intent is not None else "mean"
+    name = _HEADLINE.get(kind, "rmse")
+    if kind == "quantile" and intent is not None and intent.level is not None:
+        return f"{name}:{intent.level:g}"
+    return name
+
+
+def choose_metrics(task: str, intent: Intent | None, costs: Costs | None, y_eval: np.ndarray) -> list[str]:
+    """The default metric names for ``task``: `headline_metric` first, then the task's other
+    defaults (exploratory).
 
     >>> import numpy as np
-    >>> choose_metrics("regression", None, None, np.array([-1.0, 2.0]), headline="mae")
+    >>> choose_metrics("count", None, None, np.array([0.0, 2.0, 5.0]))
+    ['rmse', 'poisson_deviance', 'mae', 'r2', 'msle']
+    >>> choose_metrics("regression", Intent("median"), None, np.array([-1.0, 2.0]))
     ['mae', 'rmse', 'r2']
     """
+    head = get_metric(headline_metric(task, intent, costs)).name
     names = default_metrics(task, predict=predict_spec(intent), costs=costs, y=y_eval)
-    if headline and not costs:
-        try:
-            head = resolve_metrics([headline], task)[0].name
-        except DataError:
-            return names
-        names = [head, *[n for n in names if get_metric(n).name != head]]
-    return names
+    return [head, *[n for n in names if get_metric(n).name != head]]

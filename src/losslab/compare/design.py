@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DEFAULT_BUDGET_SECONDS",
     "MARK_BEST",
     "MARK_NOT_SHOWN",
     "MARK_WORSE",
@@ -366,6 +367,10 @@ MIN_FOLDS = 5
 MAX_FOLDS = 10
 MAX_REPEATS = 5
 MIN_TEST_ROWS = 30
+#: default time budget of ``compare``'s cross-validation when the user sets no folds or repeats:
+#: ``losslab demo`` (6 candidates, 2 workers) then runs 10 × 3, the design the power simulation
+#: favours, in well under two minutes (docs/compare.md, "losslab demo")
+DEFAULT_BUDGET_SECONDS = 30.0
 
 
 @lru_cache(maxsize=1024)

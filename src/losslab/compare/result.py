@@ -14,7 +14,7 @@ from ..metrics import Metric
 from .plan import Candidate
 from .store import FORMAT_VERSION, atomic_write_text, to_json
 
-__all__ = ["PARTIAL_FAILED_SHARE", "SCHEMA", "Comparison", "PartialResultWarning"]
+__all__ = ["PARTIAL_FAILED_SHARE", "SCHEMA", "Comparison", "PartialResultWarning", "Verdict"]
 
 SCHEMA = "losslab.compare/1"
 #: a comparison is partial when more than this share of its tasks failed (or a candidate failed everywhere)
@@ -25,6 +25,56 @@ class PartialResultWarning(UserWarning):
     """`compare` returned a partial result: too many tasks failed, or a candidate failed on every fold."""
 
 
+# ---- the verdict (issue 12, build item 4) -------------------------------------------------------
+@dataclass(frozen=True)
+class Verdict:
+    """The answer of a comparison in plain words, and the facts behind them.
+
+    Attributes
+    ----------
+    text : str
+        A few sentences: the headline metric, the best candidate on it, the practically equivalent
+        ones, the worse ones by how much with their interval, the unranked ones and why, what to use.
+    headline : str
+        The headline (confirmatory) metric's name.
+    best : str or None
+        The best candidate's label (None when no candidate could be ranked).
+    equivalent : list of str
+        Candidates practically equivalent to the best (``≈ best``).
+    worse : list of (str, float, (float, float))
+        ``(label, delta, (lo, hi))``: how much worse than the best, in the headline metric's units
+        (oriented so that larger is worse), with its simultaneous 1 − α interval; +inf for a
+        candidate infinitely wrong on some fold.
+    unranked : list of (str, str)
+        ``(label, reason)`` for candidates not ranked on the headline metric (`stats.REASONS`).
+    not_shown : list of str
+        Candidates neither shown worse nor shown equivalent (``n.s.``: the data cannot tell).
+    """
+
+    text: str
+    headline: str
+    best: str | None
+    equivalent: list[str] = field(default_factory=list)
+    worse: list[tuple[str, float, tuple[float, float]]] = field(default_factory=list)
+    unranked: list[tuple[str, str]] = field(default_factory=list)
+    not_shown: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``results.json``'s ``verdict``)."""
+        return {
+            "text": self.text,
+            "headline": self.headline,
+            "best": self.best,
+            "equivalent": list(self.equivalent),
+            "worse": [{"candidate": c, "delta": d, "ci": [lo, hi]} for c, d, (lo, hi) in self.worse],
+            "unranked": [{"candidate": c, "reason": r} for c, r in self.unranked],
+            "not_shown": list(self.not_shown),
+        }
+
+
+# ---- end of the verdict block -------------------------------------------------------------------
+
+
 @dataclass
 class Comparison:
     """The result of `compare`.
@@ -32,12 +82,14 @@ class Comparison:
     Attributes
     ----------
     leaderboard : DataFrame
-        One row per candidate (loss/model), best first by the headline metric (``metrics[0]``):
-        ``rank``, ``candidate``, ``loss``, ``model``, ``mark`` ("best", "≈ best" practically
-        equivalent, "n.s." not significantly different, "worse" significantly worse after Holm,
-        "failed" every task failed (never ranked), "n/a"), each metric's mean and ``{metric}_std``
-        over folds, then ``delta``, ``p_value``, ``p_holm``, ``p_rope`` of the headline metric
-        against the best, ``n_folds``, ``n_failed`` and ``fit_seconds`` (mean per fold).
+        One row per candidate (loss/model), best first by the headline metric (``metrics[0]``,
+        confirmatory), unranked last: ``rank``, ``candidate``, ``loss``, ``model``, ``mark``
+        ("best", "≈ best" practically equivalent, "n.s." not shown different, "worse" shown worse
+        with family-wise error ≤ α or +inf on a fold, "unranked" with its ``reason``, "failed" every
+        task failed, never ranked), each metric's mean and ``{metric}_std`` over all folds, then the headline metric's ``delta``
+        (how much worse than the best, ≥ 0) with ``ci_low``/``ci_high``, ``p_value``, ``p_holm``
+        (Holm over all pairs), ``rope``, ``p_rope``, ``worse_than``, ``reason``, ``n_folds``,
+        ``n_failed`` and ``fit_seconds`` (mean per fold). See `losslab.compare.stats`.
     tests : DataFrame
         The paired tests for every metric (see `losslab.compare.stats.summarize`).
     scores : DataFrame
@@ -57,6 +109,9 @@ class Comparison:
         without a target), one sentence each (`losslab.hygiene`).
     notes : list of str
         What the plan changed about the candidates, e.g. ``"tweedie(power=1) is poisson: ran once"``.
+    verdict : Verdict
+        The answer in plain words (`Verdict`): best on the headline metric, equivalent, worse,
+        unranked, what to use.
     """
 
     task: str
@@ -79,6 +134,7 @@ class Comparison:
     fingerprint: str = ""
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    verdict: Verdict | None = None
 
     @property
     def best(self) -> str:
@@ -142,20 +198,30 @@ class Comparison:
         return ("partial result: " if self.partial else "") + text
 
     def summary(self) -> str:
-        """A plain-text summary: leaderboard (headline metric) and failures, marked when partial."""
+        """A plain-text summary: the verdict, the leaderboard (headline metric, confirmatory; the
+        others exploratory) and failures."""
         head = self.metrics[0]
-        lines = [
+        lines = [self.verdict.text, ""] if self.verdict is not None else []
+        lines.append(
             f"{self.task} target {self.target!r}: {len(self.candidates)} candidates × "
-            f"{self.config.get('n_folds', '?')} folds; headline metric {head.name} ({head.direction})"
-        ]
+            f"{self.config.get('n_folds', '?')} folds; headline metric {head.name} ({head.direction}, "
+            "confirmatory); p = Holm-adjusted over all pairs"
+        )
+        others = self.metrics[1:4]
+        if others:
+            lines.append("  exploratory: " + ", ".join(f"{m.name} {m.direction}" for m in others))
         if self.partial:
             lines.insert(0, f"PARTIAL — {self.failure_note()}")
         for d in self.leaderboard.to_dict(orient="records"):
-            mean, std, p = d.get(head.name), d.get(head.name + "_std"), d.get("p_value")
+            mean, std, p = d.get(head.name), d.get(head.name + "_std"), d.get("p_holm")
             rank = "—" if d["rank"] is None or d["rank"] != d["rank"] else str(int(d["rank"]))
             ptxt = "" if p is None or not np.isfinite(p) else f"  p={p:.3g}"
-            lines.append(f"  {rank:>3}  {d['candidate']:<36} {mean:.4g} ± {std:.2g}  {d['mark']}{ptxt}")
+            why = f"  ({d['reason']})" if d.get("reason") else ""
+            extra = "".join(f"  {m.name} {_fmt(d.get(m.name))}" for m in others)
+            head_txt = f"{_fmt(mean)} ± {_fmt(std, 2)}"
+            lines.append(f"  {rank:>3}  {d['candidate']:<36} {head_txt}  {d['mark']}{ptxt}{extra}{why}")
         lines.extend(f"note: {n}" for n in self.notes)
+        lines.extend(f"warning: {w}" for w in self.warnings)
         if len(self.failures):
             lines.append(f"{len(self.failures)} failed task(s):")
             for f in self.failures.itertuples(index=False):
@@ -204,8 +270,13 @@ class Comparison:
                 "paths": self.paths,
                 "warnings": self.warnings,
                 "notes": self.notes,
+                "verdict": self.verdict.to_dict() if self.verdict is not None else None,
             }
         )
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.{digits}g}"
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

@@ -89,7 +89,7 @@ class Scorer:
                 with np.errstate(all="ignore"):
                     v, reason = m(pred), None
                 if not np.isfinite(v):
-                    reason = f"{m.name} is {v} on this fold"
+                    reason = m.infinite_reason(pred) or f"{m.name} is {v} on this fold"
             except MetricUndefined as exc:
                 v, reason = math.nan, str(exc)
             except (ValueError, TypeError, LosslabError) as exc:

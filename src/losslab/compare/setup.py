@@ -3,8 +3,10 @@
 `plan_experiment` reads the table, settles the task, cleans the features (`clean_data`: the group
 and exposure columns taken out, identifier columns dropped, suspected leaks and free text found by
 `losslab.hygiene`), encodes the target, chooses candidate losses and metrics
-(`losslab.compare.defaults` when not given), draws the folds (whole groups with ``groups``), fits
-each candidate's ``"auto"`` parameters on each fold's training rows, and lays out the tasks
+(`losslab.compare.defaults` when not given), chooses the folds × repeats when the user gives
+neither (`choose_cv`: the design with the most power that fits a time budget,
+`losslab.compare.design.choose_design`), draws the folds (whole groups with ``groups``), fits each
+candidate's ``"auto"`` parameters on each fold's training rows, and lays out the tasks
 (`build_plan`). It raises `DataError` for bad input; nothing is written. Its `Experiment` is what
 the later steps (run, score, summarise) read.
 """
@@ -26,18 +28,28 @@ from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_target
 from ..tasks import task_family
 from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks
-from .plan import Fold, Plan, build_plan, data_fingerprint, make_folds
+from .design import DEFAULT_BUDGET_SECONDS, MIN_FOLDS, choose_design, design_seconds
+from .plan import Fold, Plan, build_plan, data_fingerprint, digest, make_folds
 from .spec import parse_loss
 
 __all__ = [
     "Experiment",
     "Target",
+    "choose_cv",
     "clean_data",
     "encode_target",
     "fit_fold_losses",
     "merge_equivalent",
     "plan_experiment",
 ]
+
+#: a task in a worker takes longer than the lone probe fit (cores shared with other workers, a
+#: fit per loss that stops at its own epoch, scoring and storing): 0.18 s probed against a median
+#: of 0.37–0.62 s per task on diabetes with 2 workers. The budget is kept with this factor.
+PROBE_FACTOR = 2.5
+
+#: the file in ``out`` that keeps a chosen design, so that a re-run reuses it (and the store)
+DESIGN_FILE = "design.json"
 
 
 @dataclass(frozen=True)
@@ -264,14 +276,110 @@ def clean_data(
     return hygiene.X, y, g_arr, e_arr, hygiene
 
 
+def _probe_seconds(
+    losses: list[Any],
+    models: list[str],
+    tgt: Target,
+    X: Any,
+    y: Any,
+    seed: int,
+    params: dict[str, Any],
+    threshold: float,
+    threads: int | None,
+) -> float:
+    """Mean wall time of fitting and predicting one fold, one fit per model (the first loss)."""
+    import time
+
+    from .run import run_task
+
+    fold = make_folds(tgt.y_eval, tgt.family, 5, 1, seed)[0]
+    loss = losses[0].fit_auto(tgt.y_eval[fold.train])
+    probe = build_plan(
+        losses=[(loss, False)], models=models, folds=[fold], family=tgt.family, seed=seed,
+        base={"probe": True}, model_params=params, classes=tgt.classes, threshold=threshold,
+    )  # fmt: skip
+    from dataclasses import replace
+
+    # the first fit in a process pays for imports (torch, scikit-learn): a small warm-up fit first
+    run_task(replace(probe.tasks[0], train=fold.train[: max(20, fold.train.size // 20)]), X, y, threads)
+    times = []
+    for spec in probe.tasks:
+        t0 = time.perf_counter()
+        run_task(spec, X, y, threads=threads)
+        times.append(time.perf_counter() - t0)
+    return PROBE_FACTOR * float(np.mean(times))
+
+
+def choose_cv(
+    cv: Any,
+    repeats: int | None,
+    *,
+    n_rows: int,
+    n_candidates: int,
+    budget: float | None,
+    n_jobs: int,
+    probe: Any,
+    cached: dict[str, Any] | None = None,
+) -> tuple[Any, int, dict[str, Any]]:
+    """``(cv, repeats, design)``: the user's folds and repeats, or the default design.
+
+    When the user sets neither, `choose_design` picks them for ``budget`` seconds (default
+    `DEFAULT_BUDGET_SECONDS`) from ``probe()``, the measured seconds of one fit; a ``cached``
+    design (same key, from an earlier run on the same ``out``) is reused without measuring. Only
+    ``cv`` given: 1 repeat; only ``repeats`` given: 5 folds.
+
+    >>> choose_cv(None, None, n_rows=300, n_candidates=6, budget=45, n_jobs=2, probe=lambda: 0.5)[:2]
+    (10, 3)
+    >>> choose_cv(3, None, n_rows=300, n_candidates=6, budget=None, n_jobs=1, probe=None)[:2]
+    (3, 1)
+    """
+    if cv is not None or repeats is not None:
+        return (5 if cv is None else cv), (1 if repeats is None else int(repeats)), {"chosen": False}
+    budget = DEFAULT_BUDGET_SECONDS if budget is None else budget
+    if not (isinstance(budget, (int, float)) and np.isfinite(budget) and budget > 0):
+        raise DataError(f"budget must be a positive number of seconds; got {budget!r}.")
+    if cached and cached.get("budget") == budget and cached.get("n_jobs") == n_jobs:
+        spf = float(cached["seconds_per_fit"])
+    else:
+        spf = max(float(probe()), 1e-3)
+    folds, reps = choose_design(n_rows, spf, n_candidates, float(budget), max(int(n_jobs), 1))
+    design = {
+        "chosen": True,
+        "budget": budget,
+        "n_jobs": n_jobs,
+        "seconds_per_fit": spf,
+        "folds": folds,
+        "repeats": reps,
+        "expected_seconds": design_seconds(folds, reps, n_candidates, spf, max(int(n_jobs), 1)),
+    }
+    return folds, reps, design
+
+
+def _cached_design(out: Any, key: str) -> dict[str, Any] | None:
+    import json
+    from pathlib import Path
+
+    if out is None:
+        return None
+    path = Path(out) / DESIGN_FILE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) and saved.get("key") == key else None
+
+
 def plan_experiment(
     data: Any,
     target: str | None,
     *,
     losses: Any = None,
     models: Any = ("linear", "gbdt"),
-    cv: Any = 5,
-    repeats: int = 1,
+    cv: Any = None,
+    repeats: int | None = None,
+    budget: float | None = None,
+    n_jobs: int = 1,
+    threads: int | None = None,
     metrics: Any = None,
     seed: int = 0,
     costs: Any = None,
@@ -279,7 +387,6 @@ def plan_experiment(
     task: str | None = None,
     top: int = 3,
     model_params: dict[str, Any] | None = None,
-    headline: str | None = None,
     out: str | os.PathLike[str] | None = None,
     advice: Any = None,
     keep_columns: Any = (),
@@ -291,6 +398,9 @@ def plan_experiment(
     The arguments are `compare`'s; ``losses`` may hold command-line specs (``"huber:delta=auto"``)
     and ``advice`` is only kept with the experiment. ``keep_columns``, ``groups`` and ``exposure``
     go to the hygiene step, `clean_data`.
+    Without ``cv`` and ``repeats`` one fit per
+    model is timed on a first training fold to choose the design (`choose_cv`; recorded in
+    ``config["design"]``, and reused from ``out/design.json`` by a re-run).
 
     Raises
     ------
@@ -336,8 +446,38 @@ def plan_experiment(
     if costs and task != "binary":
         raise DataError(f"costs apply to binary targets; target {target!r} is {task}.")
     if metrics is None:
-        metrics = choose_metrics(task, intent, costs, tgt.y_eval, headline)
+        metrics = choose_metrics(task, intent, costs, tgt.y_eval)
     metric_objs = resolve_metrics(metrics, task)
+    params = dict(model_params or {})
+    threshold = decision_threshold(costs)
+    base = {"data": data_fingerprint(X, y), "target": target, "task": task}
+    if exposure_values is not None:  # the exposure changes every fit: it enters each task's key
+        base["exposure"] = [exposure, hashlib.sha256(exposure_values.tobytes()).hexdigest()[:20]]
+    design_key = digest(
+        {
+            **base,
+            "losses": [lo.to_dict() for lo in loss_objs],
+            "models": models,
+            "params": params,
+            "seed": seed,
+        }
+    )
+    cv, repeats, design = choose_cv(
+        cv,
+        repeats,
+        n_rows=len(y),
+        n_candidates=len(loss_objs) * len(models),
+        budget=budget,
+        n_jobs=n_jobs,
+        probe=lambda: _probe_seconds(loss_objs, models, tgt, X, y, seed, params, threshold, threads),
+        cached=_cached_design(out, design_key),
+    )
+    design["key"] = design_key
+    if design["chosen"] and tgt.classes is not None:
+        # stratified folds need every class in every fold: a rare class caps the chosen folds
+        rarest = int(np.bincount(tgt.y_eval, minlength=len(tgt.classes)).min())
+        if rarest < cv:
+            cv = design["folds"] = max(MIN_FOLDS, rarest)
     if tgt.classes is not None and isinstance(cv, int):
         counts = np.bincount(tgt.y_eval, minlength=len(tgt.classes))
         if 0 < counts.min() < cv:
@@ -349,11 +489,6 @@ def plan_experiment(
     fold_losses = None
     if any(auto_params(loss) for loss in loss_objs):
         fold_losses = fit_fold_losses(loss_objs, y_fit, folds, X)
-    params = dict(model_params or {})
-    threshold = decision_threshold(costs)
-    base = {"data": data_fingerprint(X, y), "target": target, "task": task}
-    if exposure_values is not None:  # the exposure changes every fit: it enters each task's key
-        base["exposure"] = [exposure, hashlib.sha256(exposure_values.tobytes()).hexdigest()[:20]]
     plan = build_plan(
         # a candidate shows its "auto" parameters as fitted on all rows; its tasks use the fold's
         losses=[(loss.fit_auto(y_fit, X), bool(auto_params(loss))) for loss in loss_objs],
@@ -385,6 +520,7 @@ def plan_experiment(
         "groups": groups,
         "exposure": exposure,
         "hygiene": hygiene.to_dict(),
+        "design": design,
     }
     return Experiment(
         X,

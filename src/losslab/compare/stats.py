@@ -1,13 +1,24 @@
-r"""Honest statistics over cross-validation folds.
+r"""Honest statistics over cross-validation folds: the ranking of `compare`.
 
-Per metric and candidate (a loss trained with a model): mean ± standard deviation over folds and the
-rank of the mean; then a **paired comparison of every candidate against the best** on the same folds.
+For each metric, every candidate (a loss trained with a model) is first **classified on all the
+folds** of the experiment, by the rules the metrics table declares (`losslab.metrics.Undefined`):
+
+- a finite value on every fold → *ranked* and tested;
+- +∞ on some fold (the metric's loss is truly infinite there: a deviance with a prediction ≤ 0
+  where the target is > 0, a log loss with probability 0 on the true class) and finite elsewhere →
+  ranked **last**, mean +∞, marked ``worse``;
+- undefined on some fold (NaN with a reason) or no result on some fold (its training failed) →
+  *unranked* on that metric, with a reason from `REASONS`. It is never ranked on the folds left.
+
+No NaN decides an order. The ranked candidates are then compared on **the same paired folds**,
+with every score oriented "lower is better" before anything is computed (−score for accuracy or
+AUC, |coverage − τ| per fold for coverage), by `losslab.compare.design.compare_to_best`:
 
 Corrected resampled t-test (Nadeau & Bengio 2003)
 -------------------------------------------------
 Folds share most of their training data, so the fold scores are correlated and the plain paired
-t-test is far too confident. With dⱼ the score difference on resample j = 1..J (J = k·r folds over
-r repeats), n₁ the training and n₂ the test size,
+t-test is far too confident. With dⱼ the oriented score difference on resample j = 1..J (J = k·r
+folds over r repeats), n₁ the training and n₂ the test size,
 
 .. math::
 
@@ -16,16 +27,32 @@ r repeats), n₁ the training and n₂ the test size,
     t = \frac{\bar d}{\sqrt{\left(\frac1J + \frac{n_2}{n_1}\right)\hat\sigma^2}},\quad
     \text{df} = J - 1,
 
-and the two-sided p-value is 2·P(T_df > |t|). p-values against the best are Holm-adjusted within a
-metric; a difference is *significant* when the adjusted p-value is below ``alpha``.
+and the two-sided p-value is 2·P(T_df > |t|) (`design.corrected_t`, the one implementation).
+
+Family-wise error
+-----------------
+Every pair of ranked candidates is tested and the k(k − 1)/2 p-values are Holm-adjusted together
+(``p_holm``); a candidate is ``worse`` when it is shown worse than any other candidate. The chance
+of calling any candidate worse wrongly stays ≤ α whatever the number of candidates (testing only
+"versus the best chosen after the fact" does not: see `losslab.compare.design`). ``delta`` is how
+much worse than the best a candidate is (≥ 0, in the metric's units; for coverage in units of
+|coverage − τ|), with a simultaneous 1 − α interval ``[ci_low, ci_high]``.
 
 Practical equivalence (ROPE)
 ----------------------------
-The Bayesian correlated t-test (Benavoli et al. 2017) gives the posterior of the mean difference as
-a Student t with df = J − 1, location d̄ and the corrected scale above. ``p_rope`` is its mass inside
-the region of practical equivalence [−ρ, ρ]; a candidate with ``p_rope ≥ 0.95`` is *practically
-equivalent* to the best. ρ defaults to 0.01 for metrics on a unit scale (accuracy, AUCs, F1, Brier,
-ECE, R², coverage) and to 1% of the best mean for unbounded ones (MAE, RMSE, log loss, deviances…).
+The Bayesian correlated t-test (Benavoli et al. 2017) gives the posterior of the mean difference
+to the best as a Student t with df = J − 1, location d̄ and the corrected scale above. ``p_rope``
+is its mass inside the region of practical equivalence [−ρ, ρ]; a candidate with
+``p_rope ≥ 0.95`` is *practically equivalent* to the best (``≈ best``). ρ is in the metric's
+units: the metric's default from the metrics table (`losslab.metrics.Rope`: 0.01 for accuracy or
+AUC, 0.005 for ECE, 1% of the best's value for RMSE or log loss …) unless ``rope={metric: ρ}``.
+
+Marks
+-----
+``best``; ``≈ best`` (practically equivalent); ``n.s.`` (not shown different: neither worse nor
+equivalent — the data cannot tell); ``worse`` (Holm-adjusted p < α over all pairs, or +∞);
+``unranked`` (with its ``reason``). The headline metric (the first) is the confirmatory one; the
+others are exploratory.
 """
 
 from __future__ import annotations
@@ -37,9 +64,13 @@ from typing import Any
 import numpy as np
 
 from ..metrics import Metric
+from .design import MARK_WORSE, compare_to_best, corrected_t, holm_adjust
 
 __all__ = [
-    "UNIT_SCALE",
+    "EQUIVALENCE_MASS",
+    "LEGEND",
+    "MARKS",
+    "REASONS",
     "TTest",
     "corrected_ttest",
     "holm",
@@ -47,11 +78,31 @@ __all__ = [
     "summarize",
 ]
 
-#: metrics on a [0, 1]-like scale, whose ROPE is absolute (0.01)
-UNIT_SCALE = frozenset(
-    {"accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "brier", "ece", "r2", "coverage"}
-)
 EQUIVALENCE_MASS = 0.95
+
+#: the marks of a leaderboard row, in the order a legend explains them
+MARKS = ("best", "≈ best", "n.s.", "worse", "unranked")
+
+#: what each mark means, for the terminal's legend and the report
+LEGEND = {
+    "best": "lowest mean loss on the headline metric, over the same paired folds",
+    "≈ best": "practically equivalent to the best: P(|difference| < ROPE) ≥ 0.95",
+    "n.s.": "not shown different from the best, nor shown equivalent: the data cannot tell",
+    "worse": "shown worse than another candidate (corrected t-test, Holm over all pairs, p < α), "
+    "or infinitely wrong on some fold",
+    "unranked": "not ranked on this metric: undefined or failed on some fold (reason given)",
+}
+
+#: why a candidate is not ranked normally on a metric: the fixed list of reasons
+REASONS = {
+    "failed": "training failed on {n} of {J} folds",
+    "undefined": "{metric} is undefined on {n} of {J} folds: {detail}",
+    "infinite": "{metric} is +inf on {n} of {J} folds: {detail}",
+}
+
+
+def _reason(code: str, **kw: Any) -> str:
+    return REASONS[code].format(**kw)
 
 
 @dataclass(frozen=True)
@@ -70,6 +121,9 @@ class TTest:
 def corrected_ttest(diff: Any, n_train: float, n_test: float, rope: float = 0.0) -> TTest:
     r"""Nadeau–Bengio corrected resampled t-test of paired fold differences, and P(ROPE).
 
+    Non-finite differences are left out; with fewer than two left every field but ``mean`` is NaN.
+    The test itself is `losslab.compare.design.corrected_t`.
+
     Parameters
     ----------
     diff : array of shape (J,)
@@ -87,69 +141,220 @@ def corrected_ttest(diff: Any, n_train: float, n_test: float, rope: float = 0.0)
     >>> round(r.p_value, 4)
     0.1599
     """
-    from scipy import stats
-
     d = np.asarray(diff, dtype=float)
     d = d[np.isfinite(d)]
     J = d.size
     if J < 2:
-        return TTest(
-            float(d.mean()) if J else math.nan,
-            math.nan,
-            math.nan,
-            math.nan,
-            max(J - 1, 0),
-            math.nan,
-            math.nan,
-        )
-    mean = float(d.mean())
-    var = float(d.var(ddof=1))
-    se = math.sqrt((1.0 / J + n_test / n_train) * var)
-    df = J - 1
+        nan = math.nan
+        return TTest(float(d.mean()) if J else nan, nan, nan, nan, max(J - 1, 0), nan, nan)
+    mean, se, p, df = corrected_t(d, n_train, n_test)
+    mean, se = float(mean), float(se)
+    t = mean / se if se > 0 else (0.0 if mean == 0 else math.copysign(math.inf, mean))
+    return TTest(mean, float(d.std(ddof=1)), se, t, df, float(p), _p_rope(mean, se, df, rope))
+
+
+def _p_rope(mean: float, se: float, df: int, rope: float) -> float:
+    """Posterior mass of [−rope, rope] of a Student t (df, loc=mean, scale=se)."""
+    from scipy import stats
+
     if se == 0.0:
-        t = 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
-        p = 1.0 if mean == 0.0 else 0.0
-        p_rope = 1.0 if abs(mean) <= rope else 0.0
-    else:
-        t = mean / se
-        p = float(2.0 * stats.t.sf(abs(t), df))
-        post = stats.t(df, loc=mean, scale=se)
-        p_rope = float(post.cdf(rope) - post.cdf(-rope)) if rope > 0 else 0.0
-    return TTest(mean, math.sqrt(var), se, t, df, p, p_rope)
+        return 1.0 if abs(mean) <= rope else 0.0
+    if rope <= 0:
+        return 0.0
+    post = stats.t(df, loc=mean, scale=se)
+    return float(post.cdf(rope) - post.cdf(-rope))
 
 
 def holm(p_values: Any) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values (NaN stays NaN).
+    """Holm–Bonferroni adjusted p-values over the finite ones (NaN stays NaN).
+
+    The adjustment is `losslab.compare.design.holm_adjust`, the one implementation (equal to
+    statsmodels' ``multipletests(method="holm")``, tests/test_stats_libs.py).
 
     >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
     [0.03, 0.06, 0.06]
     """
-    # Kept by hand (equal to statsmodels' multipletests(method="holm"), tests/test_stats_libs.py):
-    # statsmodels runs gc.collect() on every Holm call, 229 ms each in a process with torch, pandas
-    # and scikit-learn loaded, against 7 µs here; summarize calls it once per metric.
     p = np.asarray(p_values, dtype=float)
     out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = ok.size
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    running = 0.0
-    for i, idx in enumerate(order):
-        running = max(running, min(1.0, (m - i) * p[idx]))
-        out[idx] = running
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = holm_adjust(p[ok])
     return out
 
 
 def rope_width(metric: Metric, best_mean: float, override: dict[str, float] | None = None) -> float:
-    """Half-width of the region of practical equivalence for ``metric`` (see the module text)."""
+    """Half-width of the region of practical equivalence for ``metric``, in its units.
+
+    ``override`` (``{"rmse": 0.5}``, by name or base name) wins; else the metric's default
+    (`losslab.metrics.Rope`), relative ones scaled by the best candidate's mean.
+
+    >>> from losslab.metrics import get_metric
+    >>> rope_width(get_metric("rmse"), 4.0), rope_width(get_metric("roc_auc"), 0.9)
+    (0.04, 0.01)
+    >>> rope_width(get_metric("rmse"), 4.0, {"rmse": 0.5})
+    0.5
+    """
     if override and metric.name in override:
         return float(override[metric.name])
     if override and metric.base in override:
         return float(override[metric.base])
-    if metric.base in UNIT_SCALE:
-        return 0.01
-    return 0.01 * abs(best_mean) if np.isfinite(best_mean) else 0.0
+    return metric.rope.half_width(best_mean)
+
+
+def _oriented(metric: Metric, values: np.ndarray) -> np.ndarray:
+    """Per-fold scores as "lower is better": −score, |score − τ| for coverage, or as they are."""
+    if metric.greater_is_better is None:
+        return np.abs(values - float(metric.param))  # type: ignore[arg-type]
+    return -values if metric.greater_is_better else values
+
+
+def _fold_matrix(scores: Any, metric: Metric, candidates: list[str], folds: list[tuple[int, int]]) -> tuple:
+    """``(values, reasons, present)``: arrays (k, J) of the metric per candidate and fold."""
+    k, J = len(candidates), len(folds)
+    values = np.full((k, J), np.nan)
+    present = np.zeros((k, J), dtype=bool)
+    reasons = np.full((k, J), None, dtype=object)
+    if not len(scores):
+        return values, reasons, present
+    sub = scores[scores["metric"] == metric.name]
+    ci = {c: i for i, c in enumerate(candidates)}
+    fj = {f: j for j, f in enumerate(folds)}
+    has_reason = "reason" in sub.columns
+    for row in sub.itertuples(index=False):
+        i, j = ci.get(row.candidate), fj.get((row.repeat, row.fold))
+        if i is None or j is None:
+            continue
+        values[i, j] = float(row.value) if row.value is not None else math.nan
+        present[i, j] = True
+        reasons[i, j] = getattr(row, "reason", None) if has_reason else None
+    return values, reasons, present
+
+
+def _common_reason(reasons: Any) -> str:
+    texts = [str(r) for r in reasons if r]
+    if not texts:
+        return "no value"
+    uniq, counts = np.unique(texts, return_counts=True)
+    return str(uniq[int(np.argmax(counts))])
+
+
+def _summarize_metric(
+    metric: Metric,
+    values: np.ndarray,
+    reasons: np.ndarray,
+    present: np.ndarray,
+    candidates: list[str],
+    n_train: float,
+    n_test: float,
+    alpha: float,
+    rope: dict[str, float] | None,
+) -> list[dict[str, Any]]:
+    k, J = values.shape
+    oriented = _oriented(metric, values)
+    status: dict[int, tuple[str, str | None]] = {}
+    for i in range(k):
+        missing = int((~present[i]).sum())
+        infinite = present[i] & (oriented[i] == math.inf)
+        undefined = present[i] & ~np.isfinite(oriented[i]) & ~infinite
+        kw = {"J": J, "metric": metric.name}
+        if missing:
+            status[i] = ("unranked", _reason("failed", n=missing, **kw))
+        elif undefined.any():
+            detail = _common_reason(reasons[i][undefined])
+            status[i] = ("unranked", _reason("undefined", n=int(undefined.sum()), detail=detail, **kw))
+        elif infinite.any():
+            # the table's own words after "<metric> is +inf: ", not repeated
+            detail = _common_reason(reasons[i][infinite]).split(" is +inf: ", 1)[-1]
+            status[i] = ("infinite", _reason("infinite", n=int(infinite.sum()), detail=detail, **kw))
+        else:
+            status[i] = ("finite", None)
+    fin = [i for i in range(k) if status[i][0] == "finite"]
+    inf = sorted(
+        (i for i in range(k) if status[i][0] == "infinite"),
+        key=lambda i: (
+            int(np.sum(oriented[i] == math.inf)),
+            float(np.mean(oriented[i][np.isfinite(oriented[i])])),
+        ),
+    )
+    rows: dict[int, dict[str, Any]] = {}
+    nan = math.nan
+    for i in range(k):
+        v = values[i]
+        ok = np.isfinite(v)
+        rows[i] = {
+            "metric": metric.name,
+            "candidate": candidates[i],
+            "mean": float(v.mean()) if status[i][0] in ("finite", "infinite") and J else nan,
+            "std": float(v[ok].std(ddof=1)) if status[i][0] == "finite" and ok.sum() > 1 else nan,
+            "n_folds": int(present[i].sum()),
+            "rank": nan,
+            "best": None,
+            "delta": nan,
+            "ci_low": nan,
+            "ci_high": nan,
+            "p_value": nan,
+            "p_holm": nan,
+            "rope": nan,
+            "p_rope": nan,
+            "significant": False,
+            "equivalent": False,
+            "worse_than": None,
+            "mark": "unranked",
+            "reason": status[i][1],
+        }
+        if status[i][0] == "infinite":
+            rows[i]["mean"] = math.inf if metric.greater_is_better is not True else -math.inf
+    best_name = None
+    if fin:
+        s = oriented[fin]
+        best_i = fin[int(np.argmin(s.mean(axis=1)))]
+        best_name = candidates[best_i]
+        best_mean = float(values[best_i].mean())
+        width = rope_width(metric, best_mean, rope)
+        if J >= 2:
+            res = compare_to_best(s, n_train, n_test, alpha=alpha)
+            best_i = fin[int(res.best)]
+            best_name = candidates[best_i]
+            order = sorted(range(len(fin)), key=lambda a: (float(res.delta[a]), a))
+            for pos, a in enumerate(order):
+                i = fin[a]
+                r = rows[i]
+                diff = s[a] - s[int(res.best)]
+                test = corrected_ttest(diff, n_train, n_test, rope=width) if i != best_i else None
+                eq = bool(test is not None and test.p_rope >= EQUIVALENCE_MASS)
+                worse = res.mark[a] == MARK_WORSE
+                mark = "best" if i == best_i else "≈ best" if eq else "worse" if worse else "n.s."
+                partner = int(res.worse_than[a])
+                r.update(
+                    rank=pos + 1,
+                    delta=float(res.delta[a]),
+                    ci_low=float(res.ci_low[a]) if i != best_i else 0.0,
+                    ci_high=float(res.ci_high[a]) if i != best_i else 0.0,
+                    p_value=float(res.p_value[a]),
+                    p_holm=float(res.p_adjusted[a]),
+                    rope=width,
+                    p_rope=test.p_rope if test is not None else nan,
+                    significant=bool(worse),
+                    equivalent=eq,
+                    worse_than=candidates[fin[partner]] if partner >= 0 else None,
+                    mark=mark,
+                )
+        else:  # one resample: a ranking by the mean, nothing to test
+            means = s.mean(axis=1)
+            for pos, a in enumerate(np.argsort(means - means.min(), kind="stable")):
+                i = fin[int(a)]
+                delta = float(means[a] - means.min())
+                rows[i].update(rank=pos + 1, delta=delta, rope=width, mark="best" if i == best_i else "n.s.")
+        for i in inf:
+            rows[i].update(rope=width)
+    for pos, i in enumerate(inf):
+        rows[i].update(
+            rank=len(fin) + pos + 1, delta=math.inf, ci_low=math.inf, ci_high=math.inf, mark="worse",
+            significant=True,
+        )  # fmt: skip
+    for r in rows.values():
+        r["best"] = best_name
+    return [rows[i] for i in range(k)]
 
 
 def summarize(
@@ -160,108 +365,61 @@ def summarize(
     alpha: float = 0.05,
     rope: dict[str, float] | None = None,
 ) -> tuple[Any, Any]:
-    """Leaderboard and paired tests from the long per-fold score table.
+    """Leaderboard and paired tests from the long per-fold score table (see the module text).
 
     Parameters
     ----------
     scores : DataFrame
-        Columns ``candidate, repeat, fold, metric, value, n_train, n_test`` (one row per finished
-        task and metric; failed tasks have no rows).
+        Columns ``candidate, repeat, fold, metric, value, n_train, n_test`` and optionally
+        ``reason`` (one row per finished task and metric; failed tasks have no rows). The folds of
+        the experiment are those that appear in it.
     metrics : list of Metric
-        The first one orders the leaderboard.
+        The first one (the headline, confirmatory) orders the leaderboard.
     candidates : list of str
-        Every planned candidate (those with no finished fold appear with NaN).
+        Every planned candidate (those with no finished fold appear unranked).
+    alpha : float
+        Family-wise error rate of the ``worse`` marks, per metric.
+    rope : dict, optional
+        ``{metric: ρ}`` half-widths of the region of practical equivalence, in the metric's units.
 
     Returns
     -------
     leaderboard : DataFrame
-        One row per candidate, best first by the headline metric: ``{metric}`` (mean) and
-        ``{metric}_std`` for each metric, ``rank``, ``delta`` (mean difference to the best, in the
-        metric's units), ``p_value``, ``p_holm``, ``p_rope``, ``significant``, ``equivalent``,
-        ``mark`` and ``n_folds``.
+        One row per candidate, best first by the headline metric, unranked last: ``{metric}`` (mean
+        over all folds; NaN when unranked) and ``{metric}_std`` for each metric, then the headline
+        metric's ``rank``, ``delta`` (how much worse than the best, ≥ 0), ``ci_low``, ``ci_high``,
+        ``p_value``, ``p_holm``, ``rope``, ``p_rope``, ``significant``, ``equivalent``,
+        ``worse_than``, ``mark``, ``reason`` and ``n_folds``.
     tests : DataFrame
-        One row per metric and candidate: the same test columns for every metric.
+        One row per metric and candidate: the same columns for every metric.
+
+    Examples
+    --------
+    The regression case of issue 12: B undefined on a fold is unranked, not "between" A and C.
+
+    >>> import pandas as pd
+    >>> from losslab.metrics import get_metric
+    >>> rows = [{"candidate": c, "repeat": 0, "fold": f, "metric": "mae", "value": v, "reason": None,
+    ...          "n_train": 80, "n_test": 20}
+    ...         for c, vals in {"A": [2.1, 2.3, 2.2], "B": [1.0, float("nan"), 1.1],
+    ...                         "C": [1.2, 1.3, 1.1]}.items() for f, v in enumerate(vals)]
+    >>> board, _ = summarize(pd.DataFrame(rows), [get_metric("mae")], ["A", "B", "C"])
+    >>> board[["candidate", "rank", "mark"]].values.tolist()
+    [['C', 1.0, 'best'], ['A', 2.0, 'worse'], ['B', nan, 'unranked']]
     """
     import pandas as pd
 
-    rows = []
+    folds: list[tuple[int, int]] = []
+    n_train = n_test = math.nan
+    if len(scores):
+        keys = scores[["repeat", "fold"]].drop_duplicates().sort_values(["repeat", "fold"])
+        folds = [(int(r), int(f)) for r, f in keys.itertuples(index=False)]
+        sizes = scores.groupby(["repeat", "fold"])[["n_train", "n_test"]].first()
+        n_train, n_test = float(sizes["n_train"].mean()), float(sizes["n_test"].mean())
+    rows: list[dict[str, Any]] = []
     for metric in metrics:
-        sub = scores[scores["metric"] == metric.name] if len(scores) else scores
-        table = (
-            sub.pivot_table(index=["repeat", "fold"], columns="candidate", values="value", aggfunc="first")
-            if len(sub)
-            else pd.DataFrame()
-        )
-        sizes = sub.groupby(["repeat", "fold"])[["n_train", "n_test"]].first() if len(sub) else None
-        means = {
-            c: (float(np.nanmean(table[c])) if c in table and table[c].notna().any() else math.nan)
-            for c in candidates
-        }
-        stds = {
-            c: (float(np.nanstd(table[c], ddof=1)) if c in table and table[c].notna().sum() > 1 else math.nan)
-            for c in candidates
-        }
-        nfold = {c: int(table[c].notna().sum()) if c in table else 0 for c in candidates}
-        lossv = {c: metric.loss_value(means[c]) for c in candidates}
-        ranked = [c for c in sorted(candidates, key=lambda c: lossv[c]) if np.isfinite(lossv[c])]
-        best = ranked[0] if ranked else None
-        ranks = {c: (ranked.index(c) + 1 if c in ranked else math.nan) for c in candidates}
-        best_mean = means[best] if best else math.nan
-        width = rope_width(metric, best_mean, rope)
-        res: dict[str, TTest | None] = {}
-        for c in candidates:
-            if best is None or c == best or nfold[c] == 0:
-                res[c] = None
-                continue
-            pair = table[[c, best]].dropna()
-            if metric.greater_is_better is None:
-                diff = np.abs(pair[c] - metric.param) - np.abs(pair[best] - metric.param)
-            else:
-                diff = pair[c] - pair[best]
-            # differences at the level of float rounding are ties, not evidence
-            scale = max(1.0, float(np.nanmax(np.abs(pair.to_numpy()))))
-            diff = diff.where(np.abs(diff) > 1e-12 * scale, 0.0)
-            n_train = float(sizes.loc[pair.index, "n_train"].mean())  # type: ignore[union-attr]
-            n_test = float(sizes.loc[pair.index, "n_test"].mean())  # type: ignore[union-attr]
-            res[c] = corrected_ttest(diff.to_numpy(), n_train, n_test, rope=width)
-        others = [c for c in candidates if res[c] is not None]
-        adj = dict(zip(others, holm([res[c].p_value for c in others]), strict=True))  # type: ignore[union-attr]
-        for c in candidates:
-            r = res[c]
-            p_holm = adj.get(c, math.nan)
-            sig = bool(np.isfinite(p_holm) and p_holm < alpha)
-            eq = bool(r is not None and np.isfinite(r.p_rope) and r.p_rope >= EQUIVALENCE_MASS)
-            if c == best:
-                mark = "best"
-            elif r is None or not np.isfinite(r.p_value):
-                mark = "n/a"
-            elif eq:
-                mark = "≈ best"
-            elif sig:
-                mark = "worse"
-            else:
-                mark = "n.s."
-            rows.append(
-                {
-                    "metric": metric.name,
-                    "candidate": c,
-                    "mean": means[c],
-                    "std": stds[c],
-                    "n_folds": nfold[c],
-                    "rank": ranks[c],
-                    "best": best,
-                    "delta": (means[c] - best_mean) if best else math.nan,
-                    "t": r.t if r else math.nan,
-                    "df": r.df if r else math.nan,
-                    "p_value": r.p_value if r else math.nan,
-                    "p_holm": p_holm,
-                    "rope": width,
-                    "p_rope": r.p_rope if r else math.nan,
-                    "significant": sig,
-                    "equivalent": eq,
-                    "mark": mark,
-                }
-            )
+        values, reasons, present = _fold_matrix(scores, metric, candidates, folds)
+        rows += _summarize_metric(metric, values, reasons, present, candidates, n_train, n_test, alpha, rope)
     tests = pd.DataFrame(rows)
     head = metrics[0].name
     lead = tests[tests["metric"] == head].set_index("candidate").loc[candidates]
@@ -273,12 +431,17 @@ def summarize(
     for col in (
         "rank",
         "delta",
+        "ci_low",
+        "ci_high",
         "p_value",
         "p_holm",
+        "rope",
         "p_rope",
         "significant",
         "equivalent",
+        "worse_than",
         "mark",
+        "reason",
         "n_folds",
     ):
         board[col] = lead[col]

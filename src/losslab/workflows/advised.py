@@ -4,8 +4,9 @@ This is what ``losslab compare`` without ``--loss`` and ``losslab demo`` run. It
 `losslab.advise` and `losslab.compare`, which never import each other: the advisor reads the whole
 table and ranks losses; each pick whose parameters were fitted from the data is handed to
 `compare` with those parameters as ``"auto"``, so `compare` refits them by the rule each parameter
-declares on every training fold (no test row informs them). The headline metric is the advisor's
-first metric for its top loss, with its level or power filled in.
+declares on every training fold (no test row informs them). The headline metric is *not* the
+advisor's: it comes from what the user wants predicted (`losslab.compare.defaults.headline_metric`,
+chosen inside `compare`), so a loss cannot win by being judged on its own metric.
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def advised_compare(
     """
     import losslab
     from losslab.advise import advise
-    from losslab.compare.defaults import metric_for
-    from losslab.intent import parse_costs, parse_predict
+    from losslab.intent import parse_costs
     from losslab.tabular import read_table, split_target
 
     frame = read_table(data)
@@ -84,9 +84,6 @@ def advised_compare(
     if not recs:
         raise losslab.DataError(f"the advisor has no loss to recommend for target {target!r}; pass losses.")
     pred = predict or advice.predict
-    headline = None
-    if recs[0].metrics:
-        headline = metric_for(recs[0].metrics[0], parse_predict(pred), recs[0].loss)
     return losslab.compare(
         frame,
         target=target,
@@ -95,7 +92,6 @@ def advised_compare(
         costs=parsed_costs,
         predict=pred,
         task=advice.task,
-        headline=headline,
         advice=advice,
         **kwargs,
     )

@@ -3,9 +3,9 @@
 The settings are chosen to finish in well under two minutes on two cores while still being a
 fair experiment: the advisor's three best losses (data-fitted parameters refit on each training
 fold, `losslab.workflows.advised`) × linear and gbdt (LightGBM) models, plus the constant
-baseline, 3-fold cross-validation repeated twice (6 paired resamples for the corrected t-test),
-60 epochs of Adam at lr 0.1 (60 boosting rounds at shrinkage 0.1) with early stopping. Measured:
-52 s on 2 shared cores (docs/compare.md).
+baseline, 60 epochs of Adam at lr 0.1 (60 boosting rounds at shrinkage 0.1) with early stopping,
+and the folds × repeats that `compare` chooses for power within a time budget (``budget``,
+default `losslab.compare.design.DEFAULT_BUDGET_SECONDS`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ __all__ = ["DEMO_SETTINGS", "run_demo"]
 
 DEMO_SETTINGS: dict[str, Any] = {
     "models": ("linear", "gbdt"),
-    "cv": 3,
-    "repeats": 2,
+    "budget": None,
     "top": 3,
     "seed": 0,
     "model_params": {"epochs": 60, "lr": 0.1},
@@ -32,10 +31,12 @@ def run_demo(
     dataset: str = "diabetes",
     n_jobs: int | None = None,
     progress: Callable[..., Any] | None = None,
+    budget: float | None = None,
 ) -> tuple[Any, Any, str]:
     """Run the demo; returns ``(advice, comparison, report_path)``.
 
-    ``n_jobs`` defaults to min(2, cores).
+    ``n_jobs`` defaults to min(2, cores); ``budget`` (seconds for the cross-validation) to
+    compare's default.
     """
     from losslab.datasets import load, target_of
 
@@ -50,8 +51,9 @@ def run_demo(
         frame,
         target=target,
         models=s["models"],
-        cv=s["cv"],
-        repeats=s["repeats"],
+        cv=s.get("cv"),  # None: the default design for the budget
+        repeats=s.get("repeats"),
+        budget=budget if budget is not None else s["budget"],
         top=s["top"],
         seed=s["seed"],
         model_params=dict(s["model_params"]),
