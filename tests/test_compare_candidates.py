@@ -49,9 +49,10 @@ def test_merge_note_reaches_the_comparison_and_results_json(randhie, tmp_path):
     cmp = losslab.compare(randhie, target="mdvis", losses=["tweedie:power=2", "gamma", "poisson"],
                           models="linear", cv=3, model_params=FAST, out=tmp_path / "o",
                           task="regression", metrics=["rmse"])  # fmt: skip
-    # mdvis has zeros: gamma cannot take them, but the merge is decided from metadata before any run
-    assert cmp.notes == ["gamma is tweedie(power=2): ran once"]
-    assert "note: gamma is tweedie(power=2): ran once" in cmp.summary()
+    # mdvis has zeros: gamma cannot take them, but the merge is decided from metadata before any run;
+    # of the two the canonical one (gamma) stays, in the first one's place
+    assert cmp.notes == ["tweedie(power=2) is gamma: ran once"]
+    assert "note: tweedie(power=2) is gamma: ran once" in cmp.summary()
     import json
 
     assert json.loads((tmp_path / "o" / "results.json").read_text())["notes"] == cmp.notes

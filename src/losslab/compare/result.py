@@ -85,11 +85,12 @@ class Comparison:
         One row per candidate (loss/model), best first by the headline metric (``metrics[0]``,
         confirmatory), unranked last: ``rank``, ``candidate``, ``loss``, ``model``, ``mark``
         ("best", "≈ best" practically equivalent, "n.s." not shown different, "worse" shown worse
-        with family-wise error ≤ α or +inf on a fold, "unranked" with its ``reason``, "failed" every
-        task failed, never ranked), each metric's mean and ``{metric}_std`` over all folds, then the headline metric's ``delta``
-        (how much worse than the best, ≥ 0) with ``ci_low``/``ci_high``, ``p_value``, ``p_holm``
-        (Holm over all pairs), ``rope``, ``p_rope``, ``worse_than``, ``reason``, ``n_folds``,
-        ``n_failed`` and ``fit_seconds`` (mean per fold). See `losslab.compare.stats`.
+        with family-wise error ≤ α or +inf on a fold, "unranked" with its ``reason``, "failed"
+        every task failed, never ranked), each metric's mean and ``{metric}_std`` over all folds,
+        then the headline metric's ``delta`` (how much worse than the best, ≥ 0) with
+        ``ci_low``/``ci_high``, ``p_value``, ``p_holm`` (Holm over all pairs), ``rope``,
+        ``p_rope``, ``worse_than``, ``reason``, ``n_folds``, ``n_failed`` and ``fit_seconds``
+        (mean per fold). See `losslab.compare.stats`.
     tests : DataFrame
         The paired tests for every metric (see `losslab.compare.stats.summarize`).
     scores : DataFrame

@@ -146,9 +146,10 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, not
 
 
 def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
-    """``losses`` without those equivalent (`losslab.equivalent`: same minimiser) to an earlier
-    one; a note per merge is appended to ``notes``. A loss with an ``"auto"`` parameter is kept:
-    what it is equivalent to is known only once fitted.
+    """``losses`` without duplicates under `losslab.equivalent` (same minimiser); of two
+    equivalent losses the canonical one stays (``mse`` rather than ``expectile(0.5)``), in the
+    place of the first. A note per merge is appended to ``notes``. A loss with an ``"auto"``
+    parameter is kept: what it is equivalent to is known only once fitted.
 
     >>> import losslab
     >>> notes = []
@@ -156,9 +157,15 @@ def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
     [Poisson()]
     >>> notes
     ['tweedie(power=1) is poisson: ran once']
+    >>> merge_equivalent([losslab.get("expectile"), losslab.get("mse")], notes)
+    [MSE()]
     """
     from .. import equivalent
+    from .._core.equivalence import canonical
     from .plan import loss_label
+
+    def is_canonical(loss: Any) -> bool:
+        return bool(canonical(loss)[0] == loss)
 
     kept: list[Any] = []
     for loss in losses:
@@ -167,8 +174,11 @@ def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
             same = next((k for k in kept if not auto_params(k) and equivalent(loss, k)), None)
         if same is None:
             kept.append(loss)
-        else:
-            notes.append(f"{loss_label(loss)} is {loss_label(same)}: ran once")
+            continue
+        if is_canonical(loss) and not is_canonical(same):
+            kept[kept.index(same)] = loss
+            loss, same = same, loss
+        notes.append(f"{loss_label(loss)} is {loss_label(same)}: ran once")
     return kept
 
 

@@ -96,6 +96,7 @@ LEGEND = {
 #: why a candidate is not ranked normally on a metric: the fixed list of reasons
 REASONS = {
     "failed": "training failed on {n} of {J} folds",
+    "no_fold": "no fold finished for any candidate",
     "undefined": "{metric} is undefined on {n} of {J} folds: {detail}",
     "infinite": "{metric} is +inf on {n} of {J} folds: {detail}",
 }
@@ -257,7 +258,9 @@ def _summarize_metric(
         infinite = present[i] & (oriented[i] == math.inf)
         undefined = present[i] & ~np.isfinite(oriented[i]) & ~infinite
         kw = {"J": J, "metric": metric.name}
-        if missing:
+        if J == 0:  # every task failed: nothing to rank, nothing to average
+            status[i] = ("unranked", _reason("no_fold"))
+        elif missing:
             status[i] = ("unranked", _reason("failed", n=missing, **kw))
         elif undefined.any():
             detail = _common_reason(reasons[i][undefined])

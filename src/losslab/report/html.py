@@ -3,7 +3,7 @@
 The page is a Jinja2 template (``report/templates/report.html.j2`` with its CSS and scripts beside
 it), rendered with autoescape on: this module only gathers plain data from the `Comparison`.
 It opens offline by double-click. The page answers first: data-hygiene banners, the verdict in plain
-words (`verdict_of`: ``Comparison.verdict`` or, without one, `plain_verdict`), the leaderboard of
+words (``Comparison.verdict``, `losslab.compare.result.Verdict`), the leaderboard of
 the headline metric, the other metrics; then the advisor's diagnosis (measurements folded in
 ``<details>``), the plots and the method. A small inline script records JavaScript errors and
 images that fail to load into the hidden ``<div id="render-status">`` (attributes ``data-errors``,
@@ -16,7 +16,6 @@ import base64
 import functools
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import numpy as np
 
 from . import plots
 
-__all__ = ["PlainVerdict", "plain_verdict", "render_report", "verdict_of", "write_report"]
+__all__ = ["render_report", "write_report"]
 
 
 @functools.cache
@@ -60,51 +59,16 @@ def _img(fig: Any, alt: str) -> dict[str, str] | None:
     return {"alt": alt, "data": base64.b64encode(plots.png_bytes(fig)).decode("ascii")}
 
 
-_MARK_CLASS = {"best": "mark-best", "≈ best": "mark-eq", "n.s.": "mark-ns", "worse": "mark-worse"}
-
-
-# -- the verdict ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PlainVerdict:
-    """The verdict of a comparison in plain words, read off its leaderboard and per-fold scores.
-
-    It has the fields of ``Comparison.verdict`` (`verdict_of` prefers that one when present),
-    plus ``undecided``: candidates neither practically equivalent to the best nor worse than it.
-
-    Attributes
-    ----------
-    text : str
-        A few sentences: the best on the headline metric, the equivalent, the worse by how much
-        (interval), the unranked, and what to use.
-    headline : str
-        The headline metric.
-    best : str or None
-        The best candidate (None when none could be ranked).
-    equivalent : list of str
-    worse : list of (str, float, (float, float))
-        Candidate, mean paired difference to the best in the metric's units (candidate − best),
-        and its ``1 − alpha`` interval from the corrected resampled t-test.
-    unranked : list of (str, str)
-        Candidate and the reason it has no rank.
-    undecided : list of str
-    """
-
-    text: str
-    headline: str
-    best: str | None
-    equivalent: list[str]
-    worse: list[tuple[str, float, tuple[float, float]]]
-    unranked: list[tuple[str, str]]
-    undecided: list[str]
+_MARK_CLASS = {
+    "best": "mark-best",
+    "≈ best": "mark-eq",
+    "n.s.": "mark-ns",
+    "worse": "mark-worse",
+    "failed": "mark-worse",
+}
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def verdict_of(cmp: Any) -> Any:
-    """``cmp.verdict`` when the comparison carries one, else `plain_verdict` of it."""
-    found = getattr(cmp, "verdict", None)
-    return found if found is not None else plain_verdict(cmp)
 
 
 def _sig(x: float, digits: int = 3, sign: bool = False) -> str:
@@ -126,158 +90,19 @@ def _sig(x: float, digits: int = 3, sign: bool = False) -> str:
     return f"{plus}{x:.{digits}g}"
 
 
-def _paired_intervals(cmp: Any, best: str | None) -> dict[str, tuple[float, tuple[float, float]]]:
-    """Per candidate, the mean paired headline difference to ``best`` (candidate − best, in the
-    metric's units — for coverage, of the distance |coverage − τ| — on the finite folds both have)
-    and its ``1 − alpha`` corrected-t interval."""
-    from scipy import stats
-
-    from losslab.compare.stats import corrected_ttest
-
-    out: dict[str, tuple[float, tuple[float, float]]] = {}
-    s = cmp.scores
-    head = cmp.metrics[0]
-    if best is None or not len(s):
-        return out
-    sub = s[s["metric"] == head.name]
-    table = sub.pivot_table(index=["repeat", "fold"], columns="candidate", values="value", aggfunc="first")
-    if head.greater_is_better is None:  # coverage: the distance from the nominal level is what counts
-        table = (table - float(head.param)).abs()
-    sizes = sub.groupby(["repeat", "fold"])[["n_train", "n_test"]].first()
-    level = 1.0 - float(cmp.config.get("alpha", 0.05) or 0.05) / 2
-    for c in table.columns:
-        if c == best or best not in table:
-            continue
-        pair = table[[c, best]].replace([np.inf, -np.inf], np.nan).dropna()
-        if len(pair) < 2:
-            continue
-        r = corrected_ttest(
-            (pair[c] - pair[best]).to_numpy(),
-            float(sizes.loc[pair.index, "n_train"].mean()),
-            float(sizes.loc[pair.index, "n_test"].mean()),
-        )
-        half = float(stats.t.ppf(level, r.df)) * r.se if np.isfinite(r.se) else math.nan
-        out[c] = (r.mean, (r.mean - half, r.mean + half))
-    return out
-
-
-def _unranked_reason(cmp: Any, cand: str, n_folds: int) -> str:
-    s, head = cmp.scores, cmp.metrics[0].name
-    if len(s):
-        why = s[(s["candidate"] == cand) & (s["metric"] == head) & s["reason"].notna()]["reason"]
-        if len(why):
-            return f"{head} undefined on {len(why)} fold(s): {why.iloc[0]}"
-    f = cmp.failures
-    if len(f) and (f["candidate"] == cand).any():
-        first = f[f["candidate"] == cand].iloc[0]
-        return f"failed on {int((f['candidate'] == cand).sum())} fold(s): {first['error_type']}"
-    if n_folds < 2:
-        return f"{head} has a value on {n_folds} fold(s); a paired test needs 2"
-    return "no paired test against the best"
-
-
-def plain_verdict(cmp: Any) -> PlainVerdict:
-    """The verdict read off ``cmp.leaderboard`` (marks), ``cmp.tests`` (ROPE) and ``cmp.scores``.
-
-    A "worse" mark whose paired difference favours the candidate is not called worse: it is
-    listed as unranked with that reason.
-    """
-    head = cmp.metrics[0]
-    rows = cmp.leaderboard.to_dict(orient="records")
-    best_rows = [r for r in rows if r.get("mark") == "best"]
-    best = str(best_rows[0]["candidate"]) if best_rows else None
-    ci = _paired_intervals(cmp, best)
-    lower_better = head.greater_is_better is not True
-    equivalent, undecided = [], []
-    worse: list[tuple[str, float, tuple[float, float]]] = []
-    unranked: list[tuple[str, str]] = []
-    for r in rows:
-        c, mark = str(r["candidate"]), r.get("mark")
-        if c == best:
-            continue
-        if mark == "≈ best":
-            equivalent.append(c)
-        elif mark == "n.s.":
-            undecided.append(c)
-        elif mark == "worse" and c not in ci and np.isinf(r.get(head.name, math.nan)):
-            worse.append((c, math.inf, (math.inf, math.inf)))  # infinitely wrong on a fold
-        elif mark == "worse" and c in ci:
-            d, (lo, hi) = ci[c]
-            if (d > 0) == lower_better and d != 0:
-                worse.append((c, d, (lo, hi)))
-            else:
-                unranked.append((c, "differs significantly from the best, but in its favour on shared folds"))
-        else:
-            unranked.append((c, _unranked_reason(cmp, c, int(r.get("n_folds") or 0))))
-    return PlainVerdict(
-        _verdict_text(cmp, best, equivalent, undecided, worse, unranked),
-        head.name,
-        best,
-        equivalent,
-        worse,
-        unranked,
-        undecided,
-    )
-
-
-def _verdict_text(
-    cmp: Any,
-    best: str | None,
-    equivalent: list[str],
-    undecided: list[str],
-    worse: list[tuple[str, float, tuple[float, float]]],
-    unranked: list[tuple[str, str]],
-) -> str:
-    head = cmp.metrics[0]
-    goal = {True: "higher is better", False: "lower is better"}.get(
-        head.greater_is_better, f"closest to {head.direction[1:]} is best"
-    )
-    if best is None:
-        return f"No candidate could be ranked on the headline metric {head.name} ({goal})."
-    b = cmp.leaderboard.set_index("candidate").loc[best]
-    out = [
-        f"On the headline metric {head.name} ({goal}), {best} is best: "
-        f"{_sig(float(b[head.name]), 4)} ± {_sig(float(b[head.name + '_std']), 2)} "
-        f"over {int(b.get('n_folds', 0))} folds."
-    ]
-    if equivalent:
-        out.append(f"Practically equivalent to it: {', '.join(equivalent)}.")
-    if undecided:
-        out.append(
-            f"Not distinguishable from it (neither shown equivalent nor significantly worse): "
-            f"{', '.join(undecided)}."
-        )
-    if worse:
-        level = round(100 * (1 - float(cmp.config.get("alpha", 0.05) or 0.05)))
-        parts = [
-            f"{c} by {_sig(d, sign=True)} (interval {_sig(lo, sign=True)} to {_sig(hi, sign=True)})"
-            for c, d, (lo, hi) in worse
-        ]
-        out.append(f"Worse ({head.name}, candidate − best, {level}% interval): {'; '.join(parts)}.")
-    if unranked:
-        out.append(f"Not ranked on {head.name}: {', '.join(c for c, _ in unranked)}.")
-    if undecided:
-        out.append(
-            f"Use {best}; these data do not separate it from {', '.join(undecided)} "
-            "(more folds or repeats might)."
-        )
-    elif equivalent:
-        out.append(f"Use {best}, or any candidate practically equivalent to it.")
-    else:
-        out.append(f"Use {best}.")
-    return " ".join(out)
-
-
 # -- the leaderboard --------------------------------------------------------------------------------
-def _leaderboard(cmp: Any, intervals: dict[str, tuple[float, tuple[float, float]]]) -> list[dict[str, Any]]:
-    """Rows of the headline table: rank, mark, headline mean ± sd, paired Δ with its interval, tests."""
+def _leaderboard(cmp: Any) -> list[dict[str, Any]]:
+    """Rows of the headline table: rank, mark, headline mean ± sd, Δ vs the best with its interval
+    (``delta``, ``ci_low``, ``ci_high`` of `losslab.compare.stats`: how much worse, ≥ 0), tests."""
     head = cmp.metrics[0].name
     rows = []
     for row in cmp.leaderboard.to_dict(orient="records"):
-        mark = str(row.get("mark", "n/a"))
+        mark = str(row.get("mark", "unranked"))
         rank = row.get("rank")
         cand = str(row["candidate"])
-        d = intervals.get(cand)
+        delta = float(row.get("delta", math.nan))
+        lo, hi = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
+        d = (delta, (lo, hi)) if not math.isnan(delta) and mark != "best" else None
         rows.append(
             {
                 "rank": "—" if rank is None or (isinstance(rank, float) and math.isnan(rank)) else int(rank),
@@ -287,7 +112,9 @@ def _leaderboard(cmp: Any, intervals: dict[str, tuple[float, tuple[float, float]
                 "mean": _num(row.get(head, math.nan)),
                 "std": _num(row.get(head + "_std", math.nan), 2),
                 "delta": _sig(d[0], sign=True) if d else ("0" if mark == "best" else "—"),
-                "interval": f"{_sig(d[1][0], sign=True)} to {_sig(d[1][1], sign=True)}" if d else "",
+                "interval": (
+                    f"{_sig(lo, sign=True)} to {_sig(hi, sign=True)}" if d and not math.isnan(lo) else ""
+                ),
                 "p_holm": _num(row.get("p_holm", math.nan), 3),
                 "p_rope": _num(row.get("p_rope", math.nan), 3),
                 "n_folds": int(row.get("n_folds") or 0),
@@ -531,11 +358,8 @@ def render_report(cmp: Any, title: str | None = None) -> str:
     import losslab
 
     cfg = cmp.config
-    verdict = verdict_of(cmp)
+    verdict = cmp.verdict
     head = cmp.metrics[0]
-    intervals = _paired_intervals(cmp, verdict.best)
-    # the verdict's own differences win, so the table and the sentence agree
-    intervals.update({c: (d, (lo, hi)) for c, d, (lo, hi) in getattr(verdict, "worse", None) or []})
     context = {
         "title": title or f"losslab compare — {cmp.target}",
         "task": cmp.task,
@@ -545,11 +369,9 @@ def render_report(cmp: Any, title: str | None = None) -> str:
         "created": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "banners": _banners(cmp),
         "verdict": {
-            "paragraphs": [p for p in str(verdict.text).split("\n\n") if p.strip()],
-            "headline": getattr(verdict, "headline", None) or head.name,
-            "unranked": [
-                {"candidate": c, "reason": why} for c, why in getattr(verdict, "unranked", None) or []
-            ],
+            "paragraphs": [p for p in str(verdict.text).split("\n") if p.strip()] if verdict else [],
+            "headline": verdict.headline if verdict else head.name,
+            "unranked": [{"candidate": c, "reason": why} for c, why in (verdict.unranked if verdict else [])],
         },
         "advice": _diagnosis(cmp),
         "head": {"name": head.name, "direction": head.direction, "description": head.description},
@@ -557,7 +379,7 @@ def render_report(cmp: Any, title: str | None = None) -> str:
         "metrics": [
             {"name": m.name, "direction": m.direction, "description": m.description} for m in cmp.metrics
         ],
-        "rows": _leaderboard(cmp, intervals),
+        "rows": _leaderboard(cmp),
         "other_rows": _other_metrics(cmp),
         "missing_metrics": _undefined(cmp),
         "failures": cmp.failures.to_dict(orient="records") if len(cmp.failures) else [],
