@@ -169,6 +169,10 @@ def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
     unranked = list(verdict.unranked)
     for c, why in unranked:
         print(f"     —  {c:<40} unranked: {why}")
+    for n in cmp.notes:
+        print(f"   note: {n}")
+    for w in cmp.warnings:
+        print(f"   warning: {w}")
     print(f"   verdict: {verdict.text}")
     if len(cmp.failures):
         print(f"   {len(cmp.failures)} failed task(s); first: {cmp.failures.iloc[0]['message'][:200]}")
