@@ -109,7 +109,10 @@ def _star98() -> Any:
 
 
 def _cancer() -> Any:
-    return _sm("cancer")
+    # the exposure (population) is no feature; its logarithm is, so that the rate may vary with size
+    import numpy as np
+
+    return _sm("cancer").assign(log_population=lambda f: np.log(f["population"]))
 
 
 def _statecrime() -> Any:

@@ -17,18 +17,16 @@ metric's own loss (``mse`` for RMSE, cross-entropy for log loss …) is among th
 
 Data sets larger than ``--max-rows`` (3000) are subsampled without replacement with a fixed seed,
 and the line says so. An exposure column is passed as ``exposure=`` and a group column as
-``groups=`` when `compare` takes them; otherwise the exposure stays a feature and the group column
-(an identifier) is dropped. Exit status 1 when a run raises, a ranked position holds NaN, a ranked
+``groups=``. Exit status 1 when a run raises, a ranked position holds NaN, a ranked
 candidate was ranked on part of its folds, or fewer than 3 candidates are ranked (issue 12).
 
-Run: ``python benchmarks/compare_validity.py [--only NAME ...] [--jobs 2]``. All 18 data sets took
-702 s with ``--jobs 2`` on a 2-core machine shared with other work (load average about 10).
+Run: ``python benchmarks/compare_validity.py [--only NAME ...] [--jobs 2]``; figures and timing in
+docs/benchmarks.md ("Compare on real data").
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import math
 import sys
 import time
@@ -73,25 +71,14 @@ def _subsample(frame: Any, max_rows: int) -> tuple[Any, str]:
     return frame.iloc[np.sort(rows)].reset_index(drop=True), f"{max_rows} of {len(frame)} rows (seed {SEED})"
 
 
-def _design(d: RealDataset, frame: Any) -> tuple[Any, dict[str, Any], list[str]]:
-    """The frame and the extra `compare` arguments for the exposure and group columns."""
-    import losslab
-
-    takes = inspect.signature(losslab.compare).parameters
+def _design(d: RealDataset) -> dict[str, Any]:
+    """The extra `compare` arguments for the data set's exposure and group columns."""
     kwargs: dict[str, Any] = {}
-    notes = []
     if d.exposure:
-        if "exposure" in takes:
-            kwargs["exposure"] = d.exposure
-        else:
-            notes.append(f"exposure {d.exposure!r} kept as a feature (compare takes no exposure=)")
+        kwargs["exposure"] = d.exposure
     if d.groups:
-        if "groups" in takes:
-            kwargs["groups"] = d.groups
-        else:
-            frame = frame.drop(columns=[d.groups])
-            notes.append(f"group column {d.groups!r} dropped (compare takes no groups=)")
-    return frame, kwargs, notes
+        kwargs["groups"] = d.groups
+    return kwargs
 
 
 def _fmt(x: float) -> str:
@@ -113,14 +100,14 @@ def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
     from losslab.compare.setup import plan_experiment
 
     frame, size = _subsample(d.load(), args.max_rows)
-    frame, kwargs, notes = _design(d, frame)
+    kwargs = _design(d)
     losses, left_out = candidate_losses(d.task, frame[d.target].to_numpy())
     print(f"\n== {d.name} ({d.package}): {d.target!r}, {d.task} — {d.why}", flush=True)
     print(f"   {size}; {len(losses)} losses: {', '.join(losses)}")
     if left_out:
         print(f"   left out: {', '.join(left_out)}")
-    for n in notes:
-        print(f"   note: {n}")
+    for k, v in kwargs.items():
+        print(f"   {k}: {v!r}")
     t0 = time.perf_counter()
     cmp = losslab.compare(
         frame,
