@@ -40,6 +40,7 @@ __all__ = [
     "encode_target",
     "fit_fold_losses",
     "merge_equivalent",
+    "merge_fitted",
     "plan_experiment",
 ]
 
@@ -180,6 +181,43 @@ def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
             loss, same = same, loss
         notes.append(f"{loss_label(loss)} is {loss_label(same)}: ran once")
     return kept
+
+
+def merge_fitted(
+    losses: list[Any], per_fold: dict[tuple[int, int], list[Any]], notes: list[str]
+) -> tuple[list[Any], dict[tuple[int, int], list[Any]]]:
+    """Drop a candidate with ``"auto"`` parameters whose fit is, on every fold, equivalent to one
+    and the same other candidate (e.g. ``tweedie(power=auto)`` fitted to 1 everywhere is
+    ``poisson``): it would run the same model twice. A note says so.
+
+    >>> import losslab
+    >>> losses = [losslab.get("poisson"), losslab.get("tweedie", power="auto")]
+    >>> per = {(0, 0): [losses[0], losslab.get("tweedie", power=1.0)]}
+    >>> notes = []
+    >>> kept, per = merge_fitted(losses, per, notes)
+    >>> kept, notes
+    ([Poisson()], ['tweedie(power=auto) was fitted to poisson on every fold: ran once'])
+    """
+    from .. import equivalent
+    from .plan import loss_label
+
+    drop: set[int] = set()
+    for i, loss in enumerate(losses):
+        if not auto_params(loss):
+            continue
+        for j in range(len(losses)):
+            if j == i or j in drop:
+                continue
+            if all(equivalent(fl[i], fl[j]) for fl in per_fold.values()):
+                drop.add(i)
+                notes.append(
+                    f"{loss_label(loss)} was fitted to {loss_label(losses[j])} on every fold: ran once"
+                )
+                break
+    if not drop:
+        return losses, per_fold
+    keep = [i for i in range(len(losses)) if i not in drop]
+    return [losses[i] for i in keep], {k: [fl[i] for i in keep] for k, fl in per_fold.items()}
 
 
 def fit_fold_losses(
@@ -499,6 +537,7 @@ def plan_experiment(
     fold_losses = None
     if any(auto_params(loss) for loss in loss_objs):
         fold_losses = fit_fold_losses(loss_objs, y_fit, folds, X)
+        loss_objs, fold_losses = merge_fitted(loss_objs, fold_losses, notes)
     plan = build_plan(
         # a candidate shows its "auto" parameters as fitted on all rows; its tasks use the fold's
         losses=[(loss.fit_auto(y_fit, X), bool(auto_params(loss))) for loss in loss_objs],
