@@ -127,3 +127,12 @@ def test_compare_auto_parameter_and_store_version(tables, tmp_path):
     res2 = runner.invoke(app, [*args, "--folds", "3", "--out", str(out), *FAST])
     assert res2.exit_code == 1 and "format_version 99" in " ".join(res2.output.split())
     assert "Traceback" not in res2.output
+
+
+def test_compare_prints_the_merge_notes(tables, tmp_path):
+    args = ["compare", str(tables["reg"]), "--target", "y", "--loss", "mse", "--loss", "expectile"]
+    res = runner.invoke(
+        app, [*args, "--model", "linear", "--folds", "3", "--epochs", "3", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "note expectile is mse: ran once" in " ".join(res.output.split())

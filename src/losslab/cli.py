@@ -314,12 +314,15 @@ def _print_leaderboard(cmp: Any) -> None:
         )
 
 
-def _print_warnings(warnings: list[str]) -> None:
-    """The data hygiene findings (dropped identifiers, suspected leaks, free text), one yellow line each."""
+def _print_warnings(warnings: list[str], notes: list[str] = ()) -> None:
+    """The data hygiene findings (dropped identifiers, suspected leaks, free text), one yellow line
+    each, and what the plan changed about the candidates (merged equivalents), one dim line each."""
     from rich.markup import escape
 
     for text in warnings:
         console.print(f"[yellow]warning[/] {escape(text)}", highlight=False, soft_wrap=True)
+    for text in notes:
+        console.print(f"[dim]note[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _parse_rope(items: list[str] | None) -> dict[str, float] | None:
@@ -463,7 +466,7 @@ def compare_cmd(
             exposure=exposure,
         )
     report = write_report(cmp)
-    _print_warnings(cmp.warnings)
+    _print_warnings(cmp.warnings, cmp.notes)
     _print_leaderboard(cmp)
     reused = f" ({cmp.n_reused} reused from the store)" if cmp.n_reused else ""
     console.print(f"{len(cmp.tasks)} tasks{reused}; report: [bold]{report}[/]", highlight=False)
@@ -518,7 +521,7 @@ def demo_cmd(
         highlight=False,
     )
     adv, cmp, report = _run_with_progress(run_demo, out=out, dataset=dataset, n_jobs=jobs, budget=budget)
-    _print_warnings(cmp.warnings)
+    _print_warnings(cmp.warnings, cmp.notes)
     console.print(
         f"advisor: task [bold]{adv.task}[/]; recommends "
         + ", ".join(f"{r.rank}. {r.label}" for r in adv.recommendations[: s["top"]])
