@@ -1,0 +1,54 @@
+"""The advisor's validity benchmark (`benchmarks/advise_validity.py`, issue 13): its per-set run on
+one small real data set gives a complete record, and its held-out sets are real entries."""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pandas")
+pytest.importorskip("sklearn")
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "advise_validity.py"
+_spec = importlib.util.spec_from_file_location("advise_validity", _PATH)
+bench = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+sys.modules.setdefault("advise_validity", bench)
+_spec.loader.exec_module(bench)  # type: ignore[union-attr]
+
+MARKS = {"best", "≈ best", "n.s.", "worse", "unranked", "n/a"}
+
+
+def test_doctests_and_held_out_sets() -> None:
+    assert doctest.testmod(bench).failed == 0
+    names = {d.name for d in bench.DATASETS}
+    assert len(bench.HELD_OUT) >= 4 and bench.HELD_OUT <= names
+
+
+def test_a_pick_of_another_task_family_is_not_comparable() -> None:
+    import losslab
+
+    losses, _ = bench.candidate_losses("multiclass", [0, 1, 2])
+    assert not bench._fits(losslab.get("mse"), losses, "multiclass")
+    assert bench._fits(losslab.get("categorical_crossentropy"), losses, "multiclass")
+
+
+def test_run_set_on_iris_gives_one_complete_record_per_model() -> None:
+    import losslab
+
+    d = next(d for d in bench.DATASETS if d.name == "iris")
+    (rec,) = bench.run_set(d, ("linear",), budget=3.0, jobs=1, cv=3, repeats=1)
+    assert rec["name"] == "iris" and rec["model"] == "linear" and rec["error"] is None
+    assert rec["true_task"] == "multiclass" and not rec["held_out"]
+    advice = losslab.advise(d.load(), target=d.target, seed=bench.SEED)
+    assert rec["task"] == advice.task and rec["confidence"] == advice.task_confidence
+    assert rec["task_ok"] == bench.task_verdict("multiclass", advice.task, advice.task_confidence,
+                                                list(advice.alternatives))  # fmt: skip
+    assert rec["pick"] == repr(advice.best.loss)
+    assert rec["headline"] == "log_loss"  # the default intent for classes: probabilities
+    assert rec["baseline"] == "CategoricalCrossentropy()"
+    assert rec["pick_mark"] in MARKS and rec["baseline_mark"] in MARKS - {"n/a"}
+    assert rec["best"] != "None" and rec["n_losses"] >= 3 and rec["seconds"] > 0
