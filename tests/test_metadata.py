@@ -370,3 +370,13 @@ def test_custom_losses_carry_typed_metadata() -> None:
         losslab.custom(cauchy, name="zz_bad", estimates="the vibe", register=False)
     with pytest.raises(losslab.ParameterError, match="roles"):
         losslab.custom(cauchy, name="zz_bad", roles=(("scale", "c"),), register=False)
+
+
+def test_info_of_a_loss_with_an_unfitted_auto_parameter():
+    """tweedie(power='auto').info raised TypeError ('auto' < 2.0) in the instance refinement; an
+    unfitted parameter leaves the class's declared facts, and equivalence queries work."""
+    loss = losslab.get("tweedie", power="auto")
+    assert loss.info == type(loss).INFO
+    assert not losslab.equivalent(loss, losslab.get("poisson"))
+    fitted = loss.fit_auto(np.array([0.0, 1.0, 2.0, 5.0, 9.0]), np.arange(5.0)[:, None])
+    assert fitted.info.convex is (fitted.power <= 2.0)

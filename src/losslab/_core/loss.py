@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from . import autodiff
 from .errors import DTypeError, ParameterError
 from .info import LossInfo, ParamRole
-from .params import Interval, Param, fit_auto
+from .params import Interval, Param, auto_params, fit_auto
 from .statistic import Estimand
 from .validation import Prepared, prepare
 
@@ -79,12 +79,14 @@ class Loss:
     @property
     def info(self) -> LossInfo:
         """Machine-readable metadata (`LossInfo`) of this instance: ``INFO`` refined by the
-        parameters (the level τ of a quantile, the convexity of a Tweedie power …)."""
+        parameters (the level τ of a quantile, the convexity of a Tweedie power …). While a
+        parameter is still ``"auto"`` (not yet fitted) the class's declared ``INFO`` stands."""
         cached = self.__dict__.get("_info_cache")
         if cached is None:
-            cached = self._info()
+            unfitted = auto_params(self)
+            cached = self.INFO if unfitted else self._info()
             level = cached.param(ParamRole.LEVEL)
-            if level is not None and cached.statistic.statistic.has_level:
+            if level is not None and level not in unfitted and cached.statistic.statistic.has_level:
                 cached = replace(cached, statistic=Estimand(cached.statistic.statistic, self._params[level]))
             object.__setattr__(self, "_info_cache", cached)
         return cached
