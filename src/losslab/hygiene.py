@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ._core.errors import DataError
+from .tasks import is_categorical
 
 __all__ = [
     "THRESHOLDS",
@@ -106,16 +107,6 @@ def _is_bool(col: Any) -> bool:
     return bool(pd.api.types.is_bool_dtype(col))
 
 
-def _is_text(col: Any) -> bool:
-    import pandas as pd
-
-    return bool(
-        isinstance(col.dtype, pd.CategoricalDtype)
-        or pd.api.types.is_object_dtype(col)
-        or pd.api.types.is_string_dtype(col)
-    )
-
-
 def _is_integer(col: Any) -> bool:
     import pandas as pd
 
@@ -129,7 +120,7 @@ def _is_number(col: Any) -> bool:
 
 
 def _identifier(col: Any, name: str, n: int) -> Finding | None:
-    integer, text = _is_integer(col), _is_text(col)
+    integer, text = _is_integer(col), is_categorical(col)
     if not (integer or text) or n == 0:
         return None  # floats are measurements; booleans are flags
     distinct = int(col.nunique(dropna=True))
@@ -312,7 +303,7 @@ def free_text_columns(X: Any) -> list[Finding]:
     out = []
     for c in X.columns:
         col = X[c]
-        if not _is_text(col):
+        if not is_categorical(col):
             continue
         distinct = int(col.nunique(dropna=True))
         if distinct >= _t("free_text_levels"):
