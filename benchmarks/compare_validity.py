@@ -144,9 +144,10 @@ def run_one(d: RealDataset, args: argparse.Namespace) -> dict[str, Any]:
     for r in ranked.to_dict(orient="records"):
         mean, std, n = _fmt(r[head.name]), _fmt(r[head.name + "_std"]), int(r["n_folds"])
         print(f"   {int(r['rank']):>3}  {r['candidate']:<40} {mean:>10} ± {std:<8} {r['mark']}  ({n} folds)")
-    # the headline must not depend on the candidates: plan with the first loss alone (no run)
-    alone = plan_experiment(frame, d.target, losses=losses[:1], models=["linear"], cv=args.cv,
-                            repeats=args.repeats, task=d.task, seed=SEED, **kwargs)  # fmt: skip
+    # the headline must not depend on the candidates: plan with the first loss alone (no run; the
+    # design the comparison used, so no second probe fit)
+    alone = plan_experiment(frame, d.target, losses=losses[:1], models=["linear"], cv=cmp.config["cv"],
+                            repeats=cmp.config["repeats"], task=d.task, seed=SEED, **kwargs)  # fmt: skip
     if alone.metrics[0].name != head.name:
         problems.append(f"headline {alone.metrics[0].name} with {losses[0]} alone, {head.name} with all")
     own = baseline_loss(head, d.task, frame[d.target].to_numpy())

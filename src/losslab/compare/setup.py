@@ -161,8 +161,7 @@ def merge_equivalent(losses: list[Any], notes: list[str]) -> list[Any]:
     >>> merge_equivalent([losslab.get("expectile"), losslab.get("mse")], notes)
     [MSE()]
     """
-    from .. import equivalent
-    from .._core.equivalence import canonical
+    from .._core.equivalence import canonical, equivalent
     from .plan import loss_label
 
     def is_canonical(loss: Any) -> bool:
@@ -198,7 +197,7 @@ def merge_fitted(
     >>> kept, notes
     ([Poisson()], ['tweedie(power=auto) was fitted to poisson on every fold: ran once'])
     """
-    from .. import equivalent
+    from .._core.equivalence import equivalent
     from .plan import loss_label
 
     drop: set[int] = set()
