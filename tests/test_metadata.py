@@ -254,7 +254,8 @@ def test_every_loss_has_its_anchor_row(name: str) -> None:
 # -- a loss no code has seen --------------------------------------------------------------------
 def test_new_loss_with_declared_metadata_only(throwaway) -> None:
     """Baseline, GBDT policy, advisor queries and `losslab show` read its metadata, nothing else."""
-    from losslab.advise.recommend import _Pool
+    from losslab.advise.engine import resolve
+    from losslab.advise.rules import FOCAL, MARGIN, MEDIAN, SMOOTH_ROBUST, Pick
     from losslab.gbdt.objective import default_policy, usage_section
 
     @throwaway
@@ -320,12 +321,10 @@ def test_new_loss_with_declared_metadata_only(throwaway) -> None:
     assert policy.kind == "smooth" and policy.refit
     assert default_policy(loss, refitting=True).kind == "constant"
     # the advisor's metadata queries
-    pool = _Pool()
-    assert "zz_double_absolute" in pool.find(Task.REGRESSION, Statistic.MEDIAN)
-    assert "zz_cauchy" in pool.smooth_robust()
-    assert "zz_cauchy" not in pool.focal(Task.REGRESSION) and "zz_double_absolute" not in pool.decision(
-        Task.BINARY
-    )
+    assert "zz_double_absolute" in resolve(MEDIAN)
+    assert "zz_cauchy" in resolve(Pick(Task.REGRESSION, (Statistic.M_ESTIMATE,), robust=True, smooth=True))
+    assert resolve(SMOOTH_ROBUST) == ["pseudo_huber"]  # the simplest with a scale: no extra shape parameter
+    assert "zz_cauchy" not in resolve(FOCAL) and "zz_double_absolute" not in resolve(MARGIN)
     # describe / `losslab show`
     text = describe(loss, sections=(usage_section,))
     assert "- estimates: median" in text and "## In XGBoost and LightGBM" in text

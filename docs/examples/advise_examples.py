@@ -1,7 +1,7 @@
 """Worked examples of docs/choosing-a-loss.md.
 
 ``python docs/examples/advise_examples.py --write docs/choosing-a-loss.md`` regenerates the
-guide's threshold table and examples in place; without arguments the examples are printed.
+guide's threshold table, rule table and examples in place; without arguments the examples are printed.
 
 Each example draws synthetic data with a known truth, runs `losslab.advise` on it and prints the
 call and ``str(advice)`` as Markdown; the guide pastes this output verbatim.
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 import losslab
+from losslab.advise.rules import table_markdown
 
 
 def _tweedie(rng: np.random.Generator, mu: np.ndarray, p: float = 1.5, phi: float = 1.0) -> np.ndarray:
@@ -89,6 +90,7 @@ def main() -> None:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
         text = _splice(text, "thresholds", thresholds_markdown())
+        text = _splice(text, "rules", table_markdown())
         text = _splice(text, "examples", examples_markdown())
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text)

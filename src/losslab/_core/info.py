@@ -187,6 +187,11 @@ class LossInfo:
         A str enum: ``info.hessian == "exact"`` works.
     zero_at_perfect : bool
         ℓ(y, y) = 0 and it is the minimum, for losses where ``y_pred`` lives in ``y_true``'s space.
+    variance_power : float or None
+        p when the loss is the deviance of the Tweedie family whose variance function is
+        Var(y | x) ∝ μᵖ (0 squared error, 1 Poisson, 2 Gamma; a Tweedie instance fills in its own
+        power); None for a loss that is no such deviance. The advisor matches it to the variance
+        power it measures.
     references : tuple of str
     roles : tuple of (ParamRole, parameter name)
         What the hyper-parameters do (the level τ, a residual scale, focal γ …).
@@ -208,6 +213,7 @@ class LossInfo:
     robust: bool
     hessian: HessianKind
     zero_at_perfect: bool = False
+    variance_power: float | None = None
     references: tuple[str, ...] = field(default_factory=tuple)
     roles: tuple[tuple[ParamRole, str], ...] = ()
     equivalences: tuple[Equivalence, ...] = ()
@@ -226,6 +232,7 @@ class LossInfo:
         robust: bool,
         hessian: HessianKind | str,
         zero_at_perfect: bool = False,
+        variance_power: float | None = None,
         references: tuple[str, ...] = (),
         roles: tuple[tuple[ParamRole | str, str], ...] = (),
         equivalences: tuple[Equivalence, ...] = (),
@@ -247,6 +254,7 @@ class LossInfo:
         s(self, "robust", bool(robust))
         s(self, "hessian", HessianKind(hessian))
         s(self, "zero_at_perfect", bool(zero_at_perfect))
+        s(self, "variance_power", None if variance_power is None else float(variance_power))
         s(self, "references", tuple(references))
         s(self, "roles", tuple((ParamRole(r), str(p)) for r, p in roles))
         s(self, "equivalences", tuple(equivalences))

@@ -88,6 +88,9 @@ class Loss:
             level = cached.param(ParamRole.LEVEL)
             if level is not None and level not in unfitted and cached.statistic.statistic.has_level:
                 cached = replace(cached, statistic=Estimand(cached.statistic.statistic, self._params[level]))
+            power = cached.param(ParamRole.VARIANCE_POWER)
+            if power is not None and power not in unfitted:
+                cached = replace(cached, variance_power=float(self._params[power]))
             object.__setattr__(self, "_info_cache", cached)
         return cached
 

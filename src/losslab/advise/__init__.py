@@ -93,7 +93,7 @@ def advise(
     intent = parse_predict(predict)
     parsed_costs = parse_costs(costs)
     diag = diagnose(data, target, task=task, X=X, y=y, seed=seed)
-    intent, source, threshold, recs = recommend(diag, intent, parsed_costs)
+    intent, source, threshold, recs, close = recommend(diag, intent, parsed_costs)
     return Advice(
         task=diag.task.task,
         task_confidence=diag.task.confidence,
@@ -107,7 +107,19 @@ def advise(
         recommendations=recs,
         messages=diag.messages,
         target=diag.target,
+        confidence=_confidence(recs, close),
+        close_call=close,
     )
+
+
+def _confidence(recs: list[Recommendation], close: Any) -> str:
+    """How sure the top pick is: ``"low"`` when the data cannot tell it from another (a close
+    call), ``"high"`` when it leads the next by ≥ 1 point of rule score, else ``"medium"``."""
+    if close is not None:
+        return "low"
+    if len(recs) < 2 or recs[0].score - recs[1].score >= 1.0:
+        return "high"
+    return "medium"
 
 
 make_callable(__name__, advise)

@@ -77,6 +77,10 @@ class Recommendation:
         one consistent for the target statistic.
     rank : int
         1 for the best.
+    params : dict
+        The parameters the advisor chose from the data.
+    rules : list of str
+        The ids of the rules that fired for it (`losslab.advise.rules.RULES`).
     """
 
     loss: Loss
@@ -88,6 +92,7 @@ class Recommendation:
     metrics: list[str]
     rank: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -109,6 +114,7 @@ class Recommendation:
                 "reasons": self.reasons,
                 "caveats": self.caveats,
                 "metrics": self.metrics,
+                "rules": self.rules,
             }
         )
 
@@ -146,6 +152,12 @@ class Advice:
         Findings about the data (imbalance, leakage, missing values …).
     target : str or None
         The target column's name.
+    confidence : str
+        How sure the top pick is: ``"high"``, ``"medium"``, or ``"low"`` when the data cannot tell
+        it from another recommendation (then ``close_call`` says which and how to settle it).
+    close_call : CloseCall or None
+        The two recommendations the data cannot tell apart, why, and the ``losslab compare``
+        command that settles it.
     """
 
     task: str
@@ -160,6 +172,8 @@ class Advice:
     recommendations: list[Recommendation]
     messages: list[Message] = field(default_factory=list)
     target: str | None = None
+    confidence: str = "high"
+    close_call: Any = None
 
     @property
     def best(self) -> Recommendation:
@@ -186,6 +200,8 @@ class Advice:
                 "diagnostics": self.diagnostics,
                 "recommendations": [r.to_dict() for r in self.recommendations],
                 "messages": [m.to_dict() for m in self.messages],
+                "confidence": self.confidence,
+                "close_call": None if self.close_call is None else self.close_call.to_dict(),
             }
         )
 
@@ -206,13 +222,17 @@ class Advice:
             lines.append(f"decision threshold p* = c_fp/(c_fp + c_fn) = {self.threshold:.4g}")
         for m in self.messages:
             lines.append(f"[{m.level}] {m.message}")
-        lines.append("recommendations:")
+        lines.append(f"recommendations (confidence in the first: {self.confidence}):")
         for r in self.recommendations:
             lines.append(f"{r.rank}. {r.label} — estimates {r.estimates}; judge with {', '.join(r.metrics)}")
             for reason in r.reasons:
                 lines.append(f"     + {reason}")
             for caveat in r.caveats:
                 lines.append(f"     ! {caveat}")
+        if self.close_call is not None:
+            a, b = self.close_call.between
+            lines.append(f"unsure between {a} and {b}: {self.close_call.why}")
+            lines.append(f"  settle it with: {self.close_call.settle}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -228,6 +228,7 @@ class Poisson(_LogLinkDeviance):
         robust=False,
         hessian=HessianKind.EXACT,
         zero_at_perfect=False,
+        variance_power=1.0,
         anchors=(
             AnchorRow(
                 "half deviance y log(y/μ) − y + μ of the raw score s, μ = eˢ (μ − y; Hessian μ); 0 at μ = y",
@@ -302,6 +303,7 @@ class Gamma(_LogLinkDeviance):
         robust=False,
         hessian=HessianKind.EXACT,
         zero_at_perfect=False,
+        variance_power=2.0,
         anchors=(
             AnchorRow(
                 "log(μ/y) + y/μ − 1, μ = eˢ, y > 0 (1 − y/μ; Hessian y/μ)",

@@ -58,6 +58,7 @@ class MSE(Loss):
         robust=False,
         hessian=HessianKind.EXACT,
         zero_at_perfect=True,
+        variance_power=0.0,
         anchors=(
             AnchorRow(
                 "r² (2r)",
