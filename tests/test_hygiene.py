@@ -286,6 +286,21 @@ def test_trials_of_a_binomial_proportion():
     assert exposure_candidates(X.assign(n_trials=trials + 0.5), share) == []  # not whole numbers
 
 
+def test_check_features_reports_exposures_when_asked():
+    rng, X = _exposure_table()
+    deaths = rng.poisson(0.002 * X["population"].to_numpy())
+    assert check_features(X, deaths, classification=False).exposures == []  # train takes no exposure
+    h = check_features(X, deaths, classification=False, exposures=True)
+    (f,) = h.exposures
+    assert list(h.X.columns) == list(X.columns)  # reported, not dropped
+    assert h.warnings == [f"column 'population' looks like an exposure: {f.evidence} (kept as a feature)"]
+    assert h.to_dict()["exposures"] == [f.to_dict()]
+    # integer class labels look like counts, but classes have no exposure
+    labels = np.minimum(deaths // 40, 2)
+    assert check_features(X, labels, classification=True, exposures=True).exposures == []
+    assert exposure_candidates(X, labels) != [] and exposure_candidates(X, labels, classification=True) == []
+
+
 def test_exposure_rows_with_missing_values_and_length_errors():
     rng, X = _exposure_table()
     deaths = rng.poisson(0.002 * X["population"].to_numpy()).astype(float)

@@ -468,7 +468,7 @@ def _span(e: np.ndarray) -> str:
     return f"{_num(lo)} in every row" if lo == hi else f"{_num(lo)} to {_num(hi)}"
 
 
-def exposure_candidates(X: Any, y: Any) -> list[Finding]:
+def exposure_candidates(X: Any, y: Any, *, classification: bool = False) -> list[Finding]:
     """Columns of ``X`` that look like the exposure of a count target or the number of trials of a
     proportion target, with their evidence (kind ``"exposure"``).
 
@@ -488,6 +488,9 @@ def exposure_candidates(X: Any, y: Any) -> list[Finding]:
         The feature columns.
     y : array-like
         The target, one value per row of ``X``.
+    classification : bool
+        Whether ``y`` holds class labels (integer labels 0, 1, 2 … look like counts): then no
+        column is an exposure.
 
     Returns
     -------
@@ -510,6 +513,8 @@ def exposure_candidates(X: Any, y: Any) -> list[Finding]:
     """
     import pandas as pd
 
+    if classification:
+        return []
     yv = pd.to_numeric(pd.Series(np.asarray(y)), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if len(yv) != len(X):
         raise DataError(f"exposure_candidates: y has {len(yv)} values, expected one per row of X ({len(X)})")
@@ -540,7 +545,7 @@ def exposure_candidates(X: Any, y: Any) -> list[Finding]:
 
 @dataclass
 class Hygiene:
-    """What `check_features` found and did: dropped identifiers, kept ones, leaks, free text.
+    """What `check_features` found and did: identifiers dropped or kept, leaks, free text, exposures.
 
     ``warnings`` holds one sentence per finding (and one for rows left out for a missing target),
     as the command line prints them.
@@ -551,6 +556,7 @@ class Hygiene:
     kept: list[Finding] = field(default_factory=list)
     leaks: list[Finding] = field(default_factory=list)
     free_text: list[Finding] = field(default_factory=list)
+    exposures: list[Finding] = field(default_factory=list)
     rows_missing_target: int = 0
     n_rows: int = 0
     target: str = ""
@@ -580,6 +586,8 @@ class Hygiene:
             out.append(
                 f"column {f.column!r} looks like free text ({f.evidence}); drop or encode it before fitting"
             )
+        for f in self.exposures:
+            out.append(f"column {f.column!r} looks like an exposure: {f.evidence} (kept as a feature)")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -589,6 +597,7 @@ class Hygiene:
             "kept": [f.to_dict() for f in self.kept],
             "leaks": [f.to_dict() for f in self.leaks],
             "free_text": [f.to_dict() for f in self.free_text],
+            "exposures": [f.to_dict() for f in self.exposures],
             "rows_missing_target": self.rows_missing_target,
             "warnings": self.warnings,
         }
@@ -602,6 +611,7 @@ def check_features(
     keep_columns: Iterable[str] = (),
     rows_missing_target: int = 0,
     target: str = "",
+    exposures: bool = False,
 ) -> Hygiene:
     """Drop the identifier columns of ``X`` (unless kept), and find suspected leaks and free text.
 
@@ -619,6 +629,9 @@ def check_features(
         Rows already left out for a missing target, reported in the warnings.
     target : str
         The target's name, for the warnings.
+    exposures : bool
+        Also report columns that look like an exposure of the target (`exposure_candidates`) —
+        for callers that accept one (``compare``'s ``exposure=``), after taking the given one out.
 
     Returns
     -------
@@ -664,12 +677,14 @@ def check_features(
     id_names = {f.column for f in ids}
     leaks = suspected_leaks(rest, y, classification=classification)
     text = free_text_columns(rest[[c for c in rest.columns if str(c) not in id_names]])
+    found = exposure_candidates(rest, y, classification=classification) if exposures else []
     return Hygiene(
         X=rest,
         dropped=dropped,
         kept=kept,
         leaks=leaks,
         free_text=text,
+        exposures=found,
         rows_missing_target=rows_missing_target,
         n_rows=len(X) + rows_missing_target,
         target=target,
