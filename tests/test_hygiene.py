@@ -11,7 +11,15 @@ import losslab
 from losslab._core.errors import DataError
 from losslab.compare.plan import make_folds
 from losslab.compare.setup import plan_experiment
-from losslab.hygiene import check_features, free_text_columns, id_like_columns, suspected_leaks
+from losslab.hygiene import (
+    THRESHOLDS,
+    check_features,
+    exposure_candidates,
+    free_text_columns,
+    id_like_columns,
+    is_exposure_name,
+    suspected_leaks,
+)
 
 FAST = {"epochs": 40, "lr": 0.05}
 
@@ -125,6 +133,184 @@ def test_leak_constant_within_one_class_recorded_after_the_outcome():
     # a value that is merely common in the other classes is no leak
     common = np.where(y == 1, rng.integers(0, 2, n), 0)
     assert suspected_leaks(pd.DataFrame({"c": common}), y, classification=True) == []
+
+
+def test_leak_missing_in_every_row_of_a_class():
+    # a date of churn, recorded only for those who churned
+    rng = np.random.default_rng(4)
+    n = 400
+    y = rng.integers(0, 2, n)
+    churned_on = np.where(y == 1, rng.integers(1, 365, n).astype(float), np.nan)
+    X = pd.DataFrame({"churned_on": churned_on, "x": rng.normal(size=n)})
+    (leak,) = suspected_leaks(X, y, classification=True)
+    negatives, positives = int((y == 0).sum()), int((y == 1).sum())
+    assert leak.column == "churned_on"
+    assert leak.evidence == (
+        f"it is missing in all {negatives} rows of class 0 and differs from that in 100.0% of the "
+        f"{positives} other rows"
+    )
+
+
+@pytest.mark.parametrize(("elsewhere", "leak"), [(0.03, True), (0.2, False)])
+def test_leak_constant_in_a_class_depends_on_how_rare_the_value_is_elsewhere(elsewhere, leak):
+    # class 2 lives on one island; the other classes on it in a share `elsewhere` of their rows
+    # (palmerpenguins: every Gentoo on Biscoe, 20.6% of the others too — a real feature)
+    rng = np.random.default_rng(5)
+    n = 600
+    y = rng.integers(0, 3, n)
+    island = np.where((y == 2) | (rng.random(n) < elsewhere), "Biscoe", rng.choice(["Dream", "Torgersen"], n))
+    found = suspected_leaks(pd.DataFrame({"island": island}), y, classification=True)
+    assert bool(found) is leak
+    assert THRESHOLDS["leak_class_other_share"][0] == 0.95  # 1 − 0.03 above it, 1 − 0.2 below
+    if leak:
+        share = float(np.mean(island[y != 2] != "Biscoe"))
+        assert found[0].evidence.startswith(f"it is 'Biscoe' in all {int((y == 2).sum())} rows of class 2")
+        assert f"differs from that in {share:.1%}" in found[0].evidence
+
+
+def test_near_separation_and_a_noisy_copy_are_no_leak():
+    # (b) needs the whole target: one row of overlap, or ρ just under 0.999, is a strong feature
+    rng = np.random.default_rng(6)
+    n = 300
+    y = np.repeat([0, 1], n // 2)
+    score = np.where(y == 1, 10.0, 0.0) + rng.uniform(0, 5, n)
+    score[0] = 12.0  # one negative among the positives
+    assert suspected_leaks(pd.DataFrame({"score": score}), y, classification=True) == []
+    score[0] = 4.0
+    assert [f.column for f in suspected_leaks(pd.DataFrame({"score": score}), y, classification=True)] == [
+        "score"
+    ]
+    t = rng.normal(size=n)
+    close = t + rng.normal(0, 0.05, n)  # Spearman ρ ≈ 0.998
+    rho = pd.Series(close).rank().corr(pd.Series(t).rank())
+    assert 0.99 < rho < 0.999
+    assert suspected_leaks(pd.DataFrame({"close": close}), t, classification=False) == []
+
+
+def test_rankings_sharing_a_range_are_not_identifiers():
+    # HistData's Guerry ranks 86 departments on eight criteria: 1..86 each, none a row number
+    rng = np.random.default_rng(7)
+    n = 86
+    X = pd.DataFrame(
+        {
+            "dept": np.arange(1, n + 1),  # sorted: the row number
+            "wealth": rng.permutation(n) + 1,
+            "literacy": rng.permutation(n) + 1,
+            "x": rng.normal(size=n),
+        }
+    )
+    assert [(f.column, f.evidence) for f in id_like_columns(X)] == [
+        ("dept", "86 distinct values in 86 rows, integers from 1 to 86")
+    ]
+    # a single shuffled counter is still an identifier
+    assert [f.column for f in id_like_columns(X.drop(columns="literacy"))] == ["dept", "wealth"]
+
+
+# ---------------------------------------------------------------------------------------------
+# exposures
+
+
+def test_exposure_names():
+    named = ["population", "Population", "PopulationK", "exposure", "n_trials", "trials", "N", "size",
+             "offset", "time_at_risk", "person_years", "pyears", "Holders", "popul"]  # fmt: skip
+    other = ["psize", "popularity", "income", "index", "n_children", "risk_score", "years"]
+    assert all(is_exposure_name(c) for c in named)
+    assert not any(is_exposure_name(c) for c in other)
+
+
+def _exposure_table(seed=8, n=400):
+    rng = np.random.default_rng(seed)
+    return rng, pd.DataFrame(
+        {
+            "population": rng.integers(200, 60_000, n),
+            "age": rng.normal(45, 12, n),
+            "log_population": np.log(rng.integers(200, 60_000, n)),
+        }
+    )
+
+
+def test_exposure_of_a_count_bounded_by_it():
+    rng, X = _exposure_table()
+    deaths = rng.poisson(0.002 * X["population"].to_numpy() * np.exp(0.01 * (X["age"] - 45)))
+    (f,) = exposure_candidates(X, deaths)
+    assert f.column == "population" and f.kind == "exposure"
+    assert f.numbers["target"] == "count" and f.numbers["bounded"] is True
+    assert 0.8 < f.numbers["slope"] < 1.2 and f.numbers["spearman"] > 0.8
+    lo, hi = X["population"].min(), X["population"].max()
+    assert f.evidence.startswith(
+        f"positive ({lo:,} to {hi:,}) and named like an exposure; the count is at most it in all 400 rows"
+    )
+    assert f"grows as population^{f.numbers['slope']:.2f} over 5 quantile bins" in f.evidence
+    assert f.evidence.endswith("model the rate with exposure='population'")
+
+
+def test_exposure_of_a_count_above_it_that_tracks_its_scale():
+    # claims per policy-year can exceed 1: not bounded, but the mean follows the exposure
+    rng = np.random.default_rng(9)
+    n = 500
+    years = rng.uniform(0.1, 3.0, n)
+    X = pd.DataFrame({"exposure": years, "age": rng.normal(40, 10, n)})
+    claims = rng.poisson(2.5 * years)
+    (f,) = exposure_candidates(X, claims)
+    assert f.numbers["bounded"] is False and 0.5 <= f.numbers["slope"] <= 1.5
+    assert "at most it" not in f.evidence and "grows as exposure^" in f.evidence
+
+
+def test_no_exposure_without_the_property():
+    rng, X = _exposure_table()
+    assert exposure_candidates(X, rng.poisson(3.0, len(X))) == []  # ignores the population
+    size = rng.uniform(1.0, 5.0, len(X))
+    cubed = rng.poisson(size**3)  # above the column, and its scale grows as size³: no rate of it
+    assert exposure_candidates(pd.DataFrame({"size": size}), cubed) == []
+    deaths = rng.poisson(0.002 * X["population"].to_numpy())
+    assert exposure_candidates(X.rename(columns={"population": "income"}), deaths) == []  # not named
+    assert exposure_candidates(X.assign(population=X["population"] - 1000), deaths) == []  # not positive
+    assert exposure_candidates(X, (deaths > 50).astype(int)) == []  # a binary target has none
+    assert exposure_candidates(X, deaths * 1.5 + 0.1) == []  # a positive amount: not a count
+
+
+def test_trials_of_a_binomial_proportion():
+    rng = np.random.default_rng(10)
+    n = 300
+    trials = rng.integers(5, 60, n)
+    X = pd.DataFrame({"n_trials": trials, "dose": rng.uniform(0, 1, n)})
+    share = rng.binomial(trials, 0.3) / trials
+    (f,) = exposure_candidates(X, share)
+    assert f.numbers == {"target": "proportion", "rows": n}
+    assert f.evidence == (
+        f"whole numbers ({trials.min()} to {trials.max()}), named like a number of trials; the target times "
+        f"it is a whole number in all {n} rows: a proportion of n_trials trials — weight by it with "
+        "exposure='n_trials'"
+    )
+    assert exposure_candidates(X, np.round(share, 2)) == []  # rounded shares are no whole parts
+    assert exposure_candidates(X.assign(n_trials=trials + 0.5), share) == []  # not whole numbers
+
+
+def test_check_features_reports_exposures_when_asked():
+    rng, X = _exposure_table()
+    deaths = rng.poisson(0.002 * X["population"].to_numpy())
+    assert check_features(X, deaths, classification=False).exposures == []  # train takes no exposure
+    h = check_features(X, deaths, classification=False, exposures=True)
+    (f,) = h.exposures
+    assert list(h.X.columns) == list(X.columns)  # reported, not dropped
+    assert h.warnings == [f"column 'population' looks like an exposure: {f.evidence} (kept as a feature)"]
+    assert h.to_dict()["exposures"] == [f.to_dict()]
+    # integer class labels look like counts, but classes have no exposure
+    labels = np.minimum(deaths // 40, 2)
+    assert check_features(X, labels, classification=True, exposures=True).exposures == []
+    assert exposure_candidates(X, labels) != [] and exposure_candidates(X, labels, classification=True) == []
+
+
+def test_exposure_rows_with_missing_values_and_length_errors():
+    rng, X = _exposure_table()
+    deaths = rng.poisson(0.002 * X["population"].to_numpy()).astype(float)
+    deaths[:5] = np.nan
+    X = X.astype({"population": float})
+    X.loc[5:9, "population"] = np.nan
+    (f,) = exposure_candidates(X, deaths)
+    assert f.numbers["rows"] == len(X) - 10
+    with pytest.raises(DataError, match=r"y has 3 values, expected one per row of X \(400\)"):
+        exposure_candidates(X, [1, 2, 3])
 
 
 def test_free_text_is_named_with_its_count_and_identifiers_are_not_double_counted():

@@ -1,4 +1,4 @@
-"""Data hygiene of a feature table: identifier columns, suspected leaks, free text.
+"""Data hygiene of a feature table: identifier columns, suspected leaks, free text, exposures.
 
 One implementation shared by the advisor (`losslab.advise`'s diagnosis), `losslab.compare` and
 ``losslab train`` — it sits in the tabular layer, below all three, so that neither peer imports the
@@ -11,7 +11,9 @@ rows, named like an identifier"``), never a bare label.
   unique (distinct values / rows ≥ 0.95) and, for integers, also looks like a counter: consecutive
   values (their range at most twice the number of distinct values) or increasing with the row
   order. An integer measurement such as a population count is near unique too, but spread out.
-  `compare` and `train` drop these columns (kept on request); the advisor reports them.
+  Two or more unsorted columns that are each a near permutation of the same integers are ranks
+  (a table has one row number), not identifiers. `compare` and `train` drop identifier columns
+  (kept on request); the advisor reports them.
 - **Suspected leaks** (`suspected_leaks`): a feature that alone separates the whole target —
   each class in its own value range or levels (classification), Spearman |ρ| ≥ 0.999
   (regression) — and, for classification, a feature that takes one value in every row of a class
@@ -20,12 +22,18 @@ rows, named like an identifier"``), never a bare label.
   knows when a column was recorded.
 - **Free text** (`free_text_columns`): a text column with ≥ 100 distinct values; one-hot encoding
   turns it into as many columns.
+- **Exposures** (`exposure_candidates`): a positive column named like an exposure or a number of
+  trials (``population``, ``exposure``, ``trials``, ``n``, ``size``, ``offset``, ``time_at_risk`` …)
+  that a count target never exceeds, or whose scale the count's mean follows (log–log slope near 1),
+  or of which a proportion target is a whole number of parts. Reported, never used unasked: the
+  user passes ``exposure=`` to model the rate.
 
 pandas is imported inside the functions.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,8 +49,10 @@ __all__ = [
     "Finding",
     "Hygiene",
     "check_features",
+    "exposure_candidates",
     "free_text_columns",
     "id_like_columns",
+    "is_exposure_name",
     "is_id_name",
     "suspected_leaks",
 ]
@@ -65,6 +75,34 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     ),
     "leak_class_min_rows": (10, "losslab choice: a class needs ≥ 10 rows for 'constant within the class'"),
     "free_text_levels": (100, "losslab choice: a text column with ≥ 100 distinct values is free text"),
+    "exposure_min_rows": (
+        20,
+        "losslab choice: an exposure is recognised in ≥ 20 rows with target and column",
+    ),
+    "exposure_bins": (
+        5,
+        "losslab choice: the count's mean is compared with the column's mean in 5 quantile bins of the "
+        "column (zeros in single rows do not break the log scale)",
+    ),
+    "exposure_slope_low": (
+        0.5,
+        "losslab choice: the count's bin means grow at least as the column^0.5 (a rate per unit of exposure "
+        "grows as the column^1; statsmodels' cancer deaths: 0.96)",
+    ),
+    "exposure_slope_high": (
+        1.5,
+        "losslab choice: and at most as the column^1.5 (a log of the exposure, a feature, gives slopes far "
+        "above: 8.5 for cancer's log population)",
+    ),
+    "exposure_spearman": (
+        0.3,
+        "losslab choice: an exposure with ≥ 3 values has Spearman ρ ≥ 0.3 with the count (any small count "
+        "stays below a large unrelated column; a slope alone could come from five noisy bins)",
+    ),
+    "exposure_whole_tol": (
+        1e-6,
+        "numerical tolerance: a proportion × the number of trials is a whole number within 1e-6 × trials",
+    ),
 }
 
 
@@ -135,15 +173,21 @@ def _identifier(col: Any, name: str, n: int) -> Finding | None:
         return Finding(name, "identifier", counts, numbers)
     v = col.dropna().to_numpy(dtype=np.int64)
     lo, hi = int(v.min()), int(v.max())
+    increasing = v.size > 1 and bool(np.all(np.diff(v) > 0))
     if hi - lo + 1 <= 2 * distinct:
+        numbers = {**numbers, "low": lo, "high": hi, "increasing": increasing}
         return Finding(name, "identifier", f"{counts}, integers from {lo} to {hi}", numbers)
-    if v.size > 1 and bool(np.all(np.diff(v) > 0)):
+    if increasing:
         return Finding(name, "identifier", f"{counts}, increasing with the row order", numbers)
     return None  # a spread-out integer measurement (a population, an amount in cents)
 
 
 def id_like_columns(X: Any) -> list[Finding]:
     """The columns of ``X`` (a DataFrame) that look like row identifiers, with their evidence.
+
+    Two or more unsorted, unnamed columns that each run over the same consecutive integers are
+    ranks (HistData's ``Guerry``: eight rankings of 86 departments), not row numbers: none of
+    them is reported.
 
     Examples
     --------
@@ -158,7 +202,14 @@ def id_like_columns(X: Any) -> list[Finding]:
         found = _identifier(X[c], str(c), n)
         if found is not None:
             out.append(found)
-    return out
+
+    # a table has one row number; several unsorted permutations of one range are rankings
+    def span(f: Finding) -> tuple[int, int] | None:
+        unsorted = "low" in f.numbers and not f.numbers["increasing"]
+        return (f.numbers["low"], f.numbers["high"]) if unsorted else None
+
+    spans = [span(f) for f in out]
+    return [f for f, s in zip(out, spans, strict=True) if s is None or spans.count(s) == 1]
 
 
 def _label(v: Any) -> Any:
@@ -213,12 +264,17 @@ def _constant_in_class(codes: np.ndarray, uniques: Any, labels: np.ndarray, clas
     return None
 
 
+def _rank(a: np.ndarray) -> np.ndarray:
+    """Average ranks (ties share their mean rank)."""
+    import pandas as pd
+
+    return pd.Series(a).rank().to_numpy()
+
+
 def _spearman(a: np.ndarray, rank_b: np.ndarray) -> float:
     """Spearman ρ of ``a`` with a variable whose average ranks are ``rank_b``: the Pearson correlation
     of the ranks (pandas ranks; the target is ranked once, not once per column)."""
-    import pandas as pd
-
-    rank_a = pd.Series(a).rank().to_numpy()
+    rank_a = _rank(a)
     if np.ptp(rank_a) == 0 or np.ptp(rank_b) == 0:
         return 0.0  # ρ is undefined
     return float(np.corrcoef(rank_a, rank_b)[0, 1])
@@ -259,7 +315,7 @@ def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
         yf = pd.to_numeric(yv, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         if not np.isfinite(yf).all():
             return out  # not a numeric target: nothing to rank against
-        y_rank = pd.Series(yf).rank().to_numpy()
+        y_rank = _rank(yf)
     for c in X.columns:
         col = X[c].reset_index(drop=True)
         ok = col.notna().to_numpy()
@@ -279,7 +335,7 @@ def suspected_leaks(X: Any, y: Any, *, classification: bool) -> list[Finding]:
                 out.append(Finding(name, "leak", ev, {"rows": int(ok.sum())}))
         elif _is_number(col):
             a = col[ok].to_numpy(dtype=float)
-            rho = _spearman(a, y_rank if ok.all() else pd.Series(yf[ok]).rank().to_numpy())
+            rho = _spearman(a, y_rank if ok.all() else _rank(yf[ok]))
             if abs(rho) >= _t("leak_corr"):
                 out.append(
                     Finding(
@@ -319,9 +375,177 @@ def free_text_columns(X: Any) -> list[Finding]:
     return out
 
 
+_EXPOSURE_WORDS = frozenset(
+    {"population", "pop", "popul", "exposure", "exposures", "trials", "ntrials", "size", "offset", "holders"}
+    | {"pyears", "personyears", "persontime", "atrisk"}
+)
+_EXPOSURE_PHRASES = (("at", "risk"), ("person", "years"), ("person", "time"), ("n", "trials"))
+
+
+def _words(name: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)  # PopulationK → Population K
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def is_exposure_name(name: Any) -> bool:
+    """Whether a column name reads like an exposure or a number of trials.
+
+    >>> [is_exposure_name(n) for n in ("population", "PopulationK", "time_at_risk", "n", "n_trials",
+    ...                                "Holders", "psize", "popularity", "income")]
+    [True, True, True, True, True, True, False, False, False]
+    """
+    words = _words(str(name))
+    if words == ["n"] or _EXPOSURE_WORDS.intersection(words):
+        return True
+    pairs = set(itertools.pairwise(words))
+    return any(p in pairs for p in _EXPOSURE_PHRASES)
+
+
+def _bin_slope(y: np.ndarray, e: np.ndarray) -> float | None:
+    """Slope of log(mean target) on log(mean column) over quantile bins of the column, or None."""
+    import pandas as pd
+
+    bins = pd.qcut(e, int(_t("exposure_bins")), labels=False, duplicates="drop")
+    if np.unique(bins).size < 3:
+        return None  # too few distinct levels of the column to tell a scale
+    frame = pd.DataFrame({"b": bins, "y": y, "e": e}).groupby("b").mean()
+    frame = frame[frame["y"] > 0]
+    if len(frame) < 3:
+        return None
+    return float(np.polyfit(np.log(frame["e"]), np.log(frame["y"]), 1)[0])
+
+
+def _exposure_of_count(y: np.ndarray, e: np.ndarray, name: str) -> Finding | None:
+    n = y.size
+    bounded = bool(np.all(y <= e))
+    slope = _bin_slope(y, e)
+    rho = _spearman(y, _rank(e))
+    tracks = slope is not None and _t("exposure_slope_low") <= slope <= _t("exposure_slope_high")
+    # a column that varies must go with the count: a large unrelated column bounds any small count
+    associated = rho >= _t("exposure_spearman") or np.unique(e).size < 3
+    if not (associated and (bounded or tracks)):
+        return None
+    parts = []
+    if bounded:
+        parts.append(f"the count is at most it in all {n} rows (at most {float(np.max(y / e)):.3g} of it)")
+    if slope is not None:
+        parts.append(
+            f"the count's mean grows as {name}^{slope:.2f} over {int(_t('exposure_bins'))} quantile bins "
+            f"of it (Spearman ρ = {rho:.2f})"
+        )
+    elif np.unique(e).size >= 3:
+        parts.append(f"Spearman ρ = {rho:.2f} with the count")
+    evidence = (
+        f"positive ({_span(e)}) and named like an exposure; "
+        + "; ".join(parts)
+        + f": a count per {name} — model the rate with exposure={name!r}"
+    )
+    numbers = {"target": "count", "rows": n, "bounded": bounded, "slope": slope, "spearman": rho}
+    return Finding(name, "exposure", evidence, numbers)
+
+
+def _trials_of_proportion(y: np.ndarray, e: np.ndarray, name: str) -> Finding | None:
+    n = y.size
+    if not np.all(e == np.round(e)):
+        return None
+    parts = y * e
+    if np.max(np.abs(parts - np.round(parts)) / e) > _t("exposure_whole_tol"):
+        return None
+    evidence = (
+        f"whole numbers ({_span(e)}), named like a number of trials; the target "
+        f"times it is a whole number in all {n} rows: a proportion of {name} trials — weight by it with "
+        f"exposure={name!r}"
+    )
+    return Finding(name, "exposure", evidence, {"target": "proportion", "rows": n})
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4g}"
+
+
+def _span(e: np.ndarray) -> str:
+    lo, hi = float(e.min()), float(e.max())
+    return f"{_num(lo)} in every row" if lo == hi else f"{_num(lo)} to {_num(hi)}"
+
+
+def exposure_candidates(X: Any, y: Any, *, classification: bool = False) -> list[Finding]:
+    """Columns of ``X`` that look like the exposure of a count target or the number of trials of a
+    proportion target, with their evidence (kind ``"exposure"``).
+
+    A candidate is positive in every row and named like an exposure (`is_exposure_name`). For a
+    count target (non-negative whole numbers, not only 0 and 1) the count must stay at most the
+    column in every row, or its mean must follow the column's scale: across quantile bins of the
+    column, log mean count against log mean column has a slope between 0.5 and 1.5 (1 for a
+    constant rate); either way a column with three or more values must go with the count
+    (Spearman ρ ≥ 0.3), as any small count stays below a large unrelated column. For a
+    proportion target (in [0, 1], not only 0 and 1) the column must be a whole number of which
+    every proportion is a whole number of parts.
+    Other targets have no exposure. Rows with the target or the column missing are left out.
+
+    Parameters
+    ----------
+    X : DataFrame
+        The feature columns.
+    y : array-like
+        The target, one value per row of ``X``.
+    classification : bool
+        Whether ``y`` holds class labels (integer labels 0, 1, 2 … look like counts): then no
+        column is an exposure.
+
+    Returns
+    -------
+    list of Finding
+        ``numbers`` holds ``target`` (``"count"`` or ``"proportion"``), ``rows`` and, for counts,
+        ``bounded``, ``slope`` and ``spearman``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> population = rng.integers(500, 50_000, 300)
+    >>> X = pd.DataFrame({"population": population, "age": rng.normal(50, 10, 300)})
+    >>> deaths = rng.poisson(0.004 * population)
+    >>> (f,) = exposure_candidates(X, deaths)
+    >>> f.column, f.numbers["bounded"], round(f.numbers["slope"], 1)
+    ('population', True, 1.0)
+    >>> exposure_candidates(X, rng.poisson(3.0, 300))  # a count that ignores it
+    []
+    """
+    import pandas as pd
+
+    if classification:
+        return []
+    yv = pd.to_numeric(pd.Series(np.asarray(y)), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if len(yv) != len(X):
+        raise DataError(f"exposure_candidates: y has {len(yv)} values, expected one per row of X ({len(X)})")
+    present = np.isfinite(yv)
+    yp = yv[present]
+    if yp.size == 0 or yp.min() < 0 or np.all(np.isin(yp, (0.0, 1.0))):
+        return []  # no numbers, negative, or labels: no exposure
+    if np.all(yp == np.round(yp)):
+        judge = _exposure_of_count
+    elif yp.max() <= 1:
+        judge = _trials_of_proportion
+    else:
+        return []  # a positive amount: its weights are the user's call
+    out = []
+    for c in X.columns:
+        col = X[c].reset_index(drop=True)
+        if not (_is_number(col) and is_exposure_name(c)):
+            continue
+        e = col.to_numpy(dtype=float, na_value=np.nan)
+        ok = present & np.isfinite(e)
+        if ok.sum() < _t("exposure_min_rows") or np.any(e[ok] <= 0):
+            continue
+        found = judge(yv[ok], e[ok], str(c))
+        if found is not None:
+            out.append(found)
+    return out
+
+
 @dataclass
 class Hygiene:
-    """What `check_features` found and did: dropped identifiers, kept ones, leaks, free text.
+    """What `check_features` found and did: identifiers dropped or kept, leaks, free text, exposures.
 
     ``warnings`` holds one sentence per finding (and one for rows left out for a missing target),
     as the command line prints them.
@@ -332,6 +556,7 @@ class Hygiene:
     kept: list[Finding] = field(default_factory=list)
     leaks: list[Finding] = field(default_factory=list)
     free_text: list[Finding] = field(default_factory=list)
+    exposures: list[Finding] = field(default_factory=list)
     rows_missing_target: int = 0
     n_rows: int = 0
     target: str = ""
@@ -361,6 +586,8 @@ class Hygiene:
             out.append(
                 f"column {f.column!r} looks like free text ({f.evidence}); drop or encode it before fitting"
             )
+        for f in self.exposures:
+            out.append(f"column {f.column!r} looks like an exposure: {f.evidence} (kept as a feature)")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -370,6 +597,7 @@ class Hygiene:
             "kept": [f.to_dict() for f in self.kept],
             "leaks": [f.to_dict() for f in self.leaks],
             "free_text": [f.to_dict() for f in self.free_text],
+            "exposures": [f.to_dict() for f in self.exposures],
             "rows_missing_target": self.rows_missing_target,
             "warnings": self.warnings,
         }
@@ -383,6 +611,7 @@ def check_features(
     keep_columns: Iterable[str] = (),
     rows_missing_target: int = 0,
     target: str = "",
+    exposures: bool = False,
 ) -> Hygiene:
     """Drop the identifier columns of ``X`` (unless kept), and find suspected leaks and free text.
 
@@ -400,6 +629,9 @@ def check_features(
         Rows already left out for a missing target, reported in the warnings.
     target : str
         The target's name, for the warnings.
+    exposures : bool
+        Also report columns that look like an exposure of the target (`exposure_candidates`) —
+        for callers that accept one (``compare``'s ``exposure=``), after taking the given one out.
 
     Returns
     -------
@@ -445,12 +677,14 @@ def check_features(
     id_names = {f.column for f in ids}
     leaks = suspected_leaks(rest, y, classification=classification)
     text = free_text_columns(rest[[c for c in rest.columns if str(c) not in id_names]])
+    found = exposure_candidates(rest, y, classification=classification) if exposures else []
     return Hygiene(
         X=rest,
         dropped=dropped,
         kept=kept,
         leaks=leaks,
         free_text=text,
+        exposures=found,
         rows_missing_target=rows_missing_target,
         n_rows=len(X) + rows_missing_target,
         target=target,
