@@ -94,55 +94,86 @@ def _layout(loss: Loss, preds: np.ndarray) -> np.ndarray:
 
 
 class LGBObjective(BridgeObjective):
-    """A losslab loss as a LightGBM objective (native: ``(preds, train_set)``)."""
+    """A losslab loss as a LightGBM objective, in either calling convention.
+
+    ``lightgbm.train`` calls ``fobj(preds, train_set)``; the scikit-learn API calls
+    ``objective(y_true, y_pred, weight)`` (three parameters: LightGBM silently drops the
+    weights of a two-parameter objective). The second argument tells them apart: a
+    ``Dataset`` (anything with ``get_label``) or an array.
+    """
 
     library = "lightgbm"
 
-    def __call__(self, preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
-        y, w = self._cache.get(train_set, _read_dataset)
-        return self._grad_hess(y, _layout(self.loss, preds), w, id(y))
+    def __call__(self, first: Any, second: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        if hasattr(second, "get_label"):  # native: (preds, train_set)
+            y, w = self._cache.get(second, _read_dataset)
+            return self._grad_hess(y, _layout(self.loss, first), w, id(y))
+        y = np.asarray(first, dtype=np.float64)
+        # the scikit-learn API hands the labels again every round: checked on the first call only
+        return self._grad_hess(y, _layout(self.loss, second), _as_weight(weight), "sklearn")
 
 
-class LGBSklearnObjective(LGBObjective):
-    """A losslab loss as a LightGBM scikit-learn objective ``(y_true, y_pred, weight)``."""
-
-    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, weight: Any) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
-        y = np.asarray(y_true, dtype=np.float64)
-        return self._grad_hess(y, _layout(self.loss, y_pred), _as_weight(weight), "sklearn")  # checked once
+#: The former name of the scikit-learn form; one class now serves both APIs.
+LGBSklearnObjective = LGBObjective
 
 
 def objective(
     loss: Any,
     *,
     hessian: str | None = None,
-    api: str = "native",
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    api: str | None = None,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     _refitting: bool = False,
+    _booster_params: dict[str, Any] | None = None,
     **params: Any,
 ) -> LGBObjective:
-    """The LightGBM objective of a losslab loss.
+    """The LightGBM objective of a losslab loss, for ``lightgbm.train`` and the scikit-learn API.
 
     Parameters
     ----------
     loss : str, dict or Loss
-    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]"}, optional
+    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]", "majorizer"}, optional
         The Hessian policy; default from ``loss.info.hessian`` (logged at INFO level).
-    api : {"native", "sklearn"}
-        ``"native"`` → ``fobj(preds, train_set)`` for ``params["objective"]`` of
-        ``lightgbm.train``; ``"sklearn"`` → ``objective(y_true, y_pred, weight)`` for
-        ``LGBMRegressor(objective=…)``.
-    scale, hessian_scale : float
-        Multiply gradient and Hessian / the Hessian only (``scale=0.5``: ``regression``;
-        ``hessian_scale=k/(k-1)``: ``multiclass``).
+    api : {"native", "sklearn"}, optional
+        Accepted for compatibility and checked; the objective detects its calling convention
+        (``fobj(preds, train_set)`` or ``objective(y_true, y_pred, weight)``) itself.
+    conventions : {"library", "losslab"}
+        ``"library"``: scale gradient and Hessian as LightGBM's built-in objective for this loss
+        does (``mse`` × ½ as ``regression``, the ``multiclass`` Hessian × k/(k − 1), the
+        ``poisson`` Hessian × e^0.7; see `losslab.gbdt.conventions`). ``"losslab"``: the
+        loss's exact derivatives.
+    scale, hessian_scale : float, optional
+        Multiply gradient and Hessian / the Hessian only, replacing the convention's factor.
 
     Returns
     -------
     A picklable callable returning float32 ``(grad, hess)`` shaped like the scores.
+
+    Examples
+    --------
+    >>> import numpy as np, lightgbm as lgb
+    >>> X = np.arange(40.0).reshape(20, 2); y = X[:, 0] / 10
+    >>> model = lgb.LGBMRegressor(n_estimators=3, min_child_samples=2, verbose=-1,
+    ...                           objective=objective("mse")).fit(X, y)
+    >>> model.predict(X).shape
+    (20,)
     """
-    _check_api(api)
-    parts = objective_parts(loss, hessian, scale, hessian_scale, _refitting, params)
-    return (LGBObjective if api == "native" else LGBSklearnObjective)(*parts)
+    if api is not None:
+        _check_api(api)
+    parts = objective_parts(
+        loss,
+        hessian,
+        scale,
+        hessian_scale,
+        _refitting,
+        params,
+        library="lightgbm",
+        conventions=conventions,
+        booster_params=_booster_params,
+    )
+    return LGBObjective(*parts)
 
 
 class LGBMetric:
@@ -244,8 +275,9 @@ def train(
     num_boost_round: int = 100,
     *,
     hessian: str | None = None,
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     refit: bool | str | None = None,
     valid_sets: list[Any] | None = None,
     **kwargs: Any,
@@ -256,6 +288,13 @@ def train(
     Dataset has one, ``num_class`` for multiclass losses, the objective and the metric (lower is
     better), and ``metric="None"`` for LightGBM's own. Finally the init score is folded into the
     first tree(s), so ``booster.predict(X)`` is the full raw score.
+
+    ``conventions="library"`` (the default): where LightGBM has a built-in objective for the
+    loss (mse, binary_crossentropy, categorical_crossentropy, poisson, gamma, tweedie), gradient
+    and Hessian are scaled as the built-in scales them (the Poisson Hessian by
+    e^``poisson_max_delta_step``, 0.7 unless ``params`` has it), so the model is the built-in's.
+    ``conventions="losslab"``: the loss's exact derivatives. ``scale``/``hessian_scale``
+    replace the convention's factors.
 
     ``refit`` — the leaf refit of median and quantile losses (``None``: when the Hessian policy
     recommends it, ``"train"``, or ``"post"`` if there are ``valid_sets``):
@@ -282,7 +321,13 @@ def train(
     if mode:
         _check_constant_leaves(params)
     obj = objective(
-        loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale, _refitting=mode == "train"
+        loss,
+        hessian=hessian,
+        conventions=conventions,
+        scale=scale,
+        hessian_scale=hessian_scale,
+        _refitting=mode == "train",
+        _booster_params=params,
     )
     raw_X = train_set.data
     if train_set.label is None:

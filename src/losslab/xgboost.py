@@ -42,6 +42,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
+from .gbdt.conventions import convention
 from .gbdt.objective import (
     BridgeObjective,
     as_loss,
@@ -71,24 +72,32 @@ def _read_dmatrix(dtrain: Any) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 class XGBObjective(BridgeObjective):
-    """A losslab loss as an XGBoost objective (native: ``(preds, dtrain)``)."""
+    """A losslab loss as an XGBoost objective, in either calling convention.
+
+    ``xgboost.train(obj=…)`` calls ``obj(preds, dtrain)``; the scikit-learn API calls
+    ``objective(y_true, y_pred)`` or, with sample weights, ``objective(y_true, y_pred,
+    sample_weight=w)``. The second argument tells them apart: a ``DMatrix`` (anything with
+    ``get_label``) or an array.
+    """
 
     library = "xgboost"
 
-    def __call__(self, preds: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-        y, w = self._cache.get(dtrain, _read_dmatrix)
-        return self._grad_hess(y, _layout(self.loss, preds, y.shape[0]), w, id(y))
-
-
-class XGBSklearnObjective(XGBObjective):
-    """A losslab loss as an XGBoost scikit-learn objective ``(y_true, y_pred, *, sample_weight)``."""
-
-    def __call__(  # type: ignore[override]
-        self, y_true: np.ndarray, y_pred: np.ndarray, *, sample_weight: np.ndarray | None = None
+    def __call__(
+        self, first: Any, second: Any, *, sample_weight: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        y = np.asarray(y_true, dtype=np.float64)
+        if hasattr(second, "get_label"):  # native: (preds, dtrain)
+            y, w = self._cache.get(second, _read_dmatrix)
+            return self._grad_hess(y, _layout(self.loss, first, y.shape[0]), w, id(y))
+        y = np.asarray(first, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
         w = None if sample_weight is None or np.size(sample_weight) == 0 else np.asarray(sample_weight, float)
-        return self._grad_hess(y, _layout(self.loss, y_pred, y.shape[0]), w, "sklearn")  # checked once
+        # the scikit-learn API hands a fresh label copy every round: checked on the first call only
+        return self._grad_hess(y, _layout(self.loss, second, y.shape[0]), w, "sklearn")
+
+
+#: The former name of the scikit-learn form; one class now serves both APIs.
+XGBSklearnObjective = XGBObjective
 
 
 def _layout(loss: Loss, preds: np.ndarray, n: int) -> np.ndarray:
@@ -116,36 +125,60 @@ def objective(
     loss: Any,
     *,
     hessian: str | None = None,
-    api: str = "native",
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    api: str | None = None,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     _refitting: bool = False,
+    _booster_params: dict[str, Any] | None = None,
     **params: Any,
 ) -> XGBObjective:
-    """The XGBoost objective of a losslab loss.
+    """The XGBoost objective of a losslab loss, for ``xgboost.train`` and the scikit-learn API.
 
     Parameters
     ----------
     loss : str, dict or Loss
         The loss (``params`` are its parameters when given by name).
-    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]"}, optional
+    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]", "majorizer"}, optional
         The Hessian policy; default from ``loss.info.hessian`` (logged at INFO level).
-    api : {"native", "sklearn"}
-        ``"native"`` → ``obj(preds, dtrain)`` for ``xgboost.train(obj=…)``;
-        ``"sklearn"`` → ``objective(y_true, y_pred, *, sample_weight=None)`` for
-        ``XGBRegressor(objective=…)``/``XGBClassifier``.
-    scale, hessian_scale : float
-        Multiply gradient and Hessian / the Hessian only (``scale=0.5`` is
-        ``reg:squarederror``'s half-MSE; ``hessian_scale=2`` is ``multi:softprob``'s Hessian).
+    api : {"native", "sklearn"}, optional
+        Accepted for compatibility and checked; the objective detects its calling convention
+        (``obj(preds, dtrain)`` or ``objective(y_true, y_pred, *, sample_weight=None)``) itself.
+    conventions : {"library", "losslab"}
+        ``"library"``: scale gradient and Hessian as XGBoost's built-in objective for this loss
+        does (``mse`` × ½ as ``reg:squarederror``, the ``multi:softprob`` Hessian × 2, the
+        ``count:poisson`` Hessian × e^0.7; see `losslab.gbdt.conventions`), so the model is
+        the built-in's. ``"losslab"``: the loss's exact derivatives.
+    scale, hessian_scale : float, optional
+        Multiply gradient and Hessian / the Hessian only, replacing the convention's factor.
 
     Returns
     -------
     A picklable callable returning float32 ``(grad, hess)`` shaped like the margins
     ((n,) or (n, k)), weighted once by the data's sample weights.
+
+    Examples
+    --------
+    >>> import numpy as np, xgboost as xgb
+    >>> X = np.arange(40.0).reshape(20, 2); y = X[:, 0] / 10
+    >>> model = xgb.XGBRegressor(n_estimators=3, objective=objective("huber")).fit(X, y)
+    >>> model.predict(X).shape
+    (20,)
     """
-    _check_api(api)
-    parts = objective_parts(loss, hessian, scale, hessian_scale, _refitting, params)
-    return (XGBObjective if api == "native" else XGBSklearnObjective)(*parts)
+    if api is not None:
+        _check_api(api)
+    parts = objective_parts(
+        loss,
+        hessian,
+        scale,
+        hessian_scale,
+        _refitting,
+        params,
+        library="xgboost",
+        conventions=conventions,
+        booster_params=_booster_params,
+    )
+    return XGBObjective(*parts)
 
 
 class XGBMetric:
@@ -240,13 +273,21 @@ def base_margin(
 
 
 def params(
-    loss: Any, y: Any, sample_weight: Any = None, *, n_classes: int | None = None, **extra: Any
+    loss: Any,
+    y: Any,
+    sample_weight: Any = None,
+    *,
+    n_classes: int | None = None,
+    conventions: str = "library",
+    **extra: Any,
 ) -> dict[str, Any]:
-    """Booster parameters for a custom losslab objective: ``base_score``, ``num_class`` and
-    ``disable_default_eval_metric`` (the default metric would be RMSE of the margins), then
-    ``extra``."""
+    """Booster parameters for a custom losslab objective: ``base_score``, ``num_class``,
+    ``disable_default_eval_metric`` (the default metric would be RMSE of the margins) and,
+    under ``conventions="library"``, the built-in's booster defaults (``max_delta_step`` = 0.7
+    for Poisson), then ``extra``."""
     loss = as_loss(loss)
     out: dict[str, Any] = {"disable_default_eval_metric": 1}
+    out.update(convention(loss, "xgboost", conventions, params=extra).params)
     if loss.multiclass:
         k = (
             n_classes
@@ -268,8 +309,9 @@ def train(
     num_boost_round: int = 10,
     *,
     hessian: str | None = None,
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     refit: bool | str | None = None,
     evals: Any = (),
     verbose_eval: Any = False,
@@ -281,6 +323,13 @@ def train(
     ``params`` has one), ``num_class`` for multiclass losses, the objective and the metric
     (reported under the loss's name for ``evals``, lower is better). Other keyword arguments go
     to ``xgboost.train``.
+
+    ``conventions="library"`` (the default): where XGBoost has a built-in objective for the loss
+    (mse, binary_crossentropy, categorical_crossentropy, poisson, gamma, tweedie,
+    pseudo_huber), gradient and Hessian are scaled as the built-in scales them and its booster
+    defaults are set (``max_delta_step`` = 0.7 for Poisson, unless ``params`` has one), so the
+    model is the built-in's to float32 resolution. ``conventions="losslab"``: the loss's exact
+    derivatives. ``scale``/``hessian_scale`` replace the convention's factors.
 
     ``refit`` — the leaf refit of median and quantile losses (``None``: ``"train"`` when the
     Hessian policy recommends it):
@@ -301,10 +350,18 @@ def train(
     if mode not in ("", "post", "train"):
         raise ParameterError(f"refit must be True, False, None, 'post' or 'train'; got {refit!r}.")
     obj = objective(
-        loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale, _refitting=mode == "train"
+        loss,
+        hessian=hessian,
+        conventions=conventions,
+        scale=scale,
+        hessian_scale=hessian_scale,
+        _refitting=mode == "train",
+        _booster_params=params,
     )
     y, w = _read_dmatrix(dtrain)
     p = dict(params)
+    for key, value in convention(loss, "xgboost", conventions, scale, hessian_scale, params).params:
+        p.setdefault(key, value)
     k = p.get("num_class")
     if loss.multiclass and k is None:
         k = int(np.max(y)) + 1
