@@ -34,6 +34,7 @@ What the adapter owns:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -51,7 +52,16 @@ from .gbdt.objective import (
 )
 from .gbdt.refit import kernels, refit_values
 
-__all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves", "train"]
+__all__ = [
+    "LGBMClassifier",
+    "LGBMRegressor",
+    "fold_init_score",
+    "init_score",
+    "metric",
+    "objective",
+    "refit_leaves",
+    "train",
+]
 
 log = logging.getLogger("losslab.gbdt")
 APIS = ("native", "sklearn")
@@ -576,3 +586,136 @@ def _refit_tree(
         k.add_leaf_values(f, idx, lut)
     else:
         f += lut[idx]
+
+
+# -- scikit-learn estimators -------------------------------------------------------------------
+
+ESTIMATORS = ("LGBMRegressor", "LGBMClassifier")
+
+
+def __getattr__(name: str) -> Any:
+    """``LGBMRegressor`` and ``LGBMClassifier``, built (and lightgbm imported) on first use."""
+    if name in ESTIMATORS:
+        return _estimators()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _estimators() -> dict[str, type]:
+    import lightgbm as lgb
+
+    from .gbdt.estimators import encode_classes, estimator_loss, losslab_init, probabilities
+
+    def _ll_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
+        """fit with the loss's objective and init score, folded into the model afterwards."""
+        loss = estimator_loss(self.loss, n_classes)
+        k = n_classes if loss.multiclass else None
+        self._ll_loss = loss
+        self._ll_obj = objective(
+            loss, hessian=self.hessian, conventions=self.conventions, _booster_params=self.get_params()
+        )
+        init = None
+        if kwargs.get("init_score") is None:
+            init = init_score(loss, codes, kwargs.get("sample_weight"), n_classes=k)
+            kwargs["init_score"] = init
+            evals = kwargs.get("eval_set")
+            if evals is not None and kwargs.get("eval_init_score") is None:
+                evals = [evals] if isinstance(evals, tuple) else evals
+                kwargs["eval_init_score"] = [
+                    np.tile(init[0], (np.shape(vy)[0], 1)) if k else np.full(np.shape(vy)[0], init[0])
+                    for _, vy in evals
+                ]
+        type(self).__mro__[1].fit(self, X, y, **kwargs)
+        if init is not None:
+            fold_init_score(self.booster_, init[0], k)
+        return self
+
+    def _ll_process_params(self: Any, stage: str) -> dict[str, Any]:
+        # LightGBM reads 'loss' as an alias of 'objective', and would pass 'hessian' and
+        # 'conventions' to its C++ core: hidden from the parameters it builds
+        if stage == "fit":
+            self._objective = self._ll_obj
+        self._ll_hide = True
+        try:
+            return type(self).__mro__[1]._process_params(self, stage)
+        finally:
+            self._ll_hide = False
+
+    def _ll_get_params(self: Any, deep: bool = True) -> dict[str, Any]:
+        params = type(self).__mro__[1].get_params(self, deep)
+        if getattr(self, "_ll_hide", False):
+            for key in ("loss", "hessian", "conventions"):
+                params.pop(key, None)
+        return params
+
+    class LGBMRegressor(lgb.LGBMRegressor):
+        """``lightgbm.LGBMRegressor`` with a losslab loss (default ``"mse"``).
+
+        ``fit`` sets the objective (`objective`, with ``hessian`` and ``conventions``) and the
+        init score ``loss.baseline(y, w)`` (unless given), folded into the first tree;
+        ``predict`` returns the response through the loss's link (the mean of a Poisson loss),
+        ``predict(X, raw_score=True)`` the raw score — as the built-in objectives do.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.lightgbm as ll
+        >>> X = np.arange(60.0).reshape(30, 2); y = X[:, 0] / 10
+        >>> model = ll.LGBMRegressor("huber", n_estimators=3, min_child_samples=2, verbose=-1)
+        >>> model.fit(X, y).predict(X).shape
+        (30,)
+        """
+
+        __init__ = losslab_init(lgb.LGBMRegressor)
+        _process_params = _ll_process_params
+        get_params = _ll_get_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> LGBMRegressor:
+            return _ll_fit(self, None, X, y, np.asarray(y, dtype=np.float64), kwargs)
+
+        def predict(self, X: Any, raw_score: bool = False, **kwargs: Any) -> Any:
+            out = super().predict(X, raw_score=raw_score, **kwargs)
+            if raw_score or kwargs.get("pred_leaf") or kwargs.get("pred_contrib"):
+                return out
+            return np.asarray(self._ll_loss.link.inverse(np.asarray(out, dtype=np.float64)))
+
+    class LGBMClassifier(lgb.LGBMClassifier):
+        """``lightgbm.LGBMClassifier`` with a losslab loss (default binary_crossentropy for two
+        classes, categorical_crossentropy for more).
+
+        LightGBM's own classifier returns raw scores from ``predict_proba`` and ``predict``
+        when its objective is a callable (it cannot know the link). This one sets the
+        objective and the init score, and maps raw scores through the loss's link: ``predict_proba``
+        gives probabilities (n, k), ``predict`` class labels, ``raw_score=True`` the raw scores.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.lightgbm as ll
+        >>> X = np.arange(60.0).reshape(30, 2); y = np.where(X[:, 0] > 25, "yes", "no")
+        >>> clf = ll.LGBMClassifier(n_estimators=3, min_child_samples=2, verbose=-1).fit(X, y)
+        >>> clf.predict_proba(X).shape, clf.predict(X[:1]).tolist()
+        ((30, 2), ['no'])
+        """
+
+        __init__ = losslab_init(lgb.LGBMClassifier)
+        _process_params = _ll_process_params
+        get_params = _ll_get_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> LGBMClassifier:
+            classes, codes = encode_classes(y)
+            return _ll_fit(self, len(classes), X, y, codes, kwargs)
+
+        def predict_proba(self, X: Any, raw_score: bool = False, **kwargs: Any) -> Any:
+            other = kwargs.get("pred_leaf") or kwargs.get("pred_contrib")
+            out = super().predict_proba(X, raw_score=True, **kwargs)  # a callable objective: raw
+            return out if raw_score or other else probabilities(self._ll_loss, out)
+
+        def predict(self, X: Any, raw_score: bool = False, **kwargs: Any) -> Any:
+            if raw_score or kwargs.get("pred_leaf") or kwargs.get("pred_contrib"):
+                return super().predict(X, raw_score=raw_score, **kwargs)
+            return self._le.inverse_transform(np.argmax(self.predict_proba(X, **kwargs), axis=1))
+
+    out: dict[str, type] = {}
+    for cls in (LGBMRegressor, LGBMClassifier):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__  # picklable as losslab.lightgbm.X
+        out[cls.__name__] = cls
+    return out

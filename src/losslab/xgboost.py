@@ -34,6 +34,7 @@ What the adapter owns, so users don't get it wrong:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -52,7 +53,17 @@ from .gbdt.objective import (
 )
 from .gbdt.refit import refit_values
 
-__all__ = ["base_margin", "base_score", "metric", "objective", "params", "refit_leaves", "train"]
+__all__ = [
+    "XGBClassifier",
+    "XGBRegressor",
+    "base_margin",
+    "base_score",
+    "metric",
+    "objective",
+    "params",
+    "refit_leaves",
+    "train",
+]
 
 log = logging.getLogger("losslab.gbdt")
 APIS = ("native", "sklearn")
@@ -520,3 +531,107 @@ def refit_leaves(booster: Any, dtrain: Any, loss: Any, *, learning_rate: float |
         f = f + _set_leaves(tree, refit_values(loss, y, f, w, idx), eta)[idx]
     booster.load_model(bytearray(json.dumps(model).encode()))
     return booster
+
+
+# -- scikit-learn estimators -------------------------------------------------------------------
+
+ESTIMATORS = ("XGBRegressor", "XGBClassifier")
+
+
+def __getattr__(name: str) -> Any:
+    """``XGBRegressor`` and ``XGBClassifier``, built (and xgboost imported) on first use."""
+    if name in ESTIMATORS:
+        return _estimators()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _estimators() -> dict[str, type]:
+    import xgboost as xgb
+
+    from .gbdt.estimators import encode_classes, estimator_loss, losslab_init
+
+    def _xgb_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
+        """fit with the loss's objective, base score and the built-in's booster defaults; the
+        estimator's own parameters are restored afterwards (``fit`` does not change them)."""
+        loss = estimator_loss(self.loss, n_classes)
+        k = n_classes if loss.multiclass else None
+        self._ll_loss = loss
+        booster = self.get_xgb_params()
+        obj = objective(loss, hessian=self.hessian, conventions=self.conventions, _booster_params=booster)
+        saved = {name: getattr(self, name) for name in ("objective", "base_score", "max_delta_step")}
+        self.objective = obj
+        if self.base_score is None:
+            internal = "binary:logistic" if n_classes == 2 else "reg:squarederror"
+            w = kwargs.get("sample_weight")
+            self.base_score = base_score(loss, codes, w, objective=internal, n_classes=k)
+        for key, value in convention(loss, "xgboost", self.conventions, params=booster).params:
+            if getattr(self, key, None) is None:
+                setattr(self, key, value)
+        try:
+            type(self).__mro__[1].fit(self, X, y, **kwargs)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
+        return self
+
+    def _ll_wrapper_params(self: Any) -> set[str]:
+        # losslab's parameters are not the booster's
+        return type(self).__mro__[1]._wrapper_params(self) | {"loss", "hessian", "conventions"}
+
+    class XGBRegressor(xgb.XGBRegressor):
+        """``xgboost.XGBRegressor`` with a losslab loss (default ``"mse"``).
+
+        ``fit`` sets the objective (`objective`, with ``hessian`` and ``conventions``), the
+        ``base_score`` ``loss.baseline(y, w)`` unless given, and the built-in's booster defaults
+        (``max_delta_step`` = 0.7 for Poisson); ``predict`` returns the response through the
+        loss's link (the mean of a Poisson loss), ``output_margin=True`` the raw margin.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.xgboost as lx
+        >>> X = np.arange(60.0).reshape(30, 2); y = X[:, 0] / 10
+        >>> lx.XGBRegressor("huber", n_estimators=3).fit(X, y).predict(X).shape
+        (30,)
+        """
+
+        __init__ = losslab_init(xgb.XGBRegressor)
+        _wrapper_params = _ll_wrapper_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> XGBRegressor:
+            return _xgb_fit(self, None, X, y, np.asarray(y, dtype=np.float64), kwargs)
+
+        def predict(self, X: Any, output_margin: bool = False, **kwargs: Any) -> Any:
+            out = super().predict(X, output_margin=True, **kwargs)
+            return (
+                out if output_margin else np.asarray(self._ll_loss.link.inverse(np.asarray(out, np.float64)))
+            )
+
+    class XGBClassifier(xgb.XGBClassifier):
+        """``xgboost.XGBClassifier`` with a losslab loss (default binary_crossentropy for two
+        classes, categorical_crossentropy for more).
+
+        ``fit`` sets the objective and the ``base_score`` in the form the classifier's internal
+        ``binary:logistic``/``multi:softprob`` wants (without it a callable objective starts
+        from probability ½); ``predict_proba`` gives probabilities, ``predict`` class labels.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.xgboost as lx
+        >>> X = np.arange(60.0).reshape(30, 2); y = (X[:, 0] > 25).astype(int)
+        >>> lx.XGBClassifier(n_estimators=3).fit(X, y).predict_proba(X).shape
+        (30, 2)
+        """
+
+        __init__ = losslab_init(xgb.XGBClassifier)
+        _wrapper_params = _ll_wrapper_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> XGBClassifier:
+            classes, codes = encode_classes(y)
+            return _xgb_fit(self, len(classes), X, y, codes, kwargs)
+
+    out: dict[str, type] = {}
+    for cls in (XGBRegressor, XGBClassifier):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__  # picklable as losslab.xgboost.X
+        out[cls.__name__] = cls
+    return out
