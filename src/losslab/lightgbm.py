@@ -53,8 +53,6 @@ from .gbdt.objective import (
 from .gbdt.refit import kernels, refit_values
 
 __all__ = [
-    "LGBMClassifier",
-    "LGBMRegressor",
     "fold_init_score",
     "init_score",
     "metric",

@@ -54,8 +54,6 @@ from .gbdt.objective import (
 from .gbdt.refit import refit_values
 
 __all__ = [
-    "XGBClassifier",
-    "XGBRegressor",
     "base_margin",
     "base_score",
     "metric",
