@@ -277,3 +277,22 @@ def test_faces_do_not_import_their_library_until_used():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("face", "name"),
+    [(lx, "XGBRegressor"), (lx, "XGBClassifier"), (ll, "LGBMRegressor"), (ll, "LGBMClassifier")],
+)
+def test_estimator_docstring_examples_run(face, name):
+    # built on first use, so --doctest-modules does not collect them
+    import doctest
+
+    cls = getattr(face, name)
+    tests = doctest.DocTestFinder().find(cls, name, globs={}, extraglobs={})
+    runner = doctest.DocTestRunner()
+    examples = 0
+    for t in tests:
+        if t.name == name:  # the class docstring (not the inherited methods')
+            examples += len(t.examples)
+            runner.run(t)
+    assert examples > 0 and runner.failures == 0

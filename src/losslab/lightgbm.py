@@ -10,23 +10,30 @@
 >>> params = {"objective": ll.objective("mse"), "num_leaves": 4, "verbose": -1, "metric": "None"}
 >>> booster = lgb.train(params, ds, 5, feval=ll.metric("mse"))
 >>> raw = booster.predict(X) + ll.init_score("mse", y)[0]  # LightGBM does not store init_score
->>> model = lgb.LGBMRegressor(objective=ll.objective("mse", api="sklearn"), n_estimators=5,
+>>> model = lgb.LGBMRegressor(objective=ll.objective("mse"), n_estimators=5,
 ...                           num_leaves=4, verbose=-1).fit(X, y)       # scikit-learn API
+>>> model = ll.LGBMRegressor("mse", n_estimators=5, num_leaves=4, verbose=-1).fit(X, y)  # + init
 
 What the adapter owns:
 
 - **Sign and order.** Native: ``fobj(preds, train_set) -> (grad, hess)`` of the raw score;
   scikit-learn API: ``objective(y_true, y_pred, weight)`` — three positional arguments, because
-  LightGBM silently drops the weights of a two-argument objective.
+  LightGBM silently drops the weights of a two-argument objective. One objective serves both
+  (it tells a Dataset from an array).
 - **Weights, exactly once**, after the Hessian policy; LightGBM does not weight a custom
   objective's output.
 - **Init score.** A custom objective starts from 0 (``boost_from_average`` is ignored).
   `init_score` gives ``loss.baseline(y, w)`` per row for ``Dataset(init_score=…)``; `train`
   sets it and then folds it into the first tree(s) with ``Booster.set_leaf_output``, so
   ``predict`` includes it (`fold_init_score` does the same for a booster you trained).
-- **Scale.** LightGBM's ``regression`` is half-MSE: ``scale=0.5`` reproduces it with losslab's
-  ``mse``. ``multiclass`` uses the Hessian k/(k − 1)·p(1 − p): ``hessian_scale=k/(k-1)``.
-  ``binary`` (sigmoid = 1) needs neither.
+- **Scale.** ``conventions="library"`` (the default) hands LightGBM the built-in objective's
+  numbers where there is one (`losslab.gbdt.conventions`): ``regression`` is half-MSE,
+  ``multiclass`` scales the Hessian by k/(k − 1), ``poisson`` by e^``poisson_max_delta_step``
+  (0.7). ``conventions="losslab"``: the exact derivatives.
+- **Estimators.** `LGBMRegressor`/`LGBMClassifier` (built on first use) add ``loss``,
+  ``hessian`` and ``conventions``, set and fold the init score in ``fit`` and predict through the
+  loss's link — LightGBM's own classifier returns raw scores from ``predict_proba`` when its
+  objective is a callable.
 - **Multiclass layout.** Scores arrive as (n, k); gradients go back as (n, k) float32.
 - **Leaf refit** for median and quantile losses (`refit_leaves`), which LightGBM does only for
   its built-in ``l1``, ``quantile`` and ``mape`` objectives.

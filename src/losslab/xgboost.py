@@ -10,22 +10,28 @@
 >>> params = {"base_score": lx.base_score("mse", y), "max_depth": 2}  # or by hand, native API
 >>> booster = xgb.train(params, dtrain, 5, obj=lx.objective("mse"), custom_metric=lx.metric("mse"),
 ...                     verbose_eval=False)
->>> model = xgb.XGBRegressor(n_estimators=5, objective=lx.objective("mse", api="sklearn"),
+>>> model = xgb.XGBRegressor(n_estimators=5, objective=lx.objective("mse"),
 ...                          base_score=lx.base_score("mse", y)).fit(X, y)   # scikit-learn API
+>>> model = lx.XGBRegressor("mse", n_estimators=5).fit(X, y)   # the same, base score included
 
 What the adapter owns, so users don't get it wrong:
 
 - **Sign and order.** XGBoost's native objective is ``obj(preds, dtrain) -> (grad, hess)`` of the
-  raw margin; the scikit-learn API calls ``objective(y_true, y_pred, *, sample_weight)``. Both
-  return ∂ℓ/∂margin and the policy's Hessian of the losslab loss.
+  raw margin; the scikit-learn API calls ``objective(y_true, y_pred, *, sample_weight)``. One
+  objective serves both (it tells a DMatrix from an array) and returns ∂ℓ/∂margin and the
+  policy's Hessian of the losslab loss.
 - **Weights, exactly once.** The DMatrix weights (or ``sample_weight``) multiply gradient and
   Hessian after the Hessian policy; XGBoost itself does not weight a custom objective's output.
 - **Init score.** A custom objective starts from ``base_score``; `base_score` gives
   ``loss.baseline(y, w)`` in the form XGBoost wants (a margin, a probability under the
   classifier's internal ``binary:logistic``, or ``"[c0,c1,…]"`` for multiclass).
-- **Scale.** losslab's ``mse`` is (f − y)², XGBoost's ``reg:squarederror`` half of it:
-  ``scale=0.5`` reproduces it. ``multi:softprob`` uses the Hessian 2p(1 − p):
-  ``hessian_scale=2`` reproduces it. ``binary:logistic`` needs neither.
+- **Scale.** ``conventions="library"`` (the default) hands XGBoost the built-in objective's
+  numbers where there is one (`losslab.gbdt.conventions`): losslab's ``mse`` is (f − y)²,
+  ``reg:squarederror`` half of it; ``multi:softprob`` doubles the Hessian; ``count:poisson``
+  multiplies it by e^0.7 and clips leaves with ``max_delta_step`` = 0.7 (set by `train`,
+  `params` and `XGBRegressor`). ``conventions="losslab"``: the exact derivatives.
+- **Estimators.** `XGBRegressor`/`XGBClassifier` (built on first use) add ``loss``, ``hessian``
+  and ``conventions`` to XGBoost's own and set the base score in ``fit``.
 - **Multiclass layout.** Margins arrive as (n, k) and gradients go back as (n, k) float32 arrays.
 - **Hessian policy.** ``hessian=None`` picks one from the loss's metadata and logs it
   (see `losslab.gbdt.objective`); the leaf refit (`refit_leaves`, ``train(..., refit=True)``) sets the
