@@ -296,3 +296,14 @@ def test_estimator_docstring_examples_run(face, name):
             examples += len(t.examples)
             runner.run(t)
     assert examples > 0 and runner.failures == 0
+
+
+def test_show_section_names_the_reproduced_builtins():
+    from losslab.gbdt.objective import usage_section
+
+    text = usage_section(losslab.get("poisson"))
+    assert "XGBoost's `count:poisson` and LightGBM's `poisson`" in text and "api=" not in text
+    assert "lx.XGBRegressor(loss)" in text
+    text = usage_section(losslab.get("categorical_crossentropy"))
+    assert "`multi:softprob`" in text and "ll.LGBMClassifier(loss)" in text
+    assert "conventions=" not in usage_section(losslab.get("huber"))  # no built-in to reproduce

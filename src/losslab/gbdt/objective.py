@@ -533,25 +533,34 @@ def usage_section(loss: Loss) -> str:
         "booster = lx.train(loss, params, dtrain, 100)     # xgboost.train + init score",
         "booster = ll.train(loss, params, train_set, 100)  # lightgbm.train + init score",
     ]
-    if loss.info.task in (Task.BINARY, Task.MULTICLASS):
-        objective = "binary:logistic" if loss.info.task == Task.BINARY else "multi:softprob"
-        lines += [
-            "model = xgboost.XGBClassifier(objective=lx.objective(loss, api='sklearn'),",
-            f"                              base_score=lx.base_score(loss, y, objective='{objective}'))",
-            "model = lightgbm.LGBMClassifier(objective=ll.objective(loss, api='sklearn'))",
-        ]
-    else:
-        lines += [
-            "model = xgboost.XGBRegressor(objective=lx.objective(loss, api='sklearn'),",
-            "                             base_score=lx.base_score(loss, y))",
-            "model = lightgbm.LGBMRegressor(objective=ll.objective(loss, api='sklearn'))",
-            "model.fit(X, y, init_score=(init := ll.init_score(loss, y)))",
-            "ll.fold_init_score(model.booster_, init)            # predict() includes it",
-        ]
+    kind = "Classifier" if loss.info.task in (Task.BINARY, Task.MULTICLASS) else "Regressor"
+    lines += [
+        f"model = lx.XGB{kind}(loss).fit(X, y)   # scikit-learn API: objective + init score",
+        f"model = ll.LGBM{kind}(loss).fit(X, y)"
+        + ("  # predict_proba: probabilities" if kind == "Classifier" else ""),
+        f"model = xgboost.XGB{kind}(objective=lx.objective(loss))  # the objective alone: no init score",
+    ]
     lines.append("```")
     if loss.multiclass:
         lines += ["", "Multiclass: margins and gradients are (n, k); `train` sets num_class."]
+    lines += _builtin_lines(loss)
     return "\n".join(lines) + "\n"
+
+
+def _builtin_lines(loss: Loss) -> list[str]:
+    """The built-in objectives the defaults reproduce (`losslab.gbdt.conventions`)."""
+    from .conventions import builtin
+
+    found = [(title, builtin(loss, lib)) for lib, title in (("xgboost", "XGBoost"), ("lightgbm", "LightGBM"))]
+    names = [f"{title}'s `{b[0].objective}`" for title, b in found if b is not None]
+    if not names:
+        return []
+    return [
+        "",
+        f"With default arguments the objective scales gradient and Hessian as {' and '.join(names)} "
+        "do, so `train` reproduces the built-in's model; `conventions='losslab'` hands over the "
+        "exact derivatives.",
+    ]
 
 
 def _param_default(loss: Loss, key: str) -> Any:
