@@ -307,3 +307,25 @@ def test_show_section_names_the_reproduced_builtins():
     text = usage_section(losslab.get("categorical_crossentropy"))
     assert "`multi:softprob`" in text and "ll.LGBMClassifier(loss)" in text
     assert "conventions=" not in usage_section(losslab.get("huber"))  # no built-in to reproduce
+
+
+def test_user_subclass_of_a_wrapper_and_params_helper(data):
+    X, labels, w = data
+    y = labels["poisson"]
+
+    class Mine(ll.LGBMRegressor):
+        pass
+
+    mine = Mine("poisson", **SKL_LGB).fit(X, y, sample_weight=w)
+    ref = ll.LGBMRegressor("poisson", **SKL_LGB).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(mine.predict(X), ref.predict(X))
+    # by hand: lx.params carries the built-in's booster default, lx.objective its scaling
+    p = lx.params("poisson", y, w, **XGB)
+    assert p["max_delta_step"] == 0.7
+    assert "max_delta_step" not in lx.params("poisson", y, w, conventions="losslab")
+    d = xgb.DMatrix(X, label=y, weight=w)
+    ours = xgb.train(p, d, ROUNDS, obj=lx.objective("poisson"))
+    ref = xgb.train({**XGB, "objective": "count:poisson"}, d, ROUNDS)
+    np.testing.assert_allclose(
+        ours.predict(d, output_margin=True), ref.predict(d, output_margin=True), atol=1e-5
+    )

@@ -609,7 +609,7 @@ def __getattr__(name: str) -> Any:
 def _estimators() -> dict[str, type]:
     import lightgbm as lgb
 
-    from .gbdt.estimators import encode_classes, estimator_loss, losslab_init, probabilities
+    from .gbdt.estimators import encode_classes, estimator_loss, library_base, losslab_init, probabilities
 
     def _ll_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
         """fit with the loss's objective and init score, folded into the model afterwards."""
@@ -630,7 +630,7 @@ def _estimators() -> dict[str, type]:
                     np.tile(init[0], (np.shape(vy)[0], 1)) if k else np.full(np.shape(vy)[0], init[0])
                     for _, vy in evals
                 ]
-        type(self).__mro__[1].fit(self, X, y, **kwargs)
+        library_base(self, "lightgbm").fit(self, X, y, **kwargs)
         if init is not None:
             fold_init_score(self.booster_, init[0], k)
         return self
@@ -642,12 +642,12 @@ def _estimators() -> dict[str, type]:
             self._objective = self._ll_obj
         self._ll_hide = True
         try:
-            return type(self).__mro__[1]._process_params(self, stage)
+            return library_base(self, "lightgbm")._process_params(self, stage)
         finally:
             self._ll_hide = False
 
     def _ll_get_params(self: Any, deep: bool = True) -> dict[str, Any]:
-        params = type(self).__mro__[1].get_params(self, deep)
+        params = library_base(self, "lightgbm").get_params(self, deep)
         if getattr(self, "_ll_hide", False):
             for key in ("loss", "hessian", "conventions"):
                 params.pop(key, None)

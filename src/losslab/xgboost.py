@@ -553,7 +553,7 @@ def __getattr__(name: str) -> Any:
 def _estimators() -> dict[str, type]:
     import xgboost as xgb
 
-    from .gbdt.estimators import encode_classes, estimator_loss, losslab_init
+    from .gbdt.estimators import encode_classes, estimator_loss, library_base, losslab_init
 
     def _xgb_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
         """fit with the loss's objective, base score and the built-in's booster defaults; the
@@ -573,7 +573,7 @@ def _estimators() -> dict[str, type]:
             if getattr(self, key, None) is None:
                 setattr(self, key, value)
         try:
-            type(self).__mro__[1].fit(self, X, y, **kwargs)
+            library_base(self, "xgboost").fit(self, X, y, **kwargs)
         finally:
             for name, value in saved.items():
                 setattr(self, name, value)
@@ -581,7 +581,7 @@ def _estimators() -> dict[str, type]:
 
     def _ll_wrapper_params(self: Any) -> set[str]:
         # losslab's parameters are not the booster's
-        return type(self).__mro__[1]._wrapper_params(self) | {"loss", "hessian", "conventions"}
+        return library_base(self, "xgboost")._wrapper_params(self) | {"loss", "hessian", "conventions"}
 
     class XGBRegressor(xgb.XGBRegressor):
         """``xgboost.XGBRegressor`` with a losslab loss (default ``"mse"``).

@@ -20,7 +20,7 @@ from .._core.info import LinkKind, Task, link_kind
 from .._core.loss import Loss
 from .objective import as_loss
 
-__all__ = ["encode_classes", "estimator_loss", "losslab_init", "probabilities"]
+__all__ = ["encode_classes", "estimator_loss", "library_base", "losslab_init", "probabilities"]
 
 
 def losslab_init(base: type) -> Any:
@@ -46,6 +46,12 @@ def losslab_init(base: type) -> Any:
         base.__init__(self, **kwargs)
 
     return __init__
+
+
+def library_base(obj: Any, package: str) -> type:
+    """The first class of ``package`` (``"lightgbm"``, ``"xgboost"``) in ``obj``'s hierarchy: the
+    estimator the losslab one extends (also when a user subclasses the losslab one)."""
+    return next(c for c in type(obj).__mro__ if c.__module__.partition(".")[0] == package)
 
 
 def estimator_loss(spec: Any, n_classes: int | None) -> Loss:
