@@ -109,7 +109,7 @@ def cases(
             "xgboost",
             "mse",
             lambda: xgb.train({**xp, "objective": "reg:squarederror"}, d_reg, rounds),
-            lambda: lx.train("mse", xp, d_reg, rounds, scale=0.5),
+            lambda: lx.train("mse", xp, d_reg, rounds),
         ),
         (
             "xgboost",
@@ -127,7 +127,7 @@ def cases(
             "lightgbm",
             "mse",
             lambda: lgb.train({**lp, "objective": "regression"}, lgb_ds(l_reg), rounds),
-            lambda: ll.train("mse", lp, lgb_ds(l_reg), rounds, scale=0.5),
+            lambda: ll.train("mse", lp, lgb_ds(l_reg), rounds),
         ),
         (
             "lightgbm",

@@ -10,23 +10,30 @@
 >>> params = {"objective": ll.objective("mse"), "num_leaves": 4, "verbose": -1, "metric": "None"}
 >>> booster = lgb.train(params, ds, 5, feval=ll.metric("mse"))
 >>> raw = booster.predict(X) + ll.init_score("mse", y)[0]  # LightGBM does not store init_score
->>> model = lgb.LGBMRegressor(objective=ll.objective("mse", api="sklearn"), n_estimators=5,
+>>> model = lgb.LGBMRegressor(objective=ll.objective("mse"), n_estimators=5,
 ...                           num_leaves=4, verbose=-1).fit(X, y)       # scikit-learn API
+>>> model = ll.LGBMRegressor("mse", n_estimators=5, num_leaves=4, verbose=-1).fit(X, y)  # + init
 
 What the adapter owns:
 
 - **Sign and order.** Native: ``fobj(preds, train_set) -> (grad, hess)`` of the raw score;
   scikit-learn API: ``objective(y_true, y_pred, weight)`` — three positional arguments, because
-  LightGBM silently drops the weights of a two-argument objective.
+  LightGBM silently drops the weights of a two-argument objective. One objective serves both
+  (it tells a Dataset from an array).
 - **Weights, exactly once**, after the Hessian policy; LightGBM does not weight a custom
   objective's output.
 - **Init score.** A custom objective starts from 0 (``boost_from_average`` is ignored).
   `init_score` gives ``loss.baseline(y, w)`` per row for ``Dataset(init_score=…)``; `train`
   sets it and then folds it into the first tree(s) with ``Booster.set_leaf_output``, so
   ``predict`` includes it (`fold_init_score` does the same for a booster you trained).
-- **Scale.** LightGBM's ``regression`` is half-MSE: ``scale=0.5`` reproduces it with losslab's
-  ``mse``. ``multiclass`` uses the Hessian k/(k − 1)·p(1 − p): ``hessian_scale=k/(k-1)``.
-  ``binary`` (sigmoid = 1) needs neither.
+- **Scale.** ``conventions="library"`` (the default) hands LightGBM the built-in objective's
+  numbers where there is one (`losslab.gbdt.conventions`): ``regression`` is half-MSE,
+  ``multiclass`` scales the Hessian by k/(k − 1), ``poisson`` by e^``poisson_max_delta_step``
+  (0.7). ``conventions="losslab"``: the exact derivatives.
+- **Estimators.** `LGBMRegressor`/`LGBMClassifier` (built on first use) add ``loss``,
+  ``hessian`` and ``conventions``, set and fold the init score in ``fit`` and predict through the
+  loss's link — LightGBM's own classifier returns raw scores from ``predict_proba`` when its
+  objective is a callable.
 - **Multiclass layout.** Scores arrive as (n, k); gradients go back as (n, k) float32.
 - **Leaf refit** for median and quantile losses (`refit_leaves`), which LightGBM does only for
   its built-in ``l1``, ``quantile`` and ``mape`` objectives.
@@ -34,6 +41,7 @@ What the adapter owns:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -51,7 +59,14 @@ from .gbdt.objective import (
 )
 from .gbdt.refit import kernels, refit_values
 
-__all__ = ["fold_init_score", "init_score", "metric", "objective", "refit_leaves", "train"]
+__all__ = [
+    "fold_init_score",
+    "init_score",
+    "metric",
+    "objective",
+    "refit_leaves",
+    "train",
+]
 
 log = logging.getLogger("losslab.gbdt")
 APIS = ("native", "sklearn")
@@ -94,55 +109,86 @@ def _layout(loss: Loss, preds: np.ndarray) -> np.ndarray:
 
 
 class LGBObjective(BridgeObjective):
-    """A losslab loss as a LightGBM objective (native: ``(preds, train_set)``)."""
+    """A losslab loss as a LightGBM objective, in either calling convention.
+
+    ``lightgbm.train`` calls ``fobj(preds, train_set)``; the scikit-learn API calls
+    ``objective(y_true, y_pred, weight)`` (three parameters: LightGBM silently drops the
+    weights of a two-parameter objective). The second argument tells them apart: a
+    ``Dataset`` (anything with ``get_label``) or an array.
+    """
 
     library = "lightgbm"
 
-    def __call__(self, preds: np.ndarray, train_set: Any) -> tuple[np.ndarray, np.ndarray]:
-        y, w = self._cache.get(train_set, _read_dataset)
-        return self._grad_hess(y, _layout(self.loss, preds), w, id(y))
+    def __call__(self, first: Any, second: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        if hasattr(second, "get_label"):  # native: (preds, train_set)
+            y, w = self._cache.get(second, _read_dataset)
+            return self._grad_hess(y, _layout(self.loss, first), w, id(y))
+        y = np.asarray(first, dtype=np.float64)
+        # the scikit-learn API hands the labels again every round: checked on the first call only
+        return self._grad_hess(y, _layout(self.loss, second), _as_weight(weight), "sklearn")
 
 
-class LGBSklearnObjective(LGBObjective):
-    """A losslab loss as a LightGBM scikit-learn objective ``(y_true, y_pred, weight)``."""
-
-    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, weight: Any) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
-        y = np.asarray(y_true, dtype=np.float64)
-        return self._grad_hess(y, _layout(self.loss, y_pred), _as_weight(weight), "sklearn")  # checked once
+#: The former name of the scikit-learn form; one class now serves both APIs.
+LGBSklearnObjective = LGBObjective
 
 
 def objective(
     loss: Any,
     *,
     hessian: str | None = None,
-    api: str = "native",
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    api: str | None = None,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     _refitting: bool = False,
+    _booster_params: dict[str, Any] | None = None,
     **params: Any,
 ) -> LGBObjective:
-    """The LightGBM objective of a losslab loss.
+    """The LightGBM objective of a losslab loss, for ``lightgbm.train`` and the scikit-learn API.
 
     Parameters
     ----------
     loss : str, dict or Loss
-    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]"}, optional
+    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]", "majorizer"}, optional
         The Hessian policy; default from ``loss.info.hessian`` (logged at INFO level).
-    api : {"native", "sklearn"}
-        ``"native"`` → ``fobj(preds, train_set)`` for ``params["objective"]`` of
-        ``lightgbm.train``; ``"sklearn"`` → ``objective(y_true, y_pred, weight)`` for
-        ``LGBMRegressor(objective=…)``.
-    scale, hessian_scale : float
-        Multiply gradient and Hessian / the Hessian only (``scale=0.5``: ``regression``;
-        ``hessian_scale=k/(k-1)``: ``multiclass``).
+    api : {"native", "sklearn"}, optional
+        Accepted for compatibility and checked; the objective detects its calling convention
+        (``fobj(preds, train_set)`` or ``objective(y_true, y_pred, weight)``) itself.
+    conventions : {"library", "losslab"}
+        ``"library"``: scale gradient and Hessian as LightGBM's built-in objective for this loss
+        does (``mse`` × ½ as ``regression``, the ``multiclass`` Hessian × k/(k − 1), the
+        ``poisson`` Hessian × e^0.7; see `losslab.gbdt.conventions`). ``"losslab"``: the
+        loss's exact derivatives.
+    scale, hessian_scale : float, optional
+        Multiply gradient and Hessian / the Hessian only, replacing the convention's factor.
 
     Returns
     -------
     A picklable callable returning float32 ``(grad, hess)`` shaped like the scores.
+
+    Examples
+    --------
+    >>> import numpy as np, lightgbm as lgb
+    >>> X = np.arange(40.0).reshape(20, 2); y = X[:, 0] / 10
+    >>> model = lgb.LGBMRegressor(n_estimators=3, min_child_samples=2, verbose=-1,
+    ...                           objective=objective("mse")).fit(X, y)
+    >>> model.predict(X).shape
+    (20,)
     """
-    _check_api(api)
-    parts = objective_parts(loss, hessian, scale, hessian_scale, _refitting, params)
-    return (LGBObjective if api == "native" else LGBSklearnObjective)(*parts)
+    if api is not None:
+        _check_api(api)
+    parts = objective_parts(
+        loss,
+        hessian,
+        scale,
+        hessian_scale,
+        _refitting,
+        params,
+        library="lightgbm",
+        conventions=conventions,
+        booster_params=_booster_params,
+    )
+    return LGBObjective(*parts)
 
 
 class LGBMetric:
@@ -244,8 +290,9 @@ def train(
     num_boost_round: int = 100,
     *,
     hessian: str | None = None,
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     refit: bool | str | None = None,
     valid_sets: list[Any] | None = None,
     **kwargs: Any,
@@ -256,6 +303,13 @@ def train(
     Dataset has one, ``num_class`` for multiclass losses, the objective and the metric (lower is
     better), and ``metric="None"`` for LightGBM's own. Finally the init score is folded into the
     first tree(s), so ``booster.predict(X)`` is the full raw score.
+
+    ``conventions="library"`` (the default): where LightGBM has a built-in objective for the
+    loss (mse, binary_crossentropy, categorical_crossentropy, poisson, gamma, tweedie), gradient
+    and Hessian are scaled as the built-in scales them (the Poisson Hessian by
+    e^``poisson_max_delta_step``, 0.7 unless ``params`` has it), so the model is the built-in's.
+    ``conventions="losslab"``: the loss's exact derivatives. ``scale``/``hessian_scale``
+    replace the convention's factors.
 
     ``refit`` — the leaf refit of median and quantile losses (``None``: when the Hessian policy
     recommends it, ``"train"``, or ``"post"`` if there are ``valid_sets``):
@@ -282,7 +336,13 @@ def train(
     if mode:
         _check_constant_leaves(params)
     obj = objective(
-        loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale, _refitting=mode == "train"
+        loss,
+        hessian=hessian,
+        conventions=conventions,
+        scale=scale,
+        hessian_scale=hessian_scale,
+        _refitting=mode == "train",
+        _booster_params=params,
     )
     raw_X = train_set.data
     if train_set.label is None:
@@ -531,3 +591,136 @@ def _refit_tree(
         k.add_leaf_values(f, idx, lut)
     else:
         f += lut[idx]
+
+
+# -- scikit-learn estimators -------------------------------------------------------------------
+
+ESTIMATORS = ("LGBMRegressor", "LGBMClassifier")
+
+
+def __getattr__(name: str) -> Any:
+    """``LGBMRegressor`` and ``LGBMClassifier``, built (and lightgbm imported) on first use."""
+    if name in ESTIMATORS:
+        return _estimators()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _estimators() -> dict[str, type]:
+    import lightgbm as lgb
+
+    from .gbdt.estimators import encode_classes, estimator_loss, library_base, losslab_init, probabilities
+
+    def _ll_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
+        """fit with the loss's objective and init score, folded into the model afterwards."""
+        loss = estimator_loss(self.loss, n_classes)
+        k = n_classes if loss.multiclass else None
+        self._ll_loss = loss
+        self._ll_obj = objective(
+            loss, hessian=self.hessian, conventions=self.conventions, _booster_params=self.get_params()
+        )
+        init = None
+        if kwargs.get("init_score") is None:
+            init = init_score(loss, codes, kwargs.get("sample_weight"), n_classes=k)
+            kwargs["init_score"] = init
+            evals = kwargs.get("eval_set")
+            if evals is not None and kwargs.get("eval_init_score") is None:
+                evals = [evals] if isinstance(evals, tuple) else evals
+                kwargs["eval_init_score"] = [
+                    np.tile(init[0], (np.shape(vy)[0], 1)) if k else np.full(np.shape(vy)[0], init[0])
+                    for _, vy in evals
+                ]
+        library_base(self, "lightgbm").fit(self, X, y, **kwargs)
+        if init is not None:
+            fold_init_score(self.booster_, init[0], k)
+        return self
+
+    def _ll_process_params(self: Any, stage: str) -> dict[str, Any]:
+        # LightGBM reads 'loss' as an alias of 'objective', and would pass 'hessian' and
+        # 'conventions' to its C++ core: hidden from the parameters it builds
+        if stage == "fit":
+            self._objective = self._ll_obj
+        self._ll_hide = True
+        try:
+            return library_base(self, "lightgbm")._process_params(self, stage)
+        finally:
+            self._ll_hide = False
+
+    def _ll_get_params(self: Any, deep: bool = True) -> dict[str, Any]:
+        params = library_base(self, "lightgbm").get_params(self, deep)
+        if getattr(self, "_ll_hide", False):
+            for key in ("loss", "hessian", "conventions"):
+                params.pop(key, None)
+        return params
+
+    class LGBMRegressor(lgb.LGBMRegressor):
+        """``lightgbm.LGBMRegressor`` with a losslab loss (default ``"mse"``).
+
+        ``fit`` sets the objective (`objective`, with ``hessian`` and ``conventions``) and the
+        init score ``loss.baseline(y, w)`` (unless given), folded into the first tree;
+        ``predict`` returns the response through the loss's link (the mean of a Poisson loss),
+        ``predict(X, raw_score=True)`` the raw score — as the built-in objectives do.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.lightgbm as ll
+        >>> X = np.arange(60.0).reshape(30, 2); y = X[:, 0] / 10
+        >>> model = ll.LGBMRegressor("huber", n_estimators=3, min_child_samples=2, verbose=-1)
+        >>> model.fit(X, y).predict(X).shape
+        (30,)
+        """
+
+        __init__ = losslab_init(lgb.LGBMRegressor)
+        _process_params = _ll_process_params
+        get_params = _ll_get_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> LGBMRegressor:
+            return _ll_fit(self, None, X, y, np.asarray(y, dtype=np.float64), kwargs)
+
+        def predict(self, X: Any, raw_score: bool = False, **kwargs: Any) -> Any:
+            out = super().predict(X, raw_score=raw_score, **kwargs)
+            if raw_score or kwargs.get("pred_leaf") or kwargs.get("pred_contrib"):
+                return out
+            return np.asarray(self._ll_loss.link.inverse(np.asarray(out, dtype=np.float64)))
+
+    class LGBMClassifier(lgb.LGBMClassifier):
+        """``lightgbm.LGBMClassifier`` with a losslab loss (default binary_crossentropy for two
+        classes, categorical_crossentropy for more).
+
+        LightGBM's own classifier returns raw scores from ``predict_proba`` and ``predict``
+        when its objective is a callable (it cannot know the link). This one sets the
+        objective and the init score, and maps raw scores through the loss's link: ``predict_proba``
+        gives probabilities (n, k), ``predict`` class labels, ``raw_score=True`` the raw scores.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.lightgbm as ll
+        >>> X = np.arange(60.0).reshape(30, 2); y = np.where(X[:, 0] > 25, "yes", "no")
+        >>> clf = ll.LGBMClassifier(n_estimators=3, min_child_samples=2, verbose=-1).fit(X, y)
+        >>> clf.predict_proba(X).shape, clf.predict(X[:1]).tolist()
+        ((30, 2), ['no'])
+        """
+
+        __init__ = losslab_init(lgb.LGBMClassifier)
+        _process_params = _ll_process_params
+        get_params = _ll_get_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> LGBMClassifier:
+            classes, codes = encode_classes(y)
+            return _ll_fit(self, len(classes), X, y, codes, kwargs)
+
+        def predict_proba(self, X: Any, raw_score: bool = False, **kwargs: Any) -> Any:
+            other = kwargs.get("pred_leaf") or kwargs.get("pred_contrib")
+            out = super().predict_proba(X, raw_score=True, **kwargs)  # a callable objective: raw
+            return out if raw_score or other else probabilities(self._ll_loss, out)
+
+        def predict(self, X: Any, raw_score: bool = False, **kwargs: Any) -> Any:
+            if raw_score or kwargs.get("pred_leaf") or kwargs.get("pred_contrib"):
+                return super().predict(X, raw_score=raw_score, **kwargs)
+            return self._le.inverse_transform(np.argmax(self.predict_proba(X, **kwargs), axis=1))
+
+    out: dict[str, type] = {}
+    for cls in (LGBMRegressor, LGBMClassifier):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__  # picklable as losslab.lightgbm.X
+        out[cls.__name__] = cls
+    return out

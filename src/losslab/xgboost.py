@@ -10,22 +10,28 @@
 >>> params = {"base_score": lx.base_score("mse", y), "max_depth": 2}  # or by hand, native API
 >>> booster = xgb.train(params, dtrain, 5, obj=lx.objective("mse"), custom_metric=lx.metric("mse"),
 ...                     verbose_eval=False)
->>> model = xgb.XGBRegressor(n_estimators=5, objective=lx.objective("mse", api="sklearn"),
+>>> model = xgb.XGBRegressor(n_estimators=5, objective=lx.objective("mse"),
 ...                          base_score=lx.base_score("mse", y)).fit(X, y)   # scikit-learn API
+>>> model = lx.XGBRegressor("mse", n_estimators=5).fit(X, y)   # the same, base score included
 
 What the adapter owns, so users don't get it wrong:
 
 - **Sign and order.** XGBoost's native objective is ``obj(preds, dtrain) -> (grad, hess)`` of the
-  raw margin; the scikit-learn API calls ``objective(y_true, y_pred, *, sample_weight)``. Both
-  return ∂ℓ/∂margin and the policy's Hessian of the losslab loss.
+  raw margin; the scikit-learn API calls ``objective(y_true, y_pred, *, sample_weight)``. One
+  objective serves both (it tells a DMatrix from an array) and returns ∂ℓ/∂margin and the
+  policy's Hessian of the losslab loss.
 - **Weights, exactly once.** The DMatrix weights (or ``sample_weight``) multiply gradient and
   Hessian after the Hessian policy; XGBoost itself does not weight a custom objective's output.
 - **Init score.** A custom objective starts from ``base_score``; `base_score` gives
   ``loss.baseline(y, w)`` in the form XGBoost wants (a margin, a probability under the
   classifier's internal ``binary:logistic``, or ``"[c0,c1,…]"`` for multiclass).
-- **Scale.** losslab's ``mse`` is (f − y)², XGBoost's ``reg:squarederror`` half of it:
-  ``scale=0.5`` reproduces it. ``multi:softprob`` uses the Hessian 2p(1 − p):
-  ``hessian_scale=2`` reproduces it. ``binary:logistic`` needs neither.
+- **Scale.** ``conventions="library"`` (the default) hands XGBoost the built-in objective's
+  numbers where there is one (`losslab.gbdt.conventions`): losslab's ``mse`` is (f − y)²,
+  ``reg:squarederror`` half of it; ``multi:softprob`` doubles the Hessian; ``count:poisson``
+  multiplies it by e^0.7 and clips leaves with ``max_delta_step`` = 0.7 (set by `train`,
+  `params` and `XGBRegressor`). ``conventions="losslab"``: the exact derivatives.
+- **Estimators.** `XGBRegressor`/`XGBClassifier` (built on first use) add ``loss``, ``hessian``
+  and ``conventions`` to XGBoost's own and set the base score in ``fit``.
 - **Multiclass layout.** Margins arrive as (n, k) and gradients go back as (n, k) float32 arrays.
 - **Hessian policy.** ``hessian=None`` picks one from the loss's metadata and logs it
   (see `losslab.gbdt.objective`); the leaf refit (`refit_leaves`, ``train(..., refit=True)``) sets the
@@ -34,6 +40,7 @@ What the adapter owns, so users don't get it wrong:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import Any
@@ -42,6 +49,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
+from .gbdt.conventions import convention
 from .gbdt.objective import (
     BridgeObjective,
     as_loss,
@@ -51,7 +59,15 @@ from .gbdt.objective import (
 )
 from .gbdt.refit import refit_values
 
-__all__ = ["base_margin", "base_score", "metric", "objective", "params", "refit_leaves", "train"]
+__all__ = [
+    "base_margin",
+    "base_score",
+    "metric",
+    "objective",
+    "params",
+    "refit_leaves",
+    "train",
+]
 
 log = logging.getLogger("losslab.gbdt")
 APIS = ("native", "sklearn")
@@ -71,24 +87,32 @@ def _read_dmatrix(dtrain: Any) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 class XGBObjective(BridgeObjective):
-    """A losslab loss as an XGBoost objective (native: ``(preds, dtrain)``)."""
+    """A losslab loss as an XGBoost objective, in either calling convention.
+
+    ``xgboost.train(obj=…)`` calls ``obj(preds, dtrain)``; the scikit-learn API calls
+    ``objective(y_true, y_pred)`` or, with sample weights, ``objective(y_true, y_pred,
+    sample_weight=w)``. The second argument tells them apart: a ``DMatrix`` (anything with
+    ``get_label``) or an array.
+    """
 
     library = "xgboost"
 
-    def __call__(self, preds: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-        y, w = self._cache.get(dtrain, _read_dmatrix)
-        return self._grad_hess(y, _layout(self.loss, preds, y.shape[0]), w, id(y))
-
-
-class XGBSklearnObjective(XGBObjective):
-    """A losslab loss as an XGBoost scikit-learn objective ``(y_true, y_pred, *, sample_weight)``."""
-
-    def __call__(  # type: ignore[override]
-        self, y_true: np.ndarray, y_pred: np.ndarray, *, sample_weight: np.ndarray | None = None
+    def __call__(
+        self, first: Any, second: Any, *, sample_weight: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        y = np.asarray(y_true, dtype=np.float64)
+        if hasattr(second, "get_label"):  # native: (preds, dtrain)
+            y, w = self._cache.get(second, _read_dmatrix)
+            return self._grad_hess(y, _layout(self.loss, first, y.shape[0]), w, id(y))
+        y = np.asarray(first, dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
         w = None if sample_weight is None or np.size(sample_weight) == 0 else np.asarray(sample_weight, float)
-        return self._grad_hess(y, _layout(self.loss, y_pred, y.shape[0]), w, "sklearn")  # checked once
+        # the scikit-learn API hands a fresh label copy every round: checked on the first call only
+        return self._grad_hess(y, _layout(self.loss, second, y.shape[0]), w, "sklearn")
+
+
+#: The former name of the scikit-learn form; one class now serves both APIs.
+XGBSklearnObjective = XGBObjective
 
 
 def _layout(loss: Loss, preds: np.ndarray, n: int) -> np.ndarray:
@@ -116,36 +140,60 @@ def objective(
     loss: Any,
     *,
     hessian: str | None = None,
-    api: str = "native",
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    api: str | None = None,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     _refitting: bool = False,
+    _booster_params: dict[str, Any] | None = None,
     **params: Any,
 ) -> XGBObjective:
-    """The XGBoost objective of a losslab loss.
+    """The XGBoost objective of a losslab loss, for ``xgboost.train`` and the scikit-learn API.
 
     Parameters
     ----------
     loss : str, dict or Loss
         The loss (``params`` are its parameters when given by name).
-    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]"}, optional
+    hessian : {"exact", "floor[:EPS]", "constant[:C]", "smooth[:S]", "majorizer"}, optional
         The Hessian policy; default from ``loss.info.hessian`` (logged at INFO level).
-    api : {"native", "sklearn"}
-        ``"native"`` → ``obj(preds, dtrain)`` for ``xgboost.train(obj=…)``;
-        ``"sklearn"`` → ``objective(y_true, y_pred, *, sample_weight=None)`` for
-        ``XGBRegressor(objective=…)``/``XGBClassifier``.
-    scale, hessian_scale : float
-        Multiply gradient and Hessian / the Hessian only (``scale=0.5`` is
-        ``reg:squarederror``'s half-MSE; ``hessian_scale=2`` is ``multi:softprob``'s Hessian).
+    api : {"native", "sklearn"}, optional
+        Accepted for compatibility and checked; the objective detects its calling convention
+        (``obj(preds, dtrain)`` or ``objective(y_true, y_pred, *, sample_weight=None)``) itself.
+    conventions : {"library", "losslab"}
+        ``"library"``: scale gradient and Hessian as XGBoost's built-in objective for this loss
+        does (``mse`` × ½ as ``reg:squarederror``, the ``multi:softprob`` Hessian × 2, the
+        ``count:poisson`` Hessian × e^0.7; see `losslab.gbdt.conventions`), so the model is
+        the built-in's. ``"losslab"``: the loss's exact derivatives.
+    scale, hessian_scale : float, optional
+        Multiply gradient and Hessian / the Hessian only, replacing the convention's factor.
 
     Returns
     -------
     A picklable callable returning float32 ``(grad, hess)`` shaped like the margins
     ((n,) or (n, k)), weighted once by the data's sample weights.
+
+    Examples
+    --------
+    >>> import numpy as np, xgboost as xgb
+    >>> X = np.arange(40.0).reshape(20, 2); y = X[:, 0] / 10
+    >>> model = xgb.XGBRegressor(n_estimators=3, objective=objective("huber")).fit(X, y)
+    >>> model.predict(X).shape
+    (20,)
     """
-    _check_api(api)
-    parts = objective_parts(loss, hessian, scale, hessian_scale, _refitting, params)
-    return (XGBObjective if api == "native" else XGBSklearnObjective)(*parts)
+    if api is not None:
+        _check_api(api)
+    parts = objective_parts(
+        loss,
+        hessian,
+        scale,
+        hessian_scale,
+        _refitting,
+        params,
+        library="xgboost",
+        conventions=conventions,
+        booster_params=_booster_params,
+    )
+    return XGBObjective(*parts)
 
 
 class XGBMetric:
@@ -240,13 +288,21 @@ def base_margin(
 
 
 def params(
-    loss: Any, y: Any, sample_weight: Any = None, *, n_classes: int | None = None, **extra: Any
+    loss: Any,
+    y: Any,
+    sample_weight: Any = None,
+    *,
+    n_classes: int | None = None,
+    conventions: str = "library",
+    **extra: Any,
 ) -> dict[str, Any]:
-    """Booster parameters for a custom losslab objective: ``base_score``, ``num_class`` and
-    ``disable_default_eval_metric`` (the default metric would be RMSE of the margins), then
-    ``extra``."""
+    """Booster parameters for a custom losslab objective: ``base_score``, ``num_class``,
+    ``disable_default_eval_metric`` (the default metric would be RMSE of the margins) and,
+    under ``conventions="library"``, the built-in's booster defaults (``max_delta_step`` = 0.7
+    for Poisson), then ``extra``."""
     loss = as_loss(loss)
     out: dict[str, Any] = {"disable_default_eval_metric": 1}
+    out.update(convention(loss, "xgboost", conventions, params=extra).params)
     if loss.multiclass:
         k = (
             n_classes
@@ -268,8 +324,9 @@ def train(
     num_boost_round: int = 10,
     *,
     hessian: str | None = None,
-    scale: float = 1.0,
-    hessian_scale: float = 1.0,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
     refit: bool | str | None = None,
     evals: Any = (),
     verbose_eval: Any = False,
@@ -281,6 +338,13 @@ def train(
     ``params`` has one), ``num_class`` for multiclass losses, the objective and the metric
     (reported under the loss's name for ``evals``, lower is better). Other keyword arguments go
     to ``xgboost.train``.
+
+    ``conventions="library"`` (the default): where XGBoost has a built-in objective for the loss
+    (mse, binary_crossentropy, categorical_crossentropy, poisson, gamma, tweedie,
+    pseudo_huber), gradient and Hessian are scaled as the built-in scales them and its booster
+    defaults are set (``max_delta_step`` = 0.7 for Poisson, unless ``params`` has one), so the
+    model is the built-in's to float32 resolution. ``conventions="losslab"``: the loss's exact
+    derivatives. ``scale``/``hessian_scale`` replace the convention's factors.
 
     ``refit`` — the leaf refit of median and quantile losses (``None``: ``"train"`` when the
     Hessian policy recommends it):
@@ -301,10 +365,18 @@ def train(
     if mode not in ("", "post", "train"):
         raise ParameterError(f"refit must be True, False, None, 'post' or 'train'; got {refit!r}.")
     obj = objective(
-        loss, hessian=hessian, scale=scale, hessian_scale=hessian_scale, _refitting=mode == "train"
+        loss,
+        hessian=hessian,
+        conventions=conventions,
+        scale=scale,
+        hessian_scale=hessian_scale,
+        _refitting=mode == "train",
+        _booster_params=params,
     )
     y, w = _read_dmatrix(dtrain)
     p = dict(params)
+    for key, value in convention(loss, "xgboost", conventions, scale, hessian_scale, params).params:
+        p.setdefault(key, value)
     k = p.get("num_class")
     if loss.multiclass and k is None:
         k = int(np.max(y)) + 1
@@ -463,3 +535,107 @@ def refit_leaves(booster: Any, dtrain: Any, loss: Any, *, learning_rate: float |
         f = f + _set_leaves(tree, refit_values(loss, y, f, w, idx), eta)[idx]
     booster.load_model(bytearray(json.dumps(model).encode()))
     return booster
+
+
+# -- scikit-learn estimators -------------------------------------------------------------------
+
+ESTIMATORS = ("XGBRegressor", "XGBClassifier")
+
+
+def __getattr__(name: str) -> Any:
+    """``XGBRegressor`` and ``XGBClassifier``, built (and xgboost imported) on first use."""
+    if name in ESTIMATORS:
+        return _estimators()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _estimators() -> dict[str, type]:
+    import xgboost as xgb
+
+    from .gbdt.estimators import encode_classes, estimator_loss, library_base, losslab_init
+
+    def _xgb_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
+        """fit with the loss's objective, base score and the built-in's booster defaults; the
+        estimator's own parameters are restored afterwards (``fit`` does not change them)."""
+        loss = estimator_loss(self.loss, n_classes)
+        k = n_classes if loss.multiclass else None
+        self._ll_loss = loss
+        booster = self.get_xgb_params()
+        obj = objective(loss, hessian=self.hessian, conventions=self.conventions, _booster_params=booster)
+        saved = {name: getattr(self, name) for name in ("objective", "base_score", "max_delta_step")}
+        self.objective = obj
+        if self.base_score is None:
+            internal = "binary:logistic" if n_classes == 2 else "reg:squarederror"
+            w = kwargs.get("sample_weight")
+            self.base_score = base_score(loss, codes, w, objective=internal, n_classes=k)
+        for key, value in convention(loss, "xgboost", self.conventions, params=booster).params:
+            if getattr(self, key, None) is None:
+                setattr(self, key, value)
+        try:
+            library_base(self, "xgboost").fit(self, X, y, **kwargs)
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
+        return self
+
+    def _ll_wrapper_params(self: Any) -> set[str]:
+        # losslab's parameters are not the booster's
+        return library_base(self, "xgboost")._wrapper_params(self) | {"loss", "hessian", "conventions"}
+
+    class XGBRegressor(xgb.XGBRegressor):
+        """``xgboost.XGBRegressor`` with a losslab loss (default ``"mse"``).
+
+        ``fit`` sets the objective (`objective`, with ``hessian`` and ``conventions``), the
+        ``base_score`` ``loss.baseline(y, w)`` unless given, and the built-in's booster defaults
+        (``max_delta_step`` = 0.7 for Poisson); ``predict`` returns the response through the
+        loss's link (the mean of a Poisson loss), ``output_margin=True`` the raw margin.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.xgboost as lx
+        >>> X = np.arange(60.0).reshape(30, 2); y = X[:, 0] / 10
+        >>> lx.XGBRegressor("huber", n_estimators=3).fit(X, y).predict(X).shape
+        (30,)
+        """
+
+        __init__ = losslab_init(xgb.XGBRegressor)
+        _wrapper_params = _ll_wrapper_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> XGBRegressor:
+            return _xgb_fit(self, None, X, y, np.asarray(y, dtype=np.float64), kwargs)
+
+        def predict(self, X: Any, output_margin: bool = False, **kwargs: Any) -> Any:
+            out = super().predict(X, output_margin=True, **kwargs)
+            return (
+                out if output_margin else np.asarray(self._ll_loss.link.inverse(np.asarray(out, np.float64)))
+            )
+
+    class XGBClassifier(xgb.XGBClassifier):
+        """``xgboost.XGBClassifier`` with a losslab loss (default binary_crossentropy for two
+        classes, categorical_crossentropy for more).
+
+        ``fit`` sets the objective and the ``base_score`` in the form the classifier's internal
+        ``binary:logistic``/``multi:softprob`` wants (without it a callable objective starts
+        from probability ½); ``predict_proba`` gives probabilities, ``predict`` class labels.
+
+        Examples
+        --------
+        >>> import numpy as np, losslab.xgboost as lx
+        >>> X = np.arange(60.0).reshape(30, 2); y = (X[:, 0] > 25).astype(int)
+        >>> lx.XGBClassifier(n_estimators=3).fit(X, y).predict_proba(X).shape
+        (30, 2)
+        """
+
+        __init__ = losslab_init(xgb.XGBClassifier)
+        _wrapper_params = _ll_wrapper_params
+
+        def fit(self, X: Any, y: Any, **kwargs: Any) -> XGBClassifier:
+            classes, codes = encode_classes(y)
+            return _xgb_fit(self, len(classes), X, y, codes, kwargs)
+
+    out: dict[str, type] = {}
+    for cls in (XGBRegressor, XGBClassifier):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__  # picklable as losslab.xgboost.X
+        out[cls.__name__] = cls
+    return out

@@ -1,6 +1,8 @@
 """The gradient-boosting machinery shared by the XGBoost and LightGBM faces.
 
 - `objective` — Hessian policies and the gradient/Hessian kernel (`GradHess`);
+- `conventions` — how the built-in objectives scale gradient and Hessian (the faces' default);
+- `estimators` — what the faces' thin scikit-learn estimators share;
 - `fast` — in-place kernels for the hot losses at boosting sizes;
 - `refit` — the leaf refit of median and quantile losses (`kernels`: its numba kernels).
 

@@ -288,8 +288,10 @@ class GradHess:
         Multiplies gradient and Hessian (0.5 turns ``mse`` into XGBoost's and LightGBM's
         half-squared error).
     hessian_scale : float
-        Multiplies the Hessian only (2 reproduces XGBoost's ``multi:softprob``, k/(k − 1)
-        LightGBM's ``multiclass``).
+        Multiplies the Hessian only (2 reproduces XGBoost's ``multi:softprob``).
+    per_class : bool
+        Also multiply the Hessian of k-class scores by k/(k − 1) (LightGBM's ``multiclass``);
+        k is read from the scores at each call.
 
     Calling it with ``(y, f, w)`` — labels, raw scores (n,) or (n, k), weights or None — returns
     float32 arrays shaped like ``f``. Weights multiply both arrays exactly once, after the
@@ -297,7 +299,14 @@ class GradHess:
     dataset.
     """
 
-    def __init__(self, loss: Loss, policy: HessianPolicy, scale: float = 1.0, hessian_scale: float = 1.0):
+    def __init__(
+        self,
+        loss: Loss,
+        policy: HessianPolicy,
+        scale: float = 1.0,
+        hessian_scale: float = 1.0,
+        per_class: bool = False,
+    ):
         for name, v in (("scale", scale), ("hessian_scale", hessian_scale)):
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ParameterError(f"{name} for loss {loss.name!r} must be a finite number > 0; got {v!r}.")
@@ -305,6 +314,7 @@ class GradHess:
         self.policy = policy
         self.scale = float(scale)
         self.hessian_scale = float(hessian_scale)
+        self.per_class = bool(per_class)
         self._const: float | None = None
         self._slopes: tuple[float, float] | None = None
         self._smooth_scale: float | None = policy.value if policy.kind == "smooth" else None
@@ -328,6 +338,8 @@ class GradHess:
             f = f.astype(np.float64)
         fast = self._fast
         hs = self.scale * self.hessian_scale
+        if self.per_class and f.ndim == 2 and f.shape[1] > 1:
+            hs *= f.shape[1] / (f.shape[1] - 1)
         if fast is not None and f.ndim == 1 and f.shape == np.shape(y):
             out = fast(y, w, self.scale, hs, f)
             if out is not None:
@@ -444,15 +456,26 @@ class BridgeObjective:
 def objective_parts(
     loss: Any,
     hessian: str | None,
-    scale: float,
-    hessian_scale: float,
+    scale: float | None,
+    hessian_scale: float | None,
     refitting: bool,
     params: dict[str, Any],
+    *,
+    library: str,
+    conventions: str = "library",
+    booster_params: dict[str, Any] | None = None,
 ) -> tuple[Loss, GradHess]:
-    """The loss (checked to take raw scores) and its `GradHess` under the resolved policy."""
+    """The loss (checked to take raw scores) and its `GradHess` under the resolved policy and
+    the library's scaling (`losslab.gbdt.conventions`)."""
+    from .conventions import convention
+
     loss = as_loss(loss, **params)
     check_raw_scores(loss)
-    return loss, GradHess(loss, resolve_policy(loss, hessian, refitting), scale, hessian_scale)
+    conv = convention(loss, library, conventions, scale, hessian_scale, booster_params)
+    if conv.source and conv.source != "no built-in objective":
+        log.info("losslab.gbdt: loss %r scaled as %s (conventions='library')", loss.name, conv.source)
+    policy = resolve_policy(loss, hessian, refitting)
+    return loss, GradHess(loss, policy, conv.scale, conv.hessian_scale, conv.per_class)
 
 
 class LabelCache:
@@ -510,25 +533,34 @@ def usage_section(loss: Loss) -> str:
         "booster = lx.train(loss, params, dtrain, 100)     # xgboost.train + init score",
         "booster = ll.train(loss, params, train_set, 100)  # lightgbm.train + init score",
     ]
-    if loss.info.task in (Task.BINARY, Task.MULTICLASS):
-        objective = "binary:logistic" if loss.info.task == Task.BINARY else "multi:softprob"
-        lines += [
-            "model = xgboost.XGBClassifier(objective=lx.objective(loss, api='sklearn'),",
-            f"                              base_score=lx.base_score(loss, y, objective='{objective}'))",
-            "model = lightgbm.LGBMClassifier(objective=ll.objective(loss, api='sklearn'))",
-        ]
-    else:
-        lines += [
-            "model = xgboost.XGBRegressor(objective=lx.objective(loss, api='sklearn'),",
-            "                             base_score=lx.base_score(loss, y))",
-            "model = lightgbm.LGBMRegressor(objective=ll.objective(loss, api='sklearn'))",
-            "model.fit(X, y, init_score=(init := ll.init_score(loss, y)))",
-            "ll.fold_init_score(model.booster_, init)            # predict() includes it",
-        ]
+    kind = "Classifier" if loss.info.task in (Task.BINARY, Task.MULTICLASS) else "Regressor"
+    lines += [
+        f"model = lx.XGB{kind}(loss).fit(X, y)   # scikit-learn API: objective + init score",
+        f"model = ll.LGBM{kind}(loss).fit(X, y)"
+        + ("  # predict_proba: probabilities" if kind == "Classifier" else ""),
+        f"model = xgboost.XGB{kind}(objective=lx.objective(loss))  # the objective alone: no init score",
+    ]
     lines.append("```")
     if loss.multiclass:
         lines += ["", "Multiclass: margins and gradients are (n, k); `train` sets num_class."]
+    lines += _builtin_lines(loss)
     return "\n".join(lines) + "\n"
+
+
+def _builtin_lines(loss: Loss) -> list[str]:
+    """The built-in objectives the defaults reproduce (`losslab.gbdt.conventions`)."""
+    from .conventions import builtin
+
+    found = [(title, builtin(loss, lib)) for lib, title in (("xgboost", "XGBoost"), ("lightgbm", "LightGBM"))]
+    names = [f"{title}'s `{b[0].objective}`" for title, b in found if b is not None]
+    if not names:
+        return []
+    return [
+        "",
+        f"With default arguments the objective scales gradient and Hessian as {' and '.join(names)} "
+        "do, so `train` reproduces the built-in's model; `conventions='losslab'` hands over the "
+        "exact derivatives.",
+    ]
 
 
 def _param_default(loss: Loss, key: str) -> Any:
