@@ -81,8 +81,9 @@ TASK_THRESHOLDS: dict[str, tuple[float, str]] = {
     ),
     "coded_gap_pvalue": (
         0.001,
-        "losslab choice: an empty run of integers between two well-filled levels, improbable (P < 0.001, "
-        "Poisson with the log-linear interpolation of the neighbours' frequencies) for a smooth count",
+        "losslab choice: an empty run of integers between two well-filled levels, improbable (P < 0.001) "
+        "for a unimodal count, whose frequencies between two levels are at least the smaller of theirs "
+        "(taken at its 99.9% Poisson lower bound)",
     ),
     "skew_se_z": (
         1.96,
@@ -361,21 +362,24 @@ def _few_levels(n: int, k: int) -> bool:
 
 
 def _empty_gap_pvalue(levels: Any, counts: Any) -> tuple[float, int]:
-    """Smallest chance that a run of missing integers between two adjacent levels is empty.
+    """The chance (an upper bound) that a run of missing integers between two levels is empty.
 
-    A smooth count distribution fills the integers between two observed levels; its expected
-    frequency there is taken from the log-linear interpolation of the two neighbours' frequencies
-    (a geometric tail is log-linear). P(empty) = exp(−Σ expected). Returns ``(p, index of the gap)``.
+    Under a unimodal count distribution the frequency of every integer between two levels is at
+    least the smaller of theirs. A level seen c times has an expected frequency of at least
+    L(c), the one-sided 99.9% Poisson lower bound (Garwood: χ²₀.₀₀₁(2c)/2; 0.001 for c = 1, so a
+    thin tail with single rows beyond a gap gives no evidence), and a run of m missing integers
+    expects ≥ m·min(L(c₁), L(c₂)) rows: P(empty) ≤ exp(−m·min(L(c₁), L(c₂))). Returns
+    ``(p, index of the gap)`` for the gap of smallest p.
     """
+    from scipy.stats import chi2
+
     best, where = 1.0, -1
     for j in range(len(levels) - 1):
-        a, b = levels[j], levels[j + 1]
-        width = int(b - a)
-        if width < 2:
+        missing = int(levels[j + 1] - levels[j]) - 1
+        if missing < 1:
             continue
-        x = np.arange(1, width) / width
-        lam = float(np.sum(np.exp((1 - x) * math.log(counts[j]) + x * math.log(counts[j + 1]))))
-        p = math.exp(-lam)
+        c = float(min(counts[j], counts[j + 1]))
+        p = math.exp(-missing * float(chi2.ppf(0.001, 2 * c)) / 2)
         if p < best:
             best, where = p, j
     return best, where
@@ -451,7 +455,7 @@ def read_integers(y: Any) -> IntegerReading | None:
                     "gaps",
                     f"only {k} values {{{', '.join(str(int(x)) for x in levels)}}}: no row at "
                     f"{a + 1}…{b - 1} between {a} ({counts[j]} rows) and {b} ({counts[j + 1]} rows) "
-                    f"(P = {p:.1e} for a smooth count): codes or bins, not counts",
+                    f"(P ≤ {p:.1e} for a unimodal count): codes or bins, not counts",
                     lv,
                     stats,
                 )

@@ -76,10 +76,10 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
     ),
     "huber_k": (1.345, "Huber's 95%-efficiency constant under normality (sklearn HuberRegressor, gslnls)"),
     "mad_collapse": (
-        0.1,
-        "losslab choice: the MAD of all residuals under a tenth of the MAD of the residuals off y's "
-        "commonest value means over half of them tie at that value (the MAD's implosion, Rousseeuw & "
-        "Croux 1993); the scale of the untied residuals replaces it",
+        0.5,
+        "losslab choice: when over half the rows share one y value, a residual MAD under half the distance "
+        "from it to the next y value measures the spread within that point mass (the MAD's implosion, "
+        "Rousseeuw & Croux 1993); the other rows' distance from it replaces it",
     ),
     "cap_min_rows": (5, "losslab choice: a pile-up at the maximum or minimum needs ≥ 5 rows"),
     "cap_min_share": (
@@ -173,19 +173,21 @@ _GAUSS_Q3 = 0.6744897501960817
 def residual_scale(r: Any, y: Any) -> tuple[float, str, bool]:
     """A robust residual scale σ̂ that does not collapse on zero-heavy targets: ``(σ̂, method, fallback)``.
 
-    σ̂ = 1.4826·MAD(r) as a rule. When more than half the residuals tie — a robust fit passes
-    exactly through a point mass of y (the zeros of doctor visits), leaving residuals of 1e-10 —
-    the MAD measures the tie, not the spread (the MAD's implosion breakdown), and every untied
-    residual would count as an outlier. Then σ̂ is 1.4826·MAD of the residuals of the rows off y's
-    commonest value: the spread of what the fit does not reproduce, still robust (50% breakdown
-    among those rows) and still Gaussian-consistent. The standard deviation would be the other
-    choice, but one gross outlier inflates it; a wider quantile of |r| assumes where the tie ends.
+    σ̂ = 1.4826·MAD(r) as a rule. When over half the rows share one value of y (the zeros of
+    doctor visits), a robust fit can pass through that point mass and the MAD then measures the
+    spread *within* it (3e-10 on real data) — the MAD's implosion — so that every other row
+    counts as an outlier. The test: the MAD is under half the distance from y's commonest value
+    to its nearest other value (y's resolution there; 1 for counts). Then σ̂ is 1.4826 × the
+    median distance of the other rows' residuals from the residuals' median: their typical
+    deviation from the mass, Gaussian-consistent for them and still robust (50% breakdown among
+    them). The standard deviation would be the other choice, but one gross outlier inflates it,
+    and the MAD of the other rows alone can tie again (at y = 1).
 
     >>> y = np.r_[np.zeros(80), np.arange(1.0, 21.0)]
     >>> r = y - np.where(y > 0, 0.5 * y, 1e-10)  # a fit through the zeros
     >>> s, how, fallback = residual_scale(r, y)
     >>> fallback, round(s, 3)
-    (True, 3.706)
+    (True, 7.783)
     """
     r = np.asarray(r, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -193,19 +195,20 @@ def residual_scale(r: Any, y: Any) -> tuple[float, str, bool]:
     method = "1.4826·MAD of the residuals"
     values, counts = np.unique(y, return_counts=True)
     j = int(np.argmax(counts))
-    off = y != values[j]
-    if counts[j] < 2 or off.sum() < 2:
-        return s, method, False
-    s_off = _mad_scale(r[off])
-    if s_off > 0 and s < _t("mad_collapse") * s_off:
-        share = counts[j] / y.size
-        return (
-            s_off,
-            f"1.4826·MAD of the residuals of the {int(off.sum())} rows where y ≠ {values[j]:.4g}: "
-            f"{share:.0%} of the rows have y = {values[j]:.4g} and the MAD of all residuals "
-            f"({s:.2g}) measured their tie",
-            True,
-        )
+    mode, share = float(values[j]), counts[j] / y.size
+    off = y != mode
+    if share >= 0.5 and off.sum() >= 2:
+        step = float(np.min(np.abs(y[off] - mode)))
+        if s < _t("mad_collapse") * step:
+            s_off = float(1.4826 * np.median(np.abs(r[off] - np.median(r))))
+            if s_off > 0:
+                return (
+                    s_off,
+                    f"1.4826 × the median distance of the {int(off.sum())} residuals of rows with y ≠ "
+                    f"{mode:.4g} from the residuals' median: {share:.0%} of the rows have y = {mode:.4g} "
+                    f"and the MAD of all residuals ({s:.2g}) measured the spread within them",
+                    True,
+                )
     if s <= 0:
         sd = float(r.std())
         if sd > 0:
