@@ -5,7 +5,9 @@ all call `infer_task`, so they name the same task for the same target. The rules
 AutoGluon's ``infer_problem_type`` (unique-value ratio ≤ 0.05 for n > 1000 rows, ≤ 0.10 otherwise,
 ≤ 1000 classes) and add losslab's subtypes (count, positive, proportion, ordinal), each with its
 evidence, a confidence and the alternatives when the data cannot tell (integer ratings, small
-counts). The thresholds and their sources are `TASK_THRESHOLDS`.
+counts). Integer values are read first (`read_integers`): codes, counts near zero, or a
+measurement in whole units (prices, grams, days), which is not a count. The thresholds and their
+sources are `TASK_THRESHOLDS`.
 
 pandas (and scipy for the skewness) are imported inside the functions.
 
@@ -472,8 +474,9 @@ def read_integers(y: Any) -> IntegerReading | None:
         f"{span}, median {stats['median']:.4g}, zeros {stats['share_zero']:.1%}, "
         f"{stats['share_small']:.0%} at 1…{int(S)}, variance {disp:.3g}× the mean"
     )
-    nonzero = levels[levels > 0].astype(np.int64)
-    g = int(np.gcd.reduce(nonzero)) if nonzero.size else 1
+    nonzero = levels[levels > 0]
+    exact = nonzero.size and nonzero[-1] < 2.0**53  # integers a float64 holds exactly
+    g = int(np.gcd.reduce(nonzero.astype(np.int64))) if exact else 1
     stats["grid"] = float(g)
     if g >= 2 and nonzero.size >= _t("grid_min_levels"):
         return IntegerReading(

@@ -11,7 +11,12 @@ Gaussian only because its features move it. A quick robust linear fit (Huber IRL
 k = 1.345) gives the residual scale, skewness, kurtosis and outlier share; for y ≥ 0 a
 log-link Poisson quasi-likelihood fit gives fitted means μ̂, and the log–log slope of the
 binned residual variance against the binned mean estimates the variance power p in
-Var(y | x) ∝ μᵖ (0 Gaussian, 1 Poisson, 2 Gamma, in between Tweedie).
+Var(y | x) ∝ μᵖ (0 Gaussian, 1 Poisson, 2 Gamma, in between Tweedie), with its standard error.
+
+The readings the advisor's rules use (``Diagnosis.values``): ``integer_reading`` (count,
+measurement or coded; `losslab.tasks.read_integers`), ``cap`` (a pile-up at the maximum or
+minimum), ``coded_levels``, ``heavy_tails`` with ``huber_delta`` on a ``residual_scale`` that
+does not collapse on zero-heavy targets, and ``variance_power_se`` / ``variance_power_ci``.
 """
 
 from __future__ import annotations
