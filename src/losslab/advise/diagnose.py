@@ -936,11 +936,11 @@ def _residual_values(diag: Diagnosis) -> None:
         sst = float(np.sum((y - y.mean()) ** 2))
         vals["linear_r2"] = 1.0 - float(np.sum(r_ols**2)) / sst if sst > 0 else None
         vals["residual_source"] = f"robust (Huber) linear fit on {Z.shape[1] - 1} feature column(s)"
-        vals["linear_residual_scale"] = _mad_scale(r)
+        vals["linear_residual_scale"] = residual_scale(r, y)[0]  # the scale that survives a point mass of y
         p = Z.shape[1] - 1
         if p <= 12 and len(y) >= 10 * (1 + p + p * (p + 1) // 2):
             rq = robust_fit(quadratic_design(Z), y)[0]
-            vals["quadratic_residual_scale"] = _mad_scale(rq)
+            vals["quadratic_residual_scale"] = residual_scale(rq, y)[0]
             if vals["quadratic_residual_scale"] < _t("nonlinear_gain") * vals["linear_residual_scale"]:
                 r = rq
                 vals["residual_source"] = (
