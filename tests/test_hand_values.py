@@ -132,7 +132,7 @@ def test_matches_hand_written_values(measured: dict[str, Any], section: str) -> 
     gold = {k: v for k, v in GOLD.items() if k.split(".")[0] == section}
     assert gold, f"{GOLDEN} has no {section!r} values"
     now = {k: v for k, v in measured.items() if k.split(".")[0] == section}
-    assert sorted(now) == sorted(gold)
+    assert set(gold) <= set(now)  # later diagnostics add keys; the hand-written values must stay
     bad = []
     for k, g in gold.items():
         v = now[k]

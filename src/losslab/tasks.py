@@ -5,7 +5,9 @@ all call `infer_task`, so they name the same task for the same target. The rules
 AutoGluon's ``infer_problem_type`` (unique-value ratio ≤ 0.05 for n > 1000 rows, ≤ 0.10 otherwise,
 ≤ 1000 classes) and add losslab's subtypes (count, positive, proportion, ordinal), each with its
 evidence, a confidence and the alternatives when the data cannot tell (integer ratings, small
-counts). The thresholds and their sources are `TASK_THRESHOLDS`.
+counts). Integer values are read first (`read_integers`): codes, counts near zero, or a
+measurement in whole units (prices, grams, days), which is not a count. The thresholds and their
+sources are `TASK_THRESHOLDS`.
 
 pandas (and scipy for the skewness) are imported inside the functions.
 
@@ -30,12 +32,15 @@ __all__ = [
     "REGRESSION_TASKS",
     "TASKS",
     "TASK_THRESHOLDS",
+    "IntegerReading",
     "TaskInference",
     "infer_task",
     "is_categorical",
     "no_spread",
     "orders_of_magnitude",
+    "read_integers",
     "skewness",
+    "skewness_se",
     "task_family",
 ]
 
@@ -56,6 +61,37 @@ TASK_THRESHOLDS: dict[str, tuple[float, str]] = {
         "encoded classes; counts tail off",
     ),
     "ordinal_max_level": (10, "losslab choice: rating scales 1–5, 1–7, 1–10"),
+    "count_small_value": (
+        10,
+        "losslab choice: counts live near zero; values 1…10 are 'small' (a Poisson count of mean 10 has a "
+        "relative spread of 32%, so the unit step still matters)",
+    ),
+    "count_small_share": (
+        0.10,
+        "losslab choice: a count has ≥ 10% of its rows at the small values 1…10 (Poisson/negative binomial "
+        "with zeros do); amounts in whole units (prices, grams) have none",
+    ),
+    "count_dispersion_min": (
+        0.5,
+        "losslab choice: a count's variance is about its mean or larger (Poisson, overdispersion); under "
+        "half the mean only bounded (binomial-like) counts, so the count reading loses confidence",
+    ),
+    "grid_min_levels": (
+        10,
+        "losslab choice: all of ≥ 10 distinct non-zero values multiples of g ≥ 2 (chance 2⁻¹⁰ for counts) "
+        "is a measurement rounded to g units",
+    ),
+    "coded_gap_pvalue": (
+        0.001,
+        "losslab choice: an empty run of integers between two well-filled levels, improbable (P < 0.001) "
+        "for a unimodal count, whose frequencies between two levels are at least the smaller of theirs "
+        "(taken at its 99.9% Poisson lower bound)",
+    ),
+    "skew_se_z": (
+        1.96,
+        "95% two-sided normal quantile: skewness within 1.96 standard errors of the cut-off cannot be told "
+        "from it (SE² = 6(n−2)/((n+1)(n+3)), D'Agostino 1970)",
+    ),
 }
 
 #: Thresholds the inference shares with the advisor's target diagnostics.
@@ -172,11 +208,13 @@ def infer_task(y: Any) -> TaskInference:
     ``y`` is a pandas Series or 1-D array; missing values (NaN, ±inf) are left out first.
 
     Rules in order (first match wins): two distinct values → binary; text/categorical →
-    multiclass (ordered categorical → ordinal); integer-valued with few distinct values
-    (unique ratio ≤ 0.05 for n > 1000, ≤ 0.10 otherwise; AutoGluon) → ordinal when the
-    levels are a 1…≤10 scale, multiclass when they are 0…k−1 labels of comparable frequency,
-    count otherwise (non-negative); values in [0, 1] → proportion; y ≥ 0 and skewed, zero-heavy
-    or spanning ≥ 2 orders of magnitude → positive; other numbers → regression.
+    multiclass (ordered categorical → ordinal); integer values are read by `read_integers`:
+    codes (few distinct values, unique ratio ≤ 0.05 for n > 1000, ≤ 0.10 otherwise; AutoGluon)
+    → ordinal for a 1…≤10 scale or bins with gaps, multiclass for 0…k−1 labels of comparable
+    frequency; counts (near zero) → count; measurements in whole units → as continuous values.
+    Values in [0, 1] → proportion; y ≥ 0 with ≥ 10% zeros, ≥ 2 orders of magnitude or a
+    skewness above 1 by more than 1.96 standard errors → positive (within the noise: regression,
+    low confidence, positive the alternative); other numbers → regression.
 
     Raises
     ------
@@ -232,68 +270,10 @@ def infer_task(y: Any) -> TaskInference:
         return TaskInference("multiclass", conf, ev, alts)
     v = y.to_numpy(dtype=float)
     vmin, vmax = float(v.min()), float(v.max())
-    integral = bool(np.all(v == np.round(v)))
-    few = ratio <= thr and k <= _t("max_classes")
-    if integral and few:
-        levels = np.sort(np.unique(v))
-        counts = np.array([(v == lv).sum() for lv in levels])
-        contiguous = levels[-1] - levels[0] + 1 == k
-        balance = counts.min() / counts.max()
-        span = (
-            f"integer levels {int(levels[0])}…{int(levels[-1])} ({k} distinct, unique ratio {ratio:.3f} "
-            f"≤ {thr:g})"
-        )
-        if vmin >= 1 and vmax <= _t("ordinal_max_level") and contiguous:
-            return TaskInference(
-                "ordinal",
-                "low",
-                [span, f"a contiguous 1…{int(vmax)} scale, like ratings: ordered levels"],
-                ["multiclass", "regression"],
-            )
-        if vmin == 0 and contiguous and k <= _t("max_label_levels") and balance >= _t("label_balance"):
-            return TaskInference(
-                "multiclass",
-                "medium",
-                [
-                    span,
-                    f"0-based contiguous labels; the rarest level has {balance:.0%} of the commonest's rows "
-                    f"(≥ {_t('label_balance'):.0%}): encoded classes rather than counts",
-                ],
-                ["count", "ordinal"],
-            )
-        if vmin >= 0:
-            skew = skewness(v)
-            conf = "low" if k <= 5 else "medium"
-            ev = [
-                span,
-                f"non-negative integers whose frequencies tail off (rarest/commonest {balance:.2f}, "
-                f"skewness {skew:.2f})",
-            ]
-            return TaskInference("count", conf, ev, ["multiclass", "ordinal"] if k <= 5 else ["multiclass"])
-        return TaskInference(
-            "multiclass",
-            "medium",
-            [span, "integer labels including negatives (AutoGluon reads few integer levels as classes)"],
-            ["regression"],
-        )
-    if integral and vmin >= 0:
-        share_zero = float(np.mean(v == 0))
-        skew = skewness(v)
-        span = f"non-negative integers with {k} distinct values (unique ratio {ratio:.3f} > {thr:g})"
-        if share_zero > 0 or skew > _t("skew_high"):
-            return TaskInference(
-                "count",
-                "low",
-                [span, f"zeros {share_zero:.1%}, skewness {skew:.2f}: counts with a wide range"],
-                ["regression"],
-            )
-        return TaskInference(
-            "regression",
-            "medium",
-            [span, f"no zeros, skewness {skew:.2f}: an integer-valued measurement"],
-            ["count"],
-        )
-    if not integral and vmin >= 0 and vmax <= 1:
+    reading = read_integers(v)
+    if reading is not None:
+        return _integer_task(v, reading)
+    if vmin >= 0 and vmax <= 1:
         inner = float(np.mean((v > 0) & (v < 1)))
         return TaskInference(
             "proportion",
@@ -301,37 +281,266 @@ def infer_task(y: Any) -> TaskInference:
             [f"all values in [0, 1] ({inner:.0%} strictly inside), not just 0/1: a fraction or soft label"],
             ["regression"],
         )
-    if not integral and vmin >= 0:
-        share_zero = float(np.mean(v == 0))
-        skew = skewness(v)
-        orders = orders_of_magnitude(v)
-        why = []
-        if share_zero >= _t("zero_share"):
-            why.append(f"{share_zero:.1%} exact zeros (≥ {_t('zero_share'):.0%}) with continuous positives")
-        if skew > _t("skew_high"):
-            why.append(f"right-skewed (skewness {skew:.2f} > {_t('skew_high'):g})")
-        if orders >= _t("dynamic_range_orders"):
-            why.append(f"spans {orders:.1f} orders of magnitude (≥ {_t('dynamic_range_orders'):g})")
-        if why:
-            return TaskInference(
-                "positive",
-                "medium",
-                [f"non-negative continuous values (min {vmin:.4g})", *why],
-                ["regression"],
-            )
+    if vmin >= 0:
+        return _amount(v, f"non-negative continuous values (min {vmin:.4g})", integral=False)
+    return TaskInference(
+        "regression", "high", [f"real values from {vmin:.4g} to {vmax:.4g} ({k} distinct in {n} rows)"], []
+    )
+
+
+def skewness_se(n: int) -> float:
+    """Standard error of the sample skewness of n Gaussian values, √(6(n−2)/((n+1)(n+3))).
+
+    >>> round(skewness_se(506), 3)
+    0.108
+    """
+    return math.sqrt(6 * (n - 2) / ((n + 1) * (n + 3))) if n > 2 else math.inf
+
+
+def _amount(v: Any, first: str, integral: bool) -> TaskInference:
+    """positive or regression for y ≥ 0 measured values; the other is the alternative.
+
+    A subtype needs evidence beyond sampling noise: "positive" when zeros are common, the values
+    span ≥ 2 orders of magnitude, or the skewness exceeds the cut-off by more than 1.96 standard
+    errors. A skewness above the cut-off but within the noise names "regression" at low confidence
+    (the general task, whose losses fit any y) with "positive" as the alternative.
+    """
+    n = len(v)
+    share_zero = float(np.mean(v == 0))
+    skew = skewness(v)
+    orders = orders_of_magnitude(v)
+    se = skewness_se(n)
+    z, cut = _t("skew_se_z"), _t("skew_high")
+    extra = ["count"] if integral else []
+    why = []
+    if share_zero >= _t("zero_share"):
+        why.append(f"{share_zero:.1%} exact zeros (≥ {_t('zero_share'):.0%}) with spread-out positives")
+    if skew > cut + z * se:
+        why.append(f"right-skewed (skewness {skew:.2f} > {cut:g} by more than {z:g}·SE, SE {se:.2f})")
+    if orders >= _t("dynamic_range_orders"):
+        why.append(f"spans {orders:.1f} orders of magnitude (≥ {_t('dynamic_range_orders'):g})")
+    if why:
+        return TaskInference("positive", "medium", [first, *why], ["regression", *extra])
+    if skew > cut:
         return TaskInference(
             "regression",
-            "high",
+            "low",
             [
-                f"non-negative continuous values, skewness {skew:.2f}, {orders:.1f} orders of magnitude: "
-                "symmetric enough"
+                first,
+                f"skewness {skew:.2f} exceeds {cut:g} by less than {z:g} standard errors (SE {se:.2f} for "
+                f"n = {n}) and the values span {orders:.1f} orders of magnitude: the data cannot tell a "
+                "right-skewed positive target from a symmetric one",
             ],
-            ["positive"],
+            ["positive", *extra],
         )
-    ev = [f"real values from {vmin:.4g} to {vmax:.4g} ({k} distinct in {n} rows)"]
-    alts = []
-    conf = "high"
-    if integral:
-        ev.append(f"integer-valued with negatives; unique ratio {ratio:.3f} > {thr:g}")
-        conf = "medium"
-    return TaskInference("regression", conf, ev, alts)
+    near = skew > cut - z * se
+    ev = f"skewness {skew:.2f}, {orders:.1f} orders of magnitude: symmetric enough"
+    if near:
+        ev += f" (but within {z:g} standard errors, SE {se:.2f}, of the cut-off {cut:g})"
+    conf = "medium" if near or integral else "high"
+    return TaskInference("regression", conf, [first, ev], ["positive", *extra])
+
+
+@dataclass
+class IntegerReading:
+    """How an integer-valued numeric target reads: ``kind`` "count", "measurement" or "coded".
+
+    ``rule`` names the rule that decided (``"rating"``, ``"labels"``, ``"gaps"``,
+    ``"signed labels"``, ``"count"``, ``"grid"``, ``"large"``, ``"signed"``); ``levels`` holds the
+    distinct values of a coded target; ``stats`` the measured values the evidence cites.
+    """
+
+    kind: str
+    rule: str
+    evidence: str
+    levels: list[float] | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def _few_levels(n: int, k: int) -> bool:
+    """Few distinct values for the rows: AutoGluon's unique-ratio rule for integer classes."""
+    thr = _t("unique_ratio_large") if n > _t("large_data_rows") else _t("unique_ratio_small")
+    return k / n <= thr and k <= _t("max_classes")
+
+
+def _empty_gap_pvalue(levels: Any, counts: Any) -> tuple[float, int]:
+    """The chance (an upper bound) that a run of missing integers between two levels is empty.
+
+    Under a unimodal count distribution the frequency of every integer between two levels is at
+    least the smaller of theirs. A level seen c times has an expected frequency of at least
+    L(c), the one-sided 99.9% Poisson lower bound (Garwood: χ²₀.₀₀₁(2c)/2; 0.001 for c = 1, so a
+    thin tail with single rows beyond a gap gives no evidence), and a run of m missing integers
+    expects ≥ m·min(L(c₁), L(c₂)) rows: P(empty) ≤ exp(−m·min(L(c₁), L(c₂))). Returns
+    ``(p, index of the gap)`` for the gap of smallest p.
+    """
+    from scipy.stats import chi2
+
+    best, where = 1.0, -1
+    for j in range(len(levels) - 1):
+        missing = int(levels[j + 1] - levels[j]) - 1
+        if missing < 1:
+            continue
+        c = float(min(counts[j], counts[j + 1]))
+        p = math.exp(-missing * float(chi2.ppf(0.001, 2 * c)) / 2)
+        if p < best:
+            best, where = p, j
+    return best, where
+
+
+def read_integers(y: Any) -> IntegerReading | None:
+    """Read an integer-valued numeric target as a count, a measurement in whole units, or codes.
+
+    None when the values are not all integers. Codes (few distinct values, AutoGluon's unique
+    ratio): a contiguous 1…≤10 rating scale, 0-based labels of comparable frequency, levels with
+    an improbable empty run of integers between well-filled neighbours (survey bins such as
+    {0, 1, 2, 3, 7, 12}), or labels including negatives. Otherwise a count lives near zero:
+    ≥ 10% of the rows at 1…10, and zeros present or a median ≤ 10. Values all on a grid of
+    g ≥ 2, amounts without small values (prices, grams) and values away from zero with no zeros
+    (durations in days, whole ppb) are measurements; so are integers with negatives.
+
+    Examples
+    --------
+    >>> read_integers([0, 1, 2, 3, 7, 12] * 40 + [0] * 100).kind
+    'coded'
+    >>> read_integers(np.random.default_rng(0).poisson(2.0, 500)).kind
+    'count'
+    >>> read_integers(np.random.default_rng(0).integers(120_000, 900_000, 500)).kind
+    'measurement'
+    >>> read_integers([0.5, 1.0, 2.0]) is None
+    True
+    """
+    v = np.asarray(y, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 2 or not bool(np.all(v == np.round(v))):
+        return None
+    n = v.size
+    levels, counts = np.unique(v, return_counts=True)
+    k = len(levels)
+    vmin, vmax = float(levels[0]), float(levels[-1])
+    mean = float(v.mean())
+    var = float(v.var(ddof=1))
+    S = _t("count_small_value")
+    stats = {
+        "n_levels": float(k),
+        "median": float(np.median(v)),
+        "share_zero": float(np.mean(v == 0)),
+        "share_small": float(np.mean((v >= 1) & (v <= S))),
+        "dispersion_index": var / mean if mean > 0 and vmin >= 0 else math.nan,
+    }
+    few = _few_levels(n, k)
+    span = f"integer levels {int(vmin)}…{int(vmax)} ({k} distinct in {n} rows)"
+    if few:
+        contiguous = vmax - vmin + 1 == k
+        balance = float(counts.min() / counts.max())
+        stats["balance"] = balance
+        lv = [float(x) for x in levels]
+        if vmin >= 1 and vmax <= _t("ordinal_max_level") and contiguous:
+            return IntegerReading(
+                "coded", "rating", f"{span}: a contiguous 1…{int(vmax)} scale, like ratings", lv, stats
+            )
+        if vmin == 0 and contiguous and k <= _t("max_label_levels") and balance >= _t("label_balance"):
+            return IntegerReading(
+                "coded",
+                "labels",
+                f"{span}: 0-based contiguous labels; the rarest level has {balance:.0%} of the commonest's "
+                f"rows (≥ {_t('label_balance'):.0%}), encoded classes rather than counts",
+                lv,
+                stats,
+            )
+        if k <= _t("max_label_levels"):
+            p, j = _empty_gap_pvalue(levels, counts)
+            stats["gap_pvalue"] = p
+            if p < _t("coded_gap_pvalue"):
+                a, b = int(levels[j]), int(levels[j + 1])
+                return IntegerReading(
+                    "coded",
+                    "gaps",
+                    f"only {k} values {{{', '.join(str(int(x)) for x in levels)}}}: no row at "
+                    f"{a + 1}…{b - 1} between {a} ({counts[j]} rows) and {b} ({counts[j + 1]} rows) "
+                    f"(P ≤ {p:.1e} for a unimodal count): codes or bins, not counts",
+                    lv,
+                    stats,
+                )
+        if vmin < 0 and k <= _t("max_label_levels"):
+            return IntegerReading(
+                "coded", "signed labels", f"{span}: few integer labels including negatives", lv, stats
+            )
+    if vmin < 0:
+        return IntegerReading(
+            "measurement", "signed", f"{span} with negatives: a measurement in whole units", None, stats
+        )
+    disp = stats["dispersion_index"]
+    shape = (
+        f"{span}, median {stats['median']:.4g}, zeros {stats['share_zero']:.1%}, "
+        f"{stats['share_small']:.0%} at 1…{int(S)}, variance {disp:.3g}× the mean"
+    )
+    nonzero = levels[levels > 0]
+    exact = nonzero.size and nonzero[-1] < 2.0**53  # integers a float64 holds exactly
+    g = int(np.gcd.reduce(nonzero.astype(np.int64))) if exact else 1
+    stats["grid"] = float(g)
+    if g >= 2 and nonzero.size >= _t("grid_min_levels"):
+        return IntegerReading(
+            "measurement",
+            "grid",
+            f"{shape}; every value a multiple of {g}: a measurement rounded to {g} units, not a count",
+            None,
+            stats,
+        )
+    small = stats["share_small"] >= _t("count_small_share")
+    near_zero = stats["share_zero"] > 0 or stats["median"] <= S
+    if small and near_zero:
+        tail = (
+            " (under half the mean: bounded, binomial-like counts?)"
+            if disp < _t("count_dispersion_min")
+            else ""
+        )
+        return IntegerReading("count", "count", f"{shape}{tail}: counts near zero", None, stats)
+    why = (
+        f"no value at 1…{int(S)} besides the zeros"
+        if not small and stats["share_zero"] > 0
+        else f"fewer than {_t('count_small_share'):.0%} of the rows at 1…{int(S)}"
+        if not small
+        else f"no zeros and a median above {int(S)}"
+    )
+    return IntegerReading(
+        "measurement",
+        "large" if not small else "away from zero",
+        f"{shape}; {why}: a measurement in whole units (prices, grams, days), not a count",
+        None,
+        stats,
+    )
+
+
+def _integer_task(v: Any, reading: IntegerReading) -> TaskInference:
+    """The task an integer reading gives (`infer_task` for integer-valued numeric targets)."""
+    st = reading.stats
+    k = int(st["n_levels"])
+    if reading.rule == "rating":
+        return TaskInference(
+            "ordinal", "low", [reading.evidence, "ordered levels"], ["multiclass", "regression"]
+        )
+    if reading.rule == "labels":
+        return TaskInference("multiclass", "medium", [reading.evidence], ["count", "ordinal"])
+    if reading.rule == "gaps":
+        alts = ["count", "multiclass"] if v.min() >= 0 else ["multiclass", "regression"]
+        return TaskInference("ordinal", "low", [reading.evidence, "ordered codes of unequal steps"], alts)
+    if reading.rule == "signed labels":
+        return TaskInference(
+            "multiclass",
+            "medium",
+            [reading.evidence, "AutoGluon reads few integer levels as classes"],
+            ["regression"],
+        )
+    if reading.kind == "count":
+        few = _few_levels(len(v), k)
+        lively = st["share_zero"] >= _t("zero_share") and st["dispersion_index"] >= _t("count_dispersion_min")
+        if few:
+            conf = "low" if k <= 5 or st["dispersion_index"] < _t("count_dispersion_min") else "medium"
+            alts = ["multiclass", "ordinal"] if k <= 5 else ["multiclass"]
+        else:
+            conf = "medium" if lively else "low"
+            alts = ["positive", "regression"]
+        return TaskInference("count", conf, [reading.evidence], alts)
+    if reading.rule == "signed":
+        return TaskInference("regression", "medium", [reading.evidence], [])
+    return _amount(v, reading.evidence, integral=True)

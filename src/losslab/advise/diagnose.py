@@ -11,7 +11,12 @@ Gaussian only because its features move it. A quick robust linear fit (Huber IRL
 k = 1.345) gives the residual scale, skewness, kurtosis and outlier share; for y ≥ 0 a
 log-link Poisson quasi-likelihood fit gives fitted means μ̂, and the log–log slope of the
 binned residual variance against the binned mean estimates the variance power p in
-Var(y | x) ∝ μᵖ (0 Gaussian, 1 Poisson, 2 Gamma, in between Tweedie).
+Var(y | x) ∝ μᵖ (0 Gaussian, 1 Poisson, 2 Gamma, in between Tweedie), with its standard error.
+
+The readings the advisor's rules use (``Diagnosis.values``): ``integer_reading`` (count,
+measurement or coded; `losslab.tasks.read_integers`), ``cap`` (a pile-up at the maximum or
+minimum), ``coded_levels``, ``heavy_tails`` with ``huber_delta`` on a ``residual_scale`` that
+does not collapse on zero-heavy targets, and ``variance_power_se`` / ``variance_power_ci``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from .._core.errors import DataError
 from ..hygiene import THRESHOLDS as HYGIENE_THRESHOLDS
 from ..hygiene import id_like_columns, suspected_leaks
 from ..tabular import load_xy as load
-from ..tasks import SHARED_THRESHOLDS, TASK_THRESHOLDS, TASKS, TaskInference, infer_task
+from ..tasks import SHARED_THRESHOLDS, TASK_THRESHOLDS, TASKS, TaskInference, infer_task, read_integers
 from ..tasks import is_categorical as _is_categorical
 from ..tasks import no_spread as _no_spread
 from ..tasks import orders_of_magnitude as _orders
@@ -75,6 +80,23 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
         "spread",
     ),
     "huber_k": (1.345, "Huber's 95%-efficiency constant under normality (sklearn HuberRegressor, gslnls)"),
+    "mad_collapse": (
+        0.5,
+        "losslab choice: when over half the rows share one y value, a residual MAD under half the distance "
+        "from it to the next y value measures the spread within that point mass (the MAD's implosion, "
+        "Rousseeuw & Croux 1993); the other rows' distance from it replaces it",
+    ),
+    "cap_min_rows": (5, "losslab choice: a pile-up at the maximum or minimum needs ≥ 5 rows"),
+    "cap_min_share": (
+        0.01,
+        "losslab choice: ≥ 1% of the rows at the extreme value (below that a cap moves a mean fit little)",
+    ),
+    "cap_ratio": (
+        3.0,
+        "losslab choice: the extreme value holds ≥ 3× the rows of any of the 5 values next to it "
+        "(a smooth tail thins out towards its end)",
+    ),
+    "variance_power_level": (0.95, "the usual 95% interval for p̂ (t quantile, bins − 2 degrees of freedom)"),
     **HYGIENE_THRESHOLDS,  # identifiers, leaks, free text (losslab.hygiene, shared with compare and train)
     "label_conflict_share": (0.01, "losslab choice: ≥ 1% of rows are duplicates with conflicting labels"),
     "max_fit_rows": (20000, "losslab choice: residual fits use a seeded sample of at most 20 000 rows"),
@@ -128,16 +150,75 @@ def _mad_scale(v: Any) -> float:
     return float(1.4826 * stats.median_abs_deviation(np.asarray(v, dtype=float)))
 
 
-def _outlier_shares(v: Any) -> tuple[float, float]:
-    """Share outside Tukey's 1.5×IQR fences, and share with |modified z| > 3.5 (MAD based)."""
+def _outlier_shares(v: Any, scale: float | None = None) -> tuple[float, float]:
+    """Share outside Tukey's 1.5×IQR fences, and share with |modified z| > 3.5 (MAD based).
+
+    With ``scale`` (a robust σ̂ that replaces a collapsed MAD, see `residual_scale`) both use it:
+    the fences become median ± (0.6745 + 1.5·1.349)·σ̂ (where Tukey's fences fall for a Gaussian)
+    and the modified z is |v − median|/σ̂.
+    """
     v = np.asarray(v, dtype=float)
+    k = _t("iqr_fence")
+    if scale is not None:
+        d = np.abs(v - np.median(v))
+        fence = (_GAUSS_Q3 + k * 2 * _GAUSS_Q3) * scale
+        return float(np.mean(d > fence)), float(np.mean(d > _t("mad_z") * scale))
     q1, q3 = np.quantile(v, [0.25, 0.75])
     iqr = q3 - q1
-    k = _t("iqr_fence")
     iqr_share = float(np.mean((v < q1 - k * iqr) | (v > q3 + k * iqr))) if iqr > 0 else 0.0
     mad = _mad_scale(v)
     mad_share = float(np.mean(np.abs(v - np.median(v)) > _t("mad_z") * mad)) if mad > 0 else 0.0
     return iqr_share, mad_share
+
+
+#: Φ⁻¹(3/4): the upper quartile of a standard Gaussian
+_GAUSS_Q3 = 0.6744897501960817
+
+
+def residual_scale(r: Any, y: Any) -> tuple[float, str, bool]:
+    """A robust residual scale σ̂ that does not collapse on zero-heavy targets: ``(σ̂, method, fallback)``.
+
+    σ̂ = 1.4826·MAD(r) as a rule. When over half the rows share one value of y (the zeros of
+    doctor visits), a robust fit can pass through that point mass and the MAD then measures the
+    spread *within* it (3e-10 on real data) — the MAD's implosion — so that every other row
+    counts as an outlier. The test: the MAD is under half the distance from y's commonest value
+    to its nearest other value (y's resolution there; 1 for counts). Then σ̂ is 1.4826 × the
+    median distance of the other rows' residuals from the residuals' median: their typical
+    deviation from the mass, Gaussian-consistent for them and still robust (50% breakdown among
+    them). The standard deviation would be the other choice, but one gross outlier inflates it,
+    and the MAD of the other rows alone can tie again (at y = 1).
+
+    >>> y = np.r_[np.zeros(80), np.arange(1.0, 21.0)]
+    >>> r = y - np.where(y > 0, 0.5 * y, 1e-10)  # a fit through the zeros
+    >>> s, how, fallback = residual_scale(r, y)
+    >>> fallback, round(s, 3)
+    (True, 7.783)
+    """
+    r = np.asarray(r, dtype=float)
+    y = np.asarray(y, dtype=float)
+    s = _mad_scale(r)
+    method = "1.4826·MAD of the residuals"
+    values, counts = np.unique(y, return_counts=True)
+    j = int(np.argmax(counts))
+    mode, share = float(values[j]), counts[j] / y.size
+    off = y != mode
+    if share >= 0.5 and off.sum() >= 2:
+        step = float(np.min(np.abs(y[off] - mode)))
+        if s < _t("mad_collapse") * step:
+            s_off = float(1.4826 * np.median(np.abs(r[off] - np.median(r))))
+            if s_off > 0:
+                return (
+                    s_off,
+                    f"1.4826 × the median distance of the {int(off.sum())} residuals of rows with y ≠ "
+                    f"{mode:.4g} from the residuals' median: {share:.0%} of the rows have y = {mode:.4g} "
+                    f"and the MAD of all residuals ({s:.2g}) measured the spread within them",
+                    True,
+                )
+    if s <= 0:
+        sd = float(r.std())
+        if sd > 0:
+            return sd, "standard deviation of the residuals (their MAD is 0)", True
+    return s, method, False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,6 +279,7 @@ def diagnose(
         values.update(_class_values(ys, messages))
     else:
         values.update(_numeric_values(ys))
+        messages.extend(_reading_messages(values))
         if inferred.task == "ordinal" and not _is_categorical(ys):
             values.update(_class_values(ys, []))  # the levels as classes, for predict="probability"
     diag = Diagnosis(ys, feats, name, inferred, values, messages, seed=seed)
@@ -207,6 +289,47 @@ def diagnose(
         if not classification:
             _residual_values(diag)
     return diag
+
+
+def _reading_messages(values: dict[str, Any]) -> list[Any]:
+    """CAPPED_TARGET, CODED_VALUES and INTEGER_MEASUREMENT from the target's readings."""
+    from .advice import Message
+
+    out = []
+    cap = values.get("cap")
+    if cap is not None:
+        out.append(
+            Message(
+                "CAPPED_TARGET",
+                "warning",
+                f"{cap['evidence']}. A loss for the mean is biased towards the cap; a censored loss (or "
+                "dropping the capped rows) treats them as 'at least' values.",
+                {k: cap[k] for k in ("side", "value", "count", "share")},
+            )
+        )
+    levels = values.get("coded_levels")
+    if levels is not None and values.get("integer_reading") == "coded" and len(levels) >= 3:
+        gaps = np.diff(levels)
+        if np.any(gaps != gaps[0]):
+            out.append(
+                Message(
+                    "CODED_VALUES",
+                    "info",
+                    f"{values['coded_evidence']}. Ordinal losses treat them as ordered levels; squared "
+                    "error and count losses read the codes as amounts.",
+                    {"levels": levels},
+                )
+            )
+    if values.get("integer_reading") == "measurement":
+        out.append(
+            Message(
+                "INTEGER_MEASUREMENT",
+                "info",
+                f"integer values read as a measurement, not counts: {values['integer_reading_evidence']}.",
+                {"reading": "measurement"},
+            )
+        )
+    return out
 
 
 def _one_thread() -> Any:
@@ -346,7 +469,57 @@ def _numeric_values(ys: Any) -> dict[str, Any]:
         lv = np.log(v)
         out["log_skewness"] = _skew(lv)
         out["log_excess_kurtosis"] = _kurt(lv)
+    reading = read_integers(v)
+    out["integer_reading"] = None if reading is None else reading.kind
+    out["integer_reading_evidence"] = None if reading is None else reading.evidence
+    coded = reading is not None and reading.kind == "coded"
+    out["coded_levels"] = reading.levels if coded else None
+    out["coded_evidence"] = reading.evidence if coded else None
+    out["cap"] = target_cap(v)
     return out
+
+
+def target_cap(v: Any) -> dict[str, Any] | None:
+    """A pile-up of the target at its maximum or minimum (top-coding, censoring), or None.
+
+    The extreme value must hold ≥ 5 rows, ≥ 1% of them, and ≥ 3 times the rows of any of the
+    5 distinct values next to it. Targets with ≤ 20 distinct values (codes, ratings, small
+    counts) are not read: their level frequencies say nothing of censoring. Zeros of a
+    non-negative target are its zero mass (``share_zero``), not a cap.
+
+    >>> v = np.r_[np.linspace(5.0, 49.0, 490), np.full(16, 50.0)]
+    >>> cap = target_cap(v)
+    >>> cap["side"], cap["value"], cap["count"]
+    ('max', 50.0, 16)
+    >>> target_cap(np.linspace(5.0, 50.0, 506)) is None
+    True
+    """
+    v = np.asarray(v, dtype=float)
+    levels, counts = np.unique(v, return_counts=True)
+    if len(levels) <= _t("max_label_levels"):
+        return None
+    n = v.size
+    found = []
+    for side in ("max", "min"):
+        if side == "min" and levels[0] == 0:
+            continue
+        c = int(counts[-1] if side == "max" else counts[0])
+        near = counts[-6:-1] if side == "max" else counts[1:6]
+        ref = int(near.max())
+        if c >= _t("cap_min_rows") and c / n >= _t("cap_min_share") and c >= _t("cap_ratio") * ref:
+            value = float(levels[-1] if side == "max" else levels[0])
+            found.append(
+                {
+                    "side": side,
+                    "value": value,
+                    "count": c,
+                    "share": c / n,
+                    "evidence": f"{c} of {n} rows ({c / n:.1%}) sit at the {side}imum {value:.4g}, "
+                    f"against at most {ref} at each of the 5 values next to it: the target looks "
+                    f"{'top' if side == 'max' else 'bottom'}-coded or censored there",
+                }
+            )
+    return max(found, key=lambda d: d["count"]) if found else None
 
 
 def _feature_values(diag: Diagnosis, seed: int) -> None:
@@ -635,12 +808,34 @@ def variance_power(y: Any, mu: Any, bins: int | None = None) -> tuple[float | No
 
     Bins are quantiles of μ̂ (≥ 40 rows each, at most 20 bins); the variance in a bin is the mean
     of (y − μ̂)². Returns ``(None, bins, span)`` when the bin means span less than a factor 1.5
-    (no leverage to estimate a slope).
+    (no leverage to estimate a slope). `variance_power_fit` adds its standard error.
     """
+    fit = variance_power_fit(y, mu, bins)
+    return fit["power"], fit["bins"], fit["span"]
+
+
+def variance_power_fit(y: Any, mu: Any, bins: int | None = None) -> dict[str, Any]:
+    """`variance_power` with the slope's standard error and 95% interval.
+
+    The standard error is the least-squares one of the log–log line, s/√Σ(x − x̄)² with s² the
+    residual variance over bins − 2 degrees of freedom, so both the bins' sampling noise and any
+    curvature of the variance function widen it; the interval uses the t quantile. Keys:
+    ``power``, ``se``, ``ci`` (None when not measurable), ``bins``, ``span``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> mu = np.exp(rng.normal(size=4000))
+    >>> fit = variance_power_fit(rng.gamma(4.0, mu / 4.0), mu)
+    >>> lo, hi = fit["ci"]
+    >>> bool(lo < 2.0 < hi), fit["se"] < 0.2
+    (True, True)
+    """
+    from scipy import stats
+
+    none: dict[str, Any] = {"power": None, "se": None, "ci": None}
     n = len(y)
     nb = bins or int(min(20, n // 40))
     if nb < 4:
-        return None, nb, 0.0
+        return {**none, "bins": nb, "span": 0.0}
     edges = np.quantile(mu, np.linspace(0, 1, nb + 1))
     which = np.clip(np.searchsorted(edges, mu, side="right") - 1, 0, nb - 1)
     means, varis = [], []
@@ -653,14 +848,20 @@ def variance_power(y: Any, mu: Any, bins: int | None = None) -> tuple[float | No
         if mb > 0 and vb > 0:
             means.append(mb)
             varis.append(vb)
-    if len(means) < 4:
-        return None, len(means), 0.0
+    m = len(means)
+    if m < 4:
+        return {**none, "bins": m, "span": 0.0}
     lm, lv = np.log(means), np.log(varis)
     span = float((lm.max() - lm.min()) / math.log(10))
     if span < math.log10(1.5):
-        return None, len(means), span
-    slope = float(np.polyfit(lm, lv, 1)[0])
-    return slope, len(means), span
+        return {**none, "bins": m, "span": span}
+    slope, icept = np.polyfit(lm, lv, 1)
+    sxx = float(np.sum((lm - lm.mean()) ** 2))
+    s2 = float(np.sum((lv - icept - slope * lm) ** 2)) / (m - 2)
+    se = math.sqrt(s2 / sxx)
+    half = float(stats.t.ppf(0.5 + _t("variance_power_level") / 2, m - 2)) * se
+    slope = float(slope)
+    return {"power": slope, "se": se, "ci": (slope - half, slope + half), "bins": m, "span": span}
 
 
 def quadratic_design(Z: Any) -> Any:
@@ -685,6 +886,29 @@ def outlier_pvalue(share: float, n: int) -> float:
 
     count = round(share * n)
     return float(pdtrc(count - 1, n * GAUSSIAN_FENCE_SHARE)) if count > 0 else 1.0
+
+
+def _heavy_tails(vals: dict[str, Any], n: int) -> tuple[bool, str]:
+    """Whether the residual tails are heavy, and the sentence that says why.
+
+    Heavy: an outlier share (1.5×IQR fences, on the scale of `residual_scale`) ≥ 2% that a
+    Gaussian sample of n would give with P < 0.01 and excess kurtosis > 1 to support it, or an
+    excess kurtosis > 3 on its own.
+    """
+    share = vals["residual_outlier_share_iqr"]
+    kurt = vals["residual_excess_kurtosis"]
+    p = vals["residual_outlier_pvalue"]
+    significant = p < _t("outlier_pvalue") and kurt > _t("excess_kurtosis_support")
+    by_share = share >= _t("outlier_share") and significant
+    by_kurt = kurt > _t("excess_kurtosis")
+    heavy = by_share or by_kurt
+    text = (
+        f"residual outlier share {share:.1%} (Gaussian: 0.7%, flag ≥ {_t('outlier_share'):.0%}; P = {p:.2g} "
+        f"for {n} Gaussian values) and excess kurtosis {kurt:.2f} (flag > {_t('excess_kurtosis'):g}, or "
+        f"> {_t('excess_kurtosis_support'):g} with the share)"
+    )
+    verdict = "heavy tails" if heavy else "tails not heavy"
+    return heavy, f"{verdict}: {text}"
 
 
 def _design_name(diag: Diagnosis, j: int) -> str:
@@ -712,11 +936,11 @@ def _residual_values(diag: Diagnosis) -> None:
         sst = float(np.sum((y - y.mean()) ** 2))
         vals["linear_r2"] = 1.0 - float(np.sum(r_ols**2)) / sst if sst > 0 else None
         vals["residual_source"] = f"robust (Huber) linear fit on {Z.shape[1] - 1} feature column(s)"
-        vals["linear_residual_scale"] = _mad_scale(r)
+        vals["linear_residual_scale"] = residual_scale(r, y)[0]  # the scale that survives a point mass of y
         p = Z.shape[1] - 1
         if p <= 12 and len(y) >= 10 * (1 + p + p * (p + 1) // 2):
             rq = robust_fit(quadratic_design(Z), y)[0]
-            vals["quadratic_residual_scale"] = _mad_scale(rq)
+            vals["quadratic_residual_scale"] = residual_scale(rq, y)[0]
             if vals["quadratic_residual_scale"] < _t("nonlinear_gain") * vals["linear_residual_scale"]:
                 r = rq
                 vals["residual_source"] = (
@@ -748,31 +972,41 @@ def _residual_values(diag: Diagnosis) -> None:
                         {"spearman": rho[worst]},
                     )
                 )
-    iqr_share, mad_share = _outlier_shares(r)
+    scale, method, fallback = residual_scale(r, y)
+    iqr_share, mad_share = _outlier_shares(r, scale if fallback else None)
     vals["residual_outlier_pvalue"] = outlier_pvalue(iqr_share, len(r))
-    vals["residual_scale"] = _mad_scale(r)
+    vals["residual_scale"] = scale
+    vals["residual_scale_method"] = method
+    vals["huber_delta"] = _t("huber_k") * scale if scale > 0 else None
     vals["residual_skewness"] = _skew(r)
     vals["residual_quantile_skewness"] = _quantile_skew(r)
     vals["residual_excess_kurtosis"] = _kurt(r)
     vals["residual_outlier_share_iqr"] = iqr_share
     vals["residual_outlier_share_mad"] = mad_share
+    vals["heavy_tails"], vals["heavy_tails_evidence"] = _heavy_tails(vals, len(r))
     if y.min() > 0:
         ly = np.log(y)
         lr = ly - np.median(ly) if Z is None else robust_fit(Z, ly)[0]
-        vals["log_residual_scale"] = _mad_scale(lr)
+        ls, _, lfall = residual_scale(lr, y)
+        vals["log_residual_scale"] = ls
         vals["log_residual_skewness"] = _skew(lr)
         vals["log_residual_excess_kurtosis"] = _kurt(lr)
-        vals["log_residual_outlier_share_iqr"] = _outlier_shares(lr)[0]
+        vals["log_residual_outlier_share_iqr"] = _outlier_shares(lr, ls if lfall else None)[0]
     if y.min() >= 0 and y.mean() > 0:
         if Z is None:
             vals["variance_power"] = None
+            vals["variance_power_se"] = None
+            vals["variance_power_ci"] = None
             vals["variance_power_note"] = "needs features (fitted means) to relate variance to mean"
             mu = np.full_like(y, y.mean())
         else:
             mu, how, _ = mean_model(Z, y, seed=diag.seed)
             vals["mean_model"] = how
-            p, nb, span = variance_power(y, mu)
+            fit = variance_power_fit(y, mu)
+            p, nb, span = fit["power"], fit["bins"], fit["span"]
             vals["variance_power"] = p
+            vals["variance_power_se"] = fit["se"]
+            vals["variance_power_ci"] = fit["ci"]
             vals["variance_power_bins"] = nb
             vals["variance_power_span_orders"] = span
             if p is None:
