@@ -51,6 +51,8 @@ HELD_OUT = frozenset({"boston", "doctor_aus", "penguin_species", "penguin_mass"}
 #: marks that count as "best or practically equivalent", and as "not shown worse"
 BEST_MARKS = frozenset({"best", "≈ best"})
 NOT_WORSE_MARKS = BEST_MARKS | {"n.s."}
+#: marks from the best to the worst (an unsure advice gets the better of its two)
+MARK_ORDER = ("best", "≈ best", "n.s.", "worse", "unranked", "n/a", "crash")
 
 
 def task_verdict(true_task: str, task: str, confidence: str, alternatives: list[str]) -> str:
@@ -124,6 +126,14 @@ def _label_of(cmp: Any, loss: Any, model: str, fixed: Any = None) -> str | None:
     return None
 
 
+def _second_of_close_call(advice: Any) -> Any:
+    """The recommendation the advice is unsure of next to its top pick, or None."""
+    if advice.close_call is None:
+        return None
+    other = advice.close_call.between[1]
+    return next((r for r in advice.recommendations if r.label == other), None)
+
+
 def _fits(loss: Any, losses: list[str], task: str) -> bool:
     """Whether ``loss`` belongs to the true task's family (so compare can train it for that task)."""
     from losslab.compare.defaults import loss_tasks
@@ -174,6 +184,14 @@ def run_set(
     as_run = advised_losses([advice.best])[0] if comparable else None  # data-chosen values refitted per fold
     if comparable and not any(_same(losslab.get(n), pick) or losslab.get(n) == as_run for n in losses):
         extra = [as_run]
+    # "unsure between two": the second of the close call is graded too (right when either is)
+    second = _second_of_close_call(advice)
+    second_run = None
+    if second is not None and _fits(second.loss, losses, d.task):
+        second_run = advised_losses([second])[0]
+        if not any(_same(losslab.get(n), second.loss) or losslab.get(n) == second_run for n in losses):
+            extra.append(second_run)
+    base["unsure"] = None if second is None else " / ".join(advice.close_call.between)
     records = []
     for model in models:
         t0 = time.perf_counter()
@@ -192,13 +210,15 @@ def run_set(
             )
             verdict = cmp.verdict
             own = baseline_loss(cmp.metrics[0], d.task, y)
-            target_pick = extra[0] if extra else pick
+            target_pick = as_run if extra and extra[0] is as_run else pick
+            pick_mark = mark_of(verdict, _label_of(cmp, target_pick, model, pick) if comparable else None)
+            if second_run is not None:
+                second_mark = mark_of(verdict, _label_of(cmp, second_run, model, second.loss))
+                pick_mark = min((pick_mark, second_mark), key=MARK_ORDER.index)
             found = {
                 "headline": cmp.metrics[0].name,
                 "best": str(verdict.best),
-                "pick_mark": mark_of(
-                    verdict, _label_of(cmp, target_pick, model, pick) if comparable else None
-                ),
+                "pick_mark": pick_mark,
                 "baseline": repr(own),
                 "baseline_mark": mark_of(verdict, _label_of(cmp, own, model)),
             }
@@ -226,6 +246,7 @@ def _totals(title: str, rows: list[dict[str, Any]]) -> None:
         ("… or truth named as alternative", sets, lambda r: r["task_ok"] in ("right", "alt")),
         ("top pick best or ≈ best", pairs, lambda r: r["pick_mark"] in BEST_MARKS),
         ("top pick not shown worse", pairs, lambda r: r["pick_mark"] in NOT_WORSE_MARKS),
+        ("… of which unsure between two", pairs, lambda r: bool(r.get("unsure"))),
         ("trivial baseline best or ≈ best", pairs, lambda r: r["baseline_mark"] in BEST_MARKS),
         ("trivial baseline not shown worse", pairs, lambda r: r["baseline_mark"] in NOT_WORSE_MARKS),
     ]
@@ -276,9 +297,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"CRASH {r['error'][:100]}"
             )
             continue
+        pick = r["pick"] if not r.get("unsure") else f"unsure: {r['unsure']}"
         print(
             f"{r['name'] + held:<16} {r['true_task']:<11} {advised:<34} {r['model']:<6} "
-            f"{r['pick'][:28]:<28} {r['pick_mark']:<8} {r['baseline'][:26]:<26} {r['baseline_mark']:<8} "
+            f"{pick[:28]:<28} {r['pick_mark']:<8} {r['baseline'][:26]:<26} {r['baseline_mark']:<8} "
             f"{r['best']}"
         )
     print("(* held out)")
