@@ -164,7 +164,7 @@ def run_set(
 
     frame, size = _subsample(d.load(), max_rows)
     y = frame[d.target].to_numpy()
-    advice = losslab.advise(frame, target=d.target, seed=SEED)
+    advice = losslab.advise(frame, target=d.target, seed=SEED, exposure=d.exposure)
     pick = advice.best.loss if advice.recommendations else None
     losses, _ = candidate_losses(d.task, y)
     base = {

@@ -157,3 +157,62 @@ def test_fact_paths() -> None:
     f.extra["mirror"] = 0.1
     assert fact_value(f, "level") == 0.9 and fact_value(f, "mirror") == 0.1
     assert fact_value(f, "smoothing") == 0.1 and fact_value(f, "delta") == f.delta
+
+
+def _population_counts(n: int = 800, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    population = np.round(np.exp(rng.uniform(6, 11, n)))
+    deaths = rng.poisson(population * 1e-3 * np.exp(0.4 * x))
+    return pd.DataFrame({"x": x, "population": population, "deaths": deaths})
+
+
+def test_an_exposure_is_found_then_used() -> None:
+    frame = _population_counts()
+    found = losslab.advise(frame, target="deaths")
+    msg = next(m for m in found.messages if m.code == "EXPOSURE_SUSPECTED")
+    assert "'population'" in msg.message and "exposure='population'" in msg.message
+    used = losslab.advise(frame, target="deaths", exposure="population")
+    assert used.diagnostics["exposure"]["column"] == "population"
+    assert "EXPOSURE_SUSPECTED" not in {m.code for m in used.messages}
+    assert used.best.name == "poisson"
+    assert any("offset log population" in r for r in used.best.reasons)
+    # the offset explains the counts' scale: the variance–mean slope is Poisson's
+    lo, hi = used.diagnostics["variance_power_ci"]
+    assert lo <= 1.0 <= hi
+
+
+def test_a_bad_exposure_is_refused_with_the_column_named() -> None:
+    frame = _population_counts()
+    with pytest.raises(losslab.DataError, match="exposure='popul' is not a column"):
+        losslab.advise(frame, target="deaths", exposure="popul")
+    frame.loc[3, "population"] = 0.0
+    with pytest.raises(losslab.DataError, match="exposure column 'population' must be a positive number"):
+        losslab.advise(frame, target="deaths", exposure="population")
+
+
+def test_a_capped_target_is_a_caveat_of_every_recommendation() -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(506, 3))
+    y = np.minimum(22 + X @ [4.0, -2.0, 1.0] + rng.normal(0, 3, 506), 50.0)
+    y[np.argsort(y)[-16:]] = 50.0  # 16 of 506 at the maximum, as Boston's medv
+    advice = losslab.advise(X, y=y)
+    assert advice.diagnostics["cap"]["count"] >= 16
+    for rec in advice.recommendations:
+        assert any("piles up at its maximum 50" in c for c in rec.caveats), rec.caveats
+
+
+@pytest.mark.parametrize("family", ["gaussian", "gamma", "counts"])
+def test_heavy_tails_put_a_robust_loss_in_the_top_three_whatever_the_family(family: str) -> None:
+    rng = np.random.default_rng(6)
+    n = 1500
+    X = rng.normal(size=(n, 2))
+    mu = np.exp(1.0 + 0.4 * X[:, 0])
+    y = {
+        "gaussian": 3 + X @ [1.0, -1.0] + rng.standard_t(1.5, n),
+        "gamma": rng.gamma(4.0, mu / 4.0) * np.where(rng.random(n) < 0.05, 20.0, 1.0),
+        "counts": rng.poisson(mu) + np.where(rng.random(n) < 0.05, rng.poisson(60, n), 0),
+    }[family]
+    advice = losslab.advise(X, y=y.astype(float))
+    assert advice.diagnostics["heavy_tails"], advice.diagnostics.get("heavy_tails_evidence")
+    assert any(r.loss.info.robust for r in advice.recommendations[:3]), advice

@@ -48,6 +48,7 @@ def advise(
     X: Any = None,
     y: Any = None,
     seed: int = 0,
+    exposure: str | None = None,
 ) -> Advice:
     r"""Which losses fit this data, ranked, with the reasons.
 
@@ -78,6 +79,11 @@ def advise(
         Features and target as arrays (instead of ``data``).
     seed : int
         Seed of the row sample used by the residual fits on large data.
+    exposure : str, optional
+        A column of positive exposures (population, time at risk) of a count target: it is taken
+        out of the features, its logarithm enters the residual fits as the offset, and the advice
+        is for the rate (``losslab.compare(..., exposure=...)`` fits it). Without it, columns that
+        look like an exposure are reported (``EXPOSURE_SUSPECTED``).
 
     Returns
     -------
@@ -92,7 +98,7 @@ def advise(
     """
     intent = parse_predict(predict)
     parsed_costs = parse_costs(costs)
-    diag = diagnose(data, target, task=task, X=X, y=y, seed=seed)
+    diag = diagnose(data, target, task=task, X=X, y=y, seed=seed, exposure=exposure)
     intent, source, threshold, recs, close = recommend(diag, intent, parsed_costs)
     return Advice(
         task=diag.task.task,

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._core.errors import DataError
 from ..hygiene import THRESHOLDS as HYGIENE_THRESHOLDS
-from ..hygiene import id_like_columns, suspected_leaks
+from ..hygiene import exposure_candidates, id_like_columns, suspected_leaks
 from ..tabular import load_xy as load
 from ..tasks import SHARED_THRESHOLDS, TASK_THRESHOLDS, TASKS, TaskInference, infer_task, read_integers
 from ..tasks import is_categorical as _is_categorical
@@ -121,6 +121,7 @@ class Diagnosis:
     sample: Any = None  # row positions of the fit sample
     seed: int = 0
     design_names: list[str] | None = None  # the design's column names (after the intercept)
+    exposure: Any = None  # the exposure of each row (exposure=), or None
 
 
 def _quantile_skew(v: Any) -> float:
@@ -233,6 +234,7 @@ def diagnose(
     X: Any = None,
     y: Any = None,
     seed: int = 0,
+    exposure: str | None = None,
 ) -> Diagnosis:
     """Load the data and measure everything the recommendation rules need.
 
@@ -252,6 +254,7 @@ def diagnose(
     from .advice import Message
 
     feats, ys, name, n_before = load(data, target, X=X, y=y)
+    feats, exposure_values = _take_exposure(feats, exposure)
     inferred = infer_task(ys)
     if task is not None:
         inferred = _override(task, inferred, ys)
@@ -282,13 +285,45 @@ def diagnose(
         messages.extend(_reading_messages(values))
         if inferred.task == "ordinal" and not _is_categorical(ys):
             values.update(_class_values(ys, []))  # the levels as classes, for predict="probability"
-    diag = Diagnosis(ys, feats, name, inferred, values, messages, seed=seed)
+    if exposure_values is not None:
+        values["exposure"] = {
+            "column": exposure,
+            "min": float(exposure_values.min()),
+            "max": float(exposure_values.max()),
+        }
+    diag = Diagnosis(ys, feats, name, inferred, values, messages, seed=seed, exposure=exposure_values)
     with _one_thread():
         if feats is not None:
             _feature_values(diag, seed)
         if not classification:
             _residual_values(diag)
     return diag
+
+
+def _take_exposure(feats: Any, exposure: str | None) -> tuple[Any, Any]:
+    """``(features without the exposure column, its values)``; ``(feats, None)`` without one.
+
+    The exposure (a population, time at risk) of a count is no feature: the rate count/exposure is
+    what is modelled. Its logarithm enters the residual fits as a design column, the offset of a
+    log-link count model.
+    """
+    if exposure is None:
+        return feats, None
+    if feats is None or exposure not in feats.columns:
+        have = [] if feats is None else [str(c) for c in feats.columns]
+        raise DataError(
+            f"exposure={exposure!r} is not a column of the features; columns: {', '.join(have[:20]) or 'none'}."
+        )
+    import pandas as pd
+
+    col = pd.to_numeric(feats[exposure], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(col) & (col > 0))
+    if bad.any():
+        raise DataError(
+            f"exposure column {exposure!r} must be a positive number in every row; {int(bad.sum())} of "
+            f"{len(col)} rows are not (e.g. {feats[exposure].iloc[int(np.argmax(bad))]!r})."
+        )
+    return feats.drop(columns=[exposure]), col
 
 
 def _reading_messages(values: dict[str, Any]) -> list[Any]:
@@ -606,8 +641,32 @@ def _feature_values(diag: Diagnosis, seed: int) -> None:
                     {"share": conflict},
                 )
             )
-    diag.design, diag.design_names = _design(sub[[c for c in usable if str(c) not in leak_names]])
+    if diag.exposure is None and not classification:
+        _exposure_candidates(diag, sub, ysub)
+    design_frame = sub[[c for c in usable if str(c) not in leak_names]]
+    if diag.exposure is not None:  # the log exposure: the offset of a log-link count model, as a column
+        design_frame = design_frame.assign(**{"log(exposure)": np.log(diag.exposure[idx])})
+    diag.design, diag.design_names = _design(design_frame)
     vals["n_design_columns"] = 0 if diag.design is None else diag.design.shape[1] - 1
+
+
+def _exposure_candidates(diag: Diagnosis, sub: Any, ysub: Any) -> None:
+    """Columns that look like the exposure of a count (or the trials of a proportion) →
+    ``exposure_candidates`` and an EXPOSURE_SUSPECTED message (`losslab.hygiene.exposure_candidates`)."""
+    from .advice import Message
+
+    found = exposure_candidates(sub.iloc[:, :500], ysub, classification=False)
+    diag.values["exposure_candidates"] = [{"column": f.column, "evidence": f.evidence} for f in found]
+    for f in found:
+        diag.messages.append(
+            Message(
+                "EXPOSURE_SUSPECTED",
+                "warning",
+                f"column {f.column!r} looks like an exposure: {f.evidence}. Pass exposure={f.column!r} "
+                "(advise, compare) so the rate is modelled, not the column as a feature.",
+                {"column": f.column},
+            )
+        )
 
 
 def _is_constant(col: Any) -> bool:

@@ -179,17 +179,18 @@ RULES: tuple[Rule, ...] = (
     Rule("mean.heavy_tails.squared", lambda f: _numeric_mean(f) and f.heavy,
          "heavy residual tails", MEAN_ONLY, -0.5,
          "but the residuals are heavy-tailed ({f.tail_text}): squared error lets the outliers steer the fit"),
-    Rule("mean.family", lambda f: _numeric_mean(f) and f.family_power not in (None, 0.0) and f.family_grows
-         and f.close is None and f.tweedie_power is None,
-         "y ≥ 0, the variance grows with the mean (p̂'s interval excludes 0) and p̂ is nearest one "
-         "family's power, no other inside its interval", FAMILY, 1.5,
+    Rule("mean.family", lambda f: _numeric_mean(f) and f.task in ("count", "positive")
+         and f.family_power not in (None, 0.0) and f.family_grows and f.close is None and f.tweedie_power is None,
+         "a count or positive amount whose variance grows with the mean (p̂'s interval excludes 0) and p̂ "
+         "is nearest one family's power, no other inside its interval", FAMILY, 1.5,
          "the variance grows with the mean (p̂'s interval excludes 0 and no other family's power): this "
          "deviance weighs each error by that variance, the efficient fit of the mean", metrics=("rmse",
          "mae")),
     Rule("mean.family.base", lambda f: _numeric_mean(f) and f.family_power not in (None, 0.0),
          "y ≥ 0 and p̂ nearest a family with a variance that grows", FAMILY, 4.0,
          "{f.p_text}; nearest family: variance power {f.family_power:g}", metrics=("rmse", "mae")),
-    Rule("mean.tweedie.between", lambda f: _numeric_mean(f) and f.tweedie_power is not None
+    Rule("mean.tweedie.between", lambda f: _numeric_mean(f) and f.task in ("count", "positive")
+         and f.tweedie_power is not None
          and not f.zero_inflated and f.family_grows and f.close is None,
          "1.15 < p̂ < 1.85 and p̂'s interval covers neither 1 nor 2: the variance grows faster than "
          "Poisson's and slower than Gamma's", TWEEDIE, 5.6,
@@ -204,6 +205,11 @@ RULES: tuple[Rule, ...] = (
          "non-negative integer counts (mean {f.v[mean]:.3g}, {f.v[share_zero]:.0%} zeros): Poisson deviance "
          "is consistent for the mean of counts, overdispersed or not, with a log link that keeps predictions "
          "positive", metrics=("rmse", "mae")),
+    Rule("mean.counts.exposure", lambda f: _numeric_mean(f) and f.count and "exposure" in f.values,
+         "a count target with an exposure column (exposure=)", POISSON_LIKE, 1.0,
+         "counts per {f.v[exposure][column]} ({f.v[exposure][min]:.4g} to {f.v[exposure][max]:.4g}): the "
+         "Poisson deviance of the rate y/{f.v[exposure][column]} weighted by it is the Poisson fit with offset "
+         "log {f.v[exposure][column]} (compare(..., exposure=...) fits it)", metrics=("rmse", "mae")),
     Rule("mean.counts.unmeasured", lambda f: _numeric_mean(f) and f.count and f.p_hat is None,
          "a count target whose variance–mean relation cannot be measured (no features)", POISSON_LIKE, 3.5,
          "{f.p_text}", metrics=("rmse", "mae")),

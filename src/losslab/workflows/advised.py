@@ -79,7 +79,15 @@ def advised_compare(
     frame = read_table(data)
     X, y = split_target(frame, target)  # compare's own checks and messages, before the advisor's
     parsed_costs = parse_costs(costs)
-    advice = advise(X.assign(**{target: y}), target=target, predict=predict, costs=parsed_costs, task=task)
+    exposure = kwargs.get("exposure")
+    advice = advise(
+        X.assign(**{target: y}),
+        target=target,
+        predict=predict,
+        costs=parsed_costs,
+        task=task,
+        exposure=exposure,
+    )
     recs = list(advice.recommendations[:top])
     if not recs:
         raise losslab.DataError(f"the advisor has no loss to recommend for target {target!r}; pass losses.")
