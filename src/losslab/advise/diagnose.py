@@ -312,7 +312,8 @@ def _take_exposure(feats: Any, exposure: str | None) -> tuple[Any, Any]:
     if feats is None or exposure not in feats.columns:
         have = [] if feats is None else [str(c) for c in feats.columns]
         raise DataError(
-            f"exposure={exposure!r} is not a column of the features; columns: {', '.join(have[:20]) or 'none'}."
+            f"exposure={exposure!r} is not a column of the features; columns: "
+            f"{', '.join(have[:20]) or 'none'}."
         )
     import pandas as pd
 

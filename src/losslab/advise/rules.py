@@ -180,7 +180,8 @@ RULES: tuple[Rule, ...] = (
          "heavy residual tails", MEAN_ONLY, -0.5,
          "but the residuals are heavy-tailed ({f.tail_text}): squared error lets the outliers steer the fit"),
     Rule("mean.family", lambda f: _numeric_mean(f) and f.task in ("count", "positive")
-         and f.family_power not in (None, 0.0) and f.family_grows and f.close is None and f.tweedie_power is None,
+         and f.family_power not in (None, 0.0) and f.family_grows and f.close is None
+         and f.tweedie_power is None,
          "a count or positive amount whose variance grows with the mean (p̂'s interval excludes 0) and p̂ "
          "is nearest one family's power, no other inside its interval", FAMILY, 1.5,
          "the variance grows with the mean (p̂'s interval excludes 0 and no other family's power): this "
@@ -208,8 +209,8 @@ RULES: tuple[Rule, ...] = (
     Rule("mean.counts.exposure", lambda f: _numeric_mean(f) and f.count and "exposure" in f.values,
          "a count target with an exposure column (exposure=)", POISSON_LIKE, 1.0,
          "counts per {f.v[exposure][column]} ({f.v[exposure][min]:.4g} to {f.v[exposure][max]:.4g}): the "
-         "Poisson deviance of the rate y/{f.v[exposure][column]} weighted by it is the Poisson fit with offset "
-         "log {f.v[exposure][column]} (compare(..., exposure=...) fits it)", metrics=("rmse", "mae")),
+         "Poisson deviance of the rate y/{f.v[exposure][column]} weighted by it is the Poisson fit with "
+         "offset log {f.v[exposure][column]} (compare(..., exposure=...) fits it)", metrics=("rmse", "mae")),
     Rule("mean.counts.unmeasured", lambda f: _numeric_mean(f) and f.count and f.p_hat is None,
          "a count target whose variance–mean relation cannot be measured (no features)", POISSON_LIKE, 3.5,
          "{f.p_text}", metrics=("rmse", "mae")),
