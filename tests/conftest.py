@@ -11,6 +11,7 @@ engineers add are covered automatically.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,13 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def cli_text():
+    """The words of a ``losslab`` command's output on one line: Rich's box borders (usage errors)
+    and line wraps removed, so a message can be matched whole."""
+    return lambda output: " ".join(re.sub(r"[│╭╮╰╯─]+", " ", output).split())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
