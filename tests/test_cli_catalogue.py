@@ -36,6 +36,14 @@ def test_list_filter_separates_tasks() -> None:
     assert "huber" in names and "binary_crossentropy" not in names
 
 
+def test_list_unknown_task_is_a_usage_error(cli_text) -> None:
+    result = runner.invoke(app, ["list", "--task", "regresion"], env=WIDE)
+    assert result.exit_code == 2
+    assert "Invalid value for '--task': unknown task 'regresion'. Did you mean 'regression'?" in cli_text(
+        result.output
+    )
+
+
 def test_show_huber() -> None:
     result = runner.invoke(app, ["show", "huber"], env=WIDE)
     assert result.exit_code == 0, result.output

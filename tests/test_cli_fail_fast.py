@@ -164,3 +164,17 @@ def test_suggestions_and_column_lists():
     many = [f"c{i}" for i in range(25)]
     assert columns_text(many).startswith("It has 25 columns: 'c0', 'c1',") and "'c24'" in columns_text(many)
     assert "none spelled like 'zzz'" in columns_text(many, near="zzz")
+
+
+def test_an_interrupted_compare_exits_130_and_says_how_to_resume(tables, monkeypatch, cli_text):
+    def interrupted(progress, **kwargs):
+        progress(0, 4, None)  # the bar starts, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(losslab, "compare", interrupted)
+    res = runner.invoke(app, ["compare", str(tables["boston"]), "-t", "medv", "-l", "mse", "--out", "x"])
+    assert res.exit_code == 130
+    assert "interrupted: finished tasks are stored; run the same command again to resume." in cli_text(
+        res.output
+    )
+    assert "Traceback" not in res.output

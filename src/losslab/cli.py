@@ -26,6 +26,7 @@ from rich.table import Table
 
 import losslab
 from losslab._core.errors import LosslabError
+from losslab._core.info import TASKS as LOSS_TASKS
 from losslab.tasks import TASKS
 
 app = typer.Typer(
@@ -265,20 +266,18 @@ def _params_text(cls: type[losslab.Loss]) -> str:
 def list_cmd(
     task: Annotated[
         str | None,
-        typer.Option(help="Only losses of this task (regression, binary, multiclass, distribution)."),
+        typer.Option(help=f"Only losses of this task ({', '.join(LOSS_TASKS)})."),
     ] = None,
 ) -> None:
     """The catalogue as a table: name, task, what it estimates, parameters."""
     from losslab._core.registry import aliases_of, loss_class
 
+    if task is not None and task not in LOSS_TASKS:
+        usage_error("--task", unknown_value("task", task, LOSS_TASKS))
     table = Table(title="losslab losses", show_lines=False)
     for col in ("name", "task", "estimates", "parameters", "aliases"):
         table.add_column(col, overflow="fold", no_wrap=col == "name")  # names stay copy-pastable
     names = losslab.list_losses(task=task)
-    if not names:
-        raise losslab.DataError(
-            f"no loss has task {task!r}; tasks are regression, binary, multiclass, distribution."
-        )
     for name in names:
         cls = loss_class(name)
         info = cls.INFO
