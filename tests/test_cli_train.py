@@ -137,7 +137,7 @@ def test_bad_data_is_one_clear_line_and_exit_code_1(tables, key, args, message):
     [
         (["--target", "nope"], "Invalid value for '--target': column 'nope' is not in the table"),
         (["--target", "y", "--optimizer", "adma"], "unknown optimizer 'adma'. Did you mean 'adam'?"),
-        (["--target", "y", "--model", "xgboost"], "unknown model 'xgboost'. Choose from linear, mlp, gbdt."),
+        (["--target", "y", "--model", "xgboost"], "unknown model 'xgboost'. Choose from linear, gbdt, mlp."),
         (["--target", "y", "--hidden", "64,x"], "Invalid value for '--hidden'"),
         (["--target", "y", "--test-fraction", "1"], "Invalid value for '--test-fraction'"),
         (["--target", "y", "--epochs", "0"], "Invalid value for '--epochs'"),

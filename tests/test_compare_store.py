@@ -133,7 +133,7 @@ def test_cli_exits_3_on_a_partial_result_after_writing_everything(csv, tmp_path)
     for name in ("report.html", "results.json", "leaderboard.csv"):
         assert (out / name).is_file()
     assert json.loads((out / "results.json").read_text())["partial"] is True
-    assert "2 partial result" in " ".join(runner.invoke(app, ["compare", "--help"]).output.split())
+    assert "3 partial result" in " ".join(runner.invoke(app, ["compare", "--help"]).output.split())
 
 
 def test_lost_loky_workers_make_failed_transient_tasks(frame, tmp_path):
