@@ -195,6 +195,7 @@ def check_losses(flag: str, specs: Sequence[str]) -> list[Any]:
 
 
 def check_metrics(flag: str, specs: Sequence[str]) -> None:
+    """Each metric spec (``rmse``, ``pinball:0.9``) known, with its parameter in range."""
     from losslab.metrics import get_metric
 
     for spec in specs:
@@ -329,19 +330,18 @@ def advise_cmd(
     check_table(data, target)
     from losslab.advise import advise
 
-    esc = escape
     adv = advise(data, target, predict=predict, costs=costs, task=task)
     if json_out:
         typer.echo(adv.to_json())
         return
     d = adv.diagnostics
     console.print(
-        f"[bold]{esc(str(adv.target))}[/]: task [bold]{adv.task}[/] (confidence {adv.task_confidence})"
+        f"[bold]{escape(str(adv.target))}[/]: task [bold]{adv.task}[/] (confidence {adv.task_confidence})"
         + (f"; alternatives: {', '.join(adv.alternatives)}" if adv.alternatives else ""),
         highlight=False,
     )
     for ev in adv.task_evidence:
-        console.print(f"  • {esc(ev)}", highlight=False)
+        console.print(f"  • {escape(ev)}", highlight=False)
     diag = Table(title="diagnosis", show_header=True)
     diag.add_column("measure")
     diag.add_column("value", overflow="fold")
@@ -356,11 +356,11 @@ def advise_cmd(
             )
         elif isinstance(value, list):
             value = ", ".join(v["column"] if isinstance(v, dict) else str(v) for v in value)
-        diag.add_row(key, esc(str(value)))
+        diag.add_row(key, escape(str(value)))
     console.print(diag)
     for m in adv.messages:
         color = {"error": "red", "warning": "yellow"}.get(m.level, "cyan")
-        console.print(f"[{color}]{m.level}[/] {esc(m.message)}", highlight=False)
+        console.print(f"[{color}]{m.level}[/] {escape(m.message)}", highlight=False)
     console.print(f"predict: [bold]{adv.predict}[/] ({adv.predict_source})", highlight=False)
     if adv.threshold is not None:
         console.print(
@@ -374,9 +374,9 @@ def advise_cmd(
     for r in adv.recommendations:
         ranking.add_row(
             str(r.rank),
-            f"[bold]{esc(r.label)}[/]\n→ {esc(r.estimates)}\n[dim]{', '.join(r.metrics)}[/]",
-            "\n".join(f"• {esc(x)}" for x in r.reasons),
-            "\n".join(f"• {esc(x)}" for x in r.caveats),
+            f"[bold]{escape(r.label)}[/]\n→ {escape(r.estimates)}\n[dim]{', '.join(r.metrics)}[/]",
+            "\n".join(f"• {escape(x)}" for x in r.reasons),
+            "\n".join(f"• {escape(x)}" for x in r.caveats),
         )
     console.print(ranking)
 
