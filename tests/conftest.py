@@ -10,7 +10,9 @@ engineers add are covered automatically.
 
 from __future__ import annotations
 
+import gc
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,28 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Collect the session's garbage now and freeze what survives, so a worker ends at once.
+
+    Under xdist a worker still busy 5 s after it reported "finished" gets a SIGINT from execnet.
+    What kept it busy was pytest's own closing garbage collection (5 full passes over a heap of
+    torch, JAX, pandas … objects, seconds on a loaded machine), and the SIGINT landed in JAX's gc
+    callback: the run ended with a KeyboardInterrupt traceback (PytestUnraisableExceptionWarning).
+    This hook runs before xdist reports the worker finished; unraisable exceptions of this
+    collection are still reported, and the later passes skip the frozen objects.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture
+def cli_text():
+    """The words of a ``losslab`` command's output on one line: Rich's box borders (usage errors)
+    and line wraps removed, so a message can be matched whole."""
+    return lambda output: " ".join(re.sub(r"[│╭╮╰╯─]+", " ", output).split())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -87,18 +87,12 @@ def test_task_override(tables):
 @pytest.mark.parametrize(
     ("case", "args", "message"),
     [
-        ("reg", ["--target", "nope"], "target column 'nope' is not in the table"),
-        ("reg", [], "`target` is required"),
         ("empty", ["--target", "y"], "empty"),
         ("nan", ["--target", "y"], "has no values"),
         ("one", ["--target", "y"], "single value"),
-        ("reg", ["--target", "y", "--costs", "fp=1,fn=oops"], "cost 'fn' must be a number"),
-        ("reg", ["--target", "y", "--predict", "quantile:2"], "must lie in (0, 1)"),
-        ("reg", ["--target", "y", "--predict", "mode"], "cannot parse predict='mode'"),
-        ("reg", ["--target", "y", "--task", "banana"], "task must be one of"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_1(tables, case, args, message):
+def test_bad_data_is_one_line_and_exit_1(tables, case, args, message):
     result = runner.invoke(app, ["advise", str(tables[case]), *args])
     assert result.exit_code == 1
     text = result.stderr
@@ -107,7 +101,27 @@ def test_bad_input_is_one_line_and_exit_1(tables, case, args, message):
     assert text.strip().startswith("error:")
 
 
-def test_missing_file_exit_1(tmp_path):
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "nope"], "Invalid value for '--target': column 'nope' is not in the table."),
+        (["--target", "Y"], "Did you mean 'y'?"),
+        ([], "Missing option '--target' / '-t'. Name the target column. Its 3 columns: 'a', 'b', 'y'."),
+        (["--target", "y", "--costs", "fp=1,fn=oops"], "'--costs': cost 'fn' must be a number"),
+        (["--target", "y", "--predict", "quantile:2"], "must lie in (0, 1)"),
+        (["--target", "y", "--predict", "mode"], "'--predict': cannot parse predict='mode'"),
+        (["--target", "y", "--task", "regresion"], "unknown task 'regresion'. Did you mean 'regression'?"),
+    ],
+)
+def test_bad_arguments_are_usage_errors_exit_2(tables, cli_text, args, message):
+    result = runner.invoke(app, ["advise", str(tables["reg"]), *args])
+    assert result.exit_code == 2
+    text = cli_text(result.output)
+    assert message in text and "Traceback" not in text
+    assert "`target`" not in text  # flags, never the Python parameter names
+
+
+def test_missing_file_is_a_usage_error(tmp_path, cli_text):
     result = runner.invoke(app, ["advise", str(tmp_path / "missing.csv"), "--target", "y"])
-    assert result.exit_code == 1
-    assert "no such file" in result.stderr
+    assert result.exit_code == 2
+    assert "Invalid value for 'DATA'" in cli_text(result.output) and "no such file" in result.output

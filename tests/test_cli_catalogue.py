@@ -36,6 +36,14 @@ def test_list_filter_separates_tasks() -> None:
     assert "huber" in names and "binary_crossentropy" not in names
 
 
+def test_list_unknown_task_is_a_usage_error(cli_text) -> None:
+    result = runner.invoke(app, ["list", "--task", "regresion"], env=WIDE)
+    assert result.exit_code == 2
+    assert "Invalid value for '--task': unknown task 'regresion'. Did you mean 'regression'?" in cli_text(
+        result.output
+    )
+
+
 def test_show_huber() -> None:
     result = runner.invoke(app, ["show", "huber"], env=WIDE)
     assert result.exit_code == 0, result.output
@@ -50,17 +58,30 @@ def test_show_accepts_aliases() -> None:
     assert "binary_crossentropy" in result.output
 
 
-def test_show_unknown_name_is_one_line_without_traceback() -> None:
+def test_show_unknown_name_is_a_usage_error(cli_text) -> None:
     result = runner.invoke(app, ["show", "nosuch"], env=WIDE)
-    assert result.exit_code == 1
-    text = result.output.strip()  # stdout and stderr together
-    lines = [line for line in text.splitlines() if line.strip()]
-    assert len(lines) == 1, text
-    assert "nosuch" in lines[0] and "Traceback" not in text
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2  # as Typer's own usage errors
+    text = cli_text(result.output)
+    assert "Invalid value for 'NAME': unknown loss 'nosuch'" in text and "Traceback" not in text
+    assert isinstance(result.exception, SystemExit)
 
 
-def test_show_close_name_suggests() -> None:
+def test_show_close_name_suggests(cli_text) -> None:
     result = runner.invoke(app, ["show", "hubber"], env=WIDE)
-    assert result.exit_code == 1
-    assert "'huber'" in result.output
+    assert result.exit_code == 2
+    assert "Did you mean 'huber'" in cli_text(result.output)
+
+
+def test_show_prints_formulas_as_text_not_latex() -> None:
+    out = runner.invoke(app, ["show", "huber"], env=WIDE).output
+    assert ".. math::" not in out and "\\begin" not in out and "\\frac" not in out
+    assert "∂ℓ/∂f = clip(r, −δ, δ)" in out and "∂²ℓ/∂f² = 𝟙[|r| ≤ δ]" in out
+    # the cases of the value on two aligned rows
+    rows = [line for line in out.splitlines() if "if |r|" in line]
+    assert len(rows) == 2 and "½ r²" in rows[0] and "δ(|r| − ½δ)" in rows[1]
+    assert rows[0].index("if |r| ≤ δ") == rows[1].index("if |r| > δ")
+
+
+def test_show_latex_keeps_the_docstring_formulas() -> None:
+    out = runner.invoke(app, ["show", "huber", "--latex"], env=WIDE).output
+    assert "\\begin{cases}" in out and "\\frac{\\partial\\ell}{\\partial f}" in out

@@ -50,10 +50,6 @@ def test_compare_writes_report_and_prints_leaderboard(tables, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["{reg}", "--target", "nope"], "target column 'nope' is not in the table"),
-        (["{missing}", "--target", "y"], "no such file"),
-        (["{txt}", "--target", "y"], "unsupported format '.txt'"),
-        (["{bad}", "--target", "y"], "cannot read"),
         (
             ["{reg}", "--target", "y", "--loss", "binary_crossentropy"],
             "does not fit the regression target 'y'",
@@ -62,12 +58,11 @@ def test_compare_writes_report_and_prints_leaderboard(tables, tmp_path):
             ["{reg}", "--target", "y", "--loss", "mse", "--metric", "roc_auc"],
             "'roc_auc' does not fit the task",
         ),
-        (["{reg}", "--target", "y", "--loss", "nope"], "nope"),
     ],
 )
-def test_bad_input_one_line_exit_1_nothing_written(tables, tmp_path, args, message):
+def test_data_errors_one_line_exit_1_nothing_written(tables, tmp_path, args, message):
     out = tmp_path / "out"
-    paths = {**{k: str(v) for k, v in tables.items()}, "missing": str(tmp_path / "missing.csv")}
+    paths = {k: str(v) for k, v in tables.items()}
     argv = ["compare", *[a.format(**paths) for a in args], "--task", "regression", "--out", str(out), *FAST]
     res = runner.invoke(app, argv)
     assert res.exit_code == 1, res.output
@@ -77,13 +72,37 @@ def test_bad_input_one_line_exit_1_nothing_written(tables, tmp_path, args, messa
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{reg}", "--target", "nope"], "Invalid value for '--target': column 'nope' is not in the table"),
+        (["{missing}", "--target", "y"], "no such file"),
+        (["{txt}", "--target", "y"], "unsupported format '.txt'"),
+        (["{bad}", "--target", "y"], "cannot read"),
+        (["{reg}", "--target", "y", "--loss", "nope"], "Invalid value for '--loss': unknown loss 'nope'"),
+        (["{reg}", "--target", "y", "--metric", "rsme"], "Did you mean 'rmse'?"),
+        (["{reg}", "--target", "y", "--rope", "rmse"], "Invalid value for '--rope'"),
+        (["{reg}", "--target", "y", "--jobs", "0"], "Invalid value for '--jobs'"),
+        (["{reg}", "--target", "y", "--lr", "0"], "Invalid value for '--lr': must be > 0"),
+    ],
+)
+def test_bad_arguments_usage_error_exit_2_nothing_written(tables, tmp_path, cli_text, args, message):
+    out = tmp_path / "out"
+    paths = {**{k: str(v) for k, v in tables.items()}, "missing": str(tmp_path / "missing.csv")}
+    res = runner.invoke(app, ["compare", *[a.format(**paths) for a in args], "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert message in cli_text(res.output) and "Traceback" not in res.output
+    assert "Try 'losslab compare --help' for help." in cli_text(res.output)
+    assert not out.exists()
+
+
 def test_plot_writes_a_figure(tmp_path):
     out = tmp_path / "shapes.svg"
     res = runner.invoke(app, ["plot", "mse", "huber:delta=0.5", "binary_crossentropy", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert out.read_text().lstrip().startswith("<?xml") and "<svg" in out.read_text()[:2000]
     bad = runner.invoke(app, ["plot", "nope", "--out", str(tmp_path / "x.png")])
-    assert bad.exit_code == 1 and "nope" in bad.output
+    assert bad.exit_code == 2 and "nope" in bad.output
     fmt = runner.invoke(app, ["plot", "mse", "--out", str(tmp_path / "x.gif")])
     assert fmt.exit_code == 1 and "unsupported format" in fmt.output
 
@@ -107,8 +126,11 @@ def test_demo_wiring(tmp_path, monkeypatch):
     assert "advisor: task regression" in res.output
     assert f"report:{out / 'report.html'}" in "".join(res.output.split())
     assert (out / "report.html").stat().st_size > 50_000
-    bad = runner.invoke(app, ["demo", "--dataset", "nope", "--out", str(tmp_path / "x")])
-    assert bad.exit_code == 1 and "unknown data set 'nope'" in bad.output and not (tmp_path / "x").exists()
+    bad = runner.invoke(app, ["demo", "--dataset", "diabetis", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and not (tmp_path / "x").exists()
+    assert "unknown data set 'diabetis'. Did you mean 'diabetes'?" in " ".join(
+        bad.output.replace("│", " ").split()
+    )
 
 
 def test_compare_auto_parameter_and_store_version(tables, tmp_path):

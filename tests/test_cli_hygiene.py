@@ -83,19 +83,24 @@ def test_compare_groups_and_exposure(tables, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    ("extra", "code", "message"),
     [
-        (["--exposure", "nope"], "--exposure column 'nope' is not in the table"),
-        (["--groups", "claims"], "--groups 'claims' is the target column"),
-        (["--keep-column", "nope"], "--keep-column 'nope' is not a feature column"),
+        (["--exposure", "nope"], 2, "Invalid value for '--exposure': column 'nope' is not in the table."),
+        (["--exposure", "Years"], 2, "Did you mean 'years'?"),
+        (["--groups", "claims"], 1, "--groups 'claims' is the target column"),
+        (
+            ["--keep-column", "nope"],
+            2,
+            "Invalid value for '--keep-column': column 'nope' is not in the table",
+        ),
     ],
 )
-def test_compare_hygiene_errors_are_one_line(tables, tmp_path, extra, message):
+def test_compare_hygiene_errors_name_the_flag(tables, tmp_path, cli_text, extra, code, message):
     out = tmp_path / "never"
     args = ["compare", str(tables["counts"]), "--target", "claims", "--loss", "poisson", "--out", str(out)]
     res = runner.invoke(app, [*args, *extra])
-    assert res.exit_code == 1
-    assert message in " ".join(res.output.split()) and "Traceback" not in res.output
+    assert res.exit_code == code
+    assert message in cli_text(res.output) and "Traceback" not in res.output
     assert not out.exists()
 
 

@@ -296,5 +296,5 @@ def test_cli_prints_verdict_exploratory_metrics_legend_and_takes_rope(tmp_path, 
     assert "verdict" in out and "Headline metric: rmse" in out and "exploratory" in out
     assert "≈ best" in out and "marks: best =" in out and "mae ↓" in out  # a second metric beside it
     bad = CliRunner().invoke(app, [*args[:-4], "--rope", "rmse", "--out", str(tmp_path / "x")])
-    assert bad.exit_code == 1 and "--rope expects METRIC=WIDTH" in bad.output
+    assert bad.exit_code == 2 and "'--rope': expected METRIC=WIDTH" in " ".join(bad.output.split())
     assert not (tmp_path / "x").exists()

@@ -1,24 +1,33 @@
 """The ``losslab`` command: thin Typer + Rich shells over library functions.
 
-Every command turns a `LosslabError` into one red line and exit code 1; anything unexpected
-keeps its traceback.
+Arguments are checked before any work (no data loaded, no progress bar): a wrong argument is a
+usage error that names its flag, suggests the closest valid value, and exits with code 2, as
+Typer's own usage errors do. A `LosslabError` raised while working becomes one red line and exit
+code 1; anything unexpected keeps its traceback. ``compare`` exits with 3 on a partial result and
+130 when interrupted.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
+import importlib.util
 import inspect
 import math
-from collections.abc import Callable
-from typing import Annotated, Any
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 import losslab
 from losslab._core.errors import LosslabError
+from losslab._core.info import TASKS as LOSS_TASKS
+from losslab.tasks import TASKS
 
 app = typer.Typer(
     name="losslab",
@@ -31,22 +40,208 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def fail(message: str) -> NoReturn:
+    """One red line on stderr and exit code 1."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
+    raise typer.Exit(code=1)
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a Typer command whose LosslabErrors become one red line and exit code 1."""
+    """Register a Typer command whose LosslabErrors become one red line and exit code 1, and whose
+    usage errors (`usage_error`) are shown with the command's usage line, exit code 2."""
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
-        def run(*a: Any, **k: Any) -> Any:
+        def run(*a: Any, losslab_ctx: typer.Context, **k: Any) -> Any:
             try:
                 return fn(*a, **k)
             except LosslabError as exc:
-                err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-                raise typer.Exit(code=1) from None
+                fail(escape(str(exc)))
+            except typer.BadParameter as exc:
+                if exc.ctx is None:  # raised by a check below the command: show its usage line
+                    exc.ctx, exc.cmd = losslab_ctx, losslab_ctx.command
+                raise
 
-        run.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
+        sig = inspect.signature(fn, eval_str=True)
+        ctx = inspect.Parameter("losslab_ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)
+        run.__signature__ = sig.replace(parameters=[*sig.parameters.values(), ctx])  # type: ignore[attr-defined]
         return app.command(*args, **kwargs)(run)
 
     return wrap
+
+
+# ---- argument checks: before any work, as usage errors (exit code 2) naming the flag ------------
+
+#: the models the commands train, and the package each needs (import name, pip extra)
+MODELS: dict[str, tuple[str, str]] = {
+    "linear": ("torch", "losslab[torch]"),
+    "gbdt": ("lightgbm", "losslab[lightgbm]"),
+    "mlp": ("torch", "losslab[torch]"),
+}
+MODEL_HELP = "linear, gbdt (LightGBM) or mlp"  # MODELS in words (a test keeps them in step)
+#: a table with more columns than this gets the closest names in a message, not all of them
+LIST_COLUMNS_UP_TO = 20
+DATA_HELP = "A .csv, .tsv or .parquet file."
+TARGET_HELP = "The target column (required)."
+
+
+class MissingOption(typer.BadParameter):
+    """A required option left out: ``Missing option '--target' / '-t'. <how to fill it in>``."""
+
+    def format_message(self) -> str:
+        return f"Missing option {self.param_hint}. {self.message}"
+
+
+def usage_error(flag: str, message: str) -> NoReturn:
+    """Raise a usage error for ``flag`` (``Invalid value for '--target': …``; exit code 2)."""
+    raise typer.BadParameter(message, param_hint=f"'{flag}'")
+
+
+def did_you_mean(value: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """The choices closest to ``value``: equal ignoring case first, then `difflib`'s close matches.
+
+    >>> did_you_mean("MEDV", ["crim", "medv", "age"]), did_you_mean("rsme", ["rmse", "mae"])
+    (['medv'], ['rmse'])
+    """
+    choices = list(dict.fromkeys(choices))
+    same = [c for c in choices if c.casefold() == value.casefold()]
+    if same:
+        return same[:n]
+    folded = {c.casefold(): c for c in reversed(choices)}
+    return [folded[c] for c in difflib.get_close_matches(value.casefold(), list(folded), n=n, cutoff=0.6)]
+
+
+def _quoted(names: Sequence[str], joiner: str = ", ") -> str:
+    return joiner.join(map(repr, names))
+
+
+def unknown_value(what: str, value: str, choices: Sequence[str]) -> str:
+    """``unknown model 'xgb'; did you mean 'gbdt'? Choose from …`` (every choice: lists are short)."""
+    close = did_you_mean(value, choices)
+    hint = f" Did you mean {_quoted(close, ' or ')}?" if close else ""
+    return f"unknown {what} {value!r}.{hint} Choose from {', '.join(choices)}."
+
+
+def missing_column(value: str, columns: Sequence[str]) -> str:
+    """Why ``value`` is not a column: a suggestion (ignoring case, then by spelling) and the columns.
+
+    >>> missing_column("MEDV", ["crim", "medv"])
+    "column 'MEDV' is not in the table. Did you mean 'medv'? Its 2 columns: 'crim', 'medv'."
+    """
+    close = did_you_mean(value, columns)
+    hint = f" Did you mean {_quoted(close, ' or ')}?" if close else ""
+    return f"column {value!r} is not in the table.{hint} {columns_text(columns, value)}"
+
+
+def columns_text(columns: Sequence[str], near: str | None = None) -> str:
+    """The columns, all of them when the table is narrow; when it is wide, the closest to ``near``
+    (or the first and last few).
+
+    >>> columns_text(["a", "b"])
+    "Its 2 columns: 'a', 'b'."
+    >>> columns_text([f"x{i}" for i in range(30)] + ["price"], near="Price")
+    "It has 31 columns; the closest to 'Price': 'price'."
+    """
+    n = len(columns)
+    if n <= LIST_COLUMNS_UP_TO:
+        return f"Its {n} columns: {_quoted(columns)}."
+    if near is None:
+        return f"It has {n} columns: {_quoted(columns[:8])}, …, {_quoted(columns[-4:])}."
+    by_fold = {c.casefold(): c for c in reversed(columns)}
+    closest = [by_fold[c] for c in difflib.get_close_matches(near.casefold(), list(by_fold), n=5, cutoff=0.5)]
+    if not closest:
+        return f"It has {n} columns, none spelled like {near!r}: {_quoted(columns[:8])}, …"
+    return f"It has {n} columns; the closest to {near!r}: {_quoted(closest)}."
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported, found without importing it."""
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: import blocked
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_models(flag: str, models: Sequence[str]) -> list[str]:
+    """Known models whose package is installed, in order without repeats."""
+    out = []
+    for model in models:
+        if model not in MODELS:
+            usage_error(flag, unknown_value("model", model, list(MODELS)))
+        module, extra = MODELS[model]
+        if not installed(module):
+            usage_error(
+                flag, f"model {model!r} needs {module}, which is not installed: pip install '{extra}'."
+            )
+        out.append(model)
+    return list(dict.fromkeys(out))
+
+
+def check_losses(flag: str, specs: Sequence[str]) -> list[Any]:
+    """Each ``name[:param=value,…]`` parsed and built once (unknown names get suggestions)."""
+    from losslab.compare.spec import parse_loss
+
+    out = []
+    for spec in specs:
+        try:
+            parsed = parse_loss(spec)
+            losslab.get(parsed)
+        except LosslabError as exc:
+            usage_error(flag, str(exc))
+        out.append(parsed)
+    return out
+
+
+def check_metrics(flag: str, specs: Sequence[str]) -> None:
+    """Each metric spec (``rmse``, ``pinball:0.9``) known, with its parameter in range."""
+    from losslab.metrics import get_metric
+
+    for spec in specs:
+        try:
+            get_metric(spec)
+        except LosslabError as exc:
+            usage_error(flag, str(exc))
+
+
+def check_intent(predict: str | None, costs: str | None, task: str | None) -> None:
+    """``--predict``, ``--costs`` and ``--task`` read by the parsers the library uses."""
+    from losslab.intent import parse_costs, parse_predict
+
+    for flag, value, parse in (("--predict", predict, parse_predict), ("--costs", costs, parse_costs)):
+        if value is not None:
+            try:
+                parse(value)
+            except LosslabError as exc:
+                usage_error(flag, str(exc))
+    if task is not None and task not in TASKS:
+        usage_error("--task", unknown_value("task", task, TASKS))
+
+
+def check_table(data: str, target: str | None, **columns: str | Sequence[str] | None) -> list[str]:
+    """The file's columns (its header only: no rows are loaded), with ``--target`` and every
+    other column flag (``groups="firm"``, ``keep_column=[…]``) checked against them."""
+    from losslab.tabular import read_columns
+
+    try:
+        names = read_columns(data)
+    except LosslabError as exc:
+        usage_error("DATA", str(exc))
+    if target is None:
+        raise MissingOption(f"Name the target column. {columns_text(names)}", param_hint="'--target' / '-t'")
+    for key, values in {"target": target, **columns}.items():
+        for value in [values] if isinstance(values, str) else values or ():
+            if value not in names:
+                usage_error("--" + key.replace("_", "-"), missing_column(value, names))
+    return names
+
+
+def check_positive(**values: float | None) -> None:
+    """Numbers that must be > 0 (``lr=0.0`` → ``--lr must be > 0``)."""
+    for key, value in values.items():
+        if value is not None and not value > 0:
+            usage_error("--" + key.replace("_", "-"), f"must be > 0; got {value}.")
 
 
 def _version(value: bool) -> None:
@@ -72,20 +267,18 @@ def _params_text(cls: type[losslab.Loss]) -> str:
 def list_cmd(
     task: Annotated[
         str | None,
-        typer.Option(help="Only losses of this task (regression, binary, multiclass, distribution)."),
+        typer.Option(help=f"Only losses of this task ({', '.join(LOSS_TASKS)})."),
     ] = None,
 ) -> None:
     """The catalogue as a table: name, task, what it estimates, parameters."""
     from losslab._core.registry import aliases_of, loss_class
 
+    if task is not None and task not in LOSS_TASKS:
+        usage_error("--task", unknown_value("task", task, LOSS_TASKS))
     table = Table(title="losslab losses", show_lines=False)
     for col in ("name", "task", "estimates", "parameters", "aliases"):
         table.add_column(col, overflow="fold", no_wrap=col == "name")  # names stay copy-pastable
     names = losslab.list_losses(task=task)
-    if not names:
-        raise losslab.DataError(
-            f"no loss has task {task!r}; tasks are regression, binary, multiclass, distribution."
-        )
     for name in names:
         cls = loss_class(name)
         info = cls.INFO
@@ -98,20 +291,29 @@ def list_cmd(
 @command("show")
 def show_cmd(
     name: Annotated[str, typer.Argument(help="A loss name or alias, or package.module:name.")],
+    latex: Annotated[
+        bool, typer.Option("--latex", help="Print the formulas as LaTeX (as in the docstring), not as text.")
+    ] = False,
 ) -> None:
     """One loss: formulas, domains, properties, parameters, references."""
     from rich.markdown import Markdown
 
     from losslab._core.describe import describe
+    from losslab._core.mathtext import rst_math_to_unicode
     from losslab.gbdt.objective import usage_section
 
-    console.print(Markdown(describe(losslab.get(name), sections=(usage_section,))))
+    try:
+        loss = losslab.get(name)
+    except LosslabError as exc:
+        usage_error("NAME", str(exc))
+    text = describe(loss, sections=(usage_section,))
+    console.print(Markdown(text if latex else rst_math_to_unicode(text)))
 
 
 @command("advise")
 def advise_cmd(
-    data: Annotated[str, typer.Argument(help="A .csv, .tsv or .parquet file.")],
-    target: Annotated[str | None, typer.Option("--target", "-t", help="The target column.")] = None,
+    data: Annotated[str, typer.Argument(help=DATA_HELP)],
+    target: Annotated[str | None, typer.Option("--target", "-t", help=TARGET_HELP)] = None,
     predict: Annotated[
         str | None,
         typer.Option(help="mean, median, quantile:0.9, expectile:0.8, probability or decision."),
@@ -119,13 +321,13 @@ def advise_cmd(
     costs: Annotated[str | None, typer.Option(help="Misclassification costs, e.g. fp=1,fn=5.")] = None,
     task: Annotated[
         str | None,
-        typer.Option(help="Override: binary, multiclass, regression, count, positive, proportion, ordinal."),
+        typer.Option(help=f"Override the inferred task: {', '.join(TASKS)}."),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the advice as JSON only.")] = False,
 ) -> None:
     """Which loss for this data, and why: the diagnosis and the ranked losses with reasons."""
-    from rich.markup import escape as esc
-
+    check_intent(predict, costs, task)
+    check_table(data, target)
     from losslab.advise import advise
 
     adv = advise(data, target, predict=predict, costs=costs, task=task)
@@ -134,12 +336,12 @@ def advise_cmd(
         return
     d = adv.diagnostics
     console.print(
-        f"[bold]{esc(str(adv.target))}[/]: task [bold]{adv.task}[/] (confidence {adv.task_confidence})"
+        f"[bold]{escape(str(adv.target))}[/]: task [bold]{adv.task}[/] (confidence {adv.task_confidence})"
         + (f"; alternatives: {', '.join(adv.alternatives)}" if adv.alternatives else ""),
         highlight=False,
     )
     for ev in adv.task_evidence:
-        console.print(f"  • {esc(ev)}", highlight=False)
+        console.print(f"  • {escape(ev)}", highlight=False)
     diag = Table(title="diagnosis", show_header=True)
     diag.add_column("measure")
     diag.add_column("value", overflow="fold")
@@ -154,11 +356,11 @@ def advise_cmd(
             )
         elif isinstance(value, list):
             value = ", ".join(v["column"] if isinstance(v, dict) else str(v) for v in value)
-        diag.add_row(key, esc(str(value)))
+        diag.add_row(key, escape(str(value)))
     console.print(diag)
     for m in adv.messages:
         color = {"error": "red", "warning": "yellow"}.get(m.level, "cyan")
-        console.print(f"[{color}]{m.level}[/] {esc(m.message)}", highlight=False)
+        console.print(f"[{color}]{m.level}[/] {escape(m.message)}", highlight=False)
     console.print(f"predict: [bold]{adv.predict}[/] ({adv.predict_source})", highlight=False)
     if adv.threshold is not None:
         console.print(
@@ -172,24 +374,49 @@ def advise_cmd(
     for r in adv.recommendations:
         ranking.add_row(
             str(r.rank),
-            f"[bold]{esc(r.label)}[/]\n→ {esc(r.estimates)}\n[dim]{', '.join(r.metrics)}[/]",
-            "\n".join(f"• {esc(x)}" for x in r.reasons),
-            "\n".join(f"• {esc(x)}" for x in r.caveats),
+            f"[bold]{escape(r.label)}[/]\n→ {escape(r.estimates)}\n[dim]{', '.join(r.metrics)}[/]",
+            "\n".join(f"• {escape(x)}" for x in r.reasons),
+            "\n".join(f"• {escape(x)}" for x in r.caveats),
         )
     console.print(ranking)
 
 
-def _compare_progress(progress: Any) -> Callable[..., None]:
+class LazyProgress:
+    """A Rich progress display that starts on its first update: nothing is drawn while the
+    arguments and the data are checked, so an error is never printed under a bar."""
+
+    def __init__(self, *columns: Any) -> None:
+        self.columns = columns
+        self.progress: Any = None
+
+    def start(self) -> Any:
+        if self.progress is None:
+            from rich.progress import Progress
+
+            self.progress = Progress(*self.columns, console=err_console, transient=False)
+            self.progress.start()
+        return self.progress
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _compare_progress(lazy: LazyProgress) -> Callable[..., None]:
     """A `losslab.compare` progress callback driving a Rich progress bar."""
     state: dict[str, Any] = {}
 
     def update(done: int, total: int, record: dict[str, Any] | None) -> None:
+        progress = lazy.start()
         if "task" not in state:
             state["task"] = progress.add_task("tasks", total=total, completed=done)
             return
         desc = "tasks"
         if record is not None and record.get("status") != "ok":
-            desc = f"tasks ([red]failed:[/] {record.get('candidate')})"
+            desc = f"tasks ([red]failed:[/] {escape(str(record.get('candidate')))})"
         progress.update(state["task"], completed=done, description=desc)
 
     return update
@@ -199,7 +426,6 @@ def _run_with_progress(fn: Callable[..., Any], **kwargs: Any) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
@@ -214,8 +440,8 @@ def _run_with_progress(fn: Callable[..., Any], **kwargs: Any) -> Any:
         TimeRemainingColumn(),
     )
     try:
-        with Progress(*columns, console=err_console, transient=False) as progress:
-            return fn(progress=_compare_progress(progress), **kwargs)
+        with LazyProgress(*columns) as lazy:
+            return fn(progress=_compare_progress(lazy), **kwargs)
     except KeyboardInterrupt:
         err_console.print(
             "[yellow]interrupted:[/] finished tasks are stored; run the same command again to resume.",
@@ -317,8 +543,6 @@ def _print_leaderboard(cmp: Any) -> None:
 def _print_warnings(warnings: list[str], notes: list[str] = ()) -> None:
     """The data hygiene findings (dropped identifiers, suspected leaks, free text), one yellow line
     each, and what the plan changed about the candidates (merged equivalents), one dim line each."""
-    from rich.markup import escape
-
     for text in warnings:
         console.print(f"[yellow]warning[/] {escape(text)}", highlight=False, soft_wrap=True)
     for text in notes:
@@ -337,9 +561,9 @@ def _parse_rope(items: list[str] | None) -> dict[str, float] | None:
         except ValueError:
             width = math.nan
         if not sep or not name.strip() or not (width >= 0 and math.isfinite(width)):
-            raise losslab.DataError(
-                f"--rope expects METRIC=WIDTH with a width ≥ 0 in the metric's units, e.g. --rope rmse=0.5; "
-                f"got {item!r}."
+            usage_error(
+                "--rope",
+                f"expected METRIC=WIDTH with a width ≥ 0 in the metric's units, e.g. rmse=0.5; got {item!r}.",
             )
         out[name.strip().lower()] = width
     return out
@@ -347,8 +571,8 @@ def _parse_rope(items: list[str] | None) -> dict[str, float] | None:
 
 @command("compare")
 def compare_cmd(
-    data: Annotated[str, typer.Argument(help="A .csv, .tsv or .parquet file.")],
-    target: Annotated[str, typer.Option("--target", "-t", help="The target column.")],
+    data: Annotated[str, typer.Argument(help=DATA_HELP)],
+    target: Annotated[str | None, typer.Option("--target", "-t", help=TARGET_HELP)] = None,
     loss: Annotated[
         list[str] | None,
         typer.Option("--loss", "-l", help="A loss to compare (repeatable), e.g. huber or huber:delta=2."),
@@ -358,15 +582,18 @@ def compare_cmd(
         typer.Option(
             "--model",
             "-m",
-            help="Model to train each loss with: linear, gbdt (LightGBM) or mlp; repeat the flag "
-            "for several. Default: linear and gbdt. A constant baseline is always added.",
+            help=f"Model to train each loss with: {MODEL_HELP}; repeat the flag for several. Default: "
+            "linear and gbdt (gbdt left out when LightGBM is not installed). A constant baseline is "
+            "always added.",
         ),
     ] = None,
     folds: Annotated[
-        int | None, typer.Option(help="Cross-validation folds (default: chosen for power within --budget).")
+        int | None,
+        typer.Option(min=2, help="Cross-validation folds, ≥ 2 (default: chosen for power within --budget)."),
     ] = None,
     repeats: Annotated[
-        int | None, typer.Option(help="Repeats of k-fold with new shuffles (default: chosen with --folds).")
+        int | None,
+        typer.Option(min=1, help="Repeats of k-fold with new shuffles (default: chosen with --folds)."),
     ] = None,
     budget: Annotated[
         float | None,
@@ -395,9 +622,9 @@ def compare_cmd(
     seed: Annotated[int, typer.Option(help="Seed of the folds and the models.")] = 0,
     predict: Annotated[str | None, typer.Option(help="mean, median, quantile:0.9, probability.")] = None,
     costs: Annotated[str | None, typer.Option(help="Misclassification costs, e.g. fp=1,fn=5.")] = None,
-    task: Annotated[str | None, typer.Option(help="Override the inferred task.")] = None,
-    top: Annotated[int, typer.Option(help="Advisor recommendations to compare without --loss.")] = 3,
-    epochs: Annotated[int | None, typer.Option(help="Training epochs per fold.")] = None,
+    task: Annotated[str | None, typer.Option(help=f"Override the inferred task: {', '.join(TASKS)}.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Advisor recommendations to compare without --loss.")] = 3,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs per fold.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
     keep_column: Annotated[
         list[str] | None,
@@ -418,25 +645,44 @@ def compare_cmd(
 ) -> None:
     """Cross-validate losses on DATA: leaderboard with paired statistics, report.html, results.json.
 
-    Exit codes: 0 done; 1 error (nothing run; e.g. --out in use by a live run); 2 partial result
-    (more than 10% of the tasks failed or a candidate failed on every fold: the leaderboard,
-    results.json and report are still written, marked partial); 130 interrupted.
+    Exit codes: 0 done; 1 error (nothing run; e.g. --out in use by a live run); 2 usage error (a
+    wrong argument, found before any work); 3 partial result (more than 10% of the tasks failed or
+    a candidate failed on every fold: the leaderboard, results.json and report are still written,
+    marked partial); 130 interrupted.
     """
     import warnings
+    from pathlib import Path
 
-    from rich.markup import escape
+    # every argument first: nothing is loaded, fitted or drawn before they all pass
+    if model:
+        models = check_models("--model", model)
+    else:  # the default pair, without gbdt where LightGBM is missing
+        models = [m for m in ("linear", "gbdt") if installed(MODELS[m][0])] or check_models(
+            "--model", ["linear"]
+        )
+    losses = check_losses("--loss", loss) if loss else None
+    check_metrics("--metric", metric or ())
+    rope_widths = _parse_rope(rope)
+    check_intent(predict, costs, task)
+    check_positive(budget=budget, lr=lr)
+    if jobs == 0 or jobs < -1:
+        usage_error("--jobs", f"must be a positive number of tasks or -1 (every core); got {jobs}.")
+    if scheduler is not None and not installed("distributed"):
+        usage_error(
+            "--scheduler", "needs dask.distributed, which is not installed: pip install 'losslab[dask]'."
+        )
+    if Path(out).exists() and not Path(out).is_dir():
+        usage_error("--out", f"{out!r} is a file; name a directory for the results.")
+    check_table(data, target, groups=groups, exposure=exposure, keep_column=keep_column)
 
     import losslab
     from losslab.compare.result import PartialResultWarning
-    from losslab.compare.spec import parse_loss
     from losslab.report import write_report
     from losslab.workflows.advised import advised_compare
 
     params = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
     # without --loss: the advisor's top picks, their data-fitted parameters refit on each fold
-    run, picks = (
-        (losslab.compare, {"losses": [parse_loss(x) for x in loss]}) if loss else (advised_compare, {})
-    )
+    run, picks = (losslab.compare, {"losses": losses}) if losses else (advised_compare, {})
     with warnings.catch_warnings():
         # one line per warning (a damaged store entry, a stale lock); partial results get their own line
         warnings.showwarning = _warning_line
@@ -446,11 +692,11 @@ def compare_cmd(
             data=data,
             target=target,
             **picks,
-            models=model or ("linear", "gbdt"),
+            models=models,
             cv=folds,
             repeats=repeats,
             budget=budget,
-            rope=_parse_rope(rope),
+            rope=rope_widths,
             metrics=metric or None,
             n_jobs=jobs,
             seed=seed,
@@ -474,13 +720,15 @@ def compare_cmd(
     console.print(f"results: {paths['results']}  leaderboard: {paths['leaderboard']}", highlight=False)
     if cmp.partial:
         err_console.print(f"[bold red]{escape(cmp.failure_note())}[/]", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2)
+        raise typer.Exit(code=PARTIAL_EXIT_CODE)
+
+
+#: ``losslab compare``'s exit code for a partial result (2 is a usage error, as in Click)
+PARTIAL_EXIT_CODE = 3
 
 
 def _warning_line(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
     """Show a warning as one yellow line on stderr (no source line)."""
-    from rich.markup import escape
-
     err_console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
@@ -490,10 +738,10 @@ def plot_cmd(
     out: Annotated[str, typer.Option(help="Output file (.png, .svg or .pdf).")] = "losses.png",
 ) -> None:
     """Loss, gradient and Hessian curves of losses side by side."""
-    from losslab.compare.spec import parse_loss
+    losses = check_losses("NAMES", names)
     from losslab.report import plot_losses
 
-    console.print(plot_losses([parse_loss(n) for n in names], out), highlight=False)
+    console.print(plot_losses(losses, out), highlight=False)
 
 
 @command("demo")
@@ -512,8 +760,15 @@ def demo_cmd(
     from losslab.workflows.demo import DEMO_SETTINGS, run_demo
 
     if dataset not in DATASETS:
-        raise losslab.DataError(f"unknown data set {dataset!r}; the embedded ones are {', '.join(DATASETS)}.")
+        usage_error("--dataset", unknown_value("data set", dataset, list(DATASETS)))
+    if jobs is not None and (jobs == 0 or jobs < -1):
+        usage_error("--jobs", f"must be a positive number of tasks or -1 (every core); got {jobs}.")
+    check_positive(budget=budget)
     s = DEMO_SETTINGS
+    for model in s["models"]:
+        module, extra = MODELS[model]
+        if not installed(module):
+            fail(f"the demo trains the {model} model, which needs {module}: pip install '{extra}'.")
     console.print(
         f"losslab demo: data set [bold]{dataset}[/] (target {target_of(dataset)!r}, embedded); advisor's "
         f"top {s['top']} losses × {', '.join(s['models'])}; folds × repeats chosen for power within "
@@ -535,21 +790,23 @@ def demo_cmd(
 
 @command("train")
 def train_cmd(
-    data: Annotated[str, typer.Argument(help="A .csv, .tsv or .parquet file.")],
-    target: Annotated[str, typer.Option("--target", "-t", help="The target column.")],
+    data: Annotated[str, typer.Argument(help=DATA_HELP)],
+    target: Annotated[str | None, typer.Option("--target", "-t", help=TARGET_HELP)] = None,
     loss: Annotated[
         str | None,
         typer.Option(
             "--loss", "-l", help="Training loss, e.g. huber or quantile:quantile=0.9 (default by target)."
         ),
     ] = None,
-    model: Annotated[str, typer.Option(help="linear, mlp or gbdt (LightGBM).")] = "linear",
+    model: Annotated[str, typer.Option(help=f"The model: {MODEL_HELP}.")] = "linear",
     hidden: Annotated[str, typer.Option(help="MLP hidden sizes, e.g. 64,32.")] = "64",
-    epochs: Annotated[int, typer.Option(help="Maximum passes over the data.")] = 200,
+    epochs: Annotated[int, typer.Option(min=1, help="Maximum passes over the data (boosting rounds).")] = 200,
     lr: Annotated[float | None, typer.Option(help="Learning rate (default 0.01; 1 for lbfgs).")] = None,
     optimizer: Annotated[str, typer.Option(help="adam, sgd, momentum, nesterov or lbfgs.")] = "adam",
-    batch_size: Annotated[int | None, typer.Option(help="Rows per mini-batch (default 64).")] = None,
-    test_fraction: Annotated[float, typer.Option(help="Share of rows held out for the metrics.")] = 0.2,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Rows per mini-batch (default 64).")] = None,
+    test_fraction: Annotated[
+        float, typer.Option(help="Share of rows held out for the metrics, in [0, 1).")
+    ] = 0.2,
     seed: Annotated[int, typer.Option(help="Random seed (initialisation, batches, splits).")] = 0,
     out: Annotated[
         str | None, typer.Option(help="Directory for the model, config, history CSV and learning curve.")
@@ -565,28 +822,45 @@ def train_cmd(
     ] = None,
 ) -> None:
     """Train a model with a loss: progress, held-out metrics, and the model and learning curve saved."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from losslab.compare.spec import parse_loss
-    from losslab.workflows.train_table import train_table
-
+    # every argument first: nothing is loaded, fitted or drawn before they all pass
+    check_models("--model", [model])
+    losses = check_losses("--loss", [loss]) if loss else [None]
+    check_positive(lr=lr)
+    if not 0.0 <= test_fraction < 1.0:
+        usage_error("--test-fraction", f"must be in [0, 1); got {test_fraction}.")
     try:
         sizes = tuple(int(h) for h in hidden.split(",") if h.strip())
     except ValueError:
-        raise losslab.ParameterError(f"--hidden must be sizes like 64,32; got {hidden!r}.") from None
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        usage_error("--hidden", f"expected positive layer sizes like 64,32; got {hidden!r}.")
+    if model != "gbdt":  # boosting has no optimizer
+        from losslab.train.loop import OPTIMIZERS
+
+        if optimizer not in OPTIMIZERS:
+            usage_error("--optimizer", unknown_value("optimizer", optimizer, OPTIMIZERS))
+    check_table(data, target, keep_column=keep_column)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+
+    from losslab.workflows.train_table import train_table
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=False) as progress:
-        bar = progress.add_task("training", total=epochs)
+    bar: list[Any] = []  # the task id, once the first epoch has run
+    with LazyProgress(*columns) as lazy:
 
         def on_epoch(rec: dict[str, Any]) -> None:
+            progress = lazy.start()
+            if not bar:
+                bar.append(progress.add_task("training", total=epochs))
             val = rec.get("val_loss")
             shown = f"train {rec['train_loss']:.4g}" + (f"  val {val:.4g}" if val is not None else "")
-            progress.update(bar, completed=rec["epoch"], description=f"epoch {rec['epoch']}: {shown}")
+            progress.update(bar[0], completed=rec["epoch"], description=f"epoch {rec['epoch']}: {shown}")
 
         report = train_table(
             data,
             target,
-            loss=parse_loss(loss) if loss else None,
+            loss=losses[0],
             model=model,
             hidden=sizes,
             epochs=epochs,
@@ -600,7 +874,8 @@ def train_cmd(
             callback=on_epoch,
             keep_columns=keep_column or (),
         )
-        progress.update(bar, total=report.estimator.n_iter_)
+        if bar:
+            lazy.progress.update(bar[0], total=report.estimator.n_iter_)
     est = report.estimator
     stopped = " (early stopping)" if est.n_iter_ < epochs else ""
     console.print(report.task_line, highlight=False, markup=False)

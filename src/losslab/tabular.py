@@ -12,7 +12,7 @@ import numpy as np
 
 from ._core.errors import DataError
 
-__all__ = ["load_xy", "missing_mask", "read_table", "split_target"]
+__all__ = ["load_xy", "missing_mask", "read_columns", "read_table", "split_target"]
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -30,15 +30,7 @@ def read_table(data: Any) -> Any:
     if isinstance(data, pd.DataFrame):
         frame = data
     elif isinstance(data, (str, Path)):
-        path = Path(data)
-        kind = _READERS.get(path.suffix.lower())
-        if kind is None:
-            raise DataError(
-                f"cannot read {str(path)!r}: unsupported format {path.suffix or '(no suffix)'!r}; "
-                "expected .csv, .tsv or .parquet."
-            )
-        if not path.is_file():
-            raise DataError(f"cannot read {str(path)!r}: no such file.")
+        path, kind = _file_kind(data)
         try:
             if kind == "parquet":
                 frame = pd.read_parquet(path)
@@ -55,6 +47,53 @@ def read_table(data: Any) -> Any:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise DataError(f"the table is empty (shape {frame.shape}).")
     return frame
+
+
+def _file_kind(data: str | Path) -> tuple[Path, str]:
+    path = Path(data)
+    kind = _READERS.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"cannot read {str(path)!r}: unsupported format {path.suffix or '(no suffix)'!r}; "
+            "expected .csv, .tsv or .parquet."
+        )
+    if not path.is_file():
+        raise DataError(f"cannot read {str(path)!r}: no such file.")
+    return path, kind
+
+
+def read_columns(path: str | Path) -> list[str]:
+    """The column names `read_table` would give a CSV/TSV/Parquet file, from its header alone.
+
+    Lets a caller check column arguments before loading any rows (the ``losslab`` command).
+
+    Raises
+    ------
+    DataError
+        As `read_table`: the file is missing, of an unsupported format, or unreadable.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = os.path.join(d, "t.csv")
+    ...     _ = open(p, "w").write("a,b,y\\n1,2,3\\n")
+    ...     read_columns(p)
+    ['a', 'b', 'y']
+    """
+    import pandas as pd
+
+    path, kind = _file_kind(path)
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            schema = pq.read_schema(path)
+            index = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
+            return [name for name in schema.names if name not in index]
+        return [str(c) for c in pd.read_csv(path, sep="\t" if kind == "tsv" else ",", nrows=0).columns]
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the user's file
+        raise DataError(f"cannot read {str(path)!r} as {kind}: {exc}") from None
 
 
 def split_target(frame: Any, target: str) -> tuple[Any, Any]:
