@@ -125,3 +125,23 @@ def test_missing_file_is_a_usage_error(tmp_path, cli_text):
     result = runner.invoke(app, ["advise", str(tmp_path / "missing.csv"), "--target", "y"])
     assert result.exit_code == 2
     assert "Invalid value for 'DATA'" in cli_text(result.output) and "no such file" in result.output
+
+
+def test_exposure_flag_and_confidence(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 600
+    x = rng.normal(size=n)
+    population = np.round(np.exp(rng.uniform(6, 11, n)))
+    frame = pd.DataFrame({"x": x, "population": population, "deaths": rng.poisson(population * 1e-3)})
+    path = tmp_path / "deaths.csv"
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, ["advise", str(path), "-t", "deaths", "--exposure", "population"])
+    assert result.exit_code == 0, result.output
+    assert "confidence in the first:" in result.output
+    as_json = runner.invoke(app, ["advise", str(path), "-t", "deaths", "--exposure", "population", "--json"])
+    advice = json.loads(as_json.output)
+    assert advice["diagnostics"]["exposure"]["column"] == "population"
+    assert any("offset log population" in r for r in advice["recommendations"][0]["reasons"])
+    assert advice["confidence"] in ("high", "medium", "low")
+    bad = runner.invoke(app, ["advise", str(path), "-t", "deaths", "--exposure", "Population"])
+    assert bad.exit_code == 2 and "--exposure" in bad.output

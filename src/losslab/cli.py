@@ -323,14 +323,20 @@ def advise_cmd(
         str | None,
         typer.Option(help=f"Override the inferred task: {', '.join(TASKS)}."),
     ] = None,
+    exposure: Annotated[
+        str | None,
+        typer.Option(
+            help="Column of positive exposures (time, population) of a count target: the rate is advised."
+        ),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the advice as JSON only.")] = False,
 ) -> None:
     """Which loss for this data, and why: the diagnosis and the ranked losses with reasons."""
     check_intent(predict, costs, task)
-    check_table(data, target)
+    check_table(data, target, exposure=exposure)
     from losslab.advise import advise
 
-    adv = advise(data, target, predict=predict, costs=costs, task=task)
+    adv = advise(data, target, predict=predict, costs=costs, task=task, exposure=exposure)
     if json_out:
         typer.echo(adv.to_json())
         return
@@ -379,6 +385,13 @@ def advise_cmd(
             "\n".join(f"• {escape(x)}" for x in r.caveats),
         )
     console.print(ranking)
+    console.print(f"confidence in the first: [bold]{adv.confidence}[/]", highlight=False)
+    if adv.close_call is not None:
+        a, b = adv.close_call.between
+        console.print(
+            f"unsure between {escape(a)} and {escape(b)}: {escape(adv.close_call.why)}", highlight=False
+        )
+        console.print(f"settle it with: {escape(adv.close_call.settle)}", highlight=False)
 
 
 class LazyProgress:
