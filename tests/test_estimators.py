@@ -23,7 +23,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @parametrize_with_checks(
-    [LossRegressor(**FAST), LossClassifier(**FAST), LossClassifier(loss="hinge", **FAST)],
+    [
+        LossRegressor(),  # the defaults: the linear model fitted to the optimum by the solver
+        LossClassifier(),
+        LossClassifier(loss="hinge"),
+        LossRegressor(optimizer="adam", **FAST),  # mini-batch gradient descent with a hold-out
+    ],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_estimator_checks(estimator, check):

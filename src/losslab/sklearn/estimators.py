@@ -17,26 +17,39 @@ from .._core.errors import DataError as _DataError
 from .._core.errors import ParameterError as _ParameterError
 from .._core.info import LinkKind as _LinkKind
 
-#: the checks of ``sklearn.utils.estimator_checks`` the estimators are expected to fail, and why
-#: (pass ``expected_failed_checks=losslab.sklearn.expected_failed_checks`` to
-#: ``parametrize_with_checks``).
+#: the checks of ``sklearn.utils.estimator_checks`` an estimator trained by mini-batch gradient
+#: descent is expected to fail, and why (pass
+#: ``expected_failed_checks=losslab.sklearn.expected_failed_checks`` to ``parametrize_with_checks``).
+#: The default linear model (the solver) passes them all.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {
     "check_sample_weight_equivalence_on_dense_data": (
         "training is stochastic: a weight of 2 and a duplicated row give the same loss and gradient "
         "for every full batch, but the random mini-batch order, the random validation split and "
         "early stopping see different row sets, so the fitted weights differ beyond the check's "
-        "tolerance (with optimizer='lbfgs', validation_fraction=0 and early_stopping=False the "
-        "equivalence holds; tests/test_estimators.py checks that)."
+        "tolerance (the default solver of model='linear' fits all rows to the optimum, and passes)."
     ),
 }
 
 
 def expected_failed_checks(estimator: _Any) -> dict[str, str]:
-    """The scikit-learn checks ``estimator`` is expected to fail, with the reason for each."""
-    return dict(EXPECTED_FAILED_CHECKS)
+    """The scikit-learn checks ``estimator`` is expected to fail, with the reason for each.
+
+    None for the solver (``model="linear"`` with ``optimizer="auto"``); `EXPECTED_FAILED_CHECKS`
+    for training by epochs of gradient descent or boosting.
+
+    >>> from losslab.sklearn import LossRegressor
+    >>> expected_failed_checks(LossRegressor()), list(expected_failed_checks(LossRegressor(model="mlp")))
+    ({}, ['check_sample_weight_equivalence_on_dense_data'])
+    """
+    solver = getattr(estimator, "model", None) == "linear" and estimator._optimizer() == SOLVER
+    return {} if solver else dict(EXPECTED_FAILED_CHECKS)
 
 
 _PROBA_LINKS = (_LinkKind.LOGIT, _LinkKind.SOFTMAX)
+
+#: the optimiser name of the full-batch L-BFGS run to the optimum (`losslab.train.solve`), the
+#: default (``optimizer="auto"``) for ``model="linear"``
+SOLVER = "solver"
 
 
 def _is_frame(X: _Any) -> bool:
@@ -55,16 +68,17 @@ class _LossEstimator(_BaseEstimator):
         hidden: tuple[int, ...] = (64,),
         activation: str = "relu",
         dropout: float = 0.0,
-        optimizer: str = "adam",
+        optimizer: str = "auto",
         lr: float | None = None,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         schedule: str | None = None,
         epochs: int = 200,
         batch_size: int | None = None,
-        validation_fraction: float = 0.1,
-        early_stopping: bool = True,
+        validation_fraction: float | str = "auto",
+        early_stopping: bool | str = "auto",
         patience: int = 10,
+        tol: float = 1e-10,
         metrics: tuple[str, ...] | None = None,
         gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
@@ -87,6 +101,7 @@ class _LossEstimator(_BaseEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.patience = patience
+        self.tol = tol
         self.metrics = metrics
         self.gbdt_params = gbdt_params
         self.dtype = dtype
@@ -175,6 +190,34 @@ class _LossEstimator(_BaseEstimator):
             raise _ParameterError(f"model must be 'linear', 'mlp', 'gbdt' or 'constant'; got {self.model!r}.")
         if self.dtype not in ("float64", "float32"):
             raise _ParameterError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}.")
+        if self._optimizer() == SOLVER and self.model != "linear":
+            raise _ParameterError(
+                f"optimizer {SOLVER!r} fits model='linear' only; model={self.model!r} trains with "
+                "'adam', 'sgd', 'momentum', 'nesterov' or 'lbfgs' (or optimizer='auto')."
+            )
+        if self._optimizer() == SOLVER and self.early_stopping is True:
+            raise _ParameterError(
+                f"early_stopping=True needs epochs of gradient descent; optimizer {SOLVER!r} runs to "
+                "the optimum (tol). Leave early_stopping='auto' (or False), or pick optimizer='adam'."
+            )
+
+    def _optimizer(self) -> str:
+        """The optimiser ``"auto"`` stands for: the solver for a linear model, Adam for a network."""
+        if self.optimizer in (None, "auto"):
+            return SOLVER if self.model == "linear" else "adam"
+        return str(self.optimizer)
+
+    def _validation_fraction(self) -> float:
+        """``"auto"``: no hold-out for the solver (it fits all rows to the optimum), else 10%."""
+        if isinstance(self.validation_fraction, str) and self.validation_fraction == "auto":
+            return 0.0 if self._optimizer() == SOLVER else 0.1
+        return float(self.validation_fraction)
+
+    def _early_stopping(self) -> bool:
+        """``"auto"``: early stopping for epochs of gradient descent and boosting, none for the solver."""
+        if isinstance(self.early_stopping, str) and self.early_stopping == "auto":
+            return self._optimizer() != SOLVER
+        return bool(self.early_stopping)
 
     def _fit_model(
         self,
@@ -189,7 +232,8 @@ class _LossEstimator(_BaseEstimator):
 
         from ..train.loop import fit as train_fit
         from ..train.loop import split_validation
-        from ..train.preprocess import column_kinds, make_preprocessor
+        from ..train.preprocess import column_kinds, make_preprocessor, weight_scaling
+        from ..train.solver import solve
 
         if self.model == "constant":  # nothing to learn but the loss's best constant on every row
             self.n_outputs_ = int(n_outputs)
@@ -197,13 +241,16 @@ class _LossEstimator(_BaseEstimator):
             self.history_, self.n_iter_, self.best_epoch_ = [], 0, 0
             return
         n = target.shape[0]
-        train_idx, val_idx = split_validation(n, float(self.validation_fraction), int(self.seed), stratify)
+        train_idx, val_idx = split_validation(n, self._validation_fraction(), int(self.seed), stratify)
         if val_idx is not None and (sample_weight[val_idx].sum() <= 0 or sample_weight[train_idx].sum() <= 0):
             train_idx, val_idx = _np.arange(n), None
         kinds = column_kinds(X)  # on all rows: an all-missing column is an error, not a split artefact
         X_train = _take(X, train_idx)
         self.preprocessor_ = make_preprocessor(kinds, scale=self.model != "gbdt")
         Z_train = _np.asarray(self.preprocessor_.fit_transform(X_train), dtype=_np.float64)
+        w_train = sample_weight[train_idx]
+        if self.model != "gbdt" and _np.ptp(w_train) > 0:  # weights count in the scaling too
+            Z_train = weight_scaling(self.preprocessor_, Z_train, w_train)
         validation = None
         if val_idx is not None:
             Z_val = _np.asarray(self.preprocessor_.transform(_take(X, val_idx)), dtype=_np.float64)
@@ -225,6 +272,33 @@ class _LossEstimator(_BaseEstimator):
             return
         net = self._initial_model(Z_train.shape[1])
         metrics = _metric_functions(self, self.metrics)
+        if self._optimizer() == SOLVER:
+            result = solve(
+                net,
+                self.loss_,
+                Z_train,
+                target[train_idx],
+                sample_weight=sample_weight[train_idx],
+                validation=validation,
+                tol=self.tol,
+                max_iter=self.epochs,
+                metrics=metrics,
+                callback=report,
+            )
+            if not result.converged:
+                import warnings
+
+                from sklearn.exceptions import ConvergenceWarning
+
+                warnings.warn(
+                    f"{type(self).__name__}: the solver stopped after epochs={self.epochs} iterations "
+                    f"before reaching tol={self.tol:g} with loss {self.loss_.name!r}; raise epochs "
+                    "(or scale the features).",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+            self._keep(net, result)
+            return
         result = train_fit(
             net,
             self.loss_,
@@ -232,19 +306,22 @@ class _LossEstimator(_BaseEstimator):
             target[train_idx],
             sample_weight=sample_weight[train_idx],
             validation=validation,
-            optimizer=self.optimizer,
+            optimizer=self._optimizer(),
             lr=self.lr,
             momentum=self.momentum,
             weight_decay=self.weight_decay,
             schedule=self.schedule,
             epochs=self.epochs,
             batch_size=self.batch_size,
-            early_stopping=bool(self.early_stopping),
+            early_stopping=self._early_stopping(),
             patience=self.patience,
             seed=int(self.seed),
             metrics=metrics,
             callback=report,
         )
+        self._keep(net, result)
+
+    def _keep(self, net: _Any, result: _Any) -> None:
         self.model_ = net
         self.history_ = result.history
         self.n_iter_ = result.n_epochs
@@ -268,7 +345,7 @@ class _LossEstimator(_BaseEstimator):
             validation=validation,
             rounds=self.epochs,
             lr=self.lr,
-            early_stopping=bool(self.early_stopping),
+            early_stopping=self._early_stopping(),
             patience=self.patience,
             seed=int(self.seed),
             threads=torch.get_num_threads(),
@@ -353,7 +430,7 @@ class _LossEstimator(_BaseEstimator):
             )
         X = self._check_X(X, reset=False)
         target = self._encode_target(y)
-        eta = lr if lr is not None else _default_lr(self.optimizer, self.lr)
+        eta = lr if lr is not None else _default_lr(self._optimizer(), self.lr)
         names = list(self.preprocessor_.get_feature_names_out())
         Z = self._design(X)
         model = self._initial_model(int(Z.shape[1])) if initial else self.model_
@@ -613,16 +690,17 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         hidden: tuple[int, ...] = (64,),
         activation: str = "relu",
         dropout: float = 0.0,
-        optimizer: str = "adam",
+        optimizer: str = "auto",
         lr: float | None = None,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         schedule: str | None = None,
         epochs: int = 200,
         batch_size: int | None = None,
-        validation_fraction: float = 0.1,
-        early_stopping: bool = True,
+        validation_fraction: float | str = "auto",
+        early_stopping: bool | str = "auto",
         patience: int = 10,
+        tol: float = 1e-10,
         metrics: tuple[str, ...] | None = None,
         gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
@@ -646,6 +724,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
             validation_fraction=validation_fraction,
             early_stopping=early_stopping,
             patience=patience,
+            tol=tol,
             metrics=metrics,
             gbdt_params=gbdt_params,
             dtype=dtype,
