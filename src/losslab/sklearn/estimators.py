@@ -597,17 +597,21 @@ def _score(est: _Any, name: str, X: _Any, y: _Any, sample_weight: _Any) -> float
 
 
 class LossRegressor(_RegressorMixin, _LossEstimator):
-    r"""A regressor trained by gradient descent on any losslab regression loss.
+    r"""A regressor trained on any losslab regression loss (by default a linear model at the optimum).
 
     The model (``"linear"`` or ``"mlp"``, PyTorch) outputs a raw score f(x); training minimises
-    the weighted mean loss Σwᵢℓ(yᵢ, f(xᵢ))/Σw with the chosen optimiser. ``predict`` returns the
+    the weighted mean loss Σwᵢℓ(yᵢ, f(xᵢ))/Σw. By default a linear model is fitted on all rows
+    to the optimum by full-batch L-BFGS (`losslab.train.solve`; for a smooth convex loss the
+    unique minimiser, the answer of least squares, a GLM or a robust regression), and a network
+    by mini-batch Adam with a 10% hold-out and early stopping. ``predict`` returns the
     loss's response ``loss.link.inverse(f(x))``: the conditional mean for ``mse``, the median for
     ``mae``, the τ-quantile for ``quantile`` — whatever the loss estimates (``loss_.statistic``).
 
     Features are preprocessed inside the estimator, fitted on the training rows only: numeric
-    columns median-imputed and standardised, other columns (strings, categories) one-hot
-    encoded with missing values as their own category. X may be a NumPy array or a pandas
-    DataFrame.
+    columns median-imputed and standardised (to the weighted mean and standard deviation when
+    ``sample_weight`` is given, so that a weight of 2 is a repeated row), other columns
+    (strings, categories) one-hot encoded with missing values as their own category. X may be
+    a NumPy array or a pandas DataFrame.
 
     Parameters
     ----------
@@ -624,21 +628,32 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     hidden, activation, dropout
         MLP hidden sizes, activation (relu, tanh, sigmoid, gelu, elu, leaky_relu, silu) and
         dropout probability.
-    optimizer : {"adam", "sgd", "momentum", "nesterov", "lbfgs"}
-        ``"sgd"`` is plain θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is full
-        batch (``batch_size`` ignored), for exact optima of smooth convex problems.
+    optimizer : {"auto", "solver", "adam", "sgd", "momentum", "nesterov", "lbfgs"}
+        ``"auto"`` is ``"solver"`` for ``model="linear"`` and ``"adam"`` otherwise.
+        ``"solver"`` (linear model only) is SciPy's L-BFGS-B on all training rows, run until the
+        largest gradient entry of L/|L₀| is below ``tol`` (``lr``, ``batch_size``,
+        ``schedule`` and ``patience`` do not apply; ``epochs`` caps its iterations). The others
+        are epochs of the gradient-descent loop `losslab.train.fit`: ``"sgd"`` is plain
+        θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is PyTorch's full-batch
+        L-BFGS, 20 iterations an epoch.
     lr : float, optional
-        Learning rate (default 0.01; 1.0 for lbfgs).
+        Learning rate (default 0.01; 1.0 for lbfgs); unused by the solver.
     momentum, weight_decay : float
         SGD momentum; L2 penalty added by the optimiser (0: unpenalised).
     schedule : {None, "step", "cosine", "exponential"}
         Per-epoch learning-rate schedule.
     epochs, batch_size : int
-        Passes over the data and rows per mini-batch (default min(64, n)).
+        Passes over the data (the solver: its iteration cap; a `ConvergenceWarning` when it is
+        reached first) and rows per mini-batch (default min(64, n)).
     validation_fraction, early_stopping, patience
         Held-out share of rows (0 disables validation); stop after ``patience`` epochs without
         improvement of the validation loss (training loss without validation) and restore the
-        best weights.
+        best weights. ``"auto"`` (the default): no hold-out and no early stopping for the solver,
+        which fits all rows to the optimum; a 10% hold-out and early stopping otherwise. With the
+        solver a hold-out is only scored (``val_loss`` per iteration), and early stopping is
+        an error.
+    tol : float
+        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model).
     metrics : tuple of str, optional
         Validation metrics per epoch in ``history_``: any regression metric of the table
         `losslab.metrics` (rmse, mse, mae, r2, coverage, pinball …; the same numbers ``losslab
@@ -662,10 +677,11 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     model_ : torch.nn.Module
     preprocessor_ : sklearn.compose.ColumnTransformer
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``val_loss`` (None without validation), ``lr`` and
+        Per epoch (per iteration for the solver): ``epoch``, ``train_loss``, ``val_loss`` (None
+        without validation), ``lr`` (None for the solver, whose line search picks the step) and
         the metrics.
     n_iter_ : int
-        Epochs run.
+        Epochs (solver iterations) run.
     best_epoch_ : int
         The epoch whose weights the model holds.
     coef_, intercept_
@@ -678,9 +694,12 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     >>> from losslab.sklearn import LossRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 2)); y = X @ [1.5, -2.0] + 0.5 + rng.normal(0, 0.1, 200)
-    >>> reg = LossRegressor(loss="mse", optimizer="lbfgs", validation_fraction=0, epochs=20).fit(X, y)
+    >>> reg = LossRegressor(loss="mse").fit(X, y)  # least squares, to float precision
     >>> np.round(reg.coef_, 2).tolist(), round(float(reg.intercept_), 2)
     ([1.5, -2.0], 0.5)
+    >>> A = np.c_[X, np.ones(200)]; exact = A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    >>> bool(np.abs(reg.predict(X) - exact).max() < 1e-8 * y.std())
+    True
     """
 
     def __init__(
@@ -813,7 +832,7 @@ def _clf_has_proba(self: _Any) -> bool:
 
 
 class LossClassifier(_ClassifierMixin, _LossEstimator):
-    r"""A classifier trained by gradient descent on any losslab classification loss.
+    r"""A classifier trained on any losslab classification loss (by default a linear model at the optimum).
 
     Labels of any type (strings, integers, …) are encoded as ``classes_``. With ``loss=None``
     (or ``"auto"``) the loss is ``binary_crossentropy`` for two classes and
@@ -825,9 +844,11 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
     cross-entropy, with no reweighting. A loss without a probabilistic link (``hinge``) has no
     ``predict_proba`` (``hasattr`` is False) but has ``decision_function``.
 
-    Parameters are those of `LossRegressor` (same preprocessing, models, optimisers, seeds);
-    ``metrics`` takes accuracy, balanced_accuracy, f1, log_loss, roc_auc, brier, or a losslab
-    loss name. The validation split is stratified by class.
+    Parameters are those of `LossRegressor` (same preprocessing, models, optimisers and
+    defaults: the linear model is fitted on all rows to the optimum — for
+    ``binary_crossentropy`` unpenalised logistic regression); ``metrics`` takes accuracy,
+    balanced_accuracy, f1, log_loss, roc_auc, brier, or a losslab loss name. A validation
+    split is stratified by class.
 
     Attributes
     ----------
