@@ -79,6 +79,7 @@ class _LossEstimator(_BaseEstimator):
         early_stopping: bool | str = "auto",
         patience: int = 10,
         tol: float = 1e-10,
+        max_iter: int = 1000,
         metrics: tuple[str, ...] | None = None,
         gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
@@ -102,6 +103,7 @@ class _LossEstimator(_BaseEstimator):
         self.early_stopping = early_stopping
         self.patience = patience
         self.tol = tol
+        self.max_iter = max_iter
         self.metrics = metrics
         self.gbdt_params = gbdt_params
         self.dtype = dtype
@@ -281,7 +283,7 @@ class _LossEstimator(_BaseEstimator):
                 sample_weight=sample_weight[train_idx],
                 validation=validation,
                 tol=self.tol,
-                max_iter=self.epochs,
+                max_iter=self.max_iter,
                 metrics=metrics,
                 callback=report,
             )
@@ -291,9 +293,9 @@ class _LossEstimator(_BaseEstimator):
                 from sklearn.exceptions import ConvergenceWarning
 
                 warnings.warn(
-                    f"{type(self).__name__}: the solver stopped after epochs={self.epochs} iterations "
-                    f"before reaching tol={self.tol:g} with loss {self.loss_.name!r}; raise epochs "
-                    "(or scale the features).",
+                    f"{type(self).__name__}: the solver stopped after max_iter={self.max_iter} iterations "
+                    f"before reaching tol={self.tol:g} with loss {self.loss_.name!r}; raise max_iter "
+                    "(or check the features for near-duplicate columns).",
                     ConvergenceWarning,
                     stacklevel=3,
                 )
@@ -631,8 +633,8 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     optimizer : {"auto", "solver", "adam", "sgd", "momentum", "nesterov", "lbfgs"}
         ``"auto"`` is ``"solver"`` for ``model="linear"`` and ``"adam"`` otherwise.
         ``"solver"`` (linear model only) is SciPy's L-BFGS-B on all training rows, run until the
-        largest gradient entry of L/|L₀| is below ``tol`` (``lr``, ``batch_size``,
-        ``schedule`` and ``patience`` do not apply; ``epochs`` caps its iterations). The others
+        largest gradient entry of L/|L₀| is below ``tol`` or for ``max_iter`` iterations
+        (``lr``, ``batch_size``, ``schedule``, ``epochs`` and ``patience`` do not apply). The others
         are epochs of the gradient-descent loop `losslab.train.fit`: ``"sgd"`` is plain
         θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is PyTorch's full-batch
         L-BFGS, 20 iterations an epoch.
@@ -643,8 +645,8 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     schedule : {None, "step", "cosine", "exponential"}
         Per-epoch learning-rate schedule.
     epochs, batch_size : int
-        Passes over the data (the solver: its iteration cap; a `ConvergenceWarning` when it is
-        reached first) and rows per mini-batch (default min(64, n)).
+        Passes over the data (boosting rounds for gbdt) and rows per mini-batch (default
+        min(64, n)).
     validation_fraction, early_stopping, patience
         Held-out share of rows (0 disables validation); stop after ``patience`` epochs without
         improvement of the validation loss (training loss without validation) and restore the
@@ -652,8 +654,9 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         which fits all rows to the optimum; a 10% hold-out and early stopping otherwise. With the
         solver a hold-out is only scored (``val_loss`` per iteration), and early stopping is
         an error.
-    tol : float
-        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model).
+    tol, max_iter
+        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model) and
+        its iteration cap (a ``ConvergenceWarning`` when the cap comes first).
     metrics : tuple of str, optional
         Validation metrics per epoch in ``history_``: any regression metric of the table
         `losslab.metrics` (rmse, mse, mae, r2, coverage, pinball …; the same numbers ``losslab
@@ -720,6 +723,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         early_stopping: bool | str = "auto",
         patience: int = 10,
         tol: float = 1e-10,
+        max_iter: int = 1000,
         metrics: tuple[str, ...] | None = None,
         gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
@@ -744,6 +748,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
             early_stopping=early_stopping,
             patience=patience,
             tol=tol,
+            max_iter=max_iter,
             metrics=metrics,
             gbdt_params=gbdt_params,
             dtype=dtype,

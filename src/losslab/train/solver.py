@@ -154,9 +154,7 @@ def solve(
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ParameterError(f"tol must be a positive number; got {tol!r}.")
     if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ParameterError(
-            f"epochs (the solver's iteration cap) must be a positive integer; got {max_iter!r}."
-        )
+        raise ParameterError(f"max_iter must be a positive integer; got {max_iter!r}.")
     Z = np.ascontiguousarray(_host(X))
     yt = _host_target(loss, y)
     w = np.ones(Z.shape[0]) if sample_weight is None else _host(sample_weight)
