@@ -247,7 +247,7 @@ class _LossEstimator(_BaseEstimator):
         if val_idx is not None and (sample_weight[val_idx].sum() <= 0 or sample_weight[train_idx].sum() <= 0):
             train_idx, val_idx = _np.arange(n), None
         kinds = column_kinds(X)  # on all rows: an all-missing column is an error, not a split artefact
-        X_train = _take(X, train_idx)
+        X_train = X if val_idx is None else _take(X, train_idx)  # all rows: no copy
         self.preprocessor_ = make_preprocessor(kinds, scale=self.model != "gbdt")
         Z_train = _np.asarray(self.preprocessor_.fit_transform(X_train), dtype=_np.float64)
         w_train = sample_weight[train_idx]

@@ -42,7 +42,8 @@ class _Objective:
         self.loss = loss
         self.Z = Z
         self.y = y
-        self.w = w
+        # unit weights as None: the loss's plain mean skips the weighted reduction's passes
+        self.w = None if bool(np.all(w == 1.0)) else w
         self.wsum = float(w.sum())
         self.k = int(model.n_outputs)
         self.p = int(model.n_features)
