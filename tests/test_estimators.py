@@ -408,8 +408,8 @@ def test_solver_hold_out_is_scored_and_wrong_combinations_fail_fast():
     from sklearn.exceptions import ConvergenceWarning
 
     with pytest.warns(ConvergenceWarning, match="max_iter=2 iterations"):
-        LossRegressor(max_iter=2).fit(X, y)
-    assert LossRegressor(epochs=1).fit(X, y).n_iter_ > 1  # epochs are gradient descent's
+        LossRegressor(loss="mae", max_iter=2).fit(X, y)
+    assert LossRegressor(loss="mae", epochs=1).fit(X, y).n_iter_ > 1  # epochs are gradient descent's
 
 
 def test_step_trace_of_the_default_fit():

@@ -241,7 +241,7 @@ def test_solve_records_iterations_scores_validation_and_reports_the_cap():
     with torch.no_grad():
         val = float(loss(y[200:], model(torch.as_tensor(X[200:]))))
     assert res.history[-1]["val_loss"] == pytest.approx(val, rel=1e-10)
-    capped = solve(LinearModel(2), loss, X, y, max_iter=1)
+    capped = solve(LinearModel(2), losslab.get("mae"), X, y, max_iter=1)
     assert not capped.converged and capped.n_epochs == 1
     with pytest.raises(losslab.ParameterError, match="tol must be a positive number"):
         solve(LinearModel(2), loss, X, y, tol=0)

@@ -90,6 +90,108 @@ class _Objective:
         grad = np.concatenate([(g_u.T @ self.Z).reshape(-1), g_u.sum(axis=0)]) * self.scale
         return v, grad
 
+    def newton_parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """∇L and the exact Hessian ∇²L = s²·Aᵀ diag(wᵢℓ''ᵢ/Σw) A, A = [Z, 1] (one output, no floor)."""
+        f, _ = self.raw(theta)
+        p = self.loss._prepared(self.y, f, self.w, check=False)
+        with p.errstate():
+            g, h = self.loss._gradient_hessian(p.xp, p.t, p.f)
+            g = p.per_entry(g) / self.wsum
+            h = p.per_entry(h) / self.wsum
+        m = self.p
+        grad = np.empty(m + 1)
+        grad[:m] = g @ self.Z
+        grad[m] = g.sum()
+        Zh = self.Z * h[:, None]
+        H = np.empty((m + 1, m + 1))
+        H[:m, :m] = Zh.T @ self.Z
+        H[:m, m] = H[m, :m] = Zh.sum(axis=0)
+        H[m, m] = h.sum()
+        return grad * self.scale, H * self.scale**2
+
+
+def _newton_applies(model: Any, loss: Loss) -> bool:
+    """Newton's method needs one output, no output floor and a convex loss whose ``hessian`` is exact."""
+    from .._core.info import HessianKind
+
+    kind = getattr(loss.info, "hessian", None)
+    return (
+        int(model.n_outputs) == 1
+        and model.floor is None
+        and bool(loss.info.convex)
+        and kind in (HessianKind.EXACT, HessianKind.PIECEWISE)
+    )
+
+
+def _newton_direction(H: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """−H⁺∇L: the pseudo-inverse, so a singular H (more weights than the rows pin down, or huber
+    with every residual beyond δ) gives the least-norm step in its range; −∇L if that is no descent.
+    """
+    lam, V = np.linalg.eigh(H)
+    keep = lam > 1e-12 * max(float(lam.max()), 0.0)
+    if keep.any():
+        d = -(V[:, keep] @ ((V[:, keep].T @ grad) / lam[keep]))
+        if np.all(np.isfinite(d)) and float(grad @ d) < 0:
+            return d
+    return -grad
+
+
+def _newton(
+    obj: _Objective,
+    theta: np.ndarray,
+    v: float,
+    norm: float,
+    tol: float,
+    max_iter: int,
+    record: Callable[[Any], None],
+) -> tuple[np.ndarray, float, bool]:
+    """Newton's method with a line search on the directional derivative; returns (θ, L(θ), converged).
+
+    For a convex L, φ(α) = L(θ + αd) has an increasing derivative φ'(α) = ∇L(θ + αd)·d, and
+    φ'(α) ≤ 0 means φ(α) < φ(0): the step is accepted on gradients alone, each trial one pass of
+    the loss's fused ``gradient_hessian`` (which also gives the next Hessian). The full step
+    α = 1 is tried first; past the minimum, a safeguarded secant on φ' brackets it.
+    """
+    from types import SimpleNamespace
+
+    grad, H = obj.newton_parts(theta)
+    for _ in range(max_iter):
+        if np.max(np.abs(grad)) / norm < tol:
+            return theta, v, True
+        d = _newton_direction(H, grad)
+        slope0 = float(grad @ d)
+        lo, s_lo, hi, s_hi = 0.0, slope0, math.inf, math.inf
+        alpha, accepted = 1.0, None
+        for _trial in range(40):
+            g_new, H_new = obj.newton_parts(theta + alpha * d)
+            s = float(g_new @ d)
+            if math.isfinite(s) and s <= 0 and (hi == math.inf or s >= 0.5 * slope0):
+                accepted = (alpha, g_new, H_new)
+                break
+            if math.isfinite(s) and s <= 0:
+                lo, s_lo = alpha, s
+            else:
+                hi, s_hi = alpha, s
+            if hi == math.inf:  # still descending at the full step: it was accepted above
+                break
+            width = hi - lo
+            secant = lo - s_lo * width / (s_hi - s_lo) if math.isfinite(s_hi) else lo + 0.5 * width
+            alpha = min(max(secant, lo + 0.1 * width), hi - 0.1 * width)
+        if accepted is None:
+            if lo == 0.0:
+                return theta, v, False  # no descent found: let the caller's L-BFGS take over
+            g_new, H_new = obj.newton_parts(theta + lo * d)
+            accepted = (lo, g_new, H_new)
+        alpha, grad, H = accepted
+        step = alpha * d
+        theta = theta + step
+        v_new = obj.value(theta)
+        record(SimpleNamespace(x=theta, fun=v_new / norm))
+        if not v_new < v or np.max(np.abs(step)) <= 1e-15 * (1.0 + np.max(np.abs(theta))):
+            return theta, v_new, True  # no further decrease in float64: as close as it gets
+        v = v_new
+    return theta, v, False
+
 
 def solve(
     model: Any,
@@ -163,7 +265,7 @@ def solve(
     theta0 = np.concatenate(
         [model.linear.weight.detach().cpu().numpy().reshape(-1), model.linear.bias.detach().cpu().numpy()]
     ).astype(np.float64)
-    v0, _ = obj(theta0)
+    v0 = obj.value(theta0)
     if not math.isfinite(v0):
         raise DivergenceError(f"the loss {loss.name!r} is not finite at the starting weights ({v0}).", 0)
     norm = abs(v0) if v0 != 0 else 1.0  # a scale-free objective: tol means the same for every y
@@ -199,7 +301,12 @@ def solve(
         if callback is not None:
             callback(rec)
 
-    options = {"maxiter": int(max_iter), "gtol": float(tol), "ftol": 0.0, "maxcor": 20}
+    if _newton_applies(model, loss):
+        theta, v, done = _newton(obj, theta0, v0, norm, float(tol), int(max_iter), record)
+        if done or result.n_epochs >= int(max_iter):
+            return _finish(model, loss, obj, theta, result, done, v)
+        theta0 = theta  # Newton found no descent (a kink of a piecewise Hessian): L-BFGS from here
+    options = {"maxiter": int(max_iter) - result.n_epochs, "gtol": float(tol), "ftol": 0.0, "maxcor": 20}
     opt = scipy.optimize.minimize(
         scaled, theta0, jac=True, method="L-BFGS-B", callback=record, options=options
     )
@@ -212,7 +319,22 @@ def solve(
             scaled, theta0 + nudge, jac=True, method="L-BFGS-B", callback=record, options=options
         )
     theta = opt.x if math.isfinite(float(opt.fun)) else theta0
-    final = obj.value(theta)
+    return _finish(model, loss, obj, theta, result, result.n_epochs < int(max_iter))
+
+
+def _finish(
+    model: Any,
+    loss: Loss,
+    obj: _Objective,
+    theta: np.ndarray,
+    result: TrainResult,
+    done: bool,
+    final: float | None = None,
+) -> TrainResult:
+    """Write θ into the model; the result's iteration counts and convergence flag."""
+    import torch
+
+    final = obj.value(theta) if final is None else final
     if not math.isfinite(final):
         raise DivergenceError(f"the loss {loss.name!r} became {final} while solving.", result.n_epochs)
     W, b = obj.unpack(theta)
@@ -221,7 +343,7 @@ def solve(
         model.linear.bias.copy_(torch.as_tensor(b))
     model.eval()
     result.best_epoch = result.n_epochs
-    result.converged = result.n_epochs < int(max_iter)
+    result.converged = bool(done)
     return result
 
 
