@@ -1,7 +1,7 @@
 """Speed of the default linear fit against scikit-learn's linear models, measured in the same run.
 
 `LossRegressor(loss=...)` / `LossClassifier()` with no other argument (model="linear", the solver:
-all rows, L-BFGS to tolerance, preprocessing inside the estimator) against scikit-learn's
+all rows, Newton to tolerance, preprocessing inside the estimator) against scikit-learn's
 `LinearRegression` (mse), `LogisticRegression` (binary cross-entropy) and `PoissonRegressor`
 (poisson) with their defaults, on the same n × d Gaussian features. Both sides run on one thread
 (torch and BLAS via threadpoolctl) so that the ratio does not depend on the machine's other load.

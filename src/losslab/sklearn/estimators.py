@@ -47,8 +47,8 @@ def expected_failed_checks(estimator: _Any) -> dict[str, str]:
 
 _PROBA_LINKS = (_LinkKind.LOGIT, _LinkKind.SOFTMAX)
 
-#: the optimiser name of the full-batch L-BFGS run to the optimum (`losslab.train.solve`), the
-#: default (``optimizer="auto"``) for ``model="linear"``
+#: the optimiser name of the full-batch fit to the optimum (`losslab.train.solve`: Newton or
+#: L-BFGS), the default (``optimizer="auto"``) for ``model="linear"``
 SOLVER = "solver"
 
 
@@ -603,7 +603,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
 
     The model (``"linear"`` or ``"mlp"``, PyTorch) outputs a raw score f(x); training minimises
     the weighted mean loss Σwᵢℓ(yᵢ, f(xᵢ))/Σw. By default a linear model is fitted on all rows
-    to the optimum by full-batch L-BFGS (`losslab.train.solve`; for a smooth convex loss the
+    to the optimum by Newton's method or L-BFGS (`losslab.train.solve`; for a smooth convex loss the
     unique minimiser, the answer of least squares, a GLM or a robust regression), and a network
     by mini-batch Adam with a 10% hold-out and early stopping. ``predict`` returns the
     loss's response ``loss.link.inverse(f(x))``: the conditional mean for ``mse``, the median for
@@ -632,8 +632,10 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         dropout probability.
     optimizer : {"auto", "solver", "adam", "sgd", "momentum", "nesterov", "lbfgs"}
         ``"auto"`` is ``"solver"`` for ``model="linear"`` and ``"adam"`` otherwise.
-        ``"solver"`` (linear model only) is SciPy's L-BFGS-B on all training rows, run until the
-        largest gradient entry of L/|L₀| is below ``tol`` or for ``max_iter`` iterations
+        ``"solver"`` (linear model only) is `losslab.train.solve` on all training rows — Newton
+        with the loss's exact Hessian for one-output convex losses that have one, SciPy's
+        L-BFGS-B otherwise — run until the largest gradient entry of L/|L₀| is below ``tol`` or
+        for ``max_iter`` iterations
         (``lr``, ``batch_size``, ``schedule``, ``epochs`` and ``patience`` do not apply). The others
         are epochs of the gradient-descent loop `losslab.train.fit`: ``"sgd"`` is plain
         θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is PyTorch's full-batch

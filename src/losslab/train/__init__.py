@@ -6,7 +6,7 @@ imported when one of the names below is first used, never by ``import losslab.tr
 
 - `LinearModel`, `MLP`, `build_model` — the models (``losslab.train.models``);
 - `fit`, `TrainResult`, `split_validation` — the loop (``losslab.train.loop``);
-- `solve` — a linear model fitted to the optimum by full-batch L-BFGS (``losslab.train.solver``);
+- `solve` — a linear model fitted to the optimum on all rows, Newton or L-BFGS (``losslab.train.solver``);
 - `step_trace`, `StepTrace` — one step laid open as data (``losslab.train.trace``);
 - `DivergenceError` — raised when the loss becomes NaN or infinite.
 """

@@ -1,19 +1,29 @@
-r"""A linear model fitted to the optimum: full-batch L-BFGS on all rows, run to a tolerance.
+r"""A linear model fitted to the optimum: all rows, Newton or L-BFGS, run to a tolerance.
 
 For a `LinearModel` f(x) = s·(W z + b) (``s`` its fixed output scale; with a floor, f = floor +
 exp(s·(W z + b))) and a loss ℓ, `solve` minimises the weighted mean
 
     L(W, b) = Σᵢ wᵢ ℓ(yᵢ, f(zᵢ)) / Σᵢ wᵢ
 
-over every row with SciPy's L-BFGS-B. The gradient is backpropagation by hand: ∂L/∂fᵢ =
-wᵢ ℓ'(yᵢ, fᵢ)/Σw from the loss's own ``gradient``, then ∂L/∂W = s·Σᵢ ∂L/∂uᵢ zᵢᵀ and ∂L/∂b =
-s·Σᵢ ∂L/∂uᵢ with u the affine output (∂f/∂u = 1, or f − floor under a floor) — the same chain rule
-the gradient-descent loop and `losslab.train.step_trace` show, in NumPy, so one evaluation costs two
-matrix-vector products and one pass of the loss's kernels. The same path serves every loss: for
-a smooth convex loss it converges to the unique optimum (the run stops when the largest gradient
-entry of L/|L₀| is below ``tol``, L₀ the loss at the start, or when L no longer decreases in float64);
-for a piecewise-linear one (mae, quantile, hinge) L-BFGS still reaches the optimal value
-closely, though the stopping rule is then the line search's.
+over every row. The gradient is backpropagation by hand: ∂L/∂fᵢ = wᵢ ℓ'(yᵢ, fᵢ)/Σw from the loss's
+own ``gradient``, then ∂L/∂W = s·Σᵢ ∂L/∂uᵢ zᵢᵀ and ∂L/∂b = s·Σᵢ ∂L/∂uᵢ with u the affine output
+(∂f/∂u = 1, or f − floor under a floor) — the chain rule `losslab.train.step_trace` shows, in NumPy.
+
+Which method, from the loss's metadata (never its name):
+
+- **Newton** when the model has one output and no floor and the loss is convex with an exact
+  Hessian (``info.hessian`` exact or piecewise: mse, huber, cross-entropy, Poisson, gamma,
+  Tweedie …): the Hessian s²·Aᵀdiag(wℓ'')A/Σw (A = [Z, 1]) from the loss's ``gradient_hessian``,
+  a step by its pseudo-inverse, and a line search on the directional derivative (for a convex
+  loss φ'(α) ≤ 0 proves descent, so trials cost a gradient pass, not a loss value). mse is solved
+  in one step; GLMs in a handful.
+- **L-BFGS** (SciPy's L-BFGS-B) otherwise — several outputs (softmax: the loss gives only the
+  diagonal of each row's Hessian), a floor, a piecewise-linear loss (mae, quantile, hinge: the
+  Hessian is 0) or a non-convex one — and where Newton finds no descent.
+
+Both stop when every entry of ∇(L/|L₀|) is below ``tol`` (L₀ the loss at the start, so ``tol``
+means the same whatever y's units), when L no longer decreases in float64, or at ``max_iter``.
+A smooth convex loss reaches its unique optimum; a piecewise-linear one its optimal value closely.
 """
 
 from __future__ import annotations
@@ -223,7 +233,7 @@ def solve(
     tol : float
         Stop when every entry of ∇(L/|L₀|) is below ``tol`` in absolute value.
     max_iter : int
-        At most this many L-BFGS iterations.
+        At most this many iterations (Newton and L-BFGS together).
     metrics : mapping of name → callable(y_val, raw_val, w_val) → float, optional
         Evaluated on the validation rows (torch tensors, as in `losslab.train.fit`).
     callback : callable(record), optional
@@ -232,8 +242,8 @@ def solve(
     Returns
     -------
     TrainResult
-        One history record per iteration (``epoch`` counts iterations, ``lr`` is None: L-BFGS
-        picks its step by a line search); ``stopped_early`` is False; ``converged`` tells whether
+        One history record per iteration (``epoch`` counts iterations, ``lr`` is None: a line
+        search picks the step); ``stopped_early`` is False; ``converged`` tells whether
         a stopping rule other than ``max_iter`` ended the run.
 
     Raises
