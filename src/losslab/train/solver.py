@@ -258,7 +258,8 @@ def solve(
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([1.0, 3.0, 5.0, 7.0])
     >>> m = LinearModel(1, init_bias=float(y.mean()))
     >>> r = solve(m, losslab.get("mse"), X, y)
-    >>> round(float(m.linear.weight), 8), round(float(m.linear.bias), 8), r.converged
+    >>> W, b = m.linear.weight.detach(), m.linear.bias.detach()
+    >>> round(float(W), 8), round(float(b), 8), r.converged
     (2.0, 1.0, True)
     """
     import scipy.optimize
