@@ -106,18 +106,17 @@ class _Objective:
         p = self.loss._prepared(self.y, f, self.w, check=False)
         with p.errstate():
             g, h = self.loss._gradient_hessian(p.xp, p.t, p.f)
-            g = p.per_entry(g) / self.wsum
-            h = p.per_entry(h) / self.wsum
+            g, h = p.per_entry(g), p.per_entry(h)
         m = self.p
         grad = np.empty(m + 1)
         grad[:m] = g @ self.Z
         grad[m] = g.sum()
-        Zh = self.Z * h[:, None]
         H = np.empty((m + 1, m + 1))
-        H[:m, :m] = Zh.T @ self.Z
-        H[:m, m] = H[m, :m] = Zh.sum(axis=0)
+        H[:m, :m] = (self.Z * h[:, None]).T @ self.Z
+        H[:m, m] = H[m, :m] = h @ self.Z
         H[m, m] = h.sum()
-        return grad * self.scale, H * self.scale**2
+        # 1/Σw and the output scale applied to the (p+1)-sized results, not to n-sized arrays
+        return grad * (self.scale / self.wsum), H * (self.scale**2 / self.wsum)
 
 
 def _newton_applies(model: Any, loss: Loss) -> bool:
@@ -174,7 +173,10 @@ def _newton(
         alpha, accepted = 1.0, None
         for _trial in range(40):
             g_new, H_new = obj.newton_parts(theta + alpha * d)
+            # φ'(α) ≤ 0, up to the rounding of a gradient at the line's minimum (the full Newton
+            # step of a quadratic lands there: φ'(1) is 0 plus noise of either sign)
             s = float(g_new @ d)
+            s = min(s, 0.0) if abs(s) <= 1e-9 * abs(slope0) else s
             if math.isfinite(s) and s <= 0 and (hi == math.inf or s >= 0.5 * slope0):
                 accepted = (alpha, g_new, H_new)
                 break
