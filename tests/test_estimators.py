@@ -23,25 +23,28 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @parametrize_with_checks(
-    [LossRegressor(**FAST), LossClassifier(**FAST), LossClassifier(loss="hinge", **FAST)],
+    [
+        LossRegressor(),  # the defaults: the linear model fitted to the optimum by the solver
+        LossClassifier(),
+        LossClassifier(loss="hinge"),
+        LossRegressor(optimizer="adam", **FAST),  # mini-batch gradient descent with a hold-out
+    ],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_sample_weight_equals_repetition_in_the_deterministic_setting():
-    # the check expected to fail above holds exactly for full-batch L-BFGS without a validation split
+def test_sample_weight_equals_repetition_with_the_defaults():
+    # the check expected to fail above for mini-batch training holds for the default solver
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3))
     y = X @ [1.0, -1.0, 0.5] + rng.normal(size=60)
     w = rng.integers(0, 3, 60)
-    exact = dict(optimizer="lbfgs", validation_fraction=0.0, early_stopping=False, epochs=30)
-    a = LossRegressor(loss="huber", **exact).fit(X, y, sample_weight=w)
-    # repetition changes the preprocessing's mean/scale in the same way as the weights do not, so
-    # compare in the original units
-    b = LossRegressor(loss="huber", **exact).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
-    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-5, atol=1e-6)
+    a = LossRegressor(loss="huber").fit(X, y, sample_weight=w)
+    b = LossRegressor(loss="huber").fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-7)
 
 
 def _mixed_frame(n=240, seed=0):
@@ -82,7 +85,7 @@ def test_preprocessing_is_fitted_on_training_rows_only():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(100, 2))
     y = X[:, 0]
-    reg = LossRegressor(epochs=2, validation_fraction=0.2).fit(X, y)
+    reg = LossRegressor(validation_fraction=0.2).fit(X, y)
     from losslab.train import split_validation
 
     tr, _ = split_validation(100, 0.2, seed=0)
@@ -240,3 +243,182 @@ def test_gbdt_early_stopping_quantile_multiclass_and_tiny_data():
     assert clf.predict_proba(X).shape == (600, 3) and clf.score(X, y3) > 0.8
     tiny = LossRegressor(model="gbdt", epochs=5, validation_fraction=0.0).fit(X[:8], y[:8])  # the constant
     np.testing.assert_allclose(tiny.predict(X[:3]), np.mean(y[:8]), rtol=1e-6)
+
+
+# -- the defaults converge: model="linear" with no other argument is the closed form / the anchor --
+
+
+def _glm_data(n=1500, p=6, seed=11):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p)) * rng.uniform(0.5, 3.0, p) + rng.normal(0, 2, p)
+    eta = (X - X.mean(axis=0)) / X.std(axis=0) @ (rng.normal(size=p) * 0.3) + 0.5
+    return rng, X, eta
+
+
+def _worst(a, b, scale=1.0):
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / scale)
+
+
+def test_default_mse_is_least_squares_also_weighted():
+    rng, X, eta = _glm_data()
+    y = 3.0 * eta + rng.standard_t(4, len(eta))
+    A = np.c_[X, np.ones(len(y))]
+    reg = LossRegressor(loss="mse").fit(X, y)
+    assert _worst(reg.predict(X), A @ np.linalg.lstsq(A, y, rcond=None)[0], y.std()) < 1e-6
+    w = rng.uniform(0.0, 3.0, len(y))
+    reg = LossRegressor(loss="mse").fit(X, y, sample_weight=w)
+    sw = np.sqrt(w)
+    exact = A @ np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)[0]
+    assert _worst(reg.predict(X), exact, y.std()) < 1e-6
+    # all rows, no hold-out, no early stopping; the history is one record per solver iteration
+    assert reg.history_[-1]["val_loss"] is None and reg.best_epoch_ == reg.n_iter_ == len(reg.history_)
+    np.testing.assert_allclose(reg.preprocessor_.named_transformers_["num"][-1].mean_, np.average(X, 0, w))
+
+
+def test_default_binary_crossentropy_is_unpenalised_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng, X, eta = _glm_data(seed=12)
+    y = np.where(rng.uniform(size=len(eta)) < 1 / (1 + np.exp(-2 * eta)), "yes", "no")
+    clf = LossClassifier().fit(X, y)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert _worst(clf.predict_proba(X), ref.predict_proba(X)) < 1e-6
+    w = rng.uniform(0.0, 3.0, len(y))
+    clf = LossClassifier(loss="binary_crossentropy").fit(X, y, sample_weight=w)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y, sample_weight=w)
+    assert _worst(clf.predict_proba(X), ref.predict_proba(X)) < 1e-6
+
+
+def test_default_categorical_crossentropy_is_multinomial_logistic_regression():
+    from sklearn.linear_model import LogisticRegression
+
+    rng, X, eta = _glm_data(seed=13)
+    logits = np.c_[eta, -eta, 0.5 * eta**2] + rng.gumbel(size=(len(eta), 3))
+    y = logits.argmax(axis=1)
+    clf = LossClassifier().fit(X, y)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert _worst(clf.predict_proba(X), ref.predict_proba(X)) < 1e-6
+
+
+def test_default_poisson_is_the_unpenalised_poisson_glm():
+    from sklearn.linear_model import PoissonRegressor
+
+    rng, X, eta = _glm_data(seed=14)
+    y = rng.poisson(np.exp(eta)).astype(float)
+    reg = LossRegressor(loss="poisson").fit(X, y)
+    ref = PoissonRegressor(alpha=0, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert _worst(reg.predict(X), ref.predict(X), y.std()) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["gamma", "tweedie"])
+def test_default_gamma_and_tweedie_are_statsmodels_glms(name):
+    sm = pytest.importorskip("statsmodels.api")
+    rng, X, eta = _glm_data(seed=15)
+    mu = np.exp(eta)
+    if name == "gamma":
+        y = rng.gamma(2.0, mu / 2.0)
+        family = sm.families.Gamma(sm.families.links.Log())
+    else:  # compound Poisson–gamma, with exact zeros
+        y = np.array([rng.gamma(2.0, 0.5, k).sum() for k in rng.poisson(mu)])
+        family = sm.families.Tweedie(sm.families.links.Log(), var_power=losslab.get(name).params["power"])
+    A = np.c_[np.ones(len(y)), X]
+    ref = sm.GLM(y, A, family=family).fit(tol=1e-13, maxiter=1000)
+    reg = LossRegressor(loss=name).fit(X, y)
+    assert _worst(reg.predict(X), ref.predict(A), y.std()) < 1e-6
+
+
+@pytest.mark.parametrize("delta", [1.0, 0.5])
+def test_default_huber_is_statsmodels_rlm_with_huber_t(delta):
+    sm = pytest.importorskip("statsmodels.api")
+    rng, X, eta = _glm_data(seed=16)
+    y = 2.0 * eta + rng.standard_t(2, len(eta))
+    A = np.c_[np.ones(len(y)), X]
+    # losslab's δ is in y's units; RLM's t is in units of its scale, so fix the scale at 1
+    ref = sm.RLM(y, A, M=sm.robust.norms.HuberT(t=delta)).fit(
+        update_scale=False, start_scale=1.0, conv="coefs", tol=1e-13, maxiter=1000
+    )
+    reg = LossRegressor(loss={"name": "huber", "delta": delta}).fit(X, y)
+    assert _worst(reg.predict(X), ref.predict(A), y.std()) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "loss", ["mae", {"name": "quantile", "quantile": 0.2}, {"name": "quantile", "quantile": 0.9}]
+)
+def test_default_mae_and_quantile_reach_the_linear_program_optimum(loss):
+    from sklearn.linear_model import QuantileRegressor
+
+    rng, X, eta = _glm_data(seed=17)
+    y = 2.0 * eta + rng.standard_t(2, len(eta))
+    loss = losslab.get(loss)
+    tau = loss.params.get("quantile", 0.5)
+    ref = QuantileRegressor(quantile=tau, alpha=0, solver="highs").fit(X, y)
+    best = float(loss(y, ref.predict(X)))
+    ours = float(loss(y, LossRegressor(loss=loss).fit(X, y).predict(X)))
+    assert ours == pytest.approx(best, rel=1e-4)
+
+
+def test_default_hinge_reaches_the_linear_program_optimum():
+    from scipy.optimize import linprog
+
+    rng, X, eta = _glm_data(seed=18)
+    y = (rng.uniform(size=len(eta)) < 1 / (1 + np.exp(-2 * eta))).astype(int)
+    n, p = X.shape
+    s = 2.0 * y - 1.0
+    A = np.c_[np.ones(n), X]
+    # min Σξ/n  s.t.  ξᵢ ≥ 1 − sᵢ(Aᵢβ), ξ ≥ 0
+    lp = linprog(
+        np.r_[np.zeros(p + 1), np.full(n, 1.0 / n)],
+        A_ub=np.c_[-s[:, None] * A, -np.eye(n)],
+        b_ub=-np.ones(n),
+        bounds=[(None, None)] * (p + 1) + [(0, None)] * n,
+        method="highs",
+    )
+    clf = LossClassifier(loss="hinge").fit(X, y)
+    ours = float(losslab.get("hinge")(y.astype(float), clf.decision_function(X)))
+    assert ours == pytest.approx(lp.fun, rel=1e-4)
+
+
+def test_networks_and_boosting_keep_the_hold_out_and_early_stopping():
+    rng = np.random.default_rng(19)
+    X = rng.normal(size=(300, 2))
+    y = X[:, 0] + rng.normal(size=300)
+    mlp = LossRegressor(model="mlp", hidden=(4,), epochs=3).fit(X, y)
+    assert mlp._optimizer() == "adam" and mlp._validation_fraction() == 0.1 and mlp._early_stopping()
+    assert all(r["val_loss"] is not None for r in mlp.history_)
+    gbdt = LossRegressor(model="gbdt", epochs=3)
+    assert gbdt._validation_fraction() == 0.1 and gbdt._early_stopping()
+    lin = LossRegressor()
+    assert lin._optimizer() == "solver" and lin._validation_fraction() == 0.0 and not lin._early_stopping()
+    # gradient descent stays available for the linear model, with its hold-out and early stopping
+    sgd = LossRegressor(optimizer="sgd", epochs=3).fit(X, y)
+    assert sgd._validation_fraction() == 0.1 and sgd.history_[0]["lr"] == 0.01
+    assert sgd.history_[0]["val_loss"] is not None
+
+
+def test_solver_hold_out_is_scored_and_wrong_combinations_fail_fast():
+    rng = np.random.default_rng(20)
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] + rng.normal(size=200)
+    reg = LossRegressor(validation_fraction=0.25, metrics=("rmse",)).fit(X, y)
+    assert all(r["val_loss"] is not None and r["rmse"] > 0 for r in reg.history_)
+    with pytest.raises(losslab.ParameterError, match="early_stopping=True needs epochs"):
+        LossRegressor(early_stopping=True).fit(X, y)
+    with pytest.raises(losslab.ParameterError, match="fits model='linear' only"):
+        LossRegressor(model="mlp", optimizer="solver").fit(X, y)
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="max_iter=2 iterations"):
+        LossRegressor(loss="mae", max_iter=2).fit(X, y)
+    assert LossRegressor(loss="mae", epochs=1).fit(X, y).n_iter_ > 1  # epochs are gradient descent's
+
+
+def test_step_trace_of_the_default_fit():
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(100, 3))
+    y = X @ [1.0, -2.0, 0.5] + rng.normal(size=100)
+    reg = LossRegressor().fit(X, y)
+    start = reg.step_trace(X, y, initial=True)  # the first gradient step from the baseline model
+    assert start.lr == 0.01 and start.loss_after < start.loss
+    at_optimum = reg.step_trace(X, y)  # the solver stopped where the gradient vanishes
+    assert max(np.abs(p.grad).max() for p in at_optimum.params) < 1e-6 * start.loss
+    assert at_optimum.loss == pytest.approx(reg.history_[-1]["train_loss"], rel=1e-12)

@@ -160,13 +160,17 @@ def test_history_records_losses_and_metrics_per_epoch():
     rng = np.random.default_rng(7)
     X = rng.normal(size=(200, 3))
     y = X[:, 0] + rng.normal(size=200)
-    reg = LossRegressor(epochs=5, early_stopping=False, metrics=("rmse", "mae", "r2", "huber")).fit(X, y)
+    metrics = ("rmse", "mae", "r2", "huber")
+    reg = LossRegressor(optimizer="adam", epochs=5, early_stopping=False, metrics=metrics).fit(X, y)
     assert reg.n_iter_ == len(reg.history_) == 5
     rec = reg.history_[-1]
     assert set(rec) == {"epoch", "train_loss", "val_loss", "lr", "rmse", "mae", "r2", "huber"}
     assert rec["rmse"] == pytest.approx(np.sqrt(rec["val_loss"]), rel=1e-10)  # mse val loss
     y01 = (y > 0).astype(int)
-    clf = LossClassifier(epochs=3, metrics=("accuracy", "roc_auc", "log_loss", "brier", "f1")).fit(X, y01)
+    clf = LossClassifier(
+        optimizer="adam", epochs=3, metrics=("accuracy", "roc_auc", "log_loss", "brier", "f1")
+    )
+    clf.fit(X, y01)
     rec = clf.history_[-1]
     assert rec["log_loss"] == pytest.approx(rec["val_loss"], rel=1e-10)
     assert 0.0 <= rec["accuracy"] <= 1.0 and 0.0 <= rec["roc_auc"] <= 1.0
@@ -205,3 +209,51 @@ def test_poisson_linear_is_the_poisson_glm_and_predicts_the_mean():
     # predict is the response exp(raw), not the raw log-mean
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-4)
     np.testing.assert_allclose(ours.predict(X), np.exp(ours.predict_raw(X)), rtol=1e-12)
+
+
+# -- the solver: full-batch L-BFGS to tolerance (the default for model="linear") ------------------
+
+
+def test_solver_with_the_output_floor_is_least_squares_on_log1p():
+    # msle with f = expm1(s) > −1 is (s − log1p y)²: least squares of log1p(y), through the floor's chain rule
+    rng = np.random.default_rng(30)
+    X = rng.normal(size=(500, 3))
+    y = np.expm1(X @ [0.3, -0.2, 0.1] + 1.0 + rng.normal(0, 0.2, 500))
+    reg = LossRegressor(loss="msle").fit(X, y)
+    A = np.c_[X, np.ones(500)]
+    exact = np.expm1(A @ np.linalg.lstsq(A, np.log1p(y), rcond=None)[0])
+    np.testing.assert_allclose(reg.predict(X), exact, rtol=1e-8)
+
+
+def test_solve_records_iterations_scores_validation_and_reports_the_cap():
+    from losslab.train import solve
+
+    rng = np.random.default_rng(31)
+    X = rng.normal(size=(300, 2))
+    y = X @ [1.0, 2.0] + rng.normal(size=300)
+    loss = losslab.get("mse")
+    seen = []
+    model = LinearModel(2, init_bias=float(y[:200].mean()))
+    res = solve(model, loss, X[:200], y[:200], validation=(X[200:], y[200:], None), callback=seen.append)
+    assert res.converged and res.n_epochs == len(res.history) == len(seen) == res.best_epoch
+    losses = [r["train_loss"] for r in res.history]
+    assert all(b <= a for a, b in itertools.pairwise(losses))  # L-BFGS's line search only descends
+    with torch.no_grad():
+        val = float(loss(y[200:], model(torch.as_tensor(X[200:]))))
+    assert res.history[-1]["val_loss"] == pytest.approx(val, rel=1e-10)
+    capped = solve(LinearModel(2), losslab.get("mae"), X, y, max_iter=1)
+    assert not capped.converged and capped.n_epochs == 1
+    with pytest.raises(losslab.ParameterError, match="tol must be a positive number"):
+        solve(LinearModel(2), loss, X, y, tol=0)
+    with pytest.raises(DivergenceError, match="not finite at the starting weights"):
+        solve(LinearModel(2, init_bias=1e300), loss, X, y)
+
+
+def test_solver_in_float32_keeps_the_model_dtype():
+    rng = np.random.default_rng(32)
+    X = rng.normal(size=(200, 2))
+    y = X @ [1.0, -1.0] + rng.normal(size=200)
+    reg = LossRegressor(dtype="float32").fit(X, y)
+    assert next(reg.model_.parameters()).dtype == torch.float32
+    A = np.c_[X, np.ones(200)]
+    np.testing.assert_allclose(reg.predict(X), A @ np.linalg.lstsq(A, y, rcond=None)[0], atol=1e-5)

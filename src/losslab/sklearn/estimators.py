@@ -17,26 +17,39 @@ from .._core.errors import DataError as _DataError
 from .._core.errors import ParameterError as _ParameterError
 from .._core.info import LinkKind as _LinkKind
 
-#: the checks of ``sklearn.utils.estimator_checks`` the estimators are expected to fail, and why
-#: (pass ``expected_failed_checks=losslab.sklearn.expected_failed_checks`` to
-#: ``parametrize_with_checks``).
+#: the checks of ``sklearn.utils.estimator_checks`` an estimator trained by mini-batch gradient
+#: descent is expected to fail, and why (pass
+#: ``expected_failed_checks=losslab.sklearn.expected_failed_checks`` to ``parametrize_with_checks``).
+#: The default linear model (the solver) passes them all.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {
     "check_sample_weight_equivalence_on_dense_data": (
         "training is stochastic: a weight of 2 and a duplicated row give the same loss and gradient "
         "for every full batch, but the random mini-batch order, the random validation split and "
         "early stopping see different row sets, so the fitted weights differ beyond the check's "
-        "tolerance (with optimizer='lbfgs', validation_fraction=0 and early_stopping=False the "
-        "equivalence holds; tests/test_estimators.py checks that)."
+        "tolerance (the default solver of model='linear' fits all rows to the optimum, and passes)."
     ),
 }
 
 
 def expected_failed_checks(estimator: _Any) -> dict[str, str]:
-    """The scikit-learn checks ``estimator`` is expected to fail, with the reason for each."""
-    return dict(EXPECTED_FAILED_CHECKS)
+    """The scikit-learn checks ``estimator`` is expected to fail, with the reason for each.
+
+    None for the solver (``model="linear"`` with ``optimizer="auto"``); `EXPECTED_FAILED_CHECKS`
+    for training by epochs of gradient descent or boosting.
+
+    >>> from losslab.sklearn import LossRegressor
+    >>> expected_failed_checks(LossRegressor()), list(expected_failed_checks(LossRegressor(model="mlp")))
+    ({}, ['check_sample_weight_equivalence_on_dense_data'])
+    """
+    solver = getattr(estimator, "model", None) == "linear" and estimator._optimizer() == SOLVER
+    return {} if solver else dict(EXPECTED_FAILED_CHECKS)
 
 
 _PROBA_LINKS = (_LinkKind.LOGIT, _LinkKind.SOFTMAX)
+
+#: the optimiser name of the full-batch fit to the optimum (`losslab.train.solve`: Newton or
+#: L-BFGS), the default (``optimizer="auto"``) for ``model="linear"``
+SOLVER = "solver"
 
 
 def _is_frame(X: _Any) -> bool:
@@ -55,16 +68,18 @@ class _LossEstimator(_BaseEstimator):
         hidden: tuple[int, ...] = (64,),
         activation: str = "relu",
         dropout: float = 0.0,
-        optimizer: str = "adam",
+        optimizer: str = "auto",
         lr: float | None = None,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         schedule: str | None = None,
         epochs: int = 200,
         batch_size: int | None = None,
-        validation_fraction: float = 0.1,
-        early_stopping: bool = True,
+        validation_fraction: float | str = "auto",
+        early_stopping: bool | str = "auto",
         patience: int = 10,
+        tol: float = 1e-10,
+        max_iter: int = 1000,
         metrics: tuple[str, ...] | None = None,
         gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
@@ -87,6 +102,8 @@ class _LossEstimator(_BaseEstimator):
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.patience = patience
+        self.tol = tol
+        self.max_iter = max_iter
         self.metrics = metrics
         self.gbdt_params = gbdt_params
         self.dtype = dtype
@@ -175,6 +192,34 @@ class _LossEstimator(_BaseEstimator):
             raise _ParameterError(f"model must be 'linear', 'mlp', 'gbdt' or 'constant'; got {self.model!r}.")
         if self.dtype not in ("float64", "float32"):
             raise _ParameterError(f"dtype must be 'float64' or 'float32'; got {self.dtype!r}.")
+        if self._optimizer() == SOLVER and self.model != "linear":
+            raise _ParameterError(
+                f"optimizer {SOLVER!r} fits model='linear' only; model={self.model!r} trains with "
+                "'adam', 'sgd', 'momentum', 'nesterov' or 'lbfgs' (or optimizer='auto')."
+            )
+        if self._optimizer() == SOLVER and self.early_stopping is True:
+            raise _ParameterError(
+                f"early_stopping=True needs epochs of gradient descent; optimizer {SOLVER!r} runs to "
+                "the optimum (tol). Leave early_stopping='auto' (or False), or pick optimizer='adam'."
+            )
+
+    def _optimizer(self) -> str:
+        """The optimiser ``"auto"`` stands for: the solver for a linear model, Adam for a network."""
+        if self.optimizer in (None, "auto"):
+            return SOLVER if self.model == "linear" else "adam"
+        return str(self.optimizer)
+
+    def _validation_fraction(self) -> float:
+        """``"auto"``: no hold-out for the solver (it fits all rows to the optimum), else 10%."""
+        if isinstance(self.validation_fraction, str) and self.validation_fraction == "auto":
+            return 0.0 if self._optimizer() == SOLVER else 0.1
+        return float(self.validation_fraction)
+
+    def _early_stopping(self) -> bool:
+        """``"auto"``: early stopping for epochs of gradient descent and boosting, none for the solver."""
+        if isinstance(self.early_stopping, str) and self.early_stopping == "auto":
+            return self._optimizer() != SOLVER
+        return bool(self.early_stopping)
 
     def _fit_model(
         self,
@@ -189,7 +234,8 @@ class _LossEstimator(_BaseEstimator):
 
         from ..train.loop import fit as train_fit
         from ..train.loop import split_validation
-        from ..train.preprocess import column_kinds, make_preprocessor
+        from ..train.preprocess import column_kinds, make_preprocessor, weight_scaling
+        from ..train.solver import solve
 
         if self.model == "constant":  # nothing to learn but the loss's best constant on every row
             self.n_outputs_ = int(n_outputs)
@@ -197,13 +243,16 @@ class _LossEstimator(_BaseEstimator):
             self.history_, self.n_iter_, self.best_epoch_ = [], 0, 0
             return
         n = target.shape[0]
-        train_idx, val_idx = split_validation(n, float(self.validation_fraction), int(self.seed), stratify)
+        train_idx, val_idx = split_validation(n, self._validation_fraction(), int(self.seed), stratify)
         if val_idx is not None and (sample_weight[val_idx].sum() <= 0 or sample_weight[train_idx].sum() <= 0):
             train_idx, val_idx = _np.arange(n), None
         kinds = column_kinds(X)  # on all rows: an all-missing column is an error, not a split artefact
-        X_train = _take(X, train_idx)
+        X_train = X if val_idx is None else _take(X, train_idx)  # all rows: no copy
         self.preprocessor_ = make_preprocessor(kinds, scale=self.model != "gbdt")
         Z_train = _np.asarray(self.preprocessor_.fit_transform(X_train), dtype=_np.float64)
+        w_train = sample_weight[train_idx]
+        if self.model != "gbdt" and _np.ptp(w_train) > 0:  # weights count in the scaling too
+            Z_train = weight_scaling(self.preprocessor_, Z_train, w_train)
         validation = None
         if val_idx is not None:
             Z_val = _np.asarray(self.preprocessor_.transform(_take(X, val_idx)), dtype=_np.float64)
@@ -225,6 +274,33 @@ class _LossEstimator(_BaseEstimator):
             return
         net = self._initial_model(Z_train.shape[1])
         metrics = _metric_functions(self, self.metrics)
+        if self._optimizer() == SOLVER:
+            result = solve(
+                net,
+                self.loss_,
+                Z_train,
+                target[train_idx],
+                sample_weight=sample_weight[train_idx],
+                validation=validation,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                metrics=metrics,
+                callback=report,
+            )
+            if not result.converged:
+                import warnings
+
+                from sklearn.exceptions import ConvergenceWarning
+
+                warnings.warn(
+                    f"{type(self).__name__}: the solver stopped after max_iter={self.max_iter} iterations "
+                    f"before reaching tol={self.tol:g} with loss {self.loss_.name!r}; raise max_iter "
+                    "(or check the features for near-duplicate columns).",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+            self._keep(net, result)
+            return
         result = train_fit(
             net,
             self.loss_,
@@ -232,19 +308,22 @@ class _LossEstimator(_BaseEstimator):
             target[train_idx],
             sample_weight=sample_weight[train_idx],
             validation=validation,
-            optimizer=self.optimizer,
+            optimizer=self._optimizer(),
             lr=self.lr,
             momentum=self.momentum,
             weight_decay=self.weight_decay,
             schedule=self.schedule,
             epochs=self.epochs,
             batch_size=self.batch_size,
-            early_stopping=bool(self.early_stopping),
+            early_stopping=self._early_stopping(),
             patience=self.patience,
             seed=int(self.seed),
             metrics=metrics,
             callback=report,
         )
+        self._keep(net, result)
+
+    def _keep(self, net: _Any, result: _Any) -> None:
         self.model_ = net
         self.history_ = result.history
         self.n_iter_ = result.n_epochs
@@ -268,7 +347,7 @@ class _LossEstimator(_BaseEstimator):
             validation=validation,
             rounds=self.epochs,
             lr=self.lr,
-            early_stopping=bool(self.early_stopping),
+            early_stopping=self._early_stopping(),
             patience=self.patience,
             seed=int(self.seed),
             threads=torch.get_num_threads(),
@@ -353,7 +432,7 @@ class _LossEstimator(_BaseEstimator):
             )
         X = self._check_X(X, reset=False)
         target = self._encode_target(y)
-        eta = lr if lr is not None else _default_lr(self.optimizer, self.lr)
+        eta = lr if lr is not None else _default_lr(self._optimizer(), self.lr)
         names = list(self.preprocessor_.get_feature_names_out())
         Z = self._design(X)
         model = self._initial_model(int(Z.shape[1])) if initial else self.model_
@@ -520,17 +599,21 @@ def _score(est: _Any, name: str, X: _Any, y: _Any, sample_weight: _Any) -> float
 
 
 class LossRegressor(_RegressorMixin, _LossEstimator):
-    r"""A regressor trained by gradient descent on any losslab regression loss.
+    r"""A regressor trained on any losslab regression loss (by default a linear model at the optimum).
 
     The model (``"linear"`` or ``"mlp"``, PyTorch) outputs a raw score f(x); training minimises
-    the weighted mean loss Σwᵢℓ(yᵢ, f(xᵢ))/Σw with the chosen optimiser. ``predict`` returns the
+    the weighted mean loss Σwᵢℓ(yᵢ, f(xᵢ))/Σw. By default a linear model is fitted on all rows
+    to the optimum by Newton's method or L-BFGS (`losslab.train.solve`; for a smooth convex loss the
+    unique minimiser, the answer of least squares, a GLM or a robust regression), and a network
+    by mini-batch Adam with a 10% hold-out and early stopping. ``predict`` returns the
     loss's response ``loss.link.inverse(f(x))``: the conditional mean for ``mse``, the median for
     ``mae``, the τ-quantile for ``quantile`` — whatever the loss estimates (``loss_.statistic``).
 
     Features are preprocessed inside the estimator, fitted on the training rows only: numeric
-    columns median-imputed and standardised, other columns (strings, categories) one-hot
-    encoded with missing values as their own category. X may be a NumPy array or a pandas
-    DataFrame.
+    columns median-imputed and standardised (to the weighted mean and standard deviation when
+    ``sample_weight`` is given, so that a weight of 2 is a repeated row), other columns
+    (strings, categories) one-hot encoded with missing values as their own category. X may be
+    a NumPy array or a pandas DataFrame.
 
     Parameters
     ----------
@@ -547,21 +630,35 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     hidden, activation, dropout
         MLP hidden sizes, activation (relu, tanh, sigmoid, gelu, elu, leaky_relu, silu) and
         dropout probability.
-    optimizer : {"adam", "sgd", "momentum", "nesterov", "lbfgs"}
-        ``"sgd"`` is plain θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is full
-        batch (``batch_size`` ignored), for exact optima of smooth convex problems.
+    optimizer : {"auto", "solver", "adam", "sgd", "momentum", "nesterov", "lbfgs"}
+        ``"auto"`` is ``"solver"`` for ``model="linear"`` and ``"adam"`` otherwise.
+        ``"solver"`` (linear model only) is `losslab.train.solve` on all training rows — Newton
+        with the loss's exact Hessian for one-output convex losses that have one, SciPy's
+        L-BFGS-B otherwise — run until the largest gradient entry of L/|L₀| is below ``tol`` or
+        for ``max_iter`` iterations
+        (``lr``, ``batch_size``, ``schedule``, ``epochs`` and ``patience`` do not apply). The others
+        are epochs of the gradient-descent loop `losslab.train.fit`: ``"sgd"`` is plain
+        θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is PyTorch's full-batch
+        L-BFGS, 20 iterations an epoch.
     lr : float, optional
-        Learning rate (default 0.01; 1.0 for lbfgs).
+        Learning rate (default 0.01; 1.0 for lbfgs); unused by the solver.
     momentum, weight_decay : float
         SGD momentum; L2 penalty added by the optimiser (0: unpenalised).
     schedule : {None, "step", "cosine", "exponential"}
         Per-epoch learning-rate schedule.
     epochs, batch_size : int
-        Passes over the data and rows per mini-batch (default min(64, n)).
+        Passes over the data (boosting rounds for gbdt) and rows per mini-batch (default
+        min(64, n)).
     validation_fraction, early_stopping, patience
         Held-out share of rows (0 disables validation); stop after ``patience`` epochs without
         improvement of the validation loss (training loss without validation) and restore the
-        best weights.
+        best weights. ``"auto"`` (the default): no hold-out and no early stopping for the solver,
+        which fits all rows to the optimum; a 10% hold-out and early stopping otherwise. With the
+        solver a hold-out is only scored (``val_loss`` per iteration), and early stopping is
+        an error.
+    tol, max_iter
+        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model) and
+        its iteration cap (a ``ConvergenceWarning`` when the cap comes first).
     metrics : tuple of str, optional
         Validation metrics per epoch in ``history_``: any regression metric of the table
         `losslab.metrics` (rmse, mse, mae, r2, coverage, pinball …; the same numbers ``losslab
@@ -585,10 +682,11 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     model_ : torch.nn.Module
     preprocessor_ : sklearn.compose.ColumnTransformer
     history_ : list of dict
-        Per epoch: ``epoch``, ``train_loss``, ``val_loss`` (None without validation), ``lr`` and
+        Per epoch (per iteration for the solver): ``epoch``, ``train_loss``, ``val_loss`` (None
+        without validation), ``lr`` (None for the solver, whose line search picks the step) and
         the metrics.
     n_iter_ : int
-        Epochs run.
+        Epochs (solver iterations) run.
     best_epoch_ : int
         The epoch whose weights the model holds.
     coef_, intercept_
@@ -601,9 +699,12 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     >>> from losslab.sklearn import LossRegressor
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 2)); y = X @ [1.5, -2.0] + 0.5 + rng.normal(0, 0.1, 200)
-    >>> reg = LossRegressor(loss="mse", optimizer="lbfgs", validation_fraction=0, epochs=20).fit(X, y)
+    >>> reg = LossRegressor(loss="mse").fit(X, y)  # least squares, to float precision
     >>> np.round(reg.coef_, 2).tolist(), round(float(reg.intercept_), 2)
     ([1.5, -2.0], 0.5)
+    >>> A = np.c_[X, np.ones(200)]; exact = A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    >>> bool(np.abs(reg.predict(X) - exact).max() < 1e-8 * y.std())
+    True
     """
 
     def __init__(
@@ -613,16 +714,18 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         hidden: tuple[int, ...] = (64,),
         activation: str = "relu",
         dropout: float = 0.0,
-        optimizer: str = "adam",
+        optimizer: str = "auto",
         lr: float | None = None,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         schedule: str | None = None,
         epochs: int = 200,
         batch_size: int | None = None,
-        validation_fraction: float = 0.1,
-        early_stopping: bool = True,
+        validation_fraction: float | str = "auto",
+        early_stopping: bool | str = "auto",
         patience: int = 10,
+        tol: float = 1e-10,
+        max_iter: int = 1000,
         metrics: tuple[str, ...] | None = None,
         gbdt_params: dict[str, _Any] | None = None,
         dtype: str = "float64",
@@ -646,6 +749,8 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
             validation_fraction=validation_fraction,
             early_stopping=early_stopping,
             patience=patience,
+            tol=tol,
+            max_iter=max_iter,
             metrics=metrics,
             gbdt_params=gbdt_params,
             dtype=dtype,
@@ -734,7 +839,7 @@ def _clf_has_proba(self: _Any) -> bool:
 
 
 class LossClassifier(_ClassifierMixin, _LossEstimator):
-    r"""A classifier trained by gradient descent on any losslab classification loss.
+    r"""A classifier trained on any losslab classification loss (by default a linear model at the optimum).
 
     Labels of any type (strings, integers, …) are encoded as ``classes_``. With ``loss=None``
     (or ``"auto"``) the loss is ``binary_crossentropy`` for two classes and
@@ -746,9 +851,11 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
     cross-entropy, with no reweighting. A loss without a probabilistic link (``hinge``) has no
     ``predict_proba`` (``hasattr`` is False) but has ``decision_function``.
 
-    Parameters are those of `LossRegressor` (same preprocessing, models, optimisers, seeds);
-    ``metrics`` takes accuracy, balanced_accuracy, f1, log_loss, roc_auc, brier, or a losslab
-    loss name. The validation split is stratified by class.
+    Parameters are those of `LossRegressor` (same preprocessing, models, optimisers and
+    defaults: the linear model is fitted on all rows to the optimum — for
+    ``binary_crossentropy`` unpenalised logistic regression); ``metrics`` takes accuracy,
+    balanced_accuracy, f1, log_loss, roc_auc, brier, or a losslab loss name. A validation
+    split is stratified by class.
 
     Attributes
     ----------

@@ -6,6 +6,7 @@ imported when one of the names below is first used, never by ``import losslab.tr
 
 - `LinearModel`, `MLP`, `build_model` — the models (``losslab.train.models``);
 - `fit`, `TrainResult`, `split_validation` — the loop (``losslab.train.loop``);
+- `solve` — a linear model fitted to the optimum on all rows, Newton or L-BFGS (``losslab.train.solver``);
 - `step_trace`, `StepTrace` — one step laid open as data (``losslab.train.trace``);
 - `DivergenceError` — raised when the loss becomes NaN or infinite.
 """
@@ -22,6 +23,7 @@ _LAZY = {
     "fit": "losslab.train.loop",
     "TrainResult": "losslab.train.loop",
     "split_validation": "losslab.train.loop",
+    "solve": "losslab.train.solver",
     "step_trace": "losslab.train.trace",
     "StepTrace": "losslab.train.trace",
 }
@@ -37,6 +39,7 @@ __all__ = [
     "TrainResult",
     "build_model",
     "fit",
+    "solve",
     "split_validation",
     "step_trace",
 ]

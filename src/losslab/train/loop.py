@@ -60,12 +60,16 @@ class TrainResult:
         Epochs run.
     stopped_early : bool
         True when early stopping ended the run before ``epochs``.
+    converged : bool
+        For `losslab.train.solver.solve`: False when the iteration cap ended the run before a
+        tolerance was met (the gradient-descent loop runs its epochs and leaves it True).
     """
 
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int = 0
     n_epochs: int = 0
     stopped_early: bool = False
+    converged: bool = True
 
 
 def loss_fn(loss: Loss) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:

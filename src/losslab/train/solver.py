@@ -1,0 +1,375 @@
+r"""A linear model fitted to the optimum: all rows, Newton or L-BFGS, run to a tolerance.
+
+For a `LinearModel` f(x) = s·(W z + b) (``s`` its fixed output scale; with a floor, f = floor +
+exp(s·(W z + b))) and a loss ℓ, `solve` minimises the weighted mean
+
+    L(W, b) = Σᵢ wᵢ ℓ(yᵢ, f(zᵢ)) / Σᵢ wᵢ
+
+over every row. The gradient is backpropagation by hand: ∂L/∂fᵢ = wᵢ ℓ'(yᵢ, fᵢ)/Σw from the loss's
+own ``gradient``, then ∂L/∂W = s·Σᵢ ∂L/∂uᵢ zᵢᵀ and ∂L/∂b = s·Σᵢ ∂L/∂uᵢ with u the affine output
+(∂f/∂u = 1, or f − floor under a floor) — the chain rule `losslab.train.step_trace` shows, in NumPy.
+
+Which method, from the loss's metadata (never its name):
+
+- **Newton** when the model has one output and no floor and the loss is convex with an exact
+  Hessian (``info.hessian`` exact or piecewise: mse, huber, cross-entropy, Poisson, gamma,
+  Tweedie …): the Hessian s²·Aᵀdiag(wℓ'')A/Σw (A = [Z, 1]) from the loss's ``gradient_hessian``,
+  a step by its pseudo-inverse, and a line search on the directional derivative (for a convex
+  loss φ'(α) ≤ 0 proves descent, so trials cost a gradient pass, not a loss value). mse is solved
+  in one step; GLMs in a handful.
+- **L-BFGS** (SciPy's L-BFGS-B) otherwise — several outputs (softmax: the loss gives only the
+  diagonal of each row's Hessian), a floor, a piecewise-linear loss (mae, quantile, hinge: the
+  Hessian is 0) or a non-convex one — and where Newton finds no descent.
+
+Both stop when every entry of ∇(L/|L₀|) is below ``tol`` (L₀ the loss at the start, so ``tol``
+means the same whatever y's units), when L no longer decreases in float64, or at ``max_iter``.
+A smooth convex loss reaches its unique optimum; a piecewise-linear one its optimal value closely.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .._core.errors import ParameterError
+from .._core.loss import Loss
+from .errors import DivergenceError
+from .loop import TrainResult
+
+__all__ = ["DEFAULT_TOL", "solve"]
+
+#: default gradient tolerance of `solve`, relative to the starting loss |L₀|
+DEFAULT_TOL = 1e-10
+
+
+class _Objective:
+    """L(θ) and ∇L(θ) of a linear model on fixed data, θ = (W, b) flattened."""
+
+    def __init__(self, model: Any, loss: Loss, Z: np.ndarray, y: Any, w: np.ndarray) -> None:
+        self.loss = loss
+        self.Z = Z
+        self.y = y
+        # unit weights as None: the loss's plain mean skips the weighted reduction's passes
+        self.w = None if bool(np.all(w == 1.0)) else w
+        self.wsum = float(w.sum())
+        self.k = int(model.n_outputs)
+        self.p = int(model.n_features)
+        self.scale = float(model.output_scale)
+        self.floor = model.floor
+
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        W = theta[: self.k * self.p].reshape(self.k, self.p)
+        return W, theta[self.k * self.p :]
+
+    def raw(self, theta: np.ndarray, Z: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(f, ∂f/∂u) for the rows ``Z`` (default: the training rows); ∂f/∂u is None for 1."""
+        W, b = self.unpack(theta)
+        u = ((self.Z if Z is None else Z) @ W.T + b) * self.scale
+        if self.k == 1:
+            u = u[:, 0]
+        if self.floor is None:
+            return u, None
+        with np.errstate(over="ignore"):
+            f = np.expm1(u) + (self.floor + 1.0) if self.floor != -1.0 else np.expm1(u)
+            return f, np.exp(u)
+
+    def value(self, theta: np.ndarray, Z: Any = None, y: Any = None, w: Any = None) -> float:
+        f, _ = self.raw(theta, Z)
+        with np.errstate(all="ignore"):
+            return float(
+                self.loss(
+                    self.y if y is None else y, f, sample_weight=self.w if w is None else w, check=False
+                )
+            )
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        f, df_du = self.raw(theta)
+        # the loss's kernels on one prepared input (the targets were validated once, by the caller)
+        p = self.loss._prepared(self.y, f, self.w, check=False)
+        with p.errstate():
+            v = float(p.reduce(self.loss._value(p.xp, p.t, p.f), "mean"))
+            if not math.isfinite(v):  # outside the loss's domain or overflow: the line search backs off
+                return math.inf, np.zeros_like(theta)
+            g_u = p.per_entry(self.loss._gradient(p.xp, p.t, p.f)) / self.wsum
+            if df_du is not None:
+                g_u = g_u * df_du
+        g_u = g_u.reshape(-1, self.k)
+        grad = np.concatenate([(g_u.T @ self.Z).reshape(-1), g_u.sum(axis=0)]) * self.scale
+        return v, grad
+
+    def newton_parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """∇L and the exact Hessian ∇²L = s²·Aᵀ diag(wᵢℓ''ᵢ/Σw) A, A = [Z, 1] (one output, no floor)."""
+        f, _ = self.raw(theta)
+        p = self.loss._prepared(self.y, f, self.w, check=False)
+        with p.errstate():
+            g, h = self.loss._gradient_hessian(p.xp, p.t, p.f)
+            g, h = p.per_entry(g), p.per_entry(h)
+        m = self.p
+        grad = np.empty(m + 1)
+        grad[:m] = g @ self.Z
+        grad[m] = g.sum()
+        H = np.empty((m + 1, m + 1))
+        H[:m, :m] = (self.Z * h[:, None]).T @ self.Z
+        H[:m, m] = H[m, :m] = h @ self.Z
+        H[m, m] = h.sum()
+        # 1/Σw and the output scale applied to the (p+1)-sized results, not to n-sized arrays
+        return grad * (self.scale / self.wsum), H * (self.scale**2 / self.wsum)
+
+
+def _newton_applies(model: Any, loss: Loss) -> bool:
+    """Newton's method needs one output, no output floor and a convex loss whose ``hessian`` is exact."""
+    from .._core.info import HessianKind
+
+    kind = getattr(loss.info, "hessian", None)
+    return (
+        int(model.n_outputs) == 1
+        and model.floor is None
+        and bool(loss.info.convex)
+        and kind in (HessianKind.EXACT, HessianKind.PIECEWISE)
+    )
+
+
+def _newton_direction(H: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """−H⁺∇L: the pseudo-inverse, so a singular H (more weights than the rows pin down, or huber
+    with every residual beyond δ) gives the least-norm step in its range; −∇L if that is no descent.
+    """
+    lam, V = np.linalg.eigh(H)
+    keep = lam > 1e-12 * max(float(lam.max()), 0.0)
+    if keep.any():
+        d = -(V[:, keep] @ ((V[:, keep].T @ grad) / lam[keep]))
+        if np.all(np.isfinite(d)) and float(grad @ d) < 0:
+            return d
+    return -grad
+
+
+def _newton(
+    obj: _Objective,
+    theta: np.ndarray,
+    v: float,
+    norm: float,
+    tol: float,
+    max_iter: int,
+    record: Callable[[Any], None],
+) -> tuple[np.ndarray, float, bool]:
+    """Newton's method with a line search on the directional derivative; returns (θ, L(θ), converged).
+
+    For a convex L, φ(α) = L(θ + αd) has an increasing derivative φ'(α) = ∇L(θ + αd)·d, and
+    φ'(α) ≤ 0 means φ(α) < φ(0): the step is accepted on gradients alone, each trial one pass of
+    the loss's fused ``gradient_hessian`` (which also gives the next Hessian). The full step
+    α = 1 is tried first; past the minimum, a safeguarded secant on φ' brackets it.
+    """
+    from types import SimpleNamespace
+
+    grad, H = obj.newton_parts(theta)
+    for _ in range(max_iter):
+        if np.max(np.abs(grad)) / norm < tol:
+            return theta, v, True
+        d = _newton_direction(H, grad)
+        slope0 = float(grad @ d)
+        lo, s_lo, hi, s_hi = 0.0, slope0, math.inf, math.inf
+        alpha, accepted = 1.0, None
+        for _trial in range(40):
+            g_new, H_new = obj.newton_parts(theta + alpha * d)
+            # φ'(α) ≤ 0, up to the rounding of a gradient at the line's minimum (the full Newton
+            # step of a quadratic lands there: φ'(1) is 0 plus noise of either sign)
+            s = float(g_new @ d)
+            s = min(s, 0.0) if abs(s) <= 1e-9 * abs(slope0) else s
+            if math.isfinite(s) and s <= 0 and (hi == math.inf or s >= 0.5 * slope0):
+                accepted = (alpha, g_new, H_new)
+                break
+            if math.isfinite(s) and s <= 0:
+                lo, s_lo = alpha, s
+            else:
+                hi, s_hi = alpha, s
+            if hi == math.inf:  # still descending at the full step: it was accepted above
+                break
+            width = hi - lo
+            secant = lo - s_lo * width / (s_hi - s_lo) if math.isfinite(s_hi) else lo + 0.5 * width
+            alpha = min(max(secant, lo + 0.1 * width), hi - 0.1 * width)
+        if accepted is None:
+            if lo == 0.0:
+                return theta, v, False  # no descent found: let the caller's L-BFGS take over
+            g_new, H_new = obj.newton_parts(theta + lo * d)
+            accepted = (lo, g_new, H_new)
+        alpha, grad, H = accepted
+        step = alpha * d
+        theta = theta + step
+        v_new = obj.value(theta)
+        record(SimpleNamespace(x=theta, fun=v_new / norm))
+        if not v_new < v or np.max(np.abs(step)) <= 1e-15 * (1.0 + np.max(np.abs(theta))):
+            return theta, v_new, True  # no further decrease in float64: as close as it gets
+        v = v_new
+    return theta, v, False
+
+
+def solve(
+    model: Any,
+    loss: Loss,
+    X: Any,
+    y: Any,
+    *,
+    sample_weight: Any = None,
+    validation: tuple[Any, Any, Any] | None = None,
+    tol: float = DEFAULT_TOL,
+    max_iter: int = 200,
+    metrics: Mapping[str, Callable[[Any, Any, Any], float]] | None = None,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    r"""Fit the `LinearModel` ``model`` in place to the minimum of ``loss`` on all of ``(X, y)``.
+
+    Parameters
+    ----------
+    model : LinearModel
+        Its current weights are the starting point (zero weights, bias at the loss's baseline).
+    loss : Loss
+    X, y : array-like
+        Features (n, d), already numeric; targets as the loss takes them.
+    sample_weight : array-like, optional
+        Row weights; the objective is Σwℓ/Σw.
+    validation : (X_val, y_val, w_val), optional
+        Rows scored after each iteration (``val_loss`` and ``metrics`` in the history); they
+        never steer the fit.
+    tol : float
+        Stop when every entry of ∇(L/|L₀|) is below ``tol`` in absolute value.
+    max_iter : int
+        At most this many iterations (Newton and L-BFGS together).
+    metrics : mapping of name → callable(y_val, raw_val, w_val) → float, optional
+        Evaluated on the validation rows (torch tensors, as in `losslab.train.fit`).
+    callback : callable(record), optional
+        Called with each iteration's history record.
+
+    Returns
+    -------
+    TrainResult
+        One history record per iteration (``epoch`` counts iterations, ``lr`` is None: a line
+        search picks the step); ``stopped_early`` is False; ``converged`` tells whether
+        a stopping rule other than ``max_iter`` ended the run.
+
+    Raises
+    ------
+    DivergenceError
+        The loss is not finite at the start or at the end.
+
+    Examples
+    --------
+    >>> import numpy as np, losslab
+    >>> from losslab.train import LinearModel
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([1.0, 3.0, 5.0, 7.0])
+    >>> m = LinearModel(1, init_bias=float(y.mean()))
+    >>> r = solve(m, losslab.get("mse"), X, y)
+    >>> W, b = m.linear.weight.detach(), m.linear.bias.detach()
+    >>> round(float(W), 8), round(float(b), 8), r.converged
+    (2.0, 1.0, True)
+    """
+    import scipy.optimize
+    import torch
+
+    if not (isinstance(tol, (int, float)) and tol > 0):
+        raise ParameterError(f"tol must be a positive number; got {tol!r}.")
+    if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ParameterError(f"max_iter must be a positive integer; got {max_iter!r}.")
+    Z = np.ascontiguousarray(_host(X))
+    yt = _host_target(loss, y)
+    w = np.ones(Z.shape[0]) if sample_weight is None else _host(sample_weight)
+    obj = _Objective(model, loss, Z, yt, w)
+    theta0 = np.concatenate(
+        [model.linear.weight.detach().cpu().numpy().reshape(-1), model.linear.bias.detach().cpu().numpy()]
+    ).astype(np.float64)
+    v0 = obj.value(theta0)
+    if not math.isfinite(v0):
+        raise DivergenceError(f"the loss {loss.name!r} is not finite at the starting weights ({v0}).", 0)
+    norm = abs(v0) if v0 != 0 else 1.0  # a scale-free objective: tol means the same for every y
+
+    def scaled(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        v, g = obj(theta)
+        return v / norm, g / norm
+
+    val = None
+    if validation is not None:
+        Xv, yv, wv = validation
+        Zv = np.ascontiguousarray(_host(Xv))
+        val = (Zv, _host_target(loss, yv), np.ones(Zv.shape[0]) if wv is None else _host(wv))
+    result = TrainResult()
+
+    def record(intermediate_result: Any) -> None:
+        theta = intermediate_result.x
+        rec: dict[str, Any] = {
+            "epoch": result.n_epochs + 1,
+            "train_loss": float(intermediate_result.fun) * norm,
+            "val_loss": None,
+            "lr": None,
+        }
+        if val is not None:
+            rec["val_loss"] = obj.value(theta, val[0], val[1], val[2])
+            if metrics:
+                raw_v = torch.as_tensor(obj.raw(theta, val[0])[0])
+                yv_t, wv_t = torch.as_tensor(val[1]), torch.as_tensor(val[2])
+                for name, metric in metrics.items():
+                    rec[name] = float(metric(yv_t, raw_v, wv_t))
+        result.history.append(rec)
+        result.n_epochs += 1
+        if callback is not None:
+            callback(rec)
+
+    if _newton_applies(model, loss):
+        theta, v, done = _newton(obj, theta0, v0, norm, float(tol), int(max_iter), record)
+        if done or result.n_epochs >= int(max_iter):
+            return _finish(model, loss, obj, theta, result, done, v)
+        theta0 = theta  # Newton found no descent (a kink of a piecewise Hessian): L-BFGS from here
+    options = {"maxiter": int(max_iter) - result.n_epochs, "gtol": float(tol), "ftol": 0.0, "maxcor": 20}
+    opt = scipy.optimize.minimize(
+        scaled, theta0, jac=True, method="L-BFGS-B", callback=record, options=options
+    )
+    if opt.nit == 0 and not opt.success:
+        # The start is the best constant; for a piecewise-linear loss that puts many rows on a kink
+        # at once (hinge: every row of the majority class at margin 1), where the gradient is one
+        # subgradient and −∇L need not descend. Start again just off the kink.
+        nudge = 1e-6 * np.random.default_rng(0).standard_normal(theta0.shape)
+        opt = scipy.optimize.minimize(
+            scaled, theta0 + nudge, jac=True, method="L-BFGS-B", callback=record, options=options
+        )
+    theta = opt.x if math.isfinite(float(opt.fun)) else theta0
+    return _finish(model, loss, obj, theta, result, result.n_epochs < int(max_iter))
+
+
+def _finish(
+    model: Any,
+    loss: Loss,
+    obj: _Objective,
+    theta: np.ndarray,
+    result: TrainResult,
+    done: bool,
+    final: float | None = None,
+) -> TrainResult:
+    """Write θ into the model; the result's iteration counts and convergence flag."""
+    import torch
+
+    final = obj.value(theta) if final is None else final
+    if not math.isfinite(final):
+        raise DivergenceError(f"the loss {loss.name!r} became {final} while solving.", result.n_epochs)
+    W, b = obj.unpack(theta)
+    with torch.no_grad():
+        model.linear.weight.copy_(torch.as_tensor(W))
+        model.linear.bias.copy_(torch.as_tensor(b))
+    model.eval()
+    result.best_epoch = result.n_epochs
+    result.converged = bool(done)
+    return result
+
+
+def _host(a: Any) -> np.ndarray:
+    if hasattr(a, "detach"):
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
+
+
+def _host_target(loss: Loss, y: Any) -> np.ndarray:
+    if hasattr(y, "detach"):
+        y = y.detach().cpu().numpy()
+    y = np.asarray(y)
+    if loss.multiclass and y.ndim == 1:
+        return y.astype(np.int64)
+    return y.astype(np.float64)
