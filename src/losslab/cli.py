@@ -815,7 +815,13 @@ def train_cmd(
     hidden: Annotated[str, typer.Option(help="MLP hidden sizes, e.g. 64,32.")] = "64",
     epochs: Annotated[int, typer.Option(min=1, help="Maximum passes over the data (boosting rounds).")] = 200,
     lr: Annotated[float | None, typer.Option(help="Learning rate (default 0.01; 1 for lbfgs).")] = None,
-    optimizer: Annotated[str, typer.Option(help="adam, sgd, momentum, nesterov or lbfgs.")] = "adam",
+    optimizer: Annotated[
+        str,
+        typer.Option(
+            help="auto (the solver to the optimum for linear, adam for mlp), adam, sgd, momentum, nesterov "
+            "or lbfgs."
+        ),
+    ] = "auto",
     batch_size: Annotated[int | None, typer.Option(min=1, help="Rows per mini-batch (default 64).")] = None,
     test_fraction: Annotated[
         float, typer.Option(help="Share of rows held out for the metrics, in [0, 1).")
@@ -850,8 +856,8 @@ def train_cmd(
     if model != "gbdt":  # boosting has no optimizer
         from losslab.train.loop import OPTIMIZERS
 
-        if optimizer not in OPTIMIZERS:
-            usage_error("--optimizer", unknown_value("optimizer", optimizer, OPTIMIZERS))
+        if optimizer != "auto" and optimizer not in OPTIMIZERS:
+            usage_error("--optimizer", unknown_value("optimizer", optimizer, ("auto", *OPTIMIZERS)))
     check_table(data, target, keep_column=keep_column)
 
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn

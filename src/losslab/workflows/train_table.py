@@ -122,7 +122,7 @@ def train_table(
     hidden: tuple[int, ...] = (64,),
     epochs: int = 200,
     lr: float | None = None,
-    optimizer: str = "adam",
+    optimizer: str = "auto",
     batch_size: int | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
