@@ -48,10 +48,13 @@ def candidate_losses(task: str, y: np.ndarray) -> tuple[list[str], list[str]]:
     import losslab
     from losslab._core.registry import loss_class
     from losslab.compare.defaults import loss_tasks
+    from losslab.tasks import soft_label_mean
 
     names = losslab.list_losses(task=loss_tasks(task)[0])
     if loss_tasks(task)[0] != "regression":
         return names, []
+    if task == "proportion":  # the soft-label cross-entropy fits the mean of a proportion too
+        names += [n for n in losslab.list_losses(task="binary") if soft_label_mean(losslab.get(n))]
     yv = np.asarray(y, dtype=float)
     out, left = [], []
     for n in names:

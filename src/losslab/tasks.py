@@ -41,6 +41,7 @@ __all__ = [
     "read_integers",
     "skewness",
     "skewness_se",
+    "soft_label_mean",
     "task_family",
 ]
 
@@ -544,3 +545,25 @@ def _integer_task(v: Any, reading: IntegerReading) -> TaskInference:
     if reading.rule == "signed":
         return TaskInference("regression", "medium", [reading.evidence], [])
     return _amount(v, reading.evidence, integral=True)
+
+
+def soft_label_mean(loss: Any) -> bool:
+    """Whether a binary ``loss`` is also a loss of the mean of a proportion in [0, 1]: it estimates
+    a probability (a proper score), takes soft labels in (0, 1) and has a logit link, so that
+    fitting it to proportions is the quasi-binomial fit of their mean (LightGBM's
+    ``cross_entropy`` objective). `losslab.sklearn.LossRegressor` and `losslab.compare` train such
+    a loss on a proportion target.
+
+    >>> import losslab
+    >>> soft_label_mean(losslab.get("binary_crossentropy")), soft_label_mean(losslab.get("hinge"))
+    (True, False)
+    """
+    from ._core.info import LinkKind, Task
+    from ._core.statistic import Statistic
+
+    info = loss.info
+    if info.task != Task.BINARY or info.statistic.statistic != Statistic.PROBABILITY:
+        return False
+    if getattr(getattr(loss, "link", None), "kind", None) != LinkKind.LOGIT:
+        return False
+    return bool(np.all(info.y_true.contains(np, np.array([0.25, 0.5, 0.75]))))

@@ -51,14 +51,19 @@ _STATISTICS = {
 #: where a parametrised metric takes its parameter from: the intent's level, or a loss parameter
 _METRIC_PARAM = {"pinball": "level", "coverage": "level", "tweedie_deviance": "power"}
 
-_LOSS_TASKS = {"binary": ("binary", "multiclass"), "multiclass": ("multiclass",)}
+#: a proportion also takes a soft-label cross-entropy (`losslab.tasks.soft_label_mean`)
+_LOSS_TASKS = {
+    "binary": ("binary", "multiclass"),
+    "multiclass": ("multiclass",),
+    "proportion": ("regression", "binary"),
+}
 
 
 def loss_tasks(task: str) -> tuple[str, ...]:
     """Loss tasks (``LossInfo.task``) that fit a target task (multiclass losses also fit binary).
 
-    >>> loss_tasks("count"), loss_tasks("binary")
-    (('regression',), ('binary', 'multiclass'))
+    >>> loss_tasks("count"), loss_tasks("binary"), loss_tasks("proportion")
+    (('regression',), ('binary', 'multiclass'), ('regression', 'binary'))
     """
     return _LOSS_TASKS.get(task, ("regression",))
 

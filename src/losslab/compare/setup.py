@@ -26,7 +26,7 @@ from ..hygiene import Hygiene, check_features
 from ..intent import Costs, Intent, decision_threshold, parse_costs, parse_predict
 from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_target
-from ..tasks import task_family
+from ..tasks import soft_label_mean, task_family
 from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks
 from .design import DEFAULT_BUDGET_SECONDS, MIN_FOLDS, choose_design, design_seconds
 from .plan import Fold, Plan, build_plan, data_fingerprint, digest, make_folds
@@ -137,7 +137,10 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, not
         raise DataError("losses is empty; give at least one loss, or None for the task's defaults.")
     allowed = loss_tasks(target.task)
     for loss in out:
-        if type(loss).INFO.task not in allowed:  # the class's task: an 'auto' parameter has no value yet
+        task = type(loss).INFO.task  # the class's task: an 'auto' parameter has no value yet
+        if task not in allowed or (
+            target.task == "proportion" and task != "regression" and not soft_label_mean(loss)
+        ):
             fits = ", ".join(losslab.list_losses(task=allowed[0])[:12])
             raise DataError(
                 f"loss {loss.name!r} is a {type(loss).INFO.task} loss; it does not fit the {target.task} "

@@ -762,11 +762,14 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     def _resolve_loss(self) -> _Any:
         import losslab
 
+        from ..tasks import soft_label_mean
+
         loss = losslab.get(self._default_loss if self.loss in (None, "auto") else self.loss)
-        if loss.info.task != "regression":
+        # a soft-label cross-entropy with a logit link fits the mean of a proportion in [0, 1]
+        if loss.info.task != "regression" and not soft_label_mean(loss):
             raise _ParameterError(
-                f"LossRegressor needs a regression loss; loss {loss.name!r} is for task "
-                f"{loss.info.task!r} (use LossClassifier)."
+                f"LossRegressor needs a regression loss (or a soft-label cross-entropy for proportions); "
+                f"loss {loss.name!r} is for task {loss.info.task!r} (use LossClassifier)."
             )
         if loss.multiclass:
             raise _ParameterError(
