@@ -216,3 +216,28 @@ def test_heavy_tails_put_a_robust_loss_in_the_top_three_whatever_the_family(fami
     advice = losslab.advise(X, y=y.astype(float))
     assert advice.diagnostics["heavy_tails"], advice.diagnostics.get("heavy_tails_evidence")
     assert any(r.loss.info.robust for r in advice.recommendations[:3]), advice
+
+
+@pytest.mark.parametrize("family", ["poisson", "gamma", "tweedie"])
+def test_a_family_pick_is_the_family_nearest_the_power_it_cites(family: str) -> None:
+    """Issue 13: a Gamma pick once cited p̂ = 0.72; the family picked is the nearest to the p̂ cited."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    X = rng.normal(size=(n, 2))
+    mu = np.exp(1.0 + 0.5 * X[:, 0])
+    if family == "poisson":
+        y = rng.poisson(mu).astype(float)
+    elif family == "gamma":
+        y = rng.gamma(3.0, mu / 3.0)
+    else:  # negative binomial counts: variance μ + μ²/2, between Poisson's and Gamma's
+        y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)
+    advice = losslab.advise(X, y=y)
+    p_hat = advice.diagnostics["variance_power"]
+    for rec in advice.recommendations:
+        power = rec.loss.info.variance_power
+        if "mean.family.base" in rec.rules:
+            others = [q for q in (0.0, 1.0, 2.0) if q != power and (q < 2.0 or advice.diagnostics["min"] > 0)]
+            assert all(abs(p_hat - power) <= abs(p_hat - q) for q in others), (p_hat, power)
+            assert f"p̂ = {p_hat:.2f}" in " ".join(rec.reasons)
+        if rec.name == "tweedie":
+            assert rec.params["power"] == pytest.approx(p_hat, abs=0.006)
