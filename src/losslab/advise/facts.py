@@ -17,7 +17,6 @@ the advice then says it is unsure between them and names the compare run that se
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,8 +271,3 @@ def _class_order(counts: dict[Any, int]) -> list[Any]:
         return sorted(labels)
     except TypeError:
         return sorted(labels, key=str)
-
-
-def finite(x: float | None) -> bool:
-    """Whether ``x`` is a finite number (not None, NaN or ±∞)."""
-    return x is not None and math.isfinite(x)
