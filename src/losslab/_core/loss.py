@@ -137,10 +137,11 @@ class Loss:
         >>> h = losslab.get("huber")
         >>> h.set_params(delta=0.5) is h, h.info.statistic.level, h
         (True, None, Huber(delta=0.5))
-        >>> h.set_params(delta=-1)
-        Traceback (most recent call last):
-        ...
-        losslab.errors.ParameterError: parameter 'delta' of loss 'huber' must be in (0, inf); got -1.0.
+        >>> try:
+        ...     h.set_params(delta=-1)
+        ... except losslab.ParameterError as exc:
+        ...     print(exc, h)
+        parameter 'delta' of loss 'huber' must be in (0, inf); got -1.0. Huber(delta=0.5)
         """
         if not params:
             return self
@@ -262,8 +263,8 @@ class Loss:
                 f"reduction for loss {self.name!r} must be one of {', '.join(map(repr, REDUCTIONS))}; "
                 f"got {reduction!r}."
             )
-        p = self._prepared(y_true, y_pred, sample_weight, check)
         try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
             with p.errstate():
                 # under autograd/JAX tracing, backward uses the analytic _gradient (see _core.autodiff)
                 v = autodiff.value(self, p)
@@ -274,8 +275,8 @@ class Loss:
 
     def gradient(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
         """∂ℓᵢ/∂y_predᵢ per sample (times ``sample_weight``), shaped and typed like ``y_pred``."""
-        p = self._prepared(y_true, y_pred, sample_weight, check)
         try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
             with p.errstate():
                 return p.per_entry(self._gradient(p.xp, p.t, p.f))
         except TypeError as exc:
@@ -284,8 +285,8 @@ class Loss:
 
     def hessian(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
         """∂²ℓᵢ/∂y_predᵢ² per sample (the diagonal; times ``sample_weight``), like ``y_pred``."""
-        p = self._prepared(y_true, y_pred, sample_weight, check)
         try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
             with p.errstate():
                 return p.per_entry(self._hessian(p.xp, p.t, p.f))
         except TypeError as exc:
@@ -296,8 +297,8 @@ class Loss:
         self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True
     ) -> tuple[Any, Any]:
         """``(gradient, hessian)`` in one pass over the inputs."""
-        p = self._prepared(y_true, y_pred, sample_weight, check)
         try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
             with p.errstate():
                 g, h = self._gradient_hessian(p.xp, p.t, p.f)
                 return p.per_entry(g), p.per_entry(h)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace as _compat_namespace
-from array_api_compat import device
+from array_api_compat import device as _compat_device
 
 __all__ = [
     "array_namespace",
@@ -32,6 +32,13 @@ def array_namespace(*xs: Any) -> Any:
 
         return compat
     return _compat_namespace(*xs)
+
+
+def device(x: Any) -> Any:
+    """The device of array ``x`` (a torch tensor's own, else array-api-compat's answer)."""
+    if type(x).__module__.startswith("torch"):
+        return x.device
+    return _compat_device(x)
 
 
 def is_numpy_namespace(xp: Any) -> bool:
