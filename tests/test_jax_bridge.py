@@ -172,3 +172,124 @@ def test_linear_model_trains_under_jit() -> None:
     np.testing.assert_allclose(ours, ref, rtol=1e-12)
     np.testing.assert_allclose(w_ours, w_ref, rtol=1e-10)
     np.testing.assert_allclose(w_ours, w_true, atol=0.3)
+
+
+# -- traced hyper-parameters: jit over δ, grad with respect to δ ---------------------------------
+def _param_derivative(name: str, p: float, y: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """∂ℓᵢ/∂p by hand: huber (|r| − δ)·[|r| > δ]; pseudo-Huber 2δ(s − 1) − r²/(δs), s = √(1 + (r/δ)²);
+    quantile (pinball of τ) y − f."""
+    r = f - y
+    if name == "huber":
+        return np.where(np.abs(r) > p, np.abs(r) - p, 0.0)
+    if name == "pseudo_huber":
+        s = np.sqrt(1.0 + (r / p) ** 2)
+        return 2.0 * p * (s - 1.0) - r * r / (p * s)
+    return y - f
+
+
+TRACEABLE = [("huber", "delta", 0.8), ("pseudo_huber", "delta", 0.7), ("quantile", "quantile", 0.3)]
+
+
+@pytest.mark.parametrize(("name", "param", "p"), TRACEABLE)
+def test_jit_over_a_hyper_parameter_equals_the_concrete_one(name: str, param: str, p: float) -> None:
+    rng = np.random.default_rng(3)
+    y, f = rng.normal(0.0, 2.0, 64), rng.normal(0.0, 2.0, 64)
+    yj, fj = jnp.asarray(y), jnp.asarray(f)
+    concrete = losslab.get(name, **{param: p})
+
+    @jax.jit
+    def value(q, ff):  # the loss built inside, from the traced parameter
+        return losslab.get(name, **{param: q})(yj, ff, sample_weight=jnp.linspace(0.5, 1.5, 64))
+
+    got = float(value(p, fj))
+    want = float(concrete(y, f, sample_weight=np.linspace(0.5, 1.5, 64)))
+    assert abs(got - want) <= 1e-12 * abs(want)
+    # the optax-style function and losslab.jax.loss take traced parameters too
+    per_example = jax.jit(lambda q: getattr(lj, name)(fj, yj, **{param: q}))(p)
+    np.testing.assert_allclose(per_example, concrete(y, f, reduction="none"), rtol=1e-12, atol=0)
+    bound = jax.jit(lambda q: lj.loss(concrete, **{param: q})(fj, yj))(p)
+    np.testing.assert_allclose(bound, concrete(y, f, reduction="none"), rtol=1e-12, atol=0)
+    # vmap over several values of the parameter
+    ps = jnp.asarray([p, 0.5 * p, 0.9])
+    swept = jax.vmap(lambda q: losslab.get(name, **{param: q})(yj, fj))(ps)
+    want_sweep = [float(losslab.get(name, **{param: float(q)})(y, f)) for q in ps]
+    np.testing.assert_allclose(swept, want_sweep, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(("name", "param", "p"), TRACEABLE)
+def test_grad_with_respect_to_a_hyper_parameter(name: str, param: str, p: float) -> None:
+    rng = np.random.default_rng(4)
+    y, f = rng.normal(0.0, 2.0, 64), rng.normal(0.0, 2.0, 64)
+    yj, fj = jnp.asarray(y), jnp.asarray(f)
+    want = _param_derivative(name, p, y, f).mean()
+
+    def mean_loss(q, ff):
+        return losslab.get(name, **{param: q})(yj, ff)
+
+    # eager with concrete data, and jit with the predictions traced too (the custom_jvp path)
+    assert abs(float(jax.grad(mean_loss)(p, fj)) - want) <= 1e-12 * max(1.0, abs(want))
+    dq, df = jax.jit(jax.grad(mean_loss, argnums=(0, 1)))(p, fj)
+    assert abs(float(dq) - want) <= 1e-12 * max(1.0, abs(want))
+    # the gradient in f is still the analytic one of the concrete loss
+    np.testing.assert_allclose(
+        df, losslab.get(name, **{param: p}).gradient(y, f) / 64, rtol=1e-12, atol=1e-300
+    )
+    # mixed second derivative ∂/∂p of Σ ∂ℓ/∂f (through the analytic gradient kernel)
+    mixed = jax.grad(lambda q: jnp.sum(jax.grad(mean_loss, argnums=1)(q, fj)))(p)
+    h = 1e-5
+    fd = (
+        losslab.get(name, **{param: p + h}).gradient(y, f).sum()
+        - losslab.get(name, **{param: p - h}).gradient(y, f).sum()
+    ) / (2 * h * 64)
+    assert abs(float(mixed) - fd) <= 1e-6 * max(1.0, abs(fd))
+
+
+def test_traced_parameters_are_checked_when_concrete_and_refused_where_the_kernel_branches() -> None:
+    y, f = jnp.asarray([1.0, 2.0, 4.0]), jnp.asarray([0.0, 0.5, 1.0])
+    # a concrete out-of-range value is still an error, also from a 0-d JAX array
+    with pytest.raises(losslab.ParameterError, match=r"'delta' of loss 'huber' must be in \(0, inf\)"):
+        losslab.get("huber", delta=jnp.asarray(-1.0))
+    assert losslab.get("huber", delta=jnp.asarray(2.0)) == losslab.get("huber", delta=2.0)
+    with pytest.raises(losslab.ParameterError, match="must be a real scalar; got a traced array of shape"):
+        jax.jit(lambda d: losslab.get("huber", delta=d)(y, f))(jnp.ones(3))
+    # tweedie's kernels branch on p in Python (exact series coefficients): a clear error
+    with pytest.raises(losslab.ParameterError, match="loss 'tweedie' cannot take a traced 'power'"):
+        jax.jit(lambda p: losslab.get("tweedie", power=p)(y, f))(1.5)
+    # ... while a static power works under jit
+    static = jax.jit(lambda ff, p: losslab.get("tweedie", power=p)(y, ff), static_argnums=1)(f, 1.5)
+    assert float(static) == pytest.approx(
+        float(losslab.get("tweedie", power=1.5)(np.asarray(y), np.asarray(f)))
+    )
+    # metadata of a traced loss is the class's declared one (no value to refine it with)
+    seen = []
+    jax.jit(lambda q: seen.append(losslab.get("quantile", quantile=q).info) or q)(0.9)
+    assert seen[0] == losslab.get("quantile").INFO
+
+
+def _real_params() -> list[tuple[str, str]]:
+    from losslab._core.params import Param
+
+    out = []
+    for name in NAMES:
+        cls = losslab.get(name).__class__
+        out += [(name, p.name) for p in cls.PARAMS if type(p) is Param and p.kind == "float"]
+    return out
+
+
+@pytest.mark.parametrize(("name", "param"), _real_params())
+def test_every_real_parameter_is_traceable_or_refused_clearly(name: str, param: str) -> None:
+    # under jit a real parameter either gives the concrete value or a ParameterError naming it
+    # (kernels that branch on it in Python); never a raw tracer error
+    loss = losslab.get(name)
+    y, f = loss.example(16)
+    yj, fj = jnp.asarray(y), jnp.asarray(f)
+    p = loss.params[param]
+    if not isinstance(p, float):  # e.g. a default of "auto"
+        pytest.skip(f"default {p!r}")
+    try:
+        got = jax.jit(lambda q: type(loss)(**{param: q})(yj, fj))(p)
+    except losslab.ParameterError as exc:
+        assert f"loss {name!r} cannot take a traced {param!r}" in str(exc)
+        return
+    want = loss(y, f)
+    assert abs(float(got) - float(want)) <= 1e-12 * abs(float(want)) + 1e-300

@@ -243,3 +243,48 @@ def need_loss(name: str) -> losslab.Loss:
     if name not in NAMES:
         pytest.skip(f"loss {name!r} is not registered")
     return losslab.get(name)
+
+
+def test_torch_compile_prints_no_dynamo_warnings_and_has_no_graph_break(caplog) -> None:
+    # array-api-compat's functools.lru_cache helpers made Dynamo warn seven times for one loss;
+    # torch tensors now take a direct path. fullgraph=True turns any graph break into an error.
+    # Dynamo warns once per message and process: forget earlier warnings, start from no cache
+    import logging
+
+    from torch._dynamo import utils as dynamo_utils
+
+    dynamo_utils.warn_once_cache.clear()
+    torch._dynamo.reset()
+    torch.manual_seed(0)
+    x = torch.randn(32, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(32, dtype=torch.float64)
+    w = torch.rand(32, dtype=torch.float64) + 0.5
+    logits = torch.randn(32, 3, dtype=torch.float64, requires_grad=True)
+    labels = torch.randint(0, 3, (32,))
+    huber = lt.Loss("huber", delta=0.5)  # check=True: data checks are skipped inside the graph
+    bce = lt.Loss("binary_crossentropy", pos_weight=2.0)
+    cce = lt.Loss("categorical_crossentropy")
+
+    def run(x, y, w, logits, labels):
+        return (
+            huber(x, y, w)
+            + bce(x, (y > 0).double())
+            + cce(logits, labels)
+            + lt.loss("quantile", x, y, quantile=0.9)  # a loss built inside the compiled function
+        )
+
+    compiled = torch.compile(run, backend="aot_eager", fullgraph=True)
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, logger="torch"):
+        warnings.simplefilter("always")
+        got = compiled(x, y, w, logits, labels)
+        got.backward()
+    dynamo = [str(m.message) for m in caught if not issubclass(m.category, DeprecationWarning)]
+    assert dynamo == [], dynamo
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("torch")] == []
+    g_x, g_logits = x.grad.clone(), logits.grad.clone()
+    x.grad, logits.grad = None, None
+    want = run(x, y, w, logits, labels)
+    want.backward()
+    assert got.detach().item() == pytest.approx(want.detach().item(), rel=1e-12)
+    torch.testing.assert_close(g_x, x.grad, rtol=1e-12, atol=0)
+    torch.testing.assert_close(g_logits, logits.grad, rtol=1e-12, atol=0)

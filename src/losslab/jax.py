@@ -15,6 +15,11 @@ first use, so losses added later (including custom ones) appear too.
 They work under ``jax.jit``, ``jax.grad`` and ``jax.vmap``; data-dependent checks run only on
 concrete arrays. ``jax.grad`` uses the loss's analytic gradient (a ``jax.custom_jvp``), and
 second derivatives its analytic Hessian.
+
+Real hyper-parameters may be traced (``jax.jit``/``jax.grad``/``jax.vmap`` over δ): pass the
+traced value as the keyword; it is validated when concrete, checked only for shape and dtype
+when traced, and a loss whose kernels need it concretely (Tweedie's power) raises
+`losslab.ParameterError` naming it (docs/frameworks.md, "Traced hyper-parameters").
 """
 
 from __future__ import annotations

@@ -22,9 +22,13 @@ from torch import nn
 
 from ._core.loss import REDUCTIONS
 from ._core.loss import Loss as _Loss
-from ._core.registry import get
+from ._core.registry import _ensure_builtin, get
 
 __all__ = ["Loss", "loss"]
+
+# the built-in losses are registered now, not on the first lookup: a lookup inside a function
+# torch.compile traces (the functional `loss`) must not import modules
+_ensure_builtin()
 
 
 class Loss(nn.Module):

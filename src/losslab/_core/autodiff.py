@@ -63,7 +63,7 @@ def value(loss: Loss, p: Prepared) -> Any:
 
             if torch.is_grad_enabled() and f.requires_grad and not t.requires_grad:
                 return _torch_value_fn().apply(f, t, loss)
-        elif is_tracing(f) or is_tracing(t):
+        elif is_tracing(f) or is_tracing(t) or loss._traced():
             return _jax_value(loss, p.xp, t, f)
     return loss._value(p.xp, t, f)
 
@@ -86,47 +86,65 @@ def _jax_value(loss: Loss, xp: Any, t: Any, f: Any) -> Any:
     def is_zero(x: Any) -> bool:
         return isinstance(x, SymbolicZero)
 
-    @jax.custom_jvp
-    def grad_fn(t: Any, f: Any) -> Any:
-        return loss._gradient(xp, t, f)
+    # traced hyper-parameters (jit/grad over δ) are explicit arguments q, not closed over: a
+    # custom_jvp cannot be differentiated with respect to a value it closes over. Their tangent
+    # is the ordinary JVP of the kernel in q's direction.
+    q0 = {k: v for k, v in loss._params.items() if is_tracing(v)}
 
-    def grad_jvp(primals: tuple[Any, Any], tangents: tuple[Any, Any]) -> tuple[Any, Any]:
-        t, f = primals
-        t_dot, f_dot = tangents
-        g = loss._gradient(xp, t, f)
+    def at(q: dict[str, Any]) -> Loss:
+        return loss._with_values(q) if q else loss
+
+    def q_jvp(kernel: Any, t: Any, f: Any, q: dict[str, Any], q_dot: dict[str, Any]) -> Any:
+        if all(is_zero(v) for v in q_dot.values()):
+            return None
+        q_dot = {k: (xp.zeros_like(q[k]) if is_zero(v) else v) for k, v in q_dot.items()}
+        return jax.jvp(lambda qq: kernel(at(qq), xp, t, f), (q,), (q_dot,))[1]
+
+    @jax.custom_jvp
+    def grad_fn(t: Any, f: Any, q: dict[str, Any]) -> Any:
+        return at(q)._gradient(xp, t, f)
+
+    def grad_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+        t, f, q = primals
+        t_dot, f_dot, q_dot = tangents
+        lo = at(q)
+        g = lo._gradient(xp, t, f)
         out = xp.zeros_like(g)
         if not is_zero(f_dot):
-            if loss.multiclass:
-                _, hvp = jax.jvp(lambda ff: loss._gradient(xp, t, ff), (f,), (f_dot,))
+            if lo.multiclass:
+                _, hvp = jax.jvp(lambda ff: lo._gradient(xp, t, ff), (f,), (f_dot,))
                 out = out + hvp
             else:
-                out = out + loss._hessian(xp, t, f) * f_dot
+                out = out + lo._hessian(xp, t, f) * f_dot
         if not is_zero(t_dot):
-            _, dt = jax.jvp(lambda tt: loss._gradient(xp, tt, f), (t,), (t_dot,))
+            _, dt = jax.jvp(lambda tt: lo._gradient(xp, tt, f), (t,), (t_dot,))
             out = out + dt
-        return g, out
+        dq = q_jvp(type(lo)._gradient, t, f, q, q_dot)
+        return g, out if dq is None else out + dq
 
     grad_fn.defjvp(grad_jvp, symbolic_zeros=True)
 
     @jax.custom_jvp
-    def value_fn(t: Any, f: Any) -> Any:
-        return loss._value(xp, t, f)
+    def value_fn(t: Any, f: Any, q: dict[str, Any]) -> Any:
+        return at(q)._value(xp, t, f)
 
-    def value_jvp(primals: tuple[Any, Any], tangents: tuple[Any, Any]) -> tuple[Any, Any]:
-        t, f = primals
-        t_dot, f_dot = tangents
-        v = loss._value(xp, t, f)
+    def value_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+        t, f, q = primals
+        t_dot, f_dot, q_dot = tangents
+        lo = at(q)
+        v = lo._value(xp, t, f)
         out = xp.zeros_like(v)
         if not is_zero(f_dot):
-            g = grad_fn(t, f)
-            out = out + (xp.sum(g * f_dot, axis=-1) if loss.multiclass else g * f_dot)
+            g = grad_fn(t, f, q)
+            out = out + (xp.sum(g * f_dot, axis=-1) if lo.multiclass else g * f_dot)
         if not is_zero(t_dot):
-            _, dt = jax.jvp(lambda tt: loss._value(xp, tt, f), (t,), (t_dot,))
+            _, dt = jax.jvp(lambda tt: lo._value(xp, tt, f), (t,), (t_dot,))
             out = out + dt
-        return v, out
+        dq = q_jvp(type(lo)._value, t, f, q, q_dot)
+        return v, out if dq is None else out + dq
 
     value_fn.defjvp(value_jvp, symbolic_zeros=True)
-    return value_fn(t, f)
+    return value_fn(t, f, q0)
 
 
 # -- derivatives of value-only losses --------------------------------------------------------

@@ -15,6 +15,7 @@ from .info import LossInfo, ParamRole
 from .params import Interval, Param, auto_params, fit_auto
 from .statistic import Estimand
 from .validation import Prepared, prepare
+from .xp import is_tracing
 
 __all__ = ["Loss"]
 
@@ -47,6 +48,12 @@ class Loss:
 
     # -- construction -------------------------------------------------------------------------
     def __init__(self, **params: Any) -> None:
+        self._assign(self._validated(params))
+        if not self._traced():
+            self._check_params()
+
+    def _validated(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every declared parameter validated and normalised (defaults for those not given)."""
         known = {p.name: p for p in self.PARAMS}
         unknown = sorted(set(params) - set(known))
         if unknown:
@@ -57,19 +64,101 @@ class Loss:
             )
         values = {}
         for p in self.PARAMS:
-            values[p.name] = p.validate(self.name, params.get(p.name, p.default))
+            given = params.get(p.name, p.default)
+            value = p.validate(self.name, given)
+            # keep the caller's object when validation did not change it (a tuple stays the same
+            # tuple): scikit-learn's clone checks parameters by identity
+            values[p.name] = given if _same(given, value) else value
+        return values
+
+    def _assign(self, values: dict[str, Any]) -> None:
+        """Install validated parameter values, dropping whatever was derived from the old ones."""
         object.__setattr__(self, "_params", values)
         for key, value in values.items():
             object.__setattr__(self, key, value)
-        self._check_params()
+        object.__setattr__(self, "_has_tracer", any(map(_is_tracer, values.values())))
+        self.__dict__.pop("_info_cache", None)
+
+    def _with_values(self, values: dict[str, Any]) -> Loss:
+        """A copy with some parameter values replaced, unvalidated: for traced values inside a
+        JAX transformation (`losslab._core.autodiff`), which were validated as they came in."""
+        new = object.__new__(type(self))
+        new._assign({**self._params, **values})
+        return new
+
+    def _traced(self) -> bool:
+        """True if a parameter is a JAX tracer (jit/grad over a hyper-parameter)."""
+        return self._has_tracer  # set once by _assign: this runs on every call, also under torch.compile
+
+    def _untraceable(self, exc: TypeError) -> None:
+        """Raise `ParameterError` if ``exc`` came from a traced parameter the kernels need
+        concretely (they branch on its value in Python, e.g. Tweedie's power)."""
+        traced = [k for k, v in self._params.items() if _is_tracer(v)]
+        if traced:
+            raise ParameterError(
+                f"loss {self.name!r} cannot take a traced {', '.join(map(repr, traced))}: its kernels "
+                f"need a concrete value ({type(exc).__name__}: {str(exc).splitlines()[0]}). Pass a "
+                "number, or make the argument static (jax.jit(..., static_argnames=...))."
+            ) from exc
 
     def _check_params(self) -> None:
-        """Hook for checks that involve several parameters."""
+        """Hook for checks that involve several parameters (skipped while a parameter is traced)."""
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError(
-            f"loss objects are immutable; use losslab.get({self.name!r}, {key}=...) for a new one"
+            f"loss objects are immutable; use losslab.get({self.name!r}, {key}=...) for a new one, "
+            "or set_params"
         )
+
+    # -- scikit-learn's parameter protocol ------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyper-parameters as a dict, scikit-learn's protocol (``deep`` has no effect).
+
+        An estimator holding a loss exposes them as ``loss__<name>`` (``loss__delta``), so
+        ``GridSearchCV`` and ``clone`` handle a loss like a nested estimator.
+
+        >>> import losslab
+        >>> losslab.get("huber", delta=2).get_params()
+        {'delta': 2.0}
+        """
+        return dict(self._params)
+
+    def set_params(self, **params: Any) -> Loss:
+        """Change hyper-parameters in place and return ``self`` (scikit-learn's protocol).
+
+        The new values are validated as the constructor validates them (all or nothing: on an
+        error the loss is unchanged), and metadata derived from the old ones (``info``) is
+        dropped. This is the one mutation a loss allows, because scikit-learn's nested
+        ``set_params`` (``loss__delta=...``) ignores a returned copy; ``losslab.get(loss,
+        delta=...)`` gives a new loss instead. Equality and hash follow the parameters, so do
+        not change a loss that is a dict key.
+
+        >>> import losslab
+        >>> h = losslab.get("huber")
+        >>> h.set_params(delta=0.5) is h, h.info.statistic.level, h
+        (True, None, Huber(delta=0.5))
+        >>> try:
+        ...     h.set_params(delta=-1)
+        ... except losslab.ParameterError as exc:
+        ...     print(exc, h)
+        parameter 'delta' of loss 'huber' must be in (0, inf); got -1.0. Huber(delta=0.5)
+        """
+        if not params:
+            return self
+        old = self._params
+        self._assign(self._validated({**old, **params}))
+        try:
+            if not self._traced():
+                self._check_params()
+        except Exception:
+            self._assign(old)
+            raise
+        return self
+
+    def __sklearn_clone__(self) -> Loss:
+        # a fresh loss with equal parameters, built the way pickling rebuilds it (custom losses too)
+        rebuild, args = self.__reduce__()[:2]
+        return rebuild(*args)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -80,8 +169,11 @@ class Loss:
     def info(self) -> LossInfo:
         """Machine-readable metadata (`LossInfo`) of this instance: ``INFO`` refined by the
         parameters (the level τ of a quantile, the convexity of a Tweedie power …). While a
-        parameter is still ``"auto"`` (not yet fitted) the class's declared ``INFO`` stands."""
+        parameter is still ``"auto"`` (not yet fitted), or a JAX tracer, the class's declared
+        ``INFO`` stands."""
         cached = self.__dict__.get("_info_cache")
+        if cached is None and self._traced():
+            return self.INFO  # a traced parameter has no value to refine the metadata with
         if cached is None:
             unfitted = auto_params(self)
             cached = self.INFO if unfitted else self._info()
@@ -171,32 +263,48 @@ class Loss:
                 f"reduction for loss {self.name!r} must be one of {', '.join(map(repr, REDUCTIONS))}; "
                 f"got {reduction!r}."
             )
-        p = prepare(self, y_true, y_pred, sample_weight, check)
-        with p.errstate():
-            # under autograd/JAX tracing, backward uses the analytic _gradient (see _core.autodiff)
-            v = autodiff.value(self, p)
-            return p.reduce(v, reduction)
+        try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
+            with p.errstate():
+                # under autograd/JAX tracing, backward uses the analytic _gradient (see _core.autodiff)
+                v = autodiff.value(self, p)
+                return p.reduce(v, reduction)
+        except TypeError as exc:
+            self._untraceable(exc)
+            raise
 
     def gradient(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
         """∂ℓᵢ/∂y_predᵢ per sample (times ``sample_weight``), shaped and typed like ``y_pred``."""
-        p = prepare(self, y_true, y_pred, sample_weight, check)
-        with p.errstate():
-            return p.per_entry(self._gradient(p.xp, p.t, p.f))
+        try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
+            with p.errstate():
+                return p.per_entry(self._gradient(p.xp, p.t, p.f))
+        except TypeError as exc:
+            self._untraceable(exc)
+            raise
 
     def hessian(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
         """∂²ℓᵢ/∂y_predᵢ² per sample (the diagonal; times ``sample_weight``), like ``y_pred``."""
-        p = prepare(self, y_true, y_pred, sample_weight, check)
-        with p.errstate():
-            return p.per_entry(self._hessian(p.xp, p.t, p.f))
+        try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
+            with p.errstate():
+                return p.per_entry(self._hessian(p.xp, p.t, p.f))
+        except TypeError as exc:
+            self._untraceable(exc)
+            raise
 
     def gradient_hessian(
         self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True
     ) -> tuple[Any, Any]:
         """``(gradient, hessian)`` in one pass over the inputs."""
-        p = prepare(self, y_true, y_pred, sample_weight, check)
-        with p.errstate():
-            g, h = self._gradient_hessian(p.xp, p.t, p.f)
-            return p.per_entry(g), p.per_entry(h)
+        try:
+            p = self._prepared(y_true, y_pred, sample_weight, check)
+            with p.errstate():
+                g, h = self._gradient_hessian(p.xp, p.t, p.f)
+                return p.per_entry(g), p.per_entry(h)
+        except TypeError as exc:
+            self._untraceable(exc)
+            raise
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         """Random valid ``(y_true, y_pred)`` NumPy inputs for this loss (tests, docs, plots).
@@ -256,8 +364,12 @@ class Loss:
         return self._gradient(xp, t, f), self._hessian(xp, t, f)
 
     def _prepared(self, y_true: Any, y_pred: Any, sample_weight: Any = None, check: bool = True) -> Prepared:
-        """Validated inputs for bridges that call the kernels themselves."""
-        return prepare(self, y_true, y_pred, sample_weight, check)
+        """Validated inputs for bridges that call the kernels themselves.
+
+        Data-dependent checks are skipped while a parameter is traced: the loss is then inside a
+        JAX transformation, where even closed-over arrays give traced masks.
+        """
+        return prepare(self, y_true, y_pred, sample_weight, check and not self._traced())
 
 
 def _draw(rng: Any, iv: Interval, n: int) -> Any:
@@ -280,6 +392,25 @@ def _is_prob(loss: Loss) -> bool:
 
 def _rebuild(cls: type[Loss], params: dict[str, Any]) -> Loss:
     return cls(**params)
+
+
+_PLAIN = (bool, int, float, str, tuple, type(None))
+
+
+def _is_tracer(value: Any) -> bool:
+    """True for a JAX tracer; plain parameter values are recognised without asking the array
+    libraries (cheap, and traceable by torch.compile when a loss is built inside a compiled function)."""
+    return not isinstance(value, _PLAIN) and is_tracing(value)
+
+
+def _same(given: Any, value: Any) -> bool:
+    """True if the validated ``value`` is ``given`` unchanged (same type, equal)."""
+    if type(given) is not type(value) or _is_tracer(value):
+        return False
+    try:
+        return bool(given == value)
+    except Exception:  # noqa: BLE001 - arrays compare elementwise
+        return False
 
 
 def _differs(a: Any, b: Any) -> bool:

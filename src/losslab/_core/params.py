@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import ParameterError
+from .xp import is_array, is_tracing
 
 if TYPE_CHECKING:
     from .loss import Loss
@@ -126,6 +127,11 @@ class Param:
                 )
             return vals
         # float
+        if not isinstance(value, numbers.Real):
+            if is_tracing(value):
+                return _traced_scalar(where, value)
+            if is_array(value) and tuple(getattr(value, "shape", (0,))) == ():
+                value = value.item()  # a concrete 0-d array (NumPy, JAX, torch) is its number
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ParameterError(f"{where} must be a real number in {self.interval}; got {value!r}.")
         value = float(value)
@@ -228,6 +234,22 @@ def balance_pos_weight(y: Any, X: Any = None) -> float:
             f"{int(n_neg)} negatives; both classes are needed."
         )
     return round(n_neg / n_pos, 4)
+
+
+def _traced_scalar(where: str, value: Any) -> Any:
+    """A JAX tracer for a real parameter (``jit``/``grad`` over it), kept as is.
+
+    Its shape and dtype are checked; its value cannot be (the interval check needs a concrete
+    number), so a traced parameter outside its interval gives NaN or wrong values, not an error.
+    Metadata (``Loss.info``) keeps the class's declared values while a parameter is traced.
+    """
+    dtype = str(getattr(value, "dtype", ""))
+    if tuple(getattr(value, "shape", ())) != () or not dtype.startswith(("float", "int")):
+        raise ParameterError(
+            f"{where} must be a real scalar; got a traced array of shape "
+            f"{tuple(getattr(value, 'shape', ()))} and dtype {dtype or 'unknown'}."
+        )
+    return value
 
 
 def _is_np_bool(value: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownLossError
@@ -46,7 +47,8 @@ def _unregister(name: str) -> None:
 
 def _ensure_builtin() -> None:
     # The built-in families register themselves when imported.
-    importlib.import_module("losslab.losses")
+    if "losslab.losses" not in sys.modules:  # also a cheap check when torch.compile traces a lookup
+        importlib.import_module("losslab.losses")
 
 
 def loss_class(name: str) -> type[Loss]:

@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 import numpy as np
-from array_api_compat import array_namespace, device, is_numpy_namespace
+from array_api_compat import array_namespace as _compat_namespace
+from array_api_compat import device as _compat_device
 
 __all__ = [
     "array_namespace",
@@ -20,6 +21,29 @@ __all__ = [
     "is_tracing",
     "to_numpy",
 ]
+
+
+def array_namespace(*xs: Any) -> Any:
+    """The array-API namespace of ``xs`` (array-api-compat's), with torch tensors looked up
+    directly: array-api-compat's ``functools.lru_cache`` helpers make ``torch.compile`` warn
+    once per helper (seven warnings for one loss), so the torch path avoids them."""
+    if xs and all(type(x).__module__.startswith("torch") for x in xs):
+        import array_api_compat.torch as compat  # a plain import: no guard on sys.modules
+
+        return compat
+    return _compat_namespace(*xs)
+
+
+def device(x: Any) -> Any:
+    """The device of array ``x`` (a torch tensor's own, else array-api-compat's answer)."""
+    if type(x).__module__.startswith("torch"):
+        return x.device
+    return _compat_device(x)
+
+
+def is_numpy_namespace(xp: Any) -> bool:
+    """True for NumPy or its array-api-compat wrapper (uncached, so ``torch.compile`` traces it)."""
+    return getattr(xp, "__name__", "") in ("numpy", "array_api_compat.numpy")
 
 
 def is_array(x: Any) -> bool:

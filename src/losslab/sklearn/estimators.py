@@ -11,6 +11,7 @@ import numpy as _np
 from sklearn.base import BaseEstimator as _BaseEstimator
 from sklearn.base import ClassifierMixin as _ClassifierMixin
 from sklearn.base import RegressorMixin as _RegressorMixin
+from sklearn.base import clone as _clone
 from sklearn.utils.metaestimators import available_if as _available_if
 
 from .._core.errors import DataError as _DataError
@@ -804,7 +805,7 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         y = self._encode_target(y)
         check_consistent_length(X, y)
         w = _sample_weight(sample_weight, X)
-        self.loss_ = loss
+        self.loss_ = loss = _clone(loss)  # a copy: set_params(loss__…) leaves the fitted loss
         init = loss.baseline(y, w)  # also validates y against the loss's domain
         self.output_scale_ = _output_scale(loss, y, w)
         self._fit_model(X, y, w, 1, init, None, callback)
@@ -977,7 +978,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
         self.classes_ = classes
         loss = self._resolve_loss(len(classes))
         _check_raw_scores(loss, len(classes))
-        self.loss_ = loss
+        self.loss_ = loss = _clone(loss)  # a copy: set_params(loss__…) leaves the fitted loss
         n_outputs = len(classes) if loss.multiclass else 1
         target = self._target_from_index(idx)
         init = loss.baseline(target, w)  # also validates the targets against the loss's domain
