@@ -13,6 +13,7 @@ from .estimators import (
     EXPECTED_FAILED_CHECKS,
     LossClassifier,
     LossRegressor,
+    SeparationWarning,
     expected_failed_checks,
 )
 from .scorers import LossScorer, metric, scorer
@@ -22,6 +23,7 @@ __all__ = [
     "LossClassifier",
     "LossRegressor",
     "LossScorer",
+    "SeparationWarning",
     "expected_failed_checks",
     "metric",
     "scorer",

@@ -53,6 +53,10 @@ _PROBA_LINKS = (_LinkKind.LOGIT, _LinkKind.SOFTMAX)
 SOLVER = "solver"
 
 
+class SeparationWarning(UserWarning):
+    """The unpenalised linear fit has no finite optimum (separable classes); a ridge penalty was used."""
+
+
 def _is_frame(X: _Any) -> bool:
     return hasattr(X, "iloc") and hasattr(X, "columns") and hasattr(X, "dtypes")
 
@@ -236,7 +240,7 @@ class _LossEstimator(_BaseEstimator):
         from ..train.loop import fit as train_fit
         from ..train.loop import split_validation
         from ..train.preprocess import column_kinds, make_preprocessor, weight_scaling
-        from ..train.solver import solve
+        from ..train.solver import separated, solve
 
         if self.model == "constant":  # nothing to learn but the loss's best constant on every row
             self.n_outputs_ = int(n_outputs)
@@ -276,21 +280,40 @@ class _LossEstimator(_BaseEstimator):
         net = self._initial_model(Z_train.shape[1])
         metrics = _metric_functions(self, self.metrics)
         if self._optimizer() == SOLVER:
-            result = solve(
-                net,
-                self.loss_,
-                Z_train,
-                target[train_idx],
-                sample_weight=sample_weight[train_idx],
-                validation=validation,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                metrics=metrics,
-                callback=report,
-            )
-            if not result.converged:
-                import warnings
+            import warnings
 
+            def run(l2: float) -> _Any:
+                return solve(
+                    net,
+                    self.loss_,
+                    Z_train,
+                    target[train_idx],
+                    sample_weight=sample_weight[train_idx],
+                    validation=validation,
+                    tol=self.tol,
+                    max_iter=self.max_iter,
+                    metrics=metrics,
+                    callback=report,
+                    l2=l2,
+                )
+
+            result = run(float(self.weight_decay))
+            if not self.weight_decay and separated(self.loss_, result):
+                # no finite optimum: scikit-learn's LogisticRegression default (C = 1) on the
+                # standardised features, ½‖W‖²/n added to the mean loss
+                l2 = 1.0 / len(train_idx)
+                warnings.warn(
+                    f"{type(self).__name__}: the training rows are separable by a linear score, so the "
+                    f"unpenalised fit of loss {self.loss_.name!r} has no finite optimum (a score reached "
+                    f"{result.max_abs_score:.3g} and kept growing); refitted with the ridge penalty "
+                    f"½‖W‖²/n = weight_decay {l2:.3g} (scikit-learn's LogisticRegression default, C = 1). "
+                    "Pass weight_decay= to choose it.",
+                    SeparationWarning,
+                    stacklevel=3,
+                )
+                net = self._initial_model(Z_train.shape[1])
+                result = run(l2)
+            if not result.converged:
                 from sklearn.exceptions import ConvergenceWarning
 
                 warnings.warn(
@@ -644,7 +667,11 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     lr : float, optional
         Learning rate (default 0.01; 1.0 for lbfgs); unused by the solver.
     momentum, weight_decay : float
-        SGD momentum; L2 penalty added by the optimiser (0: unpenalised).
+        SGD momentum; L2 penalty (0: unpenalised). With the solver (a linear model's default) it
+        adds ½·weight_decay·‖W‖² to the mean loss. At 0, when the rows are separable by a linear
+        score (the classes, or the zeros of a count) the unpenalised optimum is at infinity: the
+        fit warns (`SeparationWarning`) and uses weight_decay = 1/n, scikit-learn's
+        LogisticRegression default (C = 1).
     schedule : {None, "step", "cosine", "exponential"}
         Per-epoch learning-rate schedule.
     epochs, batch_size : int

@@ -63,6 +63,8 @@ class TrainResult:
     converged : bool
         For `losslab.train.solver.solve`: False when the iteration cap ended the run before a
         tolerance was met (the gradient-descent loop runs its epochs and leaves it True).
+    max_abs_score : float
+        For the solver: the largest |linear score| on the training rows (`losslab.train.solver.separated`).
     """
 
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -70,6 +72,7 @@ class TrainResult:
     n_epochs: int = 0
     stopped_early: bool = False
     converged: bool = True
+    max_abs_score: float = 0.0
 
 
 def loss_fn(loss: Loss) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:

@@ -39,7 +39,7 @@ from .._core.loss import Loss
 from .errors import DivergenceError
 from .loop import TrainResult
 
-__all__ = ["DEFAULT_TOL", "solve"]
+__all__ = ["DEFAULT_TOL", "SEPARATION_SCORE", "separated", "solve"]
 
 #: default gradient tolerance of `solve`, relative to the starting loss |L₀|
 DEFAULT_TOL = 1e-10
@@ -48,8 +48,10 @@ DEFAULT_TOL = 1e-10
 class _Objective:
     """L(θ) and ∇L(θ) of a linear model on fixed data, θ = (W, b) flattened."""
 
-    def __init__(self, model: Any, loss: Loss, Z: np.ndarray, y: Any, w: np.ndarray) -> None:
+    def __init__(self, model: Any, loss: Loss, Z: np.ndarray, y: Any, w: np.ndarray, l2: float = 0.0) -> None:
         self.loss = loss
+        self.l2 = float(l2)  # ½·l2·‖W‖² added to the mean loss (the bias is not penalised)
+        self.b0: np.ndarray | None = None  # the starting bias (set by `solve`)
         self.Z = Z
         self.y = y
         # unit weights as None: the loss's plain mean skips the weighted reduction's passes
@@ -76,14 +78,20 @@ class _Objective:
             f = np.expm1(u) + (self.floor + 1.0) if self.floor != -1.0 else np.expm1(u)
             return f, np.exp(u)
 
+    def penalty(self, theta: np.ndarray) -> float:
+        """½·l2·‖W‖² (0 without a penalty)."""
+        return 0.5 * self.l2 * float(theta[: self.k * self.p] @ theta[: self.k * self.p]) if self.l2 else 0.0
+
     def value(self, theta: np.ndarray, Z: Any = None, y: Any = None, w: Any = None) -> float:
+        """The objective on the training rows (with the penalty); the plain mean loss on rows ``Z``."""
         f, _ = self.raw(theta, Z)
         with np.errstate(all="ignore"):
-            return float(
+            v = float(
                 self.loss(
                     self.y if y is None else y, f, sample_weight=self.w if w is None else w, check=False
                 )
             )
+        return v + self.penalty(theta) if Z is None else v
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         f, df_du = self.raw(theta)
@@ -98,7 +106,9 @@ class _Objective:
                 g_u = g_u * df_du
         g_u = g_u.reshape(-1, self.k)
         grad = np.concatenate([(g_u.T @ self.Z).reshape(-1), g_u.sum(axis=0)]) * self.scale
-        return v, grad
+        if self.l2:
+            grad[: self.k * self.p] += self.l2 * theta[: self.k * self.p]
+        return v + self.penalty(theta), grad
 
     def newton_parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """∇L and the exact Hessian ∇²L = s²·Aᵀ diag(wᵢℓ''ᵢ/Σw) A, A = [Z, 1] (one output, no floor)."""
@@ -116,7 +126,19 @@ class _Objective:
         H[:m, m] = H[m, :m] = h @ self.Z
         H[m, m] = h.sum()
         # 1/Σw and the output scale applied to the (p+1)-sized results, not to n-sized arrays
-        return grad * (self.scale / self.wsum), H * (self.scale**2 / self.wsum)
+        grad, H = grad * (self.scale / self.wsum), H * (self.scale**2 / self.wsum)
+        if self.l2:
+            grad[:m] += self.l2 * theta[:m]
+            H[np.arange(m), np.arange(m)] += self.l2
+        return grad, H
+
+    def max_abs_score(self, theta: np.ndarray) -> float:
+        """The largest |s·(W z + b − b₀)| over the training rows: how far a score (a logit, a log
+        mean) has moved from the starting constant b₀ (the loss's baseline, so y's units do not
+        count: a log mean of 30 is an amount of 1e13, not a separation)."""
+        W, b = self.unpack(theta)
+        b0 = 0.0 if self.b0 is None else self.b0
+        return float(np.max(np.abs((self.Z @ W.T + (b - b0)) * self.scale)))
 
 
 def _newton_applies(model: Any, loss: Loss) -> bool:
@@ -217,6 +239,7 @@ def solve(
     max_iter: int = 200,
     metrics: Mapping[str, Callable[[Any, Any, Any], float]] | None = None,
     callback: Callable[[dict[str, Any]], None] | None = None,
+    l2: float = 0.0,
 ) -> TrainResult:
     r"""Fit the `LinearModel` ``model`` in place to the minimum of ``loss`` on all of ``(X, y)``.
 
@@ -240,6 +263,9 @@ def solve(
         Evaluated on the validation rows (torch tensors, as in `losslab.train.fit`).
     callback : callable(record), optional
         Called with each iteration's history record.
+    l2 : float
+        Ridge penalty: ½·l2·‖W‖² is added to the mean loss (the bias is not penalised); 0 for the
+        unpenalised fit. See `separated` for when the unpenalised optimum does not exist.
 
     Returns
     -------
@@ -264,7 +290,6 @@ def solve(
     >>> round(float(W), 8), round(float(b), 8), r.converged
     (2.0, 1.0, True)
     """
-    import scipy.optimize
     import torch
 
     if not (isinstance(tol, (int, float)) and tol > 0):
@@ -274,10 +299,13 @@ def solve(
     Z = np.ascontiguousarray(_host(X))
     yt = _host_target(loss, y)
     w = np.ones(Z.shape[0]) if sample_weight is None else _host(sample_weight)
-    obj = _Objective(model, loss, Z, yt, w)
+    if not (isinstance(l2, (int, float)) and l2 >= 0 and math.isfinite(l2)):
+        raise ParameterError(f"l2 must be a finite number ≥ 0; got {l2!r}.")
+    obj = _Objective(model, loss, Z, yt, w, l2)
     theta0 = np.concatenate(
         [model.linear.weight.detach().cpu().numpy().reshape(-1), model.linear.bias.detach().cpu().numpy()]
     ).astype(np.float64)
+    obj.b0 = obj.unpack(theta0)[1].copy()
     v0 = obj.value(theta0)
     if not math.isfinite(v0):
         raise DivergenceError(f"the loss {loss.name!r} is not finite at the starting weights ({v0}).", 0)
@@ -293,6 +321,8 @@ def solve(
         Zv = np.ascontiguousarray(_host(Xv))
         val = (Zv, _host_target(loss, yv), np.ones(Zv.shape[0]) if wv is None else _host(wv))
     result = TrainResult()
+
+    watch = not l2 and _may_separate(loss)
 
     def record(intermediate_result: Any) -> None:
         theta = intermediate_result.x
@@ -313,13 +343,54 @@ def solve(
         result.n_epochs += 1
         if callback is not None:
             callback(rec)
+        if watch and obj.max_abs_score(theta) > SEPARATION_SCORE:
+            raise _Separating(theta)  # the optimum is at infinity: no point in following it there
 
-    if _newton_applies(model, loss):
-        theta, v, done = _newton(obj, theta0, v0, norm, float(tol), int(max_iter), record)
-        if done or result.n_epochs >= int(max_iter):
-            return _finish(model, loss, obj, theta, result, done, v)
-        theta0 = theta  # Newton found no descent (a kink of a piecewise Hessian): L-BFGS from here
-    options = {"maxiter": int(max_iter) - result.n_epochs, "gtol": float(tol), "ftol": 0.0, "maxcor": 20}
+    try:
+        if _newton_applies(model, loss):
+            theta, v, done = _newton(obj, theta0, v0, norm, float(tol), int(max_iter), record)
+            if done or result.n_epochs >= int(max_iter):
+                return _finish(model, loss, obj, theta, result, done, v)
+            theta0 = theta  # Newton found no descent (a kink of a piecewise Hessian): L-BFGS from here
+        return _lbfgs(scaled, theta0, model, loss, obj, result, record, float(tol), int(max_iter))
+    except _Separating as stop:
+        return _finish(model, loss, obj, stop.theta, result, False)
+
+
+class _Separating(Exception):
+    """Raised from an iteration's record when a score passes `SEPARATION_SCORE`."""
+
+    def __init__(self, theta: np.ndarray) -> None:
+        super().__init__()
+        self.theta = theta
+
+
+def _may_separate(loss: Loss) -> bool:
+    """Whether the loss's optimum over a linear score can lie at infinity (a logit, softmax or log link)."""
+    from .._core.info import LinkKind
+
+    return getattr(getattr(loss, "link", None), "kind", None) in (
+        LinkKind.LOGIT,
+        LinkKind.SOFTMAX,
+        LinkKind.LOG,
+    )
+
+
+def _lbfgs(
+    scaled: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    theta0: np.ndarray,
+    model: Any,
+    loss: Loss,
+    obj: _Objective,
+    result: TrainResult,
+    record: Callable[[Any], None],
+    tol: float,
+    max_iter: int,
+) -> TrainResult:
+    """SciPy's L-BFGS-B from ``theta0`` (the rest of `solve`)."""
+    import scipy.optimize
+
+    options = {"maxiter": max_iter - result.n_epochs, "gtol": tol, "ftol": 0.0, "maxcor": 20}
     opt = scipy.optimize.minimize(
         scaled, theta0, jac=True, method="L-BFGS-B", callback=record, options=options
     )
@@ -332,7 +403,7 @@ def solve(
             scaled, theta0 + nudge, jac=True, method="L-BFGS-B", callback=record, options=options
         )
     theta = opt.x if math.isfinite(float(opt.fun)) else theta0
-    return _finish(model, loss, obj, theta, result, result.n_epochs < int(max_iter))
+    return _finish(model, loss, obj, theta, result, result.n_epochs < max_iter)
 
 
 def _finish(
@@ -357,7 +428,24 @@ def _finish(
     model.eval()
     result.best_epoch = result.n_epochs
     result.converged = bool(done)
+    result.max_abs_score = obj.max_abs_score(theta)
     return result
+
+
+#: how far a linear score (a logit, a log mean) may move from the best constant before the fit is
+#: taken to run off towards an optimum at infinity: e^30 ≈ 1e13, odds or means 1e13 times the
+#: constant's (a finite maximum-likelihood fit does not put a row there; one that separates the
+#: classes, or the zeros of a count, keeps growing towards it)
+SEPARATION_SCORE = 30.0
+
+
+def separated(loss: Loss, result: TrainResult) -> bool:
+    """Whether an unpenalised fit ran off towards an optimum at infinity (the classes, or the zeros
+    of a count, separable by a linear score): the loss's link is a logit, softmax or log and some
+    training row's score moved more than `SEPARATION_SCORE` from the starting constant. The
+    maximum-likelihood fit then does not exist (Albert & Anderson 1984): its weights grow without
+    bound and held-out log loss explodes."""
+    return _may_separate(loss) and float(getattr(result, "max_abs_score", 0.0)) > SEPARATION_SCORE
 
 
 def _host(a: Any) -> np.ndarray:
