@@ -96,6 +96,12 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
         "losslab choice: the extreme value holds ≥ 3× the rows of any of the 5 values next to it "
         "(a smooth tail thins out towards its end)",
     ),
+    "excess_zeros_share": (
+        0.05,
+        "losslab choice: zeros ≥ 5 points above the Poisson share at the fitted means, Σe^(−μ̂)/n (Lambert "
+        "1992's zero-inflated Poisson is then worth a try)",
+    ),
+    "excess_zeros_z": (3.0, "losslab choice: and a binomial z of the excess ≥ 3 (not sampling noise)"),
     "variance_power_level": (0.95, "the usual 95% interval for p̂ (t quantile, bins − 2 degrees of freedom)"),
     **HYGIENE_THRESHOLDS,  # identifiers, leaks, free text (losslab.hygiene, shared with compare and train)
     "label_conflict_share": (0.01, "losslab choice: ≥ 1% of rows are duplicates with conflicting labels"),
@@ -325,6 +331,18 @@ def _take_exposure(feats: Any, exposure: str | None) -> tuple[Any, Any]:
             f"{len(col)} rows are not (e.g. {feats[exposure].iloc[int(np.argmax(bad))]!r})."
         )
     return feats.drop(columns=[exposure]), col
+
+
+def _excess_zeros(vals: dict[str, Any], y: Any, mu: Any) -> None:
+    """Zeros of a count beyond what a Poisson law at the fitted means gives: Σᵢ e^(−μ̂ᵢ)/n expected,
+    the share observed, and the binomial z of the difference (``excess_zeros``,
+    ``excess_zeros_z``): a zero-inflated or overdispersed count when both are large."""
+    expected = float(np.mean(np.exp(-mu)))
+    observed = float(np.mean(y == 0))
+    vals["zero_share_expected_poisson"] = expected
+    vals["excess_zeros"] = observed - expected
+    sd = math.sqrt(expected * (1.0 - expected) / len(y)) if 0.0 < expected < 1.0 else 0.0
+    vals["excess_zeros_z"] = (observed - expected) / sd if sd > 0 else 0.0
 
 
 def _reading_messages(values: dict[str, Any]) -> list[Any]:
@@ -1072,6 +1090,8 @@ def _residual_values(diag: Diagnosis) -> None:
             if p is None:
                 vals["variance_power_note"] = f"fitted means span only {span:.2f} orders of magnitude"
         vals["pearson_dispersion"] = float(np.mean((y - mu) ** 2 / mu))
+        if vals.get("integer_valued"):
+            _excess_zeros(vals, y, mu)
         pw = vals.get("variance_power")
         pw = 1.0 if pw is None else min(max(pw, 0.0), 3.0)
         pr = (y - mu) / mu ** (pw / 2)
