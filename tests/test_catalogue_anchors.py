@@ -61,8 +61,13 @@ def test_sgd_classification_losses_match_sklearn(ours, theirs, args) -> None:
 
 
 @pytest.mark.parametrize("epsilon", [0.0, 0.1, 0.5])
-@pytest.mark.parametrize(("ours", "theirs"), [("epsilon_insensitive", "EpsilonInsensitive"),
-                                              ("squared_epsilon_insensitive", "SquaredEpsilonInsensitive")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [
+        ("epsilon_insensitive", "EpsilonInsensitive"),
+        ("squared_epsilon_insensitive", "SquaredEpsilonInsensitive"),
+    ],
+)
 def test_sgd_regression_losses_match_sklearn(ours, theirs, epsilon) -> None:
     loss, ref = losslab.get(ours, epsilon=epsilon), _sgd(theirs, epsilon)
     y = np.array([0.0, 0.0, 0.0, 2.0, 2.0, -3.0, 1e8, 0.25, 0.25])

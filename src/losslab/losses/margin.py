@@ -344,10 +344,14 @@ class Exponential(Loss):
         \frac{\partial\ell}{\partial f} = -s\,e^{-s f},\qquad
         \frac{\partial^2\ell}{\partial f^2} = e^{-s f}.
 
-    Its minimiser is f* = ½ log(η/(1 − η)), η = P(y = 1 | x): it estimates the **probability**
-    through the half-logit link η = σ(2f) (``links.HALF_LOGIT``; Friedman, Hastie & Tibshirani
-    2000). Convex and smooth but not robust: a badly misclassified sample costs e^{|f|}. The
-    value overflows to inf where the true value does (s·f < −709.78). Same values and gradients
+    Its minimiser is f* = ½ log(η/(1 − η)), η = P(y = 1 | x), so the score gives the
+    probability through the half-logit link η = σ(2f) (``loss.link``, ``links.HALF_LOGIT``;
+    Friedman, Hastie & Tibshirani 2000). The declared statistic is the Bayes **decision**
+    sign(f), as for the margin losses: the consumers that pick probability losses (the
+    advisor, compare's default candidates, the estimators' ``predict_proba``) read scores
+    through the logit and class weights through ``pos_weight``, neither of which this loss has.
+    Convex and smooth but not robust: a badly misclassified sample costs e^{|f|}. The value
+    overflows to inf where the true value does (s·f < −709.78). Same values and gradients
     as scikit-learn's ``ExponentialLoss`` (``sklearn._loss.loss``, used by
     ``GradientBoostingClassifier(loss="exponential")``), whose raw prediction is this f.
 
@@ -366,7 +370,7 @@ class Exponential(Loss):
     link = HALF_LOGIT
     INFO = LossInfo(
         task=Task.BINARY,
-        statistic=Statistic.PROBABILITY,
+        statistic=Statistic.DECISION,
         y_true=SIGNED_LABEL,
         y_pred=RAW_SCORE,
         convex=True,
