@@ -184,3 +184,26 @@ def test_cli_accepts_a_colon_alias(tmp_path) -> None:
     res = runner.invoke(app, [*args, "--out", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
     assert "hinge" in res.output
+
+
+# -- parameters fitted from data ('auto') --------------------------------------------------------
+def test_dispersion_and_zero_share_are_fitted_from_data() -> None:
+    rng = np.random.default_rng(3)
+    n = 20000
+    x = rng.uniform(0.0, 2.0, (n, 1))
+    mu, alpha = np.exp(0.5 + x[:, 0]), 0.5
+    y = rng.negative_binomial(1.0 / alpha, 1.0 / (1.0 + alpha * mu)).astype(float)
+    nb = losslab.get("negative_binomial", alpha="auto")
+    # with the features the mean's spread is not read as overdispersion; without, it is
+    assert abs(nb.fit_auto(y, x).alpha - alpha) < 0.05
+    assert nb.fit_auto(y).alpha > nb.fit_auto(y, x).alpha
+    assert losslab.get("negative_binomial", alpha="auto").fit_auto(rng.poisson(3.0, n)).alpha < 0.01
+
+    z = np.where(rng.random(n) < 0.2, 0.0, rng.poisson(3.0, n))
+    assert abs(losslab.get("zero_inflated_poisson", pi="auto").fit_auto(z).pi - 0.2) < 0.02
+    assert losslab.get("zero_inflated_poisson", pi="auto").fit_auto(rng.poisson(3.0, n)).pi < 0.01
+    with pytest.raises(losslab.LosslabError, match="every y is 0"):
+        losslab.get("zero_inflated_poisson", pi="auto").fit_auto(np.zeros(5))
+
+    fair = losslab.get("fair", c="auto").fit_auto(rng.normal(0.0, 2.0, n))
+    assert abs(fair.c - 1.3998 * 2.0) < 0.1  # 95% efficiency under Gaussian noise of σ = 2
