@@ -68,8 +68,10 @@ def test_no_nan_gradients_at_extreme_logits(name: str) -> None:
     y, f = loss.example(8, seed=4)
     f = f * 200.0
     g = jax.jit(jax.grad(lambda a: loss(jnp.asarray(y), a, reduction="sum")))(jnp.asarray(f))
-    assert bool(jnp.all(jnp.isfinite(g)))
-    np.testing.assert_allclose(np.asarray(g), loss.gradient(y, f), rtol=1e-12, atol=1e-300)
+    exact = np.asarray(loss.gradient(y, f))
+    # finite wherever the true gradient is (the exponential loss's e^{|f|} overflows with it)
+    assert bool(jnp.all(jnp.isfinite(g[np.isfinite(exact)])))
+    np.testing.assert_allclose(np.asarray(g), exact, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("name", NAMES)

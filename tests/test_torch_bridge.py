@@ -65,8 +65,10 @@ def test_gradients_stay_exact_and_finite_at_extreme_logits(name: str) -> None:
     f = f * 200.0  # logits up to about ±2000
     x = torch.tensor(f, requires_grad=True)
     loss(torch.from_numpy(y), x, reduction="sum").backward()
-    assert torch.isfinite(x.grad).all()
-    np.testing.assert_allclose(x.grad.numpy(), loss.gradient(y, f), rtol=1e-12, atol=1e-300)
+    exact = np.asarray(loss.gradient(y, f))
+    # finite wherever the true gradient is (the exponential loss's e^{|f|} overflows with it)
+    assert torch.isfinite(x.grad[torch.from_numpy(np.isfinite(exact))]).all()
+    np.testing.assert_allclose(x.grad.numpy(), exact, rtol=1e-12, atol=1e-300)
 
 
 def test_bce_backward_beats_naive_autograd_in_float32() -> None:

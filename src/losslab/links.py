@@ -11,7 +11,7 @@ from ._core import special
 from ._core.info import LinkKind
 from ._core.xp import array_namespace
 
-__all__ = ["IDENTITY", "LOG", "LOGIT", "SOFTMAX", "Link", "get_link"]
+__all__ = ["HALF_LOGIT", "IDENTITY", "LOG", "LOGIT", "SOFTMAX", "Link", "ScaledLogLink", "get_link"]
 
 
 class Link:
@@ -60,6 +60,23 @@ class LogLink(Link):
         return array_namespace(mu).log(mu)
 
 
+class ScaledLogLink(LogLink):
+    """response = c·exp(raw), c > 0: a log link whose raw score is the log of a mean c times too
+    small (zero-inflated Poisson: raw = log λ, mean (1 − π)λ)."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = float(scale)
+
+    def inverse(self, raw: Any) -> Any:
+        return self.scale * array_namespace(raw).exp(raw)
+
+    def link(self, mu: Any) -> Any:
+        return array_namespace(mu).log(mu / self.scale)
+
+    def __repr__(self) -> str:
+        return f"<link log, response scaled by {self.scale:g}>"
+
+
 class LogitLink(Link):
     """response = σ(raw), a probability; computed without overflow."""
 
@@ -72,6 +89,20 @@ class LogitLink(Link):
     def link(self, mu: Any) -> Any:
         xp = array_namespace(mu)
         return xp.log(mu) - xp.log1p(-mu)
+
+
+class HalfLogitLink(Link):
+    """response = σ(2·raw): the probability behind the exponential loss's minimiser ½ log(η/(1 − η))."""
+
+    kind = LinkKind.HALF_LOGIT
+    name = "half_logit"
+
+    def inverse(self, raw: Any) -> Any:
+        return special.sigmoid(array_namespace(raw), 2.0 * raw)
+
+    def link(self, mu: Any) -> Any:
+        xp = array_namespace(mu)
+        return 0.5 * (xp.log(mu) - xp.log1p(-mu))
 
 
 class SoftmaxLink(Link):
@@ -94,11 +125,12 @@ IDENTITY = IdentityLink()
 LOG = LogLink()
 LOGIT = LogitLink()
 SOFTMAX = SoftmaxLink()
-_LINKS = {lk.name: lk for lk in (IDENTITY, LOG, LOGIT, SOFTMAX)}
+HALF_LOGIT = HalfLogitLink()
+_LINKS = {lk.name: lk for lk in (IDENTITY, LOG, LOGIT, SOFTMAX, HALF_LOGIT)}
 
 
 def get_link(name: str) -> Link:
-    """The link called ``name`` (identity, log, logit, softmax)."""
+    """The link called ``name`` (identity, log, logit, softmax, half_logit)."""
     return _LINKS[name]
 
 

@@ -66,6 +66,7 @@ class LinkKind(_Words):
     IDENTITY = "identity"
     LOG = "log"
     LOGIT = "logit"
+    HALF_LOGIT = "half_logit"  # response σ(2·raw): the exponential (AdaBoost) loss's probability
     SOFTMAX = "softmax"
 
 
@@ -78,6 +79,9 @@ class ParamRole(_Words):
     FOCUSING = "focusing"  # focal γ: down-weights well-classified samples
     VARIANCE_POWER = "variance_power"  # Tweedie p
     MARGIN = "margin"  # margin of a hinge
+    TOLERANCE = "tolerance"  # half-width ε of a dead zone in y's units (ε-insensitive losses)
+    DISPERSION = "dispersion"  # overdispersion α of a count model (Var = μ + αμ²)
+    ZERO_SHARE = "zero_share"  # share π of structural zeros (zero-inflated models)
 
 
 class Library(_Words):

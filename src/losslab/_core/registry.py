@@ -54,12 +54,14 @@ def _ensure_builtin() -> None:
 def loss_class(name: str) -> type[Loss]:
     """The class registered under ``name`` or one of its aliases.
 
-    ``"package.module:attr"`` imports a user's module first, so its losses register.
+    ``"package.module:attr"`` imports a user's module first, so its losses register. A
+    registered name or alias is looked up first, so an anchor's name with a colon
+    (``"binary:hinge"``) is never read as an import path.
     """
     _ensure_builtin()
-    if ":" in name:
+    key = _registered(name)
+    if key is None and ":" in name:
         return _from_import_path(name)
-    key = _ALIASES.get(name) or _ALIASES.get(name.lower().replace("-", "_"))
     if key is None:
         close = difflib.get_close_matches(name, list(_ALIASES), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -67,6 +69,11 @@ def loss_class(name: str) -> type[Loss]:
             f"unknown loss {name!r}.{hint} `losslab list` shows all {len(_CLASSES)} losses."
         )
     return _CLASSES[key]
+
+
+def _registered(name: str) -> str | None:
+    """The registered name behind ``name`` or one of its aliases (any case, ``-`` for ``_``)."""
+    return _ALIASES.get(name) or _ALIASES.get(name.lower().replace("-", "_"))
 
 
 def _from_import_path(path: str) -> type[Loss]:
@@ -93,7 +100,8 @@ def get(spec: Any, **params: Any) -> Loss:
     Parameters
     ----------
     spec : str, dict or Loss
-        A registered name or alias (``"huber"``), ``"package.module:name"``, a dict as produced by
+        A registered name or alias (``"huber"``, ``"binary:hinge"``: aliases come before import
+        paths), ``"package.module:name"``, a dict as produced by
         `Loss.to_dict` (``{"name": "huber", "delta": 1.5}``), or a Loss (returned as is, or
         rebuilt with ``params`` if any are given).
     **params
@@ -111,19 +119,20 @@ def get(spec: Any, **params: Any) -> Loss:
 
     if isinstance(spec, Loss):
         return spec if not params else type(spec)(**{**spec.params, **params})
+    _ensure_builtin()  # the registry is complete before a name is told from an import path
     if isinstance(spec, dict):
         spec = dict(spec)
         name = spec.pop("name", None)
         if not isinstance(name, str):
             raise UnknownLossError(f"a loss dict needs a string 'name' key; got {name!r}.")
-        if ":" in name:
+        if ":" in name and _registered(name) is None:
             # a custom loss instance exported by a module keeps its own definition
             obj = _instance_at(name)
             if obj is not None:
                 return obj
         return loss_class(name)(**{**spec, **params})
     if isinstance(spec, str):
-        if ":" in spec:
+        if ":" in spec and _registered(spec) is None:
             obj = _instance_at(spec)
             if obj is not None:
                 return obj if not params else type(obj)(**{**obj.params, **params})

@@ -111,9 +111,13 @@ def resolve(pick: Pick, f: Facts | None = None) -> list[str]:
     return out
 
 
-def _simplest_first(name: str) -> tuple[int, bool, str]:
+def _simplest_first(name: str) -> tuple[int, bool, int]:
+    # ties go to the loss registered first, so a loss added to the catalogue later (fair beside
+    # pseudo_huber) does not change an existing pick
+    from .._core.registry import _CLASSES
+
     scale = _info(name).param(ParamRole.SCALE)
-    return (len(_params_of(name)) - (scale is not None), scale is None, name)
+    return (len(_params_of(name)) - (scale is not None), scale is None, list(_CLASSES).index(name))
 
 
 def _clip_to(name: str, param: str, value: Any) -> Any:

@@ -243,6 +243,9 @@ def resolve_policy(loss: Loss, hessian: str | None, refitting: bool = False) -> 
     return policy
 
 
+_PROBE = np.array([1e-3, 0.5, 1.0, 7.0, 1e3])
+
+
 def _kink_slopes(loss: Loss) -> tuple[float, float]:
     """Slopes (a, b) of a loss that is linear in r = f − y on each side of r = 0, else raise."""
     if loss.multiclass or link_kind(loss) != LinkKind.IDENTITY or loss.info.task != Task.REGRESSION:
@@ -251,8 +254,8 @@ def _kink_slopes(loss: Loss) -> tuple[float, float]:
             f"linear with its kink at the perfect prediction (mae, quantile); loss {loss.name!r} is "
             "not. Use 'constant' or 'floor'."
         )
-    d = np.array([1e-3, 0.5, 1.0, 7.0, 1e3])
-    for y0 in (0.0, 3.0, -250.0):
+    tiny = np.array([5e-324, 1e-300, 1e-9])  # a dead zone |r| ≤ ε (epsilon_insensitive) is no kink
+    for y0, d in ((0.0, np.concatenate([tiny, _PROBE])), (3.0, _PROBE), (-250.0, _PROBE)):
         y = np.full(2 * d.size, y0)
         f = np.concatenate([y0 - d, y0 + d])
         try:

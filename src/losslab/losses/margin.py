@@ -10,10 +10,18 @@ from .._core.domains import CLASS_TARGET, RAW_SCORE, SCORE_ROWS, SIGNED_LABEL
 from .._core.info import Anchor, AnchorRow, HessianKind, Library, ParamRole, Task
 from .._core.statistic import Statistic
 from .._core.validation import report_bad
-from ..links import IDENTITY
+from ..links import HALF_LOGIT, IDENTITY
 from .classification import class_targets
 
-__all__ = ["Hinge", "MulticlassHinge", "SquaredHinge", "signed_labels"]
+__all__ = [
+    "Exponential",
+    "Hinge",
+    "ModifiedHuber",
+    "MulticlassHinge",
+    "Perceptron",
+    "SquaredHinge",
+    "signed_labels",
+]
 
 NON_NEGATIVE = Interval(0.0, math.inf, True, False)
 
@@ -54,7 +62,11 @@ class Hinge(Loss):
     At the kink s·f = m the gradient is the minimum-norm subgradient, 0. Estimates the Bayes
     **decision** sign(P(y = 1 | x) − ½), not a probability. Same as ``keras.losses.Hinge``
     (which converts {0, 1} labels only when every label is 0 or 1) and ``optax.hinge_loss``
-    with m = 1; XGBoost's ``binary:hinge`` uses a Hessian of FLT_MIN where the margin holds.
+    with m = 1. XGBoost's ``binary:hinge`` (an alias here) has the same labels ({0, 1} read as
+    ∓1), value and gradient with m = 1, including 0 at the kink s·f = 1; its Hessian is a Newton
+    surrogate, 1 where s·f < 1 and FLT_MIN where the margin holds, and it predicts the class
+    1[f > 0] rather than the score. scikit-learn's ``SGDClassifier(loss="hinge")`` takes −s at
+    the kink instead of 0.
 
     Examples
     --------
@@ -64,7 +76,7 @@ class Hinge(Loss):
     """
 
     name = "hinge"
-    aliases = ("hinge_loss", "svm")
+    aliases = ("hinge_loss", "svm", "binary:hinge")
     link = IDENTITY
     PARAMS = (
         Param("margin", 1.0, "the score s·f beyond which a sample costs nothing", interval=NON_NEGATIVE),
@@ -86,6 +98,11 @@ class Hinge(Loss):
                     Anchor(Library.PYTORCH, None, "(`HingeEmbeddingLoss` has other semantics)"),
                     Anchor(Library.KERAS, "Hinge", "same with m = 1"),
                     Anchor(Library.OPTAX, "hinge_loss", "same with m = 1"),
+                    Anchor(
+                        Library.SKLEARN,
+                        'SGDClassifier(loss="hinge")',
+                        "same with m = 1 (gradient −s at the kink; XGBoost `binary:hinge`: same, Hessian 1)",
+                    ),
                 ),
                 params="(m)",
             ),
@@ -177,6 +194,220 @@ class SquaredHinge(Loss):
 
     def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
         return xp.where(s * f < self.margin, xp.full_like(f, 2.0), xp.zeros_like(f))
+
+
+@register
+class ModifiedHuber(Loss):
+    r"""Modified Huber loss of a raw score f (scikit-learn's ``SGDClassifier(loss="modified_huber")``).
+
+    With s ∈ {−1, +1} the signed label (0 is read as −1) and z = s·f:
+
+    .. math::
+
+        \ell = \begin{cases} 0 & z \ge 1 \\ (1 - z)^2 & -1 \le z < 1 \\ -4z & z < -1\end{cases},\qquad
+        \frac{\partial\ell}{\partial f} = \begin{cases} 0 & z \ge 1 \\ -2s(1 - z) & -1 \le z < 1 \\
+            -4s & z < -1\end{cases},
+
+    and Hessian 2 on −1 ≤ z < 1, 0 elsewhere: the squared hinge, continued linearly (slope −4)
+    below z = −1, so it is once continuously differentiable and robust (the gradient is bounded
+    by 4). At the two kinks of the Hessian losslab takes scikit-learn's branches: 0 at z = 1, 2 at
+    z = −1. Its minimiser f* = clip(2η − 1, −1, 1), η = P(y = 1 | x), is what scikit-learn's
+    ``predict_proba`` inverts ((clip(f, −1, 1) + 1)/2); as a statistic losslab declares the
+    Bayes **decision**, which every minimiser gets right (Zhang 2004). Same values and gradients
+    as ``sklearn.linear_model._sgd_fast.ModifiedHuber`` (``py_loss``/``py_dloss``).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> losslab.get("modified_huber")([1, 1, 0, 1], [2.0, 0.5, 0.5, -3.0], reduction="none").tolist()
+    [0.0, 0.25, 2.25, 12.0]
+    """
+
+    name = "modified_huber"
+    aliases = ("modified_huber_loss", "modifiedhuber")
+    link = IDENTITY
+    INFO = LossInfo(
+        task=Task.BINARY,
+        statistic=Statistic.DECISION,
+        y_true=SIGNED_LABEL,
+        y_pred=RAW_SCORE,
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian=HessianKind.PIECEWISE,
+        anchors=(
+            AnchorRow(
+                "0 (z ≥ 1), (1 − z)² (−1 ≤ z < 1), −4z (z < −1), z = s·f; Hessian 2 on [−1, 1)",
+                (Anchor(Library.SKLEARN, 'SGDClassifier(loss="modified_huber")', "same"),),
+            ),
+        ),
+        references=(
+            "Zhang, T. (2004). Solving large scale linear prediction problems using stochastic gradient "
+            "descent algorithms. ICML.",
+            "scikit-learn sklearn/linear_model/_sgd_fast.pyx.tp, class ModifiedHuber.",
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        return signed_labels(self, xp, y_true, f, check)
+
+    def _value(self, xp: Any, s: Any, f: Any) -> Any:
+        z = s * f
+        d = xp.maximum(1.0 - z, xp.zeros_like(f))
+        return xp.where(z < -1.0, -4.0 * z, d * d)
+
+    def _gradient(self, xp: Any, s: Any, f: Any) -> Any:
+        z = s * f
+        inner = -2.0 * s * xp.maximum(1.0 - z, xp.zeros_like(f))
+        return xp.where(z < -1.0, -4.0 * s, inner)
+
+    def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        z = s * f
+        return xp.where((z >= -1.0) & (z < 1.0), xp.full_like(f, 2.0), xp.zeros_like(f))
+
+
+@register
+class Perceptron(Loss):
+    r"""Perceptron criterion on a raw score f (scikit-learn's ``SGDClassifier(loss="perceptron")``).
+
+    With s ∈ {−1, +1} the signed label (0 is read as −1):
+
+    .. math::
+
+        \ell = \max(0,\; -s f),\qquad
+        \frac{\partial\ell}{\partial f} = \begin{cases} -s & s f \le 0 \\ 0 & s f > 0\end{cases},
+        \qquad \frac{\partial^2\ell}{\partial f^2} = 0.
+
+    The hinge with margin 0 in value, but not declared equivalent to it: at the kink s·f = 0
+    the gradient is −s (scikit-learn's choice, ``Hinge(threshold=0).py_dloss``), not the
+    minimum-norm 0 that ``hinge`` takes, so a perceptron (or a boosted model) started at a zero
+    score moves. Estimates the Bayes
+    **decision** only on separable data; it has no preference among separating scores (f and
+    2f cost the same), so it is not classification-calibrated in the strict sense.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> p = losslab.get("perceptron")
+    >>> p([1, 0, 1], [0.5, 0.5, -2.0], reduction="none").tolist()
+    [0.0, 0.5, 2.0]
+    >>> p.gradient([1, 0], [0.0, 0.0]).tolist()
+    [-1.0, 1.0]
+    """
+
+    name = "perceptron"
+    aliases = ("perceptron_loss", "perceptron_criterion")
+    link = IDENTITY
+    INFO = LossInfo(
+        task=Task.BINARY,
+        statistic=Statistic.DECISION,
+        y_true=SIGNED_LABEL,
+        y_pred=RAW_SCORE,
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
+        anchors=(
+            AnchorRow(
+                "max(0, −s·f) (−s where s·f ≤ 0, 0 beyond)",
+                (Anchor(Library.SKLEARN, 'SGDClassifier(loss="perceptron")', "same"),),
+            ),
+        ),
+        references=(
+            "Rosenblatt, F. (1958). The perceptron: a probabilistic model for information storage and "
+            "organization in the brain. Psychological Review 65(6).",
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        return signed_labels(self, xp, y_true, f, check)
+
+    def _value(self, xp: Any, s: Any, f: Any) -> Any:
+        return xp.maximum(-s * f, xp.zeros_like(f))
+
+    def _gradient(self, xp: Any, s: Any, f: Any) -> Any:
+        return xp.where(s * f <= 0.0, -s, xp.zeros_like(f))
+
+    def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        return xp.zeros_like(f)
+
+
+@register
+class Exponential(Loss):
+    r"""Exponential loss of AdaBoost on a raw score f.
+
+    With s ∈ {−1, +1} the signed label (0 is read as −1):
+
+    .. math::
+
+        \ell = e^{-s f},\qquad
+        \frac{\partial\ell}{\partial f} = -s\,e^{-s f},\qquad
+        \frac{\partial^2\ell}{\partial f^2} = e^{-s f}.
+
+    Its minimiser is f* = ½ log(η/(1 − η)), η = P(y = 1 | x), so the score gives the
+    probability through the half-logit link η = σ(2f) (``loss.link``, ``links.HALF_LOGIT``;
+    Friedman, Hastie & Tibshirani 2000). The declared statistic is the Bayes **decision**
+    sign(f), as for the margin losses: the consumers that pick probability losses (the
+    advisor, compare's default candidates, the estimators' ``predict_proba``) read scores
+    through the logit and class weights through ``pos_weight``, neither of which this loss has.
+    Convex and smooth but not robust: a badly misclassified sample costs e^{|f|}. The value
+    overflows to inf where the true value does (s·f < −709.78). Same values and gradients
+    as scikit-learn's ``ExponentialLoss`` (``sklearn._loss.loss``, used by
+    ``GradientBoostingClassifier(loss="exponential")``), whose raw prediction is this f.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> e = losslab.get("exponential")
+    >>> e([1, 0], [0.0, 1.0], reduction="none").round(12).tolist()
+    [1.0, 2.718281828459]
+    >>> e.link.inverse(np.array([0.5 * np.log(3.0)])).round(12).tolist()  # P(y = 1) = sigma(2f)
+    [0.75]
+    """
+
+    name = "exponential"
+    aliases = ("exponential_loss", "adaboost")
+    link = HALF_LOGIT
+    INFO = LossInfo(
+        task=Task.BINARY,
+        statistic=Statistic.DECISION,
+        y_true=SIGNED_LABEL,
+        y_pred=RAW_SCORE,
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian=HessianKind.EXACT,
+        anchors=(
+            AnchorRow(
+                "e^{−s·f} (−s·e^{−s·f}; Hessian e^{−s·f}); probability σ(2f)",
+                (
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        '`ExponentialLoss`, `GradientBoostingClassifier(loss="exponential")`: same',
+                    ),
+                ),
+            ),
+        ),
+        references=(
+            "Freund, Y. & Schapire, R. E. (1997). A decision-theoretic generalization of on-line learning "
+            "and an application to boosting. JCSS 55(1).",
+            "Friedman, J., Hastie, T. & Tibshirani, R. (2000). Additive logistic regression: a statistical "
+            "view of boosting. Annals of Statistics 28(2).",
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        return signed_labels(self, xp, y_true, f, check)
+
+    def _value(self, xp: Any, s: Any, f: Any) -> Any:
+        return xp.exp(-s * f)
+
+    def _gradient(self, xp: Any, s: Any, f: Any) -> Any:
+        return -s * xp.exp(-s * f)
+
+    def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        return xp.exp(-s * f)
 
 
 VARIANTS = ("crammer_singer", "weston_watkins")

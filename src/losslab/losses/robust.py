@@ -1,4 +1,5 @@
-"""Smooth robust regression losses: log-cosh, pseudo-Huber and Barron's general robust loss.
+"""Robust regression losses: log-cosh, pseudo-Huber, Barron's general robust loss, Fair, and the
+ε-insensitive losses of support vector regression.
 
 Each kernel picks, per entry, the branch of its formula that neither cancels nor overflows, and
 feeds the branch it does not take a harmless input, so that no inf/NaN of a discarded branch
@@ -15,11 +16,19 @@ from .._core import Interval, Loss, LossInfo, Param, register
 from .._core import special as sp
 from .._core.domains import REAL
 from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
-from .._core.params import robust_delta
+from .._core.params import HUBER_K, robust_delta
 from .._core.statistic import Statistic
 from ..links import IDENTITY
 
-__all__ = ["Barron", "LogCosh", "PseudoHuber"]
+__all__ = [
+    "Barron",
+    "EpsilonInsensitive",
+    "Fair",
+    "LogCosh",
+    "PseudoHuber",
+    "SquaredEpsilonInsensitive",
+    "fair_scale",
+]
 
 POSITIVE = Interval(0.0, math.inf, False, False)
 EXTENDED_REALS = Interval(-math.inf, math.inf, True, True)
@@ -394,3 +403,316 @@ class Barron(Loss):
             return ((1.0 + z) * xp.exp(0.5 * z)) / c / c
         L, _, R = self._log1p_zb(xp, a)
         return (xp.exp((0.5 * alpha - 1.0) * L) * R) / c / c
+
+
+NON_NEGATIVE = Interval(0.0, math.inf, True, False)
+
+
+class _EpsilonBase(Loss):
+    """Shared declarations of the ε-insensitive losses (scikit-learn's SGD/SVR regression losses)."""
+
+    link = IDENTITY
+    PARAMS = (
+        Param(
+            "epsilon",
+            0.1,
+            "half-width of the dead zone: residuals |f − y| ≤ ε cost nothing",
+            interval=NON_NEGATIVE,
+        ),
+    )
+
+    def _excess(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        """(r = f − y rounded, max(0, |f − y| − ε) from the exact residual).
+
+        The rounding error of f − y (Knuth's two-sum) is added after ε is subtracted, so a
+        residual that rounds onto the edge of the dead zone (y = 3e-300, f = −½, ε = ½) keeps
+        its excess.
+        """
+        r = f - t
+        b = r - f
+        err = (f - (r - b)) + (-t - b)
+        err = xp.where(xp.isfinite(err), err, xp.zeros_like(err))  # r overflowed: nothing to add
+        excess = (xp.abs(r) - self.epsilon) + xp.sign(r) * err
+        return r, xp.maximum(excess, xp.zeros_like(r))
+
+
+@register
+class EpsilonInsensitive(_EpsilonBase):
+    r"""ε-insensitive loss of support vector regression (``SGDRegressor(loss="epsilon_insensitive")``).
+
+    With r = f − y and ε = ``epsilon``:
+
+    .. math::
+
+        \ell = \max(0,\; |r| - \varepsilon),\qquad
+        \frac{\partial\ell}{\partial f} = \begin{cases} \operatorname{sign} r & |r| > \varepsilon \\
+            0 & |r| \le \varepsilon\end{cases},\qquad
+        \frac{\partial^2\ell}{\partial f^2} = 0.
+
+    At the kinks |r| = ε the gradient is 0 (the minimum-norm subgradient, and scikit-learn's
+    ``py_dloss``). With ε = 0 it is ``mae`` and estimates the median; with ε > 0 its minimiser
+    is a point where P(y > f + ε) = P(y < f − ε) — the centre of a symmetric noise
+    distribution, an M-estimate of location in general. Robust (bounded influence), convex.
+    Same values and gradients as ``sklearn.linear_model._sgd_fast.EpsilonInsensitive`` and
+    ``LinearSVR(loss="epsilon_insensitive")`` per sample.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> eps = losslab.get("epsilon_insensitive", epsilon=0.5)
+    >>> eps([0.0, 0.0, 0.0], [0.2, -1.5, 3.0], reduction="none").tolist()
+    [0.0, 1.0, 2.5]
+    """
+
+    name = "epsilon_insensitive"
+    aliases = ("eps_insensitive", "svr")
+    INFO = LossInfo(
+        task=Task.REGRESSION,
+        statistic=Statistic.M_ESTIMATE,
+        y_true=REAL,
+        y_pred=REAL,
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
+        zero_at_perfect=True,
+        roles=((ParamRole.TOLERANCE, "epsilon"),),
+        equivalences=(Equivalence("mae", when=(("epsilon", 0.0),)),),
+        anchors=(
+            AnchorRow(
+                "max(0, |r| − ε) (sign r outside the dead zone, 0 on it and at its edges)",
+                (Anchor(Library.SKLEARN, 'SGDRegressor(loss="epsilon_insensitive")', "same"),),
+                params="(ε)",
+            ),
+        ),
+        references=(
+            "Vapnik, V. (1995). The Nature of Statistical Learning Theory. Springer, ch. 5.",
+            "scikit-learn sklearn/linear_model/_sgd_fast.pyx.tp, class EpsilonInsensitive.",
+        ),
+    )
+
+    def _info(self) -> LossInfo:
+        if self.epsilon == 0.0:
+            return dataclasses.replace(self.INFO, statistic=Statistic.MEDIAN)
+        return self.INFO
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._excess(xp, t, f)[1]
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        r, e = self._excess(xp, t, f)
+        return xp.where(e > 0.0, xp.sign(r), xp.zeros_like(r))
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.zeros_like(f)
+
+
+@register
+class SquaredEpsilonInsensitive(_EpsilonBase):
+    r"""Squared ε-insensitive loss (``SGDRegressor(loss="squared_epsilon_insensitive")``).
+
+    With r = f − y and ε = ``epsilon``:
+
+    .. math::
+
+        \ell = \max(0,\; |r| - \varepsilon)^2,\qquad
+        \frac{\partial\ell}{\partial f} = 2\operatorname{sign}(r)\max(0,\; |r| - \varepsilon),\qquad
+        \frac{\partial^2\ell}{\partial f^2} = \begin{cases} 2 & |r| > \varepsilon \\
+            0 & |r| \le \varepsilon\end{cases}.
+
+    Once continuously differentiable; the Hessian jumps from 0 to 2 at |r| = ε and losslab takes
+    0 there (the dead zone's side). With ε = 0 it is ``mse`` (the mean); with ε > 0 an
+    M-estimate of location that ignores residuals within ε. Same scaling as scikit-learn's
+    ``SquaredEpsilonInsensitive`` (no ½) and ``LinearSVR(loss="squared_epsilon_insensitive")``.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> sq = losslab.get("squared_epsilon_insensitive", epsilon=0.5)
+    >>> sq([0.0, 0.0, 0.0], [0.2, -1.5, 3.0], reduction="none").tolist()
+    [0.0, 1.0, 6.25]
+    >>> sq.gradient([0.0], [-1.5]).tolist()
+    [-2.0]
+    """
+
+    name = "squared_epsilon_insensitive"
+    aliases = ("squared_eps_insensitive", "l2_svr")
+    INFO = LossInfo(
+        task=Task.REGRESSION,
+        statistic=Statistic.M_ESTIMATE,
+        y_true=REAL,
+        y_pred=REAL,
+        convex=True,
+        smooth=False,
+        robust=False,
+        hessian=HessianKind.PIECEWISE,
+        zero_at_perfect=True,
+        roles=((ParamRole.TOLERANCE, "epsilon"),),
+        equivalences=(Equivalence("mse", when=(("epsilon", 0.0),)),),
+        anchors=(
+            AnchorRow(
+                "max(0, |r| − ε)² (2 sign(r)·max(0, |r| − ε)); Hessian 2 or 0 (0 at |r| = ε)",
+                (Anchor(Library.SKLEARN, 'SGDRegressor(loss="squared_epsilon_insensitive")', "same"),),
+                params="(ε)",
+            ),
+        ),
+        references=(
+            "Ho, C.-H. & Lin, C.-J. (2012). Large-scale linear support vector regression. JMLR 13.",
+            "scikit-learn sklearn/linear_model/_sgd_fast.pyx.tp, class SquaredEpsilonInsensitive.",
+        ),
+    )
+
+    def _info(self) -> LossInfo:
+        if self.epsilon == 0.0:
+            return dataclasses.replace(
+                self.INFO, statistic=Statistic.MEAN, smooth=True, hessian=HessianKind.EXACT
+            )
+        return self.INFO
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        e = self._excess(xp, t, f)[1]
+        return e * e
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        r, e = self._excess(xp, t, f)
+        return 2.0 * xp.sign(r) * e
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        if self.epsilon == 0.0:  # mse: no dead zone, no jump
+            return xp.full_like(f, 2.0)
+        _, e = self._excess(xp, t, f)
+        return xp.where(e > 0.0, xp.full_like(f, 2.0), xp.zeros_like(f))
+
+
+#: Fair's 95%-efficiency constant under normality (c = 1.3998·σ; Rey 1983)
+FAIR_K = 1.3998
+#: coefficients of (a − log1p(a))/(2u²) in powers of u = a/(2 + a): 1 for even, (k−1)/k for odd k
+_FAIR_SERIES = tuple(1.0 if k % 2 == 0 else (k - 1) / k for k in range(2, 22))
+_FAIR_SERIES_A = 0.25  # series for a = |r|/c below this (u < 1/9: 20 terms reach 1e-19)
+
+
+def fair_scale(y: Any, X: Any = None) -> float:
+    """Fair's c = 1.3998·σ̂ (its 95% efficiency under normality), σ̂ the Gaussian-consistent MAD
+    of y (the standard deviation when the MAD is 0; 1.3998/1.345 for a constant y); ``X`` is unused.
+
+    >>> import numpy as np
+    >>> round(fair_scale(np.array([0.0, 1.0, 2.0, 3.0, 100.0])), 4)
+    2.0753
+    """
+    return FAIR_K / HUBER_K * robust_delta(y, X)
+
+
+@register
+class Fair(Loss):
+    r"""Fair loss (LightGBM's ``fair``): quadratic near zero, linear in the tails, C².
+
+    With r = f − y, c = ``c`` and a = |r|/c:
+
+    .. math::
+
+        \ell = c^2\big(a - \log(1 + a)\big) = c|r| - c^2\log\Big(1 + \frac{|r|}{c}\Big),\qquad
+        \frac{\partial\ell}{\partial f} = \frac{c\,r}{|r| + c},\qquad
+        \frac{\partial^2\ell}{\partial f^2} = \frac{c^2}{(|r| + c)^2}.
+
+    ℓ ≈ r²/2 for |r| ≪ c and c|r| for |r| ≫ c; the gradient is bounded by c (robust), the
+    Hessian positive everywhere (strictly convex), and continuous at r = 0 (the third
+    derivative is not). An M-estimate of location; c = 1.3998σ gives 95% efficiency under
+    Gaussian noise, the rule ``c="auto"`` applies to y. For a < ¼ the value is the series
+    2(|r|/(2 + a))²·Σ cₖuᵏ⁻² in u = a/(2 + a) (positive coefficients, no cancellation of a
+    against log(1 + a)), beyond it c(|r| − c·log(1 + a)) with log(1 + a) taken as
+    log|r| − log c + log1p(c/|r|) for a > 1, so nothing overflows before the value does.
+
+    LightGBM's ``fair`` objective (``fair_c`` = c) has this gradient and Hessian, and its
+    ``fair`` metric this value; XGBoost, scikit-learn, PyTorch, Keras and optax have no Fair loss.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> fair = losslab.get("fair", c=1.0)
+    >>> [float(f"{v:.15g}") for v in fair([0.0, 0.0, 0.0], [1e-8, 1.0, -1e6], reduction="none")]
+    [4.99999996666667e-17, 0.306852819440055, 999986.184488442]
+    >>> fair.gradient([0.0], [1.0]).tolist(), fair.hessian([0.0], [1.0]).tolist()
+    ([0.5], [0.25])
+    """
+
+    name = "fair"
+    aliases = ("fair_loss", "regression_fair")
+    link = IDENTITY
+    PARAMS = (
+        Param(
+            "c",
+            1.0,
+            "scale where the loss turns from quadratic to linear (LightGBM's fair_c)",
+            interval=POSITIVE,
+            fit=fair_scale,
+        ),
+    )
+    INFO = LossInfo(
+        task=Task.REGRESSION,
+        statistic=Statistic.M_ESTIMATE,
+        y_true=REAL,
+        y_pred=REAL,
+        convex=True,
+        smooth=True,
+        robust=True,
+        hessian=HessianKind.EXACT,
+        zero_at_perfect=True,
+        roles=((ParamRole.SCALE, "c"),),
+        anchors=(
+            AnchorRow(
+                "c|r| − c² log(1 + |r|/c) (c·r/(|r| + c); Hessian c²/(|r| + c)²)",
+                (
+                    Anchor(
+                        Library.SKLEARN, None, "— (LightGBM `fair`, `fair_c` = c: same gradient and Hessian)"
+                    ),
+                ),
+                params="(c)",
+            ),
+        ),
+        references=(
+            "Fair, R. C. (1974). On the robust estimation of econometric models. Annals of Economic and "
+            "Social Measurement 3(4).",
+            "Rey, W. J. J. (1983). Introduction to Robust and Quasi-Robust Statistical Methods. Springer.",
+            "LightGBM src/objective/regression_objective.hpp, class RegressionFairLoss.",
+        ),
+    )
+
+    def _split(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
+        """(r, |r|, a = |r|/c)."""
+        r = f - t
+        ab = xp.abs(r)
+        return r, ab, ab / self.c
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        c = self.c
+        _, ab, a = self._split(xp, t, f)
+        series = a < _FAIR_SERIES_A
+        a_s = xp.where(series, a, xp.zeros_like(a))
+        u = a_s / (2.0 + a_s)
+        acc = xp.zeros_like(u)
+        for k in reversed(_FAIR_SERIES):
+            acc = acc * u + k
+        q = xp.where(series, ab, xp.zeros_like(ab)) / (2.0 + a_s)
+        near = 2.0 * q * q * acc
+        big = a > 1.0
+        ab_big = xp.where(big, ab, xp.full_like(ab, c))
+        L = xp.where(
+            big,
+            (xp.log(ab_big) - math.log(c)) + xp.log1p(c / ab_big),
+            xp.log1p(xp.where(big, xp.zeros_like(a), a)),
+        )
+        far = c * (ab - c * L)
+        return xp.where(series, near, far)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        c = self.c
+        r, ab, a = self._split(xp, t, f)
+        big = a > 1.0
+        small = r / (1.0 + xp.where(big, xp.zeros_like(a), a))
+        inv = c / xp.where(big, ab, xp.full_like(ab, c))
+        return xp.where(big, xp.sign(r) * (c / (1.0 + inv)), small)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        _, _, a = self._split(xp, t, f)
+        q = 1.0 / (1.0 + a)
+        return q * q
