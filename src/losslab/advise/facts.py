@@ -70,7 +70,7 @@ class Facts:
     family_grows: bool = False  # the interval of p̂ excludes 0: the variance grows with the mean
     tweedie_power: float | None = None  # p̂ when strictly between Poisson and Gamma (or zero-inflated)
     close: tuple[float, float] | None = None  # two families' powers both inside p̂'s interval
-    log_link_better: bool = False  # a log-linear mean beats a linear one in held-out RMSE
+    log_link_better: bool = False  # a log-linear mean predicts not significantly worse than a linear one
     count: bool = False
     zero_inflated: bool = False
     log_symmetric: bool = False
@@ -149,8 +149,8 @@ def _numeric_facts(f: Facts) -> None:
     ls = v.get("log_residual_skewness")
     f.log_symmetric = ls is not None and abs(ls) < 0.5 and not v["integer_valued"]
     f.wide_range = v["dynamic_range_orders"] >= _t("dynamic_range_orders")
-    gain = v.get("log_link_gain")
-    f.log_link_better = gain is not None and gain > _t("log_link_gain")
+    z = v.get("log_link_worse_z")
+    f.log_link_better = z is not None and z < _t("log_link_worse_z")
     f.cap = v.get("cap")
     f.coded = v.get("coded_levels")
     _family_facts(f)

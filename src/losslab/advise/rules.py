@@ -183,10 +183,10 @@ RULES: tuple[Rule, ...] = (
          and f.family_power not in (None, 0.0) and f.family_grows and f.close is None
          and f.tweedie_power is None and f.log_link_better,
          "a count or positive amount whose variance grows with the mean (p̂'s interval excludes 0), p̂ "
-         "nearest one family's power and no other inside its interval, and a log-linear mean that predicts "
-         "better than a linear one", FAMILY, 1.5,
+         "nearest one family's power and no other inside its interval, and a log-linear mean that does not "
+         "predict significantly worse than a linear one", FAMILY, 1.5,
          "the variance grows with the mean (p̂'s interval excludes 0 and no other family's power) and a "
-         "log-linear mean predicts better (held-out RMSE {f.v[rmse_log_link]:.4g} against "
+         "log-linear mean predicts as well (held-out RMSE {f.v[rmse_log_link]:.4g} against "
          "{f.v[rmse_identity_link]:.4g} for a linear one): this deviance's log link and variance weights "
          "fit that mean", metrics=("rmse", "mae")),
     Rule("mean.family.base", lambda f: _numeric_mean(f) and f.family_power not in (None, 0.0),
@@ -196,7 +196,7 @@ RULES: tuple[Rule, ...] = (
          and f.tweedie_power is not None and f.log_link_better
          and not f.zero_inflated and f.family_grows and f.close is None,
          "1.15 < p̂ < 1.85, p̂'s interval covers neither 1 nor 2 (the variance grows faster than "
-         "Poisson's and slower than Gamma's), and a log-linear mean predicts better", TWEEDIE, 5.6,
+         "Poisson's and slower than Gamma's), and a log-linear mean not significantly worse", TWEEDIE, 5.6,
          "{f.p_text}: between Poisson (1) and Gamma (2), so Tweedie with power {f.tweedie_power:g}",
          params=((ParamRole.VARIANCE_POWER, "tweedie_power"),), metrics=("rmse", "mae")),
     Rule("mean.tweedie.zeros", lambda f: _numeric_mean(f) and f.zero_inflated and f.tweedie_power is not None,
@@ -205,7 +205,7 @@ RULES: tuple[Rule, ...] = (
          "Tweedie (1 < p < 2) models both; power {f.tweedie_power:g}",
          params=((ParamRole.VARIANCE_POWER, "tweedie_power"),), metrics=("rmse", "mae")),
     Rule("mean.counts", lambda f: _numeric_mean(f) and f.count and (f.log_link_better or f.p_hat is None),
-         "a count target (with features: whose log-linear mean predicts better)", POISSON_LIKE, 2.0,
+         "a count target (with features: a log-linear mean not significantly worse)", POISSON_LIKE, 2.0,
          "non-negative integer counts (mean {f.v[mean]:.3g}, {f.v[share_zero]:.0%} zeros): Poisson deviance "
          "is consistent for the mean of counts, overdispersed or not, with a log link that keeps predictions "
          "positive", metrics=("rmse", "mae")),
