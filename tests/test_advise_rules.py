@@ -44,7 +44,7 @@ def test_every_rule_selects_registered_losses_with_its_parameters(rule: Rule) ->
                 assert key in declared, f"rule {rule.id}: {name} has no parameter {key!r}"
             head = path.partition(".")[0]
             assert (
-                head in {"smoothing", "one", "level", "mirror"}
+                head in {"smoothing", "one", "auto", "level", "mirror"}
                 or hasattr(Facts, head)
                 or head in {f.name for f in Facts.__dataclass_fields__.values()}
             ), f"rule {rule.id}: no fact {path!r}"
@@ -241,3 +241,23 @@ def test_a_family_pick_is_the_family_nearest_the_power_it_cites(family: str) -> 
             assert f"p̂ = {p_hat:.2f}" in " ".join(rec.reasons)
         if rec.name == "tweedie":
             assert rec.params["power"] == pytest.approx(p_hat, abs=0.006)
+
+
+@pytest.mark.parametrize("kind", ["overdispersed", "zero_inflated"])
+def test_overdispersed_and_zero_inflated_counts_get_their_likelihoods(kind: str) -> None:
+    rng = np.random.default_rng(8)
+    n = 3000
+    X = rng.normal(size=(n, 2))
+    mu = np.exp(1.0 + 0.5 * X[:, 0])
+    if kind == "overdispersed":
+        y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)
+        name, params = "negative_binomial", {"alpha": "auto"}
+    else:
+        y = np.where(rng.random(n) < 0.3, 0, rng.poisson(mu)).astype(float)
+        name, params = "zero_inflated_poisson", {"pi": "auto"}
+    advice = losslab.advise(X, y=y)
+    got = {r.name: r for r in advice.recommendations}
+    assert name in got, advice
+    assert got[name].params == params
+    plain = losslab.advise(X, y=rng.poisson(mu).astype(float))
+    assert name not in {r.name for r in plain.recommendations}

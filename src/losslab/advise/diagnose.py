@@ -394,6 +394,15 @@ def _excess_zeros(vals: dict[str, Any], y: Any, mu: Any) -> None:
     vals["excess_zeros"] = observed - expected
     sd = math.sqrt(expected * (1.0 - expected) / len(y)) if 0.0 < expected < 1.0 else 0.0
     vals["excess_zeros_z"] = (observed - expected) / sd if sd > 0 else 0.0
+    # overdispersion alone makes zeros commoner than Poisson's: the zeros a negative binomial with
+    # the moment estimate α̂ = Σ((y − μ̂)² − y)/Σμ̂² (Cameron & Trivedi 2013) gives, and the excess over
+    # those — a zero-inflated count has zeros beyond both
+    alpha = max(float(np.sum((y - mu) ** 2 - y) / np.sum(mu**2)), 0.0)
+    nb = float(np.mean(np.exp(-np.log1p(alpha * mu) / alpha))) if alpha > 1e-12 else expected
+    sd_nb = math.sqrt(nb * (1.0 - nb) / len(y)) if 0.0 < nb < 1.0 else 0.0
+    vals["nb_dispersion_moment"] = alpha
+    vals["zero_share_expected_nb"] = nb
+    vals["excess_zeros_nb_z"] = (observed - nb) / sd_nb if sd_nb > 0 else 0.0
 
 
 def _reading_messages(values: dict[str, Any]) -> list[Any]:

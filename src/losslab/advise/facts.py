@@ -10,9 +10,11 @@ The variance family
 For y ≥ 0 with features, the diagnosis estimates the variance power p̂ in Var(y | x) ∝ μᵖ with a
 95% interval. The *nearest family* is the registered mean deviance whose declared
 ``LossInfo.variance_power`` is closest to p̂ among those admitting y (0 squared error, 1 Poisson,
-2 Gamma). A p̂ strictly between two families (1.15 < p̂ < 1.85) is the compound Poisson–Gamma
-Tweedie with power p̂. Two families are *close* when the interval covers both of their powers;
-the advice then says it is unsure between them and names the compare run that settles it.
+2 Gamma). A p̂ strictly between two families (1.15 < p̂ < 1.85, the interval covering neither)
+is the compound Poisson–Gamma Tweedie with power p̂. Two families are *close* when the interval
+covers both of their powers — squared error's 0 and the nearest family's when it covers 0 (the
+growth of the variance itself is then in doubt), else the two nearest p̂; the advice then says it
+is unsure between them and names the compare run that settles it.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Facts:
     family_grows: bool = False  # the interval of p̂ excludes 0: the variance grows with the mean
     tweedie_power: float | None = None  # p̂ when strictly between Poisson and Gamma (or zero-inflated)
     close: tuple[float, float] | None = None  # two families' powers both inside p̂'s interval
+    close_other: float | None = None  # the one of them that is not the nearest family
     log_link_better: bool = False  # a log-linear mean predicts not significantly worse than a linear one
     count: bool = False
     zero_inflated: bool = False
@@ -223,9 +226,14 @@ def _family_facts(f: Facts) -> None:
     lo, hi = f.p_ci if f.p_ci else (f.p_hat, f.p_hat)
     f.family_grows = lo > 0.0
     inside = [q for q in powers if lo <= q <= hi]
-    if len(inside) >= 2:
+    if 0.0 in inside and f.family_power != 0.0:
+        # whether the variance grows at all is what the data cannot tell: squared error or the family
+        f.close = (0.0, f.family_power)
+    elif len(inside) >= 2:
         near = sorted(inside, key=lambda q: abs(q - f.p_hat))[:2]
         f.close = (min(near), max(near))
+    if f.close is not None:
+        f.close_other = next(q for q in f.close if q != f.family_power) if f.family_power in f.close else None
     if 1.0 + BETWEEN_MARGIN < f.p_hat < 2.0 - BETWEEN_MARGIN and lo > 1.0 and hi < 2.0:
         f.tweedie_power = round(f.p_hat, 2)
     elif f.zero_inflated:  # zeros and continuous positives: compound Poisson–Gamma whatever p̂ says

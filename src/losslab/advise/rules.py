@@ -146,6 +146,9 @@ def _grows(f: Facts) -> bool:
 REG = Task.REGRESSION
 MEAN_ONLY = Pick(REG, (S.MEAN,), variance_power=0.0)
 FAMILY = Pick(REG, (S.MEAN,), variance_power="family_power", without_role=ParamRole.VARIANCE_POWER)
+CLOSE_FAMILY = Pick(REG, (S.MEAN,), variance_power="close_other", without_role=ParamRole.VARIANCE_POWER)
+DISPERSED = Pick(REG, (S.MEAN,), role=ParamRole.DISPERSION)
+ZERO_INFLATED = Pick(REG, (S.MEAN,), role=ParamRole.ZERO_SHARE)
 POISSON_LIKE = Pick(REG, (S.MEAN,), variance_power=1.0, without_role=ParamRole.VARIANCE_POWER)
 TWEEDIE = Pick(REG, (S.MEAN,), role=ParamRole.VARIANCE_POWER)
 HUBER = Pick(REG, (S.HUBER_LOCATION,), role=ParamRole.SCALE)
@@ -180,18 +183,22 @@ RULES: tuple[Rule, ...] = (
          "heavy residual tails", MEAN_ONLY, -0.5,
          "but the residuals are heavy-tailed ({f.tail_text}): squared error lets the outliers steer the fit"),
     Rule("mean.family", lambda f: _numeric_mean(f) and f.task in ("count", "positive")
-         and f.family_power not in (None, 0.0) and f.family_grows and f.close is None
+         and f.family_power not in (None, 0.0) and f.family_grows and (f.close is None or 0.0 not in f.close)
          and f.tweedie_power is None and f.log_link_better,
          "a count or positive amount whose variance grows with the mean (p̂'s interval excludes 0), p̂ "
-         "nearest one family's power and no other inside its interval, and a log-linear mean that does not "
-         "predict significantly worse than a linear one", FAMILY, 1.5,
-         "the variance grows with the mean (p̂'s interval excludes 0 and no other family's power) and a "
+         "nearest this family's power, and a log-linear mean that does not predict significantly worse "
+         "than a linear one", FAMILY, 1.5,
+         "the variance grows with the mean (p̂'s interval excludes 0) and a "
          "log-linear mean predicts as well (held-out RMSE {f.v[rmse_log_link]:.4g} against "
          "{f.v[rmse_identity_link]:.4g} for a linear one): this deviance's log link and variance weights "
          "fit that mean", metrics=("rmse", "mae")),
     Rule("mean.family.base", lambda f: _numeric_mean(f) and f.family_power not in (None, 0.0),
          "y ≥ 0 and p̂ nearest a family with a variance that grows", FAMILY, 4.0,
          "{f.p_text}; nearest family: variance power {f.family_power:g}", metrics=("rmse", "mae")),
+    Rule("mean.family.close", lambda f: _numeric_mean(f) and f.close_other not in (None, 0.0),
+         "p̂'s interval also covers another family's power", CLOSE_FAMILY, 3.9,
+         "{f.p_text}: its variance power {f.close_other:g} is inside the interval too",
+         metrics=("rmse", "mae")),
     Rule("mean.tweedie.between", lambda f: _numeric_mean(f) and f.task in ("count", "positive")
          and f.tweedie_power is not None and f.log_link_better
          and not f.zero_inflated and f.family_grows and f.close is None,
@@ -209,6 +216,22 @@ RULES: tuple[Rule, ...] = (
          "non-negative integer counts (mean {f.v[mean]:.3g}, {f.v[share_zero]:.0%} zeros): Poisson deviance "
          "is consistent for the mean of counts, overdispersed or not, with a log link that keeps predictions "
          "positive", metrics=("rmse", "mae")),
+    Rule("mean.counts.overdispersed", lambda f: _numeric_mean(f) and f.count
+         and (f.v.get("pearson_dispersion") or 0.0) > 2.0,
+         "a count target with Pearson var/mean > 2 (overdispersed)", DISPERSED, 3.4,
+         "overdispersed counts (Pearson var/mean {f.v[pearson_dispersion]:.2f} > 2): the negative binomial "
+         "likelihood (NB2, Var = μ + αμ²) models the extra variance; α fitted on each training fold",
+         params=((ParamRole.DISPERSION, "auto"),), metrics=("rmse", "mae")),
+    Rule("mean.counts.excess_zeros", lambda f: _numeric_mean(f) and f.count
+         and (f.v.get("excess_zeros") or 0.0) >= 0.05 and (f.v.get("excess_zeros_z") or 0.0) >= 3.0
+         and (f.v.get("excess_zeros_nb_z") or 0.0) >= 3.0,
+         "a count target with zeros ≥ 5 points above Poisson's at the fitted means (z ≥ 3) and beyond a "
+         "negative binomial's too (z ≥ 3)", ZERO_INFLATED,
+         3.2, "{f.v[share_zero]:.1%} zeros where a Poisson law at the fitted means gives "
+         "{f.v[zero_share_expected_poisson]:.1%} and a negative binomial {f.v[zero_share_expected_nb]:.1%} "
+         "(z = {f.v[excess_zeros_nb_z]:.1f}): a zero-inflated Poisson (Lambert 1992) with the zero share π "
+         "fitted on each training fold",
+         params=((ParamRole.ZERO_SHARE, "auto"),), metrics=("rmse", "mae")),
     Rule("mean.counts.exposure", lambda f: _numeric_mean(f) and f.count and "exposure" in f.values,
          "a count target with an exposure column (exposure=)", POISSON_LIKE, 1.0,
          "counts per {f.v[exposure][column]} ({f.v[exposure][min]:.4g} to {f.v[exposure][max]:.4g}): the "
@@ -438,8 +461,9 @@ GLOBAL_CAVEATS: tuple[tuple[str, Callable[[Facts], bool], str, str], ...] = (
 
 def fact_value(f: Facts, path: str) -> Any:
     """The value of a facts attribute path: ``"delta"``, ``"costs.fp"`` (dict key), or a constant
-    name: ``"smoothing"`` (0.1), ``"one"`` (1.0), ``"level"`` (the intent's level), ``"mirror"``."""
-    constants = {"smoothing": 0.1, "one": 1.0}
+    name: ``"smoothing"`` (0.1), ``"one"`` (1.0), ``"auto"`` (fitted per fold), ``"level"`` (the
+    intent's level), ``"mirror"``."""
+    constants = {"smoothing": 0.1, "one": 1.0, "auto": "auto"}
     if path in constants:
         return constants[path]
     if path == "level":
