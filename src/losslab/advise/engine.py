@@ -271,12 +271,12 @@ def meta_caveats(loss: Any, intent: Intent, asked: bool) -> list[str]:
 
 
 def close_call(recs: list[Recommendation], f: Facts, target: str | None) -> CloseCall | None:
-    """The two recommendations the variance power cannot tell apart, when one of them is first
-    and the other in the top three; else None."""
+    """The two recommendations the variance power cannot tell apart, when one of them is first;
+    else None. The other one moves up to second place (``recs`` is reordered in place): the data
+    rank it level with the first."""
     if f.close is None or not recs:
         return None
     lo, hi = f.close
-    top3 = recs[:3]
 
     def power(r: Recommendation) -> float | None:
         return r.loss.info.variance_power
@@ -284,9 +284,12 @@ def close_call(recs: list[Recommendation], f: Facts, target: str | None) -> Clos
     first = power(recs[0])
     if first not in (lo, hi):
         return None
-    other = next((r for r in top3[1:] if power(r) in (lo, hi) and power(r) != first), None)
+    other = next((r for r in recs[1:] if power(r) in (lo, hi) and power(r) != first), None)
     if other is None:
         return None
+    recs.insert(1, recs.pop(recs.index(other)))
+    for i, r in enumerate(recs, 1):
+        r.rank = i
     a, b = recs[0], other
     ci = f.p_ci or (f.p_hat, f.p_hat)
     why = (
