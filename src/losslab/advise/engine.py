@@ -172,7 +172,9 @@ def evaluate(f: Facts, rules: tuple[Rule, ...] = RULES) -> list[Recommendation]:
             if not c.metrics:
                 c.metrics = list(rule.metrics)
     general = [text.format(f=f) for _, when, _, text in GLOBAL_CAVEATS if when(f)]
-    return _rank(_merge_equivalent(_build(cands.values())), f, general)
+    recs = _rank(_merge_equivalent(_build(cands.values())), f, general)
+    keep_robust_in_top_three(recs, f)
+    return recs
 
 
 def _build(cands: Any) -> list[tuple[_Cand, Any]]:
@@ -288,8 +290,7 @@ def close_call(recs: list[Recommendation], f: Facts, target: str | None) -> Clos
     if other is None:
         return None
     recs.insert(1, recs.pop(recs.index(other)))
-    for i, r in enumerate(recs, 1):
-        r.rank = i
+    keep_robust_in_top_three(recs, f)
     a, b = recs[0], other
     ci = f.p_ci or (f.p_hat, f.p_hat)
     why = (
@@ -299,6 +300,17 @@ def close_call(recs: list[Recommendation], f: Facts, target: str | None) -> Clos
     specs = " ".join(f"--loss {_spec(r)}" for r in (a, b))
     settle = f"losslab compare DATA --target {target or 'TARGET'} {specs}"
     return CloseCall((a.label, b.label), why, settle)
+
+
+def keep_robust_in_top_three(recs: list[Recommendation], f: Facts) -> None:
+    """Heavy residual tails keep a robust loss in the top three whatever else moved up (issue
+    13's rule); then number the ranks again."""
+    if f.heavy and not any(r.loss.info.robust for r in recs[:3]):
+        robust = next((r for r in recs[3:] if r.loss.info.robust), None)
+        if robust is not None:
+            recs.insert(2, recs.pop(recs.index(robust)))
+    for i, r in enumerate(recs, 1):
+        r.rank = i
 
 
 def _spec(r: Recommendation) -> str:
