@@ -94,3 +94,31 @@ def test_diagnostics_are_words_and_peoples_numbers() -> None:
     assert _human("unique_ratio", 0.4841) == "48.4%" and _human("skewness", 0.43906) == "0.439"
     assert _human("residual_outlier_pvalue", 2.12e-13) == "2.12 × 10⁻¹³"
     assert _human("id_like_columns", ["row_id"]) == "row_id" and _human("constant_columns", []) == "none"
+
+
+def test_the_advisors_confidence_and_close_call_are_shown(cmp) -> None:
+    from losslab.advise.engine import CloseCall
+
+    advice = losslab.advise(*_counts_frame(), target="visits")
+    advice.confidence = "low"
+    advice.close_call = CloseCall(
+        ("mse", "poisson"), "p̂ = 0.6 <covers> both", "losslab compare DATA --target visits"
+    )
+    page = render_report(_with_advice(cmp, advice))
+    assert "Confidence in the advisor's first pick: <b>low</b>" in page
+    assert "Unsure between mse and poisson: p̂ = 0.6 &lt;covers&gt; both" in page
+    assert "<code>losslab compare DATA --target visits</code>" in page
+
+
+def _counts_frame():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 2))
+    return (pd.DataFrame(X, columns=["a", "b"]).assign(visits=rng.poisson(np.exp(0.5 * X[:, 0]))),)
+
+
+def _with_advice(cmp, advice):
+    import copy
+
+    out = copy.copy(cmp)
+    out.advice = advice
+    return out

@@ -263,6 +263,8 @@ def _diagnosis(cmp: Any) -> dict[str, Any] | None:
         "evidence": d.get("task_evidence") or [],
         "alternatives": d.get("alternatives") or [],
         "threshold": d.get("threshold"),
+        "confidence": d.get("confidence"),
+        "close_call": d.get("close_call"),
         "messages": [
             {"level": m.get("level", ""), "message": m.get("message", "")} for m in d.get("messages") or []
         ],
