@@ -23,6 +23,7 @@ pytest.importorskip("pandas")
 pytest.importorskip("sklearn")
 
 D = importlib.import_module("losslab.advise.diagnose")
+F = importlib.import_module("losslab.advise.fits")
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "hand_values.json"
 # the library fits stop at their own tolerances: Poisson β agree to ~4e-7 relative
@@ -84,17 +85,17 @@ def measure() -> dict[str, Any]:
     arrays = _arrays()
     out["skew"] = {k: D._skew(v) for k, v in arrays.items()}
     out["kurt"] = {k: D._kurt(v) for k, v in arrays.items()}
-    out["mad"] = {k: D._mad_scale(v) for k, v in arrays.items()}
+    out["mad"] = {k: F.mad_scale(v) for k, v in arrays.items()}
     out["spearman"] = {k: D._spearman(a, b) for k, (a, b) in _pairs().items()}
     Z, y, ycount, ygamma = _fit_inputs()
-    Q = D.quadratic_design(Z)
-    r, r_ols = D.robust_fit(Z, y)
+    Q = F.quadratic_design(Z)
+    r, r_ols = F.robust_fit(Z, y)
     out["huber_beta"] = np.linalg.lstsq(Z, y - r, rcond=None)[0]
     out["ols_beta"] = np.linalg.lstsq(Z, y - r_ols, rcond=None)[0]
-    out["huber_quad_scale"] = D._mad_scale(D.robust_fit(Q, y)[0])
-    out["poisson_count_beta"] = D.poisson_fit(Z, ycount)
-    out["poisson_gamma_beta"] = D.poisson_fit(Z, ygamma)
-    out["poisson_quad_beta"] = D.poisson_fit(Q, ycount)
+    out["huber_quad_scale"] = F.mad_scale(F.robust_fit(Q, y)[0])
+    out["poisson_count_beta"] = F.poisson_fit(Z, ycount)
+    out["poisson_gamma_beta"] = F.poisson_fit(Z, ygamma)
+    out["poisson_quad_beta"] = F.poisson_fit(Q, ycount)
     out["holm"] = {
         "a": holm([0.01, 0.04, 0.03, 0.005]),
         "b": holm([0.2, np.nan, 0.01, 0.5, 0.049]),
