@@ -154,7 +154,6 @@ def test_advice_reports_confidence_and_close_call_in_text_and_json() -> None:
 def test_fact_paths() -> None:
     X, y = _counts()
     f = facts(diagnose(X=X, y=y), Intent("quantile", 0.9), True, None)
-    f.extra["mirror"] = 0.1
     assert fact_value(f, "level") == 0.9 and fact_value(f, "mirror") == 0.1
     assert fact_value(f, "smoothing") == 0.1 and fact_value(f, "delta") == f.delta
 

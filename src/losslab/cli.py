@@ -387,11 +387,8 @@ def advise_cmd(
     console.print(ranking)
     console.print(f"confidence in the first: [bold]{adv.confidence}[/]", highlight=False)
     if adv.close_call is not None:
-        a, b = adv.close_call.between
-        console.print(
-            f"unsure between {escape(a)} and {escape(b)}: {escape(adv.close_call.why)}", highlight=False
-        )
-        console.print(f"settle it with: {escape(adv.close_call.settle)}", highlight=False)
+        for line in adv.close_call.lines():
+            console.print(escape(line), highlight=False)
 
 
 class LazyProgress:

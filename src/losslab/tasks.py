@@ -42,6 +42,7 @@ __all__ = [
     "skewness",
     "skewness_se",
     "soft_label_mean",
+    "sorted_labels",
     "task_family",
 ]
 
@@ -567,3 +568,18 @@ def soft_label_mean(loss: Any) -> bool:
     if getattr(getattr(loss, "link", None), "kind", None) != LinkKind.LOGIT:
         return False
     return bool(np.all(info.y_true.contains(np, np.array([0.25, 0.5, 0.75]))))
+
+
+def sorted_labels(values: Any) -> list[Any]:
+    """The distinct class labels in sorted order (by their text when they do not compare): the
+    order scikit-learn, `losslab.compare` and the advisor use, whose second label of two is the
+    positive class.
+
+    >>> sorted_labels([1, 0, 1]), sorted_labels(["yes", "no"]), sorted_labels([1, "a"])
+    ([0, 1], ['no', 'yes'], [1, 'a'])
+    """
+    labels = list(dict.fromkeys(values))
+    try:
+        return sorted(labels)
+    except TypeError:
+        return sorted(labels, key=str)

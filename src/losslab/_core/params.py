@@ -58,6 +58,16 @@ class Interval:
         hi_ok = x <= self.high if self.high_closed else x < self.high
         return bool(lo_ok and hi_ok)
 
+    def clip(self, x: float) -> float:
+        """``x`` moved to the nearest value inside the interval (an open end: the next float in).
+
+        >>> Interval(1.0, 2.0, True, False).clip(2.3), Interval(0.0, 1.0).clip(0.5)
+        (1.9999999999999998, 0.5)
+        """
+        lo = self.low if self.low_closed else math.nextafter(self.low, math.inf)
+        hi = self.high if self.high_closed else math.nextafter(self.high, -math.inf)
+        return float(min(max(x, lo), hi))
+
     def __str__(self) -> str:
         left = "[" if self.low_closed else "("
         right = "]" if self.high_closed else ")"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import sys
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import UnknownLossError
 
 if TYPE_CHECKING:
+    from .info import LossInfo
     from .loss import Loss
 
-__all__ = ["aliases_of", "get", "list_losses", "loss_class", "register"]
+__all__ = ["aliases_of", "default_info", "get", "list_losses", "loss_class", "register"]
 
 _CLASSES: dict[str, type[Loss]] = {}
 _ALIASES: dict[str, str] = {}
@@ -173,3 +175,18 @@ def aliases_of(name: str) -> list[str]:
     """The aliases registered for the loss ``name``."""
     _ensure_builtin()
     return sorted(a for a, n in _ALIASES.items() if n == name and a != name)
+
+
+def default_info(name: str) -> LossInfo:
+    """The metadata (`LossInfo`) of the registered loss ``name`` with its default parameters.
+
+    Cached per class (the metadata is frozen), so queries over the whole registry — the advisor's
+    rule table asks it for every loss on every rule — build each default instance once; a class
+    registered under a reused name is a new key.
+    """
+    return _default_info(loss_class(name))
+
+
+@functools.cache
+def _default_info(cls: type[Loss]) -> LossInfo:
+    return cls().info

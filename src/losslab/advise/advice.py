@@ -230,9 +230,8 @@ class Advice:
             for caveat in r.caveats:
                 lines.append(f"     ! {caveat}")
         if self.close_call is not None:
-            a, b = self.close_call.between
-            lines.append(f"unsure between {a} and {b}: {self.close_call.why}")
-            lines.append(f"  settle it with: {self.close_call.settle}")
+            which, settle = self.close_call.lines()
+            lines += [which, f"  {settle}"]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -9,7 +9,6 @@ convexity) are added; the five best are ranked. Nothing here names a loss.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ from .._core.errors import LosslabError
 from .._core.info import HessianKind, LossInfo, ParamRole, Task
 from .._core.statistic import Statistic
 from ..intent import Intent
+from ..tasks import soft_label_mean
 from .advice import Recommendation
 from .facts import Facts
 from .rules import GLOBAL_CAVEATS, MEAN_METRICS, RULES, Pick, Rule, fact_value
@@ -61,11 +61,16 @@ class CloseCall:
         """Plain-dict form."""
         return {"between": list(self.between), "why": self.why, "settle": self.settle}
 
+    def lines(self) -> tuple[str, str]:
+        """The two sentences the text forms print: which two and why, then how to settle it."""
+        a, b = self.between
+        return f"unsure between {a} and {b}: {self.why}", f"settle it with: {self.settle}"
+
 
 def _info(name: str) -> LossInfo:
-    from .._core.registry import get
+    from .._core.registry import default_info
 
-    return get(name).info
+    return default_info(name)
 
 
 def _params_of(name: str) -> list[Any]:
@@ -101,7 +106,7 @@ def resolve(pick: Pick, f: Facts | None = None) -> list[str]:
             continue
         if want_power is not None and info.variance_power != want_power:
             continue
-        if pick.soft_labels and not bool(np.all(info.y_true.contains(np, np.array([0.25, 0.5, 0.75])))):
+        if pick.soft_labels and not soft_label_mean(losslab.get(name)):
             continue
         if y is not None and not bool(np.all(info.y_true.contains(np, y))):
             continue
@@ -124,13 +129,8 @@ def _clip_to(name: str, param: str, value: Any) -> Any:
     """``value`` moved inside the parameter's declared interval (a p̂ of 2.3 → Tweedie's bound)."""
     if not isinstance(value, float):
         return value
-    for p in _params_of(name):
-        if p.name == param and p.interval is not None:
-            iv = p.interval
-            lo = iv.low if iv.low_closed else math.nextafter(iv.low, math.inf)
-            hi = iv.high if iv.high_closed else math.nextafter(iv.high, -math.inf)
-            return float(min(max(value, lo), hi))
-    return value
+    p = next((p for p in _params_of(name) if p.name == param), None)
+    return value if p is None or p.interval is None else p.interval.clip(value)
 
 
 def _rule_params(rule: Rule, name: str, f: Facts) -> dict[str, Any] | None:

@@ -19,13 +19,14 @@ is unsure between them and names the compare run that settles it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .._core.statistic import Statistic
 from ..intent import Intent
+from ..tasks import sorted_labels
 from .diagnose import THRESHOLDS, Diagnosis
 
 __all__ = ["Facts", "facts"]
@@ -94,7 +95,8 @@ class Facts:
     costs: dict[str, float] | None = None
     threshold: float | None = None
     cost_ratio: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    as_classes: bool = False  # several classes, or ordered levels asked for as class probabilities
+    mirror: float | None = None  # 1 − τ for a quantile or expectile intent
 
     @property
     def conflict_text(self) -> str:
@@ -116,6 +118,10 @@ class Facts:
 def facts(diag: Diagnosis, intent: Intent, asked: bool, costs: dict[str, float] | None) -> Facts:
     """The `Facts` of ``diag`` under ``intent`` (``asked``: the user gave it) and ``costs``."""
     f = Facts(diag.task.task, intent, asked, diag.values, y=diag.y)
+    levels = f.task == "ordinal" and "class_counts" in diag.values
+    f.as_classes = f.task == "multiclass" or (levels and intent.kind in ("probability", "decision"))
+    if intent.level is not None:
+        f.mirror = round(1.0 - intent.level, 6)
     if f.task in ("binary", "multiclass") or "class_counts" in diag.values:
         _class_facts(f, diag, costs)
     if "min" in diag.values:
@@ -124,26 +130,13 @@ def facts(diag: Diagnosis, intent: Intent, asked: bool, costs: dict[str, float] 
 
 
 def _numeric_facts(f: Facts) -> None:
-    v = f.values
-    res_out = v.get("residual_outlier_share_iqr", v["outlier_share_iqr"])
-    res_kurt = v.get("residual_excess_kurtosis", v["excess_kurtosis"])
-    if "heavy_tails" in v:
-        f.heavy = bool(v["heavy_tails"])
-    else:  # a diagnosis from before the readings: the same rule, here
-        significant = v.get("residual_outlier_pvalue", 0.0) < _t("outlier_pvalue") and res_kurt > _t(
-            "excess_kurtosis_support"
-        )
-        f.heavy = (res_out >= _t("outlier_share") and significant) or res_kurt > _t("excess_kurtosis")
-    f.gaussian = not f.heavy and abs(res_kurt) <= 1.0
-    f.tail_text = v.get("heavy_tails_evidence") or (
-        f"residual outlier share {res_out:.1%} (Gaussian: 0.7%, flag ≥ {_t('outlier_share'):.0%}) and excess "
-        f"kurtosis {res_kurt:.2f}"
-    )
-    scale = v.get("residual_scale") or v.get("mad_scale") or 0.0
-    f.scale = float(scale) if scale and scale > 0 else None
-    delta = v.get("huber_delta")
-    f.delta = float(delta) if delta else (_t("huber_k") * f.scale if f.scale else None)
-    f.qskew = float(v.get("residual_quantile_skewness", v.get("quantile_skewness", 0.0)))
+    v = f.values  # the residual readings of `diagnose` (every numeric target has them)
+    f.heavy = bool(v["heavy_tails"])
+    f.gaussian = not f.heavy and abs(v["residual_excess_kurtosis"]) <= 1.0
+    f.tail_text = v["heavy_tails_evidence"]
+    f.scale = float(v["residual_scale"]) if v["residual_scale"] > 0 else None
+    f.delta = None if v["huber_delta"] is None else float(v["huber_delta"])
+    f.qskew = float(v["residual_quantile_skewness"])
     f.symmetric = abs(f.qskew) < _t("symmetric_quantile_skew")
     f.skewed = abs(f.qskew) >= SKEWED_QUANTILE_SKEW
     f.hetero = v.get("residual_heteroscedasticity")
@@ -187,6 +180,8 @@ def _family_facts(f: Facts) -> None:
     """The variance family from p̂ and its interval (module docstring)."""
     import losslab
 
+    from .._core.registry import default_info
+
     v = f.values
     p = v.get("variance_power")
     if v["min"] < 0 or p is None:
@@ -214,7 +209,7 @@ def _family_facts(f: Facts) -> None:
         {
             info.variance_power
             for n in losslab.list_losses(task="regression")
-            if (info := losslab.get(n).info).variance_power is not None
+            if (info := default_info(n)).variance_power is not None
             and info.param("variance_power") is None
             and info.statistic.statistic == Statistic.MEAN
             and bool(np.all(info.y_true.contains(np, y)))
@@ -250,7 +245,7 @@ def _class_facts(f: Facts, diag: Diagnosis, costs: dict[str, float] | None) -> N
     f.focal_gamma = 2.0 if f.ratio >= 10 else 1.0
     f.conflict = v.get("conflicting_duplicate_share")
     f.noisy_labels = f.conflict is not None and f.conflict >= _t("label_conflict_share")
-    labels = _class_order(counts)
+    labels = sorted_labels(counts)
     if f.task == "binary":
         neg, pos = labels[:2]
         f.pos_weight = round(counts[neg] / counts[pos], 4)
@@ -273,12 +268,3 @@ def _class_facts(f: Facts, diag: Diagnosis, costs: dict[str, float] | None) -> N
         f.costs = dict(costs)
         f.threshold = costs["fp"] / (costs["fp"] + costs["fn"])
         f.cost_ratio = costs["fn"] / costs["fp"]
-
-
-def _class_order(counts: dict[Any, int]) -> list[Any]:
-    """Labels in sorted order (scikit-learn's and compare's; the positive class is the second)."""
-    labels = list(counts)
-    try:
-        return sorted(labels)
-    except TypeError:
-        return sorted(labels, key=str)

@@ -57,9 +57,6 @@ def recommend(
             "Use mean, median, quantile:τ or expectile:τ, or pass task='binary'/'multiclass'."
         )
     f = facts(diag, intent, source == "user", costs)
-    f.extra["as_classes"] = task == "multiclass" or (levels and intent.kind in ("probability", "decision"))
-    if intent.level is not None:
-        f.extra["mirror"] = round(1.0 - intent.level, 6)
     recs = evaluate(f)
     if not recs:
         raise DataError(f"no registered loss fits task {task!r} with predict={str(intent)!r}.")

@@ -337,7 +337,7 @@ RULES: tuple[Rule, ...] = (
          "it (Gneiting 2011)", params=((ParamRole.LEVEL, "level"),), metrics=("pinball", "coverage", "mae")),
     Rule("quantile.mirror", lambda f: f.intent.kind == "quantile" and f.intent.level != 0.5,
          "predict a quantile τ ≠ 0.5", QUANTILE, 2.0,
-         "its mirror level {f.extra[mirror]:g} completes a central interval whose coverage can be checked",
+         "its mirror level {f.mirror:g} completes a central interval whose coverage can be checked",
          params=((ParamRole.LEVEL, "mirror"),), metrics=("pinball", "coverage", "mae")),
     Rule("expectile.asymmetric", lambda f: f.intent.kind == "expectile", "predict an expectile τ", EXPECTILE,
          10.0, "you asked for the {f.intent.level:g}-expectile; the asymmetric squared loss is strictly "
@@ -412,36 +412,36 @@ RULES: tuple[Rule, ...] = (
          caveat="gives a decision (sign of the score), no probability: do not rank it with log loss",
          metrics=("f1", "accuracy", "recall", "precision")),
     # -- several classes (and ordered levels asked as probabilities) ----------------------------
-    Rule("multiclass.log_loss", lambda f: f.extra.get("as_classes", False), "several classes", CCE, 6.0,
+    Rule("multiclass.log_loss", lambda f: f.as_classes, "several classes", CCE, 6.0,
          "cross-entropy is strictly proper: calibrated class probabilities (Good 1952); {f.bal_text}",
          metrics=MULTI_METRICS),
-    Rule("multiclass.imbalance.weighted", lambda f: f.extra.get("as_classes", False) and f.skewed_classes
+    Rule("multiclass.imbalance.weighted", lambda f: f.as_classes and f.skewed_classes
          and f.class_weight is not None, "minority share < 0.10 or majority/minority ≥ 3, ≤ 50 classes", CCE,
          3.0, "{f.bal_text}: class-balanced weights from the effective number of samples, β = 0.999 (Cui et "
          "al. 2019; classes in sorted label order)", params=(("class_weight", "class_weight"),),
          caveat="class weights shift probabilities towards the rare classes: recalibrate, or prefer "
          "threshold moving", metrics=("f1", "accuracy", "log_loss")),
-    Rule("multiclass.imbalance.focal", lambda f: f.extra.get("as_classes", False) and f.skewed_classes,
+    Rule("multiclass.imbalance.focal", lambda f: f.as_classes and f.skewed_classes,
          "minority share < 0.10 or majority/minority ≥ 3", MULTI_FOCAL, 2.0,
          "{f.bal_text}: focal γ = {f.focal_gamma:g} focuses on hard examples (Lin et al. 2017)",
          params=((ParamRole.FOCUSING, "focal_gamma"),), caveat=_RECAL, metrics=("f1", "accuracy",
               "log_loss")),
-    Rule("multiclass.focal", lambda f: f.extra.get("as_classes", False) and not f.skewed_classes,
+    Rule("multiclass.focal", lambda f: f.as_classes and not f.skewed_classes,
          "balanced classes", MULTI_FOCAL, 0.6,
          "{f.bal_text}: balanced classes, so focal γ = 1 only adds hard-example emphasis (Lin et al. 2017)",
          params=((ParamRole.FOCUSING, "one"),), caveat=_RECAL, metrics=("log_loss", "accuracy", "f1")),
-    Rule("multiclass.label_smoothing", lambda f: f.extra.get("as_classes", False) and not f.noisy_labels,
+    Rule("multiclass.label_smoothing", lambda f: f.as_classes and not f.noisy_labels,
          "several classes", CCE, 0.4,
          "label smoothing ε = 0.1 as a regulariser against over-confident softmax "
          "outputs (Szegedy et al. 2016); label noise: {f.conflict_text}",
          params=(("label_smoothing", "smoothing"),),
          caveat="label smoothing shrinks probabilities towards uniform: recalibrate before reading them",
          metrics=MULTI_METRICS),
-    Rule("multiclass.label_noise", lambda f: f.extra.get("as_classes", False) and f.noisy_labels,
+    Rule("multiclass.label_noise", lambda f: f.as_classes and f.noisy_labels,
          "≥ 1% of rows repeat a feature vector with another label", CCE, 2.0,
          "{f.conflict:.1%} of rows are duplicates with conflicting labels (Szegedy et al. 2016)",
          params=(("label_smoothing", "smoothing"),), metrics=MULTI_METRICS),
-    Rule("multiclass.margin", lambda f: f.extra.get("as_classes", False) and f.intent.kind == "decision",
+    Rule("multiclass.margin", lambda f: f.as_classes and f.intent.kind == "decision",
          "a decision is asked", MULTI_MARGIN, 2.5, "multiclass margin loss for hard decisions; {f.bal_text}",
          caveat="gives a decision, no probability", metrics=("accuracy", "f1")),
 )  # fmt: skip
@@ -453,7 +453,7 @@ GLOBAL_CAVEATS: tuple[tuple[str, Callable[[Facts], bool], str, str], ...] = (
      "y piles up at its {f.cap[side]}imum {f.cap[value]:.4g} ({f.cap[count]} of {f.v[n_rows_used]} rows, "
      "{f.cap[share]:.1%}): a capped target; predictions of the mean near the cap run low for every loss "
      "here (a censored loss would model the cap; the catalogue has none yet)"),
-    ("ordinal_levels", lambda f: f.task == "ordinal" and f.extra.get("as_classes", False),
+    ("ordinal_levels", lambda f: f.task == "ordinal" and f.as_classes,
      "ordered levels predicted as class probabilities",
      "treats the ordered levels as unordered classes: a 1-vs-5 miss costs as 4-vs-5"),
 )  # fmt: skip
@@ -462,14 +462,12 @@ GLOBAL_CAVEATS: tuple[tuple[str, Callable[[Facts], bool], str, str], ...] = (
 def fact_value(f: Facts, path: str) -> Any:
     """The value of a facts attribute path: ``"delta"``, ``"costs.fp"`` (dict key), or a constant
     name: ``"smoothing"`` (0.1), ``"one"`` (1.0), ``"auto"`` (fitted per fold), ``"level"`` (the
-    intent's level), ``"mirror"``."""
+    intent's level)."""
     constants = {"smoothing": 0.1, "one": 1.0, "auto": "auto"}
     if path in constants:
         return constants[path]
     if path == "level":
         return f.intent.level
-    if path == "mirror":
-        return f.extra["mirror"]
     head, _, key = path.partition(".")
     value = getattr(f, head)
     return value[key] if key else value

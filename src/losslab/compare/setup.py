@@ -26,7 +26,7 @@ from ..hygiene import Hygiene, check_features
 from ..intent import Costs, Intent, decision_threshold, parse_costs, parse_predict
 from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_target
-from ..tasks import soft_label_mean, task_family
+from ..tasks import soft_label_mean, sorted_labels, task_family
 from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks
 from .design import DEFAULT_BUDGET_SECONDS, MIN_FOLDS, choose_design, design_seconds
 from .plan import Fold, Plan, build_plan, data_fingerprint, digest, make_folds
@@ -91,14 +91,6 @@ class Experiment:
         return self.hygiene.warnings if self.hygiene is not None else []
 
 
-def _classes(y: Any) -> list[Any]:
-    values = list(dict.fromkeys(y.tolist()))
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=str)
-
-
 def encode_target(y: Any, name: str, task: str) -> Target:
     """``y`` as floats (regression) or class indices 0..k−1 in sorted label order (classification).
 
@@ -109,7 +101,7 @@ def encode_target(y: Any, name: str, task: str) -> Target:
     """
     family = task_family(task)
     if family == "classification":
-        classes = _classes(y)
+        classes = sorted_labels(y.tolist())
         if len(classes) < 2:
             raise DataError(f"target {name!r} has a single class {classes[0]!r}; nothing to classify.")
         if task == "binary" and len(classes) != 2:
