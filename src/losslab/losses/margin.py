@@ -6,11 +6,13 @@ import math
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
+from .._core import special as sp
 from .._core.domains import CLASS_TARGET, RAW_SCORE, SCORE_ROWS, SIGNED_LABEL
-from .._core.info import Anchor, AnchorRow, HessianKind, Library, ParamRole, Task
+from .._core.domains import LOGIT as LOGIT_DOMAIN
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
 from .._core.statistic import Statistic
 from .._core.validation import report_bad
-from ..links import HALF_LOGIT, IDENTITY
+from ..links import HALF_LOGIT, IDENTITY, LOGIT
 from .classification import class_targets
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "ModifiedHuber",
     "MulticlassHinge",
     "Perceptron",
+    "SoftMargin",
     "SquaredHinge",
     "signed_labels",
 ]
@@ -547,3 +550,62 @@ class MulticlassHinge(Loss):
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.zeros_like(f)
+
+
+@register
+class SoftMargin(Loss):
+    r"""Soft-margin (logistic) loss on a raw score with signed labels (PyTorch's ``SoftMarginLoss``).
+
+    With s ∈ {−1, +1} the signed label (0 is read as −1) and σ the sigmoid:
+
+    .. math::
+
+        \ell = \log(1 + e^{-s f}) = \operatorname{softplus}(-s f),\qquad
+        \frac{\partial\ell}{\partial f} = -s\,\sigma(-s f),\qquad
+        \frac{\partial^2\ell}{\partial f^2} = \sigma(f)\,\sigma(-f).
+
+    The binary cross-entropy on logits written for labels in {−1, +1}, declared equivalent to
+    ``binary_crossentropy``; softplus, σ and σ(f)σ(−f) are evaluated in the forms that keep full
+    relative precision at any score (``losslab._core.special``). Estimates the **probability**
+    P(y = 1 | x) = σ(f). Same as ``torch.nn.SoftMarginLoss`` (which takes only ±1 labels).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> m = losslab.get("soft_margin")
+    >>> m([-1, 1], [0.0, 40.0], reduction="none").tolist()  # log 2, and e^{-40} to full precision
+    [0.6931471805599453, 4.248354255291589e-18]
+    """
+
+    name = "soft_margin"
+    aliases = ("soft_margin_loss", "softmarginloss")
+    link = LOGIT
+    INFO = LossInfo(
+        task=Task.BINARY,
+        statistic=Statistic.PROBABILITY,
+        y_true=SIGNED_LABEL,
+        y_pred=LOGIT_DOMAIN,
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian=HessianKind.EXACT,
+        equivalences=(Equivalence("binary_crossentropy"),),
+        anchors=(
+            AnchorRow(
+                "log(1 + e^{−s·f}) (−s·σ(−s·f)) on labels ±1",
+                (Anchor(Library.PYTORCH, "SoftMarginLoss", "same (±1 labels only)"),),
+            ),
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        return signed_labels(self, xp, y_true, f, check)
+
+    def _value(self, xp: Any, s: Any, f: Any) -> Any:
+        return sp.softplus(xp, -s * f)
+
+    def _gradient(self, xp: Any, s: Any, f: Any) -> Any:
+        return -s * sp.sigmoid(xp, -s * f)
+
+    def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        return sp.sigmoid_pair_product(xp, f)
