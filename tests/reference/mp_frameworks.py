@@ -1,8 +1,10 @@
 """Exact value, gradient and Hessian of the losses taken from the framework catalogues (issue 16):
-smooth_l1 (regression.py) and soft_margin (margin.py)."""
+smooth_l1 (regression.py), soft_margin and multiclass_perceptron (margin.py), poly_loss
+(classification.py)."""
 
 from __future__ import annotations
 
+import mpmath
 from grids import LOGITS, grid, mpf, regression_points, sigmoid, softplus
 
 CASES: list[dict] = []
@@ -50,3 +52,78 @@ CASES.append(
         "hessian": lambda y, f: sigmoid(f) * sigmoid(-f),
     }
 )
+
+
+# -- multiclass rows ---------------------------------------------------------------------------------
+_BIG = [0.0, 1.0, 37.0, 710.0, 745.0, 1e4]
+ROWS3 = [[a, 0.0, -a] for a in _BIG] + [[-a, 0.0, a] for a in _BIG[1:]] + [[a, a, 0.0] for a in _BIG[1:]]
+ROWS3 += [[1e4, -1e4, 37.0], [-745.0, 710.0, -710.0], [2.0, 1.0, -3.5], [1e-10, -1e-10, 0.0], [2.0, 1.5, 1.5]]
+ONEHOTS3 = [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+
+
+def _p(z):
+    m = max(z)
+    e = [mpmath.exp(v - m) for v in z]
+    s = sum(e)
+    return [v / s for v in e]
+
+
+def _label(t, k):
+    return t if isinstance(t, int) else max(range(k), key=lambda j: t[j])
+
+
+# -- multiclass_perceptron: max_j z_j - z_y; tied top classes share the +1, 0 at a tie with y --------
+def _perceptron_gradient(t, z):
+    k = len(z)
+    y = _label(t, k)
+    g = [mpf(0)] * k
+    worst = max(z[j] for j in range(k) if j != y)
+    if worst <= z[y]:
+        return g
+    tied = [j for j in range(k) if j != y and z[j] == worst]
+    for j in tied:
+        g[j] = mpf(1) / len(tied)
+    g[y] = mpf(-1)
+    return g
+
+
+CASES.append(
+    {
+        "loss": {"name": "multiclass_perceptron"},
+        "points": grid([0, 1, 2], ROWS3) + grid(ONEHOTS3, ROWS3[::2]),
+        "value": lambda t, z: max(z) - z[_label(t, len(z))],
+        "gradient": _perceptron_gradient,
+        "hessian": lambda t, z: [mpf(0)] * len(z),
+    }
+)
+
+
+# -- poly_loss: -log p_y + eps (1 - p_y) ---------------------------------------------------------------
+def _poly(eps: float) -> dict:
+    e = mpf(eps)
+
+    def value(t, z):
+        p = _p(z)
+        y = _label(t, len(z))
+        return -mpmath.log(p[y]) + e * (1 - p[y])
+
+    def gradient(t, z):
+        p = _p(z)
+        y = _label(t, len(z))
+        return [(1 + e * p[y]) * (p[j] - (j == y)) for j in range(len(z))]
+
+    def hessian(t, z):
+        p = _p(z)
+        y = _label(t, len(z))
+        return [p[j] * (1 - p[j]) - e * p[j] * ((j == y) - p[y]) * (1 - 2 * p[j]) for j in range(len(z))]
+
+    return {
+        "loss": {"name": "poly_loss", "epsilon": eps},
+        "points": grid([0, 1, 2], ROWS3) + grid(ONEHOTS3, ROWS3[::2]),
+        "value": value,
+        "gradient": gradient,
+        "hessian": hessian,
+    }
+
+
+CASES += [_poly(2.0), _poly(1.0), _poly(-1.0), _poly(0.0)]

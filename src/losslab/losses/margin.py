@@ -20,6 +20,7 @@ __all__ = [
     "Hinge",
     "ModifiedHuber",
     "MulticlassHinge",
+    "MulticlassPerceptron",
     "Perceptron",
     "SoftMargin",
     "SquaredHinge",
@@ -609,3 +610,64 @@ class SoftMargin(Loss):
 
     def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
         return sp.sigmoid_pair_product(xp, f)
+
+
+@register
+class MulticlassPerceptron(MulticlassHinge):
+    r"""Multiclass perceptron loss on a row of k raw scores (optax's ``multiclass_perceptron_loss``).
+
+    With y the true class and f the scores:
+
+    .. math::
+
+        \ell = \max_j f_j - f_y,\qquad
+        \frac{\partial\ell}{\partial f} = \mathbb{1}_{\text{top}}/|\text{top}| - e_y
+        \text{ if } f_y < \max_j f_j, \text{ else } 0,\qquad
+        \frac{\partial^2\ell}{\partial f^2} = 0,
+
+    where "top" are the classes with the highest score other than y (tied classes share the
+    +1). It is ``multiclass_hinge(margin=0)`` (Crammer–Singer; declared equivalent) and takes its
+    kernels: at a tie between y and the best other class the gradient is the minimum-norm
+    subgradient 0, where optax's autodiff of ``max`` gives the tied classes equal shares
+    (a non-zero subgradient). Estimates the Bayes **decision** argmaxⱼ fⱼ only on separable
+    data, like the binary ``perceptron``.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> p = losslab.get("multiclass_perceptron")
+    >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 3.0, 3.0]])
+    >>> p([0, 0], z, reduction="none").tolist()
+    [0.0, 3.0]
+    >>> (p.gradient([0, 0], z) + 0.0).tolist()
+    [[0.0, 0.0, 0.0], [-1.0, 0.5, 0.5]]
+    """
+
+    name = "multiclass_perceptron"
+    aliases = ("multiclass_perceptron_loss",)
+    PARAMS = ()
+    margin = 0.0
+    variant = "crammer_singer"
+    INFO = LossInfo(
+        task=Task.MULTICLASS,
+        statistic=Statistic.DECISION,
+        y_true=CLASS_TARGET,
+        y_pred=SCORE_ROWS,
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
+        equivalences=(
+            Equivalence("multiclass_hinge", fixed=(("margin", 0.0), ("variant", "crammer_singer"))),
+        ),
+        anchors=(
+            AnchorRow(
+                "maxⱼ fⱼ − f_y; tied top classes share the +1, 0 at a tie with y",
+                (Anchor(Library.OPTAX, "multiclass_perceptron_loss", "same (autodiff splits a tie with y)"),),
+            ),
+        ),
+        references=(
+            "Collins, M. (2002). Discriminative training methods for hidden Markov models: theory and "
+            "experiments with perceptron algorithms. EMNLP.",
+        ),
+    )
