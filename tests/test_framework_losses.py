@@ -146,3 +146,20 @@ def test_poly_loss_is_exact_on_a_confident_row_where_optax_cancels(optax_x64) ->
     )
     assert ours == pytest.approx(exact, rel=1e-14)
     assert abs(theirs - exact) > 0.5 * exact
+
+
+def test_sparsemax_losses_match_optax(optax_x64) -> None:
+    import jax.numpy as jnp
+
+    binary = losslab.get("sparsemax")
+    y, f = binary.example(64, seed=7)
+    f = np.concatenate([f, [1.0, -1.0, 0.5]])  # the kinks, and the quadratic piece
+    y = np.concatenate([y, [1.0, 1.0, 0.0]])
+    v, g = _optax_value_and_grad(lambda x: optax_x64.losses.sparsemax_loss(x, jnp.asarray(y)), f)
+    close(binary(y, f, reduction="none"), v)
+    close(binary.gradient(y, f), g)
+    multi = losslab.get("multiclass_sparsemax")
+    y, f = multi.example(64, seed=8)
+    v, g = _optax_value_and_grad(lambda z: optax_x64.losses.multiclass_sparsemax_loss(z, jnp.asarray(y)), f)
+    np.testing.assert_allclose(multi(y, f, reduction="none"), v, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(multi.gradient(y, f), g, rtol=1e-12, atol=1e-15)

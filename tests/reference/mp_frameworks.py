@@ -1,6 +1,6 @@
 """Exact value, gradient and Hessian of the losses taken from the framework catalogues (issue 16):
-smooth_l1 (regression.py), soft_margin and multiclass_perceptron (margin.py), poly_loss
-(classification.py)."""
+smooth_l1 (regression.py), soft_margin, multiclass_perceptron, sparsemax and multiclass_sparsemax
+(margin.py), poly_loss (classification.py)."""
 
 from __future__ import annotations
 
@@ -127,3 +127,88 @@ def _poly(eps: float) -> dict:
 
 
 CASES += [_poly(2.0), _poly(1.0), _poly(-1.0), _poly(0.0)]
+
+
+# -- sparsemax (binary): modified_huber / 4 ------------------------------------------------------------
+def _sparse_plus(x):
+    if x <= -1:
+        return mpf(0)
+    if x >= 1:
+        return x
+    return (x + 1) ** 2 / 4
+
+
+def _sparsemax_gradient(y, f):
+    s = 1 if y > 0 else -1
+    z = s * f
+    if z >= 1:
+        return mpf(0)
+    if z < -1:
+        return mpf(-s)
+    return -s * (1 - z) / 2
+
+
+CASES.append(
+    {
+        "loss": {"name": "sparsemax"},
+        "points": grid([-1.0, 0.0, 1.0], [*LOGITS, -1.0 - 2**-52, 1.0 - 2**-52, 0.999, -0.999]),
+        "value": lambda y, f: _sparse_plus(-(1 if y > 0 else -1) * f),
+        "gradient": _sparsemax_gradient,
+        # the modified Huber loss's branches at the kinks: 0 at z = 1, ½ at z = −1
+        "hessian": lambda y, f: mpf(1) / 2 if -1 <= (1 if y > 0 else -1) * f < 1 else mpf(0),
+    }
+)
+
+
+# -- multiclass_sparsemax: -z_y + ½ Σ_S (z_j² − τ²) + ½, gradient sparsemax(z) − e_y -------------------
+def _sparsemax(z):
+    zs = sorted(z, reverse=True)
+    cs, size, acc = mpf(0), 0, mpf(0)
+    for k, v in enumerate(zs, start=1):
+        acc += v
+        if 1 + k * v > acc:
+            size, cs = k, acc
+    tau = (cs - 1) / size
+    return [max(v - tau, mpf(0)) for v in z], tau
+
+
+def _sm_value(t, z):
+    p, tau = _sparsemax(z)
+    y = _label(t, len(z))
+    return -z[y] + sum(v * v - tau * tau for v, q in zip(z, p, strict=True) if q > 0) / 2 + mpf(1) / 2
+
+
+def _sm_gradient(t, z):
+    p, _ = _sparsemax(z)
+    y = _label(t, len(z))
+    return [p[j] - (j == y) for j in range(len(z))]
+
+
+def _sm_hessian(t, z):
+    p, _ = _sparsemax(z)
+    size = sum(1 for q in p if q > 0)
+    return [(1 - mpf(1) / size) if q > 0 else mpf(0) for q in p]
+
+
+# rows away from the edge of the support (no pⱼ within 1e-3 of 0 but exact zeros): there pⱼ has
+# absolute accuracy only (documented)
+SPARSE_ROWS = [
+    [2.0, 0.5, -1.0],
+    [0.0, 0.25, 0.0],
+    [0.0, 0.0, 0.0],
+    [1e8, 1e8 + 0.5, -1e8],
+    [-1e4, 1e4, 37.0],
+    [0.3, 0.2, 0.1],
+    [1e-10, -1e-10, 0.0],
+    [745.0, 744.5, 744.75],
+    [-3.0, -3.25, 5.0],
+]
+CASES.append(
+    {
+        "loss": {"name": "multiclass_sparsemax"},
+        "points": grid([0, 1, 2], SPARSE_ROWS) + grid(ONEHOTS3, SPARSE_ROWS),
+        "value": _sm_value,
+        "gradient": _sm_gradient,
+        "hessian": _sm_hessian,
+    }
+)
