@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .info import LossInfo
     from .loss import Loss
 
-__all__ = ["canonical", "equivalent", "relation"]
+__all__ = ["canonical", "equivalent", "relation", "restates"]
 
 
 def canonical(loss: Loss) -> tuple[Loss, float]:
@@ -73,3 +74,19 @@ def equivalent(a: Loss, b: Loss) -> bool:
     False
     """
     return relation(a, b) is not None
+
+
+def restates(info: LossInfo) -> bool:
+    """Whether a loss is another registered loss in other words at *every* parameter value (an
+    equivalence declared without conditions: ``smooth_l1`` = ``huber``/β, ``soft_margin`` =
+    ``binary_crossentropy`` on ±1 labels). Such a loss is in the catalogue for its anchor's name
+    and conventions; the consumers that choose candidates by metadata (the advisor, compare's
+    defaults) take the loss it restates instead.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> restates(losslab.get("soft_margin").info), restates(losslab.get("tweedie").info)
+    (True, False)
+    """
+    return any(not eq.when for eq in info.equivalences)

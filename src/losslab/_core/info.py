@@ -146,6 +146,9 @@ class Equivalence:
         Parameters of the other loss taken from this one (``("from_logits", "from_logits")``).
     factor : float
         Constant factor; times ``params[factor_param] ** factor_power`` if ``factor_param`` is set.
+    fixed : tuple of (name, value)
+        Parameters of the other loss at fixed values (``multiclass_perceptron`` is
+        ``multiclass_hinge(margin=0)``).
 
     Equal up to a positive factor means the same minimiser, gradient direction and Newton step.
     """
@@ -156,12 +159,13 @@ class Equivalence:
     factor: float = 1.0
     factor_param: str | None = None
     factor_power: float = 1.0
+    fixed: tuple[tuple[str, Any], ...] = ()
 
     def applies(self, params: dict[str, Any]) -> bool:
         return all(params.get(k) == v for k, v in self.when)
 
     def other_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {theirs: params[mine] for theirs, mine in self.carry}
+        return {**dict(self.fixed), **{theirs: params[mine] for theirs, mine in self.carry}}
 
     def factor_for(self, params: dict[str, Any]) -> float:
         if self.factor_param is None:

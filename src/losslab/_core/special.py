@@ -6,9 +6,11 @@ branch of the formula that does not cancel or overflow for its range of inputs.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = [
+    "expm1mx",
     "log_sigmoid",
     "log_softmax",
     "mask",
@@ -41,6 +43,25 @@ def sigmoid(xp: Any, x: Any) -> Any:
     overflows; u = max(e, 1[x ≥ 0]) selects exactly since 0 < e ≤ 1."""
     e = xp.exp(-xp.abs(x))
     return xp.maximum(e, mask(xp, x >= 0, x)) / (1.0 + e)
+
+
+_EXPM1MX_TERMS = 16  # x^2/2! .. x^17/17!: the next term is < 2^-53 of the sum for |x| < 1/2
+
+
+def expm1mx(xp: Any, x: Any) -> Any:
+    r"""eˣ − 1 − x without cancellation: ``expm1(x) − x`` where |x| ≥ ½ and its Taylor series
+    Σ_{k≥2} xᵏ/k! (Horner) below, where the difference would lose the digits of x.
+
+    >>> import numpy as np
+    >>> float(expm1mx(np, np.float64(1e-10)))  # x²/2 + x³/6; expm1(x) - x gives 0
+    5.000000000166667e-21
+    """
+    small = xp.abs(x) < 0.5
+    xs = xp.where(small, x, xp.zeros_like(x))
+    acc = xp.zeros_like(x)
+    for k in range(_EXPM1MX_TERMS + 1, 1, -1):
+        acc = (acc + 1.0 / math.factorial(k)) * xs
+    return xp.where(small, acc * xs, xp.expm1(x) - x)
 
 
 def mask(xp: Any, cond: Any, like: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.equivalence import restates
 from .._core.errors import LosslabError
 from .._core.info import HessianKind, LossInfo, ParamRole, Task
 from .._core.statistic import Statistic
@@ -95,6 +96,8 @@ def resolve(pick: Pick, f: Facts | None = None) -> list[str]:
     for name in sorted(losslab.list_losses()):
         info = _info(name)
         if info.task != pick.task or info.statistic.statistic not in pick.statistics:
+            continue
+        if restates(info):  # smooth_l1 is huber/β: huber stands for it
             continue
         if pick.robust is not None and info.robust != pick.robust:
             continue

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.equivalence import restates
 from .._core.errors import DataError, DomainError, LosslabError
 from .._core.info import ParamRole
 from .._core.statistic import Statistic
@@ -111,7 +112,7 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
     out: list[Any] = []
     for name in losslab.list_losses(task=own):
         cls = loss_class(name)
-        if cls.INFO.statistic.statistic not in wanted:
+        if cls.INFO.statistic.statistic not in wanted or restates(cls.INFO):
             continue
         params: dict[str, Any] = {}
         if intent is not None and intent.level is not None:

@@ -29,6 +29,7 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "CostSensitiveBCE",
+    "PolyLoss",
     "class_targets",
     "ignorable_targets",
     "ignored_mask",
@@ -507,3 +508,130 @@ class CostSensitiveBCE(LogitsOrProbabilities, Loss):
         if self.from_logits:
             return (cp * t + cn * (1.0 - t)) * sp.sigmoid_pair_product(xp, f)
         return cp * sp.safe_div2(xp, t, f) + cn * sp.safe_div2(xp, 1.0 - t, 1.0 - f)
+
+
+@register
+class PolyLoss(Loss):
+    r"""Poly-1 loss (Leng et al. 2022; optax's ``poly_loss_cross_entropy``): cross-entropy plus
+    ε times the probability left off the true class.
+
+    With z the row of k logits, p = softmax(z), y the true class and ε = ``epsilon``:
+
+    .. math::
+
+        \ell = -\log p_y + \varepsilon\,(1 - p_y),\qquad
+        \frac{\partial\ell}{\partial z_j} = (1 + \varepsilon p_y)(p_j - [j = y]),
+
+        \frac{\partial^2\ell}{\partial z_j^2} = p_j(1 - p_j)
+            - \varepsilon\,p_j\,([j = y] - p_y)(1 - 2p_j).
+
+    1 − p_y is −expm1(log p_y) and p_y − 1 likewise, so a confident correct row keeps its tiny
+    value and gradient. ε > 0 pushes harder on rows that are already nearly right, ε < 0 less
+    (ε = −1 is the paper's least; below it the loss would reward lowering p_y). ε = 0 is the
+    cross-entropy (declared equivalent). Targets are class indices or one-hot rows (for soft
+    targets use ``categorical_crossentropy``). Estimates a **distorted** version of the class
+    probabilities (ε ≠ 0 moves the minimiser off them), and is not convex in z for ε ≠ 0.
+    Same as ``optax.poly_loss_cross_entropy(logits, one_hot, epsilon)``.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> poly = losslab.get("poly_loss", epsilon=2.0)
+    >>> z = np.array([[2.0, 0.0, -1.0]])
+    >>> poly([0], z).round(6)
+    np.float64(0.482257)
+    """
+
+    name = "poly_loss"
+    aliases = ("poly1", "poly_loss_cross_entropy", "poly1_cross_entropy")
+    multiclass = True
+    link = SOFTMAX
+    PARAMS = (
+        Param(
+            "epsilon",
+            2.0,
+            "weight of the 1 − p_y term (0: cross-entropy)",
+            interval=Interval(-1.0, math.inf, True, False),
+        ),
+    )
+    INFO = LossInfo(
+        task=Task.MULTICLASS,
+        statistic=Statistic.DISTORTED_CLASS_PROBABILITIES,
+        y_true=CLASS_TARGET,
+        y_pred=LOGIT_ROWS,
+        convex=False,
+        smooth=True,
+        robust=False,
+        hessian=HessianKind.EXACT,
+        equivalences=(Equivalence("categorical_crossentropy", when=(("epsilon", 0.0),)),),
+        anchors=(
+            AnchorRow(
+                "−log p_y + ε(1 − p_y) ((1 + ε p_y)(p − e_y))",
+                (Anchor(Library.OPTAX, "poly_loss_cross_entropy(epsilon)", "same (one-hot labels)"),),
+                params="(ε)",
+            ),
+        ),
+        references=(
+            "Leng, Z. et al. (2022). PolyLoss: a polynomial expansion perspective of classification loss "
+            "functions. ICLR.",
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        t = class_targets(self, xp, y_true, f, check)
+        if check and len(y_true.shape) == 2:
+            report_bad(self.name, "y_true", t, (t != 0.0) & (t != 1.0), "one-hot rows (0s and a single 1)")
+        return t
+
+    def _parts(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any, Any]:
+        """log p, p, log p_y and 1 − p_y (the last two as (n, 1) columns)."""
+        lp = sp.log_softmax(xp, f)
+        lpy = xp.sum(t * lp, axis=1, keepdims=True)
+        return lp, xp.exp(lp), lpy, 0.0 - xp.expm1(lpy)
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        # −x − ε(eˣ − 1) with x = log p_y ≤ 0, as −(1 + ε)x − ε(eˣ − 1 − x): for ε ∈ [−1, 0] both
+        # terms are ≥ 0, so ε = −1 keeps its ≈ x²/2 near a perfect row
+        eps = self.epsilon
+        _, _, lpy, _ = self._parts(xp, t, f)
+        return xp.reshape(-(1.0 + eps) * lpy - eps * sp.expm1mx(xp, lpy), (-1,))
+
+    def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        # qⱼ = 1 − pⱼ, c = 1 + ε p_y, rⱼ = Σ_{i ∉ {j, y}} pᵢ:
+        #   gⱼ = c (pⱼ − [j = y]),  h_y = p_y q_y (1 + ε − 2ε q_y),  hⱼ = pⱼ (p_y (1 + ε − 2ε pⱼ) + rⱼ);
+        # each factor is written as a sum of terms of one sign for the sign of ε, so for
+        # ε ∈ [−1, 1] nothing cancels (beyond, a factor's zero is the true Hessian's)
+        eps = self.epsilon
+        lp, p, lpy, qy = self._parts(xp, t, f)
+        py = xp.exp(lpy)
+        yes = t == 1.0
+        q = 0.0 - xp.expm1(lp)
+        if eps >= 0.0:
+            c = 1.0 + eps * py
+            fy = (1.0 - eps) + 2.0 * eps * py
+            fj = (1.0 - eps) + 2.0 * eps * q
+        else:
+            c = (1.0 + eps) - eps * qy
+            fy = (1.0 + eps) - 2.0 * eps * qy
+            fj = (1.0 + eps) - 2.0 * eps * p
+        g = c * xp.where(yes, xp.expm1(lp), p)  # p_y − 1 = expm1(log p_y), exact as p_y → 1
+        h_other = p * (py * fj + _rest(xp, p, yes))
+        return g, xp.where(yes, p * q * fy, h_other)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._gradient_hessian(xp, t, f)[0]
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._gradient_hessian(xp, t, f)[1]
+
+
+def _rest(xp: Any, p: Any, yes: Any) -> Any:
+    """rⱼ = Σ_{i ∉ {j, y}} pᵢ per entry (y where ``yes``): the total over i ≠ y minus pⱼ, except
+    for the largest such pⱼ, whose rest is summed directly (the difference would cancel)."""
+    zero = xp.zeros_like(p)
+    others = xp.where(yes, zero, p)
+    k = p.shape[1]
+    cols = xp.reshape(xp.arange(k, device=sp._device(p)), (1, k))
+    top = cols == xp.argmax(others, axis=1, keepdims=True)
+    direct = xp.sum(xp.where(top, zero, others), axis=1, keepdims=True)
+    return xp.where(top, direct, xp.sum(others, axis=1, keepdims=True) - p)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
+from .._core import special as sp
 from .._core.domains import CLASS_TARGET, RAW_SCORE, SCORE_ROWS, SIGNED_LABEL
-from .._core.info import Anchor, AnchorRow, HessianKind, Library, ParamRole, Task
+from .._core.domains import LOGIT as LOGIT_DOMAIN
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
 from .._core.statistic import Statistic
 from .._core.validation import report_bad
-from ..links import HALF_LOGIT, IDENTITY
+from ..links import HALF_LOGIT, IDENTITY, LOGIT
 from .classification import class_targets
 
 __all__ = [
@@ -18,7 +21,11 @@ __all__ = [
     "Hinge",
     "ModifiedHuber",
     "MulticlassHinge",
+    "MulticlassPerceptron",
+    "MulticlassSparsemax",
     "Perceptron",
+    "SoftMargin",
+    "Sparsemax",
     "SquaredHinge",
     "signed_labels",
 ]
@@ -547,3 +554,273 @@ class MulticlassHinge(Loss):
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.zeros_like(f)
+
+
+@register
+class SoftMargin(Loss):
+    r"""Soft-margin (logistic) loss on a raw score with signed labels (PyTorch's ``SoftMarginLoss``).
+
+    With s ∈ {−1, +1} the signed label (0 is read as −1) and σ the sigmoid:
+
+    .. math::
+
+        \ell = \log(1 + e^{-s f}) = \operatorname{softplus}(-s f),\qquad
+        \frac{\partial\ell}{\partial f} = -s\,\sigma(-s f),\qquad
+        \frac{\partial^2\ell}{\partial f^2} = \sigma(f)\,\sigma(-f).
+
+    The binary cross-entropy on logits written for labels in {−1, +1}, declared equivalent to
+    ``binary_crossentropy``; softplus, σ and σ(f)σ(−f) are evaluated in the forms that keep full
+    relative precision at any score (``losslab._core.special``). Estimates the **probability**
+    P(y = 1 | x) = σ(f). Same as ``torch.nn.SoftMarginLoss`` (which takes only ±1 labels).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> m = losslab.get("soft_margin")
+    >>> m([-1, 1], [0.0, 40.0], reduction="none").tolist()  # log 2, and e^{-40} to full precision
+    [0.6931471805599453, 4.248354255291589e-18]
+    """
+
+    name = "soft_margin"
+    aliases = ("soft_margin_loss", "softmarginloss")
+    link = LOGIT
+    INFO = LossInfo(
+        task=Task.BINARY,
+        statistic=Statistic.PROBABILITY,
+        y_true=SIGNED_LABEL,
+        y_pred=LOGIT_DOMAIN,
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian=HessianKind.EXACT,
+        equivalences=(Equivalence("binary_crossentropy"),),
+        anchors=(
+            AnchorRow(
+                "log(1 + e^{−s·f}) (−s·σ(−s·f)) on labels ±1",
+                (Anchor(Library.PYTORCH, "SoftMarginLoss", "same (±1 labels only)"),),
+            ),
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        return signed_labels(self, xp, y_true, f, check)
+
+    def _value(self, xp: Any, s: Any, f: Any) -> Any:
+        return sp.softplus(xp, -s * f)
+
+    def _gradient(self, xp: Any, s: Any, f: Any) -> Any:
+        return -s * sp.sigmoid(xp, -s * f)
+
+    def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        return sp.sigmoid_pair_product(xp, f)
+
+
+@register
+class MulticlassPerceptron(MulticlassHinge):
+    r"""Multiclass perceptron loss on a row of k raw scores (optax's ``multiclass_perceptron_loss``).
+
+    With y the true class and f the scores:
+
+    .. math::
+
+        \ell = \max_j f_j - f_y,\qquad
+        \frac{\partial\ell}{\partial f} = \mathbb{1}_{\text{top}}/|\text{top}| - e_y
+        \text{ if } f_y < \max_j f_j, \text{ else } 0,\qquad
+        \frac{\partial^2\ell}{\partial f^2} = 0,
+
+    where "top" are the classes with the highest score other than y (tied classes share the
+    +1). It is ``multiclass_hinge(margin=0)`` (Crammer–Singer; declared equivalent) and takes its
+    kernels: at a tie between y and the best other class the gradient is the minimum-norm
+    subgradient 0, where optax's autodiff of ``max`` gives the tied classes equal shares
+    (a non-zero subgradient). Estimates the Bayes **decision** argmaxⱼ fⱼ only on separable
+    data, like the binary ``perceptron``.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> p = losslab.get("multiclass_perceptron")
+    >>> z = np.array([[2.0, 0.0, -1.0], [0.0, 3.0, 3.0]])
+    >>> p([0, 0], z, reduction="none").tolist()
+    [0.0, 3.0]
+    >>> (p.gradient([0, 0], z) + 0.0).tolist()
+    [[0.0, 0.0, 0.0], [-1.0, 0.5, 0.5]]
+    """
+
+    name = "multiclass_perceptron"
+    aliases = ("multiclass_perceptron_loss",)
+    PARAMS = ()
+    margin = 0.0
+    variant = "crammer_singer"
+    INFO = LossInfo(
+        task=Task.MULTICLASS,
+        statistic=Statistic.DECISION,
+        y_true=CLASS_TARGET,
+        y_pred=SCORE_ROWS,
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian=HessianKind.ZERO_ALMOST_EVERYWHERE,
+        equivalences=(
+            Equivalence("multiclass_hinge", fixed=(("margin", 0.0), ("variant", "crammer_singer"))),
+        ),
+        anchors=(
+            AnchorRow(
+                "maxⱼ fⱼ − f_y; tied top classes share the +1, 0 at a tie with y",
+                (Anchor(Library.OPTAX, "multiclass_perceptron_loss", "same (autodiff splits a tie with y)"),),
+            ),
+        ),
+        references=(
+            "Collins, M. (2002). Discriminative training methods for hidden Markov models: theory and "
+            "experiments with perceptron algorithms. EMNLP.",
+        ),
+    )
+
+
+@register
+class Sparsemax(ModifiedHuber):
+    r"""Binary sparsemax loss (optax's ``sparsemax_loss``; Blondel et al. 2020, § 4.4).
+
+    With s ∈ {−1, +1} the signed label (0 is read as −1) and z = s·f:
+
+    .. math::
+
+        \ell = \begin{cases} 0 & z \ge 1 \\ \tfrac14 (1 - z)^2 & -1 \le z < 1 \\ -z & z < -1\end{cases}
+        = \operatorname{sparse\_plus}(-z),
+
+    gradient −s(1 − z)/2 on [−1, 1), −s below, 0 above; Hessian ½ on [−1, 1). It is
+    ``modified_huber`` divided by 4 (declared equivalent; the same branches at the kinks), the
+    Fenchel–Young loss of the sparse sigmoid p = clip((f + 1)/2, 0, 1): zero exactly when that
+    p equals the label. As a statistic losslab declares the Bayes **decision**, like the
+    modified Huber loss.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> losslab.get("sparsemax")([1, 1, 0, 1], [2.0, 0.5, 0.5, -3.0], reduction="none").tolist()
+    [0.0, 0.0625, 0.5625, 3.0]
+    """
+
+    name = "sparsemax"
+    aliases = ("sparsemax_loss", "binary_sparsemax")
+    INFO = dataclasses.replace(
+        ModifiedHuber.INFO,
+        equivalences=(Equivalence("modified_huber", factor=0.25),),
+        anchors=(
+            AnchorRow(
+                "sparse_plus(−s·f): 0 (z ≥ 1), (1 − z)²/4, −z (z < −1); Hessian ½ on [−1, 1)",
+                (Anchor(Library.OPTAX, "sparsemax_loss", "same"),),
+            ),
+        ),
+        references=(
+            "Blondel, M., Martins, A. F. T. & Niculae, V. (2020). Learning with Fenchel-Young losses. "
+            "JMLR 21.",
+        ),
+    )
+
+    # a quarter of the modified Huber loss: the scaling by 2⁻² is exact
+    def _value(self, xp: Any, s: Any, f: Any) -> Any:
+        return 0.25 * super()._value(xp, s, f)
+
+    def _gradient(self, xp: Any, s: Any, f: Any) -> Any:
+        return 0.25 * super()._gradient(xp, s, f)
+
+    def _hessian(self, xp: Any, s: Any, f: Any) -> Any:
+        return 0.25 * super()._hessian(xp, s, f)
+
+
+@register
+class MulticlassSparsemax(Loss):
+    r"""Multiclass sparsemax loss (Martins & Astudillo 2016; optax's ``multiclass_sparsemax_loss``).
+
+    With z the row of k scores, y the true class, p = sparsemax(z) = max(z − τ, 0) (the Euclidean
+    projection of z onto the simplex; τ makes p sum to 1) and S its support:
+
+    .. math::
+
+        \ell = -z_y + \tfrac12 \sum_{j\in S} (z_j^2 - \tau^2) + \tfrac12
+             = \tfrac12 \sum_{j \ne y} p_j^2 + \tfrac12 (1 - p_y)^2 + \max(0,\, \tau - z_y),
+
+        \frac{\partial\ell}{\partial z} = p - e_y,\qquad
+        \frac{\partial^2\ell}{\partial z_j^2} = [j \in S]\,(1 - 1/|S|).
+
+    The second form is a sum of non-negative terms, with 1 − p_y summed as Σ_{j≠y} pⱼ, so a row
+    whose sparsemax is the label scores exactly 0 and a nearly right row keeps its small value;
+    τ is found on the scores minus their maximum (exact for the support). An entry pⱼ next to
+    the edge of the support (zⱼ ≈ τ) has absolute, not relative, accuracy there. Estimates the
+    Bayes **decision** argmaxⱼ and sparse class probabilities (zero off the support): the loss
+    is 0 exactly when sparsemax(z) is the one-hot label. Same as optax's
+    ``multiclass_sparsemax_loss``. Targets are class indices or one-hot rows.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> sm = losslab.get("multiclass_sparsemax")
+    >>> z = np.array([[2.0, 0.5, -1.0], [0.0, 0.25, 0.0]])
+    >>> sm([0, 0], z, reduction="none").tolist()
+    [0.0, 0.4375]
+    >>> (sm.gradient([0, 0], z) + 0.0).tolist()  # sparsemax(z) − e_y: p = [1, 0, 0], [¼, ½, ¼]
+    [[0.0, 0.0, 0.0], [-0.75, 0.5, 0.25]]
+    """
+
+    name = "multiclass_sparsemax"
+    aliases = ("multiclass_sparsemax_loss", "sparsemax_multiclass")
+    multiclass = True
+    link = IDENTITY
+    INFO = LossInfo(
+        task=Task.MULTICLASS,
+        statistic=Statistic.DECISION,
+        y_true=CLASS_TARGET,
+        y_pred=SCORE_ROWS,
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian=HessianKind.PIECEWISE,
+        anchors=(
+            AnchorRow(
+                "½Σ_{j≠y} pⱼ² + ½(1 − p_y)² + max(0, τ − z_y), p = sparsemax(z) (p − e_y)",
+                (Anchor(Library.OPTAX, "multiclass_sparsemax_loss", "same"),),
+            ),
+        ),
+        references=(
+            "Martins, A. F. T. & Astudillo, R. F. (2016). From softmax to sparsemax: a sparse model of "
+            "attention and multi-label classification. ICML.",
+        ),
+    )
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        t = class_targets(self, xp, y_true, f, check)
+        if check and len(y_true.shape) == 2:
+            report_bad(self.name, "y_true", t, (t != 0.0) & (t != 1.0), "one-hot rows (0s and a single 1)")
+        return t
+
+    def _projection(self, xp: Any, f: Any) -> tuple[Any, Any, Any, Any]:
+        """Scores minus the row maximum, τ on that scale, p = sparsemax and the support size."""
+        z = f - xp.max(f, axis=1, keepdims=True)
+        zs = xp.sort(z, axis=1, descending=True)
+        cs = xp.cumulative_sum(zs, axis=1)
+        k = xp.reshape(xp.arange(1, f.shape[1] + 1, dtype=f.dtype, device=sp._device(f)), (1, -1))
+        in_support = 1.0 + k * zs > cs  # a prefix of the sorted row
+        size = xp.sum(xp.astype(in_support, f.dtype), axis=1, keepdims=True)
+        last = xp.sum(xp.where(in_support, zs, xp.zeros_like(zs)), axis=1, keepdims=True)
+        tau = (last - 1.0) / size
+        p = xp.maximum(z - tau, xp.zeros_like(z))
+        return z, tau, p, size
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        z, tau, p, _ = self._projection(xp, f)
+        yes = t == 1.0
+        others = xp.where(yes, xp.zeros_like(p), p)
+        off = xp.sum(others, axis=1)  # 1 − p_y
+        zy = xp.sum(xp.where(yes, z, xp.zeros_like(z)), axis=1)
+        gap = xp.maximum(xp.reshape(tau, (-1,)) - zy, xp.zeros_like(zy))
+        return 0.5 * xp.sum(others * others, axis=1) + 0.5 * off * off + gap
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        _, _, p, _ = self._projection(xp, f)
+        yes = t == 1.0
+        off = xp.sum(xp.where(yes, xp.zeros_like(p), p), axis=1, keepdims=True)
+        return xp.where(yes, 0.0 - off, p)  # p_y − 1 = −Σ_{j≠y} pⱼ
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        _, _, p, size = self._projection(xp, f)
+        return xp.astype(p > 0.0, f.dtype) * (1.0 - 1.0 / size)

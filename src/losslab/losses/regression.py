@@ -13,9 +13,10 @@ from .._core.params import robust_delta
 from .._core.statistic import Statistic
 from ..links import IDENTITY
 
-__all__ = ["MAE", "MAPE", "MSE", "MSLE", "Expectile", "Huber", "Quantile"]
+__all__ = ["MAE", "MAPE", "MSE", "MSLE", "Expectile", "Huber", "Quantile", "SmoothL1"]
 
 POSITIVE = Interval(0.0, math.inf, False, False)
+NONNEGATIVE = Interval(0.0, math.inf, True, False)
 UNIT_OPEN = Interval(0.0, 1.0, False, False)
 ABOVE_MINUS_ONE = Domain(DomainKind.REAL, Interval(-1.0, math.inf, False, False))
 NONZERO_DIVISOR = Domain(DomainKind.NONZERO, excluded=(0.0,), note="(MAPE divides by |y_true|)")
@@ -217,14 +218,105 @@ class Huber(Loss):
         return xp.clip(f - t, -d, d)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
-        # |f - t| <= delta decided on the exact residual: where the rounded r equals delta,
-        # the rounding error of f - t (TwoSum) says on which side of the kink it lies
-        r = f - t
-        b = r - f
-        err = (f - (r - b)) - (t + b)
-        a = xp.abs(r)
-        inside = (a < self.delta) | ((a == self.delta) & (r * err <= 0.0))
-        return xp.astype(inside, f.dtype)
+        return xp.astype(_within(xp, t, f, self.delta), f.dtype)
+
+
+def _within(xp: Any, t: Any, f: Any, d: float) -> Any:
+    """|f − t| ≤ d decided on the exact residual: where the rounded r equals d, the rounding
+    error of f − t (TwoSum) says on which side of the kink it lies."""
+    r = f - t
+    b = r - f
+    err = (f - (r - b)) - (t + b)
+    a = xp.abs(r)
+    return (a < d) | ((a == d) & (r * err <= 0.0))
+
+
+@register
+class SmoothL1(Loss):
+    r"""Smooth L1 loss (PyTorch's ``SmoothL1Loss(beta)``): Huber divided by its threshold.
+
+    With r = f − y and β = ``beta``:
+
+    .. math::
+
+        \ell = \begin{cases} \dfrac{r^2}{2\beta} & |r| < \beta \\
+                             |r| - \tfrac12\beta & |r| \ge \beta \end{cases},\quad
+        \frac{\partial\ell}{\partial f} = \frac{\operatorname{clip}(r, -\beta, \beta)}{\beta},\quad
+        \frac{\partial^2\ell}{\partial f^2} = \frac{\mathbb{1}[|r| \le \beta]}{\beta}.
+
+    ``huber(delta=β)`` divided by β (declared equivalent: same minimiser, the gradient scaled),
+    so its slope in the tails is 1 whatever β, where Huber's is δ; β = 0 is the absolute error
+    (``mae``, with its minimum-norm subgradient 0 at r = 0), as in PyTorch. Estimates Huber's
+    M-estimate of location. Used for bounding-box regression (Fast R-CNN). Same as
+    ``torch.nn.SmoothL1Loss(beta)`` and ``torch.nn.functional.smooth_l1_loss``.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> s = losslab.get("smooth_l1", beta=0.5)
+    >>> s([0.0, 0.0], [0.25, 3.0], reduction="none").tolist()
+    [0.0625, 2.75]
+    """
+
+    name = "smooth_l1"
+    aliases = ("smooth_l1_loss", "smoothl1")
+    link = IDENTITY
+    PARAMS = (
+        Param(
+            "beta",
+            1.0,
+            "residual size where the loss turns linear (0: absolute error)",
+            interval=NONNEGATIVE,
+            fit=robust_delta,
+        ),
+    )
+    INFO = LossInfo(
+        task=Task.REGRESSION,
+        statistic=Statistic.HUBER_LOCATION,
+        y_true=REAL,
+        y_pred=REAL,
+        convex=True,
+        smooth=False,
+        robust=True,
+        hessian=HessianKind.PIECEWISE,
+        zero_at_perfect=True,
+        roles=((ParamRole.SCALE, "beta"),),
+        equivalences=(
+            Equivalence("mae", when=(("beta", 0.0),)),
+            Equivalence("huber", carry=(("delta", "beta"),), factor_param="beta", factor_power=-1.0),
+        ),
+        anchors=(
+            AnchorRow(
+                "r²/(2β) for |r| < β, |r| − β/2 beyond (clip(r, −β, β)/β)",
+                (
+                    Anchor(Library.PYTORCH, "SmoothL1Loss(beta)", "same; β = 0 is `L1Loss`"),
+                    Anchor(Library.OPTAX, None, "`huber_loss(delta=β)`/β"),
+                ),
+                params="(β)",
+            ),
+        ),
+        references=("Girshick, R. (2015). Fast R-CNN. ICCV.",),
+    )
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        a = xp.abs(f - t)
+        b = self.beta
+        if b == 0.0:
+            return a
+        q = xp.minimum(a, xp.full_like(a, b))
+        return (0.5 / b) * (q * q) + (a - q)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        b = self.beta
+        if b == 0.0:
+            return xp.sign(f - t)
+        return xp.clip(f - t, -b, b) / b
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        b = self.beta
+        if b == 0.0:
+            return xp.zeros_like(f)
+        return xp.astype(_within(xp, t, f, b), f.dtype) / b
 
 
 @register
