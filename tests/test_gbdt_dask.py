@@ -22,7 +22,7 @@ import losslab  # noqa: E402
 import losslab.lightgbm as ll  # noqa: E402
 import losslab.xgboost as lx  # noqa: E402
 from losslab._core.errors import ParameterError  # noqa: E402
-from losslab.gbdt.dask import prime, rows_like  # noqa: E402
+from losslab.gbdt.dask import rows_like, smooth_scale  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:lightgbm")  # its Dask port notices
 
@@ -311,19 +311,14 @@ def test_dask_train_refuses_the_leaf_refit(client, data, refit):
         lx.dask_train("quantile", client, {}, dtrain, 2, refit=refit)
 
 
-def _smooth_scale(loss: str, y: np.ndarray, w: np.ndarray | None) -> float:
-    obj = lx.objective(loss)
-    prime(obj, y, w)
-    return obj.grad_hess.policy.value if obj.grad_hess.policy.value else obj.grad_hess._smooth_scale
-
-
 def test_dask_train_falls_back_to_smooth_with_a_warning(client, data):
     local, dask = data
     dtrain = dxgb.DaskDMatrix(client, dask["X"], dask["y"], weight=dask["w"])
     with pytest.warns(UserWarning, match=r"(?s)loss 'quantile'.*hessian='smooth'.*refit=False"):
         fallback = lx.dask_train("quantile", client, {"max_depth": 3}, dtrain, 5)
     # the surrogate's scale is that of all the labels, as on one machine
-    s = _smooth_scale("quantile", local["y"], local["w"])
+    s = smooth_scale("quantile", dask["y"], dask["w"])
+    assert s == smooth_scale("quantile", local["y"], local["w"])
     explicit = lx.dask_train(
         "quantile", client, {"max_depth": 3}, dtrain, 5, hessian=f"smooth:{s!r}", refit=False
     )
@@ -335,14 +330,16 @@ def test_dask_train_falls_back_to_smooth_with_a_warning(client, data):
 def test_objective_refuses_a_per_worker_smooth_scale(client, data):
     _, dask = data
     dtrain = dxgb.DaskDMatrix(client, dask["X"], dask["y"])
-    with pytest.raises(ParameterError, match=r"(?s)'smooth' of loss 'quantile'.*each worker.*smooth:S"):
+    with pytest.raises(
+        ParameterError, match=r"(?s)'smooth' of loss 'quantile'.*each worker.*smooth_scale\(loss, y, w\)"
+    ):
         dxgb.train(client, {"max_depth": 2}, dtrain, 2, obj=lx.objective("quantile"))
 
 
 @pytest.mark.parametrize("face", ["xgboost", "lightgbm"])
 def test_dask_estimators_take_the_smooth_scale_from_all_labels(client, data, face):
     local, dask = data
-    s = _smooth_scale("quantile", local["y"], local["w"])
+    s = smooth_scale("quantile", local["y"], local["w"])
     if face == "xgboost":
         make = lambda **kw: lx.DaskXGBRegressor("quantile", n_estimators=5, max_depth=3, **kw)  # noqa: E731
     else:
@@ -351,7 +348,7 @@ def test_dask_estimators_take_the_smooth_scale_from_all_labels(client, data, fac
     explicit = make(hessian=f"smooth:{s!r}").fit(dask["X"], dask["y"], sample_weight=dask["w"])
     np.testing.assert_array_equal(default.predict(dask["X"]).compute(), explicit.predict(dask["X"]).compute())
     # a scale from the first partition alone would give another model
-    s0 = _smooth_scale("quantile", local["y"][:2000], local["w"][:2000])
+    s0 = smooth_scale("quantile", local["y"][:2000], local["w"][:2000])
     assert s0 != s
     other = make(hessian=f"smooth:{s0!r}").fit(dask["X"], dask["y"], sample_weight=dask["w"])
     assert np.max(np.abs(other.predict(dask["X"]).compute() - default.predict(dask["X"]).compute())) > 0

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "lightgbm_estimators",
     "prime",
     "rows_like",
+    "smooth_scale",
     "xgboost_estimators",
     "xgboost_global_mean",
     "xgboost_train",
@@ -132,6 +134,25 @@ def _map_link(out: Any, inverse: Any) -> Any:
 # -- the smooth policy's scale ------------------------------------------------------------------
 
 
+def smooth_scale(loss: Any, y: Any, sample_weight: Any = None) -> float:
+    """The ``smooth`` Hessian policy's default scale S for labels ``y`` (Dask collections are
+    gathered): 1 % of the weighted mean absolute deviation of y from its weighted median.
+
+    For an objective handed to a Dask estimator as it is: ``objective(loss, hessian=f"smooth:{S!r}")``.
+
+    Examples
+    --------
+    >>> smooth_scale("quantile", [1.0, 2.0, 3.0, 10.0])  # median 2.5, mean |y − 2.5| = 2.5
+    0.025
+    """
+    from .objective import GradHess, resolve_policy
+
+    loss = as_loss(loss)
+    obj = SimpleNamespace(grad_hess=GradHess(loss, resolve_policy(loss, "smooth", False)))
+    prime(obj, gather(y), gather(sample_weight))
+    return float(obj.grad_hess._smooth_scale)
+
+
 def prime(obj: Any, y: np.ndarray, w: np.ndarray | None) -> None:
     """Set the objective's ``smooth`` scale S from all the labels ``y`` and weights ``w`` (as one
     machine would on its first call), so the workers do not each take it from their own rows.
@@ -149,8 +170,8 @@ def check_smooth_scale(loss: Loss) -> None:
         raise ParameterError(
             f"hessian policy 'smooth' of loss {loss.name!r}: its scale S defaults to 1% of the labels' "
             "mean absolute deviation, but on a Dask cluster each worker sees only its own labels. Pass "
-            "hessian='smooth:S' with S from all the labels, or use losslab.xgboost.dask_train / "
-            "DaskXGBRegressor, which set it."
+            "hessian=f'smooth:{S!r}' with S = losslab.gbdt.dask.smooth_scale(loss, y, w) of all the labels, "
+            "or use losslab.xgboost.dask_train / DaskXGBRegressor, which set it."
         )
 
 
