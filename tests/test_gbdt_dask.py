@@ -17,6 +17,8 @@ dd = pytest.importorskip("dask.dataframe")
 xgb = pytest.importorskip("xgboost")
 lgb = pytest.importorskip("lightgbm")
 dxgb = pytest.importorskip("xgboost.dask")
+pd = pytest.importorskip("pandas")  # dask.dataframe and lightgbm.dask need pandas and scikit-learn
+pytest.importorskip("sklearn")
 
 import losslab  # noqa: E402
 import losslab.lightgbm as ll  # noqa: E402
@@ -101,9 +103,7 @@ def test_init_scores_are_the_statistic_of_all_labels(data, loss, label):
 
 
 def test_rows_like_follows_the_partitions_of_frames_and_arrays():
-    frame = dd.from_pandas(
-        __import__("pandas").DataFrame({"a": np.arange(10.0), "b": np.ones(10)}), npartitions=3
-    )
+    frame = dd.from_pandas(pd.DataFrame({"a": np.arange(10.0), "b": np.ones(10)}), npartitions=3)
     one = rows_like(2.5, frame["a"])
     assert one.npartitions == 3
     np.testing.assert_array_equal(one.compute().to_numpy(), np.full(10, 2.5))
@@ -242,7 +242,6 @@ def test_lightgbm_dask_reproduces_the_builtin_from_the_global_init_score(
 
 def test_lightgbm_objective_as_it_is_and_frames(client, data):
     local, _ = data
-    pd = pytest.importorskip("pandas")
     X = dd.from_pandas(pd.DataFrame(local["X"], columns=list("abcde")), npartitions=2)
     y = dd.from_pandas(pd.Series(local["y"], name="y"), npartitions=2)
     X, y = client.persist([X, y])
@@ -252,6 +251,19 @@ def test_lightgbm_objective_as_it_is_and_frames(client, data):
     ours = ll.DaskLGBMRegressor("mse", **LGB).fit(X, y)
     c = float(np.mean(local["y"]))
     _close(ours.predict(X).compute(), plain.predict(X).compute() + c)
+
+
+def test_xgboost_frames_predict_through_the_link(client, data):
+    local, _ = data
+    X = dd.from_pandas(pd.DataFrame(local["X"], columns=list("abcde")), npartitions=2)
+    y = dd.from_pandas(pd.Series(local["counts"], name="counts"), npartitions=2)
+    X, y = client.persist([X, y])
+    kw = {"n_estimators": ROUNDS, "max_depth": 3}
+    ours = lx.DaskXGBRegressor("poisson", **kw).fit(X, y)
+    ref = dxgb.DaskXGBRegressor(objective="count:poisson", **kw).fit(X, y)
+    pred = ours.predict(X)
+    assert isinstance(pred, dd.Series)  # the link mapped partition by partition
+    _close(pred.compute(), ref.predict(X).compute(), tol=TOL * local["counts"].max())
 
 
 def test_lightgbm_metric_matches_lightgbms_own_on_the_cluster(client, data):
