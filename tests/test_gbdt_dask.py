@@ -339,6 +339,15 @@ def test_dask_train_falls_back_to_smooth_with_a_warning(client, data):
     np.testing.assert_array_equal(a, b)
 
 
+def test_dask_train_warns_when_an_explicit_policy_goes_without_the_refit(client, data):
+    _, dask = data
+    dtrain = dxgb.DaskDMatrix(client, dask["X"], dask["y"])
+    with pytest.warns(UserWarning, match=r"(?s)loss 'quantile'.*hessian='constant' and no refit"):
+        lx.dask_train("quantile", client, {"max_depth": 2}, dtrain, 2, hessian="constant")
+    with pytest.raises(ParameterError, match="dask_train"):
+        lx.train("mse", {}, dtrain)
+
+
 def test_objective_refuses_a_per_worker_smooth_scale(client, data):
     _, dask = data
     dtrain = dxgb.DaskDMatrix(client, dask["X"], dask["y"])

@@ -369,6 +369,10 @@ def train(
     """
     import xgboost as xgb
 
+    if type(dtrain).__name__ == "DaskDMatrix":
+        raise ParameterError(
+            "train got a DaskDMatrix; use losslab.xgboost.dask_train(loss, client, params, dtrain)."
+        )
     loss = as_loss(loss)
     mode = ("train" if refit_recommended(loss) else "") if refit is None else refit
     mode = "post" if mode is True else (mode or "")

@@ -238,7 +238,7 @@ def cluster_refit(loss: Loss, hessian: str | None, refit: bool | str | None) -> 
     """The Hessian policy to use on a cluster, where the per-round leaf refit cannot run.
 
     ``refit`` other than None/False raises; None with a loss whose default is the refit (median
-    and quantile losses) falls back to ``smooth`` with a warning."""
+    and quantile losses) warns and trains without it, with ``hessian`` or else ``smooth``."""
     if refit not in (None, False):
         raise ParameterError(
             f"refit={refit!r} for loss {loss.name!r}: the leaf refit needs every training row in one "
@@ -246,16 +246,18 @@ def cluster_refit(loss: Loss, hessian: str | None, refit: bool | str | None) -> 
             "pseudo-Huber surrogate, for median and quantile losses), or train on one machine with "
             "losslab.xgboost.train."
         )
-    if refit is None and hessian is None and refit_recommended(loss):
+    if refit is None and refit_recommended(loss):
+        chosen = "smooth" if hessian is None else hessian
         warnings.warn(
             f"loss {loss.name!r} is boosted with a leaf refit every round on one machine, which cannot run "
-            "on a Dask cluster; using hessian='smooth' (the pseudo-Huber surrogate of the loss, no refit) "
-            "instead. Pass refit=False to accept this without the warning, or train on one machine with "
+            f"on a Dask cluster; training with hessian={chosen!r} and no refit instead"
+            + (" (the pseudo-Huber surrogate of the loss)" if hessian is None else "")
+            + ". Pass refit=False to accept this without the warning, or train on one machine with "
             "losslab.xgboost.train for the refit.",
             UserWarning,
             stacklevel=4,
         )
-        return "smooth"
+        return chosen
     return hessian
 
 
