@@ -204,8 +204,9 @@ def dmatrix_labels(client: Any, dtrain: Any) -> tuple[np.ndarray, np.ndarray | N
         parts = sorted((f for fs in dtrain.worker_map.values() for f in fs), key=lambda f: order[f.key])
     except (AttributeError, KeyError):  # another XGBoost version's internals
         raise DataError(
-            "cannot read the labels of this DaskDMatrix; pass base_score (losslab.xgboost.base_score(loss, "
-            "y, w) with the label and weight collections) in params."
+            "cannot read the labels of this XGBoost version's DaskDMatrix; call xgboost.dask.train(client, "
+            "losslab.xgboost.params(loss, y, w, **params), dtrain, obj=losslab.xgboost.objective(loss), "
+            "custom_metric=losslab.xgboost.metric(loss)) with the label and weight collections y, w."
         ) from None
     if client is None:
         from distributed import default_client
