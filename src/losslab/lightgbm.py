@@ -242,19 +242,24 @@ def init_score(
 ) -> np.ndarray:
     """``loss.baseline(y, w)`` repeated per row: (n,) or (n, k), for ``Dataset(init_score=…)``.
 
+    With Dask collections the baseline is that of all the labels and weights, and the result a
+    Dask collection partitioned as ``y``, for the Dask estimators' ``fit(init_score=…)``.
+
     Examples
     --------
     >>> init_score("binary_crossentropy", [0, 0, 0, 1]).round(6).tolist()
     [-1.098612, -1.098612, -1.098612, -1.098612]
     """
     from ._core.baseline import baseline
+    from .gbdt.dask import gather, rows_like
 
     loss = as_loss(loss, **params)
-    n = np.shape(y)[0]
+    yy, w = gather(y), gather(sample_weight)  # Dask collections: all the labels
     if loss.multiclass:
-        c = np.asarray(baseline(loss, y, sample_weight, n_classes=n_classes), dtype=np.float64)
-        return np.tile(c, (n, 1))
-    return np.full(n, float(baseline(loss, y, sample_weight)), dtype=np.float64)
+        c = np.asarray(baseline(loss, yy, w, n_classes=n_classes), dtype=np.float64)
+    else:
+        c = np.float64(baseline(loss, yy, w))
+    return rows_like(c, y)  # partitioned as y when y is a Dask collection
 
 
 def fold_init_score(booster: Any, init: Any, num_class: int | None = None) -> Any:
@@ -596,44 +601,69 @@ def _refit_tree(
 # -- scikit-learn estimators -------------------------------------------------------------------
 
 ESTIMATORS = ("LGBMRegressor", "LGBMClassifier")
+DASK_ESTIMATORS = ("DaskLGBMRegressor", "DaskLGBMClassifier")
 
 
 def __getattr__(name: str) -> Any:
-    """``LGBMRegressor`` and ``LGBMClassifier``, built (and lightgbm imported) on first use."""
+    """``LGBMRegressor`` and ``LGBMClassifier`` (and their Dask forms, `losslab.gbdt.dask`), built
+    (and lightgbm imported) on first use."""
     if name in ESTIMATORS:
         return _estimators()[name]
+    if name in DASK_ESTIMATORS:
+        from .gbdt.dask import lightgbm_estimators
+
+        return lightgbm_estimators()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _ll_fit(
+    self: Any,
+    n_classes: int | None,
+    X: Any,
+    y: Any,
+    codes: Any,
+    kwargs: dict[str, Any],
+    labels: tuple[np.ndarray, np.ndarray | None] | None = None,
+) -> Any:
+    """fit with the loss's objective and init score, folded into the model afterwards.
+
+    ``labels``: a Dask fit's labels and weights gathered on the client (`losslab.gbdt.dask`):
+    the init score and the ``smooth`` policy's scale come from all of them, and the init score
+    is handed over partitioned as ``y``."""
+    from .gbdt.dask import prime, rows_like
+    from .gbdt.estimators import estimator_loss, library_base
+
+    loss = estimator_loss(self.loss, n_classes)
+    k = n_classes if loss.multiclass else None
+    self._ll_loss = loss
+    self._ll_obj = objective(
+        loss, hessian=self.hessian, conventions=self.conventions, _booster_params=self.get_params()
+    )
+    if labels is not None:
+        prime(self._ll_obj, *labels)
+    init = None
+    if kwargs.get("init_score") is None:
+        w = kwargs.get("sample_weight") if labels is None else labels[1]
+        init = init_score(loss, codes, w, n_classes=k)[0]
+        kwargs["init_score"] = rows_like(init, y)
+        if kwargs.get("eval_init_score") is None:
+            evals = kwargs.get("eval_set")  # or eval_X/eval_y, LightGBM 4.7's names for it
+            ys = [vy for _, vy in ([evals] if isinstance(evals, tuple) else evals or ())]
+            eval_y = kwargs.get("eval_y")
+            ys += [] if eval_y is None else list(eval_y) if isinstance(eval_y, (tuple, list)) else [eval_y]
+            if ys:
+                kwargs["eval_init_score"] = [rows_like(init, vy) for vy in ys]
+    library_base(self, "lightgbm").fit(self, X, y, **kwargs)
+    if init is not None:
+        fold_init_score(self.booster_, init, k)
+    return self
 
 
 @functools.cache
 def _estimators() -> dict[str, type]:
     import lightgbm as lgb
 
-    from .gbdt.estimators import encode_classes, estimator_loss, library_base, losslab_init, probabilities
-
-    def _ll_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
-        """fit with the loss's objective and init score, folded into the model afterwards."""
-        loss = estimator_loss(self.loss, n_classes)
-        k = n_classes if loss.multiclass else None
-        self._ll_loss = loss
-        self._ll_obj = objective(
-            loss, hessian=self.hessian, conventions=self.conventions, _booster_params=self.get_params()
-        )
-        init = None
-        if kwargs.get("init_score") is None:
-            init = init_score(loss, codes, kwargs.get("sample_weight"), n_classes=k)
-            kwargs["init_score"] = init
-            evals = kwargs.get("eval_set")
-            if evals is not None and kwargs.get("eval_init_score") is None:
-                evals = [evals] if isinstance(evals, tuple) else evals
-                kwargs["eval_init_score"] = [
-                    np.tile(init[0], (np.shape(vy)[0], 1)) if k else np.full(np.shape(vy)[0], init[0])
-                    for _, vy in evals
-                ]
-        library_base(self, "lightgbm").fit(self, X, y, **kwargs)
-        if init is not None:
-            fold_init_score(self.booster_, init[0], k)
-        return self
+    from .gbdt.estimators import encode_classes, library_base, losslab_init, probabilities
 
     def _ll_process_params(self: Any, stage: str) -> dict[str, Any]:
         # LightGBM reads 'loss' as an alias of 'objective', and would pass 'hessian' and

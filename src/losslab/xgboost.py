@@ -62,6 +62,7 @@ from .gbdt.refit import refit_values
 __all__ = [
     "base_margin",
     "base_score",
+    "dask_train",
     "metric",
     "objective",
     "params",
@@ -205,7 +206,13 @@ class XGBMetric:
         self.api = api
 
     def value(self, y: np.ndarray, preds: np.ndarray, w: np.ndarray | None) -> float:
+        from .gbdt.dask import xgboost_world_size
+
         f = _layout(self.loss, preds, y.shape[0]).astype(np.float64)
+        if xgboost_world_size() > 1:  # a worker of xgboost.dask: the mean over all workers' rows
+            from .gbdt.dask import xgboost_global_mean
+
+            return xgboost_global_mean(self.loss, y, f, w)
         return float(self.loss(y, f, sample_weight=w))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -239,6 +246,9 @@ def metric(loss: Any, *, api: str = "native", name: str | None = None, **params:
 
 def _baseline(loss: Loss, y: Any, sample_weight: Any, n_classes: int | None) -> Any:
     from ._core.baseline import baseline
+    from .gbdt.dask import gather
+
+    y, sample_weight = gather(y), gather(sample_weight)  # Dask collections: all the labels
 
     return (
         baseline(loss, y, sample_weight, n_classes=n_classes)
@@ -359,6 +369,10 @@ def train(
     """
     import xgboost as xgb
 
+    if type(dtrain).__name__ == "DaskDMatrix":
+        raise ParameterError(
+            "train got a DaskDMatrix; use losslab.xgboost.dask_train(loss, client, params, dtrain)."
+        )
     loss = as_loss(loss)
     mode = ("train" if refit_recommended(loss) else "") if refit is None else refit
     mode = "post" if mode is True else (mode or "")
@@ -402,6 +416,52 @@ def train(
     if mode == "post":
         refit_leaves(booster, dtrain, loss)
     return booster
+
+
+def dask_train(
+    loss: Any,
+    client: Any,
+    params: dict[str, Any],
+    dtrain: Any,
+    num_boost_round: int = 10,
+    *,
+    hessian: str | None = None,
+    conventions: str = "library",
+    scale: float | None = None,
+    hessian_scale: float | None = None,
+    refit: bool | str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """``xgboost.dask.train`` with a losslab loss: init score, objective and metric on a cluster.
+
+    As `train`, for a ``xgboost.dask.DaskDMatrix``: ``base_score`` is the loss's baseline of
+    *all* the labels and weights (read from the workers, one column each; not per partition),
+    ``num_class`` is set for multiclass losses, the objective and the metric (its value is the
+    weighted mean over every worker's rows) are passed, with the built-in's scaling under
+    ``conventions="library"``. Other keyword arguments (``evals``, ``early_stopping_rounds``,
+    ``verbose_eval`` …) go to ``xgboost.dask.train``, whose result it returns:
+    ``{"booster": Booster, "history": {...}}``.
+
+    The per-round leaf refit of median and quantile losses needs every training row in one
+    process: ``refit=True``/``"train"``/``"post"`` raise, and the default (``refit=None``) falls
+    back to the ``smooth`` Hessian policy with a warning (``refit=False`` accepts it silently);
+    see `losslab.gbdt.dask`.
+    """
+    from .gbdt.dask import xgboost_train
+
+    return xgboost_train(
+        loss,
+        client,
+        params,
+        dtrain,
+        num_boost_round,
+        hessian=hessian,
+        conventions=conventions,
+        scale=scale,
+        hessian_scale=hessian_scale,
+        refit=refit,
+        **kwargs,
+    )
 
 
 def _train_with_refit(
@@ -540,48 +600,75 @@ def refit_leaves(booster: Any, dtrain: Any, loss: Any, *, learning_rate: float |
 # -- scikit-learn estimators -------------------------------------------------------------------
 
 ESTIMATORS = ("XGBRegressor", "XGBClassifier")
+DASK_ESTIMATORS = ("DaskXGBRegressor", "DaskXGBClassifier")
 
 
 def __getattr__(name: str) -> Any:
-    """``XGBRegressor`` and ``XGBClassifier``, built (and xgboost imported) on first use."""
+    """``XGBRegressor`` and ``XGBClassifier`` (and their Dask forms, `losslab.gbdt.dask`), built
+    (and xgboost imported) on first use."""
     if name in ESTIMATORS:
         return _estimators()[name]
+    if name in DASK_ESTIMATORS:
+        from .gbdt.dask import xgboost_estimators
+
+        return xgboost_estimators()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _xgb_fit(
+    self: Any,
+    n_classes: int | None,
+    X: Any,
+    y: Any,
+    codes: Any,
+    kwargs: dict[str, Any],
+    labels: tuple[np.ndarray, np.ndarray | None] | None = None,
+) -> Any:
+    """fit with the loss's objective, base score and the built-in's booster defaults; the
+    estimator's own parameters are restored afterwards (``fit`` does not change them).
+
+    ``labels``: a Dask fit's labels and weights gathered on the client (`losslab.gbdt.dask`):
+    the base score and the ``smooth`` policy's scale come from all of them, not one worker's."""
+    from .gbdt.estimators import estimator_loss, library_base
+
+    loss = estimator_loss(self.loss, n_classes)
+    k = n_classes if loss.multiclass else None
+    self._ll_loss = loss
+    booster = self.get_xgb_params()
+    obj = objective(loss, hessian=self.hessian, conventions=self.conventions, _booster_params=booster)
+    if labels is not None:
+        from .gbdt.dask import prime
+
+        prime(obj, *labels)
+    saved = {name: getattr(self, name) for name in ("objective", "base_score", "max_delta_step")}
+    self.objective = obj
+    if self.base_score is None:
+        internal = "binary:logistic" if n_classes == 2 else "reg:squarederror"
+        w = kwargs.get("sample_weight") if labels is None else labels[1]
+        self.base_score = base_score(loss, codes, w, objective=internal, n_classes=k)
+    for key, value in convention(loss, "xgboost", self.conventions, params=booster).params:
+        if getattr(self, key, None) is None:
+            setattr(self, key, value)
+    try:
+        library_base(self, "xgboost").fit(self, X, y, **kwargs)
+    finally:
+        for name, value in saved.items():
+            setattr(self, name, value)
+    return self
+
+
+def _ll_wrapper_params(self: Any) -> set[str]:
+    from .gbdt.estimators import library_base
+
+    # losslab's parameters are not the booster's
+    return library_base(self, "xgboost")._wrapper_params(self) | {"loss", "hessian", "conventions"}
 
 
 @functools.cache
 def _estimators() -> dict[str, type]:
     import xgboost as xgb
 
-    from .gbdt.estimators import encode_classes, estimator_loss, library_base, losslab_init
-
-    def _xgb_fit(self: Any, n_classes: int | None, X: Any, y: Any, codes: Any, kwargs: dict[str, Any]) -> Any:
-        """fit with the loss's objective, base score and the built-in's booster defaults; the
-        estimator's own parameters are restored afterwards (``fit`` does not change them)."""
-        loss = estimator_loss(self.loss, n_classes)
-        k = n_classes if loss.multiclass else None
-        self._ll_loss = loss
-        booster = self.get_xgb_params()
-        obj = objective(loss, hessian=self.hessian, conventions=self.conventions, _booster_params=booster)
-        saved = {name: getattr(self, name) for name in ("objective", "base_score", "max_delta_step")}
-        self.objective = obj
-        if self.base_score is None:
-            internal = "binary:logistic" if n_classes == 2 else "reg:squarederror"
-            w = kwargs.get("sample_weight")
-            self.base_score = base_score(loss, codes, w, objective=internal, n_classes=k)
-        for key, value in convention(loss, "xgboost", self.conventions, params=booster).params:
-            if getattr(self, key, None) is None:
-                setattr(self, key, value)
-        try:
-            library_base(self, "xgboost").fit(self, X, y, **kwargs)
-        finally:
-            for name, value in saved.items():
-                setattr(self, name, value)
-        return self
-
-    def _ll_wrapper_params(self: Any) -> set[str]:
-        # losslab's parameters are not the booster's
-        return library_base(self, "xgboost")._wrapper_params(self) | {"loss", "hessian", "conventions"}
+    from .gbdt.estimators import encode_classes, losslab_init
 
     class XGBRegressor(xgb.XGBRegressor):
         """``xgboost.XGBRegressor`` with a losslab loss (default ``"mse"``).

@@ -389,6 +389,9 @@ class GradHess:
     def _smooth(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         a, b = self._slopes  # type: ignore[misc]
         if self._smooth_scale is None:
+            from .dask import check_smooth_scale
+
+            check_smooth_scale(self.loss)  # on a cluster, S from this worker's labels would differ
             med = weighted_median(y, w)
             dev = np.abs(y - med)
             mad = float(np.average(dev, weights=w))
