@@ -55,8 +55,9 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
 from ._core.errors import ShapeError, UnknownLossError
 from ._core.loss import Loss as _Loss
 from ._core.registry import _ensure_builtin, get, list_losses, loss_class
+from ._core.xp import array_namespace
 
-__all__ = ["KERAS_NAMES", "KerasName", "Loss"]
+__all__ = ["KERAS_DIFFERS", "KERAS_MISSING", "KERAS_NAMES", "KerasName", "Loss", "keras_name", "names_table"]
 
 if not keras.version().startswith("3."):  # pragma: no cover - depends on the environment
     raise ImportError(f"losslab.keras needs Keras 3; found Keras {keras.version()}.")
@@ -159,19 +160,43 @@ KERAS_NAMES: tuple[KerasName, ...] = (
     ),
 )
 
-#: Keras losses losslab has under the same name but with another definition (the name keeps
-#: losslab's meaning in this face), and Keras losses losslab does not have yet.
+#: Keras losses losslab has under the same name with another definition (the name keeps losslab's
+#: meaning in this face), with the difference in words.
 KERAS_DIFFERS: MappingProxyType[str, str] = MappingProxyType(
     {
-        "poisson": "Keras's y_pred is the mean μ (μ − y log(μ + 1e-7)); losslab's is log μ, and its value "
-        "is the half deviance (+ y log y − y): a linear last layer instead of an exponential one; same "
-        "gradients",
-        "mean_absolute_percentage_error": "Keras's is ×100 and divides by max(|y|, 1e-7); losslab's `mape` "
-        "is a fraction and checks y ≠ 0",
+        "poisson": "Keras's y_pred is the mean μ, μ − y log(μ + 1e-7); losslab's `poisson` takes log μ "
+        "(a linear last layer, not an exponential one) and is the half deviance, + y log y − y: same "
+        "gradients in the model's weights",
+        "mean_absolute_percentage_error": "Keras's (and its `mape`) is ×100 and divides by max(abs(y), "
+        "1e-7); losslab's `mape` is a fraction and checks y ≠ 0",
         "categorical_hinge": "Keras's max(0, 1 + max_j (1 − t_j) f_j − f_y) has 0 inside the max; losslab's "
         "`multiclass_hinge` (Crammer–Singer) takes the best wrong class only",
     }
 )
+
+#: Keras losses with no losslab counterpart yet.
+KERAS_MISSING: tuple[str, ...] = (
+    "categorical_generalized_cross_entropy",
+    "circle",
+    "cosine_similarity",
+    "ctc",
+    "dice",
+    "tversky",
+)
+
+
+def names_table() -> str:
+    """The Markdown table of Keras's loss names in this face (docs/frameworks.md shows it)."""
+    rows = ["| Keras | losslab | Keras's defaults applied | differences |", "| --- | --- | --- | --- |"]
+    for e in KERAS_NAMES:
+        names = ", ".join(f"`{n}`" for n in (e.function, e.cls, *e.short))
+        defaults = ", ".join(f"`{k}={v!r}`" for k, v in e.defaults.items()) or "—"
+        rows.append(f"| {names} | `{e.loss}` | {defaults} | {e.note} |")
+    for name, note in KERAS_DIFFERS.items():
+        rows.append(f"| `{name}` | not mapped | — | {note} |")
+    rows.append(f"| {', '.join(f'`{n}`' for n in KERAS_MISSING)} | none yet | — | — |")
+    return "\n".join(rows) + "\n"
+
 
 _BY_NAME: dict[str, KerasName] = {}
 for _k in KERAS_NAMES:
@@ -288,15 +313,15 @@ class Loss(keras.losses.Loss):
 
     # -- shapes ----------------------------------------------------------------------------------
     def _elementwise(self, y_true: Any, y_pred: Any) -> Any:
-        ops = keras.ops
+        xp = array_namespace(y_pred)  # the backend's arrays: keras.ops.mean rounds float64 under JAX
         ts, fs = tuple(y_true.shape), tuple(y_pred.shape)
         # Keras's rule (squeeze_or_expand_to_same_rank): ranks one apart with a trailing 1
         if len(fs) == len(ts) + 1 and fs[-1] == 1:
-            y_true = ops.expand_dims(y_true, -1) if len(ts) == 1 else y_true
-            y_pred = y_pred if len(ts) == 1 else ops.squeeze(y_pred, -1)
+            y_true = xp.expand_dims(y_true, axis=-1) if len(ts) == 1 else y_true
+            y_pred = y_pred if len(ts) == 1 else xp.squeeze(y_pred, axis=-1)
         elif len(ts) == len(fs) + 1 and ts[-1] == 1:
-            y_pred = ops.expand_dims(y_pred, -1) if len(fs) == 1 else y_pred
-            y_true = y_true if len(fs) == 1 else ops.squeeze(y_true, -1)
+            y_pred = xp.expand_dims(y_pred, axis=-1) if len(fs) == 1 else y_pred
+            y_true = y_true if len(fs) == 1 else xp.squeeze(y_true, axis=-1)
         if tuple(y_true.shape) != tuple(y_pred.shape) or not fs:
             raise ShapeError(
                 f"y_true and y_pred for loss {self.loss.name!r} (losslab.keras) must have the same shape "
@@ -304,10 +329,10 @@ class Loss(keras.losses.Loss):
                 f"and y_pred {fs}."
             )
         v = self.loss(y_true, y_pred, reduction="none", check=self.check)
-        return ops.mean(v, axis=-1)  # Keras's per-sample value: the mean over the last axis
+        return xp.mean(v, axis=-1)  # Keras's per-sample value: the mean over the last axis
 
     def _per_row(self, y_true: Any, y_pred: Any) -> Any:
-        ops = keras.ops
+        xp = array_namespace(y_pred)
         ts, fs = tuple(y_true.shape), tuple(y_pred.shape)
         if len(fs) < 1 or fs[-1] < 2:
             raise ShapeError(
@@ -316,7 +341,7 @@ class Loss(keras.losses.Loss):
             )
         k, lead = fs[-1], fs[:-1]
         if ts == (*lead, 1):
-            y_true, ts = ops.squeeze(y_true, -1), lead  # sparse labels as a column
+            y_true, ts = xp.squeeze(y_true, axis=-1), lead  # sparse labels as a column
         if ts not in (lead, fs):
             raise ShapeError(
                 f"y_true for loss {self.loss.name!r} (losslab.keras) must have shape {lead} or "
@@ -325,9 +350,9 @@ class Loss(keras.losses.Loss):
             )
         if len(lead) == 1:
             return self.loss(y_true, y_pred, reduction="none", check=self.check)
-        f = ops.reshape(y_pred, (-1, k))
-        t = ops.reshape(y_true, (-1, k) if ts == fs else (-1,))
-        return ops.reshape(self.loss(t, f, reduction="none", check=self.check), lead)
+        f = xp.reshape(y_pred, (-1, k))
+        t = xp.reshape(y_true, (-1, k) if ts == fs else (-1,))
+        return xp.reshape(self.loss(t, f, reduction="none", check=self.check), lead)
 
 
 # -- named classes, generated from the registry -----------------------------------------------------
