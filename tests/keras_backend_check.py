@@ -314,6 +314,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
 
     import keras.src.losses as kls
 
+    from losslab import get
     from losslab._core.registry import _registered
 
     # Keras's public loss functions (its short names "bce", "MSE" … point to some of them)
@@ -323,9 +324,12 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
     shorts = {
         k: v.__name__ for k, v in kls.ALL_OBJECTS_DICT.items() if not isinstance(v, type) and k != v.__name__
     }
+    # Keras's function names are registry aliases of the same losses (with losslab's defaults)
+    registry = {e.function: get(e.function).name == e.loss for e in lk.KERAS_NAMES}
     return {
         "errors": errors,
         "function_is_class": same,
+        "registry": registry,
         "uncovered": sorted(set(functions) - covered),
         "stale": sorted(covered - set(functions)),
         # a missing loss that losslab now registers belongs in KERAS_NAMES or KERAS_DIFFERS
