@@ -420,6 +420,25 @@ def errors(lk: Any) -> dict[str, str]:
     return out
 
 
+def custom(keras: Any, lk: Any, losslab: Any) -> dict[str, Any]:
+    """A user's loss (losslab.custom, value only) through the face and Keras's serialisation."""
+    import numpy as np
+
+    def cauchy(y_true: Any, y_pred: Any, c: float = 1.0) -> Any:
+        r = (y_pred - y_true) / c
+        return keras.ops.log1p(r * r)  # the backend's arrays, so the backend's autodiff
+
+    lo = losslab.custom(cauchy, name="keras_check_cauchy", params={"c": 1.0}, backend=keras.backend.backend())
+    crit = lk.Loss("keras_check_cauchy", c=2.0)
+    back = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(crit))
+    y, f = np.zeros((3, 1)), np.array([[1.0], [2.0], [-4.0]])
+    return {
+        "value": float(_np(crit(y, f))),
+        "expected": float(np.mean(np.log1p((f / 2.0) ** 2))),
+        "round_trip": type(back).__name__ == "Loss" and back.loss == lo.__class__(c=2.0),
+    }
+
+
 def docs(keras: Any) -> dict[str, Any]:
     """The ```python keras blocks of docs/frameworks.md, run in order in one namespace."""
     text = (ROOT / "docs" / "frameworks.md").read_text(encoding="utf-8")
@@ -462,6 +481,7 @@ def main(out_path: str) -> None:
     result["doctests"] = {"failed": failures, "attempted": tried}
     result["docs"] = docs(keras)
     result["errors"] = errors(lk)
+    result["custom"] = custom(keras, lk, losslab)
     result["fits"] = fits(keras, lk)
     keras.backend.set_floatx("float64")
     be = Backend(keras.backend.backend())

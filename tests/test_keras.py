@@ -103,6 +103,10 @@ def test_keras_backend(backend: str, tmp_path: Path) -> None:
     assert names["stale"] == [], "names in losslab.keras's tables that Keras does not have"
     assert names["missing_but_registered"] == [], "now in losslab: move them to KERAS_NAMES or KERAS_DIFFERS"
 
+    # a user's loss (losslab.custom) through losslab.keras.Loss and Keras's serialisation
+    assert r["custom"]["round_trip"] is True
+    assert r["custom"]["value"] == pytest.approx(r["custom"]["expected"], rel=1e-6)
+
     # clear errors naming the loss
     err = r["errors"]
     assert err["elementwise"].startswith("ShapeError: y_true and y_pred for loss 'huber'"), err
