@@ -62,7 +62,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 PEERS_APART = ("losslab.advise", "losslab.compare")  # neither may import the other
 UI = ("typer", "rich")  # only the cli layer
-HEAVY = ("torch", "jax", "jaxlib", "xgboost", "lightgbm", "pandas", "matplotlib")
+HEAVY = ("torch", "jax", "jaxlib", "keras", "xgboost", "lightgbm", "pandas", "matplotlib")
 LIGHT_LAYERS = ("_core", "links", "losses")  # no HEAVY import at module level
 # Modules of a light layer that exist to hold framework glue: they may import their framework at
 # module level because the package only ever imports them from inside a function, once an

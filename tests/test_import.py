@@ -12,6 +12,7 @@ HEAVY = (
     "torch",
     "jax",
     "jaxlib",
+    "keras",
     "pandas",
     "matplotlib",
     "sklearn",
