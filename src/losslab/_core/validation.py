@@ -8,6 +8,7 @@ expected. Shape and dtype checks always run; value checks (NaN, domains, weights
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -239,17 +240,26 @@ def _plainly_valid(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
             part = xp.sum(x) if is_float else None
         if part is not None:
             total = part if total is None else total + part
-    if total is not None:
-        finite = xp.isfinite(total)
-        inside = finite if inside is None else inside & finite
-    return inside is None or bool(inside)
+    return _finite_and_true(xp, total, inside)
+
+
+def _finite_and_true(xp: Any, total: Any, ok: Any) -> bool:
+    """``total`` (a 0-d float or None) is finite and ``ok`` (a 0-d bool or None) is true, read
+    with one host sync: a false ``ok`` divides ``total`` by 0, which is never finite."""
+    if ok is None:
+        return total is None or math.isfinite(float(total))
+    if total is None:
+        return bool(ok)
+    if is_numpy_namespace(xp):  # no device to sync with (and no division warning)
+        return bool(ok) and math.isfinite(float(total))
+    return math.isfinite(float(total / ok))
 
 
 def _weights_plainly_valid(xp: Any, w: Any) -> bool:
     """True if the weights are finite, >= 0 and not all 0 (min and max: one sync)."""
     w = detached(w)
     lo, hi = xp.min(w), xp.max(w)
-    return bool(xp.isfinite(lo + hi) & (lo >= 0) & (hi > 0))
+    return _finite_and_true(xp, lo + hi, (lo >= 0) & (hi > 0))
 
 
 def _check_shapes(loss: Loss, t: Any, f: Any) -> tuple[int, ...]:
