@@ -13,6 +13,12 @@ import torch
 
 from .xp import array_namespace
 
+try:  # what Function.apply uses after binding its arguments (private: PyTorch's apply without)
+    from torch._C import _are_functorch_transforms_active
+    from torch._functorch.utils import unwrap_dead_wrappers
+except ImportError:  # pragma: no cover - another PyTorch version
+    _are_functorch_transforms_active = unwrap_dead_wrappers = None
+
 __all__ = ["LossGradient", "LossValue"]
 
 
@@ -28,11 +34,14 @@ class _Function(torch.autograd.Function):
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        if torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling():
+        if (
+            unwrap_dead_wrappers is None
+            or _are_functorch_transforms_active()
+            or torch.compiler.is_compiling()
+        ):
             return super().apply(*args)
         # what Function.apply does after binding (dead functorch wrappers unwrapped first)
-        args = torch._functorch.utils.unwrap_dead_wrappers(args)
-        return super(torch.autograd.Function, cls).apply(*args)
+        return super(torch.autograd.Function, cls).apply(*unwrap_dead_wrappers(args))
 
 
 class LossValue(_Function):
