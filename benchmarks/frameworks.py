@@ -196,7 +196,7 @@ def print_table(results: dict[str, dict[str, dict[str, float]] | None]) -> None:
     shown = [m for m in heads if results.get(m)]
     line1 = f"{'':<26}" + "".join(f"| {m:<{10 * len(heads[m]) - 2}}" for m in shown)
     line2 = f"{'loss':<26}" + "".join("|" + "".join(f"{h:>10}" for h in heads[m])[1:] for m in shown)
-    print(line1)
+    print(line1.rstrip())
     print(line2)
     for name in LOSSES:
         cells = []
