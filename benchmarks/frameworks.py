@@ -1,30 +1,64 @@
-"""Speed of the framework faces against the frameworks' own losses, measured in the same run.
+"""Speed of the framework faces against the frameworks' own losses: eager, compiled and jitted.
 
 Run from the repository root::
 
-    python benchmarks/frameworks.py [--n 100000] [--repeat 30] [--compile]
+    python benchmarks/frameworks.py [--n 100000] [--repeat 30] [--modes eager,compile,jit] [--clock cpu]
 
-PyTorch (CPU, float32): forward + backward of ``losslab.torch.Loss(name)`` against the
-``torch.nn`` loss with the same definition (``check=False`` and ``check=True``); the backward
-runs the analytic gradient through a ``torch.autograd.Function``. With ``--compile`` also the
-same step under ``torch.compile`` for both.
-JAX (CPU, float32): ``jax.jit(jax.value_and_grad(mean of losslab.jax.<name>))`` against the
-same for optax's function, when optax is installed.
+One training step's loss work, forward + backward of the mean loss, float32 on the CPU, one
+thread for PyTorch, measured in the same run with the anchor and losslab alternating:
 
-Prints the median time of each and the ratio losslab / anchor (below 1 is faster).
+- eager: ``losslab.torch.Loss(name)`` (the default ``check=True``; also ``check=False``)
+  against the ``torch.nn`` loss with the same definition, ``loss(x, y).backward()``. "ops" is
+  the same loss as a textbook composition of torch operations under autograd (not exact at
+  extreme inputs): what any loss not fused into one ATen kernel costs in eager PyTorch.
+- compile: the same step with the loss call ``torch.compile``d (inductor, ``fullgraph=True``)
+  for both; backward runs AOTAutograd's compiled backward. Data checks are skipped inside a
+  compiled graph, as under JAX tracing.
+- jit: ``jax.jit(jax.value_and_grad(mean of losslab.jax.<name>))`` against the same for
+  optax's function of the same mathematics: ``squared_error`` (optax's ``l2_loss`` is half of
+  it), ``huber_loss`` (same scaling as losslab's), ``sigmoid_binary_cross_entropy`` and
+  ``softmax_cross_entropy_with_integer_labels``.
+
+Cross-entropy uses n/10 rows of 10 classes (n scores in all) and integer labels. Prints the
+median time of each and the ratio losslab / anchor (below 1 is faster).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import time
 import warnings
 from collections.abc import Callable
 
 import numpy as np
-from _timing import median_time
+
+LOSSES = ("mse", "huber", "binary_crossentropy", "categorical_crossentropy")
+PARAMS = {"huber": {"delta": 1.0}}
 
 
-def torch_cases(n: int) -> list[tuple[str, dict, object, object, object]]:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
+
+
+def alternating_medians(
+    fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 3
+) -> dict[str, float]:
+    """Median time of each function (``clock``), the functions called in turn ``repeat`` times."""
+    for fn in fns.values():
+        for _ in range(warmup):  # compile, and any recompile after the first call
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for k, fn in fns.items():
+            t0 = clock()
+            fn()
+            times[k].append(clock() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+# -- PyTorch ---------------------------------------------------------------------------------
+def torch_data(n: int) -> dict[str, tuple[object, object]]:
     import torch
 
     g = torch.Generator().manual_seed(0)
@@ -33,63 +67,82 @@ def torch_cases(n: int) -> list[tuple[str, dict, object, object, object]]:
     y_bin = (torch.rand(n, generator=g) > 0.5).float()
     z = torch.randn(n // 10, 10, generator=g)
     labels = torch.randint(0, 10, (n // 10,), generator=g)
-    return [
-        ("mse", {}, torch.nn.MSELoss(), x, y_reg),
-        ("huber", {"delta": 1.0}, torch.nn.HuberLoss(delta=1.0), x, y_reg),
-        ("binary_crossentropy", {}, torch.nn.BCEWithLogitsLoss(), x, y_bin),
-        ("categorical_crossentropy", {}, torch.nn.CrossEntropyLoss(), z, labels),
-    ]
+    return {
+        "mse": (x, y_reg),
+        "huber": (x, y_reg),
+        "binary_crossentropy": (x, y_bin),
+        "categorical_crossentropy": (z, labels),
+    }
 
 
-def bench_torch(n: int, repeat: int) -> None:
+def torch_anchor(name: str) -> Callable:
+    import torch
+
+    return {
+        "mse": torch.nn.MSELoss(),
+        "huber": torch.nn.HuberLoss(delta=1.0),
+        "binary_crossentropy": torch.nn.BCEWithLogitsLoss(),
+        "categorical_crossentropy": torch.nn.CrossEntropyLoss(),
+    }[name]
+
+
+def torch_ops(name: str) -> Callable:
+    """The loss as a textbook composition of torch operations (autograd differentiates it)."""
+    import torch
+    from torch.nn import functional as F
+
+    def huber(a, y):
+        r = (a - y).abs()
+        return torch.where(r < 1.0, 0.5 * r * r, r - 0.5).mean()
+
+    return {
+        "mse": lambda a, y: ((a - y) ** 2).mean(),
+        "huber": huber,
+        "binary_crossentropy": lambda a, y: (y * F.softplus(-a) + (1 - y) * F.softplus(a)).mean(),
+        "categorical_crossentropy": lambda a, y: -F.log_softmax(a, dim=1).gather(1, y[:, None]).mean(),
+    }[name]
+
+
+def step(crit: Callable, inp: object, target: object) -> Callable[[], None]:
+    def run() -> None:
+        a = inp.clone().requires_grad_(True)
+        crit(a, target).backward()
+
+    return run
+
+
+def bench_eager(n: int, repeat: int) -> dict[str, dict[str, float]]:
+    import losslab.torch as lt
+
+    out = {}
+    for name, (inp, target) in torch_data(n).items():
+        fns = {
+            "anchor": step(torch_anchor(name), inp, target),
+            "ours": step(lt.Loss(name, **PARAMS.get(name, {})), inp, target),
+            "unchecked": step(lt.Loss(name, check=False, **PARAMS.get(name, {})), inp, target),
+            "ops": step(torch_ops(name), inp, target),
+        }
+        out[name] = alternating_medians(fns, repeat)
+    return out
+
+
+def bench_compile(n: int, repeat: int) -> dict[str, dict[str, float]]:
     import torch
 
     import losslab.torch as lt
 
-    torch.set_num_threads(1)
-    print(f"PyTorch {torch.__version__}, float32, n = {n} (CE: {n // 10} x 10), 1 thread")
-    print(f"{'loss':<26}{'torch.nn':>12}{'losslab':>12}{'ratio':>8}{'check=True':>12}{'ratio':>8}")
-    for name, params, anchor, inp, target in torch_cases(n):
-
-        def run(crit: Callable, inp=inp, target=target) -> None:
-            a = inp.clone().requires_grad_(True)
-            crit(a, target).backward()
-
-        t_anchor = median_time(lambda anchor=anchor: run(anchor), repeat)
-        ours = lt.Loss(name, check=False, **params)
-        checked = lt.Loss(name, check=True, **params)
-        t_ours = median_time(lambda ours=ours: run(ours), repeat)
-        t_checked = median_time(lambda checked=checked: run(checked), repeat)
-        print(
-            f"{name:<26}{t_anchor * 1e3:>10.2f}ms{t_ours * 1e3:>10.2f}ms{t_ours / t_anchor:>8.2f}"
-            f"{t_checked * 1e3:>10.2f}ms{t_checked / t_anchor:>8.2f}"
-        )
+    out = {}
+    for name, (inp, target) in torch_data(n).items():
+        fns = {}
+        for side, crit in (("anchor", torch_anchor(name)), ("ours", lt.Loss(name, **PARAMS.get(name, {})))):
+            compiled = torch.compile(lambda a, b, crit=crit: crit(a, b), fullgraph=True)
+            fns[side] = step(compiled, inp, target)
+        out[name] = alternating_medians(fns, repeat)
+    return out
 
 
-def bench_torch_compiled(n: int, repeat: int) -> None:
-    import torch
-
-    import losslab.torch as lt
-
-    print("\ntorch.compile (inductor), the same step compiled for both")
-    print(f"{'loss':<26}{'torch.nn':>12}{'losslab':>12}{'ratio':>8}")
-    for name, params, anchor, inp, target in torch_cases(n):
-
-        def make(crit: Callable, inp=inp, target=target) -> Callable:
-            compiled = torch.compile(lambda a, b: crit(a, b))
-
-            def run() -> None:
-                a = inp.clone().requires_grad_(True)
-                compiled(a, target).backward()
-
-            return run
-
-        t_anchor = median_time(make(anchor), repeat)
-        t_ours = median_time(make(lt.Loss(name, check=False, **params)), repeat)
-        print(f"{name:<26}{t_anchor * 1e3:>10.2f}ms{t_ours * 1e3:>10.2f}ms{t_ours / t_anchor:>8.2f}")
-
-
-def bench_jax(n: int, repeat: int) -> None:
+# -- JAX -------------------------------------------------------------------------------------
+def bench_jit(n: int, repeat: int) -> dict[str, dict[str, float]] | None:
     import jax
     import jax.numpy as jnp
 
@@ -98,51 +151,108 @@ def bench_jax(n: int, repeat: int) -> None:
     try:
         import optax
     except ImportError:
-        print("optax not installed: JAX comparison skipped")
-        return
+        print("optax not installed: the jit comparison is skipped")
+        return None
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=n), dtype=jnp.float32)
     y_reg = jnp.asarray(rng.normal(size=n), dtype=jnp.float32)
     y_bin = jnp.asarray(rng.integers(0, 2, n), dtype=jnp.float32)
     z = jnp.asarray(rng.normal(size=(n // 10, 10)), dtype=jnp.float32)
-    labels = jnp.asarray(rng.integers(0, 10, n // 10))
-    cases = [
-        ("mse", lj.mse, optax.losses.squared_error, x, y_reg),
-        ("huber", lj.huber, optax.losses.huber_loss, x, y_reg),
-        ("log_cosh", lj.log_cosh, optax.losses.log_cosh, x, y_reg),
-        ("binary_crossentropy", lj.binary_crossentropy, optax.losses.sigmoid_binary_cross_entropy, x, y_bin),
-        (
-            "categorical_crossentropy",
+    labels = jnp.asarray(rng.integers(0, 10, n // 10), dtype=jnp.int32)
+    cases = {
+        "mse": (lj.mse, optax.losses.squared_error, x, y_reg),
+        "huber": (lj.huber, optax.losses.huber_loss, x, y_reg),
+        "binary_crossentropy": (lj.binary_crossentropy, optax.losses.sigmoid_binary_cross_entropy, x, y_bin),
+        "categorical_crossentropy": (
             lj.categorical_crossentropy,
             optax.losses.softmax_cross_entropy_with_integer_labels,
             z,
             labels,
         ),
-    ]
-    print(f"\nJAX {jax.__version__} / optax {optax.__version__}, float32, n = {n}: jit(value_and_grad(mean))")
-    print(f"{'loss':<26}{'optax':>12}{'losslab':>12}{'ratio':>8}")
-    for name, ours, anchor, pred, target in cases:
+    }
+    out = {}
+    for name, (ours, anchor, pred, target) in cases.items():
 
-        def make(fn: Callable, pred=pred, target=target) -> Callable:
-            step = jax.jit(jax.value_and_grad(lambda p: jnp.mean(fn(p, target))))
-            return lambda: jax.block_until_ready(step(pred))
+        def make(fn: Callable, pred=pred, target=target) -> Callable[[], object]:
+            # the target is an argument, not a constant XLA could fold into the program
+            run = jax.jit(jax.value_and_grad(lambda p, t: jnp.mean(fn(p, t))))
+            return lambda: jax.block_until_ready(run(pred, target))
 
-        t_anchor = median_time(make(anchor), repeat)
-        t_ours = median_time(make(ours), repeat)
-        print(f"{name:<26}{t_anchor * 1e3:>10.3f}ms{t_ours * 1e3:>10.3f}ms{t_ours / t_anchor:>8.2f}")
+        out[name] = alternating_medians({"anchor": make(anchor), "ours": make(ours)}, repeat)
+    return out
+
+
+# -- the table -------------------------------------------------------------------------------
+def ms(t: float) -> str:
+    return f"{t * 1e3:.3f}"
+
+
+def print_table(results: dict[str, dict[str, dict[str, float]] | None]) -> None:
+    heads = {
+        "eager": ("torch.nn", "losslab", "ratio", "unchecked", "ratio", "ops", "ratio"),
+        "compile": ("torch.nn", "losslab", "ratio"),
+        "jit": ("optax", "losslab", "ratio"),
+    }
+    shown = [m for m in heads if results.get(m)]
+    line1 = f"{'':<26}" + "".join(f"| {m:<{10 * len(heads[m]) - 2}}" for m in shown)
+    line2 = f"{'loss':<26}" + "".join("|" + "".join(f"{h:>10}" for h in heads[m])[1:] for m in shown)
+    print(line1.rstrip())
+    print(line2)
+    for name in LOSSES:
+        cells = []
+        for m in shown:
+            r = results[m][name]
+            a = r["anchor"]
+            row = [ms(a), ms(r["ours"]), f"{r['ours'] / a:.2f}"]
+            if m == "eager":
+                row += [ms(r["unchecked"]), f"{r['unchecked'] / a:.2f}", ms(r["ops"]), f"{r['ops'] / a:.2f}"]
+            cells.append("".join(f"{c:>10}" for c in row)[1:])
+        print(f"{name:<26}|" + "|".join(cells))
+    print("times in ms (medians); ratio = losslab (or ops) / anchor")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--compile", action="store_true", help="also torch.compile (slow to compile)")
+    parser.add_argument("--modes", default="eager,compile,jit", help="comma-separated: eager, compile, jit")
+    parser.add_argument(
+        "--clock",
+        choices=tuple(CLOCKS),
+        default="wall",
+        help="cpu: process CPU time, steadier on a loaded machine",
+    )
     args = parser.parse_args()
+    global clock
+    clock = CLOCKS[args.clock]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     warnings.simplefilter("ignore")
-    bench_torch(args.n, args.repeat)
-    if args.compile:
-        bench_torch_compiled(args.n, args.repeat)
-    bench_jax(args.n, args.repeat)
+    results: dict[str, dict[str, dict[str, float]] | None] = {}
+    header = [f"n = {args.n} float32 scores (cross-entropy: {args.n // 10} x 10, integer labels), CPU"]
+    if {"eager", "compile"} & set(modes):
+        import torch
+
+        torch.set_num_threads(1)
+        header.append(f"PyTorch {torch.__version__} (1 thread)")
+    if "eager" in modes:
+        results["eager"] = bench_eager(args.n, args.repeat)
+    if "compile" in modes:
+        results["compile"] = bench_compile(args.n, args.repeat)
+    if "jit" in modes:
+        import jax
+
+        results["jit"] = bench_jit(args.n, args.repeat)
+        try:
+            import optax
+
+            header.append(f"JAX {jax.__version__} / optax {optax.__version__}")
+        except ImportError:
+            pass
+    print(
+        ", ".join(header)
+        + f"; forward + backward, median {args.clock} time of {args.repeat} alternating runs"
+    )
+    print_table(results)
 
 
 if __name__ == "__main__":

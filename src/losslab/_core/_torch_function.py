@@ -13,6 +13,12 @@ import torch
 
 from .xp import array_namespace
 
+try:  # what Function.apply uses after binding its arguments (private: PyTorch's apply without)
+    from torch._C import _are_functorch_transforms_active
+    from torch._functorch.utils import unwrap_dead_wrappers
+except ImportError:  # pragma: no cover - another PyTorch version
+    _are_functorch_transforms_active = unwrap_dead_wrappers = None
+
 __all__ = ["LossGradient", "LossValue"]
 
 
@@ -21,38 +27,71 @@ def _contract(multiclass: bool, upstream: Any, g: Any) -> Any:
     return upstream[..., None] * g if multiclass else upstream * g
 
 
-class _LossFunction(torch.autograd.Function):
-    """Saves (f, t) and the loss for backward: the inputs of both Functions below."""
+class _Function(torch.autograd.Function):
+    """``apply`` without ``Function.apply``'s per-call ``inspect.signature`` binding (~50 µs, as
+    much as a loss kernel on 10⁵ floats): the arguments here are always positional and complete.
+    Under ``torch.func`` transforms and ``torch.compile`` PyTorch's own ``apply`` runs."""
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        if (
+            unwrap_dead_wrappers is None
+            or _are_functorch_transforms_active()
+            or torch.compiler.is_compiling()
+        ):
+            return super().apply(*args)
+        # what Function.apply does after binding (dead functorch wrappers unwrapped first)
+        return super(torch.autograd.Function, cls).apply(*unwrap_dead_wrappers(args))
+
+
+class LossValue(_Function):
+    """Per-sample loss values and, in the same forward, the analytic gradient backward returns.
+
+    The gradient is an extra (non-differentiable) output, saved for backward: eager PyTorch
+    then runs the loss's kernels once per training step with no second pass over the inputs in
+    backward. A backward that builds a graph (``create_graph=True``, ``torch.func`` transforms)
+    takes the gradient from `LossGradient` instead, whose own backward is the Hessian.
+    """
 
     generate_vmap_rule = True  # the kernels are plain torch operations
+
+    @staticmethod
+    def forward(f: Any, t: Any, loss: Any) -> tuple[Any, Any]:
+        xp = array_namespace(f)
+        return loss._value(xp, t, f), loss._gradient(xp, t, f)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Any, Any]) -> None:
+        f, t, loss = inputs
+        ctx.mark_non_differentiable(output[1])
+        ctx.set_materialize_grads(False)  # no zeros for the gradient output's (unused) grad
+        ctx.save_for_backward(f, t, output[1])
+        ctx.loss = loss
+
+    @staticmethod
+    def backward(ctx: Any, upstream: Any, _unused: Any) -> tuple[Any, None, None]:
+        if upstream is None:
+            return None, None, None
+        f, t, g = ctx.saved_tensors
+        if torch.is_grad_enabled():  # the engine enables grad in backward only for create_graph
+            g = LossGradient.apply(f, t, ctx.loss)
+        return _contract(ctx.loss.multiclass, upstream, g), None, None
+
+
+class LossGradient(_Function):
+    """The analytic gradient; its backward is the Hessian (diagonal, or a full HVP per row)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(f: Any, t: Any, loss: Any) -> Any:
+        return loss._gradient(array_namespace(f), t, f)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
         f, t, loss = inputs
         ctx.save_for_backward(f, t)
         ctx.loss = loss
-
-
-class LossValue(_LossFunction):
-    """Per-sample loss values; backward is the loss's analytic gradient."""
-
-    @staticmethod
-    def forward(f: Any, t: Any, loss: Any) -> Any:
-        return loss._value(array_namespace(f), t, f)
-
-    @staticmethod
-    def backward(ctx: Any, upstream: Any) -> tuple[Any, None, None]:
-        f, t = ctx.saved_tensors
-        g = LossGradient.apply(f, t, ctx.loss)
-        return _contract(ctx.loss.multiclass, upstream, g), None, None
-
-
-class LossGradient(_LossFunction):
-    """The analytic gradient; its backward is the Hessian (diagonal, or a full HVP per row)."""
-
-    @staticmethod
-    def forward(f: Any, t: Any, loss: Any) -> Any:
-        return loss._gradient(array_namespace(f), t, f)
 
     @staticmethod
     def backward(ctx: Any, upstream: Any) -> tuple[Any, None, None]:

@@ -62,7 +62,7 @@ def value(loss: Loss, p: Prepared) -> Any:
             import torch
 
             if torch.is_grad_enabled() and f.requires_grad and not t.requires_grad:
-                return _torch_value_fn().apply(f, t, loss)
+                return _torch_value_fn().apply(f, t, loss)[0]  # [1] is the gradient, kept for backward
         elif is_tracing(f) or is_tracing(t) or loss._traced():
             return _jax_value(loss, p.xp, t, f)
     return loss._value(p.xp, t, f)

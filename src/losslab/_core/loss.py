@@ -342,7 +342,7 @@ class Loss:
         """Turn a validated ``y_true`` into the kernel's target (default: cast to ``f``'s dtype)."""
         if xp.isdtype(y_true.dtype, "complex floating"):
             raise DTypeError(f"y_true for loss {self.name!r} must be real numbers; got dtype {y_true.dtype}.")
-        return xp.astype(y_true, f.dtype)
+        return xp.astype(y_true, f.dtype, copy=False)  # no copy when the dtype is already right
 
     def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str] | None:
         return None

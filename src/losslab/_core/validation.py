@@ -8,6 +8,7 @@ expected. Shape and dtype checks always run; value checks (NaN, domains, weights
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,10 @@ import numpy as np
 
 from .errors import DomainError, DTypeError, ShapeError
 from .params import require_resolved
-from .xp import array_namespace, device, is_array, is_numpy_namespace, is_tracing, to_numpy
+from .xp import array_namespace, detached, device, is_array, is_numpy_namespace, is_tracing, to_numpy
 
 if TYPE_CHECKING:
+    from .domains import Domain
     from .loss import Loss
 
 __all__ = ["Prepared", "prepare", "report_bad"]
@@ -156,7 +158,9 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
         )
     sample_shape = _check_shapes(loss, t_raw, f)
     concrete = check and not is_tracing(f) and not is_tracing(t_raw)
-    if concrete:
+    # the entry-by-entry checks below run only when a few reductions cannot vouch for the inputs
+    exact = concrete and not _plainly_valid(loss, xp, t_raw, f)
+    if exact:
         report_bad(loss.name, "y_pred", f, ~xp.isfinite(f), "finite (no NaN or inf)")
         if xp.isdtype(t_raw.dtype, "real floating"):
             report_bad(loss.name, "y_true", t_raw, ~xp.isfinite(t_raw), "finite (no NaN or inf)")
@@ -168,7 +172,7 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
             ("y_pred", f, info.y_pred, loss._y_pred_bad),
         ):
             # the declared domain first, then what only the loss's code can say
-            if not domain.unbounded and not domain.structural:
+            if exact and _checked(domain):
                 report_bad(loss.name, arg, x, ~domain.contains(xp, x), domain.describe())
             res = fn(xp, t if arg == "y_true" else x)
             if res is not None:
@@ -182,7 +186,7 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
                 f"sample); got shape {tuple(w.shape)}."
             )
         w = xp.astype(w, f.dtype)
-        if check and not is_tracing(w):
+        if check and not is_tracing(w) and not _weights_plainly_valid(xp, w):
             report_bad(loss.name, "sample_weight", w, ~xp.isfinite(w) | (w < 0), "finite and >= 0")
             if not bool(xp.any(w > 0)):
                 raise DomainError(
@@ -202,6 +206,60 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
                 "excluded by the loss (e.g. every label equals ignore_index) or has zero weight."
             )
     return Prepared(xp, t, f, w, out_dtype, loss.multiclass)
+
+
+def _checked(domain: Domain) -> bool:
+    """The declared domain is checked entry by entry here (not by the loss with the shapes)."""
+    return not domain.unbounded and not domain.structural
+
+
+def _plainly_valid(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
+    """True if the finiteness and domain checks of `prepare` would find nothing in ``t``, ``f``.
+
+    A few reductions and one host sync in all, instead of a mask and a sync per check
+    (``isfinite`` alone costs more than a loss's gradient in eager PyTorch). Sound by
+    construction: a finite sum means no NaN or inf (either would propagate); for a domain that
+    is an interval, the minimum and maximum are compared by the same `Domain.contains`, in the
+    same dtype, and a comparison with a rounded bound is monotone, so every entry passes if the
+    two extremes do (NaN propagates through min and max and fails it). False (also when a sum
+    overflows) only sends the inputs through the entry-by-entry checks, which name the bad entry.
+    """
+    total = inside = None  # total: a sum that is finite only if every float entry is
+    info = loss.info
+    for x, domain in ((t, info.y_true), (f, info.y_pred)):
+        x = detached(x)  # no autograd graph for a check
+        is_float = xp.isdtype(x.dtype, "real floating")
+        if _checked(domain):
+            if domain.values or domain.excluded or domain.rows:
+                return False  # not an interval: only the entry-by-entry check can say
+            ends = xp.stack([xp.min(x), xp.max(x)])
+            ok = xp.all(domain.contains(xp, ends))
+            inside = ok if inside is None else inside & ok
+            part = xp.sum(ends) if is_float else None
+        else:
+            part = xp.sum(x) if is_float else None
+        if part is not None:
+            total = part if total is None else total + part
+    return _finite_and_true(xp, total, inside)
+
+
+def _finite_and_true(xp: Any, total: Any, ok: Any) -> bool:
+    """``total`` (a 0-d float or None) is finite and ``ok`` (a 0-d bool or None) is true, read
+    with one host sync: a false ``ok`` divides ``total`` by 0, which is never finite."""
+    if ok is None:
+        return total is None or math.isfinite(float(total))
+    if total is None:
+        return bool(ok)
+    if is_numpy_namespace(xp):  # no device to sync with (and no division warning)
+        return bool(ok) and math.isfinite(float(total))
+    return math.isfinite(float(total / ok))
+
+
+def _weights_plainly_valid(xp: Any, w: Any) -> bool:
+    """True if the weights are finite, >= 0 and not all 0 (min and max: one sync)."""
+    w = detached(w)
+    lo, hi = xp.min(w), xp.max(w)
+    return _finite_and_true(xp, lo + hi, (lo >= 0) & (hi > 0))
 
 
 def _check_shapes(loss: Loss, t: Any, f: Any) -> tuple[int, ...]:

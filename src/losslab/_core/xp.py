@@ -14,6 +14,7 @@ from array_api_compat import device as _compat_device
 
 __all__ = [
     "array_namespace",
+    "detached",
     "device",
     "float_dtype_name",
     "is_array",
@@ -32,6 +33,11 @@ def array_namespace(*xs: Any) -> Any:
 
         return compat
     return _compat_namespace(*xs)
+
+
+def detached(x: Any) -> Any:
+    """``x`` outside any autograd graph (a torch tensor's ``detach()``; others as they are)."""
+    return x.detach() if type(x).__module__.startswith("torch") else x
 
 
 def device(x: Any) -> Any:
