@@ -1,0 +1,205 @@
+"""Fused NumPy kernels: value, gradient and Hessian of the elementwise losses in one compiled pass.
+
+`losslab._core.fastpath` sends a NumPy float32/float64 call here when the array is large enough
+(see docs/speed.md); `run` answers it or returns ``None`` for the generic array-API kernels of
+`losslab.losses`, which stay the reference. The table `SPECS` maps a loss class to the kernel
+number and parameters of `losslab.kernels._scalar`; only those exact classes are served (a
+subclass may change the formulas). numba is imported on the first call, not with this package.
+
+The data checks (finite, inside the declared domains, weights finite and ≥ 0) run inside the
+same pass; if one fails, `run` returns ``None`` and the generic path raises its usual message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..losses import counts, regression
+from ..losses.classification import BinaryCrossentropy
+
+__all__ = ["SPECS", "run", "supports"]
+
+# kind numbers: mirror losslab.kernels._scalar (kept numba-free here)
+MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE = 0, 1, 2, 3, 4, 5, 6
+
+Spec = tuple[int, tuple[float, ...]]  # (kind, parameters)
+
+
+def _tweedie(loss: Any) -> Spec:
+    a, b = loss._ab()
+    radius = counts._SERIES_RADIUS / max(1.0, abs(a), abs(b))
+    return TWEEDIE, (a, b, radius, *loss._coefficients())
+
+
+def _bce(loss: Any) -> Spec | None:
+    if not loss.from_logits:
+        return None  # the probability form takes the generic path
+    return BCE, (float(loss.pos_weight), float(loss.label_smoothing))
+
+
+SPECS: dict[type, Callable[[Any], Spec | None]] = {
+    regression.MSE: lambda loss: (MSE, ()),
+    regression.MAE: lambda loss: (MAE, ()),
+    regression.Huber: lambda loss: (HUBER, (float(loss.delta),)),
+    regression.Quantile: lambda loss: (QUANTILE, (float(loss.quantile),)),
+    regression.Expectile: lambda loss: (EXPECTILE, (float(loss.expectile),)),
+    BinaryCrossentropy: _bce,
+    counts.Poisson: _tweedie,
+    counts.Gamma: _tweedie,
+    counts.Tweedie: _tweedie,
+}
+
+_WANTS = {"g": (0, 1, 0), "h": (0, 0, 1), "gh": (0, 1, 1), "v": (1, 0, 0), "vg": (1, 1, 0), "vgh": (1, 1, 1)}
+_CHK_WIDTH = 10  # _engine.CHK_WIDTH
+_prepared: dict[Any, Any] = {}  # loss -> (kind, prm, chk), or None if not served
+
+
+def supports(loss: Any) -> bool:
+    """True if the fused engine serves this loss (with its current parameters).
+
+    >>> import losslab
+    >>> from losslab import kernels
+    >>> kernels.supports(losslab.get("poisson")), kernels.supports(losslab.get("bce", from_logits=False))
+    (True, False)
+    """
+    return _plan(loss) is not None
+
+
+def _domain_row(domain: Any) -> list[float] | None:
+    """A domain as the engine's check row, or None if it cannot say it (rows, class targets …)."""
+    if domain.rows or domain.structural or str(domain.kind) == "described":
+        return None
+    if len(domain.excluded) > 1 or len(domain.values) > 3:
+        return None
+    iv = domain.interval
+    row = [iv.low, iv.high, float(iv.low_closed), float(iv.high_closed)]
+    row += [float(len(domain.excluded)), domain.excluded[0] if domain.excluded else 0.0]
+    row += [float(len(domain.values)), *domain.values, *([0.0] * (3 - len(domain.values)))]
+    assert len(row) == _CHK_WIDTH
+    return row
+
+
+def _plan(loss: Any) -> Any:
+    try:
+        return _prepared[loss]
+    except (KeyError, TypeError):
+        pass
+    plan = None
+    make = SPECS.get(type(loss))
+    if make is not None and not any(v == "auto" for v in loss.params.values() if isinstance(v, str)):
+        spec = make(loss)
+        info = loss.info
+        rows = (_domain_row(info.y_true), _domain_row(info.y_pred))
+        if spec is not None and rows[0] is not None and rows[1] is not None:
+            kind, prm = spec
+            padded = (*prm, 0.0, 0.0, 0.0)[: max(3, len(prm))]  # the driver reads prm[0:3]
+            plan = (kind, np.asarray(padded, np.float64), np.asarray(rows[0] + rows[1]))
+    try:
+        _prepared[loss] = plan
+    except TypeError:
+        pass
+    return plan
+
+
+def _same_shape_array(x: Any, like: np.ndarray) -> np.ndarray | None:
+    """``x`` as a flat array of ``like``'s dtype, or None to let the generic path judge it."""
+    if type(x) is not np.ndarray:
+        try:
+            x = np.asarray(x)
+        except (ValueError, TypeError):
+            return None
+    if x.shape != like.shape or x.dtype.kind not in "biuf":
+        return None
+    if x.dtype != like.dtype:
+        x = x.astype(like.dtype)
+    return x.reshape(-1)
+
+
+def run(
+    loss: Any,
+    y_true: Any,
+    y_pred: np.ndarray,
+    sample_weight: Any,
+    check: bool,
+    want: str,
+    reduction: str,
+    out: tuple[np.ndarray | None, np.ndarray | None],
+    threads: int | None,
+) -> Any:
+    """Answer one call of ``loss`` in one pass, or return None for the generic path.
+
+    ``out`` holds validated output arrays for the gradient and the Hessian (or None).
+    """
+    plan = _plan(loss)
+    if plan is None or loss.multiclass:
+        return None
+    try:
+        from . import _engine
+    except ImportError:  # numba is not installed: the generic kernels answer
+        return None
+    kind, prm, chk = plan
+    dt = y_pred.dtype
+    f = y_pred.reshape(-1)
+    t = _same_shape_array(y_true, y_pred)
+    if t is None:
+        return None
+    w = None
+    if sample_weight is not None:
+        w = _same_shape_array(sample_weight, y_pred)
+        if w is None:
+            return None
+    want_v, want_g, want_h = _WANTS[want]
+    n, shape = f.shape[0], y_pred.shape
+    m = _engine.n_chunks(n)
+    v_out = np.empty(n, dt) if want_v and reduction == "none" else None
+    part_v = np.empty(m) if want_v and reduction != "none" else None
+    part_w = (
+        np.empty(m) if w is not None and (check or (part_v is not None and reduction == "mean")) else None
+    )
+    part_bad = np.empty(m, np.bool_) if check else None
+    g_out = None if not want_g else (out[0] if out[0] is not None else np.empty(shape, dt))
+    h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty(shape, dt))
+    _set_threads(threads)
+    _engine.elementwise(
+        kind, prm, t, f, w, chk if check else None, v_out,
+        None if g_out is None else g_out.reshape(-1), None if h_out is None else h_out.reshape(-1),
+        part_v, part_w, part_bad,
+    )  # fmt: skip
+    if part_bad is not None and part_bad.any():
+        return None  # a bad entry: the generic path finds it and names it
+    sw = _engine.total(part_w) if part_w is not None else float(n)
+    if check and not sw > 0:
+        return None  # every weight is zero: the generic path raises
+    results = []
+    if v_out is not None:
+        results.append(v_out.reshape(shape))
+    elif part_v is not None:
+        sv = _engine.total(part_v)
+        if reduction == "mean":
+            if not (sw > 1e-280 and math.isfinite(sw)):
+                return None  # a subnormal or infinite total weight: the generic rescaling handles it
+            sv = sv / sw
+        with np.errstate(over="ignore"):  # float32: a sum beyond its range is inf, as in the generic path
+            results.append(np.asarray(sv, dt)[()])
+    if g_out is not None:
+        results.append(g_out)
+    if h_out is not None:
+        results.append(h_out)
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+_numba_threads: list[int] = []
+
+
+def _set_threads(threads: int | None) -> None:
+    import numba
+
+    if not _numba_threads:
+        _numba_threads.append(numba.config.NUMBA_NUM_THREADS)
+    n = _numba_threads[0] if threads is None else min(threads, _numba_threads[0])
+    if numba.get_num_threads() != n:
+        numba.set_num_threads(n)
