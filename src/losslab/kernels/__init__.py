@@ -54,7 +54,7 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
 }
 
 _WANTS = {"g": (0, 1, 0), "h": (0, 0, 1), "gh": (0, 1, 1), "v": (1, 0, 0), "vg": (1, 1, 0), "vgh": (1, 1, 1)}
-_CHK_WIDTH = 10  # _engine.CHK_WIDTH
+_CHK_WIDTH = 7  # _engine.CHK_WIDTH
 _prepared: dict[Any, Any] = {}  # loss -> (kind, prm, chk), or None if not served
 
 
@@ -70,15 +70,16 @@ def supports(loss: Any) -> bool:
 
 
 def _domain_row(domain: Any) -> list[float] | None:
-    """A domain as the engine's check row, or None if it cannot say it (rows, class targets …)."""
+    """A domain as the engine's check row (see `_engine`), or None if it cannot say it."""
     if domain.rows or domain.structural or str(domain.kind) == "described":
         return None
     if len(domain.excluded) > 1 or len(domain.values) > 3:
         return None
     iv = domain.interval
-    row = [iv.low, iv.high, float(iv.low_closed), float(iv.high_closed)]
-    row += [float(len(domain.excluded)), domain.excluded[0] if domain.excluded else 0.0]
-    row += [float(len(domain.values)), *domain.values, *([0.0] * (3 - len(domain.values)))]
+    lo = iv.low if iv.low_closed and math.isfinite(iv.low) else math.nextafter(iv.low, math.inf)
+    hi = iv.high if iv.high_closed and math.isfinite(iv.high) else math.nextafter(iv.high, -math.inf)
+    values = [*domain.values, *([math.nan] * (3 - len(domain.values)))]
+    row = [lo, hi, domain.excluded[0] if domain.excluded else math.nan, float(len(domain.values)), *values]
     assert len(row) == _CHK_WIDTH
     return row
 

@@ -16,28 +16,24 @@ from numba import njit, prange
 from ._scalar import point
 
 CHUNK = 4096
+_MAX = np.finfo(np.float64).max
 
-# layout of the check vector ``chk`` (per argument: y_true at 0, y_pred at CHK_F)
-LO, HI, LO_CLOSED, HI_CLOSED, N_EXCLUDED, EXCLUDED, N_VALUES, VALUES = 0, 1, 2, 3, 4, 5, 6, 7
-CHK_WIDTH = 10  # VALUES holds up to 3 label values
+# layout of the check vector ``chk`` (y_true at 0, y_pred at CHK_F), prepared by losslab.kernels
+# so that the test is branch-free: x ≥ LO and x ≤ HI with open ends moved to the next float in
+# (an infinite end becomes ±max float, so ±inf and NaN fail), x ≠ EXCLUDED (NaN if none), and,
+# for label domains (N_VALUES > 0), x equal to one of VALUES (padded with NaN)
+LO, HI, EXCLUDED, N_VALUES, VALUES = 0, 1, 2, 3, 4
+CHK_WIDTH = 7  # VALUES holds up to 3 label values
 CHK_F = CHK_WIDTH
 
 
 @njit(cache=True, inline="always")
-def _inside(x, lo, hi, lo_closed, hi_closed, n_excluded, excluded, n_values, v0, v1, v2):
-    """x is finite and in the domain (NaN never is); the bounds come as scalars so that the
-    compiler keeps them in registers."""
-    if not (x - x == 0.0):
-        return False
-    if not ((x >= lo) if lo_closed else (x > lo)):
-        return False
-    if not ((x <= hi) if hi_closed else (x < hi)):
-        return False
-    if n_excluded and x == excluded:
-        return False
-    if n_values == 0:
-        return True
-    return x == v0 or (n_values > 1 and x == v1) or (n_values > 2 and x == v2)
+def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
+    """x lies in the domain (NaN and ±inf never do), without branches."""
+    ok = (x >= lo) & (x <= hi) & (x != excluded)
+    if labels:  # loop-invariant: hoisted by the compiler
+        ok = ok & ((x == v0) | (x == v1) | (x == v2))
+    return ok
 
 
 @njit(cache=True, parallel=True)
@@ -60,28 +56,21 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
         p0, p1, p2 = prm[0], prm[1], prm[2]
         # the check rows as scalars (loads from chk could alias the outputs for the compiler)
         if chk is not None:
-            t_lo, t_hi, t_lc, t_hc = chk[LO], chk[HI], chk[LO_CLOSED] != 0.0, chk[HI_CLOSED] != 0.0
-            t_ne, t_ex, t_nv = chk[N_EXCLUDED] != 0.0, chk[EXCLUDED], int(chk[N_VALUES])
+            t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0
             t_v0, t_v1, t_v2 = chk[VALUES], chk[VALUES + 1], chk[VALUES + 2]
             o = CHK_F
-            f_lo, f_hi, f_lc, f_hc = (
-                chk[o + LO],
-                chk[o + HI],
-                chk[o + LO_CLOSED] != 0.0,
-                chk[o + HI_CLOSED] != 0.0,
-            )
-            f_ne, f_ex, f_nv = chk[o + N_EXCLUDED] != 0.0, chk[o + EXCLUDED], int(chk[o + N_VALUES])
+            f_lo, f_hi, f_ex, f_lab = chk[o + LO], chk[o + HI], chk[o + EXCLUDED], chk[o + N_VALUES] > 0
             f_v0, f_v1, f_v2 = chk[o + VALUES], chk[o + VALUES + 1], chk[o + VALUES + 2]
         for i in range(lo, hi):
             ti = np.float64(t[i])
             fi = np.float64(f[i])
             if chk is not None:
-                ok = _inside(ti, t_lo, t_hi, t_lc, t_hc, t_ne, t_ex, t_nv, t_v0, t_v1, t_v2)
-                ok = ok and _inside(fi, f_lo, f_hi, f_lc, f_hc, f_ne, f_ex, f_nv, f_v0, f_v1, f_v2)
+                ok = _inside(ti, t_lo, t_hi, t_ex, t_lab, t_v0, t_v1, t_v2)
+                ok = ok & _inside(fi, f_lo, f_hi, f_ex, f_lab, f_v0, f_v1, f_v2)
                 if w is not None:
                     wc = np.float64(w[i])
-                    ok = ok and wc >= 0.0 and wc - wc == 0.0
-                bad = bad or not ok
+                    ok = ok & (wc >= 0.0) & (wc <= _MAX)
+                bad = bad | (not ok)
             v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
             if w is not None:
                 wi = np.float64(w[i])

@@ -21,17 +21,14 @@ _HALF_EXP_LIMIT = 1400.0  # |x| up to which e^{x/2} is finite and normal in floa
 
 
 @njit(cache=True, inline="always")
-def _softplus(x):
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-@njit(cache=True, inline="always")
 def _bce(t, x, w, want_v, want_g, want_h):
     v = g = h = 0.0
-    if want_v:
-        v = w * t * _softplus(-x) + (1.0 - t) * _softplus(x)
     ax = abs(x)
     e = math.exp(-ax)
+    if want_v:
+        # softplus(±x) = max(±x, 0) + log1p(e^{−|x|}): one log1p serves both
+        lp = math.log1p(e)
+        v = w * t * (max(-x, 0.0) + lp) + (1.0 - t) * (max(x, 0.0) + lp)
     if want_g:
         # losslab.losses.classification._bce_logit_gradient, branch by branch
         p = 1.0 if x >= 0 else 0.0
@@ -108,7 +105,8 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
         if not ypos:
             g = math.exp(b * s)
         elif d <= 1.0:
-            g = math.exp(ly + a * s) * math.expm1(d)
+            # e^{log y + (1−p)s}·expm1(d); for p = 1 the factor is y itself (no exp∘log rounding)
+            g = (t if a == 0.0 else math.exp(ly + a * s)) * math.expm1(d)
         else:
             g = math.exp(b * s + math.log(-math.expm1(-d)))
     if want_h:
