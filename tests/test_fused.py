@@ -328,3 +328,25 @@ def test_combined_calls_on_the_generic_path(name: str) -> None:
     v2, g2 = loss.value_and_gradient(y, f)
     assert v2 == loss(y, f)
     np.testing.assert_array_equal(g2, g)
+
+
+def test_concurrent_python_threads_get_correct_results(fused: Spy) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    loss = losslab.get("poisson")
+    y, f = loss.example(200_000, 7)
+    want = generic(loss.gradient_hessian, y, f)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: loss.gradient_hessian(y, f), range(8)))
+    for g, h in results:  # each call ran in the engine or, while it was busy, the generic kernels
+        np.testing.assert_allclose(g, want[0], rtol=1e-13, atol=1e-300)
+        np.testing.assert_allclose(h, want[1], rtol=1e-13, atol=1e-300)
+    assert fused.served > 0
+
+
+def test_compare_workers_cap_the_engine_threads() -> None:
+    from losslab.compare.run import limit_threads
+
+    with limit_threads(1):
+        assert fastpath.settings()["threads"] == 1
+    assert fastpath.settings()["threads"] == fastpath._settings["threads"]

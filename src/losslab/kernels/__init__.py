@@ -13,6 +13,8 @@ same pass; if one fails, `run` returns ``None`` and the generic path raises its 
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -142,6 +144,26 @@ def run(
         from . import _engine
     except ImportError:  # numba is not installed: the generic kernels answer
         return None
+    if not _LOCK.acquire(blocking=False):
+        return None  # another Python thread is in the engine: this call takes the generic path
+    try:
+        return _run(_engine, plan, y_true, y_pred, sample_weight, check, want, reduction, out, threads)
+    finally:
+        _LOCK.release()
+
+
+def _run(
+    _engine: Any,
+    plan: Any,
+    y_true: Any,
+    y_pred: np.ndarray,
+    sample_weight: Any,
+    check: bool,
+    want: str,
+    reduction: str,
+    out: tuple[np.ndarray | None, np.ndarray | None],
+    threads: int | None,
+) -> Any:
     kind, prm, chk = plan
     dt = y_pred.dtype
     f = y_pred.reshape(-1)
@@ -193,6 +215,11 @@ def run(
     return results[0] if len(results) == 1 else tuple(results)
 
 
+# numba's "workqueue" threading layer: it does not share (and reset) the process's OpenMP thread
+# count as the "omp" layer does (torch.get_num_threads() would change under the user), nor
+# spin-wait against scikit-learn's OpenMP pool. It must not be entered by two threads at once:
+# the lock sends a concurrent call to the generic kernels instead.
+_LOCK = threading.Lock()
 _numba_threads: list[int] = []
 
 
@@ -200,6 +227,8 @@ def _set_threads(threads: int | None) -> None:
     import numba
 
     if not _numba_threads:
+        if not os.environ.get("NUMBA_THREADING_LAYER") and numba.config.THREADING_LAYER == "default":
+            numba.config.THREADING_LAYER = "workqueue"  # before numba's first parallel launch
         _numba_threads.append(numba.config.NUMBA_NUM_THREADS)
     n = _numba_threads[0] if threads is None else min(threads, _numba_threads[0])
     if numba.get_num_threads() != n:
