@@ -35,6 +35,8 @@ SERVED = [
     losslab.get("gamma"),
     losslab.get("tweedie", power=1.5),
     losslab.get("tweedie", power=3.0),
+    losslab.get("categorical_crossentropy"),
+    losslab.get("categorical_crossentropy", label_smoothing=0.1, class_weight=(1.0, 2.5, 0.5)),
 ]
 
 
@@ -74,6 +76,20 @@ def inputs(loss, dtype, n=3000, seed=0):
     """Random valid inputs plus extreme ones inside the domains."""
     y, f = loss.example(n, seed)
     task = loss.info.task
+    if loss.multiclass:
+        fx = np.array(
+            [
+                [1e300, 0.0, -1e300],
+                [-745.0, 0.0, 700.0],
+                [0.0, 0.0, 0.0],
+                [1e-300, -1e-300, 0.0],
+                [36.0, -36.0, 1.0],
+            ]
+        )
+        yx = np.array([0, 2, 1, 1, 1])
+        with np.errstate(over="ignore"):
+            keep = np.all(np.isfinite(fx.astype(dtype)), axis=1)
+        return np.concatenate([y, yx[keep]]), np.concatenate([f, fx[keep]]).astype(dtype)
     if task == "binary":
         fx = np.array(
             [0.0, -0.0, 1e-300, -1e-300, 0.5, -0.99, 1.0, -1.0, 36.0, -36.0, 700.0, -745.0, 1e300, -1e300]
@@ -108,7 +124,8 @@ def terms(loss, y, f):
         a, b = loss._ab()
         with np.errstate(all="ignore"):
             return np.abs(b) * np.exp(b * f) + np.abs(a) * y * np.exp(a * f) + 1e-300
-    return max(1.0, loss.params.get("pos_weight", 1.0))
+    cw = loss.params.get("class_weight") or (1.0,)
+    return max(1.0, loss.params.get("pos_weight", 1.0), *cw)
 
 
 def close(got, want, ulps, scale=1.0):
@@ -130,19 +147,19 @@ def close(got, want, ulps, scale=1.0):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fused_matches_generic(fused: Spy, loss, dtype) -> None:
     y, f = inputs(loss, dtype)
-    w = np.random.default_rng(1).uniform(0.0, 3.0, f.size).astype(dtype)
+    w = np.random.default_rng(1).uniform(0.0, 3.0, f.shape[0]).astype(dtype)
     ulps = 8
     # float32: the engine computes in float64 and rounds once; the reference is the float64
     # generic result rounded to float32 (the float32 generic path is less accurate)
     ref_dtype = np.float64
-    yr, fr, wr = y.astype(ref_dtype), f.astype(ref_dtype), w.astype(ref_dtype)
+    yr, fr, wr = y if loss.multiclass else y.astype(ref_dtype), f.astype(ref_dtype), w.astype(ref_dtype)
     term = terms(loss, yr, fr)
     if hasattr(loss, "_ab"):
         # the generic Poisson gradient forms y as exp(log y), |log y| ulps off; the engine uses y
         with np.errstate(divide="ignore"):
             ulps = ulps * (1.0 + np.abs(np.log(np.where(yr > 0, yr, 1.0))))
     for sw, swr in ((None, None), (w, wr)):
-        scale = term * (1.0 if sw is None else swr)
+        scale = term * (1.0 if sw is None else (swr[:, None] if loss.multiclass else swr))
         v, g, h = loss.value_gradient_hessian(y, f, sample_weight=sw, reduction="none")
         assert v.dtype == g.dtype == h.dtype == dtype
         for got, want in (
@@ -174,7 +191,8 @@ def test_every_entry_point_agrees(fused: Spy, loss) -> None:
     served = fused.served
     gen = generic(loss.value_gradient_hessian, y, f, reduction="sum")
     assert fused.served == served  # the generic path did not call the engine
-    np.testing.assert_allclose(g, gen[1], rtol=1e-14, atol=1e-300)
+    ok, where = close(g, gen[1], 8, terms(loss, y, f))
+    assert ok, where
     np.testing.assert_allclose(v, gen[0], rtol=1e-12)
 
 
@@ -197,7 +215,7 @@ def test_reference_values_on_the_fused_path(fused: Spy, case: dict) -> None:
 
 def test_reference_cases_cover_the_served_losses() -> None:
     served = {type(loss) for loss in SERVED}
-    assert served == set(kernels.SPECS)
+    assert served == {*kernels.SPECS, type(losslab.get("categorical_crossentropy"))}
     assert {type(losslab.get(c["loss"])) for c in FUSED_CASES} == served
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..losses import counts, regression
-from ..losses.classification import BinaryCrossentropy
+from ..losses.classification import BinaryCrossentropy, CategoricalCrossentropy
 
 __all__ = ["SPECS", "run", "supports"]
 
@@ -68,7 +68,7 @@ def supports(loss: Any) -> bool:
     >>> kernels.supports(losslab.get("poisson")), kernels.supports(losslab.get("bce", from_logits=False))
     (True, False)
     """
-    return _plan(loss) is not None
+    return (_rows_plan(loss) if type(loss) is CategoricalCrossentropy else _plan(loss)) is not None
 
 
 def _domain_row(domain: Any) -> list[float] | None:
@@ -137,8 +137,9 @@ def run(
 
     ``out`` holds validated output arrays for the gradient and the Hessian (or None).
     """
-    plan = _plan(loss)
-    if plan is None or loss.multiclass:
+    rows = type(loss) is CategoricalCrossentropy
+    plan = _rows_plan(loss) if rows else _plan(loss)
+    if plan is None:
         return None
     try:
         from . import _engine
@@ -147,9 +148,62 @@ def run(
     if not _LOCK.acquire(blocking=False):
         return None  # another Python thread is in the engine: this call takes the generic path
     try:
-        return _run(_engine, plan, y_true, y_pred, sample_weight, check, want, reduction, out, threads)
+        run_ = _run_rows if rows else _run
+        return run_(_engine, plan, y_true, y_pred, sample_weight, check, want, reduction, out, threads)
     finally:
         _LOCK.release()
+
+
+def _rows_plan(loss: Any) -> Any:
+    """(class weights or None, ε) of a cross-entropy on logits with class-index targets."""
+    if not loss.from_logits or loss.ignore_index is not None:
+        return None
+    cw = None if loss.class_weight is None else np.asarray(loss.class_weight, np.float64)
+    return cw, float(loss.label_smoothing)
+
+
+def _run_rows(
+    _engine: Any,
+    plan: Any,
+    y_true: Any,
+    y_pred: np.ndarray,
+    sample_weight: Any,
+    check: bool,
+    want: str,
+    reduction: str,
+    out: tuple[np.ndarray | None, np.ndarray | None],
+    threads: int | None,
+) -> Any:
+    """`run` for cross-entropy rows: y_pred (n, k), y_true class indices (n,)."""
+    if y_pred.ndim != 2 or y_pred.shape[1] < 2:
+        return None
+    n, k = y_pred.shape
+    labels = np.asarray(y_true) if type(y_true) is not np.ndarray else y_true
+    if labels.shape != (n,) or labels.dtype.kind not in "iuf":
+        return None  # probability rows, or a shape the generic path explains
+    cw, eps = plan
+    if cw is not None and cw.shape[0] != k:
+        return None
+    cw = np.ones(k) if cw is None else cw
+    w = None
+    if sample_weight is not None:
+        w = np.asarray(sample_weight)
+        if w.shape != (n,) or w.dtype.kind not in "biuf":
+            return None
+        w = w.astype(y_pred.dtype, copy=False)
+    f = np.ascontiguousarray(y_pred)
+    want_v, want_g, want_h = _WANTS[want]
+    dt = y_pred.dtype
+    m = _engine.n_row_chunks(n)
+    v_out = np.empty(n, dt) if want_v and reduction == "none" else None
+    part_v = np.empty(m) if want_v and reduction != "none" else None
+    part_w = np.empty(m) if w is not None else None
+    part_bad = np.zeros(m, np.bool_) if check else None
+    g_out = None if not want_g else (out[0] if out[0] is not None else np.empty((n, k), dt))
+    h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty((n, k), dt))
+    _set_threads(threads)
+    _engine.softmax_ce(f, labels, w, bool(check), cw, eps, v_out, g_out, h_out, part_v, part_w, part_bad)
+    return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, (n,))
 
 
 def _run(
@@ -180,9 +234,7 @@ def _run(
     m = _engine.n_chunks(n)
     v_out = np.empty(n, dt) if want_v and reduction == "none" else None
     part_v = np.empty(m) if want_v and reduction != "none" else None
-    part_w = (
-        np.empty(m) if w is not None and (check or (part_v is not None and reduction == "mean")) else None
-    )
+    part_w = np.empty(m) if w is not None else None
     part_bad = np.empty(m, np.bool_) if check else None
     g_out = None if not want_g else (out[0] if out[0] is not None else np.empty(shape, dt))
     h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty(shape, dt))
@@ -192,6 +244,24 @@ def _run(
         None if g_out is None else g_out.reshape(-1), None if h_out is None else h_out.reshape(-1),
         part_v, part_w, part_bad,
     )  # fmt: skip
+    return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
+
+
+def _finish(
+    _engine: Any,
+    n: int,
+    dt: Any,
+    reduction: str,
+    check: bool,
+    v_out: Any,
+    part_v: Any,
+    part_w: Any,
+    part_bad: Any,
+    g_out: Any,
+    h_out: Any,
+    shape: tuple[int, ...],
+) -> Any:
+    """The results of a pass, or None where the generic path must answer (and explain)."""
     if part_bad is not None and part_bad.any():
         return None  # a bad entry: the generic path finds it and names it
     sw = _engine.total(part_w) if part_w is not None else float(n)

@@ -102,3 +102,105 @@ def n_chunks(n: int) -> int:
 def total(part_column: np.ndarray) -> float:
     """The chunk sums added in chunk order (independent of the thread count)."""
     return math.fsum(part_column.tolist())
+
+
+ROWS = 512  # rows per chunk of the per-row (multiclass) pass
+
+
+@njit(cache=True, parallel=True)
+def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w, part_bad):
+    """Cross-entropy of logit rows ``f`` (n, k) against class indices ``labels`` (as floats),
+    with label smoothing ``eps`` and class weights ``cw`` (k,): the target row is
+    a = ((1 − ε)·onehot + ε/k)·c. Same chunked layout and outputs as `elementwise`, per row.
+
+    losslab.losses.classification: log softmax with log1p of the non-maximal terms
+    (`_core.special.log_softmax`), then `weighted_ce_grad_hess`: gradient (s − aⱼ)pⱼ −
+    aⱼ(1 − pⱼ) with s − a_top summed from the other entries, Hessian s·pⱼ(1 − pⱼ), 1 − pⱼ as
+    −expm1(log pⱼ).
+    """
+    n, k = f.shape
+    n_chunks = (n + ROWS - 1) // ROWS
+    want_v = v_out is not None or part_v is not None
+    for c in prange(n_chunks):
+        lo = c * ROWS
+        hi = min(n, lo + ROWS)
+        a = np.empty(k)
+        logp = np.empty(k)
+        sv = 0.0
+        sw = 0.0
+        bad = False
+        for i in range(lo, hi):
+            lab = np.float64(labels[i])
+            if check:
+                ok = (lab >= 0.0) & (lab <= k - 1) & (np.floor(lab) == lab)
+                for j in range(k):
+                    x = np.float64(f[i, j])
+                    ok = ok & (x - x == 0.0)
+                if w is not None:
+                    wc = np.float64(w[i])
+                    ok = ok & (wc >= 0.0) & (wc <= _MAX)
+                if not ok:
+                    bad = True
+                    continue
+            li = int(lab)
+            # log softmax: m the row maximum at its first index jm, S = Σ_{j ≠ jm} e^{z_j − m}
+            jm = 0
+            m = np.float64(f[i, 0])
+            for j in range(1, k):
+                if np.float64(f[i, j]) > m:
+                    m = np.float64(f[i, j])
+                    jm = j
+            s_rest = 0.0
+            for j in range(k):
+                if j != jm:
+                    s_rest += math.exp(np.float64(f[i, j]) - m)
+            l1p = math.log1p(s_rest)
+            s = 0.0
+            top = 0
+            for j in range(k):
+                logp[j] = (np.float64(f[i, j]) - m) - l1p
+                aj = (
+                    (1.0 - eps) * (1.0 if j == li else 0.0) + eps / k
+                    if eps != 0.0
+                    else (1.0 if j == li else 0.0)
+                )
+                aj = aj * cw[j]
+                a[j] = aj
+                s += aj
+                if aj > a[top]:
+                    top = j
+            wi = np.float64(w[i]) if w is not None else 1.0
+            if want_v:
+                acc = 0.0
+                for j in range(k):
+                    acc += a[j] * logp[j]
+                v = (0.0 - acc) * wi
+                if v_out is not None:
+                    v_out[i] = v
+                if part_v is not None:
+                    sv += v
+            if g_out is not None or h_out is not None:
+                rest = 0.0
+                for j in range(k):
+                    if j != top:
+                        rest += a[j]
+                for j in range(k):
+                    p = math.exp(logp[j])
+                    omp = 0.0 - math.expm1(logp[j])
+                    if g_out is not None:
+                        others = rest if j == top else s - a[j]
+                        g_out[i, j] = (others * p - a[j] * omp) * wi
+                    if h_out is not None:
+                        h_out[i, j] = (s * p * omp) * wi
+            if part_w is not None:
+                sw += wi
+        if part_v is not None:
+            part_v[c] = sv
+        if part_w is not None:
+            part_w[c] = sw
+        if part_bad is not None:
+            part_bad[c] = bad
+
+
+def n_row_chunks(n: int) -> int:
+    return (n + ROWS - 1) // ROWS
