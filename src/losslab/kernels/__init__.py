@@ -2,9 +2,9 @@
 
 `losslab._core.fastpath` sends a NumPy float32/float64 call here when the array is large enough
 (see docs/speed.md); `run` answers it or returns ``None`` for the generic array-API kernels of
-`losslab.losses`, which stay the reference. The table `SPECS` maps a loss class to the kernel
-number and parameters of `losslab.kernels._scalar`; only those exact classes are served (a
-subclass may change the formulas). numba is imported on the first call, not with this package.
+`losslab.losses`, which stay the reference. The table `SPECS` maps a loss class to the number
+and parameters of its scalar kernel in `losslab.kernels._engine`; only those exact classes are
+served (a subclass may change the formulas). numba is imported on the first call, not with this package.
 
 The data checks (finite, inside the declared domains, weights finite and ≥ 0) run inside the
 same pass; if one fails, `run` returns ``None`` and the generic path raises its usual message.
@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from ..losses import counts, regression
+from ..losses import counts, regression, robust
 from ..losses.classification import BinaryCrossentropy, CategoricalCrossentropy
 
 __all__ = ["SPECS", "run", "supports"]
 
-# kind numbers: mirror losslab.kernels._scalar (kept numba-free here)
-MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE = 0, 1, 2, 3, 4, 5, 6
+# kind numbers: mirror losslab.kernels._engine (kept numba-free here)
+MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
 
 Spec = tuple[int, tuple[float, ...]]  # (kind, parameters)
 
@@ -53,6 +53,9 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
     counts.Poisson: _tweedie,
     counts.Gamma: _tweedie,
     counts.Tweedie: _tweedie,
+    robust.LogCosh: lambda loss: (LOG_COSH, ()),
+    robust.EpsilonInsensitive: lambda loss: (EPS_INSENSITIVE, (float(loss.epsilon),)),
+    robust.SquaredEpsilonInsensitive: lambda loss: (SQ_EPS_INSENSITIVE, (float(loss.epsilon),)),
 }
 
 _WANTS = {"g": (0, 1, 0), "h": (0, 0, 1), "gh": (0, 1, 1), "v": (1, 0, 0), "vg": (1, 1, 0), "vgh": (1, 1, 1)}
@@ -198,11 +201,11 @@ def _run_rows(
     v_out = np.empty(n, dt) if want_v and reduction == "none" else None
     part_v = np.empty(m) if want_v and reduction != "none" else None
     part_w = np.empty(m) if w is not None else None
-    part_bad = np.zeros(m, np.bool_) if check else None
+    part_bad = np.zeros(m, np.bool_)  # always checked, as in `_run`
     g_out = None if not want_g else (out[0] if out[0] is not None else np.empty((n, k), dt))
     h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty((n, k), dt))
     _set_threads(threads)
-    _engine.softmax_ce(f, labels, w, bool(check), cw, eps, v_out, g_out, h_out, part_v, part_w, part_bad)
+    _engine.softmax_ce(f, labels, w, True, cw, eps, v_out, g_out, h_out, part_v, part_w, part_bad)
     return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, (n,))
 
 
@@ -235,12 +238,15 @@ def _run(
     v_out = np.empty(n, dt) if want_v and reduction == "none" else None
     part_v = np.empty(m) if want_v and reduction != "none" else None
     part_w = np.empty(m) if w is not None else None
-    part_bad = np.empty(m, np.bool_) if check else None
+    # the fused check always runs: it costs next to nothing, and one compiled variant fewer per
+    # call shape; with check=False a bad entry still goes to the generic path, which then
+    # computes without raising, as it always did
+    part_bad = np.empty(m, np.bool_)
     g_out = None if not want_g else (out[0] if out[0] is not None else np.empty(shape, dt))
     h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty(shape, dt))
     _set_threads(threads)
     _engine.elementwise(
-        kind, prm, t, f, w, chk if check else None, v_out,
+        kind, prm, t, f, w, chk, v_out,
         None if g_out is None else g_out.reshape(-1), None if h_out is None else h_out.reshape(-1),
         part_v, part_w, part_bad,
     )  # fmt: skip
@@ -262,8 +268,8 @@ def _finish(
     shape: tuple[int, ...],
 ) -> Any:
     """The results of a pass, or None where the generic path must answer (and explain)."""
-    if part_bad is not None and part_bad.any():
-        return None  # a bad entry: the generic path finds it and names it
+    if part_bad.any():
+        return None  # a bad entry: the generic path finds it and names it (or, unchecked, computes)
     sw = _engine.total(part_w) if part_w is not None else float(n)
     if check and not sw > 0:
         return None  # every weight is zero: the generic path raises
