@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from . import autodiff
-from .errors import DTypeError, ParameterError
+from . import autodiff, fastpath
+from .errors import DTypeError, ParameterError, ShapeError
 from .info import LossInfo, ParamRole
 from .params import Interval, Param, auto_params, fit_auto
 from .statistic import Estimand
@@ -257,54 +257,121 @@ class Loss:
         -------
         A scalar (NumPy scalar, or 0-d tensor/array of the input's type) for ``"mean"`` and
         ``"sum"``, an array of per-sample values for ``"none"``; in ``y_pred``'s dtype.
+
+        Large NumPy float inputs of the built-in elementwise losses take the fused engine
+        (`losslab.kernels`, docs/speed.md); the results are the same.
         """
-        if reduction not in REDUCTIONS:
+        return self._compute("v", y_true, y_pred, sample_weight, check, reduction, None)
+
+    def gradient(
+        self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True, out: Any = None
+    ) -> Any:
+        """∂ℓᵢ/∂y_predᵢ per sample (times ``sample_weight``), shaped and typed like ``y_pred``.
+
+        ``out``, if given, is an array like the result (same array type, shape and dtype;
+        C-contiguous for NumPy) that receives it and is returned.
+        """
+        return self._compute("g", y_true, y_pred, sample_weight, check, "none", out)
+
+    def hessian(
+        self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True, out: Any = None
+    ) -> Any:
+        """∂²ℓᵢ/∂y_predᵢ² per sample (the diagonal; times ``sample_weight``), like ``y_pred``;
+        ``out`` as in `gradient`."""
+        return self._compute("h", y_true, y_pred, sample_weight, check, "none", out)
+
+    def gradient_hessian(
+        self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True, out: Any = None
+    ) -> tuple[Any, Any]:
+        """``(gradient, hessian)`` in one pass over the inputs; ``out`` a pair of arrays (or None)."""
+        return self._compute("gh", y_true, y_pred, sample_weight, check, "none", out)
+
+    def value_and_gradient(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        sample_weight: Any = None,
+        reduction: str = "mean",
+        check: bool = True,
+        out: Any = None,
+    ) -> tuple[Any, Any]:
+        """``(loss(y_true, y_pred, reduction=...), gradient(y_true, y_pred))`` in one pass.
+
+        The value is reduced as `__call__` reduces it; the gradient is per entry (times
+        ``sample_weight``), as `gradient` returns it, written into ``out`` if given. What a
+        training step needs: on the fused path the inputs are read once.
+
+        >>> import losslab, numpy as np
+        >>> v, g = losslab.get("mse").value_and_gradient(np.array([0.0, 1.0]), np.array([1.0, 1.0]))
+        >>> float(v), g.tolist()
+        (0.5, [2.0, 0.0])
+        """
+        return self._compute("vg", y_true, y_pred, sample_weight, check, reduction, out)
+
+    def value_gradient_hessian(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        sample_weight: Any = None,
+        reduction: str = "mean",
+        check: bool = True,
+        out: Any = None,
+    ) -> tuple[Any, Any, Any]:
+        """``(value, gradient, hessian)`` in one pass: `value_and_gradient` plus the Hessian's
+        diagonal; ``out`` a pair of arrays for the gradient and the Hessian (or None).
+
+        >>> import losslab, numpy as np
+        >>> v, g, h = losslab.get("poisson").value_gradient_hessian(np.array([1.0]), np.array([0.0]))
+        >>> float(v), g.tolist(), h.tolist()
+        (0.0, [0.0], [1.0])
+        """
+        return self._compute("vgh", y_true, y_pred, sample_weight, check, reduction, out)
+
+    def _compute(
+        self, want: str, y_true: Any, y_pred: Any, sample_weight: Any, check: bool, reduction: str, out: Any
+    ) -> Any:
+        """The parts ``want`` ("v", "g", "h", "gh", "vg", "vgh") by the fused engine if it serves
+        the call, else by the kernels; ``out`` receives the gradient and/or Hessian."""
+        if "v" in want and reduction not in REDUCTIONS:
             raise ParameterError(
                 f"reduction for loss {self.name!r} must be one of {', '.join(map(repr, REDUCTIONS))}; "
                 f"got {reduction!r}."
             )
+        outs = _out_pair(self, want, out)
+        if not self._has_tracer and _fast_candidate(y_pred):
+            for o in outs:
+                if o is not None:
+                    _check_out(self, o, y_pred)
+            res = fastpath.fused(self, y_true, y_pred, sample_weight, check, want, reduction, outs)
+            if res is not None:
+                return res
         try:
             p = self._prepared(y_true, y_pred, sample_weight, check)
             with p.errstate():
-                # under autograd/JAX tracing, backward uses the analytic _gradient (see _core.autodiff)
-                v = autodiff.value(self, p)
-                return p.reduce(v, reduction)
+                parts: list[Any] = []
+                if "v" in want:
+                    # under autograd/JAX tracing, backward uses the analytic _gradient (_core.autodiff)
+                    parts.append(p.reduce(autodiff.value(self, p), reduction))
+                if "g" in want and "h" in want:
+                    g, h = self._gradient_hessian(p.xp, p.t, p.f)
+                    parts += [p.per_entry(g), p.per_entry(h)]
+                elif "g" in want:
+                    parts.append(p.per_entry(self._gradient(p.xp, p.t, p.f)))
+                elif "h" in want:
+                    parts.append(p.per_entry(self._hessian(p.xp, p.t, p.f)))
         except TypeError as exc:
             self._untraceable(exc)
             raise
-
-    def gradient(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
-        """∂ℓᵢ/∂y_predᵢ per sample (times ``sample_weight``), shaped and typed like ``y_pred``."""
-        try:
-            p = self._prepared(y_true, y_pred, sample_weight, check)
-            with p.errstate():
-                return p.per_entry(self._gradient(p.xp, p.t, p.f))
-        except TypeError as exc:
-            self._untraceable(exc)
-            raise
-
-    def hessian(self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True) -> Any:
-        """∂²ℓᵢ/∂y_predᵢ² per sample (the diagonal; times ``sample_weight``), like ``y_pred``."""
-        try:
-            p = self._prepared(y_true, y_pred, sample_weight, check)
-            with p.errstate():
-                return p.per_entry(self._hessian(p.xp, p.t, p.f))
-        except TypeError as exc:
-            self._untraceable(exc)
-            raise
-
-    def gradient_hessian(
-        self, y_true: Any, y_pred: Any, *, sample_weight: Any = None, check: bool = True
-    ) -> tuple[Any, Any]:
-        """``(gradient, hessian)`` in one pass over the inputs."""
-        try:
-            p = self._prepared(y_true, y_pred, sample_weight, check)
-            with p.errstate():
-                g, h = self._gradient_hessian(p.xp, p.t, p.f)
-                return p.per_entry(g), p.per_entry(h)
-        except TypeError as exc:
-            self._untraceable(exc)
-            raise
+        arrays = parts[1:] if "v" in want else parts
+        for i, o in enumerate(outs):
+            if o is not None:
+                _check_out(self, o, arrays[i])
+                o[...] = arrays[i]
+                arrays[i] = o
+        parts = parts[:1] + arrays if "v" in want else arrays
+        return parts[0] if len(parts) == 1 else tuple(parts)
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         """Random valid ``(y_true, y_pred)`` NumPy inputs for this loss (tests, docs, plots).
@@ -370,6 +437,53 @@ class Loss:
         JAX transformation, where even closed-over arrays give traced masks.
         """
         return prepare(self, y_true, y_pred, sample_weight, check and not self._traced())
+
+
+def _fast_candidate(y_pred: Any) -> bool:
+    """A NumPy floating array: the only input the fused engine takes (checked without NumPy)."""
+    return (
+        type(y_pred).__module__ == "numpy"
+        and type(y_pred).__name__ == "ndarray"
+        and y_pred.dtype.char in "fd"
+    )
+
+
+def _out_pair(loss: Loss, want: str, out: Any) -> tuple[Any, ...]:
+    """``out`` as one slot per array result (gradient and/or Hessian) of ``want``."""
+    n = ("g" in want) + ("h" in want)
+    if out is None:
+        return (None,) * n
+    if n == 2:
+        if not (isinstance(out, tuple | list) and len(out) == 2):
+            raise ParameterError(
+                f"out for loss {loss.name!r} must be a pair (gradient array, Hessian array) or None; "
+                f"got {type(out).__name__}."
+            )
+        return tuple(out)
+    if n == 0:
+        raise ParameterError(f"out for loss {loss.name!r} is for gradients and Hessians; the value has none.")
+    return (out,)
+
+
+def _check_out(loss: Loss, out: Any, like: Any) -> None:
+    """``out`` can receive a result shaped and typed like ``like`` in place."""
+    if type(out) is not type(like):
+        raise DTypeError(
+            f"out for loss {loss.name!r} must be a {type(like).__module__}.{type(like).__name__} like "
+            f"y_pred; got {type(out).__module__}.{type(out).__name__}."
+        )
+    if tuple(out.shape) != tuple(like.shape):
+        raise ShapeError(
+            f"out for loss {loss.name!r} must have shape {tuple(like.shape)}; got {tuple(out.shape)}."
+        )
+    if out.dtype != like.dtype:
+        raise DTypeError(f"out for loss {loss.name!r} must have dtype {like.dtype}; got {out.dtype}.")
+    flags = getattr(out, "flags", None)
+    if flags is not None and not (flags.c_contiguous and flags.writeable):
+        raise ParameterError(
+            f"out for loss {loss.name!r} must be a writeable C-contiguous array; got "
+            f"{'a read-only' if not flags.writeable else 'a non-contiguous'} one."
+        )
 
 
 def _draw(rng: Any, iv: Interval, n: int) -> Any:

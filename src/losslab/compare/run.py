@@ -41,7 +41,8 @@ WATCH_INTERVAL = 0.2
 
 @contextlib.contextmanager
 def limit_threads(threads: int | None) -> Iterator[None]:
-    """Cap BLAS/OpenMP and torch intra-op threads at ``threads`` (no-op for None)."""
+    """Cap BLAS/OpenMP, torch intra-op and losslab's fused-kernel threads at ``threads`` (no-op
+    for None)."""
     if threads is None:
         yield
         return
@@ -56,8 +57,10 @@ def limit_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(threads)
     except ImportError:
         torch = None
+    from losslab._core.fastpath import limit_threads as fused_threads
+
     try:
-        with threadpool_limits(limits=threads):
+        with threadpool_limits(limits=threads), fused_threads(threads):
             yield
     finally:
         if torch is not None and old is not None:

@@ -95,13 +95,14 @@ class _Objective:
 
     def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         f, df_du = self.raw(theta)
-        # the loss's kernels on one prepared input (the targets were validated once, by the caller)
-        p = self.loss._prepared(self.y, f, self.w, check=False)
-        with p.errstate():
-            v = float(p.reduce(self.loss._value(p.xp, p.t, p.f), "mean"))
+        # value and gradient in one pass (the fused engine on large inputs); the targets were
+        # validated once, by the caller
+        with np.errstate(all="ignore"):
+            v, g_u = self.loss.value_and_gradient(self.y, f, sample_weight=self.w, check=False)
+            v = float(v)
             if not math.isfinite(v):  # outside the loss's domain or overflow: the line search backs off
                 return math.inf, np.zeros_like(theta)
-            g_u = p.per_entry(self.loss._gradient(p.xp, p.t, p.f)) / self.wsum
+            g_u = g_u / self.wsum
             if df_du is not None:
                 g_u = g_u * df_du
         g_u = g_u.reshape(-1, self.k)
@@ -113,10 +114,8 @@ class _Objective:
     def newton_parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """∇L and the exact Hessian ∇²L = s²·Aᵀ diag(wᵢℓ''ᵢ/Σw) A, A = [Z, 1] (one output, no floor)."""
         f, _ = self.raw(theta)
-        p = self.loss._prepared(self.y, f, self.w, check=False)
-        with p.errstate():
-            g, h = self.loss._gradient_hessian(p.xp, p.t, p.f)
-            g, h = p.per_entry(g), p.per_entry(h)
+        with np.errstate(all="ignore"):
+            g, h = self.loss.gradient_hessian(self.y, f, sample_weight=self.w, check=False)
         m = self.p
         grad = np.empty(m + 1)
         grad[:m] = g @ self.Z

@@ -1,0 +1,418 @@
+"""The compiled pass over the elements (numba, ``parallel=True``, cached on disk), and the
+scalar float64 kernels of the elementwise losses it runs.
+
+The scalar kernels return ``(value, gradient, Hessian)`` of one entry, computing only the parts
+asked for, with the branches of the loss's array kernel in `losslab.losses` (same operations in
+the same order, so float64 results agree within an ulp or so of a different ``exp``). `point`
+dispatches on the loss's kind number.
+
+The elements are cut into fixed chunks of `CHUNK`; threads take whole chunks (``prange``) and
+each chunk writes its partial sums (Σwℓ, Σw) and whether it met a bad entry into its own slot.
+The caller adds the slots in order, so a reduction does not depend on how many threads ran.
+Inputs of either float dtype are read as float64 and outputs rounded once on store.
+
+Everything compiled lives in this one file on purpose: numba's disk cache is invalidated by
+the file of the cached function only, so a kernel in another module could be served stale.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# kind numbers (the engine's table in losslab.kernels maps loss classes to them)
+MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
+
+# TWEEDIE's prm layout: a = 1 − p, b = 2 − p, series radius, then the series coefficients
+TW_A, TW_B, TW_RADIUS, TW_COEF = 0, 1, 2, 3
+_HALF_EXP_LIMIT = 1400.0
+_LOG2 = math.log(2.0)  # |x| up to which e^{x/2} is finite and normal in float64
+
+
+@njit(cache=True, inline="always")
+def _bce(t, x, w, want_v, want_g, want_h):
+    v = g = h = 0.0
+    ax = abs(x)
+    e = math.exp(-ax)
+    if want_v:
+        # softplus(±x) = max(±x, 0) + log1p(e^{−|x|}): one log1p serves both
+        lp = math.log1p(e)
+        v = w * t * (max(-x, 0.0) + lp) + (1.0 - t) * (max(x, 0.0) + lp)
+    if want_g:
+        # losslab.losses.classification._bce_logit_gradient, branch by branch
+        p = 1.0 if x >= 0 else 0.0
+        a, b = 1.0 - t, w * t
+        if ax < 1.0:
+            c = 2.0 * (0.5 - t) if w == 1.0 else a - b
+            num = c + math.expm1(-ax) * (a * (1.0 - p) - b * p)
+        else:
+            num = a * max(e, p) - b * max(e, 1.0 - p)
+        g = num / (1.0 + e)
+    if want_h:
+        one_e = 1.0 + e
+        h = (w * t + (1.0 - t)) * (e / (one_e * one_e))
+    return v, g, h
+
+
+@njit(cache=True, inline="always")
+def _huber(t, f, d, want_v, want_g, want_h):
+    v = g = h = 0.0
+    if want_v:
+        a = abs(f - t)
+        q = min(a, d)
+        v = 0.5 * q * q + d * (a - q)
+    r = f - t
+    if want_g:
+        g = min(max(r, -d), d)
+    if want_h:
+        # |f − t| ≤ δ on the exact residual (TwoSum error decides at the rounded kink)
+        b = r - f
+        err = (f - (r - b)) - (t + b)
+        a = abs(r)
+        h = 1.0 if (a < d) or (a == d and r * err <= 0.0) else 0.0
+    return v, g, h
+
+
+@njit(cache=True, inline="always")
+def _sign(x):
+    return 1.0 if x > 0 else (-1.0 if x < 0 else x)  # NumPy's sign (±0 kept)
+
+
+@njit(cache=True, inline="always")
+def _log_cosh(t, f, want_v, want_g, want_h):
+    """losslab.losses.robust.LogCosh."""
+    r = f - t
+    v = h = 0.0
+    if want_v:
+        a = abs(r)
+        if a < 1.0:
+            sh = math.sinh(0.5 * a)
+            v = math.log1p(2.0 * sh * sh)
+        else:
+            v = (a - _LOG2) + math.log1p(math.exp(-2.0 * a))
+    if want_h:  # 4σ(2r)σ(−2r)
+        e = math.exp(-abs(2.0 * r))
+        h = 4.0 * (e / ((1.0 + e) * (1.0 + e)))
+    return v, math.tanh(r), h
+
+
+@njit(cache=True, inline="always")
+def _excess(t, f, eps):
+    """losslab.losses.robust.EpsilonInsensitive._excess: (r, max(0, |f − y| − ε)) with the
+    two-sum error of f − y added after ε is subtracted."""
+    r = f - t
+    b = r - f
+    err = (f - (r - b)) + (-t - b)
+    if not math.isfinite(err):
+        err = 0.0
+    return r, max((abs(r) - eps) + _sign(r) * err, 0.0)
+
+
+@njit(cache=True, inline="always")
+def _tw_g(L0, x, d):
+    """(G, log|G|) for G = e^{L0}·expm1(x·d)/x (e^{L0}·d at x = 0), d ≠ 0."""
+    if x == 0.0:
+        return math.exp(L0) * d, L0 + math.log(abs(d))
+    w = x * d
+    if w <= 1.0:
+        em = math.expm1(w)
+        return math.exp(L0) * (em / x), L0 + math.log(abs(em)) - math.log(abs(x))
+    high_log = w + math.log(-math.expm1(-w))
+    return math.exp(L0 + high_log) / x, L0 + high_log - math.log(abs(x))
+
+
+@njit(cache=True, inline="always")
+def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
+    """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p)."""
+    ypos = t > 0.0
+    ly = math.log(t) if ypos else 0.0
+    d = s - ly if ypos else 0.0
+    v = g = h = 0.0
+    if want_v:
+        if not ypos and b > 0.0:
+            v = math.exp(b * s) / b
+        elif abs(d) < radius:
+            acc = 0.0
+            for k in range(prm.shape[0] - 1, TW_COEF - 1, -1):
+                acc = (acc + prm[k]) * d
+            v = math.exp(b * ly) * (acc * d)
+        else:
+            L0 = b * ly
+            gb, lb = _tw_g(L0, b, d)
+            ga, la = _tw_g(L0, a, d)
+            if math.isfinite(gb) and math.isfinite(ga):
+                v = gb - ga
+            else:  # a term overflows (p > 2, d ≪ 0): difference of magnitudes in log space
+                hi = max(la, lb)
+                v = math.exp(hi + math.log(-math.expm1(min(la, lb) - hi)))
+    if want_g:
+        if not ypos:
+            g = math.exp(b * s)
+        elif d <= 1.0:
+            # e^{log y + (1−p)s}·expm1(d); for p = 1 the factor is y itself (no exp∘log rounding)
+            g = (t if a == 0.0 else math.exp(ly + a * s)) * math.expm1(d)
+        else:
+            g = math.exp(b * s + math.log(-math.expm1(-d)))
+    if want_h:
+        first = b * math.exp(b * s) if b != 0.0 else 0.0
+        if a == 0.0:
+            h = first
+        else:
+            second = 0.0
+            if ypos:
+                if abs(a * s) <= _HALF_EXP_LIMIT:
+                    hh = math.exp((0.5 * a) * s)
+                    second = ((a * t) * hh) * hh
+                else:
+                    second = a * math.exp(ly + a * s)
+            if b >= 0.0 or (math.isfinite(first) and math.isfinite(second)):
+                h = first - second
+            else:  # p > 2 and both terms overflow: subtract magnitudes in log space
+                l_first = math.log(-b) + b * s
+                l_second = math.log(-a) + ly + a * s
+                hi = max(l_first, l_second)
+                sign = 1.0 if l_second >= l_first else -1.0
+                h = sign * math.exp(hi + math.log(-math.expm1(min(l_first, l_second) - hi)))
+    return v, g, h
+
+
+@njit(cache=True)
+def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    """The kernels built on exp/log: a function of its own (not inlined into the pass), so that
+    each compiled variant of the pass does not carry and optimise all of them again; the call
+    costs little next to their transcendental functions."""
+    if kind == BCE:  # p0 = pos_weight, p1 = label smoothing ε: t → t(1 − ε) + ε/2
+        tt = t * (1.0 - p1) + p1 / 2.0 if p1 != 0.0 else t
+        return _bce(tt, f, p0, want_v, want_g, want_h)
+    if kind == TWEEDIE:
+        return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h)
+    if kind == LOG_COSH:
+        return _log_cosh(t, f, want_v, want_g, want_h)
+    return math.nan, math.nan, math.nan
+
+
+@njit(cache=True, inline="always")
+def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    """(value, gradient, Hessian) of loss ``kind`` at one entry (float64); p0, p1, p2 are
+    prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels are
+    inlined into the pass; the others are one call away."""
+    if kind == BCE or kind == TWEEDIE or kind == LOG_COSH:
+        return _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h)
+    if kind == MSE:
+        r = f - t
+        return r * r, 2.0 * (f - t), 2.0
+    if kind == MAE:
+        r = f - t
+        return abs(r), _sign(r), 0.0
+    if kind == EPS_INSENSITIVE:
+        r, e = _excess(t, f, p0)
+        return e, (_sign(r) if e > 0.0 else 0.0), 0.0
+    if kind == SQ_EPS_INSENSITIVE:
+        r, e = _excess(t, f, p0)
+        return e * e, 2.0 * _sign(r) * e, (2.0 if (p0 == 0.0 or e > 0.0) else 0.0)
+    if kind == HUBER:
+        return _huber(t, f, p0, want_v, want_g, want_h)
+    if kind == QUANTILE:
+        tau = p0
+        r = t - f
+        g = (1.0 - tau) if f > t else (-tau if f < t else 0.0)
+        return max(tau * r, (tau - 1.0) * r), g, 0.0
+    if kind == EXPECTILE:
+        tau = p0
+        wq = (1.0 - tau) if t < f else tau
+        a = abs(f - t)
+        return (wq * a) * a, 2.0 * wq * (f - t), 2.0 * wq
+    return math.nan, math.nan, math.nan
+
+
+CHUNK = 4096
+_MAX = np.finfo(np.float64).max
+
+# layout of the check vector ``chk`` (y_true at 0, y_pred at CHK_F), prepared by losslab.kernels
+# so that the test is branch-free: x ≥ LO and x ≤ HI with open ends moved to the next float in
+# (an infinite end becomes ±max float, so ±inf and NaN fail), x ≠ EXCLUDED (NaN if none), and,
+# for label domains (N_VALUES > 0), x equal to one of VALUES (padded with NaN)
+LO, HI, EXCLUDED, N_VALUES, VALUES = 0, 1, 2, 3, 4
+CHK_WIDTH = 7  # VALUES holds up to 3 label values
+CHK_F = CHK_WIDTH
+
+
+@njit(cache=True, inline="always")
+def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
+    """x lies in the domain (NaN and ±inf never do), without branches."""
+    ok = (x >= lo) & (x <= hi) & (x != excluded)
+    if labels:  # loop-invariant: hoisted by the compiler
+        ok = ok & ((x == v0) | (x == v1) | (x == v2))
+    return ok
+
+
+@njit(cache=True, parallel=True)
+def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad):
+    """One pass: per-entry values into ``v_out``, gradients into ``g_out``, Hessians into
+    ``h_out``, and per chunk c: Σwℓ into ``part_v[c]``, Σw into ``part_w[c]``, 1 into
+    ``part_bad[c]`` if a check failed there (the caller then takes the generic path, which
+    names the entry). Every optional argument may be None: numba compiles one specialisation
+    per combination with the unused branches removed, and checks run only if ``chk`` is given.
+    """
+    n = f.shape[0]
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    want_v = v_out is not None or part_v is not None
+    for c in prange(n_chunks):
+        lo = c * CHUNK
+        hi = min(n, lo + CHUNK)
+        sv = 0.0
+        sw = 0.0
+        bad = False
+        p0, p1, p2 = prm[0], prm[1], prm[2]
+        # the check rows as scalars (loads from chk could alias the outputs for the compiler)
+        if chk is not None:
+            t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0
+            t_v0, t_v1, t_v2 = chk[VALUES], chk[VALUES + 1], chk[VALUES + 2]
+            o = CHK_F
+            f_lo, f_hi, f_ex, f_lab = chk[o + LO], chk[o + HI], chk[o + EXCLUDED], chk[o + N_VALUES] > 0
+            f_v0, f_v1, f_v2 = chk[o + VALUES], chk[o + VALUES + 1], chk[o + VALUES + 2]
+        for i in range(lo, hi):
+            ti = np.float64(t[i])
+            fi = np.float64(f[i])
+            if chk is not None:
+                ok = _inside(ti, t_lo, t_hi, t_ex, t_lab, t_v0, t_v1, t_v2)
+                ok = ok & _inside(fi, f_lo, f_hi, f_ex, f_lab, f_v0, f_v1, f_v2)
+                if w is not None:
+                    wc = np.float64(w[i])
+                    ok = ok & (wc >= 0.0) & (wc <= _MAX)
+                bad = bad | (not ok)
+            v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
+            if w is not None:
+                wi = np.float64(w[i])
+                v = v * wi
+                g = g * wi
+                h = h * wi
+                if part_w is not None:
+                    sw += wi
+            if v_out is not None:
+                v_out[i] = v
+            if part_v is not None:
+                sv += v
+            if g_out is not None:
+                g_out[i] = g
+            if h_out is not None:
+                h_out[i] = h
+        if part_v is not None:
+            part_v[c] = sv
+        if part_w is not None:
+            part_w[c] = sw
+        if part_bad is not None:
+            part_bad[c] = bad
+
+
+def n_chunks(n: int) -> int:
+    return (n + CHUNK - 1) // CHUNK
+
+
+def total(part_column: np.ndarray) -> float:
+    """The chunk sums added in chunk order (independent of the thread count)."""
+    return math.fsum(part_column.tolist())
+
+
+ROWS = 512  # rows per chunk of the per-row (multiclass) pass
+
+
+@njit(cache=True, parallel=True)
+def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w, part_bad):
+    """Cross-entropy of logit rows ``f`` (n, k) against class indices ``labels`` (as floats),
+    with label smoothing ``eps`` and class weights ``cw`` (k,): the target row is
+    a = ((1 − ε)·onehot + ε/k)·c. Same chunked layout and outputs as `elementwise`, per row.
+
+    losslab.losses.classification: log softmax with log1p of the non-maximal terms
+    (`_core.special.log_softmax`), then `weighted_ce_grad_hess`: gradient (s − aⱼ)pⱼ −
+    aⱼ(1 − pⱼ) with s − a_top summed from the other entries, Hessian s·pⱼ(1 − pⱼ), 1 − pⱼ as
+    −expm1(log pⱼ).
+    """
+    n, k = f.shape
+    n_chunks = (n + ROWS - 1) // ROWS
+    want_v = v_out is not None or part_v is not None
+    for c in prange(n_chunks):
+        lo = c * ROWS
+        hi = min(n, lo + ROWS)
+        a = np.empty(k)
+        logp = np.empty(k)
+        sv = 0.0
+        sw = 0.0
+        bad = False
+        for i in range(lo, hi):
+            lab = np.float64(labels[i])
+            if check:
+                ok = (lab >= 0.0) & (lab <= k - 1) & (np.floor(lab) == lab)
+                for j in range(k):
+                    x = np.float64(f[i, j])
+                    ok = ok & (x - x == 0.0)
+                if w is not None:
+                    wc = np.float64(w[i])
+                    ok = ok & (wc >= 0.0) & (wc <= _MAX)
+                if not ok:
+                    bad = True
+                    continue
+            li = int(lab)
+            # log softmax: m the row maximum at its first index jm, S = Σ_{j ≠ jm} e^{z_j − m}
+            jm = 0
+            m = np.float64(f[i, 0])
+            for j in range(1, k):
+                if np.float64(f[i, j]) > m:
+                    m = np.float64(f[i, j])
+                    jm = j
+            s_rest = 0.0
+            for j in range(k):
+                if j != jm:
+                    s_rest += math.exp(np.float64(f[i, j]) - m)
+            l1p = math.log1p(s_rest)
+            s = 0.0
+            top = 0
+            for j in range(k):
+                logp[j] = (np.float64(f[i, j]) - m) - l1p
+                aj = (
+                    (1.0 - eps) * (1.0 if j == li else 0.0) + eps / k
+                    if eps != 0.0
+                    else (1.0 if j == li else 0.0)
+                )
+                aj = aj * cw[j]
+                a[j] = aj
+                s += aj
+                if aj > a[top]:
+                    top = j
+            wi = np.float64(w[i]) if w is not None else 1.0
+            if want_v:
+                acc = 0.0
+                for j in range(k):
+                    acc += a[j] * logp[j]
+                v = (0.0 - acc) * wi
+                if v_out is not None:
+                    v_out[i] = v
+                if part_v is not None:
+                    sv += v
+            if g_out is not None or h_out is not None:
+                rest = 0.0
+                for j in range(k):
+                    if j != top:
+                        rest += a[j]
+                for j in range(k):
+                    p = math.exp(logp[j])
+                    omp = 0.0 - math.expm1(logp[j])
+                    if g_out is not None:
+                        others = rest if j == top else s - a[j]
+                        g_out[i, j] = (others * p - a[j] * omp) * wi
+                    if h_out is not None:
+                        h_out[i, j] = (s * p * omp) * wi
+            if part_w is not None:
+                sw += wi
+        if part_v is not None:
+            part_v[c] = sv
+        if part_w is not None:
+            part_w[c] = sw
+        if part_bad is not None:
+            part_bad[c] = bad
+
+
+def n_row_chunks(n: int) -> int:
+    return (n + ROWS - 1) // ROWS
