@@ -6,9 +6,13 @@ branch of the formula that does not cancel or overflow for its range of inputs.
 
 from __future__ import annotations
 
+import functools
+import math
 from typing import Any
 
 __all__ = [
+    "expm1mx",
+    "log_dd",
     "log_sigmoid",
     "log_softmax",
     "mask",
@@ -16,9 +20,11 @@ __all__ = [
     "safe_div2",
     "sigmoid",
     "sigmoid_pair_product",
+    "signed_exp",
     "softplus",
     "xlog1my",
     "xlogy",
+    "xmul",
 ]
 
 
@@ -79,6 +85,16 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
     return xp.where(zero, xp.zeros_like(x), x * xp.log(safe_y))
 
 
+def signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
+    """c·exp(log_mag) as sign(c)·exp(log|c| + log_mag): no underflow of an intermediate factor."""
+    return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
+
+
+def xmul(xp: Any, x: Any, y: Any) -> Any:
+    r"""x·y with 0·y = 0 for every y, also ±inf (t·log q of a zero target where log q = −inf)."""
+    return xp.where(x == 0, xp.zeros_like(y), x * y)
+
+
 def xlog1my(xp: Any, x: Any, y: Any) -> Any:
     r"""x·log(1 − y) through log1p (exact for tiny y), with 0·log 0 = 0."""
     zero = x == 0
@@ -102,3 +118,124 @@ def _device(x: Any) -> Any:
     from .xp import device
 
     return device(x)
+
+
+#: 1/k! for k = 2 .. 17: the series of eˣ − 1 − x, used for |x| < ½ (the next term is < 1e-18)
+_E2_SERIES = tuple(1.0 / math.factorial(k) for k in range(2, 18))
+_E2_RADIUS = 0.5
+
+
+def expm1mx(xp: Any, x: Any) -> Any:
+    r"""eˣ − 1 − x ≥ 0 to full relative precision: its Taylor series for |x| < ½ (where
+    expm1(x) − x would cancel), expm1(x) − x beyond."""
+    small = xp.abs(x) < _E2_RADIUS
+    xs = xp.where(small, x, xp.zeros_like(x))
+    acc = xp.zeros_like(x)
+    for c in reversed(_E2_SERIES):
+        acc = acc * xs + c
+    xb = xp.where(small, xp.ones_like(x), x)
+    return xp.where(small, acc * xs * xs, xp.expm1(xb) - xb)
+
+
+# -- log y in double-double: hi + lo to ~2⁻¹⁰⁰ relative (float32: ~2⁻⁴⁶) -----------------------
+#: table spacing: y = 2^e·m with m ∈ [√½, √2) is reduced by the nearest c = 1 + j/_TABLE
+_TABLE = 1024
+_J_LO, _J_HI = -300, 425  # round((√½ − 1)·1024), round((√2 − 1)·1024)
+
+
+def _two_sum(a: Any, b: Any) -> tuple[Any, Any]:
+    """(s, e) with s = fl(a + b) and s + e = a + b exactly (Knuth)."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _two_prod(a: Any, b: Any, split: float) -> tuple[Any, Any]:
+    """(p, e) with p = fl(a·b) and p + e = a·b exactly (Dekker; |a|, |b| moderate)."""
+    p = a * b
+    ca, cb = split * a, split * b
+    a_hi, b_hi = ca - (ca - a), cb - (cb - b)
+    a_lo, b_lo = a - a_hi, b - b_hi
+    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+@functools.lru_cache(maxsize=4)
+def _log_tables(bits: int) -> tuple[Any, Any, tuple[float, ...], tuple[float, float]]:
+    """log c_j as (hi, lo) arrays rounded to ``bits``-bit floats, ln 2 as three parts whose first
+    two have ≤ bits − 11 significant bits (e·part exact for |e| ≤ 1075), and 2/3 as (hi, lo)."""
+    from decimal import Decimal, localcontext
+
+    import numpy as np
+
+    dtype = np.float64 if bits == 53 else np.float32
+
+    def rnd(x: Decimal, nbits: int = bits) -> float:
+        if x == 0:
+            return 0.0
+        e = math.frexp(float(x))[1]
+        q = Decimal(2) ** (nbits - e)
+        return float(dtype((x * q).to_integral_value() / q))
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        logs = [(Decimal(1) + Decimal(j) / _TABLE).ln() for j in range(_J_LO, _J_HI + 1)]
+        hi = np.array([rnd(v) for v in logs], dtype=dtype)
+        lo = np.array([rnd(v - Decimal(float(h))) for v, h in zip(logs, hi, strict=True)], dtype=dtype)
+        ln2 = Decimal(2).ln()
+        a = rnd(ln2, bits - 11)
+        b = rnd(ln2 - Decimal(a), bits - 11)
+        c = rnd(ln2 - Decimal(a) - Decimal(b))
+        t_hi = rnd(Decimal(2) / 3)
+        t_lo = rnd(Decimal(2) / 3 - Decimal(t_hi))
+    return hi, lo, (a, b, c), (t_hi, t_lo)
+
+
+def log_dd(xp: Any, y: Any) -> tuple[Any, Any]:
+    r"""log y for finite y > 0 as an unevaluated sum hi + lo, accurate to about 2⁻¹⁰⁰ relative in
+    float64 (2⁻⁴⁶ in float32); hi is log y rounded (within an ulp).
+
+    Near a log-link loss's optimum the value is ∝ d² and the gradient ∝ d with d = s − log y;
+    as s − fl(log y), d would carry an absolute error of half an ulp of log y (at y = 4,
+    s = fl(log 4): d = −4.6e-17, but s − fl(log 4) = 0). As (s − hi) − lo it is exact to the
+    last bit: s − hi is exact wherever it is small (Sterbenz). y = 2ᵉ·m with
+    m ∈ [√½, √2) (``frexp``), m = c·(1 + u)/(1 − u) with c = 1 + j/1024 the nearest table point
+    (|u| ≤ 2⁻¹¹·⁵), and log y = e·ln 2 + log c + 2 atanh u, the large parts added in
+    double-double arithmetic (Knuth's two-sum, Dekker's product), the small ones in floats.
+    """
+    f64 = y.dtype == xp.float64
+    hi_t, lo_t, (l2a, l2b, l2c), (t_hi, t_lo) = _log_tables(53 if f64 else 24)
+    split = 134217729.0 if f64 else 4097.0
+    dev = _device(y)
+    m, e = xp.frexp(y)
+    e = xp.astype(e, y.dtype)
+    low = m < 0.7071067811865476
+    m = xp.where(low, 2.0 * m, m)
+    e = xp.where(low, e - 1.0, e)
+    j = xp.round((m - 1.0) * _TABLE)
+    j = xp.minimum(xp.maximum(j, xp.full_like(j, _J_LO)), xp.full_like(j, _J_HI))
+    idx = xp.reshape(xp.astype(j - _J_LO, xp.int64), (-1,))
+    shape = y.shape
+    lc_hi = xp.reshape(xp.take(xp.asarray(hi_t, device=dev), idx), shape)
+    lc_lo = xp.reshape(xp.take(xp.asarray(lo_t, device=dev), idx), shape)
+    c = 1.0 + j / _TABLE
+    # u = (m − c)/(m + c) as u_hi + u_lo: m − c is exact, m + c a two-sum, the quotient corrected
+    num = m - c
+    den, den_lo = _two_sum(m, c)
+    u = num / den
+    p, p_lo = _two_prod(u, den, split)
+    u_lo = (((num - p) - p_lo) - u * den_lo) / den
+    # (2/3)u³ in double-double; the higher odd terms (< 2⁻⁵⁰ of the total) in floats
+    s, s_lo = _two_prod(u, u, split)
+    s_lo = s_lo + 2.0 * u * u_lo
+    cube, cube_lo = _two_prod(s, u, split)
+    cube_lo = cube_lo + (s_lo * u + s * u_lo)
+    b, b_lo = _two_prod(cube, xp.full_like(cube, t_hi), split)
+    b_lo = b_lo + (cube * t_lo + cube_lo * t_hi)
+    rest = cube * (s * (0.4 + s * (2.0 / 7.0 + s * (2.0 / 9.0))))
+    h, lo = _two_sum(e * l2a, lc_hi)
+    for term in (e * l2b, 2.0 * u, b):
+        h, err = _two_sum(h, term)
+        lo = lo + err
+    lo = lo + ((e * l2c + lc_lo) + (2.0 * u_lo + (b_lo + rest)))
+    hi = h + lo
+    return hi, lo - (hi - h)

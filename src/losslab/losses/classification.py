@@ -379,7 +379,8 @@ class CategoricalCrossentropy(LogitsOrProbabilities, Loss):
 
     def _value(self, xp: Any, a: Any, f: Any) -> Any:
         if self.from_logits:
-            return 0.0 - xp.sum(a * sp.log_softmax(xp, f), axis=1)
+            # a zero target contributes 0 also where log p = −inf (z − max overflowed)
+            return 0.0 - xp.sum(sp.xmul(xp, a, sp.log_softmax(xp, f)), axis=1)
         return 0.0 - xp.sum(sp.xlogy(xp, a, f), axis=1)
 
     def _gradient_hessian(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:

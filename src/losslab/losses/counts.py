@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
+from .._core import special as sp
 from .._core.domains import NONNEGATIVE, POSITIVE, Domain, DomainKind
 from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
 from .._core.statistic import Statistic
@@ -90,8 +91,9 @@ class _LogLinkDeviance(Loss):
     def _parts(self, xp: Any, t: Any, s: Any) -> tuple[Any, Any, Any]:
         """(y > 0 mask, log y (0 where y = 0), d = s − log y (0 where y = 0))."""
         ypos = t > 0.0
-        ly = xp.log(xp.where(ypos, t, xp.ones_like(t)))
-        d = xp.where(ypos, s - ly, xp.zeros_like(s))
+        ly, ly_lo = sp.log_dd(xp, xp.where(ypos, t, xp.ones_like(t)))
+        # d to full relative precision near the optimum s ≈ log y (sp.log_dd)
+        d = xp.where(ypos, (s - ly) - ly_lo, xp.zeros_like(s))
         return ypos, ly, d
 
     @staticmethod

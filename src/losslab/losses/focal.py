@@ -142,11 +142,6 @@ def log1m_softmax(xp: Any, z: Any) -> tuple[Any, Any]:
     return logp, xp.where(first, log_r_max, log_r_rest)
 
 
-def _signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
-    """c·exp(log_mag) as sign(c)·exp(log|c| + log_mag): no underflow of an intermediate factor."""
-    return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
-
-
 def _rho(xp: Any, lp: Any) -> Any:
     """ρ = log p / (p − 1) = lp / expm1(lp) > 0 (1 at p = 1)."""
     zero = lp == 0
@@ -462,7 +457,7 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         if not self.from_logits:
             return xp.sum(_prob_terms(xp, a, f, 1.0 - f, gamma)[0], axis=1)
         logp, log_r = log1m_softmax(xp, f)
-        return 0.0 - xp.sum(a * xp.exp(gamma * log_r) * logp, axis=1)
+        return 0.0 - xp.sum(sp.xmul(xp, a, xp.exp(gamma * log_r) * logp), axis=1)
 
     def _gradient_hessian(self, xp: Any, a: Any, f: Any, hessian: bool = True) -> tuple[Any, Any]:
         gamma = self.gamma
@@ -472,6 +467,9 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         logp, log_r = log1m_softmax(xp, f)
         if gamma == 0:  # cross-entropy, with its kernel (exact also for nearly one-hot soft targets)
             return weighted_ce_grad_hess(xp, a, logp)
+        # log p = −inf (z − max overflowed) as the lowest float: p = 0 and p·log p = 0 either way,
+        # and every term below stays finite (no 0·inf)
+        logp = xp.maximum(logp, xp.full_like(logp, xp.finfo(f.dtype).min))
         p = xp.exp(logp)
         r = 0.0 - xp.expm1(logp)
         rho = _rho(xp, logp)
@@ -489,20 +487,23 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         # Every term of the Hessian is ±exp(sum of logs): the products of tiny pⱼ, rⱼ with
         # large log factors stay accurate down to the subnormal range.
         first = cols == xp.argmax(f, axis=-1, keepdims=True)
-        ae = a * (gamma * (logp + 2.0 + (gamma - 1.0) * p * rho))  # aⱼDⱼ/(pⱼ rⱼ^{γ−1})
+        # aⱼDⱼ/(pⱼ rⱼ^{γ−1}) = aⱼγ·bⱼ as sign(bⱼ) and log(aⱼγ) + log|bⱼ|: aⱼγbⱼ itself overflows
+        # for a masked class (log p = finfo.min), and its products with e^{log p} are 0
+        bracket = logp + 2.0 + (gamma - 1.0) * p * rho
+        sgn, log_ae = xp.sign(bracket), xp.log(a * gamma) + xp.log(xp.abs(bracket))
         # S pᵢ rᵢ and aᵢDᵢrᵢ² (bounded for every entry)
-        hess = xp.exp(xp.log(s) + logp + log_r) + _signed_exp(xp, ae, logp + (gamma + 1.0) * log_r)
+        hess = xp.exp(xp.log(s) + logp + log_r) + sgn * xp.exp(log_ae + (logp + (gamma + 1.0) * log_r))
         # pᵢ² Σ_{j≠i} aⱼDⱼ: entries other than the largest have rⱼ ≥ ½, so their Dⱼ is bounded
-        d_rest = xp.where(
-            first, zero, _signed_exp(xp, ae, logp + (gamma - 1.0) * xp.where(first, zero, log_r))
-        )
-        hess = hess + _signed_exp(xp, xp.sum(d_rest, axis=1, keepdims=True) - d_rest, 2.0 * logp)
+        expo_rest = logp + (gamma - 1.0) * xp.where(first, zero, log_r)
+        d_rest = xp.where(first, zero, sgn * xp.exp(log_ae + expo_rest))
+        hess = hess + sp.signed_exp(xp, xp.sum(d_rest, axis=1, keepdims=True) - d_rest, 2.0 * logp)
         # ... and the largest entry's term pᵢ² p* r*^{γ−1}, with pᵢ ≤ r*, in log space
-        ae_star = xp.sum(xp.where(first, ae, zero), axis=1, keepdims=True)
+        sgn_star = xp.sum(xp.where(first, sgn, zero), axis=1, keepdims=True)
+        log_ae_star = xp.sum(xp.where(first, log_ae, zero), axis=1, keepdims=True)
         lp_star = xp.sum(xp.where(first, logp, zero), axis=1, keepdims=True)
         log_r_star = xp.sum(xp.where(first, log_r, zero), axis=1, keepdims=True)
         expo = xp.where(first, zero, 2.0 * logp + lp_star + (gamma - 1.0) * log_r_star)
-        hess = hess + xp.where(first, zero, _signed_exp(xp, ae_star, expo))
+        hess = hess + xp.where(first, zero, sgn_star * xp.exp(log_ae_star + expo))
         return grad, hess
 
     def _gradient(self, xp: Any, a: Any, f: Any) -> Any:

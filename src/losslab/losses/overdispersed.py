@@ -28,9 +28,6 @@ __all__ = ["NegativeBinomial", "ZeroInflatedPoisson", "nb_dispersion", "zip_zero
 POSITIVE = Interval(0.0, math.inf, False, False)
 ZERO_SHARE = Interval(0.0, 1.0, True, False)
 
-#: 1/k! for k = 2 .. 17: the series of eˣ − 1 − x, used for |x| < ½ (the next term is < 1e-18)
-_E2_SERIES = tuple(1.0 / math.factorial(k) for k in range(2, 18))
-_E2_RADIUS = 0.5
 #: per dtype (float64, float32): |d| = |s − log y| up to which the negative binomial's sum form
 #: has no overflowing exponential, and |s + log α| beyond which its Hessian is formed in log
 #: space (σ(t)σ(−t) near underflow)
@@ -42,17 +39,6 @@ _NB_SMALL = -30.0
 #: (μ = e^50 makes e^{c − μ} vanish for every representable π > 0)
 _ZIP_FLAT = 50.0
 _DISPERSION_FLOOR = 1e-6
-
-
-def _expm1_minus(xp: Any, x: Any) -> Any:
-    """eˣ − 1 − x ≥ 0, to full relative precision (series for |x| < ½)."""
-    small = xp.abs(x) < _E2_RADIUS
-    xs = xp.where(small, x, xp.zeros_like(x))
-    acc = xp.zeros_like(x)
-    for c in reversed(_E2_SERIES):
-        acc = acc * xs + c
-    xb = xp.where(small, xp.ones_like(x), x)
-    return xp.where(small, acc * xs * xs, xp.expm1(xb) - xb)
 
 
 def _logaddexp(xp: Any, a: Any, b: Any) -> Any:
@@ -203,8 +189,8 @@ class NegativeBinomial(Loss):
     def _parts(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any, Any, Any]:
         """(y > 0, log y (0 at y = 0), d = s − log y (0 at y = 0), αy, t = s + log α)."""
         ypos = t > 0.0
-        ly = xp.log(xp.where(ypos, t, xp.ones_like(t)))
-        d = xp.where(ypos, f - ly, xp.zeros_like(f))
+        ly, ly_lo = sp.log_dd(xp, xp.where(ypos, t, xp.ones_like(t)))
+        d = xp.where(ypos, (f - ly) - ly_lo, xp.zeros_like(f))  # exact near s = log y
         return ypos, ly, d, self.alpha * t, f + math.log(self.alpha)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
@@ -215,7 +201,7 @@ class NegativeBinomial(Loss):
         q = ay * p1
         direct = xp.abs(d) <= _NB_DIRECT[f.dtype != xp.float64]
         dd = xp.where(direct, d, xp.zeros_like(d))
-        s_sum = p1 * _expm1_minus(xp, -q * dd) + q * _expm1_minus(xp, p1 * dd)
+        s_sum = p1 * sp.expm1mx(xp, -q * dd) + q * sp.expm1mx(xp, p1 * dd)
         near = weight * xp.log1p(s_sum)
         df = xp.where(direct, xp.zeros_like(d), d)
         log_p1 = -xp.log1p(ay)
