@@ -16,6 +16,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "mask",
+    "mul_exp",
     "safe_div",
     "safe_div2",
     "sigmoid",
@@ -88,6 +89,19 @@ def xlogy(xp: Any, x: Any, y: Any) -> Any:
 def signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
     """c·exp(log_mag) as sign(c)·exp(log|c| + log_mag): no underflow of an intermediate factor."""
     return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
+
+
+def mul_exp(xp: Any, v: Any, L: Any) -> Any:
+    """v·e^L, finite wherever the product is although e^L overflows: e^L itself while it is in
+    range, else (v·e^{L/2})·e^{L/2}, and beyond that sign(v)·exp(L + log|v|)."""
+    lim = 709.0 if v.dtype == xp.float64 else 88.0
+    direct = L <= lim
+    halves = (~direct) & (L <= 2.0 * lim)
+    h = xp.exp(0.5 * xp.where(halves, L, xp.zeros_like(L)))
+    far = signed_exp(xp, v, xp.where(direct | halves, xp.zeros_like(L), L))
+    return xp.where(
+        direct, v * xp.exp(xp.where(direct, L, xp.zeros_like(L))), xp.where(halves, (v * h) * h, far)
+    )
 
 
 def xmul(xp: Any, x: Any, y: Any) -> Any:

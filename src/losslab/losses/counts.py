@@ -103,14 +103,14 @@ class _LogLinkDeviance(Loss):
         G overflows only where the result does; log|G| is finite even then.
         """
         if x == 0.0:
-            return xp.exp(L0) * d, L0 + xp.log(xp.abs(d))
+            return sp.mul_exp(xp, d, L0), L0 + xp.log(xp.abs(d))
         w = x * d
         low = w <= 1.0
         w_low = xp.where(low, w, xp.ones_like(w))
         w_high = xp.where(low, xp.ones_like(w), w)
         em = xp.expm1(w_low)
         high_log = w_high + xp.log(-xp.expm1(-w_high))  # log(e^w - 1) for w > 1
-        g_low = xp.exp(L0) * (em / x)
+        g_low = sp.mul_exp(xp, em / x, L0)
         g_high = xp.exp(L0 + high_log) / x
         log_abs = L0 + xp.where(low, xp.log(xp.abs(em)), high_log) - math.log(abs(x))
         return xp.where(low, g_low, g_high), log_abs
@@ -125,7 +125,7 @@ class _LogLinkDeviance(Loss):
         acc = xp.zeros_like(d)
         for c in reversed(self._coefficients()):
             acc = (acc + c) * d_s
-        near = xp.exp(L0) * (acc * d_s)
+        near = sp.mul_exp(xp, acc * d_s, L0)  # y^{2−p} may overflow where ℓ does not
         d_far = xp.where(series, xp.ones_like(d), d)
         gb, lb = self._g(xp, L0, b, d_far)
         ga, la = self._g(xp, L0, a, d_far)
@@ -150,7 +150,7 @@ class _LogLinkDeviance(Loss):
         low = d <= 1.0
         d_low = xp.where(low, d, xp.zeros_like(d))
         d_high = xp.where(low, xp.ones_like(d), d)
-        g_low = xp.exp(ly + a * f) * xp.expm1(d_low)
+        g_low = sp.mul_exp(xp, xp.expm1(d_low), ly + a * f)
         g_high = xp.exp(b * f + xp.log(-xp.expm1(-d_high)))
         pos = xp.where(low, g_low, g_high)
         return xp.where(ypos, pos, xp.exp(b * f))

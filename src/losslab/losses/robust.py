@@ -321,7 +321,7 @@ class Barron(Loss):
         )
 
     # -- shared pieces --------------------------------------------------------------------
-    def _log1p_zb(self, xp: Any, a: Any) -> tuple[Any, Any, Any]:
+    def _log1p_zb(self, xp: Any, a: Any, log_a: Any) -> tuple[Any, Any, Any]:
         """(L = log1p(a²/b), small = a² ≤ b, R = (1 + (α−1)s)/(1 + s) with s = a²/b)."""
         b = abs(self.alpha - 2.0)
         am1 = self.alpha - 1.0
@@ -331,7 +331,7 @@ class Barron(Loss):
         a_big = xp.where(small, xp.ones_like(a), a)
         inv_s = b / (a_big * a_big)  # 0 when a² overflows
         L_small = xp.log1p(a2_small / b)
-        L_big = (2.0 * xp.log(a_big) - math.log(b)) + xp.log1p(inv_s)
+        L_big = (2.0 * xp.where(small, xp.zeros_like(a), log_a) - math.log(b)) + xp.log1p(inv_s)
         # (b + (α−1)a²)/(b + a²): no rounding of s = a²/b before the cancellation near the root
         R_small = (b + am1 * a2_small) / (b + a2_small)
         R_big = (inv_s + am1) / (inv_s + 1.0)
@@ -341,6 +341,13 @@ class Barron(Loss):
         c = self.scale
         x = f - t
         return x, xp.abs(x) / c
+
+    def _log_a(self, xp: Any, t: Any, f: Any, a: Any) -> Any:
+        """log a = log(|f − y|/c), also where f − y or |f − y|/c overflows (ρ grows like a^α)."""
+        over = ~xp.isfinite(a)
+        a_fin = xp.where(over, xp.ones_like(a), a)
+        half = xp.abs(xp.where(over, f, xp.zeros_like(f)) * 0.5 - xp.where(over, t, xp.zeros_like(t)) * 0.5)
+        return xp.where(over, xp.log(half) + (math.log(2.0) - math.log(self.scale)), xp.log(a_fin))
 
     # -- kernels --------------------------------------------------------------------------
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
@@ -353,7 +360,7 @@ class Barron(Loss):
         if alpha == math.inf:
             return xp.expm1(0.5 * (a * a))
         b = abs(alpha - 2.0)
-        L, _, _ = self._log1p_zb(xp, a)
+        L, _, _ = self._log1p_zb(xp, a, self._log_a(xp, t, f, a))
         u = (0.5 * alpha) * L
         moderate = xp.abs(u) <= 1.0
         u_mod = xp.where(moderate & (u != 0.0), u, xp.ones_like(u))
@@ -375,19 +382,19 @@ class Barron(Loss):
         xc = (x / c) / c
         if alpha == 2.0:
             return xc
-        if alpha == -math.inf:
-            return xc * xp.exp(-0.5 * (a * a))
+        if alpha == -math.inf:  # e^{−a²/2} = 0 times an overflowed x/c² is 0
+            return sp.xmul(xp, xp.exp(-0.5 * (a * a)), xc)
         if alpha == math.inf:
             return xc * xp.exp(0.5 * (a * a))
-        L, _, _ = self._log1p_zb(xp, a)
+        log_a = self._log_a(xp, t, f, a)
+        L, _, _ = self._log1p_zb(xp, a, log_a)
         e = (0.5 * alpha - 1.0) * L
         # x/c²·e^e as a product while e^e is in range; else as sign(x)·exp(log(|x|/c) − log c + e),
         # so that a huge |x| times a vanishing power keeps its finite product
-        direct = xp.abs(e) <= (700.0 if f.dtype == xp.float64 else 80.0)
+        direct = (xp.abs(e) <= (700.0 if f.dtype == xp.float64 else 80.0)) & xp.isfinite(a)
         e_direct = xp.where(direct, e, xp.zeros_like(e))
-        a_log = xp.where(direct, xp.ones_like(a), a)
         e_log = xp.where(direct, xp.zeros_like(e), e)
-        via_log = xp.sign(x) * xp.exp((xp.log(a_log) - math.log(c)) + e_log)
+        via_log = xp.sign(x) * xp.exp((xp.where(direct, xp.zeros_like(a), log_a) - math.log(c)) + e_log)
         return xp.where(direct, ((x / c) * xp.exp(e_direct)) / c, via_log)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
@@ -401,7 +408,7 @@ class Barron(Loss):
         if alpha == math.inf:
             z = a * a
             return ((1.0 + z) * xp.exp(0.5 * z)) / c / c
-        L, _, R = self._log1p_zb(xp, a)
+        L, _, R = self._log1p_zb(xp, a, self._log_a(xp, t, f, a))
         return (xp.exp((0.5 * alpha - 1.0) * L) * R) / c / c
 
 
