@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "expm1mx",
+    "log1m",
     "log_dd",
     "log_sigmoid",
     "log_softmax",
@@ -109,11 +110,17 @@ def xmul(xp: Any, x: Any, y: Any) -> Any:
     return xp.where(x == 0, xp.zeros_like(y), x * y)
 
 
+def log1m(xp: Any, y: Any) -> Any:
+    r"""log(1 − y) for y ≤ 1: log1p(−y), and −y itself where |y| < 2⁻⁶⁰ (the next term, y²/2, is
+    below half an ulp): PyTorch's CPU log1p returns 0 at −5e-324."""
+    return xp.where(xp.abs(y) < 2.0**-60, -y, xp.log1p(-y))
+
+
 def xlog1my(xp: Any, x: Any, y: Any) -> Any:
     r"""x·log(1 − y) through log1p (exact for tiny y), with 0·log 0 = 0."""
     zero = x == 0
     safe_y = xp.where(zero, xp.zeros_like(y), y)
-    return xp.where(zero, xp.zeros_like(x), x * xp.log1p(-safe_y))
+    return xp.where(zero, xp.zeros_like(x), x * log1m(xp, safe_y))
 
 
 def safe_div2(xp: Any, num: Any, den: Any) -> Any:

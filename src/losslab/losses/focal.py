@@ -99,7 +99,7 @@ def _prob_terms(xp: Any, c: Any, q: Any, r: Any, gamma: float) -> tuple[Any, Any
     zero_r = r == 0
     # -log q, accurate on both halves: log1p(-r) where r = 1 - q is the exact one
     a = xp.where(
-        big, -xp.log1p(-xp.where(big, r, xp.zeros_like(r))), -xp.log(xp.where(big, xp.ones_like(q), q))
+        big, -sp.log1m(xp, xp.where(big, r, xp.zeros_like(r))), -xp.log(xp.where(big, xp.ones_like(q), q))
     )
     if gamma == 0:
         return c * a, -sp.safe_div(xp, c, q), sp.safe_div2(xp, c, q)
@@ -138,7 +138,7 @@ def log1m_softmax(xp: Any, z: Any) -> tuple[Any, Any]:
     s2 = xp.sum(xp.where(first, zero, xp.exp(others - m2)), axis=-1, keepdims=True)
     s = xp.sum(xp.where(first, zero, xp.exp(shifted)), axis=-1, keepdims=True)
     log_r_max = (m2 + xp.log(s2)) - xp.log1p(s)
-    log_r_rest = xp.log1p(-xp.exp(xp.where(first, xp.full_like(logp, -1.0), logp)))
+    log_r_rest = sp.log1m(xp, xp.exp(xp.where(first, xp.full_like(logp, -1.0), logp)))
     return logp, xp.where(first, log_r_max, log_r_rest)
 
 
