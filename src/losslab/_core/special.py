@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "expm1mx",
+    "half_diff",
     "log1m",
     "log_dd",
     "log_sigmoid",
@@ -92,12 +93,20 @@ def signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
     return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
 
 
+def half_diff(xp: Any, f: Any, t: Any) -> Any:
+    """(f − t)/2 as f/2 − t/2: finite for finite f, t, also where f − t overflows (there both
+    halvings are exact, so it is rounded once, like f − t). Losses that grow like |f − t| use it
+    to stay finite where their value is (huber with δ < 1 at f = 1.7e308, y = −1.7e308)."""
+    return f * 0.5 - t * 0.5
+
+
 def mul_exp(xp: Any, v: Any, L: Any) -> Any:
-    """v·e^L, finite wherever the product is although e^L overflows: e^L itself while it is in
-    range, else (v·e^{L/2})·e^{L/2}, and beyond that sign(v)·exp(L + log|v|)."""
-    lim = 709.0 if v.dtype == xp.float64 else 88.0
-    direct = L <= lim
-    halves = (~direct) & (L <= 2.0 * lim)
+    """v·e^L, finite wherever the product is although e^L overflows, and rounded once where
+    e^L is subnormal: e^L itself while it is normal, else (v·e^{L/2})·e^{L/2}, and beyond that
+    sign(v)·exp(L + log|v|)."""
+    lim = 708.0 if v.dtype == xp.float64 else 87.0
+    direct = xp.abs(L) <= lim
+    halves = (~direct) & (xp.abs(L) <= 2.0 * lim)
     h = xp.exp(0.5 * xp.where(halves, L, xp.zeros_like(L)))
     far = signed_exp(xp, v, xp.where(direct | halves, xp.zeros_like(L), L))
     return xp.where(

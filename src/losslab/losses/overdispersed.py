@@ -195,18 +195,29 @@ class NegativeBinomial(Loss):
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         alpha = self.alpha
-        ypos, _, d, ay, ta = self._parts(xp, t, f)
+        ypos, ly, d, ay, ta = self._parts(xp, t, f)
         weight = t + 1.0 / alpha
         p1 = 1.0 / (1.0 + ay)  # 1 − q, formed without the cancellation of 1 − q
         q = ay * p1
-        direct = xp.abs(d) <= _NB_DIRECT[f.dtype != xp.float64]
+        # the sum form needs q = αy/(1 + αy) normal: a subnormal q has lost its digits
+        tiny = xp.finfo(f.dtype).tiny
+        direct = (xp.abs(d) <= _NB_DIRECT[f.dtype != xp.float64]) & (ay >= tiny)
         dd = xp.where(direct, d, xp.zeros_like(d))
         s_sum = p1 * sp.expm1mx(xp, -q * dd) + q * sp.expm1mx(xp, p1 * dd)
         near = weight * xp.log1p(s_sum)
         df = xp.where(direct, xp.zeros_like(d), d)
         log_p1 = -xp.log1p(ay)
-        log_q = -xp.log1p(1.0 / xp.where(ypos, ay, xp.ones_like(ay)))  # log(αy/(1 + αy)), no cancellation
-        far = weight * _logaddexp(xp, log_p1 - q * df, log_q + p1 * df)
+        # log(αy/(1 + αy)) without cancellation: −log1p(1/(αy)), and from log y where 1/(αy) may
+        # overflow (y = 5e-324)
+        big_ay = ay >= 1.0
+        log_q = xp.where(
+            big_ay,
+            -xp.log1p(1.0 / xp.where(big_ay, ay, xp.ones_like(ay))),
+            (ly + math.log(alpha)) - xp.log1p(xp.where(big_ay, xp.zeros_like(ay), ay)),
+        )
+        # q·d from log q where q = αy/(1 + αy) is subnormal or underflowed (y = 5e-324, s = −1e8)
+        qd = xp.where(ay >= tiny, q * df, sp.signed_exp(xp, df, log_q))
+        far = weight * _logaddexp(xp, log_p1 - qd, log_q + p1 * df)
         # log1p(αμ)/α; for tiny αμ as μ(1 − αμ/2), so that neither is rounded as a subnormal
         small = ta < _NB_SMALL
         ta_small = xp.where(small, ta, xp.zeros_like(ta))

@@ -203,7 +203,10 @@ class PseudoHuber(Loss):
         r, big, x, u = self._split(xp, t, f)
         q_small = x / (1.0 + xp.sqrt(1.0 + x * x))
         q_big = 1.0 / (u + xp.sqrt(1.0 + u * u))
-        return (self.delta * xp.abs(r)) * xp.where(big, q_big, q_small)
+        q = xp.where(big, q_big, q_small)
+        # where r = f − y overflows, δ|r|·q as 2·(δ|r/2|·q): finite for δ < 1
+        over = ((self.delta * xp.abs(sp.half_diff(xp, f, t))) * q) * 2.0
+        return xp.where(xp.isfinite(r), (self.delta * xp.abs(r)) * q, over)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         r, big, x, u = self._split(xp, t, f)
@@ -346,7 +349,7 @@ class Barron(Loss):
         """log a = log(|f − y|/c), also where f − y or |f − y|/c overflows (ρ grows like a^α)."""
         over = ~xp.isfinite(a)
         a_fin = xp.where(over, xp.ones_like(a), a)
-        half = xp.abs(xp.where(over, f, xp.zeros_like(f)) * 0.5 - xp.where(over, t, xp.zeros_like(t)) * 0.5)
+        half = xp.where(over, xp.abs(sp.half_diff(xp, f, t)), xp.ones_like(a))
         return xp.where(over, xp.log(half) + (math.log(2.0) - math.log(self.scale)), xp.log(a_fin))
 
     # -- kernels --------------------------------------------------------------------------
@@ -703,12 +706,16 @@ class Fair(Loss):
         near = 2.0 * q * q * acc
         big = a > 1.0
         ab_big = xp.where(big, ab, xp.full_like(ab, c))
+        # log|r| also where r = f − y overflows (from r/2), and there c(|r| − cL) = 2c(|r/2| − cL/2)
+        fin = xp.isfinite(ab)
+        h = xp.abs(sp.half_diff(xp, f, t))
+        log_ab = xp.where(fin, xp.log(ab_big), xp.log(xp.where(fin, xp.ones_like(h), h)) + math.log(2.0))
         L = xp.where(
             big,
-            (xp.log(ab_big) - math.log(c)) + xp.log1p(c / ab_big),
+            (log_ab - math.log(c)) + xp.log1p(c / ab_big),
             xp.log1p(xp.where(big, xp.zeros_like(a), a)),
         )
-        far = c * (ab - c * L)
+        far = xp.where(fin, c * (ab - c * L), (2.0 * c) * (h - (0.5 * c) * L))
         return xp.where(series, near, far)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
