@@ -69,7 +69,17 @@ def _float(x: Any) -> Any:
     return float(x)
 
 
+_REFERENCES: dict[str, dict[str, Any]] = {}  # shared by the backends of one point
+
+
 def _reference(case: dict, y: Any, f: Any, multiclass: bool) -> dict[str, Any]:
+    key = repr((case["loss"], y, f))
+    if key not in _REFERENCES:
+        _REFERENCES[key] = _evaluate(case, y, f, multiclass)
+    return _REFERENCES[key]
+
+
+def _evaluate(case: dict, y: Any, f: Any, multiclass: bool) -> dict[str, Any]:
     with mpmath.workdps(400):  # 1 − 5e-324 needs 330 digits
         if multiclass:
             t = y if isinstance(y, int) else [mpmath.mpf(v) for v in y]
@@ -265,3 +275,84 @@ def test_jax_domain_errors_without_subnormals_say_nothing_about_flushing() -> No
     with pytest.raises(losslab.LosslabError) as info:
         losslab.get("gamma")(jnp.asarray([-1.0, 2.0]), jnp.asarray([0.5, 0.5]))
     assert "flushes" not in str(info.value)
+
+
+# -- found by fuzzing every loss over extreme inputs (±max, subnormals, 0) -------------------------
+LINEAR_GROWTH = [
+    ("regression", {"name": "huber", "delta": 0.5}),
+    ("regression", {"name": "quantile", "quantile": 0.1}),
+    ("regression_extra", {"name": "expectile", "expectile": 0.9}),
+    ("robust", {"name": "pseudo_huber", "delta": 0.001}),
+    ("robust_sgd", {"name": "fair", "c": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+@pytest.mark.parametrize(("family", "spec"), LINEAR_GROWTH, ids=lambda v: str(v))
+def test_losses_finite_where_the_residual_overflows(
+    family: str, spec: dict, dtype: Any, backend: str
+) -> None:
+    # f − y overflowed to inf (fair: inf − inf = NaN) where the loss itself is finite
+    top = 1.7e308 if dtype == np.float64 else 3.4e38
+    for y, f in ((-top, top), (top, -top), (-top / 2, top)):
+        _check(family, spec, y, f, dtype, backend)
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+@pytest.mark.parametrize("spec", [{"name": "categorical_crossentropy", "label_smoothing": 0.1}])
+def test_soft_targets_where_the_shift_overflows(spec: dict, dtype: Any, backend: str) -> None:
+    # a·log p with log p = −inf (z − max overflowed) but a < 1: finite (was inf)
+    big = 1e308 if dtype == np.float64 else 3e38
+    _check("classification", spec, 0, [big, 0.0, -big], dtype, backend)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("backend", ("numpy", "torch"))  # subnormal targets: JAX flushes them
+@pytest.mark.parametrize(
+    ("family", "spec"),
+    [
+        ("overdispersed", {"name": "negative_binomial", "alpha": 0.5}),
+        ("overdispersed", {"name": "negative_binomial", "alpha": 1.0}),
+        ("classification", {"name": "binary_crossentropy", "pos_weight": 0.3}),
+        ("classification_extra", {"name": "cost_sensitive_bce", "fp_cost": 2.5, "fn_cost": 0.5}),
+    ],
+    ids=lambda v: str(v),
+)
+def test_subnormal_targets(family: str, spec: dict, dtype: Any, backend: str) -> None:
+    # negative_binomial at y = 5e-324 gave -3.7e-321 or 0 (true 0.049 at s = -3); BCE with
+    # pos_weight 0.3 rounded w·y to 0 before the softplus
+    y = 5e-324 if dtype == np.float64 else 1e-45
+    for f in (-3.0, -1.0, 0.5, -1e8 if dtype == np.float64 else -1e4):
+        _check(family, spec, y, f, dtype, backend)
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+@pytest.mark.parametrize("spec", [{"name": "binary_focal", "gamma": 2.0, "alpha": 0.25}])
+def test_binary_focal_hessian_at_huge_logits(spec: dict, dtype: Any, backend: str) -> None:
+    # the Hessian was NaN or -inf at x = ±1.7e308 (γR(γs − s̄) overflowed; true 0)
+    top = 1.7e308 if dtype == np.float64 else 3.4e38
+    for y, f in ((0.0, -top), (0.0, top), (1.0, -top), (0.25, top)):
+        _check("focal", spec, y, f, dtype, backend)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("backend", ("numpy", "torch"))  # subnormal inputs: JAX flushes them
+def test_binary_focal_subnormal_label_and_probability(dtype: Any, backend: str) -> None:
+    # from_logits=False: 1/q overflowed at q = 1e-310 (gradient -inf, true -4.9e-14); with α a
+    # subnormal y was rounded to 0 after multiplying by α (value 0, true 2.2e-16 at x = -1.8e308)
+    tiny = (5e-324, 1e-310) if dtype == np.float64 else (1e-45, 1e-40)
+    prob = {"name": "binary_focal", "gamma": 0.5, "from_logits": False}
+    for y in tiny:
+        for q in tiny:
+            _check("focal", prob, y, q, dtype, backend)
+    top = 1.7e308 if dtype == np.float64 else 3.4e38
+    _check("focal", {"name": "binary_focal", "gamma": 2.0, "alpha": 0.25}, tiny[0], -top, dtype, backend)
+    _check("focal", {"name": "binary_focal", "gamma": 0.5, "alpha": 0.6}, tiny[0], -1e8, dtype, backend)
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+def test_reverse_kl_where_the_shift_overflows(dtype: Any, backend: str) -> None:
+    # KL(q || t) was NaN at logits [1e308, 0, -1e308] (q·log q with log q = -inf)
+    big = 1e308 if dtype == np.float64 else 3e38
+    spec = {"name": "kl_divergence", "direction": "reverse"}
+    _check("divergence_extra", spec, [1e-30, 0.5, 0.5 - 1e-30], [big, 0.0, -big], dtype, backend)

@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "expm1mx",
+    "finite_log",
     "half_diff",
     "log1m",
     "log_dd",
@@ -28,6 +29,7 @@ __all__ = [
     "xlog1my",
     "xlogy",
     "xmul",
+    "xmul_log_softmax",
 ]
 
 
@@ -93,6 +95,12 @@ def signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
     return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
 
 
+def finite_log(xp: Any, logp: Any) -> Any:
+    """log p with −inf (z − max overflowed in a log softmax) as the dtype's lowest float: p = 0
+    and p·c = 0 for any finite c either way, and products with log p stay free of 0·inf."""
+    return xp.maximum(logp, xp.full_like(logp, xp.finfo(logp.dtype).min))
+
+
 def half_diff(xp: Any, f: Any, t: Any) -> Any:
     """(f − t)/2 as f/2 − t/2: finite for finite f, t, also where f − t overflows (there both
     halvings are exact, so it is rounded once, like f − t). Losses that grow like |f − t| use it
@@ -123,6 +131,17 @@ def log1m(xp: Any, y: Any) -> Any:
     r"""log(1 − y) for y ≤ 1: log1p(−y), and −y itself where |y| < 2⁻⁶⁰ (the next term, y²/2, is
     below half an ulp): PyTorch's CPU log1p returns 0 at −5e-324."""
     return xp.where(xp.abs(y) < 2.0**-60, -y, xp.log1p(-y))
+
+
+def xmul_log_softmax(xp: Any, a: Any, z: Any, logp: Any) -> Any:
+    r"""a·log pⱼ for logp = log_softmax(z) (rows), with 0·log p = 0 also where log p = −inf.
+
+    log p is −inf only where zⱼ − max overflowed (|z| near 1e308), where a·log p may still be
+    finite (a = 0.1: −1.5e307): there it is 2a·(zⱼ/2 − max/2) (the log1p term of log p is
+    below its last bit).
+    """
+    half = half_diff(xp, z, xp.max(z, axis=-1, keepdims=True))
+    return xp.where(xp.isinf(logp), (a * half) * 2.0, xmul(xp, a, logp))
 
 
 def xlog1my(xp: Any, x: Any, y: Any) -> Any:

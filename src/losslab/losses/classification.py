@@ -154,7 +154,8 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
-            return w * t * sp.softplus(xp, -f) + (1.0 - t) * sp.softplus(xp, f)
+            # t·(w·softplus): a subnormal y is not rounded after multiplying by w
+            return t * (w * sp.softplus(xp, -f)) + (1.0 - t) * sp.softplus(xp, f)
         return -w * sp.xlogy(xp, t, f) - sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
@@ -379,8 +380,8 @@ class CategoricalCrossentropy(LogitsOrProbabilities, Loss):
 
     def _value(self, xp: Any, a: Any, f: Any) -> Any:
         if self.from_logits:
-            # a zero target contributes 0 also where log p = −inf (z − max overflowed)
-            return 0.0 - xp.sum(sp.xmul(xp, a, sp.log_softmax(xp, f)), axis=1)
+            # also where z − max overflowed (log p = −inf; a zero target contributes 0)
+            return 0.0 - xp.sum(sp.xmul_log_softmax(xp, a, f, sp.log_softmax(xp, f)), axis=1)
         return 0.0 - xp.sum(sp.xlogy(xp, a, f), axis=1)
 
     def _gradient_hessian(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
@@ -494,7 +495,7 @@ class CostSensitiveBCE(LogitsOrProbabilities, Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         cp, cn = self.fn_cost, self.fp_cost
         if self.from_logits:
-            return cp * t * sp.softplus(xp, -f) + cn * (1.0 - t) * sp.softplus(xp, f)
+            return t * (cp * sp.softplus(xp, -f)) + cn * (1.0 - t) * sp.softplus(xp, f)
         return -cp * sp.xlogy(xp, t, f) - cn * sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:

@@ -180,11 +180,11 @@ class KLDivergence(LogitsOrProbabilities, Loss):
         if self.direction == "reverse":
             if not self.from_logits:
                 return xp.sum(sp.xlogy(xp, f, f) - sp.xlogy(xp, f, t), axis=1)
-            logq = sp.log_softmax(xp, f)
+            logq = sp.finite_log(xp, sp.log_softmax(xp, f))
             return xp.sum(sp.signed_exp(xp, logq - xp.log(t), logq), axis=1)
         logq = sp.log_softmax(xp, f) if self.from_logits else None
         neg_entropy = sp.xlogy(xp, t, t)
-        cross = sp.xmul(xp, t, logq) if logq is not None else sp.xlogy(xp, t, f)
+        cross = sp.xmul_log_softmax(xp, t, f, logq) if logq is not None else sp.xlogy(xp, t, f)
         return xp.sum(neg_entropy - cross, axis=1)
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
@@ -212,6 +212,7 @@ def _reverse_parts(xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
     cᵢ − Σⱼ qⱼcⱼ would cancel. Each product qⱼcⱼ is ±exp(log qⱼ + log|cⱼ|).
     """
     logq, log_r = log1m_softmax(xp, f)
+    logq = sp.finite_log(xp, logq)
     k = f.shape[-1]
     first = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k)) == xp.argmax(f, axis=-1, keepdims=True)
     zero = xp.zeros_like(f)

@@ -77,8 +77,17 @@ def _pos_logit_terms(
         if "g" in want:
             grad = -xp.exp((gamma + 1.0) * -spx + xp.log1p(gamma * s * ratio))
         if "h" in want:
-            c = (1.0 + 2.0 * gamma) + gamma * ratio * (gamma * s - sn)
-            hess = xp.sign(c) * xp.exp((gamma + 1.0) * -spx - spmx + xp.log(xp.abs(c)))
+            w = gamma * s - sn
+            c = (1.0 + 2.0 * gamma) + gamma * ratio * w
+            # where γRw overflows (|x| near 1e308, R ≈ |x|), log|C| = log γ + log R + log|w|
+            fin = xp.isfinite(c)
+            log_c = xp.where(
+                fin,
+                xp.log(xp.abs(xp.where(fin, c, xp.ones_like(c)))),
+                (math.log(gamma) + xp.log(ratio)) + xp.log(xp.abs(w)),
+            )
+            sign_c = xp.where(fin, xp.sign(c), xp.sign(w))
+            hess = sign_c * xp.exp((gamma + 1.0) * -spx - spmx + log_c)
     return value, grad, hess
 
 
@@ -108,13 +117,14 @@ def _prob_terms(xp: Any, c: Any, q: Any, r: Any, gamma: float) -> tuple[Any, Any
     q_s = xp.where(zero_q, one, q)
     r_g = r**gamma
     value = c * (r_g * a)
-    grad = -c * (r_g * (gamma * ratio + 1.0 / q_s))
+    cq = c / q_s  # c/q first: 1/q overflows for a subnormal q where c/q does not
+    grad = -(c * (r_g * (gamma * ratio)) + cq * r_g)
     grad = xp.where(zero_q, xp.full_like(q, -math.inf), grad)
     r_s = xp.where(zero_r, one, r)
     r_g1 = xp.where(
         zero_r, xp.full_like(r, 0.0 if gamma > 1 else (1.0 if gamma == 1 else math.inf)), r_s ** (gamma - 1.0)
     )
-    hess = c * (gamma * r_g1 * ((gamma - 1.0) * ratio + 2.0 / q_s) + (r_g / q_s) / q_s)
+    hess = (gamma * r_g1) * (c * ((gamma - 1.0) * ratio) + 2.0 * cq) + r_g * (cq / q_s)
     hess = xp.where(zero_q, xp.full_like(q, math.inf), hess)
     return value, grad, hess
 
@@ -302,7 +312,8 @@ class BinaryFocal(LogitsOrProbabilities, Loss):
             s, sn = sp.sigmoid(xp, f), sp.sigmoid(xp, -f)
         v1, g1, h1 = _pos_logit_terms(xp, f, self.gamma, spx, spmx, s, sn, inner)
         v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma, spmx, spx, sn, s, inner)
-        value = c1 * v1 + c0 * v0 if "v" in want else None
+        # with α: y·(α₁P), so that a subnormal y is not rounded after multiplying by α₁
+        value = (c1 * v1 if self.alpha is None else t * (w1 * v1)) + c0 * v0 if "v" in want else None
         grad = _bce_logit_gradient(xp, t, f, 1.0) if ce_grad else (c1 * g1 - c0 * g0 if "g" in want else None)
         hess = c1 * h1 + c0 * h0 if "h" in want else None
         return value, grad, hess
@@ -457,7 +468,7 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         if not self.from_logits:
             return xp.sum(_prob_terms(xp, a, f, 1.0 - f, gamma)[0], axis=1)
         logp, log_r = log1m_softmax(xp, f)
-        return 0.0 - xp.sum(sp.xmul(xp, a, xp.exp(gamma * log_r) * logp), axis=1)
+        return 0.0 - xp.sum(sp.xmul_log_softmax(xp, a * xp.exp(gamma * log_r), f, logp), axis=1)
 
     def _gradient_hessian(self, xp: Any, a: Any, f: Any, hessian: bool = True) -> tuple[Any, Any]:
         gamma = self.gamma
@@ -467,9 +478,7 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         logp, log_r = log1m_softmax(xp, f)
         if gamma == 0:  # cross-entropy, with its kernel (exact also for nearly one-hot soft targets)
             return weighted_ce_grad_hess(xp, a, logp)
-        # log p = −inf (z − max overflowed) as the lowest float: p = 0 and p·log p = 0 either way,
-        # and every term below stays finite (no 0·inf)
-        logp = xp.maximum(logp, xp.full_like(logp, xp.finfo(f.dtype).min))
+        logp = sp.finite_log(xp, logp)  # every term below stays finite where z − max overflowed
         p = xp.exp(logp)
         r = 0.0 - xp.expm1(logp)
         rho = _rho(xp, logp)
