@@ -356,3 +356,20 @@ def test_reverse_kl_where_the_shift_overflows(dtype: Any, backend: str) -> None:
     big = 1e308 if dtype == np.float64 else 3e38
     spec = {"name": "kl_divergence", "direction": "reverse"}
     _check("divergence_extra", spec, [1e-30, 0.5, 0.5 - 1e-30], [big, 0.0, -big], dtype, backend)
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+@pytest.mark.parametrize(
+    ("family", "spec"),
+    [
+        ("classification", {"name": "binary_crossentropy", "from_logits": False}),
+        ("focal", {"name": "binary_focal", "gamma": 0.0, "from_logits": False}),
+    ],
+    ids=lambda v: str(v),
+)
+def test_soft_label_next_to_its_probability(family: str, spec: dict, dtype: Any, backend: str) -> None:
+    # −y/q + (1 − y)/(1 − q) cancelled: relative error 6.7e-7 at y = 0.3, q = 0.3(1 + 1e-10)
+    for y in (0.3, 0.9):
+        for rel in (1e-10, -1e-6, 1e-3):
+            q = float(np.array(y * (1.0 + rel), dtype=dtype))
+            _check(family, spec, y, q, dtype, backend)

@@ -29,6 +29,7 @@ __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
     "CostSensitiveBCE",
+    "bce_probability_gradient",
     "class_targets",
     "ignorable_targets",
     "ignored_mask",
@@ -162,6 +163,8 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         w = self.pos_weight
         if self.from_logits:
             return _bce_logit_gradient(xp, t, f, w)
+        if w == 1.0:
+            return bce_probability_gradient(xp, t, f)
         return -w * sp.safe_div(xp, t, f) + sp.safe_div(xp, 1.0 - t, 1.0 - f)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
@@ -179,6 +182,16 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         one_e = 1.0 + e
         g = _bce_logit_gradient(xp, t, f, w, e)
         return g, (w * t + (1.0 - t)) * (e / (one_e * one_e))
+
+
+def bce_probability_gradient(xp: Any, t: Any, q: Any) -> Any:
+    r"""−y/q + (1 − y)/(1 − q) = (q − y)/(q(1 − q)) for 0 < q < 1, which keeps a soft label's
+    tiny gradient next to its own probability (q − y is exact there); the separate terms (with
+    0/0 = 0 and y/0 = inf) at q = 0 and q = 1."""
+    inside = (q > 0.0) & (q < 1.0)
+    q_in = xp.where(inside, q, xp.full_like(q, 0.5))
+    near = ((q_in - t) / q_in) / (1.0 - q_in)
+    return xp.where(inside, near, -sp.safe_div(xp, t, q) + sp.safe_div(xp, 1.0 - t, 1.0 - q))
 
 
 def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float, e: Any = None) -> Any:

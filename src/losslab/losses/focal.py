@@ -23,6 +23,7 @@ from ._params import FROM_LOGITS, NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, Opti
 from .classification import (
     LogitsOrProbabilities,
     _bce_logit_gradient,
+    bce_probability_gradient,
     ignorable_targets,
     ignored_mask,
     weighted_ce_grad_hess,
@@ -302,6 +303,8 @@ class BinaryFocal(LogitsOrProbabilities, Loss):
             one_q = 1.0 - f
             v1, g1, h1 = _prob_terms(xp, c1, f, one_q, self.gamma)
             v0, g0, h0 = _prob_terms(xp, c0, one_q, f, self.gamma)
+            if self.gamma == 0 and self.alpha is None:  # cross-entropy's, exact next to q = y
+                return v1 + v0, bce_probability_gradient(xp, t, f), h1 + h0
             return v1 + v0, g1 - g0, h1 + h0
         # cross-entropy's own gradient kernel is exact also where a soft label's terms cancel
         ce_grad = self.gamma == 0 and self.alpha is None and "g" in want
