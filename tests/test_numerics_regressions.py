@@ -322,8 +322,10 @@ def test_subnormal_targets(family: str, spec: dict, dtype: Any, backend: str) ->
     # negative_binomial at y = 5e-324 gave -3.7e-321 or 0 (true 0.049 at s = -3); BCE with
     # pos_weight 0.3 rounded w·y to 0 before the softplus
     y = 5e-324 if dtype == np.float64 else 1e-45
-    for f in (-3.0, -1.0, 0.5, -1e8 if dtype == np.float64 else -1e4):
+    top = 1.7e308 if dtype == np.float64 else 3.4e38
+    for f in (-3.0, -1.0, 0.5, -1e8 if dtype == np.float64 else -1e4, -top):
         _check(family, spec, y, f, dtype, backend)
+    _check(family, spec, 0.0, -top, dtype, backend)  # y·softplus before the weight: no 0·inf
 
 
 @pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)

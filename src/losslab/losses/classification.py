@@ -155,8 +155,9 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
-            # t·(w·softplus): a subnormal y is not rounded after multiplying by w
-            return t * (w * sp.softplus(xp, -f)) + (1.0 - t) * sp.softplus(xp, f)
+            # (y·softplus)·w: a subnormal y is not rounded after multiplying by w, nor w·softplus
+            # overflowed before y = 0 multiplies it
+            return (t * sp.softplus(xp, -f)) * w + (1.0 - t) * sp.softplus(xp, f)
         return -w * sp.xlogy(xp, t, f) - sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
@@ -508,7 +509,7 @@ class CostSensitiveBCE(LogitsOrProbabilities, Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         cp, cn = self.fn_cost, self.fp_cost
         if self.from_logits:
-            return t * (cp * sp.softplus(xp, -f)) + cn * (1.0 - t) * sp.softplus(xp, f)
+            return (t * sp.softplus(xp, -f)) * cp + cn * (1.0 - t) * sp.softplus(xp, f)
         return -cp * sp.xlogy(xp, t, f) - cn * sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:

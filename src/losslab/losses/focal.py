@@ -315,8 +315,8 @@ class BinaryFocal(LogitsOrProbabilities, Loss):
             s, sn = sp.sigmoid(xp, f), sp.sigmoid(xp, -f)
         v1, g1, h1 = _pos_logit_terms(xp, f, self.gamma, spx, spmx, s, sn, inner)
         v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma, spmx, spx, sn, s, inner)
-        # with α: y·(α₁P), so that a subnormal y is not rounded after multiplying by α₁
-        value = (c1 * v1 if self.alpha is None else t * (w1 * v1)) + c0 * v0 if "v" in want else None
+        # with α: (y·P)·α₁, so that a subnormal y is not rounded after multiplying by α₁
+        value = (c1 * v1 if self.alpha is None else (t * v1) * w1) + c0 * v0 if "v" in want else None
         grad = _bce_logit_gradient(xp, t, f, 1.0) if ce_grad else (c1 * g1 - c0 * g0 if "g" in want else None)
         hess = c1 * h1 + c0 * h0 if "h" in want else None
         return value, grad, hess
