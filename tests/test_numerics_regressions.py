@@ -104,7 +104,7 @@ def _np(x: Any) -> np.ndarray:
 def _close(got: float, want: float, dtype: Any, backend: str) -> bool:
     fi = np.finfo(dtype)
     rel = 1e-12 if dtype == np.float64 else 1e-5
-    if abs(want) > fi.max * (1.0 + float(fi.eps) / 2):  # beyond the dtype's range
+    if abs(want) > float(fi.max) * (1.0 + float(fi.eps) / 2):  # beyond the dtype's range
         return got == math.copysign(math.inf, want)
     if not math.isfinite(got):
         return False
