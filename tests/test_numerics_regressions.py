@@ -375,3 +375,13 @@ def test_soft_label_next_to_its_probability(family: str, spec: dict, dtype: Any,
         for rel in (1e-10, -1e-6, 1e-3):
             q = float(np.array(y * (1.0 + rel), dtype=dtype))
             _check(family, spec, y, q, dtype, backend)
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+def test_negative_binomial_where_alpha_y_overflows(dtype: Any, backend: str) -> None:
+    # α = 1000, y = 1.7e308: αy = inf gave q = inf·0 = NaN (true 3.4e306 at s = -3)
+    y = 1.7e308 if dtype == np.float64 else 3.4e38
+    ly = math.log(y)
+    spec = {"name": "negative_binomial", "alpha": 1000.0}
+    for s in (-3.0, ly - 0.7, ly + 0.3, ly - 15.0):
+        _check("overdispersed", spec, y, float(np.array(s, dtype=dtype)), dtype, backend)

@@ -198,15 +198,17 @@ class NegativeBinomial(Loss):
         ypos, ly, d, ay, ta = self._parts(xp, t, f)
         weight = t + 1.0 / alpha
         p1 = 1.0 / (1.0 + ay)  # 1 − q, formed without the cancellation of 1 − q
-        q = ay * p1
-        # the sum form needs q = αy/(1 + αy) normal: a subnormal q has lost its digits
+        # q = αy/(1 + αy); αy overflows for y near 1e308 (inf·0 = NaN): q = 1 there
+        ay_inf = xp.isinf(ay)
+        q = xp.where(ay_inf, xp.ones_like(ay), ay * xp.where(ay_inf, xp.zeros_like(p1), p1))
+        # the sum form needs q = αy/(1 + αy) normal (a subnormal q has lost its digits) and αy finite
         tiny = xp.finfo(f.dtype).tiny
-        direct = (xp.abs(d) <= _NB_DIRECT[f.dtype != xp.float64]) & (ay >= tiny)
+        direct = (xp.abs(d) <= _NB_DIRECT[f.dtype != xp.float64]) & (ay >= tiny) & ~ay_inf
         dd = xp.where(direct, d, xp.zeros_like(d))
         s_sum = p1 * sp.expm1mx(xp, -q * dd) + q * sp.expm1mx(xp, p1 * dd)
         near = weight * xp.log1p(s_sum)
         df = xp.where(direct, xp.zeros_like(d), d)
-        log_p1 = -xp.log1p(ay)
+        log_p1 = xp.where(ay_inf, -(ly + math.log(alpha)), -xp.log1p(ay))  # log(1/(1 + αy))
         # log(αy/(1 + αy)) without cancellation: −log1p(1/(αy)), and from log y where 1/(αy) may
         # overflow (y = 5e-324)
         big_ay = ay >= 1.0
@@ -218,6 +220,11 @@ class NegativeBinomial(Loss):
         # q·d from log q where q = αy/(1 + αy) is subnormal or underflowed (y = 5e-324, s = −1e8)
         qd = xp.where(ay >= tiny, q * df, sp.signed_exp(xp, df, log_q))
         far = weight * _logaddexp(xp, log_p1 - qd, log_q + p1 * df)
+        # αy overflowed: (y + 1/α)·log1p(S) with S < 1e-300 is (1/α)(e^{−d} − 1 + d) + y·O((d/αy)²)
+        # (weight·(1 − q) = 1/α); near the optimum, where the log-sum-exp form cancels
+        near_inf = xp.abs(d) <= 20.0
+        inf_near = sp.expm1mx(xp, -xp.where(near_inf, d, xp.zeros_like(d))) / alpha
+        far = xp.where(ay_inf & near_inf, inf_near, far)
         # log1p(αμ)/α; for tiny αμ as μ(1 − αμ/2), so that neither is rounded as a subnormal
         small = ta < _NB_SMALL
         ta_small = xp.where(small, ta, xp.zeros_like(ta))
@@ -236,7 +243,10 @@ class NegativeBinomial(Loss):
         mu_neg = xp.exp(xp.where(neg, f, xp.zeros_like(f)))
         ratio = xp.where(neg, mu_neg * sp.sigmoid(xp, -ta), sp.sigmoid(xp, ta) / self.alpha)
         g_up = ratio * share
-        g_down = (t * xp.expm1(d_down)) * sp.sigmoid(xp, -ta)
+        v = t * xp.expm1(d_down)
+        # σ(−t) subnormal (αy near the float range): v·e^{−softplus(t)} rounded once
+        deep = ta > (700.0 if f.dtype == xp.float64 else 85.0)
+        g_down = xp.where(deep, sp.mul_exp(xp, v, -sp.softplus(xp, ta)), v * sp.sigmoid(xp, -ta))
         return xp.where(ypos & ~up, g_down, g_up)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
