@@ -91,10 +91,8 @@ class _LogLinkDeviance(Loss):
     def _parts(self, xp: Any, t: Any, s: Any) -> tuple[Any, Any, Any]:
         """(y > 0 mask, log y (0 where y = 0), d = s − log y (0 where y = 0))."""
         ypos = t > 0.0
-        ly, ly_lo = sp.log_dd(xp, xp.where(ypos, t, xp.ones_like(t)))
-        # d to full relative precision near the optimum s ≈ log y (sp.log_dd)
-        d = xp.where(ypos, (s - ly) - ly_lo, xp.zeros_like(s))
-        return ypos, ly, d
+        ly, d = sp.log_ratio(xp, s, xp.where(ypos, t, xp.ones_like(t)))  # d exact near s = log y
+        return ypos, ly, xp.where(ypos, d, xp.zeros_like(s))
 
     @staticmethod
     def _g(xp: Any, L0: Any, x: float, d: Any) -> tuple[Any, Any]:
@@ -158,7 +156,8 @@ class _LogLinkDeviance(Loss):
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         # μ^{1−p}((2−p)μ − (1−p)y) = (2−p)e^{(2−p)s} − (1−p)·y·e^{(1−p)s}
         a, b = self._ab()
-        ypos, ly, _ = self._parts(xp, t, f)
+        ypos = t > 0.0
+        ly = xp.log(xp.where(ypos, t, xp.ones_like(t)))
         first = b * xp.exp(b * f) if b != 0.0 else xp.zeros_like(f)
         if a == 0.0:
             return first
