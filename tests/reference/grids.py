@@ -8,6 +8,7 @@ that mpmath itself does not make.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import mpmath
@@ -55,6 +56,23 @@ RESIDUALS = sorted(
         for r in (0.0, 1e-300, 1e-200, 1e-100, 1e-16, 1e-8, 0.1, 0.5, 1.0, 1.5, 2.0, 3.0, 10.0, 1e3, 1e8)
     }
 )
+
+
+#: targets of the near-optimum grid of log-link losses (log y is not a float for any of them)
+NEAR_LOG_TARGETS = (1e-5, 0.3, 2.5, 4.0, 7.0, 123.456, 1e10)
+
+
+def near_log_optimum(targets: tuple[float, ...] = NEAR_LOG_TARGETS) -> list[tuple[float, float]]:
+    """(y, s) next to a log-link loss's optimum s = log y: s = fl(log y), one and four ulps away,
+    and log y ± 1e-10, 1e-6, 1e-3, 0.1. There the value is ∝ (s − log y)² and the gradient
+    ∝ s − log y, so they need log y beyond float precision (at s = fl(log y) d is its rounding)."""
+    pts = []
+    for y in targets:
+        ly = math.log(y)
+        pts += [(y, ly), (y, math.nextafter(ly, math.inf)), (y, math.nextafter(ly, -math.inf))]
+        pts += [(y, ly + 4.0 * math.ulp(ly)), (y, ly - 4.0 * math.ulp(ly))]
+        pts += [(y, ly + d) for r in (1e-10, 1e-6, 1e-3, 0.1) for d in (r, -r)]
+    return list(dict.fromkeys(pts))
 
 
 def regression_points(kinks: tuple[float, ...] = ()) -> list[tuple[float, float]]:

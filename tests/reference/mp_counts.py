@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import mpmath
-from grids import mpf
+from grids import mpf, near_log_optimum
 
 CASES: list[dict] = []
 
@@ -50,9 +50,10 @@ TARGETS = [1e-300, 1e-10, 0.5, 1.0, 3.0, 17.0, 1e8, 1e300]
 def _points(power: float) -> list[tuple[float, float]]:
     """(y, s) pairs of the domain, leaving out the ill-conditioned ones.
 
-    Near μ = y (s ≈ log y) the value and gradient depend on s − log y, whose rounding (log y is
-    not a float) no algorithm in float arithmetic avoids; those points are tested at y = 1,
-    where log y = 0 is exact. For p > 2 the Hessian has a root at μ = y(p − 1)/(p − 2).
+    Near μ = y (s ≈ log y) the value and gradient depend on s − log y beyond float precision
+    (log y is not a float): the grid of the other scores skips |s − log y| < 0.25 and
+    `near_log_optimum` covers that region (losslab carries log y in double-double).
+    For p > 2 the Hessian has a root at μ = y(p − 1)/(p − 2).
     """
     ys = ([0.0] if power < 2.0 else []) + TARGETS
     pts = []
@@ -68,6 +69,7 @@ def _points(power: float) -> list[tuple[float, float]]:
     pts += [(1.0, s) for s in (1e-8, -1e-8, 0.1, -0.1, 0.3, -0.3, 0.49, -0.49, 0.51, -0.51)]
     pts += [(3.0, math.log(3.0) + d) for d in (-2.0, -0.6, 0.6, 2.0)]
     pts += [(1e8, math.log(1e8) + d) for d in (-2.0, -0.6, 0.6, 2.0)]
+    pts += near_log_optimum()
     return list(dict.fromkeys(pts))
 
 

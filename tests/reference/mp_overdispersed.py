@@ -1,8 +1,8 @@
 """Exact value, gradient and Hessian of the negative binomial (NB2) and zero-inflated Poisson
 losses with log link (see README.md). Raw score s, mean μ = e^s.
 
-Near μ = y the values depend on s − log y, whose rounding no float algorithm avoids (log y is not
-a float): as for the Poisson rows, those points are taken at y = 1 only, where log y = 0.
+Near μ = y the values depend on s − log y beyond float precision (log y is not a float): as for
+the Poisson rows, the general grid skips |s − log y| < 0.25 and `near_log_optimum` covers it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import mpmath
-from grids import mpf
+from grids import mpf, near_log_optimum
 
 CASES: list[dict] = []
 
@@ -30,6 +30,7 @@ def _points(targets: list[float] = TARGETS) -> list[tuple[float, float]]:
             pts.append((y, s))
     pts += [(1.0, s) for s in (1e-8, -1e-8, 0.1, -0.1, 0.3, -0.3, 0.49, -0.49, 0.51, -0.51)]
     pts += [(y, math.log(y) + d) for y in (3.0, 1e8) for d in (-2.0, -0.6, 0.6, 2.0)]
+    pts += near_log_optimum()
     return list(dict.fromkeys(pts))
 
 

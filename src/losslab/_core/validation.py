@@ -125,6 +125,21 @@ def report_bad(loss_name: str, arg: str, x: Any, bad: Any, expected: str) -> Non
     at = f" at index {where}" if bad_np.ndim else ""
     raise DomainError(
         f"{arg} for loss {loss_name!r} must be {expected}; got {got_s}{at} ({n} {plural} out of range)."
+        + _flushed_note(x, x_np[bad_np] if x_np.shape == bad_np.shape else got)
+    )
+
+
+def _flushed_note(x: Any, bad_values: Any) -> str:
+    """Why a subnormal JAX input fails a check it passes in NumPy (XLA on CPU flushes it to 0)."""
+    vals = np.asarray(bad_values)
+    if not type(x).__module__.startswith("jax") or not np.issubdtype(vals.dtype, np.floating):
+        return ""
+    tiny = np.finfo(vals.dtype).tiny
+    if not np.any((vals != 0) & (np.abs(vals) < tiny)):
+        return ""
+    return (
+        f" JAX on CPU flushes subnormal numbers (nonzero, below {tiny:.4g} in {vals.dtype}) to zero, "
+        "so the loss sees 0 there; pass NumPy or PyTorch arrays for subnormal inputs, or rescale them."
     )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "CategoricalCrossentropy",
     "CostSensitiveBCE",
     "PolyLoss",
+    "bce_probability_gradient",
     "class_targets",
     "ignorable_targets",
     "ignored_mask",
@@ -155,13 +156,17 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
-            return w * t * sp.softplus(xp, -f) + (1.0 - t) * sp.softplus(xp, f)
+            # (y·softplus)·w: a subnormal y is not rounded after multiplying by w, nor w·softplus
+            # overflowed before y = 0 multiplies it
+            return (t * sp.softplus(xp, -f)) * w + (1.0 - t) * sp.softplus(xp, f)
         return -w * sp.xlogy(xp, t, f) - sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
             return _bce_logit_gradient(xp, t, f, w)
+        if w == 1.0:
+            return bce_probability_gradient(xp, t, f)
         return -w * sp.safe_div(xp, t, f) + sp.safe_div(xp, 1.0 - t, 1.0 - f)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
@@ -179,6 +184,16 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         one_e = 1.0 + e
         g = _bce_logit_gradient(xp, t, f, w, e)
         return g, (w * t + (1.0 - t)) * (e / (one_e * one_e))
+
+
+def bce_probability_gradient(xp: Any, t: Any, q: Any) -> Any:
+    r"""−y/q + (1 − y)/(1 − q) = (q − y)/(q(1 − q)) for 0 < q < 1, which keeps a soft label's
+    tiny gradient next to its own probability (q − y is exact there); the separate terms (with
+    0/0 = 0 and y/0 = inf) at q = 0 and q = 1."""
+    inside = (q > 0.0) & (q < 1.0)
+    q_in = xp.where(inside, q, xp.full_like(q, 0.5))
+    near = ((q_in - t) / q_in) / (1.0 - q_in)
+    return xp.where(inside, near, -sp.safe_div(xp, t, q) + sp.safe_div(xp, 1.0 - t, 1.0 - q))
 
 
 def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float, e: Any = None) -> Any:
@@ -380,7 +395,8 @@ class CategoricalCrossentropy(LogitsOrProbabilities, Loss):
 
     def _value(self, xp: Any, a: Any, f: Any) -> Any:
         if self.from_logits:
-            return 0.0 - xp.sum(a * sp.log_softmax(xp, f), axis=1)
+            # also where z − max overflowed (log p = −inf; a zero target contributes 0)
+            return 0.0 - xp.sum(sp.xmul_log_softmax(xp, a, f, sp.log_softmax(xp, f)), axis=1)
         return 0.0 - xp.sum(sp.xlogy(xp, a, f), axis=1)
 
     def _gradient_hessian(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
@@ -494,7 +510,7 @@ class CostSensitiveBCE(LogitsOrProbabilities, Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         cp, cn = self.fn_cost, self.fp_cost
         if self.from_logits:
-            return cp * t * sp.softplus(xp, -f) + cn * (1.0 - t) * sp.softplus(xp, f)
+            return (t * sp.softplus(xp, -f)) * cp + cn * (1.0 - t) * sp.softplus(xp, f)
         return -cp * sp.xlogy(xp, t, f) - cn * sp.xlog1my(xp, 1.0 - t, f)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:

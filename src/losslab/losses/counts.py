@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, register
+from .._core import special as sp
 from .._core.domains import NONNEGATIVE, POSITIVE, Domain, DomainKind
 from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
 from .._core.statistic import Statistic
@@ -90,9 +91,8 @@ class _LogLinkDeviance(Loss):
     def _parts(self, xp: Any, t: Any, s: Any) -> tuple[Any, Any, Any]:
         """(y > 0 mask, log y (0 where y = 0), d = s − log y (0 where y = 0))."""
         ypos = t > 0.0
-        ly = xp.log(xp.where(ypos, t, xp.ones_like(t)))
-        d = xp.where(ypos, s - ly, xp.zeros_like(s))
-        return ypos, ly, d
+        ly, d = sp.log_ratio(xp, s, xp.where(ypos, t, xp.ones_like(t)))  # d exact near s = log y
+        return ypos, ly, xp.where(ypos, d, xp.zeros_like(s))
 
     @staticmethod
     def _g(xp: Any, L0: Any, x: float, d: Any) -> tuple[Any, Any]:
@@ -101,14 +101,14 @@ class _LogLinkDeviance(Loss):
         G overflows only where the result does; log|G| is finite even then.
         """
         if x == 0.0:
-            return xp.exp(L0) * d, L0 + xp.log(xp.abs(d))
+            return sp.mul_exp(xp, d, L0), L0 + xp.log(xp.abs(d))
         w = x * d
         low = w <= 1.0
         w_low = xp.where(low, w, xp.ones_like(w))
         w_high = xp.where(low, xp.ones_like(w), w)
         em = xp.expm1(w_low)
         high_log = w_high + xp.log(-xp.expm1(-w_high))  # log(e^w - 1) for w > 1
-        g_low = xp.exp(L0) * (em / x)
+        g_low = sp.mul_exp(xp, em / x, L0)
         g_high = xp.exp(L0 + high_log) / x
         log_abs = L0 + xp.where(low, xp.log(xp.abs(em)), high_log) - math.log(abs(x))
         return xp.where(low, g_low, g_high), log_abs
@@ -123,7 +123,7 @@ class _LogLinkDeviance(Loss):
         acc = xp.zeros_like(d)
         for c in reversed(self._coefficients()):
             acc = (acc + c) * d_s
-        near = xp.exp(L0) * (acc * d_s)
+        near = sp.mul_exp(xp, acc * d_s, L0)  # y^{2−p} may overflow where ℓ does not
         d_far = xp.where(series, xp.ones_like(d), d)
         gb, lb = self._g(xp, L0, b, d_far)
         ga, la = self._g(xp, L0, a, d_far)
@@ -148,7 +148,7 @@ class _LogLinkDeviance(Loss):
         low = d <= 1.0
         d_low = xp.where(low, d, xp.zeros_like(d))
         d_high = xp.where(low, xp.ones_like(d), d)
-        g_low = xp.exp(ly + a * f) * xp.expm1(d_low)
+        g_low = sp.mul_exp(xp, xp.expm1(d_low), ly + a * f)
         g_high = xp.exp(b * f + xp.log(-xp.expm1(-d_high)))
         pos = xp.where(low, g_low, g_high)
         return xp.where(ypos, pos, xp.exp(b * f))
@@ -156,7 +156,8 @@ class _LogLinkDeviance(Loss):
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         # μ^{1−p}((2−p)μ − (1−p)y) = (2−p)e^{(2−p)s} − (1−p)·y·e^{(1−p)s}
         a, b = self._ab()
-        ypos, ly, _ = self._parts(xp, t, f)
+        ypos = t > 0.0
+        ly = xp.log(xp.where(ypos, t, xp.ones_like(t)))
         first = b * xp.exp(b * f) if b != 0.0 else xp.zeros_like(f)
         if a == 0.0:
             return first

@@ -180,11 +180,11 @@ class KLDivergence(LogitsOrProbabilities, Loss):
         if self.direction == "reverse":
             if not self.from_logits:
                 return xp.sum(sp.xlogy(xp, f, f) - sp.xlogy(xp, f, t), axis=1)
-            logq = sp.log_softmax(xp, f)
-            return xp.sum(_signed_exp(xp, logq - xp.log(t), logq), axis=1)
+            logq = sp.finite_log(xp, sp.log_softmax(xp, f))
+            return xp.sum(sp.signed_exp(xp, logq - xp.log(t), logq), axis=1)
         logq = sp.log_softmax(xp, f) if self.from_logits else None
         neg_entropy = sp.xlogy(xp, t, t)
-        cross = t * logq if logq is not None else sp.xlogy(xp, t, f)
+        cross = sp.xmul_log_softmax(xp, t, f, logq) if logq is not None else sp.xlogy(xp, t, f)
         return xp.sum(neg_entropy - cross, axis=1)
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
@@ -193,7 +193,7 @@ class KLDivergence(LogitsOrProbabilities, Loss):
                 return xp.log(f) - xp.log(t) + 1.0, 1.0 / f
             logq, log_r, dev = _reverse_parts(xp, t, f)
             q, r = xp.exp(logq), xp.exp(log_r)
-            return _signed_exp(xp, dev, logq), _signed_exp(xp, (r - q) * dev + r, logq)
+            return sp.signed_exp(xp, dev, logq), sp.signed_exp(xp, (r - q) * dev + r, logq)
         if self.from_logits:
             return weighted_ce_grad_hess(xp, t, sp.log_softmax(xp, f))
         return -sp.safe_div(xp, t, f), sp.safe_div2(xp, t, f)
@@ -205,11 +205,6 @@ class KLDivergence(LogitsOrProbabilities, Loss):
         return self._gradient_hessian(xp, t, f)[1]
 
 
-def _signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
-    """c·exp(log_mag) as sign(c)·exp(log|c| + log_mag): no underflow of an intermediate factor."""
-    return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
-
-
 def _reverse_parts(xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
     """log q, log(1 − q) and cᵢ − ℓ for KL(q ‖ t), cⱼ = log qⱼ − log tⱼ, without cancellation.
 
@@ -217,12 +212,13 @@ def _reverse_parts(xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
     cᵢ − Σⱼ qⱼcⱼ would cancel. Each product qⱼcⱼ is ±exp(log qⱼ + log|cⱼ|).
     """
     logq, log_r = log1m_softmax(xp, f)
+    logq = sp.finite_log(xp, logq)
     k = f.shape[-1]
     first = xp.reshape(xp.arange(k, device=sp._device(f)), (1, k)) == xp.argmax(f, axis=-1, keepdims=True)
     zero = xp.zeros_like(f)
     c = logq - xp.log(t)
-    qc = _signed_exp(xp, c, logq)
+    qc = sp.signed_exp(xp, c, logq)
     total = xp.sum(qc, axis=1, keepdims=True)
     others = xp.sum(xp.where(first, zero, qc), axis=1, keepdims=True)
-    dev = xp.where(first, _signed_exp(xp, c, log_r) - others, c - total)
+    dev = xp.where(first, sp.signed_exp(xp, c, log_r) - others, c - total)
     return logq, log_r, dev

@@ -23,6 +23,7 @@ from ._params import FROM_LOGITS, NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, Opti
 from .classification import (
     LogitsOrProbabilities,
     _bce_logit_gradient,
+    bce_probability_gradient,
     ignorable_targets,
     ignored_mask,
     weighted_ce_grad_hess,
@@ -77,8 +78,17 @@ def _pos_logit_terms(
         if "g" in want:
             grad = -xp.exp((gamma + 1.0) * -spx + xp.log1p(gamma * s * ratio))
         if "h" in want:
-            c = (1.0 + 2.0 * gamma) + gamma * ratio * (gamma * s - sn)
-            hess = xp.sign(c) * xp.exp((gamma + 1.0) * -spx - spmx + xp.log(xp.abs(c)))
+            w = gamma * s - sn
+            c = (1.0 + 2.0 * gamma) + gamma * ratio * w
+            # where γRw overflows (|x| near 1e308, R ≈ |x|), log|C| = log γ + log R + log|w|
+            fin = xp.isfinite(c)
+            log_c = xp.where(
+                fin,
+                xp.log(xp.abs(xp.where(fin, c, xp.ones_like(c)))),
+                (math.log(gamma) + xp.log(ratio)) + xp.log(xp.abs(w)),
+            )
+            sign_c = xp.where(fin, xp.sign(c), xp.sign(w))
+            hess = sign_c * xp.exp((gamma + 1.0) * -spx - spmx + log_c)
     return value, grad, hess
 
 
@@ -99,7 +109,7 @@ def _prob_terms(xp: Any, c: Any, q: Any, r: Any, gamma: float) -> tuple[Any, Any
     zero_r = r == 0
     # -log q, accurate on both halves: log1p(-r) where r = 1 - q is the exact one
     a = xp.where(
-        big, -xp.log1p(-xp.where(big, r, xp.zeros_like(r))), -xp.log(xp.where(big, xp.ones_like(q), q))
+        big, -sp.log1m(xp, xp.where(big, r, xp.zeros_like(r))), -xp.log(xp.where(big, xp.ones_like(q), q))
     )
     if gamma == 0:
         return c * a, -sp.safe_div(xp, c, q), sp.safe_div2(xp, c, q)
@@ -108,13 +118,14 @@ def _prob_terms(xp: Any, c: Any, q: Any, r: Any, gamma: float) -> tuple[Any, Any
     q_s = xp.where(zero_q, one, q)
     r_g = r**gamma
     value = c * (r_g * a)
-    grad = -c * (r_g * (gamma * ratio + 1.0 / q_s))
+    cq = c / q_s  # c/q first: 1/q overflows for a subnormal q where c/q does not
+    grad = -(c * (r_g * (gamma * ratio)) + cq * r_g)
     grad = xp.where(zero_q, xp.full_like(q, -math.inf), grad)
     r_s = xp.where(zero_r, one, r)
     r_g1 = xp.where(
         zero_r, xp.full_like(r, 0.0 if gamma > 1 else (1.0 if gamma == 1 else math.inf)), r_s ** (gamma - 1.0)
     )
-    hess = c * (gamma * r_g1 * ((gamma - 1.0) * ratio + 2.0 / q_s) + (r_g / q_s) / q_s)
+    hess = (gamma * r_g1) * (c * ((gamma - 1.0) * ratio) + 2.0 * cq) + r_g * (cq / q_s)
     hess = xp.where(zero_q, xp.full_like(q, math.inf), hess)
     return value, grad, hess
 
@@ -138,13 +149,8 @@ def log1m_softmax(xp: Any, z: Any) -> tuple[Any, Any]:
     s2 = xp.sum(xp.where(first, zero, xp.exp(others - m2)), axis=-1, keepdims=True)
     s = xp.sum(xp.where(first, zero, xp.exp(shifted)), axis=-1, keepdims=True)
     log_r_max = (m2 + xp.log(s2)) - xp.log1p(s)
-    log_r_rest = xp.log1p(-xp.exp(xp.where(first, xp.full_like(logp, -1.0), logp)))
+    log_r_rest = sp.log1m(xp, xp.exp(xp.where(first, xp.full_like(logp, -1.0), logp)))
     return logp, xp.where(first, log_r_max, log_r_rest)
-
-
-def _signed_exp(xp: Any, c: Any, log_mag: Any) -> Any:
-    """c·exp(log_mag) as sign(c)·exp(log|c| + log_mag): no underflow of an intermediate factor."""
-    return xp.sign(c) * xp.exp(xp.log(xp.abs(c)) + log_mag)
 
 
 def _rho(xp: Any, lp: Any) -> Any:
@@ -297,6 +303,8 @@ class BinaryFocal(LogitsOrProbabilities, Loss):
             one_q = 1.0 - f
             v1, g1, h1 = _prob_terms(xp, c1, f, one_q, self.gamma)
             v0, g0, h0 = _prob_terms(xp, c0, one_q, f, self.gamma)
+            if self.gamma == 0 and self.alpha is None:  # cross-entropy's, exact next to q = y
+                return v1 + v0, bce_probability_gradient(xp, t, f), h1 + h0
             return v1 + v0, g1 - g0, h1 + h0
         # cross-entropy's own gradient kernel is exact also where a soft label's terms cancel
         ce_grad = self.gamma == 0 and self.alpha is None and "g" in want
@@ -307,7 +315,8 @@ class BinaryFocal(LogitsOrProbabilities, Loss):
             s, sn = sp.sigmoid(xp, f), sp.sigmoid(xp, -f)
         v1, g1, h1 = _pos_logit_terms(xp, f, self.gamma, spx, spmx, s, sn, inner)
         v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma, spmx, spx, sn, s, inner)
-        value = c1 * v1 + c0 * v0 if "v" in want else None
+        # with α: (y·P)·α₁, so that a subnormal y is not rounded after multiplying by α₁
+        value = (c1 * v1 if self.alpha is None else (t * v1) * w1) + c0 * v0 if "v" in want else None
         grad = _bce_logit_gradient(xp, t, f, 1.0) if ce_grad else (c1 * g1 - c0 * g0 if "g" in want else None)
         hess = c1 * h1 + c0 * h0 if "h" in want else None
         return value, grad, hess
@@ -462,7 +471,7 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         if not self.from_logits:
             return xp.sum(_prob_terms(xp, a, f, 1.0 - f, gamma)[0], axis=1)
         logp, log_r = log1m_softmax(xp, f)
-        return 0.0 - xp.sum(a * xp.exp(gamma * log_r) * logp, axis=1)
+        return 0.0 - xp.sum(sp.xmul_log_softmax(xp, a * xp.exp(gamma * log_r), f, logp), axis=1)
 
     def _gradient_hessian(self, xp: Any, a: Any, f: Any, hessian: bool = True) -> tuple[Any, Any]:
         gamma = self.gamma
@@ -472,6 +481,7 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         logp, log_r = log1m_softmax(xp, f)
         if gamma == 0:  # cross-entropy, with its kernel (exact also for nearly one-hot soft targets)
             return weighted_ce_grad_hess(xp, a, logp)
+        logp = sp.finite_log(xp, logp)  # every term below stays finite where z − max overflowed
         p = xp.exp(logp)
         r = 0.0 - xp.expm1(logp)
         rho = _rho(xp, logp)
@@ -489,20 +499,23 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         # Every term of the Hessian is ±exp(sum of logs): the products of tiny pⱼ, rⱼ with
         # large log factors stay accurate down to the subnormal range.
         first = cols == xp.argmax(f, axis=-1, keepdims=True)
-        ae = a * (gamma * (logp + 2.0 + (gamma - 1.0) * p * rho))  # aⱼDⱼ/(pⱼ rⱼ^{γ−1})
+        # aⱼDⱼ/(pⱼ rⱼ^{γ−1}) = aⱼγ·bⱼ as sign(bⱼ) and log(aⱼγ) + log|bⱼ|: aⱼγbⱼ itself overflows
+        # for a masked class (log p = finfo.min), and its products with e^{log p} are 0
+        bracket = logp + 2.0 + (gamma - 1.0) * p * rho
+        sgn, log_ae = xp.sign(bracket), xp.log(a * gamma) + xp.log(xp.abs(bracket))
         # S pᵢ rᵢ and aᵢDᵢrᵢ² (bounded for every entry)
-        hess = xp.exp(xp.log(s) + logp + log_r) + _signed_exp(xp, ae, logp + (gamma + 1.0) * log_r)
+        hess = xp.exp(xp.log(s) + logp + log_r) + sgn * xp.exp(log_ae + (logp + (gamma + 1.0) * log_r))
         # pᵢ² Σ_{j≠i} aⱼDⱼ: entries other than the largest have rⱼ ≥ ½, so their Dⱼ is bounded
-        d_rest = xp.where(
-            first, zero, _signed_exp(xp, ae, logp + (gamma - 1.0) * xp.where(first, zero, log_r))
-        )
-        hess = hess + _signed_exp(xp, xp.sum(d_rest, axis=1, keepdims=True) - d_rest, 2.0 * logp)
+        expo_rest = logp + (gamma - 1.0) * xp.where(first, zero, log_r)
+        d_rest = xp.where(first, zero, sgn * xp.exp(log_ae + expo_rest))
+        hess = hess + sp.signed_exp(xp, xp.sum(d_rest, axis=1, keepdims=True) - d_rest, 2.0 * logp)
         # ... and the largest entry's term pᵢ² p* r*^{γ−1}, with pᵢ ≤ r*, in log space
-        ae_star = xp.sum(xp.where(first, ae, zero), axis=1, keepdims=True)
+        sgn_star = xp.sum(xp.where(first, sgn, zero), axis=1, keepdims=True)
+        log_ae_star = xp.sum(xp.where(first, log_ae, zero), axis=1, keepdims=True)
         lp_star = xp.sum(xp.where(first, logp, zero), axis=1, keepdims=True)
         log_r_star = xp.sum(xp.where(first, log_r, zero), axis=1, keepdims=True)
         expo = xp.where(first, zero, 2.0 * logp + lp_star + (gamma - 1.0) * log_r_star)
-        hess = hess + xp.where(first, zero, _signed_exp(xp, ae_star, expo))
+        hess = hess + xp.where(first, zero, sgn_star * xp.exp(log_ae_star + expo))
         return grad, hess
 
     def _gradient(self, xp: Any, a: Any, f: Any) -> Any:

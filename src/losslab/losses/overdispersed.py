@@ -28,9 +28,6 @@ __all__ = ["NegativeBinomial", "ZeroInflatedPoisson", "nb_dispersion", "zip_zero
 POSITIVE = Interval(0.0, math.inf, False, False)
 ZERO_SHARE = Interval(0.0, 1.0, True, False)
 
-#: 1/k! for k = 2 .. 17: the series of eˣ − 1 − x, used for |x| < ½ (the next term is < 1e-18)
-_E2_SERIES = tuple(1.0 / math.factorial(k) for k in range(2, 18))
-_E2_RADIUS = 0.5
 #: per dtype (float64, float32): |d| = |s − log y| up to which the negative binomial's sum form
 #: has no overflowing exponential, and |s + log α| beyond which its Hessian is formed in log
 #: space (σ(t)σ(−t) near underflow)
@@ -42,17 +39,6 @@ _NB_SMALL = -30.0
 #: (μ = e^50 makes e^{c − μ} vanish for every representable π > 0)
 _ZIP_FLAT = 50.0
 _DISPERSION_FLOOR = 1e-6
-
-
-def _expm1_minus(xp: Any, x: Any) -> Any:
-    """eˣ − 1 − x ≥ 0, to full relative precision (series for |x| < ½)."""
-    small = xp.abs(x) < _E2_RADIUS
-    xs = xp.where(small, x, xp.zeros_like(x))
-    acc = xp.zeros_like(x)
-    for c in reversed(_E2_SERIES):
-        acc = acc * xs + c
-    xb = xp.where(small, xp.ones_like(x), x)
-    return xp.where(small, acc * xs * xs, xp.expm1(xb) - xb)
 
 
 def _logaddexp(xp: Any, a: Any, b: Any) -> Any:
@@ -203,24 +189,46 @@ class NegativeBinomial(Loss):
     def _parts(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any, Any, Any]:
         """(y > 0, log y (0 at y = 0), d = s − log y (0 at y = 0), αy, t = s + log α)."""
         ypos = t > 0.0
-        ly = xp.log(xp.where(ypos, t, xp.ones_like(t)))
-        d = xp.where(ypos, f - ly, xp.zeros_like(f))
+        ly, d = sp.log_ratio(xp, f, xp.where(ypos, t, xp.ones_like(t)))  # d exact near s = log y
+        d = xp.where(ypos, d, xp.zeros_like(f))
         return ypos, ly, d, self.alpha * t, f + math.log(self.alpha)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         alpha = self.alpha
-        ypos, _, d, ay, ta = self._parts(xp, t, f)
+        ypos, ly, d, ay, ta = self._parts(xp, t, f)
         weight = t + 1.0 / alpha
         p1 = 1.0 / (1.0 + ay)  # 1 − q, formed without the cancellation of 1 − q
-        q = ay * p1
-        direct = xp.abs(d) <= _NB_DIRECT[f.dtype != xp.float64]
+        # q = αy/(1 + αy); αy overflows for y near 1e308 (inf·0 = NaN): q = 1 there
+        ay_inf = xp.isinf(ay)
+        q = xp.where(ay_inf, xp.ones_like(ay), ay * xp.where(ay_inf, xp.zeros_like(p1), p1))
+        # the sum form needs q = αy/(1 + αy) normal (a subnormal q has lost its digits) and αy finite
+        tiny = xp.finfo(f.dtype).tiny
+        direct = (xp.abs(d) <= _NB_DIRECT[f.dtype != xp.float64]) & (ay >= tiny) & ~ay_inf
         dd = xp.where(direct, d, xp.zeros_like(d))
-        s_sum = p1 * _expm1_minus(xp, -q * dd) + q * _expm1_minus(xp, p1 * dd)
+        s_sum = p1 * sp.expm1mx(xp, -q * dd) + q * sp.expm1mx(xp, p1 * dd)
         near = weight * xp.log1p(s_sum)
         df = xp.where(direct, xp.zeros_like(d), d)
-        log_p1 = -xp.log1p(ay)
-        log_q = -xp.log1p(1.0 / xp.where(ypos, ay, xp.ones_like(ay)))  # log(αy/(1 + αy)), no cancellation
-        far = weight * _logaddexp(xp, log_p1 - q * df, log_q + p1 * df)
+        log_p1 = xp.where(ay_inf, -(ly + math.log(alpha)), -xp.log1p(ay))  # log(1/(1 + αy))
+        # log(αy/(1 + αy)) without cancellation: −log1p(1/(αy)), and from log y where 1/(αy) may
+        # overflow (y = 5e-324)
+        big_ay = ay >= 1.0
+        log_q = xp.where(
+            big_ay,
+            -xp.log1p(1.0 / xp.where(big_ay, ay, xp.ones_like(ay))),
+            (ly + math.log(alpha)) - xp.log1p(xp.where(big_ay, xp.zeros_like(ay), ay)),
+        )
+        # q·d from log q where q = αy/(1 + αy) is subnormal or underflowed (y = 5e-324, s = −1e8)
+        normal_q = ay >= tiny
+        qd = q * df
+        if not (sp.eager(xp, f) and bool(xp.all(normal_q | ~ypos))):
+            qd = xp.where(normal_q, qd, sp.signed_exp(xp, df, log_q))
+        far = weight * _logaddexp(xp, log_p1 - qd, log_q + p1 * df)
+        # αy overflowed: (y + 1/α)·log1p(S) with S < 1e-300 is (1/α)(e^{−d} − 1 + d) + y·O((d/αy)²)
+        # (weight·(1 − q) = 1/α); near the optimum, where the log-sum-exp form cancels
+        if not (sp.eager(xp, f) and not bool(xp.any(ay_inf))):
+            near_inf = xp.abs(d) <= 20.0
+            inf_near = sp.expm1mx(xp, -xp.where(near_inf, d, xp.zeros_like(d))) / alpha
+            far = xp.where(ay_inf & near_inf, inf_near, far)
         # log1p(αμ)/α; for tiny αμ as μ(1 − αμ/2), so that neither is rounded as a subnormal
         small = ta < _NB_SMALL
         ta_small = xp.where(small, ta, xp.zeros_like(ta))
@@ -239,7 +247,12 @@ class NegativeBinomial(Loss):
         mu_neg = xp.exp(xp.where(neg, f, xp.zeros_like(f)))
         ratio = xp.where(neg, mu_neg * sp.sigmoid(xp, -ta), sp.sigmoid(xp, ta) / self.alpha)
         g_up = ratio * share
-        g_down = (t * xp.expm1(d_down)) * sp.sigmoid(xp, -ta)
+        v = t * xp.expm1(d_down)
+        # σ(−t) subnormal (αy near the float range): v·e^{−softplus(t)} rounded once
+        deep = ta > (700.0 if f.dtype == xp.float64 else 85.0)
+        g_down = v * sp.sigmoid(xp, -ta)
+        if not (sp.eager(xp, f) and not bool(xp.any(deep))):
+            g_down = xp.where(deep, sp.mul_exp(xp, v, -sp.softplus(xp, ta)), g_down)
         return xp.where(ypos & ~up, g_down, g_up)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:

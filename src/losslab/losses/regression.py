@@ -211,7 +211,9 @@ class Huber(Loss):
         d = self.delta
         # optax's split: quadratic part min(|r|, δ), linear part the rest (no doubled gradient)
         q = xp.minimum(a, xp.full_like(a, d))
-        return 0.5 * q * q + d * (a - q)
+        # where f − y overflows: δ|r| − δ²/2 = 2(δ|r/2| − δ²/4), finite for δ < 1
+        over = (d * xp.abs(sp.half_diff(xp, f, t)) - 0.25 * d * d) * 2.0
+        return xp.where(xp.isfinite(a), 0.5 * q * q + d * (a - q), over)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         d = self.delta
@@ -458,7 +460,9 @@ class Quantile(Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         r = t - f
         tau = self.quantile
-        return xp.maximum(tau * r, (tau - 1.0) * r)
+        h = sp.half_diff(xp, t, f)  # r/2, finite where r overflows
+        over = 2.0 * xp.maximum(tau * h, (tau - 1.0) * h)
+        return xp.where(xp.isfinite(r), xp.maximum(tau * r, (tau - 1.0) * r), over)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         tau = self.quantile  # 1 − τ above the target, −τ below, 0 at it (masks, not where)
@@ -546,7 +550,10 @@ class Expectile(Loss):
         return (self._weight(xp, t, f) * a) * a  # w·|r| first: no overflow unless the value does
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
-        return 2.0 * self._weight(xp, t, f) * (f - t)
+        r = f - t
+        w = self._weight(xp, t, f)
+        # 2w·r = 4w·(r/2) where r overflows (finite for w < ¼·max/|r/2|)
+        return xp.where(xp.isfinite(r), 2.0 * w * r, (w * sp.half_diff(xp, f, t)) * 4.0)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return 2.0 * self._weight(xp, t, f)
@@ -621,7 +628,10 @@ class MAPE(Loss):
         return y, y + rng.normal(0.0, 1.0, n)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
-        return xp.abs(f - t) / xp.abs(t)
+        x = f - t
+        # where f − y overflows, |f/2 − y/2|/|y|·2 (the value may be finite)
+        half = xp.abs(sp.half_diff(xp, f, t))
+        return xp.where(xp.isfinite(x), xp.abs(x) / xp.abs(t), (half / xp.abs(t)) * 2.0)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.sign(f - t) / xp.abs(t)

@@ -203,7 +203,10 @@ class PseudoHuber(Loss):
         r, big, x, u = self._split(xp, t, f)
         q_small = x / (1.0 + xp.sqrt(1.0 + x * x))
         q_big = 1.0 / (u + xp.sqrt(1.0 + u * u))
-        return (self.delta * xp.abs(r)) * xp.where(big, q_big, q_small)
+        q = xp.where(big, q_big, q_small)
+        # where r = f − y overflows, δ|r|·q as 2·(δ|r/2|·q): finite for δ < 1
+        over = ((self.delta * xp.abs(sp.half_diff(xp, f, t))) * q) * 2.0
+        return xp.where(xp.isfinite(r), (self.delta * xp.abs(r)) * q, over)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         r, big, x, u = self._split(xp, t, f)
@@ -321,7 +324,7 @@ class Barron(Loss):
         )
 
     # -- shared pieces --------------------------------------------------------------------
-    def _log1p_zb(self, xp: Any, a: Any) -> tuple[Any, Any, Any]:
+    def _log1p_zb(self, xp: Any, a: Any, log_a: Any) -> tuple[Any, Any, Any]:
         """(L = log1p(a²/b), small = a² ≤ b, R = (1 + (α−1)s)/(1 + s) with s = a²/b)."""
         b = abs(self.alpha - 2.0)
         am1 = self.alpha - 1.0
@@ -331,7 +334,7 @@ class Barron(Loss):
         a_big = xp.where(small, xp.ones_like(a), a)
         inv_s = b / (a_big * a_big)  # 0 when a² overflows
         L_small = xp.log1p(a2_small / b)
-        L_big = (2.0 * xp.log(a_big) - math.log(b)) + xp.log1p(inv_s)
+        L_big = (2.0 * xp.where(small, xp.zeros_like(a), log_a) - math.log(b)) + xp.log1p(inv_s)
         # (b + (α−1)a²)/(b + a²): no rounding of s = a²/b before the cancellation near the root
         R_small = (b + am1 * a2_small) / (b + a2_small)
         R_big = (inv_s + am1) / (inv_s + 1.0)
@@ -341,6 +344,13 @@ class Barron(Loss):
         c = self.scale
         x = f - t
         return x, xp.abs(x) / c
+
+    def _log_a(self, xp: Any, t: Any, f: Any, a: Any) -> Any:
+        """log a = log(|f − y|/c), also where f − y or |f − y|/c overflows (ρ grows like a^α)."""
+        over = ~xp.isfinite(a)
+        a_fin = xp.where(over, xp.ones_like(a), a)
+        half = xp.where(over, xp.abs(sp.half_diff(xp, f, t)), xp.ones_like(a))
+        return xp.where(over, xp.log(half) + (math.log(2.0) - math.log(self.scale)), xp.log(a_fin))
 
     # -- kernels --------------------------------------------------------------------------
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
@@ -353,7 +363,7 @@ class Barron(Loss):
         if alpha == math.inf:
             return xp.expm1(0.5 * (a * a))
         b = abs(alpha - 2.0)
-        L, _, _ = self._log1p_zb(xp, a)
+        L, _, _ = self._log1p_zb(xp, a, self._log_a(xp, t, f, a))
         u = (0.5 * alpha) * L
         moderate = xp.abs(u) <= 1.0
         u_mod = xp.where(moderate & (u != 0.0), u, xp.ones_like(u))
@@ -375,19 +385,19 @@ class Barron(Loss):
         xc = (x / c) / c
         if alpha == 2.0:
             return xc
-        if alpha == -math.inf:
-            return xc * xp.exp(-0.5 * (a * a))
+        if alpha == -math.inf:  # e^{−a²/2} = 0 times an overflowed x/c² is 0
+            return sp.xmul(xp, xp.exp(-0.5 * (a * a)), xc)
         if alpha == math.inf:
             return xc * xp.exp(0.5 * (a * a))
-        L, _, _ = self._log1p_zb(xp, a)
+        log_a = self._log_a(xp, t, f, a)
+        L, _, _ = self._log1p_zb(xp, a, log_a)
         e = (0.5 * alpha - 1.0) * L
         # x/c²·e^e as a product while e^e is in range; else as sign(x)·exp(log(|x|/c) − log c + e),
         # so that a huge |x| times a vanishing power keeps its finite product
-        direct = xp.abs(e) <= (700.0 if f.dtype == xp.float64 else 80.0)
+        direct = (xp.abs(e) <= (700.0 if f.dtype == xp.float64 else 80.0)) & xp.isfinite(a)
         e_direct = xp.where(direct, e, xp.zeros_like(e))
-        a_log = xp.where(direct, xp.ones_like(a), a)
         e_log = xp.where(direct, xp.zeros_like(e), e)
-        via_log = xp.sign(x) * xp.exp((xp.log(a_log) - math.log(c)) + e_log)
+        via_log = xp.sign(x) * xp.exp((xp.where(direct, xp.zeros_like(a), log_a) - math.log(c)) + e_log)
         return xp.where(direct, ((x / c) * xp.exp(e_direct)) / c, via_log)
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
@@ -401,7 +411,7 @@ class Barron(Loss):
         if alpha == math.inf:
             z = a * a
             return ((1.0 + z) * xp.exp(0.5 * z)) / c / c
-        L, _, R = self._log1p_zb(xp, a)
+        L, _, R = self._log1p_zb(xp, a, self._log_a(xp, t, f, a))
         return (xp.exp((0.5 * alpha - 1.0) * L) * R) / c / c
 
 
@@ -696,12 +706,16 @@ class Fair(Loss):
         near = 2.0 * q * q * acc
         big = a > 1.0
         ab_big = xp.where(big, ab, xp.full_like(ab, c))
+        # log|r| also where r = f − y overflows (from r/2), and there c(|r| − cL) = 2c(|r/2| − cL/2)
+        fin = xp.isfinite(ab)
+        h = xp.abs(sp.half_diff(xp, f, t))
+        log_ab = xp.where(fin, xp.log(ab_big), xp.log(xp.where(fin, xp.ones_like(h), h)) + math.log(2.0))
         L = xp.where(
             big,
-            (xp.log(ab_big) - math.log(c)) + xp.log1p(c / ab_big),
+            (log_ab - math.log(c)) + xp.log1p(c / ab_big),
             xp.log1p(xp.where(big, xp.zeros_like(a), a)),
         )
-        far = c * (ab - c * L)
+        far = xp.where(fin, c * (ab - c * L), (2.0 * c) * (h - (0.5 * c) * L))
         return xp.where(series, near, far)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
