@@ -376,3 +376,42 @@ def test_compare_workers_cap_the_engine_threads() -> None:
     with limit_threads(1):
         assert fastpath.settings()["threads"] == 1
     assert fastpath.settings()["threads"] == fastpath._settings["threads"]
+
+
+# where f − y or zⱼ − max overflows but the loss does not, and next to a log-link optimum: the
+# fixes of the generic kernels (tests/test_numerics_regressions.py) hold on the fused path too
+OVERFLOW_POINTS = [
+    (losslab.get("huber", delta=0.1), 1.7e308, -1.7e308),
+    (losslab.get("quantile", quantile=0.3), 1.7e308, -1.7e308),
+    (losslab.get("expectile", expectile=0.1), 1.7e308, -1.7e308),
+    (losslab.get("poisson"), 4.0, float(np.log(4.0))),
+    (losslab.get("gamma"), 3.0, float(np.log(3.0)) + 1e-12),
+    (losslab.get("tweedie", power=1.5), 7.0, float(np.log(7.0)) - 4e-16),
+    (losslab.get("tweedie", power=3.0), 5e-324, -744.0),
+    (losslab.get("binary_crossentropy", pos_weight=3.0), 5e-324, -30.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("loss", "y", "f"), OVERFLOW_POINTS, ids=lambda v: repr(v) if isinstance(v, losslab.Loss) else ""
+)
+def test_fused_keeps_the_generic_fixes_at_overflow_and_near_the_optimum(fused: Spy, loss, y, f) -> None:
+    yy, ff = np.full(8, y), np.full(8, f)
+    got = loss.value_gradient_hessian(yy, ff, reduction="none")
+    want = generic(loss.value_gradient_hessian, yy, ff, reduction="none")
+    assert fused.served
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=0.0)
+        assert np.all(np.isfinite(g) == np.isfinite(w))
+
+
+def test_fused_cross_entropy_at_logits_near_the_float_limit(fused: Spy) -> None:
+    z = np.tile([1e308, 0.0, -1e308], (8, 1))
+    ce = losslab.get("categorical_crossentropy", label_smoothing=0.1)
+    for label in (0, 2):
+        y = np.full(8, label)
+        got = ce(y, z, reduction="none")
+        want = generic(ce, y, z, reduction="none")
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=0.0)
+        assert not np.any(np.isnan(got))
+    assert fused.served

@@ -239,6 +239,11 @@ def _plainly_valid(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
     two extremes do (NaN propagates through min and max and fails it). False (also when a sum
     overflows) only sends the inputs through the entry-by-entry checks, which name the bad entry.
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum only says "look closer"
+        return _vouch(loss, xp, t, f)
+
+
+def _vouch(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
     total = inside = None  # total: a sum that is finite only if every float entry is
     info = loss.info
     for x, domain in ((t, info.y_true), (f, info.y_pred)):
@@ -274,7 +279,8 @@ def _weights_plainly_valid(xp: Any, w: Any) -> bool:
     """True if the weights are finite, >= 0 and not all 0 (min and max: one sync)."""
     w = detached(w)
     lo, hi = xp.min(w), xp.max(w)
-    return _finite_and_true(xp, lo + hi, (lo >= 0) & (hi > 0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _finite_and_true(xp, lo + hi, (lo >= 0) & (hi > 0))
 
 
 def _check_shapes(loss: Loss, t: Any, f: Any) -> tuple[int, ...]:

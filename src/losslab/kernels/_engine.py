@@ -22,6 +22,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
+
 # kind numbers (the engine's table in losslab.kernels maps loss classes to them)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
 
@@ -29,6 +31,92 @@ MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, S
 TW_A, TW_B, TW_RADIUS, TW_COEF = 0, 1, 2, 3
 _HALF_EXP_LIMIT = 1400.0
 _LOG2 = math.log(2.0)  # |x| up to which e^{x/2} is finite and normal in float64
+
+
+# -- the building blocks of losslab._core.special, per entry (same operations, same tables) ---------
+_LOG_HI, _LOG_LO, (_L2A, _L2B, _L2C), (_T_HI, _T_LO) = _log_tables(53)
+_SPLIT = 134217729.0  # 2^27 + 1, Dekker's split of a float64
+_EXP_LIMIT = 708.0  # |L| up to which e^L is finite and normal in float64
+
+
+@njit(cache=True, inline="always")
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@njit(cache=True, inline="always")
+def _two_prod(a, b):
+    p = a * b
+    ca = _SPLIT * a
+    cb = _SPLIT * b
+    a_hi = ca - (ca - a)
+    b_hi = cb - (cb - b)
+    a_lo = a - a_hi
+    b_lo = b - b_hi
+    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+@njit(cache=True)
+def _log_dd(y):
+    """`losslab._core.special.log_dd` of one float64 y > 0: (hi, lo), bit for bit."""
+    m, ei = math.frexp(y)
+    e = float(ei)
+    if m < 0.7071067811865476:
+        m = 2.0 * m
+        e = e - 1.0
+    j = min(max(np.round((m - 1.0) * _TABLE), float(_J_LO)), float(_J_HI))
+    idx = int(j) - _J_LO
+    c = 1.0 + j / _TABLE
+    num = m - c
+    den, den_lo = _two_sum(m, c)
+    u = num / den
+    p, p_lo = _two_prod(u, den)
+    u_lo = (((num - p) - p_lo) - u * den_lo) / den
+    sq, sq_lo = _two_prod(u, u)
+    sq_lo = sq_lo + 2.0 * u * u_lo
+    cube, cube_lo = _two_prod(sq, u)
+    cube_lo = cube_lo + (sq_lo * u + sq * u_lo)
+    b, b_lo = _two_prod(cube, _T_HI)
+    b_lo = b_lo + (cube * _T_LO + cube_lo * _T_HI)
+    rest = cube * (sq * (0.4 + sq * (2.0 / 7.0 + sq * (2.0 / 9.0))))
+    h, lo = _two_sum(e * _L2A, _LOG_HI[idx])
+    h, err = _two_sum(h, e * _L2B)
+    lo = lo + err
+    h, err = _two_sum(h, 2.0 * u)
+    lo = lo + err
+    h, err = _two_sum(h, b)
+    lo = lo + err
+    lo = lo + ((e * _L2C + _LOG_LO[idx]) + (2.0 * u_lo + (b_lo + rest)))
+    hi = h + lo
+    return hi, lo - (hi - h)
+
+
+@njit(cache=True, inline="always")
+def _log_ratio(s, y):
+    """`special.log_ratio`: (log y, s − log y), the difference from log y in double-double where
+    it is small against log y (next to a log-link loss's optimum)."""
+    ly = math.log(y)
+    d = s - ly
+    if abs(d) < abs(ly) * 2.0**-6:
+        hi, lo = _log_dd(y)
+        d = (s - hi) - lo
+    return ly, d
+
+
+@njit(cache=True, inline="always")
+def _mul_exp(v, L):
+    """`special.mul_exp`: v·e^L, finite wherever the product is, rounded once where e^L is
+    subnormal."""
+    if abs(L) <= _EXP_LIMIT:
+        return v * math.exp(L)
+    if abs(L) <= 2.0 * _EXP_LIMIT:
+        h = math.exp(0.5 * L)
+        return (v * h) * h
+    if v == 0.0:
+        return 0.0 * v
+    return math.copysign(math.exp(L + math.log(abs(v))), v)
 
 
 @njit(cache=True, inline="always")
@@ -61,8 +149,11 @@ def _huber(t, f, d, want_v, want_g, want_h):
     v = g = h = 0.0
     if want_v:
         a = abs(f - t)
-        q = min(a, d)
-        v = 0.5 * q * q + d * (a - q)
+        if math.isinf(a):  # f − y overflows: 2(δ|r/2| − δ²/4), finite for δ < 1
+            v = (d * abs(f * 0.5 - t * 0.5) - 0.25 * d * d) * 2.0
+        else:
+            q = min(a, d)
+            v = 0.5 * q * q + d * (a - q)
     r = f - t
     if want_g:
         g = min(max(r, -d), d)
@@ -114,11 +205,11 @@ def _excess(t, f, eps):
 def _tw_g(L0, x, d):
     """(G, log|G|) for G = e^{L0}·expm1(x·d)/x (e^{L0}·d at x = 0), d ≠ 0."""
     if x == 0.0:
-        return math.exp(L0) * d, L0 + math.log(abs(d))
+        return _mul_exp(d, L0), L0 + math.log(abs(d))
     w = x * d
     if w <= 1.0:
         em = math.expm1(w)
-        return math.exp(L0) * (em / x), L0 + math.log(abs(em)) - math.log(abs(x))
+        return _mul_exp(em / x, L0), L0 + math.log(abs(em)) - math.log(abs(x))
     high_log = w + math.log(-math.expm1(-w))
     return math.exp(L0 + high_log) / x, L0 + high_log - math.log(abs(x))
 
@@ -127,8 +218,7 @@ def _tw_g(L0, x, d):
 def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
     """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p)."""
     ypos = t > 0.0
-    ly = math.log(t) if ypos else 0.0
-    d = s - ly if ypos else 0.0
+    ly, d = _log_ratio(s, t) if ypos else (0.0, 0.0)  # d exact near s = log y
     v = g = h = 0.0
     if want_v:
         if not ypos and b > 0.0:
@@ -137,7 +227,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
             acc = 0.0
             for k in range(prm.shape[0] - 1, TW_COEF - 1, -1):
                 acc = (acc + prm[k]) * d
-            v = math.exp(b * ly) * (acc * d)
+            v = _mul_exp(acc * d, b * ly)  # y^{2−p} may overflow where ℓ does not
         else:
             L0 = b * ly
             gb, lb = _tw_g(L0, b, d)
@@ -152,7 +242,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
             g = math.exp(b * s)
         elif d <= 1.0:
             # e^{log y + (1−p)s}·expm1(d); for p = 1 the factor is y itself (no exp∘log rounding)
-            g = (t if a == 0.0 else math.exp(ly + a * s)) * math.expm1(d)
+            g = t * math.expm1(d) if a == 0.0 else _mul_exp(math.expm1(d), ly + a * s)
         else:
             g = math.exp(b * s + math.log(-math.expm1(-d)))
     if want_h:
@@ -218,12 +308,18 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
         tau = p0
         r = t - f
         g = (1.0 - tau) if f > t else (-tau if f < t else 0.0)
+        if math.isinf(r):  # t − f overflows: twice the value at r/2 = t/2 − f/2
+            hh = t * 0.5 - f * 0.5
+            return 2.0 * max(tau * hh, (tau - 1.0) * hh), g, 0.0
         return max(tau * r, (tau - 1.0) * r), g, 0.0
     if kind == EXPECTILE:
         tau = p0
         wq = (1.0 - tau) if t < f else tau
-        a = abs(f - t)
-        return (wq * a) * a, 2.0 * wq * (f - t), 2.0 * wq
+        r = f - t
+        a = abs(r)
+        # 2w·r = 4w·(r/2) where r overflows (finite for w < ¼·max/|r/2|)
+        g = 2.0 * wq * r if not math.isinf(r) else (wq * (f * 0.5 - t * 0.5)) * 4.0
+        return (wq * a) * a, g, 2.0 * wq
     return math.nan, math.nan, math.nan
 
 
@@ -385,7 +481,13 @@ def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w
             if want_v:
                 acc = 0.0
                 for j in range(k):
-                    acc += a[j] * logp[j]
+                    if a[j] == 0.0:
+                        continue  # 0·log p = 0, also where log p = −inf
+                    lp = logp[j]
+                    if math.isinf(lp):  # zⱼ − max overflowed: 2a·(zⱼ/2 − max/2)
+                        acc += (a[j] * (np.float64(f[i, j]) * 0.5 - m * 0.5)) * 2.0
+                    else:
+                        acc += a[j] * lp
                 v = (0.0 - acc) * wi
                 if v_out is not None:
                     v_out[i] = v
