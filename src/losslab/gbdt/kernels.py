@@ -19,10 +19,8 @@ import math
 import numpy as np
 from numba import njit
 
-# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
-# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match
-_WINDOW = 2.0**-50
-_TINY = 1e-300  # subnormal scores: absolute rounding error
+from .refit import LEAF_TINY as _TINY
+from .refit import LEAF_WINDOW as _WINDOW
 
 
 @njit(cache=True, inline="always")

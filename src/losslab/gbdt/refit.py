@@ -10,6 +10,7 @@ for huber.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import math
 import os
 from types import ModuleType
@@ -23,7 +24,7 @@ from .._core.loss import Loss
 from .._core.statistic import Statistic
 from .objective import translation_invariant
 
-__all__ = ["refit_values"]
+__all__ = ["LeafRefit", "refit_values"]
 
 #: Use the numba kernels (`losslab.gbdt.kernels`) when numba is installed; environment
 #: ``LOSSLAB_NUMBA=0`` (or setting this to False) forces the numpy code.
@@ -39,6 +40,18 @@ def kernels(n_rows: int) -> ModuleType | None:
     return _load_kernels() if USE_NUMBA and n_rows >= NUMBA_MIN_ROWS else None
 
 
+def fast_leaves() -> bool:
+    """Leaf indices may be read from a library's score cache (`leaf_from_scores`): `USE_NUMBA`
+    is on and numba is installed — the same switch as the kernels, checked without importing
+    numba. ``LOSSLAB_NUMBA=0`` keeps the reference path (a traversal per round)."""
+    return USE_NUMBA and _numba_installed()
+
+
+@functools.cache
+def _numba_installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
 @functools.cache
 def _load_kernels() -> ModuleType | None:
     try:
@@ -46,6 +59,51 @@ def _load_kernels() -> ModuleType | None:
     except ImportError:  # numba is an optional dependency (extras lightgbm, xgboost)
         return None
     return _kernels
+
+
+# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
+# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match
+LEAF_WINDOW = 2.0**-50
+LEAF_TINY = 1e-300  # subnormal scores: absolute rounding error
+
+
+def leaf_from_scores(
+    prev: np.ndarray, new: np.ndarray, values: np.ndarray, leaf_of: np.ndarray, out: np.ndarray
+) -> int:
+    """Leaf of each row from its float64 score before (``prev``) and after (``new``) one tree.
+
+    The contract of `losslab.gbdt.kernels.leaf_from_scores` (numba, from `NUMBA_MIN_ROWS`
+    rows): ``values`` are the tree's distinct leaf values, sorted, ``leaf_of[k]`` the leaf of
+    ``values[k]`` or −1 if leaves share it; ``out`` gets a leaf only where exactly one value
+    lies within the rounding window of s₁ − s₀ and fl(s₀ + v) == s₁ (else −1); ``prev``
+    becomes ``new``. Returns the number of rows left at −1. NumPy: the window search for all
+    rows (the kernel's exact fallback; it may decline a few more rows, never give another leaf).
+
+    Examples
+    --------
+    >>> prev = np.array([0.0, 1.0, 2.0]); values = np.array([-0.5, 0.25])
+    >>> out = np.empty(3, dtype=np.int32)
+    >>> leaf_from_scores(prev, prev + values[[1, 0, 1]], values, np.array([4, 7], np.int32), out)
+    0
+    >>> out.tolist(), prev.tolist()
+    ([7, 4, 7], [0.25, 0.5, 2.25])
+    """
+    k = kernels(prev.size)
+    if k is not None:
+        return int(k.leaf_from_scores(prev, new, values, leaf_of, out))
+    d = new - prev
+    eps = np.abs(prev)
+    eps += np.abs(new)
+    eps *= LEAF_WINDOW
+    eps += LEAF_TINY
+    a = np.searchsorted(values, d - eps, side="left")
+    b = np.searchsorted(values, d + eps, side="right")
+    one = (b - a) == 1
+    np.minimum(a, values.size - 1, out=a)
+    one &= prev + values[a] == new
+    np.copyto(out, np.where(one, leaf_of[a], -1), casting="same_kind")
+    np.copyto(prev, new)
+    return int(np.count_nonzero(out < 0))
 
 
 def check_refit(loss: Loss) -> None:
@@ -57,6 +115,48 @@ def check_refit(loss: Loss) -> None:
         )
 
 
+class LeafRefit:
+    """The leaf refit of one loss, checked once (`check_refit`) and then called every round.
+
+    Examples
+    --------
+    >>> import losslab
+    >>> refit = LeafRefit(losslab.get("mae"))
+    >>> refit(np.array([1.0, 2.0, 9.0, 4.0]), np.zeros(4), None, np.array([0, 0, 0, 1]))
+    {0: 2.0, 1: 4.0}
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        check_refit(loss)
+        self.loss = loss
+        self.tau = _quantile_level(loss)
+
+    def __call__(
+        self,
+        y: np.ndarray,
+        f: np.ndarray,
+        w: np.ndarray | None,
+        leaf: np.ndarray,
+        n_leaves: int | None = None,
+    ) -> dict[int, float]:
+        """{leaf id: argmin_c Σ_{i∈leaf} wᵢ ℓ(yᵢ, fᵢ + c)} over the leaves present in ``leaf``.
+
+        ``n_leaves``: the leaf ids are known to be below it (saves a pass over ``leaf``).
+        """
+        if self.tau is not None:
+            return _grouped_quantile(np.asarray(leaf), y, f, w, self.tau, n_leaves)
+        r = y - f
+        order, ids, starts, ends = _split(np.asarray(leaf))
+        out: dict[int, float] = {}
+        for lid, a, b in zip(ids.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            rows = order[a:b]
+            ww = None if w is None else w[rows]
+            if ww is not None and not np.any(ww > 0):
+                continue  # no weight: the leaf keeps its value
+            out[int(lid)] = float(baseline(self.loss, r[rows], ww))
+        return out
+
+
 def refit_values(
     loss: Loss,
     y: np.ndarray,
@@ -65,24 +165,9 @@ def refit_values(
     leaf: np.ndarray,
     n_leaves: int | None = None,
 ) -> dict[int, float]:
-    """{leaf id: argmin_c Σ_{i∈leaf} wᵢ ℓ(yᵢ, fᵢ + c)} over the leaves present in ``leaf``.
-
-    ``n_leaves``: the leaf ids are known to be below it (saves a pass over ``leaf``).
-    """
-    check_refit(loss)
-    tau = _quantile_level(loss)
-    if tau is not None:
-        return _grouped_quantile(np.asarray(leaf), y, f, w, tau, n_leaves)
-    r = y - f
-    order, ids, starts, ends = _split(np.asarray(leaf))
-    out: dict[int, float] = {}
-    for lid, a, b in zip(ids.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        rows = order[a:b]
-        ww = None if w is None else w[rows]
-        if ww is not None and not np.any(ww > 0):
-            continue  # no weight: the leaf keeps its value
-        out[int(lid)] = float(baseline(loss, r[rows], ww))
-    return out
+    """{leaf id: argmin_c Σ_{i∈leaf} wᵢ ℓ(yᵢ, fᵢ + c)} over the leaves present in ``leaf``
+    (`LeafRefit` of ``loss``, for one call; a boosting loop keeps one `LeafRefit`)."""
+    return LeafRefit(loss)(y, f, w, leaf, n_leaves)
 
 
 def _quantile_level(loss: Loss) -> float | None:
