@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
+from .refit import LEAF_CELLS as _CELLS
 from .refit import LEAF_TINY as _TINY
 from .refit import LEAF_WINDOW as _WINDOW
 
@@ -301,9 +302,6 @@ def _quantile_unit(group, y, f, counts, tau):
                 j, side = _unit_rank(counts[g], tau)
                 out[g] = _order_value(full[start2[g] : start2[g + 1]], j, side)
     return out
-
-
-_CELLS = 1 << 16  # grid over the range of leaf values
 
 
 @njit(cache=True)
