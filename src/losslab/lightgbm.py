@@ -57,7 +57,7 @@ from .gbdt.objective import (
     objective_parts,
     refit_recommended,
 )
-from .gbdt.refit import LeafRefit, fast_leaves, kernels, leaf_from_scores
+from .gbdt.refit import LeafRefit, kernels
 
 __all__ = [
     "fold_init_score",
@@ -440,7 +440,7 @@ class _RefitInTraining:
     """Scores kept by losslab so that each round's gradients see the refitted leaves.
 
     The new tree's leaf of every row comes from LightGBM's own training-score cache when that is
-    exact (plain ``gbdt``, no linear trees, `fast_leaves`): LightGBM adds the tree's leaf
+    exact (plain ``gbdt``, no linear trees, numba installed): LightGBM adds the tree's leaf
     value to each row's cached score, fl(s₀ + v), so a row whose new score matches exactly one
     leaf value is in that leaf (`leaf_from_scores`); the rest — leaves sharing a value, or no
     match — are traversed with ``predict(pred_leaf=True)`` on those rows only. Otherwise every
@@ -476,7 +476,7 @@ class _RefitInTraining:
             return _predict_leaves(booster, self.X, t), None
         model = booster.model_to_string(start_iteration=t, num_iteration=1)
         if self.use_cache is None:
-            self.use_cache = _cache_is_exact(model) and fast_leaves()
+            self.use_cache = _cache_is_exact(model) and kernels(self.y.size) is not None
         new = _cached_scores(booster) if self.use_cache else None
         if new is None or self.cached is None or new.shape != self.cached.shape:
             self.use_cache = False
@@ -487,7 +487,7 @@ class _RefitInTraining:
         shared = np.bincount(inverse.ravel(), minlength=values.size) > 1
         leaf_of = np.where(shared, -1, first).astype(np.int32)
         idx = np.empty(new.shape[0], dtype=np.int32)
-        missed = leaf_from_scores(self.cached, new, values, leaf_of, idx)
+        missed = kernels(new.size).leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
         if missed:
             rows = np.flatnonzero(idx < 0)
             part = _take_rows(self.X, rows)

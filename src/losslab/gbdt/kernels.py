@@ -19,9 +19,10 @@ import math
 import numpy as np
 from numba import njit
 
-from .refit import LEAF_CELLS as _CELLS
-from .refit import LEAF_TINY as _TINY
-from .refit import LEAF_WINDOW as _WINDOW
+# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
+# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match
+_WINDOW = 2.0**-50
+_TINY = 1e-300  # subnormal scores: absolute rounding error
 
 
 @njit(cache=True, inline="always")
@@ -302,6 +303,9 @@ def _quantile_unit(group, y, f, counts, tau):
                 j, side = _unit_rank(counts[g], tau)
                 out[g] = _order_value(full[start2[g] : start2[g + 1]], j, side)
     return out
+
+
+_CELLS = 1 << 16  # grid over the range of leaf values
 
 
 @njit(cache=True)

@@ -10,7 +10,6 @@ for huber.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
 import os
 from types import ModuleType
@@ -40,18 +39,6 @@ def kernels(n_rows: int) -> ModuleType | None:
     return _load_kernels() if USE_NUMBA and n_rows >= NUMBA_MIN_ROWS else None
 
 
-def fast_leaves() -> bool:
-    """Leaf indices may be read from a library's score cache (`leaf_from_scores`): `USE_NUMBA`
-    is on and numba is installed — the same switch as the kernels, checked without importing
-    numba. ``LOSSLAB_NUMBA=0`` keeps the reference path (a traversal per round)."""
-    return USE_NUMBA and _numba_installed()
-
-
-@functools.cache
-def _numba_installed() -> bool:
-    return importlib.util.find_spec("numba") is not None
-
-
 @functools.cache
 def _load_kernels() -> ModuleType | None:
     try:
@@ -59,79 +46,6 @@ def _load_kernels() -> ModuleType | None:
     except ImportError:  # numba is an optional dependency (extras lightgbm, xgboost)
         return None
     return _kernels
-
-
-# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
-# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match
-LEAF_WINDOW = 2.0**-50
-LEAF_TINY = 1e-300  # subnormal scores: absolute rounding error
-
-
-LEAF_CELLS = 1 << 16  # grid over the range of leaf values
-
-
-def leaf_from_scores(
-    prev: np.ndarray, new: np.ndarray, values: np.ndarray, leaf_of: np.ndarray, out: np.ndarray
-) -> int:
-    """Leaf of each row from its float64 score before (``prev``) and after (``new``) one tree.
-
-    The contract of `losslab.gbdt.kernels.leaf_from_scores` (numba, used from `NUMBA_MIN_ROWS`
-    rows): ``values`` are the tree's distinct leaf values, sorted, ``leaf_of[k]`` the leaf of
-    ``values[k]`` or −1 if leaves share it; a row gets leaf ``leaf_of[k]`` only when
-    fl(s₀ + values[k]) == s₁ and no other value could match, else −1; ``prev`` becomes ``new``.
-    Returns the number of rows left at −1. The NumPy path takes the kernel's steps array-wise:
-    the value in the grid cell of s₁ − s₀, accepted if it matches and its neighbours are
-    farther than the largest rounding window; the rest by the window search. It may decline
-    a row the kernel resolves, never give another leaf.
-
-    Examples
-    --------
-    >>> prev = np.array([0.0, 1.0, 2.0]); values = np.array([-0.5, 0.25])
-    >>> out = np.empty(3, dtype=np.int32)
-    >>> leaf_from_scores(prev, prev + values[[1, 0, 1]], values, np.array([4, 7], np.int32), out)
-    0
-    >>> out.tolist(), prev.tolist()
-    ([7, 4, 7], [0.25, 0.5, 2.25])
-    """
-    k = kernels(prev.size)
-    if k is not None:
-        return int(k.leaf_from_scores(prev, new, values, leaf_of, out))
-    n_vals = values.size
-    steps = np.diff(values)
-    gap = np.full(n_vals, np.inf)
-    gap[:-1] = steps
-    gap[1:] = np.fmin(gap[1:], steps)
-    lo = values[0]
-    span = values[-1] - lo
-    scale = (LEAF_CELLS - 1) / span if span > 0 else 0.0
-    cell_of = _cell((values - lo) * scale)
-    cell = np.full(LEAF_CELLS, -1, dtype=np.intp)  # the value in the cell, −1: none or several
-    alone = np.bincount(cell_of, minlength=LEAF_CELLS)[cell_of] == 1
-    cell[cell_of[alone]] = np.flatnonzero(alone)
-    d = new - prev
-    kk = cell[_cell((d - lo) * scale)]
-    found = kk >= 0
-    np.maximum(kk, 0, out=kk)
-    eps = LEAF_WINDOW * (float(np.max(np.abs(prev), initial=0.0)) + float(np.max(np.abs(new), initial=0.0)))
-    found &= gap[kk] > eps + LEAF_TINY  # (a NaN score: no)
-    found &= prev + values[kk] == new
-    np.copyto(out, np.where(found, leaf_of[kk], -1), casting="same_kind")
-    rest = np.flatnonzero(~found)
-    if rest.size:  # the window search, as the kernel's fallback
-        p, q, dr = prev[rest], new[rest], d[rest]
-        e = LEAF_WINDOW * (np.abs(p) + np.abs(q)) + LEAF_TINY
-        a = np.searchsorted(values, dr - e, side="left")
-        one = np.searchsorted(values, dr + e, side="right") - a == 1
-        np.minimum(a, n_vals - 1, out=a)
-        one &= p + values[a] == q
-        out[rest] = np.where(one, leaf_of[a], -1)
-    np.copyto(prev, new)
-    return int(np.count_nonzero(out < 0))
-
-
-def _cell(x: np.ndarray) -> np.ndarray:
-    """int(min(x, cells − 1)) where x > 0, else 0 (NaN too): the kernel's cell of x."""
-    return np.fmin(np.fmax(x, 0.0), LEAF_CELLS - 1.0).astype(np.intp)
 
 
 def check_refit(loss: Loss) -> None:
