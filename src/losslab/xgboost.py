@@ -353,8 +353,11 @@ def train(
     - ``"train"`` (the default when recommended): after every round, as XGBoost's
       ``reg:quantileerror``/``reg:absoluteerror`` do with ``UpdateTreeLeaf``; losslab runs the
       boosting loop (``Booster.boost`` with its own gradients at the refitted scores) and, as
-      XGBoost has no leaf setter, rewrites the new tree in the model's JSON. ``evals`` and
-      ``evals_result`` work; early stopping and callbacks need ``"post"``.
+      XGBoost has no leaf setter, writes the refitted leaves into the model's JSON after the
+      last round (with ``evals``: every round, since the evaluation reads the model; row or
+      column subsampling then draws another, equally valid, sample sequence, because loading a
+      model resets XGBoost's sampler). ``evals`` and ``evals_result`` work; early stopping and
+      callbacks need ``"post"``.
     - ``False``: no refit.
     """
     import xgboost as xgb
