@@ -79,3 +79,17 @@ def test_lightgbm_leaf_predictions_keep_the_thread_count(data, monkeypatch):
     seen.clear()
     ll.train(q, {"num_leaves": 7, "verbose": -1}, lgb.Dataset(X, y, free_raw_data=False), 2)
     assert seen == [None, None]  # not set: LightGBM's default, as in training
+
+
+def test_a_long_loop_uses_the_kernels_below_the_row_threshold(monkeypatch):
+    monkeypatch.setattr(_gbdt_refit, "NUMBA_MIN_ROWS", 50_000)
+    monkeypatch.setattr(_gbdt_refit, "NUMBA_MIN_ROW_ROUNDS", 4_000_000)
+    q = losslab.get("mae")
+    assert _gbdt_refit.kernels(45_000) is None
+    assert _gbdt_refit.LeafRefit(q, 45_000, 80).kernels is None  # 3.6·10⁶ row-rounds
+    assert _gbdt_refit.LeafRefit(q).kernels is None  # each call decides by its size
+    loaded = _gbdt_refit._load_kernels()
+    assert _gbdt_refit.kernels(45_000, 100) is loaded
+    assert _gbdt_refit.LeafRefit(q, 45_000, 100).kernels is loaded
+    monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
+    assert _gbdt_refit.LeafRefit(q, 45_000, 100).kernels is None

@@ -375,7 +375,7 @@ def train(
     callbacks = list(kwargs.pop("callbacks", None) or [])
     if mode == "train":
         eta = _learning_rate(p)
-        state = _RefitInTraining(loss, obj, raw_X, y, w, base, eta)
+        state = _RefitInTraining(loss, obj, raw_X, y, w, base, eta, num_boost_round)
         p["objective"] = state.objective
         callbacks.append(state.after_iteration)
     booster = lgb.train(
@@ -447,9 +447,11 @@ class _RefitInTraining:
     row is traversed.
     """
 
-    def __init__(self, loss: Loss, obj: LGBObjective, X: Any, y: np.ndarray, w: Any, base: Any, eta: float):
+    def __init__(
+        self, loss: Loss, obj: LGBObjective, X: Any, y: np.ndarray, w: Any, base: Any, eta: float, rounds: int
+    ):
         self.loss, self.obj, self.X, self.y, self.w, self.eta = loss, obj, X, y, w, eta
-        self.refit = LeafRefit(loss)  # checked once, not every round
+        self.refit = LeafRefit(loss, y.size, rounds)  # checked once, not every round
         self.f = np.broadcast_to(base, y.shape).astype(np.float64).copy()
         self.cached: np.ndarray | None = None  # LightGBM's cached scores before this round
         self.use_cache: bool | None = None  # decided in the first round
@@ -476,7 +478,7 @@ class _RefitInTraining:
             return _predict_leaves(booster, self.X, t), None
         model = booster.model_to_string(start_iteration=t, num_iteration=1)
         if self.use_cache is None:
-            self.use_cache = _cache_is_exact(model) and kernels(self.y.size) is not None
+            self.use_cache = _cache_is_exact(model) and self.refit.kernels is not None
         new = _cached_scores(booster) if self.use_cache else None
         if new is None or self.cached is None or new.shape != self.cached.shape:
             self.use_cache = False
@@ -487,7 +489,7 @@ class _RefitInTraining:
         shared = np.bincount(inverse.ravel(), minlength=values.size) > 1
         leaf_of = np.where(shared, -1, first).astype(np.int32)
         idx = np.empty(new.shape[0], dtype=np.int32)
-        missed = kernels(new.size).leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
+        missed = self.refit.kernels.leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
         if missed:
             rows = np.flatnonzero(idx < 0)
             part = _take_rows(self.X, rows)
@@ -607,7 +609,7 @@ def _refit_tree(
     for leaf, v in values.items():
         booster.set_leaf_output(t, leaf, eta * v)
         lut[leaf] = eta * v
-    k = kernels(idx.size) if n_leaves is not None else None
+    k = (refit.kernels or kernels(idx.size)) if n_leaves is not None else None
     if k is not None:  # leaf ids checked by the grouped quantile
         k.add_leaf_values(f, idx, lut)
     else:

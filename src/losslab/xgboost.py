@@ -438,7 +438,7 @@ def _train_with_refit(
     booster = xgb.Booster(params, [dtrain] + [d for d, _ in evals])
     f = np.full(y.shape[0], float(params["base_score"]))
     eta = _param_eta(params)
-    refit = LeafRefit(loss)  # checked once, not every round
+    refit = LeafRefit(loss, y.size, rounds)  # checked once, not every round
     feval = metric(loss)
     history = kwargs.get("evals_result")
     pending: dict[int, dict[int, float]] = {}  # tree → refit leaf values not yet in the model
