@@ -438,7 +438,9 @@ def _train_with_refit(
     booster = xgb.Booster(params, [dtrain] + [d for d, _ in evals])
     f = np.full(y.shape[0], float(params["base_score"]))
     eta = _param_eta(params)
-    refit = LeafRefit(loss, y.size, rounds)  # checked once, not every round
+    # checked once, not every round; the kernels only from NUMBA_MIN_ROWS rows (XGBoost's leaf
+    # indices come from a traversal either way: the load would not be repaid)
+    refit = LeafRefit(loss)
     feval = metric(loss)
     history = kwargs.get("evals_result")
     pending: dict[int, dict[int, float]] = {}  # tree → refit leaf values not yet in the model
