@@ -6,14 +6,17 @@ model with the library's built-in objective and with the losslab objective (thro
 for quantile — the leaf refit after every round, as the built-ins do) and prints the median
 wall time of a few repeats and the ratio losslab / built-in (target: ≤ 1.3), and the same for
 the process's CPU time (all threads), which varies much less than wall time on a shared machine.
+The overhead columns give losslab's extra time per boosting round, ms (wall and CPU): the fixed
+per-round cost of the custom objective and the leaf refit, which dominates at small sizes.
 
-    python benchmarks/gbdt_objectives.py                    # 1,000,000 rows × 20 features
-    python benchmarks/gbdt_objectives.py --rows 100000 --repeats 3
+    python benchmarks/gbdt_objectives.py                    # 10⁴, 4.5·10⁴, 2·10⁵, 10⁶ rows × 20
+    python benchmarks/gbdt_objectives.py --rows 10000,45000 --only quantile --repeats 5
     python benchmarks/gbdt_objectives.py --bare --only mse   # + a bare numpy objective
     python benchmarks/gbdt_objectives.py --weighted          # with sample weights
 
 The timed region is training only (the Dataset/DMatrix is built once, outside). Each pair is
-run alternately (built-in, losslab, built-in, …) so drifting machine load hits both alike.
+run alternately (built-in, losslab, built-in, …) so drifting machine load hits both alike; one
+untimed warm-up pair runs first (imports, the numba kernels' cache load).
 """
 
 from __future__ import annotations
@@ -144,9 +147,15 @@ def cases(
     ]
 
 
+def _rows(text: str) -> list[int]:
+    return [int(float(v)) for v in text.split(",") if v.strip()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rows", type=_rows, default=[10_000, 45_000, 200_000, 1_000_000], help="comma-separated row counts"
+    )
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
@@ -162,31 +171,35 @@ def main() -> None:
     import xgboost
 
     print(
-        f"rows={args.rows:,} features={args.features} rounds={args.rounds} repeats={args.repeats} "
+        f"features={args.features} rounds={args.rounds} repeats={args.repeats} "
         f"weighted={args.weighted} "
         f"threads={args.threads}  xgboost {xgboost.__version__}, lightgbm {lightgbm.__version__}"
     )
-    data = make_data(args.rows, args.features)
-    if args.weighted:
-        data["w"] = np.random.default_rng(1).uniform(0.5, 2.0, args.rows)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     print(
-        f"{'library':10s} {'loss':22s} {'built-in s':>11s} {'losslab s':>10s} {'ratio':>6s}"
-        f" {'built-in cpu':>13s} {'losslab cpu':>12s} {'ratio':>6s}"
+        f"{'rows':>9s} {'library':10s} {'loss':22s} {'built-in s':>11s} {'losslab s':>10s} {'ratio':>6s}"
+        f" {'built-in cpu':>13s} {'losslab cpu':>12s} {'ratio':>6s} {'ms/round':>9s} {'cpu ms/round':>13s}"
     )
-    for lib, name, builtin, ours in cases(data, args.rounds, args.threads, args.bare):
-        if only and lib not in only and name.split("(")[0].strip() not in only:
-            continue
-        tb, to = [], []
-        for _ in range(args.repeats):
-            tb.append(timed(builtin))
-            to.append(timed(ours))
-        mb, mo = (statistics.median(t[0] for t in ts) for ts in (tb, to))
-        cb, co = (statistics.median(t[1] for t in ts) for ts in (tb, to))
-        print(
-            f"{lib:10s} {name:22s} {mb:11.2f} {mo:10.2f} {mo / mb:6.2f} {cb:13.2f} {co:12.2f} {co / cb:6.2f}",
-            flush=True,
-        )
+    for rows in args.rows:
+        data = make_data(rows, args.features)
+        if args.weighted:
+            data["w"] = np.random.default_rng(1).uniform(0.5, 2.0, rows)
+        for lib, name, builtin, ours in cases(data, args.rounds, args.threads, args.bare):
+            if only and lib not in only and name.split("(")[0].strip() not in only:
+                continue
+            builtin(), ours()  # warm-up, untimed
+            tb, to = [], []
+            for _ in range(args.repeats):
+                tb.append(timed(builtin))
+                to.append(timed(ours))
+            mb, mo = (statistics.median(t[0] for t in ts) for ts in (tb, to))
+            cb, co = (statistics.median(t[1] for t in ts) for ts in (tb, to))
+            per_round = 1e3 / args.rounds
+            print(
+                f"{rows:9,d} {lib:10s} {name:22s} {mb:11.2f} {mo:10.2f} {mo / mb:6.2f} {cb:13.2f} {co:12.2f}"
+                f" {co / cb:6.2f} {(mo - mb) * per_round:9.2f} {(co - cb) * per_round:13.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ from .gbdt.objective import (
     objective_parts,
     refit_recommended,
 )
-from .gbdt.refit import kernels, refit_values
+from .gbdt.refit import LeafRefit, kernels
 
 __all__ = [
     "fold_init_score",
@@ -380,7 +380,7 @@ def train(
     callbacks = list(kwargs.pop("callbacks", None) or [])
     if mode == "train":
         eta = _learning_rate(p)
-        state = _RefitInTraining(loss, obj, raw_X, y, w, base, eta)
+        state = _RefitInTraining(loss, obj, raw_X, y, w, base, eta, num_boost_round)
         p["objective"] = state.objective
         callbacks.append(state.after_iteration)
     booster = lgb.train(
@@ -452,8 +452,11 @@ class _RefitInTraining:
     row is traversed.
     """
 
-    def __init__(self, loss: Loss, obj: LGBObjective, X: Any, y: np.ndarray, w: Any, base: Any, eta: float):
+    def __init__(
+        self, loss: Loss, obj: LGBObjective, X: Any, y: np.ndarray, w: Any, base: Any, eta: float, rounds: int
+    ):
         self.loss, self.obj, self.X, self.y, self.w, self.eta = loss, obj, X, y, w, eta
+        self.refit = LeafRefit(loss, y.size, rounds)  # checked once, not every round
         self.f = np.broadcast_to(base, y.shape).astype(np.float64).copy()
         self.cached: np.ndarray | None = None  # LightGBM's cached scores before this round
         self.use_cache: bool | None = None  # decided in the first round
@@ -472,7 +475,7 @@ class _RefitInTraining:
         if booster.current_iteration() <= t:
             return  # LightGBM dropped this round's tree (no split met the requirements)
         idx, n_leaves = self.leaf_indices(booster, t)
-        _refit_tree(booster, t, self.loss, self.y, self.f, self.w, idx, self.eta, n_leaves)
+        _refit_tree(booster, t, self.refit, self.y, self.f, self.w, idx, self.eta, n_leaves)
 
     def leaf_indices(self, booster: Any, t: int) -> tuple[np.ndarray, int | None]:
         """Tree t's leaf of every training row (int32), and its number of leaves if read."""
@@ -480,18 +483,18 @@ class _RefitInTraining:
             return _predict_leaves(booster, self.X, t), None
         model = booster.model_to_string(start_iteration=t, num_iteration=1)
         if self.use_cache is None:
-            self.use_cache = _cache_is_exact(model) and kernels(self.y.size) is not None
+            self.use_cache = _cache_is_exact(model) and self.refit.kernels is not None
         new = _cached_scores(booster) if self.use_cache else None
         if new is None or self.cached is None or new.shape != self.cached.shape:
             self.use_cache = False
             return _predict_leaves(booster, self.X, t), None
-        n_leaves = int(_NUM_LEAVES.search(model).group(1))  # type: ignore[union-attr]
-        leaf_values = np.array([booster.get_leaf_output(t, j) for j in range(n_leaves)])
+        leaf_values = _leaf_values(model)  # printed exactly (%.17g), as get_leaf_output reads them
+        n_leaves = leaf_values.size
         values, first, inverse = np.unique(leaf_values, return_index=True, return_inverse=True)
         shared = np.bincount(inverse.ravel(), minlength=values.size) > 1
         leaf_of = np.where(shared, -1, first).astype(np.int32)
         idx = np.empty(new.shape[0], dtype=np.int32)
-        missed = kernels(new.size).leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
+        missed = self.refit.kernels.leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
         if missed:
             rows = np.flatnonzero(idx < 0)
             part = _take_rows(self.X, rows)
@@ -501,7 +504,12 @@ class _RefitInTraining:
         return idx, n_leaves
 
 
-_NUM_LEAVES = re.compile(r"^num_leaves=(\d+)$", re.M)
+_LEAF_VALUES = re.compile(r"^leaf_value=(.*)$", re.M)
+
+
+def _leaf_values(model: str) -> np.ndarray:
+    """The leaf values of the one tree in a ``model_to_string(num_iteration=1)``."""
+    return np.array(_LEAF_VALUES.search(model).group(1).split(), dtype=np.float64)  # type: ignore[union-attr]
 
 
 def _cache_is_exact(model: str) -> bool:
@@ -524,8 +532,22 @@ def _cached_scores(booster: Any) -> np.ndarray | None:
 
 
 def _predict_leaves(booster: Any, X: Any, t: int) -> np.ndarray:
-    idx = np.asarray(booster.predict(X, start_iteration=t, num_iteration=1, pred_leaf=True))
+    idx = np.asarray(
+        booster.predict(X, start_iteration=t, num_iteration=1, pred_leaf=True, **_threads(booster.params))
+    )
     return idx.reshape(idx.shape[0], -1)[:, 0].astype(np.int32, copy=False)
+
+
+_THREAD_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jobs")
+
+
+def _threads(params: dict[str, Any]) -> dict[str, Any]:
+    """The booster's thread count for ``predict``: a prediction without one sets LightGBM's
+    OpenMP threads to all cores, and the next training rounds then run on them."""
+    for key in _THREAD_ALIASES:
+        if params.get(key) is not None:
+            return {"num_threads": int(params[key])}
+    return {}
 
 
 def _take_rows(X: Any, rows: np.ndarray) -> Any:
@@ -565,19 +587,20 @@ def refit_leaves(
     yy = np.asarray(y, dtype=np.float64)
     w = _as_weight(sample_weight)
     eta = float(learning_rate) if learning_rate is not None else _learning_rate(booster.params)
-    leaves = np.asarray(booster.predict(X, pred_leaf=True), dtype=np.int64)
+    leaves = np.asarray(booster.predict(X, pred_leaf=True, **_threads(booster.params)), dtype=np.int64)
     if leaves.ndim == 1:
         leaves = leaves[:, None]
     f = np.broadcast_to(np.asarray(init, dtype=np.float64), yy.shape).copy()
+    refit = LeafRefit(loss)
     for t in range(leaves.shape[1]):
-        _refit_tree(booster, t, loss, yy, f, w, leaves[:, t], eta)
+        _refit_tree(booster, t, refit, yy, f, w, leaves[:, t], eta)
     return booster
 
 
 def _refit_tree(
     booster: Any,
     t: int,
-    loss: Loss,
+    refit: LeafRefit,
     y: np.ndarray,
     f: np.ndarray,
     w: np.ndarray | None,
@@ -586,12 +609,12 @@ def _refit_tree(
     n_leaves: int | None = None,
 ) -> None:
     """Set tree t's leaves to η × their refit values and add them to the scores ``f`` (in place)."""
-    values = refit_values(loss, y, f, w, idx, n_leaves)
+    values = refit(y, f, w, idx, n_leaves)
     lut = np.zeros(n_leaves if n_leaves is not None else int(idx.max()) + 1)
     for leaf, v in values.items():
         booster.set_leaf_output(t, leaf, eta * v)
         lut[leaf] = eta * v
-    k = kernels(idx.size) if n_leaves is not None else None
+    k = (refit.kernels or kernels(idx.size)) if n_leaves is not None else None
     if k is not None:  # leaf ids checked by the grouped quantile
         k.add_leaf_values(f, idx, lut)
     else:

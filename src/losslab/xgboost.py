@@ -57,7 +57,7 @@ from .gbdt.objective import (
     objective_parts,
     refit_recommended,
 )
-from .gbdt.refit import refit_values
+from .gbdt.refit import LeafRefit
 
 __all__ = [
     "base_margin",
@@ -363,8 +363,11 @@ def train(
     - ``"train"`` (the default when recommended): after every round, as XGBoost's
       ``reg:quantileerror``/``reg:absoluteerror`` do with ``UpdateTreeLeaf``; losslab runs the
       boosting loop (``Booster.boost`` with its own gradients at the refitted scores) and, as
-      XGBoost has no leaf setter, rewrites the new tree in the model's JSON. ``evals`` and
-      ``evals_result`` work; early stopping and callbacks need ``"post"``.
+      XGBoost has no leaf setter, writes the refitted leaves into the model's JSON after the
+      last round (with ``evals``: every round, since the evaluation reads the model; row or
+      column subsampling then draws another, equally valid, sample sequence, because loading a
+      model resets XGBoost's sampler). ``evals`` and ``evals_result`` work; early stopping and
+      callbacks need ``"post"``.
     - ``False``: no refit.
     """
     import xgboost as xgb
@@ -476,7 +479,13 @@ def _train_with_refit(
     verbose_eval: Any,
     kwargs: dict[str, Any],
 ) -> Any:
-    """The boosting loop with a leaf refit after every round (losslab keeps the scores)."""
+    """The boosting loop with a leaf refit after every round (losslab keeps the scores).
+
+    The next tree depends only on the gradients, which losslab computes at its own refitted
+    scores, so the refitted leaves are written into the model once, after the last round (one
+    JSON round trip rather than one per round, whose cost grows with the trees). With ``evals``
+    the model is rewritten every round, because the evaluation reads it.
+    """
     import xgboost as xgb
 
     unsupported = sorted(k for k, v in kwargs.items() if v is not None and k != "evals_result")
@@ -489,13 +498,24 @@ def _train_with_refit(
     booster = xgb.Booster(params, [dtrain] + [d for d, _ in evals])
     f = np.full(y.shape[0], float(params["base_score"]))
     eta = _param_eta(params)
+    # checked once, not every round; the kernels only from NUMBA_MIN_ROWS rows (XGBoost's leaf
+    # indices come from a traversal either way: the load would not be repaid)
+    refit = LeafRefit(loss)
     feval = metric(loss)
     history = kwargs.get("evals_result")
+    pending: dict[int, dict[int, float]] = {}  # tree → refit leaf values not yet in the model
     for t in range(rounds):
         g, h = obj(f, dtrain)
         booster.boost(dtrain, t, grad=g, hess=h)
-        f += _refit_tree(booster, t, dtrain, loss, y, f, w, eta, params)
+        idx = np.asarray(booster[t : t + 1].predict(dtrain, pred_leaf=True))  # a one-tree slice
+        idx = idx.reshape(idx.shape[0], -1)[:, 0].astype(np.intp)
+        values = refit(y, f, w, idx)
+        lut = np.zeros(int(idx.max()) + 1)
+        lut[list(values)] = [eta * v for v in values.values()]
+        f += lut[idx]
+        pending[t] = values
         if evals:
+            _write_leaves(booster, pending, eta, params)
             msg = booster.eval_set(evals, t, feval=feval, output_margin=True)
             if history is not None:
                 for item in msg.split("\t")[1:]:
@@ -504,29 +524,23 @@ def _train_with_refit(
                     history.setdefault(data, {}).setdefault(name, []).append(float(value))
             if verbose_eval and (verbose_eval is True or t % int(verbose_eval) == 0):
                 log.info("%s", msg)
+    _write_leaves(booster, pending, eta, params)
     return booster
 
 
-def _refit_tree(
-    booster: Any,
-    t: int,
-    dtrain: Any,
-    loss: Loss,
-    y: np.ndarray,
-    f: np.ndarray,
-    w: np.ndarray | None,
-    eta: float,
-    params: dict[str, Any],
-) -> np.ndarray:
-    """Refit tree t's leaves in place; return its contribution to the training scores."""
-    idx = np.asarray(booster[t : t + 1].predict(dtrain, pred_leaf=True))  # a one-tree slice
-    idx = idx.reshape(idx.shape[0], -1)[:, 0].astype(np.int64)
-    values = refit_values(loss, y, f, w, idx)
+def _write_leaves(
+    booster: Any, pending: dict[int, dict[int, float]], eta: float, params: dict[str, Any]
+) -> None:
+    """Write η × the refit values of the ``pending`` trees into the model (emptied)."""
+    if not pending:
+        return
     model = json.loads(booster.save_raw("json"))
-    lut = _set_leaves(model["learner"]["gradient_booster"]["model"]["trees"][t], values, eta)
+    trees = model["learner"]["gradient_booster"]["model"]["trees"]
+    for t, values in pending.items():
+        _set_leaves(trees[t], values, eta)
     booster.load_model(bytearray(json.dumps(model).encode()))
     booster.set_param(params)  # loading a model resets the training parameters
-    return lut[idx]
+    pending.clear()
 
 
 def _set_leaves(tree: dict[str, Any], values: dict[int, float], eta: float) -> np.ndarray:
@@ -590,9 +604,10 @@ def refit_leaves(booster: Any, dtrain: Any, loss: Any, *, learning_rate: float |
     # a single-output booster of a custom objective keeps reg:squarederror: base_score is a margin
     eta = _eta(booster) if learning_rate is None else float(learning_rate)
     f = np.full(y.shape[0], base)
+    refit = LeafRefit(loss)
     for t, tree in enumerate(trees):
         idx = leaves[:, t]
-        f = f + _set_leaves(tree, refit_values(loss, y, f, w, idx), eta)[idx]
+        f = f + _set_leaves(tree, refit(y, f, w, idx), eta)[idx]
     booster.load_model(bytearray(json.dumps(model).encode()))
     return booster
 
