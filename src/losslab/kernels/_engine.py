@@ -203,15 +203,24 @@ def _excess(t, f, eps):
 
 @njit(cache=True, inline="always")
 def _tw_g(L0, x, d):
-    """(G, log|G|) for G = e^{L0}·expm1(x·d)/x (e^{L0}·d at x = 0), d ≠ 0."""
+    """G = e^{L0}·expm1(x·d)/x (e^{L0}·d at x = 0), d ≠ 0 (`_LogLinkDeviance._g`'s first part)."""
     if x == 0.0:
-        return _mul_exp(d, L0), L0 + math.log(abs(d))
+        return _mul_exp(d, L0)
     w = x * d
     if w <= 1.0:
-        em = math.expm1(w)
-        return _mul_exp(em / x, L0), L0 + math.log(abs(em)) - math.log(abs(x))
-    high_log = w + math.log(-math.expm1(-w))
-    return math.exp(L0 + high_log) / x, L0 + high_log - math.log(abs(x))
+        return _mul_exp(math.expm1(w) / x, L0)
+    return math.exp(L0 + (w + math.log(-math.expm1(-w)))) / x
+
+
+@njit(cache=True, inline="always")
+def _tw_log_g(L0, x, d):
+    """log|G| of `_tw_g`, finite where G overflows (asked for only then: logs cost)."""
+    if x == 0.0:
+        return L0 + math.log(abs(d))
+    w = x * d
+    if w <= 1.0:
+        return L0 + math.log(abs(math.expm1(w))) - math.log(abs(x))
+    return L0 + (w + math.log(-math.expm1(-w))) - math.log(abs(x))
 
 
 @njit(cache=True, inline="always")
@@ -230,11 +239,13 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
             v = _mul_exp(acc * d, b * ly)  # y^{2−p} may overflow where ℓ does not
         else:
             L0 = b * ly
-            gb, lb = _tw_g(L0, b, d)
-            ga, la = _tw_g(L0, a, d)
+            gb = _tw_g(L0, b, d)
+            ga = _tw_g(L0, a, d)
             if math.isfinite(gb) and math.isfinite(ga):
                 v = gb - ga
             else:  # a term overflows (p > 2, d ≪ 0): difference of magnitudes in log space
+                lb = _tw_log_g(L0, b, d)
+                la = _tw_log_g(L0, a, d)
                 hi = max(la, lb)
                 v = math.exp(hi + math.log(-math.expm1(min(la, lb) - hi)))
     if want_g:

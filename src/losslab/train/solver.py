@@ -111,11 +111,12 @@ class _Objective:
             grad[: self.k * self.p] += self.l2 * theta[: self.k * self.p]
         return v + self.penalty(theta), grad
 
-    def newton_parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """∇L and the exact Hessian ∇²L = s²·Aᵀ diag(wᵢℓ''ᵢ/Σw) A, A = [Z, 1] (one output, no floor)."""
+    def newton_parts(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """L(θ), ∇L and the exact Hessian ∇²L = s²·Aᵀ diag(wᵢℓ''ᵢ/Σw) A, A = [Z, 1] (one output,
+        no floor), from one pass of the loss (``value_gradient_hessian``)."""
         f, _ = self.raw(theta)
         with np.errstate(all="ignore"):
-            g, h = self.loss.gradient_hessian(self.y, f, sample_weight=self.w, check=False)
+            v, g, h = self.loss.value_gradient_hessian(self.y, f, sample_weight=self.w, check=False)
         m = self.p
         grad = np.empty(m + 1)
         grad[:m] = g @ self.Z
@@ -129,7 +130,7 @@ class _Objective:
         if self.l2:
             grad[:m] += self.l2 * theta[:m]
             H[np.arange(m), np.arange(m)] += self.l2
-        return grad, H
+        return float(v) + self.penalty(theta), grad, H
 
     def max_abs_score(self, theta: np.ndarray) -> float:
         """The largest |s·(W z + b − b₀)| over the training rows: how far a score (a logit, a log
@@ -179,12 +180,12 @@ def _newton(
 
     For a convex L, φ(α) = L(θ + αd) has an increasing derivative φ'(α) = ∇L(θ + αd)·d, and
     φ'(α) ≤ 0 means φ(α) < φ(0): the step is accepted on gradients alone, each trial one pass of
-    the loss's fused ``gradient_hessian`` (which also gives the next Hessian). The full step
+    the loss's fused ``value_gradient_hessian`` (which also gives the next Hessian and the value). The full step
     α = 1 is tried first; past the minimum, a safeguarded secant on φ' brackets it.
     """
     from types import SimpleNamespace
 
-    grad, H = obj.newton_parts(theta)
+    _, grad, H = obj.newton_parts(theta)
     for _ in range(max_iter):
         if np.max(np.abs(grad)) / norm < tol:
             return theta, v, True
@@ -193,13 +194,13 @@ def _newton(
         lo, s_lo, hi, s_hi = 0.0, slope0, math.inf, math.inf
         alpha, accepted = 1.0, None
         for _trial in range(40):
-            g_new, H_new = obj.newton_parts(theta + alpha * d)
+            v_new, g_new, H_new = obj.newton_parts(theta + alpha * d)
             # φ'(α) ≤ 0, up to the rounding of a gradient at the line's minimum (the full Newton
             # step of a quadratic lands there: φ'(1) is 0 plus noise of either sign)
             s = float(g_new @ d)
             s = min(s, 0.0) if abs(s) <= 1e-9 * abs(slope0) else s
             if math.isfinite(s) and s <= 0 and (hi == math.inf or s >= 0.5 * slope0):
-                accepted = (alpha, g_new, H_new)
+                accepted = (alpha, v_new, g_new, H_new)
                 break
             if math.isfinite(s) and s <= 0:
                 lo, s_lo = alpha, s
@@ -213,12 +214,10 @@ def _newton(
         if accepted is None:
             if lo == 0.0:
                 return theta, v, False  # no descent found: let the caller's L-BFGS take over
-            g_new, H_new = obj.newton_parts(theta + lo * d)
-            accepted = (lo, g_new, H_new)
-        alpha, grad, H = accepted
+            accepted = (lo, *obj.newton_parts(theta + lo * d))
+        alpha, v_new, grad, H = accepted
         step = alpha * d
-        theta = theta + step
-        v_new = obj.value(theta)
+        theta = theta + step  # v_new, grad and H are those of this θ (one pass of the loss)
         record(SimpleNamespace(x=theta, fun=v_new / norm))
         if not v_new < v or np.max(np.abs(step)) <= 1e-15 * (1.0 + np.max(np.abs(theta))):
             return theta, v_new, True  # no further decrease in float64: as close as it gets
