@@ -250,3 +250,16 @@ def test_torch_compile_traces_the_four_losses_in_one_graph() -> None:
     torch.testing.assert_close(got.detach(), want.detach(), rtol=1e-6, atol=0)
     for n in FOUR:
         torch.testing.assert_close(xs[n].grad, xs_eager[n].grad, rtol=1e-6, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", losslab.list_losses())
+def test_shared_value_gradient_kernel_equals_the_two_kernels(name: str) -> None:
+    # losses that compute value and gradient together (one log-softmax, one e^{-|x|}) give the
+    # same bits as their separate kernels, on NumPy and torch
+    loss = losslab.get(name)
+    y, f = loss.example(64, seed=7)
+    for yy, ff in ((y, f), (torch.from_numpy(np.asarray(y)), torch.from_numpy(np.asarray(f)))):
+        p = loss._prepared(yy, ff)
+        v, g = loss._value_and_gradient_kernels(p.xp, p.t, p.f)
+        assert np.array_equal(np.asarray(v), np.asarray(loss._value(p.xp, p.t, p.f)))
+        assert np.array_equal(np.asarray(g), np.asarray(loss._gradient(p.xp, p.t, p.f)))

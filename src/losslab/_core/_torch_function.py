@@ -57,8 +57,7 @@ class LossValue(_Function):
 
     @staticmethod
     def forward(f: Any, t: Any, loss: Any) -> tuple[Any, Any]:
-        xp = array_namespace(f)
-        return loss._value(xp, t, f), loss._gradient(xp, t, f)
+        return loss._value_and_gradient_kernels(array_namespace(f), t, f)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Any, Any]) -> None:

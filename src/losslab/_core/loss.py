@@ -20,6 +20,7 @@ from .xp import is_tracing
 __all__ = ["Loss"]
 
 REDUCTIONS = ("mean", "sum", "none")
+_SHARED: dict[type, bool] = {}  # per loss class: may `_value_gradient` stand for _value and _gradient
 
 
 class Loss:
@@ -429,6 +430,26 @@ class Loss:
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         return self._gradient(xp, t, f), self._hessian(xp, t, f)
+
+    def _value_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        # a loss whose value and gradient share work (a log-softmax, an e^{−|x|}) overrides this
+        # to do it once; callers go through `_value_and_gradient_kernels`
+        return self._value(xp, t, f), self._gradient(xp, t, f)
+
+    def _value_and_gradient_kernels(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        """Per-entry values and gradient (one autograd forward computes both): the shared
+        ``_value_gradient`` unless a subclass below the class that defines it overrides
+        ``_value`` or ``_gradient`` (then those two, so the override counts)."""
+        cls = type(self)
+        shared = _SHARED.get(cls)
+        if shared is None:
+            mro = cls.__mro__
+            owner = next(i for i, c in enumerate(mro) if "_value_gradient" in c.__dict__)
+            shared = not any("_value" in c.__dict__ or "_gradient" in c.__dict__ for c in mro[:owner])
+            _SHARED[cls] = shared
+        if shared:
+            return self._value_gradient(xp, t, f)
+        return self._value(xp, t, f), self._gradient(xp, t, f)
 
     def _prepared(self, y_true: Any, y_pred: Any, sample_weight: Any = None, check: bool = True) -> Prepared:
         """Validated inputs for bridges that call the kernels themselves.

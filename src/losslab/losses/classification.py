@@ -185,6 +185,18 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         g = _bce_logit_gradient(xp, t, f, w, e)
         return g, (w * t + (1.0 - t)) * (e / (one_e * one_e))
 
+    def _value_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        if not self.from_logits:
+            return super()._value_gradient(xp, t, f)
+        # one e^{-|x|} and one log1p for the value's two softplus terms and the gradient (the
+        # same operations as `_value` and `_gradient`: softplus(±x) = max(±x, 0) + log1p(e))
+        w = self.pos_weight
+        e = xp.exp(-xp.abs(f))
+        l1p = xp.log1p(e)
+        zero = xp.zeros_like(f)
+        v = (t * (xp.maximum(-f, zero) + l1p)) * w + (1.0 - t) * (xp.maximum(f, zero) + l1p)
+        return v, _bce_logit_gradient(xp, t, f, w, e)
+
 
 def bce_probability_gradient(xp: Any, t: Any, q: Any) -> Any:
     r"""−y/q + (1 − y)/(1 − q) = (q − y)/(q(1 − q)) for 0 < q < 1, which keeps a soft label's
@@ -264,8 +276,9 @@ def ignored_mask(xp: Any, y_true: Any, ignore_index: int | None) -> Any:
     return y_true != ignore_index
 
 
-def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any) -> tuple[Any, Any]:
-    r"""Gradient and Hessian diagonal of −Σⱼ aⱼ log softmax(z)ⱼ with respect to z.
+def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any, hessian: bool = True) -> tuple[Any, Any]:
+    r"""Gradient and Hessian diagonal of −Σⱼ aⱼ log softmax(z)ⱼ with respect to z (the Hessian
+    None with ``hessian=False``).
 
     ∂/∂zⱼ = (s − aⱼ)pⱼ + aⱼ expm1(log pⱼ) with s = Σ a — the split keeps pⱼ − 1 exact when
     pⱼ → 1 — and ∂²/∂zⱼ² = s pⱼ (1 − pⱼ) with 1 − pⱼ = −expm1(log pⱼ).
@@ -280,7 +293,7 @@ def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any) -> tuple[Any, Any]:
     is_top = cols == xp.argmax(a, axis=1, keepdims=True)
     rest = xp.sum(xp.where(is_top, xp.zeros_like(a), a), axis=1, keepdims=True)
     others = xp.where(is_top, rest, s - a)
-    return others * p - a * one_minus_p, s * p * one_minus_p
+    return others * p - a * one_minus_p, (s * p * one_minus_p if hessian else None)
 
 
 @register
@@ -405,10 +418,19 @@ class CategoricalCrossentropy(LogitsOrProbabilities, Loss):
         return -sp.safe_div(xp, a, f), sp.safe_div2(xp, a, f)
 
     def _gradient(self, xp: Any, a: Any, f: Any) -> Any:
-        return self._gradient_hessian(xp, a, f)[0]
+        if self.from_logits:
+            return weighted_ce_grad_hess(xp, a, sp.log_softmax(xp, f), hessian=False)[0]
+        return -sp.safe_div(xp, a, f)
 
     def _hessian(self, xp: Any, a: Any, f: Any) -> Any:
         return self._gradient_hessian(xp, a, f)[1]
+
+    def _value_gradient(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
+        if not self.from_logits:
+            return super()._value_gradient(xp, a, f)
+        logp = sp.log_softmax(xp, f)  # once for both
+        v = 0.0 - xp.sum(sp.xmul_log_softmax(xp, a, f, logp), axis=1)
+        return v, weighted_ce_grad_hess(xp, a, logp, hessian=False)[0]
 
 
 @register

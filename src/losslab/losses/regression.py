@@ -86,6 +86,10 @@ class MSE(Loss):
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.full_like(f, 2.0)
 
+    def _value_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        r = f - t  # once for both
+        return r * r, 2.0 * r
+
 
 @register
 class MAE(Loss):
@@ -211,9 +215,12 @@ class Huber(Loss):
         d = self.delta
         # optax's split: quadratic part min(|r|, δ), linear part the rest (no doubled gradient)
         q = xp.minimum(a, xp.full_like(a, d))
+        main = 0.5 * q * q + d * (a - q)
+        if sp.eager(xp, a) and not bool(xp.any(xp.isinf(a))):
+            return main  # no f − y overflowed (the common case: one check, not the branch below)
         # where f − y overflows: δ|r| − δ²/2 = 2(δ|r/2| − δ²/4), finite for δ < 1
         over = (d * xp.abs(sp.half_diff(xp, f, t)) - 0.25 * d * d) * 2.0
-        return xp.where(xp.isfinite(a), 0.5 * q * q + d * (a - q), over)
+        return xp.where(xp.isfinite(a), main, over)
 
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         d = self.delta

@@ -180,8 +180,9 @@ def _newton(
 
     For a convex L, φ(α) = L(θ + αd) has an increasing derivative φ'(α) = ∇L(θ + αd)·d, and
     φ'(α) ≤ 0 means φ(α) < φ(0): the step is accepted on gradients alone, each trial one pass of
-    the loss's fused ``value_gradient_hessian`` (which also gives the next Hessian and the value). The full step
-    α = 1 is tried first; past the minimum, a safeguarded secant on φ' brackets it.
+    the loss's fused ``value_gradient_hessian`` (which also gives the value and the next
+    Hessian). The full step α = 1 is tried first; past the minimum, a safeguarded secant on φ'
+    brackets it.
     """
     from types import SimpleNamespace
 
