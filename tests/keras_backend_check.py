@@ -341,23 +341,29 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _counting_gradient(cls: type) -> Any:
-    """Count calls of ``cls._gradient`` (the analytic gradient kernel) inside the block."""
+    """Count calls of the analytic gradient kernels of ``cls`` inside the block: ``_gradient``
+    and ``_value_gradient`` (value and gradient from one kernel, which an autograd forward uses
+    when the loss shares work between them)."""
     calls: list[int] = []
-    original = cls.__dict__.get("_gradient")
-    kernel = cls._gradient
+    originals = {name: cls.__dict__.get(name) for name in ("_gradient", "_value_gradient")}
 
-    def counted(self: Any, xp: Any, t: Any, f: Any) -> Any:
-        calls.append(1)
-        return kernel(self, xp, t, f)
+    def counting(kernel: Any) -> Any:
+        def counted(self: Any, xp: Any, t: Any, f: Any) -> Any:
+            calls.append(1)
+            return kernel(self, xp, t, f)
 
-    cls._gradient = counted
+        return counted
+
+    for name in originals:
+        setattr(cls, name, counting(getattr(cls, name)))
     try:
         yield calls
     finally:
-        if original is None:
-            del cls._gradient
-        else:
-            cls._gradient = original
+        for name, original in originals.items():
+            if original is None:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, original)
 
 
 def fits(keras: Any, lk: Any) -> dict[str, Any]:
