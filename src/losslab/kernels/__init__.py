@@ -195,15 +195,9 @@ def _run_rows(
             return None
         w = w.astype(y_pred.dtype, copy=False)
     f = np.ascontiguousarray(y_pred)
-    want_v, want_g, want_h = _WANTS[want]
     dt = y_pred.dtype
     m = _engine.n_row_chunks(n)
-    v_out = np.empty(n, dt) if want_v and reduction == "none" else None
-    part_v = np.empty(m) if want_v and reduction != "none" else None
-    part_w = np.empty(m) if w is not None else None
-    part_bad = np.zeros(m, np.bool_)  # always checked, as in `_run`
-    g_out = None if not want_g else (out[0] if out[0] is not None else np.empty((n, k), dt))
-    h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty((n, k), dt))
+    v_out, part_v, part_w, part_bad, g_out, h_out = _buffers(n, m, (n, k), dt, want, reduction, w, out)
     _set_threads(threads)
     _engine.softmax_ce(f, labels, w, True, cw, eps, v_out, g_out, h_out, part_v, part_w, part_bad)
     return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, (n,))
@@ -232,18 +226,12 @@ def _run(
         w = _same_shape_array(sample_weight, y_pred)
         if w is None:
             return None
-    want_v, want_g, want_h = _WANTS[want]
     n, shape = f.shape[0], y_pred.shape
     m = _engine.n_chunks(n)
-    v_out = np.empty(n, dt) if want_v and reduction == "none" else None
-    part_v = np.empty(m) if want_v and reduction != "none" else None
-    part_w = np.empty(m) if w is not None else None
     # the fused check always runs: it costs next to nothing, and one compiled variant fewer per
     # call shape; with check=False a bad entry still goes to the generic path, which then
     # computes without raising, as it always did
-    part_bad = np.empty(m, np.bool_)
-    g_out = None if not want_g else (out[0] if out[0] is not None else np.empty(shape, dt))
-    h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty(shape, dt))
+    v_out, part_v, part_w, part_bad, g_out, h_out = _buffers(n, m, shape, dt, want, reduction, w, out)
     _set_threads(threads)
     _engine.elementwise(
         kind, prm, t, f, w, chk, v_out,
@@ -251,6 +239,28 @@ def _run(
         part_v, part_w, part_bad,
     )  # fmt: skip
     return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
+
+
+def _buffers(
+    n: int,
+    m: int,
+    shape: tuple[int, ...],
+    dt: Any,
+    want: str,
+    reduction: str,
+    w: Any,
+    out: tuple[np.ndarray | None, np.ndarray | None],
+) -> tuple[Any, ...]:
+    """The outputs of a pass over n entries (or rows) in m chunks: per-entry values (reduction
+    "none"), the chunks' partial sums of wℓ and w and their bad-entry flags, and the gradient
+    and Hessian (``out``'s arrays where given), each None when not asked for."""
+    want_v, want_g, want_h = _WANTS[want]
+    v_out = np.empty(n, dt) if want_v and reduction == "none" else None
+    part_v = np.empty(m) if want_v and reduction != "none" else None
+    part_w = np.empty(m) if w is not None else None
+    g_out = None if not want_g else (out[0] if out[0] is not None else np.empty(shape, dt))
+    h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty(shape, dt))
+    return v_out, part_v, part_w, np.empty(m, np.bool_), g_out, h_out
 
 
 def _finish(

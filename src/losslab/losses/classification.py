@@ -621,17 +621,16 @@ class PolyLoss(Loss):
             report_bad(self.name, "y_true", t, (t != 0.0) & (t != 1.0), "one-hot rows (0s and a single 1)")
         return t
 
-    def _parts(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any, Any]:
-        """log p, p, log p_y and 1 − p_y (the last two as (n, 1) columns)."""
+    def _parts(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        """log p and log p_y (an (n, 1) column)."""
         lp = sp.log_softmax(xp, f)
-        lpy = xp.sum(t * lp, axis=1, keepdims=True)
-        return lp, xp.exp(lp), lpy, 0.0 - xp.expm1(lpy)
+        return lp, xp.sum(t * lp, axis=1, keepdims=True)
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         # −x − ε(eˣ − 1) with x = log p_y ≤ 0, as −(1 + ε)x − ε(eˣ − 1 − x): for ε ∈ [−1, 0] both
         # terms are ≥ 0, so ε = −1 keeps its ≈ x²/2 near a perfect row
         eps = self.epsilon
-        _, _, lpy, _ = self._parts(xp, t, f)
+        _, lpy = self._parts(xp, t, f)
         return xp.reshape(-(1.0 + eps) * lpy - eps * sp.expm1mx(xp, lpy), (-1,))
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
@@ -640,10 +639,11 @@ class PolyLoss(Loss):
         # each factor is written as a sum of terms of one sign for the sign of ε, so for
         # ε ∈ [−1, 1] nothing cancels (beyond, a factor's zero is the true Hessian's)
         eps = self.epsilon
-        lp, p, lpy, qy = self._parts(xp, t, f)
-        py = xp.exp(lpy)
+        lp, lpy = self._parts(xp, t, f)
+        p, py, qy = xp.exp(lp), xp.exp(lpy), 0.0 - xp.expm1(lpy)
         yes = t == 1.0
-        q = 0.0 - xp.expm1(lp)
+        em = xp.expm1(lp)  # p − 1, exact as p → 1
+        q = 0.0 - em
         if eps >= 0.0:
             c = 1.0 + eps * py
             fy = (1.0 - eps) + 2.0 * eps * py
@@ -652,7 +652,7 @@ class PolyLoss(Loss):
             c = (1.0 + eps) - eps * qy
             fy = (1.0 + eps) - 2.0 * eps * qy
             fj = (1.0 + eps) - 2.0 * eps * p
-        g = c * xp.where(yes, xp.expm1(lp), p)  # p_y − 1 = expm1(log p_y), exact as p_y → 1
+        g = c * xp.where(yes, em, p)
         h_other = p * (py * fj + _rest(xp, p, yes))
         return g, xp.where(yes, p * q * fy, h_other)
 

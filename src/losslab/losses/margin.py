@@ -815,12 +815,15 @@ class MulticlassSparsemax(Loss):
         gap = xp.maximum(xp.reshape(tau, (-1,)) - zy, xp.zeros_like(zy))
         return 0.5 * xp.sum(others * others, axis=1) + 0.5 * off * off + gap
 
-    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
-        _, _, p, _ = self._projection(xp, f)
+    def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        _, _, p, size = self._projection(xp, f)  # once for both
         yes = t == 1.0
         off = xp.sum(xp.where(yes, xp.zeros_like(p), p), axis=1, keepdims=True)
-        return xp.where(yes, 0.0 - off, p)  # p_y − 1 = −Σ_{j≠y} pⱼ
+        g = xp.where(yes, 0.0 - off, p)  # p_y − 1 = −Σ_{j≠y} pⱼ
+        return g, xp.astype(p > 0.0, f.dtype) * (1.0 - 1.0 / size)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._gradient_hessian(xp, t, f)[0]
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
-        _, _, p, size = self._projection(xp, f)
-        return xp.astype(p > 0.0, f.dtype) * (1.0 - 1.0 / size)
+        return self._gradient_hessian(xp, t, f)[1]
