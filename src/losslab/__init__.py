@@ -37,12 +37,17 @@ _LAZY = {
     "custom": "losslab.custom:custom",
     "check": "losslab.custom:check",
     "equivalent": "losslab._core.equivalence:equivalent",
+    "Survival": "losslab._core.targets:Survival",
+    "Bounds": "losslab._core.targets:Bounds",
+    "Ranking": "losslab._core.targets:Ranking",
+    "Ordinal": "losslab._core.targets:Ordinal",
 }
 
 
 __getattr__, __dir__ = _lazy_exports(__name__, _LAZY)
 
 __all__ = [
+    "Bounds",
     "DTypeError",
     "DataError",
     "DomainError",
@@ -50,9 +55,12 @@ __all__ = [
     "Loss",
     "LossInfo",
     "LosslabError",
+    "Ordinal",
     "Param",
     "ParameterError",
+    "Ranking",
     "ShapeError",
+    "Survival",
     "UnknownLossError",
     "__version__",
     "advise",

@@ -34,6 +34,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .errors import DTypeError
+from .targets import is_structured
 from .xp import array_namespace, is_tracing
 
 if TYPE_CHECKING:
@@ -57,6 +58,10 @@ def _is_torch(x: Any) -> bool:
 def value(loss: Loss, p: Prepared) -> Any:
     """Per-sample values of ``loss`` on prepared inputs, differentiable through its kernels."""
     f, t = p.f, p.t
+    if loss.target_type is not None:
+        # a structured target is no tensor to save or pytree to trace: autodiff runs through
+        # the kernels (written for it: log space, no discarded branch that could be NaN)
+        return loss._value(p.xp, t, f)
     if has_analytic_gradient(loss):
         if _is_torch(f):
             import torch
@@ -186,19 +191,28 @@ def derived_hessian(loss: Loss, xp: Any, t: Any, f: Any) -> Any:
     return _derive(loss, xp, t, f, 2)
 
 
+def _total(loss: Loss, xp: Any, t: Any, x: Any) -> Any:
+    """What the derived gradient differentiates: Σℓ, or Σwℓ for a coupled loss (whose kernels
+    apply the weights themselves, `losslab._core.targets`)."""
+    v = loss._value(xp, t, x)
+    w = getattr(t, "weight", None) if loss.coupled else None
+    return xp.sum(v if w is None else v * w)
+
+
 def _torch_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
     import numpy as np
     import torch
 
     native = _is_torch(f)
-    if native:
-        tt, ff = t.detach(), f.detach()
-    else:
-        tt, ff = torch.from_numpy(np.asarray(t)), torch.from_numpy(np.asarray(f))
+    ff = f.detach() if native else torch.from_numpy(np.asarray(f))
     txp = array_namespace(ff)
+    if is_structured(t):
+        tt = t.to(txp, ff)
+    else:
+        tt = t.detach() if native else torch.from_numpy(np.asarray(t))
     with torch.enable_grad():
         x = ff.clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(loss._value(txp, tt, x).sum(), x, create_graph=order > 1)
+        (g,) = torch.autograd.grad(_total(loss, txp, tt, x), x, create_graph=order > 1)
         if order == 1:
             out = g.detach()
         elif not g.requires_grad:  # the gradient does not depend on f: a zero Hessian
@@ -228,7 +242,9 @@ def _jax_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
     f_np = np.asarray(f)
     # NumPy float64 in: differentiate in float64 even when jax_enable_x64 is off
     with jax.enable_x64(f_np.dtype == np.float64):
-        out = _jax_derive_native(loss, jnp.asarray(np.asarray(t)), jnp.asarray(f_np), order)
+        ff = jnp.asarray(f_np)
+        tt = t.to(array_namespace(ff), ff) if is_structured(t) else jnp.asarray(np.asarray(t))
+        out = _jax_derive_native(loss, tt, ff, order)
         return xp.asarray(np.asarray(out))
 
 
@@ -239,7 +255,7 @@ def _jax_derive_native(loss: Loss, tt: Any, ff: Any, order: int) -> Any:
     jxp = array_namespace(ff)
 
     def total(x: Any) -> Any:
-        return jnp.sum(loss._value(jxp, tt, x))
+        return _total(loss, jxp, tt, x)
 
     grad = jax.grad(total)
     if order == 1:

@@ -24,6 +24,7 @@ __all__ = [
     "Anchor",
     "AnchorRow",
     "Equivalence",
+    "GradientKind",
     "HessianKind",
     "Library",
     "LinkKind",
@@ -49,6 +50,18 @@ class Task(_Words):
     BINARY = "binary"
     MULTICLASS = "multiclass"
     DISTRIBUTION = "distribution"
+    SURVIVAL = "survival"  # time to an event, censored (target `_core.targets.Survival`/`Bounds`)
+    RANKING = "ranking"  # an order of the rows within each query (target `Ranking`)
+    ORDINAL = "ordinal"  # ordered levels (target `Ordinal`, or integer codes)
+
+
+class GradientKind(_Words):
+    """What ``loss.gradient`` is."""
+
+    DERIVATIVE = "derivative"  # the derivative of the value (checked against finite differences)
+    # a gradient recipe (LambdaRank, XE-NDCG): a descent direction for a metric that has no
+    # useful derivative, not the derivative of the reported value
+    RECIPE = "recipe"
 
 
 class HessianKind(_Words):
@@ -193,6 +206,10 @@ class LossInfo:
         Convex in ``y_pred``; twice continuously differentiable; bounded influence of outliers.
     hessian : HessianKind
         A str enum: ``info.hessian == "exact"`` works.
+    gradient : GradientKind
+        ``"derivative"`` (every loss but the gradient recipes) or ``"recipe"``: the gradient is
+        a descent direction that is not the derivative of the value (LambdaRank). A recipe is
+        exempt from the finite-difference and autodiff-parity properties and keeps the others.
     zero_at_perfect : bool
         ℓ(y, y) = 0 and it is the minimum, for losses where ``y_pred`` lives in ``y_true``'s space.
     variance_power : float or None
@@ -220,6 +237,7 @@ class LossInfo:
     smooth: bool
     robust: bool
     hessian: HessianKind
+    gradient: GradientKind = GradientKind.DERIVATIVE
     zero_at_perfect: bool = False
     variance_power: float | None = None
     references: tuple[str, ...] = field(default_factory=tuple)
@@ -239,6 +257,7 @@ class LossInfo:
         smooth: bool,
         robust: bool,
         hessian: HessianKind | str,
+        gradient: GradientKind | str = GradientKind.DERIVATIVE,
         zero_at_perfect: bool = False,
         variance_power: float | None = None,
         references: tuple[str, ...] = (),
@@ -261,6 +280,7 @@ class LossInfo:
         s(self, "smooth", bool(smooth))
         s(self, "robust", bool(robust))
         s(self, "hessian", HessianKind(hessian))
+        s(self, "gradient", GradientKind(gradient))
         s(self, "zero_at_perfect", bool(zero_at_perfect))
         s(self, "variance_power", None if variance_power is None else float(variance_power))
         s(self, "references", tuple(references))
@@ -285,7 +305,7 @@ class LossInfo:
             v = getattr(self, f.name)
             if f.name in ("y_true", "y_pred", "statistic"):
                 out[f.name] = v.to_dict()
-            elif f.name in ("task", "hessian"):
+            elif f.name in ("task", "hessian", "gradient"):
                 out[f.name] = str(v)
             elif f.name == "roles":
                 out[f.name] = {str(r): p for r, p in v}

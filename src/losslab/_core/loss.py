@@ -14,6 +14,7 @@ from .errors import DTypeError, ParameterError, ShapeError
 from .info import LossInfo, ParamRole
 from .params import Interval, Param, auto_params, fit_auto
 from .statistic import Estimand
+from .targets import Structured
 from .validation import Prepared, prepare
 from .xp import is_tracing
 
@@ -44,6 +45,11 @@ class Loss:
     PARAMS: ClassVar[tuple[Param, ...]] = ()
     INFO: ClassVar[LossInfo]
     multiclass: ClassVar[bool] = False
+    #: the `Structured` target class (``_core.targets``) for a loss whose y_true is not one
+    #: number per row (survival, ranking, ordinal …); None for the others
+    target_type: ClassVar[type[Structured] | None] = None
+    #: rows interact (Cox, ranking): values decompose the total, derivatives are of Σwℓ
+    coupled: ClassVar[bool] = False
     #: the link from raw score to the response (set by each loss; see losslab.links)
     link: Any = None
 
@@ -414,6 +420,10 @@ class Loss:
 
     def _y_true_bad(self, xp: Any, t: Any) -> tuple[Any, str] | None:
         return None
+
+    def _check_target(self, t: Structured) -> None:
+        """Hook: checks of a structured target (NumPy fields) only this loss can make (AFT's
+        times > 0, a label beyond this loss's levels); raise `DomainError`."""
 
     def _y_pred_bad(self, xp: Any, f: Any) -> tuple[Any, str] | None:
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +37,7 @@ class Prepared:
     w: Any
     out_dtype: Any
     multiclass: bool
+    coupled: bool = False  # the kernels applied the weights (rows interact: _core.targets)
 
     def errstate(self) -> Any:
         # NumPy warns on 0·inf and log(0) in branches that `where` discards; the kernels are
@@ -72,7 +73,7 @@ class Prepared:
         return total
 
     def per_entry(self, g: Any) -> Any:
-        if self.w is not None:
+        if self.w is not None and not self.coupled:
             g = g * (self.w[..., None] if self.multiclass else self.w)
         return self._cast(g)
 
@@ -157,20 +158,28 @@ def _dtype_name(dt: Any) -> str:
     return str(dt).replace("torch.", "")
 
 
-def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: bool) -> Prepared:
-    """Validate and convert ``(y_true, y_pred, sample_weight)`` for ``loss``'s kernels."""
-    require_resolved(loss)
+def _scores(loss: Loss, y_pred: Any) -> tuple[Any, Any, Any]:
+    """``(xp, f, out_dtype)``: y_pred as a floating array (half precision computed in float32)."""
     f = _as_array(loss, "y_pred", y_pred)
     xp = array_namespace(f)
     out_dtype = _float_dtype(loss, xp, f)
     if _dtype_name(out_dtype) in _LOW_PRECISION:
         # half precision overflows exp() at 11.1; compute in float32 and return the input dtype
         f = xp.astype(f, xp.float32)
-    t_raw = _as_array(loss, "y_true", y_true, like=f)
     if _size(f) == 0:
         raise ShapeError(
             f"y_pred for loss {loss.name!r} is empty (shape {tuple(f.shape)}); need at least one sample."
         )
+    return xp, f, out_dtype
+
+
+def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: bool) -> Prepared:
+    """Validate and convert ``(y_true, y_pred, sample_weight)`` for ``loss``'s kernels."""
+    require_resolved(loss)
+    if loss.target_type is not None:
+        return _prepare_structured(loss, y_true, y_pred, sample_weight, check)
+    xp, f, out_dtype = _scores(loss, y_pred)
+    t_raw = _as_array(loss, "y_true", y_true, like=f)
     sample_shape = _check_shapes(loss, t_raw, f)
     concrete = check and not is_tracing(f) and not is_tracing(t_raw)
     # the entry-by-entry checks below run only when a few reductions cannot vouch for the inputs
@@ -192,21 +201,7 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
             res = fn(xp, t if arg == "y_true" else x)
             if res is not None:
                 report_bad(loss.name, arg, x, res[0], res[1])
-    w = None
-    if sample_weight is not None:
-        w = _as_array(loss, "sample_weight", sample_weight, like=f)
-        if tuple(w.shape) != sample_shape:
-            raise ShapeError(
-                f"sample_weight for loss {loss.name!r} must have shape {sample_shape} (one weight per "
-                f"sample); got shape {tuple(w.shape)}."
-            )
-        w = xp.astype(w, f.dtype)
-        if check and not is_tracing(w) and not _weights_plainly_valid(xp, w):
-            report_bad(loss.name, "sample_weight", w, ~xp.isfinite(w) | (w < 0), "finite and >= 0")
-            if not bool(xp.any(w > 0)):
-                raise DomainError(
-                    f"sample_weight for loss {loss.name!r} must have a positive sum; got all zeros."
-                )
+    w = _weights(loss, xp, f, sample_weight, sample_shape, check)
     # A loss may exclude samples (e.g. labels equal to ignore_index) with a hook
     # `_sample_mask(xp, y_true) -> bool array | None`: excluded samples get weight 0, so their
     # value, gradient and Hessian are 0 and the mean's denominator does not count them.
@@ -221,6 +216,59 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
                 "excluded by the loss (e.g. every label equals ignore_index) or has zero weight."
             )
     return Prepared(xp, t, f, w, out_dtype, loss.multiclass)
+
+
+def _weights(
+    loss: Loss, xp: Any, f: Any, sample_weight: Any, sample_shape: tuple[int, ...], check: bool
+) -> Any:
+    """``sample_weight`` checked (one per sample, finite, >= 0, a positive sum) in f's dtype."""
+    if sample_weight is None:
+        return None
+    w = _as_array(loss, "sample_weight", sample_weight, like=f)
+    if tuple(w.shape) != sample_shape:
+        raise ShapeError(
+            f"sample_weight for loss {loss.name!r} must have shape {sample_shape} (one weight per "
+            f"sample); got shape {tuple(w.shape)}."
+        )
+    w = xp.astype(w, f.dtype)
+    if check and not is_tracing(w) and not _weights_plainly_valid(xp, w):
+        report_bad(loss.name, "sample_weight", w, ~xp.isfinite(w) | (w < 0), "finite and >= 0")
+        if not bool(xp.any(w > 0)):
+            raise DomainError(
+                f"sample_weight for loss {loss.name!r} must have a positive sum; got all zeros."
+            )
+    return w
+
+
+def _prepare_structured(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: bool) -> Prepared:
+    """`prepare` for a loss whose target is a `Structured` (``_core.targets``): the target is
+    coerced, normalised to NumPy fields and checked there, then its fields are converted to
+    ``y_pred``'s library, dtype and device. A coupled loss receives the weights as ``t.weight``."""
+    xp, f, out_dtype = _scores(loss, y_pred)
+    t = loss.target_type.coerce(loss, y_true).normalised(loss.name)
+    n, fs = len(t), tuple(f.shape)
+    want = f"({n}, n_outputs)" if loss.multiclass else f"({n},)"
+    if (len(fs) != (2 if loss.multiclass else 1)) or fs[0] != n:
+        raise ShapeError(
+            f"y_pred for loss {loss.name!r} must have shape {want}: one row per row of its "
+            f"{type(t).__name__} target ({n} rows); got shape {fs}."
+        )
+    concrete = check and not is_tracing(f)
+    if concrete:
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = math.isfinite(float(xp.sum(detached(f))))
+        if not finite:
+            report_bad(loss.name, "y_pred", f, ~xp.isfinite(f), "finite (no NaN or inf)")
+        t.check(loss.name)
+        loss._check_target(t)
+        domain = loss.info.y_pred
+        if _checked(domain):
+            report_bad(loss.name, "y_pred", f, ~domain.contains(xp, f), domain.describe())
+    w = _weights(loss, xp, f, sample_weight, (n,), check)
+    t = t.to(xp, f)
+    if loss.coupled:
+        t = replace(t, weight=w)  # w is in f's library and dtype (None: unweighted)
+    return Prepared(xp, t, f, w, out_dtype, loss.multiclass, coupled=loss.coupled)
 
 
 def _checked(domain: Domain) -> bool:
