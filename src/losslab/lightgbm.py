@@ -58,6 +58,7 @@ from .gbdt.objective import (
     refit_recommended,
 )
 from .gbdt.refit import LeafRefit, kernels
+from .gbdt.targets import from_lightgbm
 
 __all__ = [
     "fold_init_score",
@@ -93,6 +94,12 @@ def _read_dataset(ds: Any) -> tuple[np.ndarray, np.ndarray | None]:
     return np.asarray(y, dtype=np.float64), _as_weight(ds.get_weight())
 
 
+def _read_target(loss: Loss, ds: Any) -> tuple[Any, np.ndarray | None]:
+    """Labels and weights, the labels as ``loss``'s structured target if it takes one."""
+    y, w = _read_dataset(ds)
+    return from_lightgbm(loss, ds, y), w
+
+
 def _layout(loss: Loss, preds: np.ndarray) -> np.ndarray:
     preds = np.asarray(preds)
     if loss.multiclass and (preds.ndim != 2 or preds.shape[1] < 2):
@@ -121,7 +128,7 @@ class LGBObjective(BridgeObjective):
 
     def __call__(self, first: Any, second: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(second, "get_label"):  # native: (preds, train_set)
-            y, w = self._cache.get(second, _read_dataset)
+            y, w = self._cache.get(second, functools.partial(_read_target, self.loss))
             return self._grad_hess(y, _layout(self.loss, first), w, id(y))
         y = np.asarray(first, dtype=np.float64)
         # the scikit-learn API hands the labels again every round: checked on the first call only
@@ -205,7 +212,7 @@ class LGBMetric:
     def __call__(self, *args: Any) -> tuple[str, float, bool]:
         if self.api == "native":
             preds, ds = args
-            y, w = _read_dataset(ds)
+            y, w = _read_target(self.loss, ds)
             return self.name, self._value(y, _layout(self.loss, preds), w), False
         y_true, y_pred, weight = args
         return (

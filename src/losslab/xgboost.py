@@ -58,6 +58,7 @@ from .gbdt.objective import (
     refit_recommended,
 )
 from .gbdt.refit import LeafRefit
+from .gbdt.targets import from_xgboost
 
 __all__ = [
     "base_margin",
@@ -87,6 +88,12 @@ def _read_dmatrix(dtrain: Any) -> tuple[np.ndarray, np.ndarray | None]:
     return y, (np.asarray(w, dtype=np.float64) if w.size else None)
 
 
+def _read_target(loss: Loss, dtrain: Any) -> tuple[Any, np.ndarray | None]:
+    """Labels and weights, the labels as ``loss``'s structured target if it takes one."""
+    y, w = _read_dmatrix(dtrain)
+    return from_xgboost(loss, dtrain, y), w
+
+
 class XGBObjective(BridgeObjective):
     """A losslab loss as an XGBoost objective, in either calling convention.
 
@@ -102,8 +109,8 @@ class XGBObjective(BridgeObjective):
         self, first: Any, second: Any, *, sample_weight: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(second, "get_label"):  # native: (preds, dtrain)
-            y, w = self._cache.get(second, _read_dmatrix)
-            return self._grad_hess(y, _layout(self.loss, first, y.shape[0]), w, id(y))
+            y, w = self._cache.get(second, functools.partial(_read_target, self.loss))
+            return self._grad_hess(y, _layout(self.loss, first, len(y)), w, id(y))
         y = np.asarray(first, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
@@ -208,7 +215,7 @@ class XGBMetric:
     def value(self, y: np.ndarray, preds: np.ndarray, w: np.ndarray | None) -> float:
         from .gbdt.dask import xgboost_world_size
 
-        f = _layout(self.loss, preds, y.shape[0]).astype(np.float64)
+        f = _layout(self.loss, preds, len(y)).astype(np.float64)
         if xgboost_world_size() > 1:  # a worker of xgboost.dask: the mean over all workers' rows
             from .gbdt.dask import xgboost_global_mean
 
@@ -218,7 +225,7 @@ class XGBMetric:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.api == "native":
             preds, dmat = args
-            y, w = _read_dmatrix(dmat)
+            y, w = _read_target(self.loss, dmat)
             return self.__name__, self.value(y, preds, w)
         y_true, y_pred = args
         w = kwargs.get("sample_weight")

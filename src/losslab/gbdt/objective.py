@@ -343,6 +343,8 @@ class GradHess:
         hs = self.scale * self.hessian_scale
         if self.per_class and f.ndim == 2 and f.shape[1] > 1:
             hs *= f.shape[1] / (f.shape[1] - 1)
+        if loss.coupled:  # rows interact: the kernels weight (∂Σwℓ/∂f), so weights go in, once
+            return self._coupled(y, f, w, hs)
         if fast is not None and f.ndim == 1 and f.shape == np.shape(y):
             out = fast(y, w, self.scale, hs, f)
             if out is not None:
@@ -384,6 +386,26 @@ class GradHess:
             h = h * hs
         if ww is not None:
             h = h * ww
+        return g.astype(np.float32, copy=False), h.astype(np.float32, copy=False)
+
+    def _coupled(
+        self, y: Any, f: np.ndarray, w: np.ndarray | None, hs: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(grad, hess) of a coupled loss (Cox, ranking): of the weighted total, so the weights
+        enter the kernels; the exact and floor policies only (no per-row surrogate applies)."""
+        loss, kind = self.loss, self.policy.kind
+        if kind not in ("exact", "floor"):
+            raise ParameterError(
+                f"loss {loss.name!r} couples rows (its gradient is that of the weighted total); the "
+                f"Hessian policy {self.policy.spec!r} is per row. Use 'exact' or 'floor'."
+            )
+        p = loss._prepared(y, f, w, check=False)
+        with np.errstate(all="ignore"):
+            g, h = loss._gradient_hessian(p.xp, p.t, p.f)
+        if kind == "floor":
+            eps = self.policy.value if self.policy.value is not None else DEFAULT_FLOOR
+            h = np.maximum(h, eps)
+        g, h = np.asarray(g) * self.scale, np.asarray(h) * hs
         return g.astype(np.float32, copy=False), h.astype(np.float32, copy=False)
 
     def _smooth(self, y: np.ndarray, f: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
