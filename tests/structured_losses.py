@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, log_expit
+from scipy.stats import norm
 
 from losslab._core import Loss, LossInfo, registry
 from losslab._core.domains import REAL
 from losslab._core.info import GradientKind, HessianKind, Task
 from losslab._core.statistic import Statistic
-from losslab._core.targets import Ordinal, Ranking, Survival
+from losslab._core.targets import Bounds, Ordinal, Ranking, Survival
 
 
 def _w(t: Any, n: int) -> np.ndarray:
@@ -74,6 +75,38 @@ class PlainCox(Loss):
         jumps = np.where(e == 1, 1.0 / denom, 0.0)
         H0 = np.array([jumps[time <= s].sum() for s in np.asarray(times, dtype=np.float64)])
         return np.exp(-np.exp(np.asarray(f, dtype=np.float64))[:, None] * H0[None, :])
+
+
+class PlainAFT(Loss):
+    """Log-normal accelerated failure time, σ = 1, exact and right-censored rows: with
+    z = log t − f, ℓ = ½z² + log t + ½log 2π (observed) or −log Φ̄(z) (censored at t)."""
+
+    name = "test_plain_aft"
+    target_type = Bounds
+    INFO = LossInfo(
+        task=Task.SURVIVAL, statistic=Statistic.UNSPECIFIED, y_true="time bounds", y_pred=REAL,
+        convex=True, smooth=True, robust=False, hessian=HessianKind.EXACT,
+    )  # fmt: skip
+
+    @staticmethod
+    def _z(t: Any, f: Any) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.asarray(t.lower, dtype=np.float64), np.asarray(t.upper, dtype=np.float64)
+        if np.any((lo != hi) & np.isfinite(hi)):
+            raise ValueError("test_plain_aft takes exact and right-censored rows only")
+        return np.log(lo) - np.asarray(f, dtype=np.float64), lo == hi
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        z, exact = self._z(t, f)
+        return np.where(exact, 0.5 * z * z + z + np.asarray(f) + 0.5 * np.log(2 * np.pi), -norm.logsf(z))
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        z, exact = self._z(t, f)
+        return np.where(exact, -z, -np.exp(norm.logpdf(z) - norm.logsf(z)))
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        z, exact = self._z(t, f)
+        h = np.exp(norm.logpdf(z) - norm.logsf(z))
+        return np.where(exact, 1.0, h * (h - z))
 
 
 class PlainPairwise(Loss):
@@ -182,7 +215,7 @@ class PlainOrdinal(Loss):
 @contextlib.contextmanager
 def registered() -> Iterator[None]:
     """The plain losses registered for the duration of the block."""
-    classes = (PlainCox, PlainPairwise, PlainRecipe, PlainOrdinal)
+    classes = (PlainCox, PlainAFT, PlainPairwise, PlainRecipe, PlainOrdinal)
     for cls in classes:
         registry.register(cls)
     try:

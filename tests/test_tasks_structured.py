@@ -232,6 +232,34 @@ def test_cox_estimator_matches_scikit_survival(plain) -> None:
     assert est.score(X, Survival(time, event)) > 0.7
 
 
+def test_aft_risk_is_minus_the_log_time_score(plain) -> None:
+    """A loss of the (log) time (target `Bounds`) predicts longer times with larger scores: its
+    risk is −f, read from the target type, so the C-index of a good fit is above ½."""
+    from scipy.optimize import minimize
+    from sksurv.util import Surv
+
+    from losslab.sklearn import LossSurvivalRegressor
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 2))
+    T = np.exp(0.5 + X @ [0.8, -0.4] + rng.normal(size=300))
+    C = np.exp(rng.normal(1.5, 1.0, 300))
+    time, event = np.minimum(T, C), (T <= C).astype(int)
+    y = Surv.from_arrays(event.astype(bool), time)  # read as Survival, then as Bounds
+    est = LossSurvivalRegressor(loss="test_plain_aft").fit(X, y)
+    aft = losslab.get("test_plain_aft")
+    b = Survival(time, event).bounds()
+    ref = minimize(
+        lambda th: float(aft(b, X @ th[:2] + th[2])), np.zeros(3), method="BFGS", options={"gtol": 1e-10}
+    ).x
+    np.testing.assert_allclose(np.r_[est.coef_, est.intercept_], ref, atol=1e-5)
+    np.testing.assert_allclose(est.predict(X), -(X @ ref[:2] + ref[2]), atol=1e-5)
+    assert est.score(X, Survival(time, event)) > 0.65
+    assert not est.has_survival_function()
+    with pytest.raises(AttributeError, match="risk score only"):
+        est.predict_survival_function(X, [1.0, 2.0])
+
+
 def test_ranker_fits_pairwise_and_refuses_recipes(plain) -> None:
     from losslab.sklearn import LossRanker
     from losslab.train import RecipeError
@@ -281,13 +309,17 @@ def test_compare_survival_end_to_end(plain) -> None:
     cmp = losslab.compare(frame, time="months", event="died", cv=3)
     assert [m.name for m in cmp.metrics] == ["c_index", "integrated_brier"]
     means = _means(cmp)
-    assert means[("test_plain_cox/linear", "c_index")] > 0.7
-    assert means[("test_plain_cox/constant", "c_index")] == 0.5
+    # both survival losses compete, found by their task: Cox (target Survival) and AFT (Bounds)
     assert (
-        means[("test_plain_cox/linear", "integrated_brier")]
-        < means[("test_plain_cox/constant", "integrated_brier")]
+        means[("test_plain_cox/linear", "c_index")] > 0.7
+        and means[("test_plain_aft/linear", "c_index")] > 0.7
     )
-    assert cmp.scores["reason"].isna().all()
+    constant = next(c.name for c in cmp.candidates if c.model == "constant")
+    assert means[(constant, "c_index")] == 0.5
+    assert means[("test_plain_cox/linear", "integrated_brier")] < 0.2
+    no_curves = cmp.scores.query("candidate == 'test_plain_aft/linear' and metric == 'integrated_brier'")
+    assert no_curves["value"].isna().all() and no_curves["reason"].str.contains("survival curves").all()
+    assert cmp.scores.query("metric == 'c_index'")["reason"].isna().all()
     # folds stratified by the event: each test fold holds the event share of the whole
     from losslab.compare.setup import plan_experiment
 
@@ -349,6 +381,6 @@ def test_compare_cli_survival(plain, tmp_path) -> None:
     assert r.exit_code == 0, r.output
     assert "c_index" in r.output and (out / "report.html").exists()
     again = CliRunner().invoke(app, args)
-    assert "6 reused from the store" in again.output
+    assert "9 reused from the store" in again.output  # cox, aft and the constant × 3 folds
     bad = CliRunner().invoke(app, ["compare", str(path), "--time", "months", "--folds", "3"])
     assert bad.exit_code == 2 and "event" in bad.output

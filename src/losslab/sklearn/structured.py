@@ -31,7 +31,7 @@ import numpy as np
 
 from .._core.errors import DataError, ParameterError
 from .._core.info import Task
-from .._core.targets import Bounds, Ordinal, Ranking, Structured
+from .._core.targets import Bounds, Ordinal, Ranking, Structured, Survival
 from .estimators import SOLVER, _LossEstimator, _sample_weight
 
 __all__ = ["LossOrdinalClassifier", "LossRanker", "LossSurvivalRegressor", "predictions_of"]
@@ -222,6 +222,11 @@ class LossSurvivalRegressor(_StructuredEstimator):
         self.train_target_ = target
         self.train_weight_ = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         return self
+
+    def _target(self, loss: Any, y: Any) -> Structured:
+        if issubclass(loss.target_type, Bounds) and getattr(np.asarray(y).dtype, "names", None):
+            y = Survival.coerce(loss, y)  # scikit-survival's (event, time) array, for an AFT loss
+        return super()._target(loss, y)
 
     def _sign(self) -> float:
         """+1 when the raw score is a log hazard, −1 when it locates the (log) time (`Bounds`)."""
