@@ -294,6 +294,11 @@ def test_ordinal_classifier_alternation_reaches_the_joint_optimum(plain) -> None
     np.testing.assert_allclose(est.coef_, ref[:3], atol=1e-4)
     cuts = np.array(est.loss_.thresholds) - est.intercept_
     np.testing.assert_allclose(cuts, [ref[3], ref[3] + np.exp(ref[4])], atol=1e-4)
+    from sklearn.base import is_classifier
+    from sklearn.model_selection import cross_val_score
+
+    folds = cross_val_score(est, X, names[lab], cv=3, params={"levels": ["lo", "mid", "hi"]})
+    assert is_classifier(est) and folds.shape == (3,) and folds.min() > 0.4  # accuracy per fold
     const = LossOrdinalClassifier(loss="test_plain_ordinal", model="constant").fit(X, lab)
     np.testing.assert_allclose(const.predict_proba(X[:1])[0], np.bincount(lab) / len(lab), atol=1e-4)
 

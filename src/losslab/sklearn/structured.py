@@ -28,6 +28,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.base import ClassifierMixin
 
 from .._core.errors import DataError, ParameterError
 from .._core.info import Task
@@ -314,7 +315,7 @@ class LossRanker(_StructuredEstimator):
         return float(get_metric("ndcg:10")(p))
 
 
-class LossOrdinalClassifier(_StructuredEstimator):
+class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
     r"""An ordinal classifier trained on any losslab ordinal loss: a linear score η(x) and the
     loss's ordered thresholds, fitted by alternation.
 
