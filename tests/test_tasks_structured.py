@@ -331,6 +331,11 @@ def test_compare_survival_end_to_end(plain) -> None:
     exp = plan_experiment(frame, None, time="months", event="died", cv=3)
     shares = [event[f.test].mean() for f in exp.folds]
     assert max(shares) - min(shares) < 0.02
+    # patients with several rows: groups= keeps each patient's rows in one fold, not a feature
+    patients = frame.assign(patient=np.arange(len(frame)) // 3)
+    exp = plan_experiment(patients, None, time="months", event="died", cv=3, groups="patient")
+    g = patients["patient"].to_numpy()
+    assert all(set(g[f.train]).isdisjoint(g[f.test]) for f in exp.folds) and "patient" not in exp.X.columns
 
 
 def test_compare_ranking_keeps_queries_whole(plain) -> None:

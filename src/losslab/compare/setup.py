@@ -640,7 +640,8 @@ def _plan_structured(
 
     The folds keep what the target needs: stratified by the event flag (survival: every fold
     has events), whole queries (ranking: `GroupKFold` on the query column), stratified by level
-    (ordinal). Without ``cv``/``repeats``: 5 folds, 1 repeat. Models: ``"linear"`` (the default
+    (ordinal); with ``groups`` for survival or ordinal rows, whole groups as well
+    (`StratifiedGroupKFold`). Without ``cv``/``repeats``: 5 folds, 1 repeat. Models: ``"linear"`` (the default
     ``("linear", "gbdt")`` becomes ``("linear",)``, with a note); the ``"constant"`` baseline
     is the first candidate's best constant score.
     """
@@ -670,13 +671,16 @@ def _plan_structured(
     bad = [m for m in models if m not in STRUCTURED_MODELS]
     if bad or not models:
         raise DataError(f"a {task} target is fitted with models {list(STRUCTURED_MODELS)}; got {models}.")
-    X, _, _, _, hygiene = clean_data(
+    # survival and ordinal rows may come in groups (patients): folds keep them whole, too
+    other_groups = groups if task != "ranking" else None
+    X, _, group_labels, _, hygiene = clean_data(
         X,
         pd.Series(y_eval, name=name),
         target=name,
         task="regression",
         n_read=len(frame),
         keep_columns=keep_columns,
+        groups=other_groups,
     )
     classes = None
     if task == "ordinal":
@@ -701,11 +705,11 @@ def _plan_structured(
     cv = 5 if cv is None else cv
     repeats = 1 if repeats is None else int(repeats)
     if task == "survival":
-        folds = make_folds(fields["event"], "classification", cv, repeats, seed)
+        folds = make_folds(fields["event"], "classification", cv, repeats, seed, groups=group_labels)
     elif task == "ranking":
         folds = make_folds(y_eval, "ranking", cv, repeats, seed, groups=fields["group"])
     else:
-        folds = make_folds(fields["label"], "classification", cv, repeats, seed)
+        folds = make_folds(fields["label"], "classification", cv, repeats, seed, groups=group_labels)
     plan = build_plan(
         losses=[(loss, False) for loss in loss_objs], models=models, folds=folds, family=task, seed=seed,
         base=base, model_params=params, baseline=loss_objs[0],
@@ -721,5 +725,5 @@ def _plan_structured(
     }  # fmt: skip
     return Experiment(
         X, ystruct, tgt, loss_objs, metric_objs, folds, plan, intent, None, 0.5, advice, config,
-        hygiene=hygiene, notes=notes, groups=fields.get("group"),
+        hygiene=hygiene, notes=notes, groups=fields["group"] if task == "ranking" else group_labels,
     )  # fmt: skip
