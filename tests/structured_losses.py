@@ -162,11 +162,11 @@ class PlainOrdinal(Loss):
         task=Task.ORDINAL, statistic=Statistic.CLASS_PROBABILITIES, y_true="ordered levels", y_pred=REAL,
         convex=True, smooth=True, robust=False, hessian=HessianKind.EXACT,
     )  # fmt: skip
-    thresholds: tuple[float, ...] = (0.0,)
+    thresholds: tuple[float, ...] = ()  # unfitted: fit_thresholds sets them
 
     @property
-    def n_levels(self) -> int:
-        return len(self.thresholds) + 1
+    def n_levels(self) -> int | None:
+        return len(self.thresholds) + 1 if self.thresholds else None
 
     def _cuts(self, t: Any, f: Any) -> tuple[np.ndarray, np.ndarray]:
         th = np.r_[-np.inf, np.asarray(self.thresholds, dtype=np.float64), np.inf]
@@ -197,7 +197,7 @@ class PlainOrdinal(Loss):
 
     def fit_thresholds(self, y: Any, eta: Any, sample_weight: Any = None) -> PlainOrdinal:
         y = y if isinstance(y, Ordinal) else Ordinal(np.asarray(y), levels=self.n_levels)
-        k = y.n_levels
+        k = y.n_levels or int(np.max(y.label)) + 1
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         eta = np.asarray(eta, dtype=np.float64)
 

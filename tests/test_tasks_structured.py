@@ -21,7 +21,7 @@ from losslab.targets import Bounds, Ranking, Survival
 
 sksurv = pytest.importorskip("sksurv")
 
-from structured_losses import PlainCox, registered  # noqa: E402
+from structured_losses import PlainCox, PlainOrdinal, registered  # noqa: E402
 
 
 @pytest.fixture
@@ -299,6 +299,10 @@ def test_ordinal_classifier_alternation_reaches_the_joint_optimum(plain) -> None
 
     folds = cross_val_score(est, X, names[lab], cv=3, params={"levels": ["lo", "mid", "hi"]})
     assert is_classifier(est) and folds.shape == (3,) and folds.min() > 0.4  # accuracy per fold
+    fixed = PlainOrdinal()  # two levels fixed, no thresholds parameter to free: a clear error
+    object.__setattr__(fixed, "thresholds", (0.0,))
+    with pytest.raises(losslab.LosslabError, match="has 2 levels; the target has 3"):
+        LossOrdinalClassifier(loss=fixed).fit(X, lab)
     const = LossOrdinalClassifier(loss="test_plain_ordinal", model="constant").fit(X, lab)
     np.testing.assert_allclose(const.predict_proba(X[:1])[0], np.bincount(lab) / len(lab), atol=1e-4)
 

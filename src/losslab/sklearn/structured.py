@@ -366,7 +366,7 @@ class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
         self.classes_ = np.asarray(
             list(target.levels) if not isinstance(target.levels, (int, np.integer)) else np.arange(k)
         )
-        base = self._resolve_loss()
+        base = self._levels_of(self._resolve_loss(), k)
         refuse_recipe(base, f"{type(self).__name__}'s linear model")
         X = self._check_X(X, reset=True)
         if len(target) != X.shape[0]:
@@ -408,6 +408,19 @@ class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
         self.loss_ = loss
         self.best_epoch_ = self.n_iter_
         return self
+
+    @staticmethod
+    def _levels_of(loss: Any, k: int) -> Any:
+        """``loss`` for k levels: a loss whose fixed ``thresholds`` define another number of levels
+        gets ``thresholds="auto"`` (fitted to the target before the first round)."""
+        import losslab
+
+        have = getattr(loss, "n_levels", None)
+        if have is None or have == k:
+            return loss
+        if "thresholds" not in loss.params:
+            raise ParameterError(f"loss {loss.name!r} has {have} levels; the target has {k}.")
+        return losslab.get({**loss.to_dict(), "thresholds": "auto"})
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Level probabilities (n, k), columns in the order of ``classes_``."""
