@@ -651,7 +651,7 @@ def _plan_structured(
     import pandas as pd
 
     if exposure is not None:
-        raise DataError(f"--exposure applies to count and rate targets; a {task} target takes none.")
+        raise DataError(f"--exposure applies to count and rate targets; this {task} target takes none.")
     if parse_costs(costs):
         raise DataError(f"costs apply to binary targets; this target is {task}.")
     intent = parse_predict(predict)
@@ -666,11 +666,11 @@ def _plan_structured(
     if models == ["linear", "gbdt"]:
         models = ["linear"]
         notes.append(
-            f"a {task} target is fitted with the linear model (boost its loss with losslab.lightgbm)"
+            f"the {task} target is fitted with the linear model (boost its loss with losslab.lightgbm)"
         )
     bad = [m for m in models if m not in STRUCTURED_MODELS]
     if bad or not models:
-        raise DataError(f"a {task} target is fitted with models {list(STRUCTURED_MODELS)}; got {models}.")
+        raise DataError(f"the {task} target is fitted with models {list(STRUCTURED_MODELS)}; got {models}.")
     # survival and ordinal rows may come in groups (patients): folds keep them whole, too
     other_groups = groups if task != "ranking" else None
     X, _, group_labels, _, hygiene = clean_data(
