@@ -230,6 +230,7 @@ def test_cox_estimator_matches_scikit_survival(plain) -> None:
     theirs = np.array([fn(grid) for fn in ref.predict_survival_function(X[:5])])
     np.testing.assert_allclose(mine, theirs, rtol=1e-5)
     assert est.score(X, Survival(time, event)) > 0.7
+    assert math.isnan(est.score(X[:3], Survival(time[:3], [0, 0, 0])))  # no event: NaN, as in compare
 
 
 def test_aft_risk_is_minus_the_log_time_score(plain) -> None:

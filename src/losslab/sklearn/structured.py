@@ -33,7 +33,7 @@ from sklearn.base import ClassifierMixin
 from .._core.errors import DataError, ParameterError
 from .._core.info import Task
 from .._core.targets import Bounds, Ordinal, Ranking, Structured, Survival
-from .estimators import SOLVER, _LossEstimator, _sample_weight
+from .estimators import SOLVER, _evaluate, _LossEstimator, _sample_weight
 
 __all__ = ["LossOrdinalClassifier", "LossRanker", "LossSurvivalRegressor", "predictions_of"]
 
@@ -257,12 +257,13 @@ class LossSurvivalRegressor(_StructuredEstimator):
         return callable(getattr(getattr(self, "loss_", None), "survival_function", None))
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Harrell's C-index of ``predict(X)`` against the survival target ``y``."""
+        """Harrell's C-index of ``predict(X)`` against the survival target ``y`` (NaN where it is
+        undefined: no event, or rows that are neither exact nor right censored)."""
         from ..metrics import Predictions, get_metric
 
         target = self._target(self.loss_, y)
         p = Predictions(y_true=np.zeros(len(target)), target=target, risk=self.predict(X))
-        return float(get_metric("c_index")(p))
+        return _evaluate(get_metric("c_index"), p)
 
 
 class LossRanker(_StructuredEstimator):
@@ -312,7 +313,7 @@ class LossRanker(_StructuredEstimator):
             value=self.predict(X),
             sample_weight=sample_weight,
         )
-        return float(get_metric("ndcg:10")(p))
+        return _evaluate(get_metric("ndcg:10"), p)
 
 
 class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
@@ -441,7 +442,7 @@ class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
         codes = np.asarray(self._ordinal(y, self._levels()).label)
         label = self.predict_proba(X).argmax(axis=1)
         p = Predictions(y_true=codes, label=label, n_classes=len(self.classes_), sample_weight=sample_weight)
-        return float(get_metric("accuracy")(p))
+        return _evaluate(get_metric("accuracy"), p)
 
     def _levels(self) -> Any:
         c = self.classes_
