@@ -109,6 +109,42 @@ class PlainAFT(Loss):
         return np.where(exact, 1.0, h * (h - z))
 
 
+class PlainTobit(Loss):
+    """Censored Gaussian regression, σ = 1: ½(y − f)² + ½log 2π for an exact row, −log Φ̄(c − f)
+    right censored at c, −log Φ(c − f) left censored at c."""
+
+    name = "test_plain_tobit"
+    target_type = Bounds
+    INFO = LossInfo(
+        task=Task.REGRESSION, statistic=Statistic.MEAN, y_true="bounds", y_pred=REAL,
+        convex=True, smooth=True, robust=False, hessian=HessianKind.EXACT,
+    )  # fmt: skip
+
+    @staticmethod
+    def _parts(t: Any, f: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        lo, hi = np.asarray(t.lower, dtype=np.float64), np.asarray(t.upper, dtype=np.float64)
+        f = np.asarray(f, dtype=np.float64)
+        right, left = np.isposinf(hi), np.isneginf(lo)
+        c = np.where(right, lo, hi)
+        return c - f, lo == hi, right, left
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        z, exact, right, left = self._parts(t, f)
+        return np.select(
+            [exact, right, left], [0.5 * z * z + 0.5 * np.log(2 * np.pi), -norm.logsf(z), -norm.logcdf(z)]
+        )
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        z, exact, right, left = self._parts(t, f)
+        hr, hl = np.exp(norm.logpdf(z) - norm.logsf(z)), np.exp(norm.logpdf(z) - norm.logcdf(z))
+        return np.select([exact, right, left], [-z, -hr, hl])
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        z, exact, right, left = self._parts(t, f)
+        hr, hl = np.exp(norm.logpdf(z) - norm.logsf(z)), np.exp(norm.logpdf(z) - norm.logcdf(z))
+        return np.select([exact, right, left], [np.ones_like(z), hr * (hr - z), hl * (hl + z)])
+
+
 class PlainPairwise(Loss):
     """RankNet's pairwise logistic loss: log(1 + e^{−(fᵢ − fⱼ)}) for every pair of one query
     with relᵢ > relⱼ, the pair's value given to its more relevant row i."""
@@ -215,7 +251,7 @@ class PlainOrdinal(Loss):
 @contextlib.contextmanager
 def registered() -> Iterator[None]:
     """The plain losses registered for the duration of the block."""
-    classes = (PlainCox, PlainAFT, PlainPairwise, PlainRecipe, PlainOrdinal)
+    classes = (PlainCox, PlainAFT, PlainTobit, PlainPairwise, PlainRecipe, PlainOrdinal)
     for cls in classes:
         registry.register(cls)
     try:

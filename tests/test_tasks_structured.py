@@ -261,6 +261,28 @@ def test_aft_risk_is_minus_the_log_time_score(plain) -> None:
         est.predict_survival_function(X, [1.0, 2.0])
 
 
+def test_regressor_takes_censored_bounds(plain) -> None:
+    """A regression loss that reads `Bounds` (Tobit) fits a target capped at its maximum: the
+    censored likelihood recovers the slope that least squares on the capped values shrinks."""
+    from scipy.optimize import minimize
+
+    from losslab.sklearn import LossRegressor
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 1))
+    latent = 1.0 + 2.0 * x[:, 0] + rng.normal(size=400)
+    cap = 2.0
+    y = Bounds(np.minimum(latent, cap), np.where(latent >= cap, np.inf, latent))
+    est = LossRegressor(loss="test_plain_tobit").fit(x, y)
+    tobit = losslab.get("test_plain_tobit")
+    ref = minimize(lambda th: float(tobit(y, th[0] + th[1] * x[:, 0])), np.zeros(2), method="BFGS").x
+    np.testing.assert_allclose([est.intercept_, est.coef_[0]], ref, atol=1e-5)
+    capped = LossRegressor(loss="mse").fit(x, np.minimum(latent, cap))
+    assert abs(est.coef_[0] - 2.0) < 0.15 < abs(capped.coef_[0] - 2.0)
+    same = LossRegressor(loss="test_plain_tobit").fit(x, np.c_[y.lower, y.upper])  # [lower, upper]
+    np.testing.assert_allclose(same.coef_, est.coef_)
+
+
 def test_ranker_fits_pairwise_and_refuses_recipes(plain) -> None:
     from losslab.sklearn import LossRanker
     from losslab.train import RecipeError

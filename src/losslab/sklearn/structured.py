@@ -35,7 +35,7 @@ from .._core.info import Task
 from .._core.targets import Bounds, Ordinal, Ranking, Structured, Survival
 from .estimators import SOLVER, _evaluate, _LossEstimator, _sample_weight
 
-__all__ = ["LossOrdinalClassifier", "LossRanker", "LossSurvivalRegressor", "predictions_of"]
+__all__ = ["LossOrdinalClassifier", "LossRanker", "LossSurvivalRegressor", "fit_linear", "predictions_of"]
 
 #: the models the structured estimators train
 MODELS = ("linear", "constant")
@@ -57,6 +57,91 @@ def _best_constant(loss: Any, target: Structured, w: np.ndarray | None) -> float
     v0 = value(0.0)
     res = minimize_scalar(value, bracket=(-1.0, 1.0))
     return float(res.x) if res.success and math.isfinite(res.fun) and res.fun < v0 else 0.0
+
+
+def _check_model(est: Any) -> None:
+    """The model and optimiser a structured fit supports: the solver's linear model, or the constant."""
+    if est.model not in MODELS:
+        raise ParameterError(
+            f"{type(est).__name__} trains model='linear' (the solver) or 'constant'; got "
+            f"{est.model!r}. For trees boost the loss with its LightGBM/XGBoost objective "
+            "(losslab.lightgbm, losslab.xgboost)."
+        )
+    if est.optimizer not in (None, "auto", SOLVER):
+        raise ParameterError(
+            f"{type(est).__name__} fits the linear model with the solver (optimizer='auto'); got "
+            f"optimizer={est.optimizer!r}."
+        )
+
+
+def fit_linear(est: Any, X: Any, target: Structured, sample_weight: Any, loss: Any) -> np.ndarray:
+    """Fit ``est`` (a losslab estimator) to a structured ``target``: preprocess X, fit the linear
+    score with the solver (or the constant); returns the training rows' raw scores. Shared by the
+    structured estimators and `LossRegressor` with a censored target (`Bounds`, e.g. Tobit)."""
+    from ..train.models import build_model
+    from ..train.preprocess import column_kinds, make_preprocessor, weight_scaling
+    from ..train.solver import refuse_recipe, solve
+
+    _check_model(est)
+    X = est._check_X(X, reset=True)
+    if len(target) != X.shape[0]:
+        raise DataError(f"X has {X.shape[0]} rows but the target has {len(target)}.")
+    w = _sample_weight(sample_weight, X)
+    wl = None if bool(np.all(w == 1.0)) else w
+    est.loss_ = loss
+    est.n_outputs_ = 1
+    refuse_recipe(loss, f"{type(est).__name__}'s linear model")
+    init = _best_constant(loss, target, wl)
+    est.history_, est.best_epoch_ = [], 0
+    if est.model == "constant":
+        est.model_ = est.init_bias_ = np.asarray([init])
+        est.n_iter_ = 0
+        est.preprocessor_ = None
+        return np.full(len(target), init)
+    est.preprocessor_ = make_preprocessor(column_kinds(X))
+    Z = np.asarray(est.preprocessor_.fit_transform(X), dtype=np.float64)
+    if np.ptp(w) > 0:
+        Z = weight_scaling(est.preprocessor_, Z, w)
+    est.init_bias_ = init
+    net = build_model("linear", Z.shape[1], 1, init_bias=init)
+    result = solve(
+        net,
+        loss,
+        Z,
+        target,
+        sample_weight=wl,
+        tol=est.tol,
+        max_iter=est.max_iter,
+        l2=float(est.weight_decay),
+        callback=_reporter(est),
+    )
+    if not result.converged:
+        from sklearn.exceptions import ConvergenceWarning
+
+        warnings.warn(
+            f"{type(est).__name__}: the solver stopped after max_iter={est.max_iter} iterations "
+            f"before reaching tol={est.tol:g} with loss {loss.name!r}; raise max_iter.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    est._keep(net, result)
+    return _raw_rows(est, Z)
+
+
+def _reporter(est: Any) -> Any:
+    def report(record: dict[str, Any]) -> None:
+        if est.verbose:
+            print(f"iteration {record['epoch']}: train_loss={record['train_loss']:.6g}", flush=True)
+
+    return report
+
+
+def _raw_rows(est: Any, Z: np.ndarray) -> np.ndarray:
+    import torch
+
+    est.model_.eval()
+    with torch.no_grad():
+        return est.model_(torch.as_tensor(Z)).detach().cpu().numpy().astype(np.float64)
 
 
 class _StructuredEstimator(_LossEstimator):
@@ -84,19 +169,6 @@ class _StructuredEstimator(_LossEstimator):
             raise ParameterError(f"loss {loss.name!r} takes several raw outputs per row; this estimator one.")
         return loss
 
-    def _check_model(self) -> None:
-        if self.model not in MODELS:
-            raise ParameterError(
-                f"{type(self).__name__} trains model='linear' (the solver) or 'constant'; got "
-                f"{self.model!r}. For trees boost the loss with its LightGBM/XGBoost objective "
-                "(losslab.lightgbm, losslab.xgboost)."
-            )
-        if self.optimizer not in (None, "auto", SOLVER):
-            raise ParameterError(
-                f"{type(self).__name__} fits the linear model with the solver (optimizer='auto'); got "
-                f"optimizer={self.optimizer!r}."
-            )
-
     def _target(self, loss: Any, y: Any) -> Structured:
         """``y`` as the loss's structured target, normalised and checked."""
         if y is None:
@@ -104,68 +176,6 @@ class _StructuredEstimator(_LossEstimator):
         t = loss.target_type.coerce(loss, y).normalised(loss.name)
         t.check(loss.name)
         return t
-
-    def _fit_structured(self, X: Any, target: Structured, sample_weight: Any, loss: Any) -> Any:
-        """Preprocess X, fit the linear score (or the constant); returns the training rows' raw scores."""
-        from ..train.models import build_model
-        from ..train.preprocess import column_kinds, make_preprocessor, weight_scaling
-        from ..train.solver import refuse_recipe, solve
-
-        self._check_model()
-        X = self._check_X(X, reset=True)
-        if len(target) != X.shape[0]:
-            raise DataError(f"X has {X.shape[0]} rows but the target has {len(target)}.")
-        w = _sample_weight(sample_weight, X)
-        wl = None if bool(np.all(w == 1.0)) else w
-        self.loss_ = loss
-        self.n_outputs_ = 1
-        refuse_recipe(loss, f"{type(self).__name__}'s linear model")
-        init = _best_constant(loss, target, wl)
-        self.history_, self.best_epoch_ = [], 0
-        if self.model == "constant":
-            self.model_ = self.init_bias_ = np.asarray([init])
-            self.n_iter_ = 0
-            self.preprocessor_ = None
-            return np.full(len(target), init)
-        self.preprocessor_ = make_preprocessor(column_kinds(X))
-        Z = np.asarray(self.preprocessor_.fit_transform(X), dtype=np.float64)
-        if np.ptp(w) > 0:
-            Z = weight_scaling(self.preprocessor_, Z, w)
-        self.init_bias_ = init
-        net = build_model("linear", Z.shape[1], 1, init_bias=init)
-        result = solve(
-            net,
-            loss,
-            Z,
-            target,
-            sample_weight=wl,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            l2=float(self.weight_decay),
-            callback=self._report,
-        )
-        if not result.converged:
-            from sklearn.exceptions import ConvergenceWarning
-
-            warnings.warn(
-                f"{type(self).__name__}: the solver stopped after max_iter={self.max_iter} iterations "
-                f"before reaching tol={self.tol:g} with loss {loss.name!r}; raise max_iter.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        self._keep(net, result)
-        return self._raw_rows(Z)
-
-    def _report(self, record: dict[str, Any]) -> None:
-        if self.verbose:
-            print(f"iteration {record['epoch']}: train_loss={record['train_loss']:.6g}", flush=True)
-
-    def _raw_rows(self, Z: np.ndarray) -> np.ndarray:
-        import torch
-
-        self.model_.eval()
-        with torch.no_grad():
-            return self.model_(torch.as_tensor(Z)).detach().cpu().numpy().astype(np.float64)
 
     @property
     def coef_(self) -> np.ndarray:
@@ -219,7 +229,7 @@ class LossSurvivalRegressor(_StructuredEstimator):
         """Fit the linear score on all rows of ``(X, y)``."""
         loss = self._resolve_loss()
         target = self._target(loss, y)
-        self.train_raw_ = self._fit_structured(X, target, sample_weight, loss)
+        self.train_raw_ = fit_linear(self, X, target, sample_weight, loss)
         self.train_target_ = target
         self.train_weight_ = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         return self
@@ -295,7 +305,7 @@ class LossRanker(_StructuredEstimator):
     def fit(self, X: Any, y: Any, group: Any = None, sample_weight: Any = None) -> LossRanker:
         """Fit the linear score on all rows; ``group`` the query id of each row."""
         loss = self._resolve_loss()
-        self._fit_structured(X, self._ranking(loss, y, group), sample_weight, loss)
+        fit_linear(self, X, self._ranking(loss, y, group), sample_weight, loss)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
@@ -360,7 +370,7 @@ class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
         from ..train.preprocess import column_kinds, make_preprocessor, weight_scaling
         from ..train.solver import refuse_recipe, solve
 
-        self._check_model()
+        _check_model(self)
         target = self._ordinal(y, levels).normalised("ordinal")
         target.check("ordinal")
         k = target.n_levels
@@ -395,12 +405,12 @@ class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
         for _ in range(ORDINAL_ROUNDS):
             result = solve(
                 net, loss, Z, target, sample_weight=wl, tol=self.tol, max_iter=self.max_iter,
-                l2=float(self.weight_decay), callback=self._report,
+                l2=float(self.weight_decay), callback=_reporter(self),
             )  # fmt: skip
             self.n_iter_ += result.n_epochs
             self.history_.extend(result.history)
             self.model_ = net
-            eta = self._raw_rows(Z)
+            eta = _raw_rows(self, Z)
             loss = loss.fit_thresholds(target, eta, sample_weight=wl)
             value = float(loss(target, eta, sample_weight=wl))
             if previous - value <= self.tol * max(abs(value), 1.0):
