@@ -425,3 +425,8 @@ def test_compare_cli_survival(plain, tmp_path) -> None:
     assert "9 reused from the store" in again.output  # cox, aft and the constant × 3 folds
     bad = CliRunner().invoke(app, ["compare", str(path), "--time", "months", "--folds", "3"])
     assert bad.exit_code == 2 and "event" in bad.output
+    # --target names the time column as well; an unknown column is a usage error before any work
+    same = [*args[:2], "--target", "months", *args[4:]]
+    assert "9 reused from the store" in CliRunner().invoke(app, same).output
+    missing = CliRunner().invoke(app, ["compare", str(path), "--time", "months", "--event", "dead"])
+    assert missing.exit_code == 2 and "dead" in missing.output

@@ -715,6 +715,8 @@ def compare_cmd(
     rope_widths = _parse_rope(rope)
     check_intent(predict, costs, task, ALL_TASKS)
     check_positive(budget=budget, lr=lr)
+    if event is not None and time is None and task in (None, "survival"):
+        time = target  # --target names the time column
     structured, level_spec = _structured_options(task, time, event, groups, levels)
     if structured and target is None:
         target = time
