@@ -122,6 +122,12 @@ def test_integrated_brier_rewards_the_true_survival_curves() -> None:
 
     y = Surv.from_arrays(event.astype(bool), time)
     assert good == integrated_brier_score(y, y, true, grid)
+    # the censoring distribution from other (training) rows when given
+    train = Survival(time[:200], event[:200])
+    half = ibs(Predictions(y_true=time, target=t, survival=true, times=grid, train_target=train))
+    assert half == integrated_brier_score(
+        Surv.from_arrays(event[:200].astype(bool), time[:200]), y, true, grid
+    )
     from losslab.metrics import MetricUndefined
 
     with pytest.raises(MetricUndefined, match="survival curves"):
