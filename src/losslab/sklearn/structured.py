@@ -44,21 +44,6 @@ MODELS = ("linear", "constant")
 ORDINAL_ROUNDS = 200
 
 
-def _best_constant(loss: Any, target: Structured, w: np.ndarray | None) -> float:
-    """The constant score c minimising the weighted mean loss (Brent's method on the value), 0
-    when the loss does not depend on a shared constant (Cox, ranking: only differences count)."""
-    from scipy.optimize import minimize_scalar
-
-    def value(c: float) -> float:
-        with np.errstate(all="ignore"):
-            v = float(loss(target, np.full(len(target), c), sample_weight=w, check=False))
-        return v if math.isfinite(v) else math.inf
-
-    v0 = value(0.0)
-    res = minimize_scalar(value, bracket=(-1.0, 1.0))
-    return float(res.x) if res.success and math.isfinite(res.fun) and res.fun < v0 else 0.0
-
-
 def _check_model(est: Any) -> None:
     """The model and optimiser a structured fit supports: the solver's linear model, or the constant."""
     if est.model not in MODELS:
@@ -91,7 +76,7 @@ def fit_linear(est: Any, X: Any, target: Structured, sample_weight: Any, loss: A
     est.loss_ = loss
     est.n_outputs_ = 1
     refuse_recipe(loss, f"{type(est).__name__}'s linear model")
-    init = _best_constant(loss, target, wl)
+    init = float(loss.baseline(target, wl))  # the best constant score (0 for Cox, ranking)
     est.history_, est.best_epoch_ = [], 0
     if est.model == "constant":
         est.model_ = est.init_bias_ = np.asarray([init])
