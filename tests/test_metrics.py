@@ -62,6 +62,44 @@ def _onehot(y, k):
     return np.eye(k)[y]
 
 
+# structured targets (losslab.targets): survival, ranking, ordinal
+SURV_T, SURV_E = np.array([1.0, 2.0, 3.0, 4.0, 5.0]), np.array([1, 0, 1, 1, 0])
+RISK = np.array([0.9, 0.3, 0.5, 0.6, 0.1])
+GRID = np.array([1.5, 2.5, 3.5])
+CURVES = np.array([[0.4, 0.2, 0.1], [0.9, 0.7, 0.5], [0.8, 0.5, 0.3], [0.7, 0.6, 0.2], [0.95, 0.9, 0.8]])
+REL, QUERY = np.array([3, 0, 1, 0, 2, 1, 0]), np.array([0, 0, 0, 1, 1, 1, 2])
+SCORE = np.array([0.1, 0.9, 0.5, 0.3, 0.2, 0.4, 1.0])
+Y_ORD, PROBA_ORD = np.array([0, 2, 1]), np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.1, 0.7, 0.2]])
+
+
+def _harrell(t, e, risk):
+    """Concordant share of the pairs whose shorter time is an observed event (no ties here)."""
+    pairs = [(i, j) for i in range(t.size) for j in range(t.size) if e[i] and t[i] < t[j]]
+    return sum(risk[i] > risk[j] for i, j in pairs) / len(pairs)
+
+
+def _brier_uncensored(t, curves, grid):
+    """Every time observed: the censoring weights are 1 and the Brier score the plain mean."""
+    b = [np.mean(np.where(t > s, (1 - curves[:, k]) ** 2, curves[:, k] ** 2)) for k, s in enumerate(grid)]
+    return float(np.sum(np.diff(grid) * (np.array(b[1:]) + b[:-1]) / 2) / (grid[-1] - grid[0]))
+
+
+def _dcg(gains):
+    return sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+
+
+def _surv(event=SURV_E, **kw):
+    from losslab.targets import Survival
+
+    return M.Predictions(y_true=SURV_T, target=Survival(SURV_T, event), **kw)
+
+
+def _rank():
+    from losslab.targets import Ranking
+
+    return M.Predictions(y_true=REL.astype(float), target=Ranking(REL, QUERY), value=SCORE)
+
+
 # name → [(predictions, expected value)]: scikit-learn's own function or a hand value
 REFERENCE = {
     "mae": [(_reg(), skm.mean_absolute_error(Y_REG, V_REG))],
@@ -92,6 +130,14 @@ REFERENCE = {
     "ece": [(_bin(), _ece_by_hand(Y_BIN, PROBA_BIN)), (_mc(), _ece_by_hand(Y_MC, PROBA_MC))],
     "expected_cost": [(_bin(costs={"fp": 1.0, "fn": 5.0}),
                        (1 * FP + 5 * FN) / Y_BIN.size)],
+    "c_index": [(_surv(risk=RISK), _harrell(SURV_T, SURV_E, RISK))],
+    "integrated_brier": [(_surv(event=np.ones(5, int), survival=CURVES, times=GRID),
+                          _brier_uncensored(SURV_T, CURVES, GRID))],
+    # query 0 ranked 1, 2, 0 (gains 0, 1, 7); query 1 ranked 5, 3, 4 (gains 1, 0, 3); query 2 has 1 row
+    "ndcg": [(_rank(), (_dcg([0, 1, 7]) / _dcg([7, 1, 0]) + _dcg([1, 0, 3]) / _dcg([3, 1, 0])) / 2)],
+    "map": [(_rank(), ((1 / 2 + 2 / 3) / 2 + (1 + 2 / 3) / 2) / 2)],
+    "ordinal_log_loss": [(M.Predictions(y_true=Y_ORD, proba=PROBA_ORD, n_classes=3),
+                          -np.mean(np.log([0.6, 0.6, 0.7])))],
 }  # fmt: skip
 
 
@@ -125,7 +171,8 @@ def test_weighted_metric_matches_scikit_learn(name):
 
 
 def test_direction_is_data():
-    higher = {"r2", "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc"}
+    higher = {"r2", "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc",
+              "c_index", "ndcg", "map"}  # fmt: skip
     for name, row in M.METRICS.items():
         if name == "coverage":
             assert row.greater_is_better is None

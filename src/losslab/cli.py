@@ -27,7 +27,7 @@ from rich.table import Table
 import losslab
 from losslab._core.errors import LosslabError
 from losslab._core.info import TASKS as LOSS_TASKS
-from losslab.tasks import TASKS
+from losslab.tasks import ALL_TASKS, TASKS
 
 app = typer.Typer(
     name="losslab",
@@ -205,8 +205,10 @@ def check_metrics(flag: str, specs: Sequence[str]) -> None:
             usage_error(flag, str(exc))
 
 
-def check_intent(predict: str | None, costs: str | None, task: str | None) -> None:
-    """``--predict``, ``--costs`` and ``--task`` read by the parsers the library uses."""
+def check_intent(
+    predict: str | None, costs: str | None, task: str | None, tasks: Sequence[str] = TASKS
+) -> None:
+    """``--predict``, ``--costs`` and ``--task`` (one of ``tasks``) read by the parsers the library uses."""
     from losslab.intent import parse_costs, parse_predict
 
     for flag, value, parse in (("--predict", predict, parse_predict), ("--costs", costs, parse_costs)):
@@ -215,8 +217,8 @@ def check_intent(predict: str | None, costs: str | None, task: str | None) -> No
                 parse(value)
             except LosslabError as exc:
                 usage_error(flag, str(exc))
-    if task is not None and task not in TASKS:
-        usage_error("--task", unknown_value("task", task, TASKS))
+    if task is not None and task not in tasks:
+        usage_error("--task", unknown_value("task", task, tasks))
 
 
 def check_table(data: str, target: str | None, **columns: str | Sequence[str] | None) -> list[str]:
@@ -579,6 +581,24 @@ def _parse_rope(items: list[str] | None) -> dict[str, float] | None:
     return out
 
 
+def _structured_options(
+    task: str | None, time: str | None, event: str | None, groups: str | None, levels: str | None
+) -> tuple[bool, Any]:
+    """Whether the columns given ask for a structured target (`losslab.tasks.structured_task`),
+    and ``--levels`` as the library takes it (a number k, or the names)."""
+    from losslab.tasks import structured_task
+
+    level_spec: Any = None
+    if levels is not None:
+        level_spec = int(levels) if levels.strip().isdigit() else [v.strip() for v in levels.split(",")]
+    try:
+        asked = structured_task(task, time=time, event=event, group=groups, levels=level_spec)
+    except LosslabError as exc:
+        flag = "--task" if task in ("survival", "ranking") else "--levels" if levels else "--time"
+        usage_error(flag, str(exc))
+    return asked is not None, level_spec
+
+
 @command("compare")
 def compare_cmd(
     data: Annotated[str, typer.Argument(help=DATA_HELP)],
@@ -632,7 +652,9 @@ def compare_cmd(
     seed: Annotated[int, typer.Option(help="Seed of the folds and the models.")] = 0,
     predict: Annotated[str | None, typer.Option(help="mean, median, quantile:0.9, probability.")] = None,
     costs: Annotated[str | None, typer.Option(help="Misclassification costs, e.g. fp=1,fn=5.")] = None,
-    task: Annotated[str | None, typer.Option(help=f"Override the inferred task: {', '.join(TASKS)}.")] = None,
+    task: Annotated[
+        str | None, typer.Option(help=f"Override the inferred task: {', '.join(ALL_TASKS)}.")
+    ] = None,
     top: Annotated[int, typer.Option(min=1, help="Advisor recommendations to compare without --loss.")] = 3,
     epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs per fold.")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
@@ -652,8 +674,26 @@ def compare_cmd(
         str | None,
         typer.Option(help="Column of positive exposures (time, population) for count and rate targets."),
     ] = None,
+    time: Annotated[
+        str | None,
+        typer.Option(help="Survival: the column of times (> 0); with --event. The survival losses compete."),
+    ] = None,
+    event: Annotated[
+        str | None,
+        typer.Option(help="Survival: the column of event flags (1 observed, 0 censored); with --time."),
+    ] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(
+            help="Ordinal: the target's levels in order (low,mid,high), or their number k for codes "
+            "0…k−1. The ordinal losses compete."
+        ),
+    ] = None,
 ) -> None:
     """Cross-validate losses on DATA: leaderboard with paired statistics, report.html, results.json.
+
+    Structured targets: survival with --time and --event; ranking with --task ranking, the
+    relevance as --target and the query column as --groups; ordinal with --levels.
 
     Exit codes: 0 done; 1 error (nothing run; e.g. --out in use by a live run); 2 usage error (a
     wrong argument, found before any work); 3 partial result (more than 10% of the tasks failed or
@@ -673,8 +713,13 @@ def compare_cmd(
     losses = check_losses("--loss", loss) if loss else None
     check_metrics("--metric", metric or ())
     rope_widths = _parse_rope(rope)
-    check_intent(predict, costs, task)
+    check_intent(predict, costs, task, ALL_TASKS)
     check_positive(budget=budget, lr=lr)
+    if event is not None and time is None and task in (None, "survival"):
+        time = target  # --target names the time column
+    structured, level_spec = _structured_options(task, time, event, groups, levels)
+    if structured and target is None:
+        target = time
     if jobs == 0 or jobs < -1:
         usage_error("--jobs", f"must be a positive number of tasks or -1 (every core); got {jobs}.")
     if scheduler is not None and not installed("distributed"):
@@ -683,7 +728,9 @@ def compare_cmd(
         )
     if Path(out).exists() and not Path(out).is_dir():
         usage_error("--out", f"{out!r} is a file; name a directory for the results.")
-    check_table(data, target, groups=groups, exposure=exposure, keep_column=keep_column)
+    check_table(
+        data, target, groups=groups, exposure=exposure, keep_column=keep_column, time=time, event=event
+    )
 
     import losslab
     from losslab.compare.result import PartialResultWarning
@@ -693,6 +740,8 @@ def compare_cmd(
     params = {k: v for k, v in (("epochs", epochs), ("lr", lr)) if v is not None}
     # without --loss: the advisor's top picks, their data-fitted parameters refit on each fold
     run, picks = (losslab.compare, {"losses": losses}) if losses else (advised_compare, {})
+    if structured:  # the advisor reads one column; a structured task's candidates come by its task
+        run, picks = losslab.compare, {"losses": losses, "time": time, "event": event, "levels": level_spec}
     with warnings.catch_warnings():
         # one line per warning (a damaged store entry, a stale lock); partial results get their own line
         warnings.showwarning = _warning_line

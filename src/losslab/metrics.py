@@ -9,11 +9,19 @@ where it is undefined and what it is there (NaN with a reason, or +inf), and its
 :mod:`sklearn.metrics` where the library has it; expected calibration error, interval coverage,
 exact log loss (from logits, in log space) and expected cost are written here.
 
+The tasks whose target is structured (`losslab.targets`) read it from ``Predictions.target``:
+survival — Harrell's concordance index and the integrated Brier score (scikit-survival's
+``concordance_index_censored`` and ``integrated_brier_score``; ``needs="risk"`` and
+``"survival"``: risk scores, survival curves on a time grid); ranking — NDCG@k and MAP per query,
+averaged over the queries (scikit-learn's ``ndcg_score`` and ``average_precision_score`` per
+query; ``needs="value"``: the model's scores); ordinal — MAE on the level codes (the median
+level), accuracy (the most probable level) and the ordinal log loss (the level probabilities).
+
 A metric that cannot be computed (ROC-AUC with one class present, MSLE with a prediction ≤ −1,
 a probability metric for a model without probabilities) is **NaN with a reason**, never 0
 (PyCaret's "AUC = 0" failure): it raises `MetricUndefined`, whose message is the reason.
 
-scikit-learn is imported inside the functions that call it.
+scikit-learn and scikit-survival are imported inside the functions that call them.
 
 >>> m = get_metric("pinball:0.9")
 >>> m.name, m.greater_is_better, m.needs
@@ -27,6 +35,7 @@ scikit-learn is imported inside the functions that call it.
 from __future__ import annotations
 
 import difflib
+import itertools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,7 +64,7 @@ __all__ = [
 ]
 
 #: The kinds of prediction a metric reads (a field of `Predictions`).
-NEEDS = ("value", "quantile", "label", "probability", "score")
+NEEDS = ("value", "quantile", "label", "probability", "score", "risk", "survival")
 
 
 class MetricUndefined(Exception):
@@ -90,7 +99,22 @@ class Predictions:
     costs : dict, optional
         ``{"fp": c_fp, "fn": c_fn}`` for ``expected_cost``.
     sample_weight : array, optional
-        Row weights; every metric is then the weighted one (None: unweighted).
+        Row weights; every metric is then the weighted one (None: unweighted). The survival
+        metrics take none (scikit-survival's estimators are unweighted): they are NaN with that
+        reason under unequal weights.
+    target : Survival, Bounds or Ranking, optional
+        The structured target of these rows (`losslab.targets`) for the survival and ranking
+        metrics; ``y_true`` then holds its times or relevance grades.
+    risk : array, optional
+        Survival: a risk score per row, higher meaning an earlier event (a Cox model's linear
+        predictor; minus the predicted log time of an AFT model).
+    survival : array (n, m), optional
+        Survival: each row's predicted survival probability S(t | x) at the m ``times``.
+    times : array (m,), optional
+        The increasing time grid of ``survival``.
+    train_target : Survival, optional
+        The training rows' survival target: the censoring distribution of the integrated Brier
+        score is estimated on it (Kaplan–Meier); without it, on these rows.
     """
 
     y_true: np.ndarray
@@ -103,6 +127,11 @@ class Predictions:
     threshold: float = 0.5
     costs: dict[str, float] | None = None
     sample_weight: np.ndarray | None = None
+    target: Any = None
+    risk: np.ndarray | None = None
+    survival: np.ndarray | None = None
+    times: np.ndarray | None = None
+    train_target: Any = None
 
 
 # -- where a metric is undefined, as data --------------------------------------------------------
@@ -174,6 +203,7 @@ CONDITIONS: dict[str, Callable[[Predictions], bool | int]] = {
     "no costs": lambda p: not p.costs,
     "zero probability on a true class": _zero_probability,
     "prediction <= 0 where y_true > 0": _nonpositive_where_positive,
+    "no event observed": lambda p: _no_event(p),
 }
 
 
@@ -337,6 +367,13 @@ def _require(p: Predictions, needs: str, name: str) -> None:
         )
     if needs == "score" and p.proba is None and p.logits is None and p.score is None:
         raise MetricUndefined(f"{name} needs class probabilities or decision scores; the model gave none")
+    if needs == "risk" and p.risk is None:
+        raise MetricUndefined(f"{name} needs risk scores; the model gave none")
+    if needs == "survival" and (p.survival is None or p.times is None):
+        raise MetricUndefined(
+            f"{name} needs survival curves on a time grid; the model gave none (a loss without a "
+            "baseline survival function predicts only a risk score)"
+        )
 
 
 def _ranking(p: Predictions) -> np.ndarray:
@@ -533,6 +570,127 @@ def _tweedie(p: Predictions, power: Any) -> float:
     return mean_tweedie_deviance(p.y_true, p.value, power=power, sample_weight=p.sample_weight)
 
 
+# -- survival ------------------------------------------------------------------------------------
+def _survival_arrays(target: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(event as bool, time) of a survival target: a `Survival`, scikit-survival's structured
+    array, an (n, 2) array [time, event], or `Bounds` whose rows are exact or right censored."""
+    from types import SimpleNamespace
+
+    from ._core.targets import Bounds, Structured, Survival
+
+    if target is None:
+        raise MetricUndefined(
+            f"{name} needs the survival target (time and event) of the rows; none was given"
+        )
+    if isinstance(target, Bounds):
+        lo, hi = np.asarray(target.lower, dtype=float), np.asarray(target.upper, dtype=float)
+        other = ~((lo == hi) | np.isposinf(hi))
+        if other.any():
+            raise MetricUndefined(
+                f"{name} reads exact and right-censored times; {int(other.sum())} rows are left or "
+                "interval censored"
+            )
+        return lo == hi, lo
+    if not isinstance(target, Structured):
+        target = Survival.coerce(SimpleNamespace(name=name), target)
+    return np.asarray(target.event).astype(bool), np.asarray(target.time, dtype=float)
+
+
+def _no_event(p: Predictions) -> bool:
+    if p.target is None:
+        return False
+    try:
+        return not bool(_survival_arrays(p.target, "?")[0].any())
+    except MetricUndefined:
+        return False
+
+
+def _unweighted(p: Predictions, name: str) -> None:
+    w = p.sample_weight
+    if w is not None and np.ptp(np.asarray(w, dtype=float)) > 0:
+        raise MetricUndefined(f"{name} takes no sample weights (scikit-survival's estimator is unweighted)")
+
+
+def _c_index(p: Predictions, _: Any) -> float:
+    r"""Harrell's concordance index: among comparable pairs (the shorter time an observed event),
+    the share ordered right by the risk score, ties in risk counting ½ (scikit-survival)."""
+    from sksurv.metrics import concordance_index_censored
+
+    _unweighted(p, "c_index")
+    event, time = _survival_arrays(p.target, "c_index")
+    try:
+        return float(concordance_index_censored(event, time, np.asarray(p.risk, dtype=float))[0])
+    except (ValueError, ZeroDivisionError) as exc:
+        raise MetricUndefined(f"c_index is undefined on these rows: {exc}") from None
+
+
+def _integrated_brier(p: Predictions, _: Any) -> float:
+    r"""The Brier score of the predicted survival curves, averaged over the time grid (trapezoid
+    rule over [t₁, t_m], divided by its length), each row weighted by the inverse probability of
+    censoring (Graf et al. 1999; scikit-survival's ``integrated_brier_score``)."""
+    from sksurv.metrics import integrated_brier_score
+    from sksurv.util import Surv
+
+    _unweighted(p, "integrated_brier")
+    test = Surv.from_arrays(*_survival_arrays(p.target, "integrated_brier"))
+    train = test if p.train_target is None else Surv.from_arrays(*_survival_arrays(p.train_target, "?"))
+    times = np.asarray(p.times, dtype=float)
+    if times.size < 2:
+        raise MetricUndefined("integrated_brier needs a time grid of at least 2 points")
+    try:
+        return float(integrated_brier_score(train, test, np.asarray(p.survival, dtype=float), times))
+    except ValueError as exc:  # a grid outside the follow-up: censoring does not allow it there
+        raise MetricUndefined(f"integrated_brier is undefined on these rows: {exc}") from None
+
+
+# -- ranking -------------------------------------------------------------------------------------
+def _queries(p: Predictions, name: str) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Per query with at least one relevant row (relevance > 0) and two rows or more:
+    (relevance, scores, weight: its rows' mean weight)."""
+    from ._core.targets import Ranking
+
+    if not isinstance(p.target, Ranking):
+        raise MetricUndefined(f"{name} needs the query of each row (a Ranking target); none was given")
+    rel = np.asarray(p.target.relevance, dtype=float)
+    score = np.asarray(p.value, dtype=float)
+    w = None if p.sample_weight is None else np.asarray(p.sample_weight, dtype=float)
+    starts = p.target.starts()
+    out = []
+    for a, b in itertools.pairwise(starts):
+        if b - a >= 2 and bool(np.any(rel[a:b] > 0)):
+            out.append((rel[a:b], score[a:b], 1.0 if w is None else float(np.mean(w[a:b]))))
+    if not out:
+        raise MetricUndefined(
+            f"{name} is undefined: no query has two rows and a relevant one (relevance > 0)"
+        )
+    return out
+
+
+def _ndcg(p: Predictions, k: Any) -> float:
+    r"""NDCG@k per query with gain 2^rel − 1 (XGBoost's and LightGBM's; scikit-learn's
+    ``ndcg_score`` on those gains, ties in score averaged), averaged over the queries that have a
+    relevant row:
+
+    .. math:: \mathrm{DCG@k} = \sum_{i \le k} \frac{2^{rel_{(i)}} - 1}{\log_2(i + 1)},\qquad
+              \mathrm{NDCG@k} = \mathrm{DCG@k} / \mathrm{ideal\ DCG@k}.
+    """
+    from sklearn.metrics import ndcg_score
+
+    qs = _queries(p, f"ndcg:{k:g}")
+    vals = [ndcg_score((np.exp2(r) - 1.0)[None, :], s[None, :], k=int(k)) for r, s, _ in qs]
+    return float(np.average(vals, weights=[w for _, _, w in qs]))
+
+
+def _map(p: Predictions, _: Any) -> float:
+    """Mean average precision: per query, the average precision of the scores with relevance > 0
+    as the relevant rows (scikit-learn's ``average_precision_score``), averaged over the queries."""
+    from sklearn.metrics import average_precision_score
+
+    qs = _queries(p, "map")
+    vals = [average_precision_score(r > 0, s) for r, s, _ in qs]
+    return float(np.average(vals, weights=[w for _, _, w in qs]))
+
+
 def _positive_predictions(name: str) -> tuple[Undefined, Undefined]:
     # a mean μ ≤ 0 where y > 0 has likelihood 0: the deviance is truly +inf there (the model is
     # infinitely wrong); μ ≤ 0 only where y = 0 lies outside the family's means: undefined
@@ -553,6 +711,7 @@ _SQUARED = Rope(0.02, relative=True)
 _ONE_CLASS = Undefined("one class present", "{name} is undefined on a test fold with one class only")
 _C = CLASSIFICATION_TASKS
 _R = REGRESSION_TASKS
+_NO_EVENT = Undefined("no event observed", "{name} is undefined: every row is censored (no comparable pair)")
 
 
 def _row(
@@ -593,7 +752,8 @@ _ROWS = (
          param_rule="0 or ≥ 1", aliases=("mean_tweedie_deviance",),
          undefined=(Undefined("y_true < 0", "tweedie_deviance needs targets ≥ 0"),
                     *_positive_predictions("tweedie_deviance"))),
-    _row("accuracy", _C, True, "label", _accuracy, "share of correct labels", aliases=("accuracy_score",),
+    _row("accuracy", (*_C, "ordinal"), True, "label", _accuracy,
+         "share of correct labels (ordinal: the most probable level)", aliases=("accuracy_score",),
          rope=_UNIT),
     _row("balanced_accuracy", _C, True, "label", _balanced_accuracy, "mean recall over the classes",
          aliases=("balanced_accuracy_score",), rope=_UNIT),
@@ -621,6 +781,20 @@ _ROWS = (
          aliases=("expected_calibration_error",), rope=Rope(0.005)),
     _row("expected_cost", ("binary",), False, "label", _expected_cost, "mean misclassification cost",
          undefined=(Undefined("no costs", "expected_cost needs costs={'fp': ..., 'fn': ...}"),)),
+    _row("ordinal_log_loss", ("ordinal",), False, "probability", _log_loss,
+         "mean negative log-likelihood of the true level under the predicted level probabilities",
+         undefined=(Undefined("zero probability on a true class", "ordinal_log_loss is +inf: a true level "
+                              "has probability 0", result="+inf"),)),
+    _row("c_index", ("survival",), True, "risk", _c_index,
+         "Harrell's concordance index (censored pairs; scikit-survival)",
+         aliases=("concordance_index", "cindex", "harrell_c"), rope=_UNIT, undefined=(_NO_EVENT,)),
+    _row("integrated_brier", ("survival",), False, "survival", _integrated_brier,
+         "integrated Brier score of the survival curves, IPCW (scikit-survival)",
+         aliases=("integrated_brier_score", "ibs"), rope=Rope(0.005), undefined=(_NO_EVENT,)),
+    _row("ndcg", ("ranking",), True, "value", _ndcg, "NDCG@k per query (gain 2^rel − 1), averaged",
+         param=10, param_rule="integer k ≥ 1", aliases=("ndcg_score",), rope=_UNIT),
+    _row("map", ("ranking",), True, "value", _map, "mean average precision over the queries (rel > 0)",
+         aliases=("mean_average_precision",), rope=_UNIT),
 )  # fmt: skip
 
 #: The metrics table: canonical name → `MetricInfo`.
@@ -679,6 +853,8 @@ def get_metric(spec: str | Metric) -> Metric:
         raise DataError(f"metric {spec!r}: the level τ must be in (0, 1); got {param}.")
     if row.param_rule == "0 or ≥ 1" and not (param == 0 or param >= 1):  # type: ignore[operator]
         raise DataError(f"metric {spec!r}: the Tweedie power must be 0 or ≥ 1; got {param}.")
+    if row.param_rule == "integer k ≥ 1" and not (float(param) >= 1 and float(param).is_integer()):  # type: ignore[arg-type]
+        raise DataError(f"metric {spec!r}: the cut-off k must be a whole number ≥ 1; got {param:g}.")
     name = base if param is None else f"{base}:{param:g}"
     return Metric(
         name,
@@ -712,14 +888,33 @@ def resolve_metrics(specs: Any, task: str) -> list[Metric]:
     return out
 
 
-def default_metrics(task: str, predict: str | None = None, costs: Any = None, y: Any = None) -> list[str]:
+def default_metrics(
+    task: str, predict: str | None = None, costs: Any = None, y: Any = None, *, structured: bool = False
+) -> list[str]:
     """The task's default evaluation metrics, the headline one first.
+
+    ``structured`` marks an ordinal target with declared levels (`losslab.targets.Ordinal`),
+    evaluated on level probabilities; without it ``"ordinal"`` is the regression subtype.
 
     >>> default_metrics("binary")
     ['log_loss', 'roc_auc', 'pr_auc', 'brier', 'ece', 'accuracy', 'precision', 'recall', 'f1']
     >>> default_metrics("regression", predict="quantile:0.9")
     ['pinball:0.9', 'coverage:0.9', 'mae', 'rmse']
+    >>> default_metrics("survival"), default_metrics("ranking")
+    (['c_index', 'integrated_brier'], ['ndcg:10', 'map', 'ndcg:5'])
+    >>> default_metrics("ordinal", structured=True), default_metrics("ordinal", "median", structured=True)
+    (['ordinal_log_loss', 'mae', 'accuracy'], ['mae', 'ordinal_log_loss', 'accuracy'])
     """
+    if task == "survival":
+        return ["c_index", "integrated_brier"]
+    if task == "ranking":
+        return ["ndcg:10", "map", "ndcg:5"]
+    if task == "ordinal" and structured:
+        return (
+            ["mae", "ordinal_log_loss", "accuracy"]
+            if predict == "median"
+            else ["ordinal_log_loss", "mae", "accuracy"]
+        )
     if task in CLASSIFICATION_TASKS:
         base = ["log_loss", "roc_auc", "pr_auc", "brier", "ece", "accuracy", "precision", "recall", "f1"]
         if task == "multiclass":

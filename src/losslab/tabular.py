@@ -12,7 +12,7 @@ import numpy as np
 
 from ._core.errors import DataError
 
-__all__ = ["load_xy", "missing_mask", "read_columns", "read_table", "split_target"]
+__all__ = ["load_xy", "missing_mask", "read_columns", "read_table", "split_structured", "split_target"]
 
 _READERS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -114,6 +114,150 @@ def split_target(frame: Any, target: str) -> tuple[Any, Any]:
     if X.shape[1] == 0:
         raise DataError(f"the table has no feature columns besides the target {target!r}.")
     return X, y.loc[keep]
+
+
+def _column(frame: Any, name: str, role: str) -> Any:
+    if name not in frame.columns:
+        cols = ", ".join(map(repr, list(frame.columns)[:12])) + (" …" if frame.shape[1] > 12 else "")
+        raise DataError(f"{role} column {name!r} is not in the table; its columns are {cols}.")
+    return frame[name]
+
+
+def _numbers(col: Any, name: str, role: str) -> np.ndarray:
+    import pandas as pd
+
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = np.isnan(values) & col.notna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{role} column {name!r} must hold numbers; got {col.iloc[i]!r} in row {col.index[i]!r}."
+        )
+    return values
+
+
+def _level_codes(col: Any, name: str, levels: Any) -> tuple[np.ndarray, Any]:
+    """Level codes of an ordinal column: ``levels`` a number k (codes 0 … k−1 in the column) or
+    the level names in order (matched as numbers when the column is numeric, else as text)."""
+    import pandas as pd
+
+    from ._core.targets import Ordinal
+
+    if isinstance(levels, (int, np.integer)) and not isinstance(levels, bool):
+        codes = _numbers(col, name, "the ordinal target")
+        bad = (codes != np.round(codes)) | (codes < 0) | (codes >= int(levels))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"ordinal target {name!r} with {int(levels)} levels must hold the codes "
+                f"0 … {int(levels) - 1}; got {col.iloc[i]!r} in row {col.index[i]!r}."
+            )
+        return codes.astype(np.int64), int(levels)
+    names = [str(v).strip() for v in (levels.split(",") if isinstance(levels, str) else levels)]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise DataError(f"levels must name at least 2 distinct levels in order; got {names}.")
+    if pd.api.types.is_numeric_dtype(col):
+        try:
+            keys: list[Any] = [float(v) for v in names]
+        except ValueError:
+            raise DataError(
+                f"ordinal target {name!r} is numeric; its levels {names} are not all numbers."
+            ) from None
+        values: Any = col.to_numpy(dtype=float)
+    else:
+        keys, values = names, col.astype(str).str.strip().to_numpy()
+    try:
+        codes = Ordinal.from_values(values, keys).label
+    except ValueError as exc:
+        raise DataError(f"ordinal target {name!r}: {exc}") from None
+    return codes, tuple(names)
+
+
+def split_structured(
+    frame: Any,
+    task: str,
+    *,
+    target: str | None = None,
+    time: str | None = None,
+    event: str | None = None,
+    group: str | None = None,
+    levels: Any = None,
+) -> tuple[Any, Any, np.ndarray, str]:
+    """``(X, y, y_eval, name)`` of a structured task (`losslab.tasks.STRUCTURED_TASKS`).
+
+    ``y`` is the `losslab.targets` target (`Survival` from the ``time`` and ``event`` columns,
+    `Ranking` from the relevance column ``target`` and the query column ``group``, `Ordinal` from
+    ``target`` and its ``levels``); ``y_eval`` the one number per row the folds and plots read
+    (the time, the relevance, the level code); ``name`` the target's name; ``X`` the other columns.
+    Rows with a missing value in a target column are dropped; a ranking table's rows are
+    reordered (stably) so that each query's rows are adjacent, as `Ranking` requires.
+
+    Raises
+    ------
+    DataError
+        A missing column, an event flag outside {0, 1}, a time ≤ 0, a negative relevance, a value
+        that is not one of the levels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"x": [1.0, 2.0, 3.0], "months": [5.0, 2.0, 9.0], "died": [1, 0, 1]})
+    >>> X, y, y_eval, name = split_structured(t, "survival", time="months", event="died")
+    >>> list(X.columns), y.event.tolist(), name
+    (['x'], [1, 0, 1], 'months')
+    """
+    import pandas as pd
+
+    from ._core.errors import LosslabError
+    from ._core.targets import Ordinal, Ranking, Survival
+
+    if task == "survival":
+        if time is None or event is None:
+            raise DataError("a survival target needs time= and event= (the time and event columns).")
+        cols, roles, name = [time, event], ("time", "event"), time
+    elif task == "ranking":
+        if target is None or group is None:
+            raise DataError(
+                "a ranking target needs target= (the relevance column) and the query column groups=."
+            )
+        cols, roles, name = [target, group], ("relevance", "query (groups)"), target
+    elif task == "ordinal":
+        if target is None or levels is None:
+            raise DataError("an ordinal target needs target= and its levels (levels=).")
+        cols, roles, name = [target], ("target",), target
+    else:
+        raise DataError(f"task {task!r} has no structured target; expected survival, ranking or ordinal.")
+    parts = {c: _column(frame, c, role) for c, role in zip(cols, roles, strict=True)}
+    if len(set(cols)) != len(cols):
+        raise DataError(f"the {task} target's columns must differ; got {cols}.")
+    keep = np.logical_and.reduce([parts[c].notna().to_numpy() for c in cols])
+    if not keep.any():
+        raise DataError(f"the {task} target columns {cols} have no complete row.")
+    frame = frame.loc[keep]
+    X = frame.drop(columns=cols)
+    if X.shape[1] == 0:
+        raise DataError(f"the table has no feature columns besides the {task} target columns {cols}.")
+    try:
+        if task == "survival":
+            t = _numbers(frame[time], time, "time")
+            e = _numbers(frame[event], event, "event")
+            y: Any = Survival(t, e).normalised("compare")
+            y.check(f"{task} target ({time}, {event})")
+            y_eval = t
+        elif task == "ranking":
+            rel = _numbers(frame[target], target, "relevance")
+            ids = pd.factorize(frame[group])[0]
+            order = np.argsort(ids, kind="stable")  # each query's rows adjacent, order kept
+            X, rel, ids = X.iloc[order], rel[order], ids[order]
+            y = Ranking(rel, ids).normalised("compare")
+            y.check(f"{task} target ({target}, query {group})")
+            y_eval = rel
+        else:
+            codes, lv = _level_codes(frame[target], target, levels)
+            y, y_eval = Ordinal(codes, levels=lv), codes
+    except LosslabError as exc:
+        raise DataError(str(exc).replace("for loss ", "in ")) from None
+    return X.reset_index(drop=True), y, np.asarray(y_eval), name
 
 
 def load_xy(

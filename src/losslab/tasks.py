@@ -28,8 +28,10 @@ import numpy as np
 from ._core.errors import DataError
 
 __all__ = [
+    "ALL_TASKS",
     "CLASSIFICATION_TASKS",
     "REGRESSION_TASKS",
+    "STRUCTURED_TASKS",
     "TASKS",
     "TASK_THRESHOLDS",
     "IntegerReading",
@@ -43,12 +45,17 @@ __all__ = [
     "skewness_se",
     "soft_label_mean",
     "sorted_labels",
+    "structured_task",
     "task_family",
 ]
 
 CLASSIFICATION_TASKS = ("binary", "multiclass")
 REGRESSION_TASKS = ("regression", "count", "positive", "proportion", "ordinal")
 TASKS = ("binary", "multiclass", "regression", "count", "positive", "proportion", "ordinal")
+#: tasks with a structured target (`losslab.targets`): asked for, never inferred from one column
+STRUCTURED_TASKS = ("survival", "ranking", "ordinal")
+#: every task `losslab.compare` takes: the inferred ones and the structured ones
+ALL_TASKS = (*TASKS, "survival", "ranking")
 
 #: The thresholds of the task inference, with their sources (the advisor's table includes them).
 TASK_THRESHOLDS: dict[str, tuple[float, str]] = {
@@ -115,18 +122,69 @@ def _t(key: str) -> float:
 
 
 def task_family(task: str) -> str:
-    """``"classification"`` or ``"regression"`` for a task name.
+    """``"classification"`` or ``"regression"`` for a task name; ``"survival"`` and ``"ranking"``
+    are families of their own (their targets are structured).
 
-    >>> task_family("binary"), task_family("ordinal")
-    ('classification', 'regression')
+    >>> task_family("binary"), task_family("ordinal"), task_family("survival")
+    ('classification', 'regression', 'survival')
     """
     if task in CLASSIFICATION_TASKS:
         return "classification"
     if task in REGRESSION_TASKS:
         return "regression"
-    raise DataError(
-        f"unknown task {task!r}; expected one of {', '.join(CLASSIFICATION_TASKS + REGRESSION_TASKS)}."
-    )
+    if task in ("survival", "ranking"):
+        return task
+    raise DataError(f"unknown task {task!r}; expected one of {', '.join(ALL_TASKS)}.")
+
+
+def structured_task(
+    task: str | None = None,
+    *,
+    time: str | None = None,
+    event: str | None = None,
+    group: str | None = None,
+    levels: Any = None,
+) -> str | None:
+    """The structured task that ``task`` and the columns given ask for, or None (an ordinary
+    target: `infer_task` names its task).
+
+    A time and an event column ask for survival; ``task="ranking"`` for ranking, whose query
+    column is ``group``; declared ``levels`` (names in order, or a number k of integer codes
+    0 … k−1) for an ordinal target with the ordinal losses. A single numeric column is never
+    read as one of them.
+
+    Raises
+    ------
+    DataError
+        Columns that contradict the task, or a structured task without the columns it needs.
+
+    Examples
+    --------
+    >>> structured_task(time="months", event="died"), structured_task(levels=["lo", "hi"])
+    ('survival', 'ordinal')
+    >>> structured_task("ranking", group="query"), structured_task("regression") is None
+    ('ranking', True)
+    """
+    if (time is None) != (event is None) and task in (None, "survival"):
+        given, missing = ("time", "event") if time is not None else ("event", "time")
+        raise DataError(
+            f"a survival target needs a time column and an event column; got {given}= but no {missing}=."
+        )
+    asked = "survival" if time is not None else "ordinal" if levels is not None else None
+    if asked is not None and task not in (None, asked):
+        what = "time= and event=" if asked == "survival" else "levels="
+        raise DataError(f"{what} ask for a {asked} target; task={task!r} contradicts it.")
+    if task == "survival" and time is None:
+        raise DataError(
+            "task 'survival' needs the time column and the event column (time=, event=; "
+            "--time, --event on the command line)."
+        )
+    if task == "ranking" and group is None:
+        raise DataError(
+            "task 'ranking' needs the query column: groups= (--group on the command line) names the "
+            "column whose value is each row's query id."
+        )
+    return asked or (task if task in ("survival", "ranking") else None)
 
 
 @dataclass

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import warnings
+from time import perf_counter
 from typing import Any
 
 from .result import Comparison, PartialResultWarning, write_results
@@ -56,6 +56,9 @@ def compare(
     groups: str | None = None,
     exposure: str | None = None,
     budget: float | None = None,
+    time: str | None = None,
+    event: str | None = None,
+    levels: Any = None,
 ) -> Comparison:
     """Cross-validate candidate losses on ``data`` and compare them with paired statistics.
 
@@ -140,6 +143,18 @@ def compare(
     budget : float, optional
         Seconds the cross-validation may take when ``cv`` and ``repeats`` are not given (default
         `losslab.compare.design.DEFAULT_BUDGET_SECONDS`, 30: ``losslab demo`` then runs 10 × 3).
+    time, event : str, optional
+        A survival target: the column of times (> 0; ``target`` may name it instead) and the
+        column of event flags (1 observed, 0 censored). The folds are stratified by the event;
+        the candidates are the survival losses; the headline metric is Harrell's C-index.
+    levels : list of str or int, optional
+        An ordinal target with declared levels: their names in order (``["low", "mid", "high"]``
+        or ``"low,mid,high"``), or a number k of integer codes 0 … k−1. The candidates are the
+        ordinal losses; the folds are stratified by level; the headline metric is the ordinal log
+        loss (MAE on the levels with ``predict="median"``). Without levels an ordered target is
+        the ``"ordinal"`` regression subtype. A ranking target is ``task="ranking"`` with the
+        relevance column as ``target`` and the query column as ``groups`` (the folds keep
+        queries whole); its headline metric is NDCG@10. See docs/compare.md.
 
     Returns
     -------
@@ -165,7 +180,7 @@ def compare(
     >>> [c.name for c in cmp.candidates]
     ['mse/linear', 'huber(delta=per-fold)/linear', 'mse/constant']
     """
-    t_start = time.perf_counter()
+    t_start = perf_counter()
     n_jobs, threads = parallelism(n_jobs, scheduler, threads)
     exp = plan_experiment(
         data,
@@ -189,9 +204,12 @@ def compare(
         keep_columns=keep_columns,
         groups=groups,
         exposure=exposure,
+        time=time,
+        event=event,
+        levels=levels,
     )
     scorer = Scorer.of(exp)
-    t_planned = time.perf_counter()
+    t_planned = perf_counter()
     # ---- everything is valid: from here on files may be written --------------------------------
     store = Store(out) if out is not None else None
     try:  # the store stays locked until its results are written (released on any error too)
@@ -208,11 +226,11 @@ def compare(
             progress=progress,
             exposure=exp.exposure,
         )
-        t_run = time.perf_counter()
+        t_run = perf_counter()
         scored = collect_scores(exp.plan, ran.records, ran.reused, scorer)
         sched = None if scheduler is None else str(getattr(scheduler, "scheduler", scheduler))
         result = summarise(exp, scored, alpha=alpha, rope=rope, run={"n_jobs": n_jobs, "scheduler": sched})
-        t_end = time.perf_counter()
+        t_end = perf_counter()
         result.timings = {
             "plan_seconds": t_planned - t_start,
             "run_seconds": ran.run_seconds,
@@ -225,8 +243,8 @@ def compare(
             if exp.config["design"].get("chosen"):  # a re-run reuses this design, hence the store
                 atomic_write_text(ran.store.root / DESIGN_FILE, json.dumps(exp.config["design"], indent=1))
             write_results(result, ran.store.root)
-            result.timings["write_seconds"] = time.perf_counter() - t_end
-            result.timings["total_seconds"] = time.perf_counter() - t_start
+            result.timings["write_seconds"] = perf_counter() - t_end
+            result.timings["total_seconds"] = perf_counter() - t_start
     finally:
         if store is not None:
             store.close()

@@ -17,6 +17,12 @@ statistics; the driver (`losslab.compare.api`) and the steps never branch on the
   the task's other defaults (`losslab.metrics.default_metrics`) follow it, exploratory. A metric
   that takes a parameter (pinball's τ, tweedie_deviance's power) gets it from the intent or from
   the loss (`metric_for`).
+- Structured targets (survival, ranking, ordinal with declared levels; `losslab.targets`): the
+  candidates are the registered losses of that task (``info.task``), gradient recipes left out
+  (the linear solver cannot minimise them; `structured_candidates`); the headline metric is the
+  task's — C-index for survival, NDCG@10 for ranking, the ordinal log loss for level
+  probabilities (MAE on the levels for the median intent) — and the baseline is the first
+  candidate's constant score.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ __all__ = [
     "loss_tasks",
     "metric_for",
     "predict_spec",
+    "structured_candidates",
 ]
 
 #: statistics (as losses declare them) that serve each intent; the intent's own kind otherwise
@@ -133,6 +140,33 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
     return out
 
 
+def structured_candidates(task: str, top: int = 3, notes: list[str] | None = None) -> list[Any]:
+    """Registered losses whose task (``info.task``) is the structured ``task``, in registry
+    order, at most ``top``; a gradient recipe (``info.gradient == "recipe"``) is left out with a
+    note (the linear models are fitted by a line search on the value, which a recipe has not).
+
+    >>> all(loss.info.task == "distribution" for loss in structured_candidates("distribution"))
+    True
+    """
+    import losslab
+    from losslab._core.info import GradientKind
+    from losslab._core.registry import loss_class
+
+    out: list[Any] = []
+    for name in losslab.list_losses(task=task):
+        cls = loss_class(name)
+        if cls.INFO.gradient == GradientKind.RECIPE:
+            if notes is not None:
+                notes.append(f"{name} is a gradient recipe: left out (the linear solver minimises values)")
+            continue
+        out.append(cls())
+        if len(out) >= top:
+            break
+    if not out:
+        raise DataError(f"no registered {task} loss the linear models can train; pass losses= explicitly.")
+    return out
+
+
 #: the loss whose minimiser is what a regression metric rewards: (loss name, its parameter or None)
 _METRIC_LOSS = {
     "mae": ("mae", None),
@@ -212,19 +246,27 @@ def metric_for(name: str, intent: Intent | None = None, loss: Any = None) -> str
 _HEADLINE = {"mean": "rmse", "median": "mae", "quantile": "pinball", "expectile": "rmse"}
 
 
-def headline_metric(task: str, intent: Intent | None, costs: Costs | None = None) -> str:
+def headline_metric(
+    task: str, intent: Intent | None, costs: Costs | None = None, *, structured: bool = False
+) -> str:
     """The confirmatory metric of a comparison, from what the user wants predicted.
 
     mean → RMSE; median → MAE; quantile τ → pinball τ; probability (classification) → log loss;
     costs (binary) → expected cost. An expectile has no metric of its own in the table: RMSE,
     the mean's, is used. The candidates never choose it: every candidate is scored on it.
+    Structured targets: survival → C-index, ranking → NDCG@10, ordinal with declared levels
+    (``structured``) → the ordinal log loss, or MAE on the levels for the median intent.
 
     >>> from losslab.intent import Intent
     >>> headline_metric("count", None), headline_metric("regression", Intent("quantile", 0.9))
     ('rmse', 'pinball:0.9')
     >>> headline_metric("binary", None), headline_metric("binary", None, {"fp": 1.0, "fn": 5.0})
     ('log_loss', 'expected_cost')
+    >>> headline_metric("survival", None), headline_metric("ordinal", Intent("median"), structured=True)
+    ('c_index', 'mae')
     """
+    if task in ("survival", "ranking") or (task == "ordinal" and structured):
+        return default_metrics(task, predict=predict_spec(intent), structured=structured)[0]
     if task_family(task) == "classification":
         return "expected_cost" if costs and task == "binary" else "log_loss"
     kind = intent.kind if intent is not None else "mean"
@@ -234,7 +276,9 @@ def headline_metric(task: str, intent: Intent | None, costs: Costs | None = None
     return name
 
 
-def choose_metrics(task: str, intent: Intent | None, costs: Costs | None, y_eval: np.ndarray) -> list[str]:
+def choose_metrics(
+    task: str, intent: Intent | None, costs: Costs | None, y_eval: np.ndarray, *, structured: bool = False
+) -> list[str]:
     """The default metric names for ``task``: `headline_metric` first, then the task's other
     defaults (exploratory).
 
@@ -244,6 +288,9 @@ def choose_metrics(task: str, intent: Intent | None, costs: Costs | None, y_eval
     >>> choose_metrics("regression", Intent("median"), None, np.array([-1.0, 2.0]))
     ['mae', 'rmse', 'r2']
     """
-    head = get_metric(headline_metric(task, intent, costs)).name
-    names = default_metrics(task, predict=predict_spec(intent), costs=costs, y=y_eval)
+    head = get_metric(headline_metric(task, intent, costs, structured=structured)).name
+    if structured or task in ("survival", "ranking"):
+        names = default_metrics(task, predict=predict_spec(intent), structured=structured)
+    else:
+        names = default_metrics(task, predict=predict_spec(intent), costs=costs, y=y_eval)
     return [head, *[n for n in names if get_metric(n).name != head]]

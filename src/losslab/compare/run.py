@@ -70,13 +70,28 @@ def limit_threads(threads: int | None) -> Iterator[None]:
 def make_estimator(family: str, loss: dict[str, Any], model: str, seed: int, params: dict[str, Any]) -> Any:
     """A `losslab.sklearn` estimator for one task."""
     import losslab
-    from losslab.sklearn import LossClassifier, LossRegressor
+    from losslab.sklearn import (
+        LossClassifier,
+        LossOrdinalClassifier,
+        LossRanker,
+        LossRegressor,
+        LossSurvivalRegressor,
+    )
 
-    cls = LossClassifier if family == "classification" else LossRegressor
+    cls = {
+        "classification": LossClassifier,
+        "survival": LossSurvivalRegressor,
+        "ranking": LossRanker,
+        "ordinal": LossOrdinalClassifier,
+    }.get(family, LossRegressor)
     return cls(loss=losslab.get(dict(loss)), model=model, seed=seed, **params)
 
 
 def _rows(data: Any, idx: np.ndarray) -> Any:
+    from .._core.targets import Structured
+
+    if isinstance(data, Structured):  # a structured target (`losslab.targets`): its rows
+        return data.take(idx)
     return data.iloc[idx] if hasattr(data, "iloc") else data[idx]
 
 
@@ -92,7 +107,7 @@ def run_task(
     Returns a record: ``id``, ``key``, ``status`` ("ok" or "failed"), ``error`` (type, message,
     traceback tail), ``history`` (per-epoch dicts), ``fit_seconds``, ``predict_seconds``,
     ``predictions`` (``index`` = test-row positions, and ``value`` or ``proba``/``label``/
-    ``logits``).
+    ``logits``; a structured target's: `losslab.sklearn.structured.predictions_of`).
     """
     record: dict[str, Any] = {**spec.meta(), "status": "ok", "error": None, "history": []}
     t0 = time.perf_counter()
@@ -110,6 +125,10 @@ def run_task(
             preds: dict[str, Any] = {"index": np.asarray(spec.test, dtype=np.int64)}
             if spec.family == "classification":
                 preds.update(_classify(est, Xte, spec))
+            elif spec.family in ("survival", "ranking", "ordinal"):
+                from losslab.sklearn.structured import predictions_of
+
+                preds.update(predictions_of(est, Xte, test_y=_rows(y, spec.test)))
             else:
                 preds["value"] = np.asarray(est.predict(Xte), dtype=np.float64).ravel()
                 if exposure is not None:  # the predicted rate times the exposure: a count

@@ -55,12 +55,16 @@ class Scorer:
     n_classes: int = 0
     threshold: float = 0.5
     costs: Costs | None = None
+    structured: Any = field(default=None, repr=False)
 
     @classmethod
     def of(cls, exp: Experiment) -> Scorer:
         """The scorer of an experiment: its encoded targets, metrics, threshold and costs."""
         t = exp.target
-        return cls(t.y_eval, exp.metrics, len(t.classes or []), exp.threshold, exp.costs)
+        k = len(t.classes or [])
+        if t.structured is not None and t.task == "ordinal":
+            k = int(t.structured.n_levels)
+        return cls(t.y_eval, exp.metrics, k, exp.threshold, exp.costs, t.structured)
 
     def predictions(self, rec: dict[str, Any]) -> Predictions:
         """The record's predictions with their targets, as the metrics read them."""
@@ -76,6 +80,10 @@ class Scorer:
             n_classes=self.n_classes,
             threshold=self.threshold,
             costs=self.costs,
+            target=None if self.structured is None else self.structured.take(idx),
+            risk=p.get("risk"),
+            survival=p.get("survival"),
+            times=p.get("times"),
         )
 
     def score(self, rec: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -25,9 +25,9 @@ from .._core.params import auto_params
 from ..hygiene import Hygiene, check_features
 from ..intent import Costs, Intent, decision_threshold, parse_costs, parse_predict
 from ..metrics import Metric, resolve_metrics
-from ..tabular import read_table, split_target
-from ..tasks import soft_label_mean, sorted_labels, task_family
-from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks
+from ..tabular import read_table, split_structured, split_target
+from ..tasks import soft_label_mean, sorted_labels, structured_task, task_family
+from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks, structured_candidates
 from .design import DEFAULT_BUDGET_SECONDS, MIN_FOLDS, choose_design, design_seconds
 from .plan import Fold, Plan, build_plan, data_fingerprint, digest, make_folds
 from .spec import parse_loss
@@ -55,13 +55,19 @@ DESIGN_FILE = "design.json"
 
 @dataclass(frozen=True)
 class Target:
-    """The target column as the metrics read it: floats, or class indices into ``classes``."""
+    """The target column as the metrics read it: floats, or class indices into ``classes``.
+
+    A structured target (survival, ranking, ordinal with declared levels) keeps its
+    `losslab.targets` object in ``structured``; ``y_eval`` then holds one number per row (the
+    time, the relevance, the level code) and ``family`` is the task (the estimator it needs).
+    """
 
     name: str
     task: str
     family: str
     y_eval: np.ndarray = field(repr=False)
     classes: list[Any] | None = None
+    structured: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -120,6 +126,8 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, not
     """The candidate losses, equivalent ones merged (`merge_equivalent`, a note in ``notes`` each)."""
     import losslab
 
+    if losses is None and target.structured is not None:
+        return structured_candidates(target.family, top, notes)
     if losses is None:
         return merge_equivalent(candidate_losses(target.task, intent, target.y_eval, top), notes)
     if isinstance(losses, (str, dict, losslab.Loss)):
@@ -127,7 +135,7 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, not
     out = [losslab.get(parse_loss(spec) if isinstance(spec, str) else spec) for spec in losses]
     if not out:
         raise DataError("losses is empty; give at least one loss, or None for the task's defaults.")
-    allowed = loss_tasks(target.task)
+    allowed = (target.family,) if target.structured is not None else loss_tasks(target.task)
     for loss in out:
         task = type(loss).INFO.task  # the class's task: an 'auto' parameter has no value yet
         if task not in allowed or (
@@ -434,6 +442,9 @@ def plan_experiment(
     keep_columns: Any = (),
     groups: str | None = None,
     exposure: str | None = None,
+    time: str | None = None,
+    event: str | None = None,
+    levels: Any = None,
 ) -> Experiment:
     """Validate the inputs of `compare` and fix the experiment (see the module docstring).
 
@@ -452,6 +463,16 @@ def plan_experiment(
     """
     from pathlib import Path
 
+    if time is None and event is not None and task in (None, "survival"):
+        time = target  # the target column is the time
+    stask = structured_task(task, time=time, event=event, group=groups, levels=levels)
+    if stask is not None:
+        return _plan_structured(
+            data, stask, target=target, time=time, event=event, groups=groups, levels=levels,
+            losses=losses, models=models, cv=cv, repeats=repeats, n_jobs=n_jobs, metrics=metrics,
+            seed=seed, costs=costs, exposure=exposure, predict=predict, top=top, model_params=model_params,
+            out=out, advice=advice, keep_columns=keep_columns,
+        )  # fmt: skip
     if target is None:
         raise DataError("compare needs target=: the name of the target column.")
     frame = read_table(data)
@@ -583,3 +604,126 @@ def plan_experiment(
         groups=group_labels,
         exposure=exposure_values,
     )
+
+
+#: the models `losslab.compare` trains on a structured target (`losslab.sklearn.structured`)
+STRUCTURED_MODELS = ("linear",)
+
+
+def _plan_structured(
+    data: Any,
+    task: str,
+    *,
+    target: str | None,
+    time: str | None,
+    event: str | None,
+    groups: str | None,
+    levels: Any,
+    losses: Any,
+    models: Any,
+    cv: Any,
+    repeats: int | None,
+    n_jobs: int,
+    metrics: Any,
+    seed: int,
+    costs: Any,
+    exposure: str | None,
+    predict: str | None,
+    top: int,
+    model_params: dict[str, Any] | None,
+    out: Any,
+    advice: Any,
+    keep_columns: Any,
+) -> Experiment:
+    """`plan_experiment` for a structured target: survival (``time``, ``event``), ranking
+    (relevance ``target``, query column ``groups``) or ordinal (``target`` with ``levels``).
+
+    The folds keep what the target needs: stratified by the event flag (survival: every fold
+    has events), whole queries (ranking: `GroupKFold` on the query column), stratified by level
+    (ordinal); with ``groups`` for survival or ordinal rows, whole groups as well
+    (`StratifiedGroupKFold`). Without ``cv``/``repeats``: 5 folds, 1 repeat. Models: ``"linear"`` (the default
+    ``("linear", "gbdt")`` becomes ``("linear",)``, with a note); the ``"constant"`` baseline
+    is the first candidate's best constant score.
+    """
+    import hashlib
+    from pathlib import Path
+
+    import pandas as pd
+
+    if exposure is not None:
+        raise DataError(f"--exposure applies to count and rate targets; this {task} target takes none.")
+    if parse_costs(costs):
+        raise DataError(f"costs apply to binary targets; this target is {task}.")
+    intent = parse_predict(predict)
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise DataError(f"out {str(out)!r} exists and is not a directory.")
+    frame = read_table(data)
+    X, ystruct, y_eval, name = split_structured(
+        frame, task, target=target, time=time, event=event, group=groups, levels=levels
+    )
+    notes: list[str] = []
+    models = [models] if isinstance(models, str) else list(models)
+    if models == ["linear", "gbdt"]:
+        models = ["linear"]
+        notes.append(
+            f"the {task} target is fitted with the linear model (boost its loss with losslab.lightgbm)"
+        )
+    bad = [m for m in models if m not in STRUCTURED_MODELS]
+    if bad or not models:
+        raise DataError(f"the {task} target is fitted with models {list(STRUCTURED_MODELS)}; got {models}.")
+    # survival and ordinal rows may come in groups (patients): folds keep them whole, too
+    other_groups = groups if task != "ranking" else None
+    X, _, group_labels, _, hygiene = clean_data(
+        X,
+        pd.Series(y_eval, name=name),
+        target=name,
+        task="regression",
+        n_read=len(frame),
+        keep_columns=keep_columns,
+        groups=other_groups,
+    )
+    classes = None
+    if task == "ordinal":
+        k = ystruct.n_levels
+        classes = list(ystruct.levels) if not isinstance(ystruct.levels, int) else list(range(k))
+    tgt = Target(name, task, task, y_eval, classes=None, structured=ystruct)
+    loss_objs = _as_losses(losses, tgt, intent, top, notes)
+    structured = task == "ordinal"
+    if metrics is None:
+        metrics = choose_metrics(task, intent, None, y_eval, structured=structured)
+    metric_objs = resolve_metrics(metrics, task)
+    params = dict(model_params or {})
+    fields = ystruct.numpy()
+    base = {
+        "data": data_fingerprint(X, y_eval),
+        "target": name,
+        "task": task,
+        "structured": hashlib.sha256(
+            b"".join(np.ascontiguousarray(v).tobytes() for v in fields.values())
+        ).hexdigest()[:20],
+    }
+    cv = 5 if cv is None else cv
+    repeats = 1 if repeats is None else int(repeats)
+    if task == "survival":
+        folds = make_folds(fields["event"], "classification", cv, repeats, seed, groups=group_labels)
+    elif task == "ranking":
+        folds = make_folds(y_eval, "ranking", cv, repeats, seed, groups=fields["group"])
+    else:
+        folds = make_folds(fields["label"], "classification", cv, repeats, seed, groups=group_labels)
+    plan = build_plan(
+        losses=[(loss, False) for loss in loss_objs], models=models, folds=folds, family=task, seed=seed,
+        base=base, model_params=params, baseline=loss_objs[0],
+    )  # fmt: skip
+    config = {
+        "cv": cv if isinstance(cv, int) else repr(cv), "repeats": repeats, "n_folds": len(folds),
+        "seed": seed,
+        "models": models, "model_params": params, "costs": None, "predict": predict, "threshold": 0.5,
+        "n_rows": len(y_eval), "n_features": int(X.shape[1]), "data_fingerprint": base["data"],
+        "groups": groups, "exposure": None, "time": time, "event": event,
+        "levels": list(classes) if classes is not None else None, "hygiene": hygiene.to_dict(),
+        "design": {"chosen": False},
+    }  # fmt: skip
+    return Experiment(
+        X, ystruct, tgt, loss_objs, metric_objs, folds, plan, intent, None, 0.5, advice, config,
+        hygiene=hygiene, notes=notes, groups=fields["group"] if task == "ranking" else group_labels,
+    )  # fmt: skip

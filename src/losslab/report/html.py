@@ -306,8 +306,10 @@ def _figures(cmp: Any) -> list[dict[str, Any]]:
     for c in cmp.candidates:
         if c.loss_label not in seen:
             seen.add(c.loss_label)
-            losses.append(losslab.get(dict(c.loss)))
-            labels.append(c.loss_label)
+            loss = losslab.get(dict(c.loss))
+            if loss.target_type is None:  # a structured target has no curve along one raw score
+                losses.append(loss)
+                labels.append(c.loss_label)
     sections = [
         (
             "folds",
@@ -328,15 +330,16 @@ def _figures(cmp: Any) -> list[dict[str, Any]]:
                 [_img(curves, "learning curves")],
             )
         )
-    sections.append(
-        (
-            "shapes",
-            "Loss shapes",
-            "Value, gradient and Hessian of each compared loss along the raw prediction (parameters as "
-            "fitted on the full data).",
-            [_img(plots.loss_shapes(losses, labels), "loss shapes")],
+    if losses:
+        sections.append(
+            (
+                "shapes",
+                "Loss shapes",
+                "Value, gradient and Hessian of each compared loss along the raw prediction (parameters "
+                "as fitted on the full data).",
+                [_img(plots.loss_shapes(losses, labels), "loss shapes")],
+            )
         )
-    )
     if cmp.family == "classification":
         images = [
             _img(plots.calibration_curves(cmp), "calibration curves"),

@@ -509,6 +509,17 @@ def _check_raw_scores(loss: _Any, n_classes: int) -> None:
         ) from None
 
 
+def _is_structured_y(y: _Any) -> bool:
+    """A structured target (`losslab.targets`), or a NumPy structured array or (n, 2) array a
+    structured loss reads as one (a 1-D y stays the plain target every regressor takes)."""
+    from .._core.targets import Structured
+
+    if isinstance(y, Structured):
+        return True
+    a = _np.asarray(y) if not hasattr(y, "to_numpy") else y.to_numpy()
+    return bool(a.dtype.names) or a.ndim == 2
+
+
 def _require_y(est: _Any, y: _Any) -> None:
     if y is None:
         raise ValueError(
@@ -643,6 +654,9 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
     ----------
     loss : str, dict or losslab.Loss, default "mse"
         A regression loss (``"huber"``, ``{"name": "quantile", "quantile": 0.9}``, an instance).
+        A loss that reads censored values (``target_type`` `losslab.targets.Bounds`: Tobit) also
+        takes ``y`` as a `Bounds` (or an (n, 2) array [lower, upper]); the model is then the
+        linear one fitted by the solver (or ``"constant"``).
     model : {"linear", "mlp", "gbdt", "constant"}
         A linear model, a multilayer perceptron (PyTorch, trained by the loop of
         `losslab.train`), gradient-boosted trees (LightGBM with the loss as its objective and
@@ -828,6 +842,15 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         self._check_common_params()
         loss = self._resolve_loss()
         _require_y(self, y)
+        if loss.target_type is not None and _is_structured_y(y):
+            # a censored target (Bounds: Tobit) for a loss that reads one: the linear solver
+            from .structured import fit_linear
+
+            target = loss.target_type.coerce(loss, y).normalised(loss.name)
+            target.check(loss.name)
+            self.loss_ = loss = _clone(loss)
+            fit_linear(self, X, target, sample_weight, loss)
+            return self
         X = self._check_X(X, reset=True)
         y = self._encode_target(y)
         check_consistent_length(X, y)

@@ -8,13 +8,14 @@ imported when one of the names below is first used, never by ``import losslab.tr
 - `fit`, `TrainResult`, `split_validation` — the loop (``losslab.train.loop``);
 - `solve` — a linear model fitted to the optimum on all rows, Newton or L-BFGS (``losslab.train.solver``);
 - `step_trace`, `StepTrace` — one step laid open as data (``losslab.train.trace``);
-- `DivergenceError` — raised when the loss becomes NaN or infinite.
+- `DivergenceError` — raised when the loss becomes NaN or infinite; `RecipeError` — a gradient
+  recipe given to the solver, which minimises values.
 """
 
 from __future__ import annotations
 
 from .._core.lazy import lazy_exports as _lazy_exports
-from .errors import DivergenceError
+from .errors import DivergenceError, RecipeError
 
 _LAZY = {
     "LinearModel": "losslab.train.models",
@@ -35,6 +36,7 @@ __all__ = [
     "MLP",
     "DivergenceError",
     "LinearModel",
+    "RecipeError",
     "StepTrace",
     "TrainResult",
     "build_model",

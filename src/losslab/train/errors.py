@@ -1,10 +1,10 @@
-"""The error of a training run that diverged (kept free of heavy imports)."""
+"""The errors of training: a run that diverged, a loss it cannot train (kept free of heavy imports)."""
 
 from __future__ import annotations
 
-from .._core.errors import LosslabError
+from .._core.errors import LosslabError, ParameterError
 
-__all__ = ["DivergenceError"]
+__all__ = ["DivergenceError", "RecipeError"]
 
 
 class DivergenceError(LosslabError, ArithmeticError):
@@ -19,3 +19,8 @@ class DivergenceError(LosslabError, ArithmeticError):
     def __init__(self, message: str, epoch: int) -> None:
         super().__init__(message)
         self.epoch = epoch
+
+
+class RecipeError(ParameterError):
+    """A loss whose gradient is a recipe (``info.gradient == "recipe"``: LambdaRank, XE-NDCG)
+    was given to a trainer that minimises the loss's value (the linear solver)."""

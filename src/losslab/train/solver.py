@@ -19,7 +19,15 @@ Which method, from the loss's metadata (never its name):
   in one step; GLMs in a handful.
 - **L-BFGS** (SciPy's L-BFGS-B) otherwise — several outputs (softmax: the loss gives only the
   diagonal of each row's Hessian), a floor, a piecewise-linear loss (mae, quantile, hinge: the
-  Hessian is 0) or a non-convex one — and where Newton finds no descent.
+  Hessian is 0), a non-convex one, a coupled one (``loss.coupled``: Cox, ranking — rows interact,
+  and the loss's Hessian is only the diagonal of the total's, so a Newton step on it is not
+  exact) — and where Newton finds no descent.
+
+Structured targets (`losslab.targets`: survival, ranking, ordinal) are passed to the loss as they
+are; a coupled loss returns the gradient of the weighted total Σⱼwⱼℓⱼ, which is what the chain
+rule above needs. A gradient recipe (``info.gradient == "recipe"``: LambdaRank, XE-NDCG) is no
+derivative of a value, so a line search on the value cannot minimise it: `solve` refuses it
+(`losslab.train.RecipeError`) and points to gradient boosting, which steps along the recipe.
 
 Both stop when every entry of ∇(L/|L₀|) is below ``tol`` (L₀ the loss at the start, so ``tol``
 means the same whatever y's units), when L no longer decreases in float64, or at ``max_iter``.
@@ -36,7 +44,8 @@ import numpy as np
 
 from .._core.errors import ParameterError
 from .._core.loss import Loss
-from .errors import DivergenceError
+from .._core.targets import Structured
+from .errors import DivergenceError, RecipeError
 from .loop import TrainResult
 
 __all__ = ["DEFAULT_TOL", "SEPARATION_SCORE", "separated", "solve"]
@@ -149,9 +158,27 @@ def _newton_applies(model: Any, loss: Loss) -> bool:
     return (
         int(model.n_outputs) == 1
         and model.floor is None
+        and not loss.coupled  # its Hessian is the total's diagonal only
         and bool(loss.info.convex)
         and kind in (HessianKind.EXACT, HessianKind.PIECEWISE)
     )
+
+
+def refuse_recipe(loss: Loss, where: str) -> None:
+    """Raise `RecipeError` for a loss whose gradient is a recipe (not the derivative of its value).
+
+    >>> import losslab
+    >>> refuse_recipe(losslab.get("mse"), "the solver")  # a derivative: nothing to refuse
+    """
+    from .._core.info import GradientKind
+
+    if getattr(loss.info, "gradient", GradientKind.DERIVATIVE) == GradientKind.RECIPE:
+        raise RecipeError(
+            f"loss {loss.name!r} has a gradient recipe (info.gradient = 'recipe'), not the derivative of "
+            f"its value, so {where} cannot minimise it by a line search on the value. Boost it instead: "
+            "its gradient and Hessian are a LightGBM/XGBoost objective (losslab.lightgbm.objective, "
+            "losslab.xgboost.objective), whose trees step along the recipe."
+        )
 
 
 def _newton_direction(H: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -295,6 +322,7 @@ def solve(
         raise ParameterError(f"tol must be a positive number; got {tol!r}.")
     if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ParameterError(f"max_iter must be a positive integer; got {max_iter!r}.")
+    refuse_recipe(loss, "the solver")
     Z = np.ascontiguousarray(_host(X))
     yt = _host_target(loss, y)
     w = np.ones(Z.shape[0]) if sample_weight is None else _host(sample_weight)
@@ -453,7 +481,9 @@ def _host(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
-def _host_target(loss: Loss, y: Any) -> np.ndarray:
+def _host_target(loss: Loss, y: Any) -> Any:
+    if isinstance(y, Structured) or loss.target_type is not None:
+        return y  # the loss coerces and converts it (to y_pred's library) itself
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
     y = np.asarray(y)
