@@ -196,3 +196,34 @@ def test_a_structured_baseline_is_searched_from_its_target(losses) -> None:
     c = interval.baseline(b)
     assert c == pytest.approx(12.5, abs=1e-9)  # symmetric targets: the middle
     assert abs(float(np.sum(interval.gradient(b, np.full(3, c))))) < 1e-10
+
+
+class _CentredValueOnly(_Centred):
+    """The coupled loss above with its value only: derivatives by automatic differentiation."""
+
+    name = "_test_centred_value_only"
+    _gradient = Loss._gradient
+    _hessian = Loss._hessian
+
+    def _value(self, xp, t, f):
+        onehot = xp.asarray((np.asarray(t.group)[:, None] == np.unique(t.group)[None, :]).astype(float))
+        w = xp.ones_like(f) if t.weight is None else t.weight
+        d = f - t.relevance
+        m = (onehot.T @ (w * d)) / (onehot.T @ w)
+        e = d - onehot @ m
+        return e * e
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_derived_derivatives_of_a_coupled_loss_are_of_the_total(losses, backend) -> None:
+    pytest.importorskip(backend)
+    _, centred = losses
+    derived = _CentredValueOnly()
+    object.__setattr__(derived, "_autodiff_backend", backend)
+    r = Ranking.from_sizes([2.0, 0.0, 1.0, 1.0, 0.0], [3, 2])
+    f = np.array([0.5, -1.0, 2.0, 0.0, 3.0])
+    w = np.array([1.0, 2.0, 0.5, 1.0, 3.0])
+    for kw in ({}, {"sample_weight": w}):
+        np.testing.assert_allclose(derived.gradient(r, f, **kw), centred.gradient(r, f, **kw), rtol=1e-12)
+        # the diagonal of the full Hessian, not its row sums (which are 0 here: shift invariance)
+        np.testing.assert_allclose(derived.hessian(r, f, **kw), centred.hessian(r, f, **kw), rtol=1e-12)

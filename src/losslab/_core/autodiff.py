@@ -187,7 +187,8 @@ def derived_gradient(loss: Loss, xp: Any, t: Any, f: Any) -> Any:
 
 
 def derived_hessian(loss: Loss, xp: Any, t: Any, f: Any) -> Any:
-    """∂²ℓᵢ/∂fᵢ² (the diagonal) of a value-only loss by differentiating the gradient again."""
+    """∂²ℓᵢ/∂fᵢ² (the diagonal) of a value-only loss by differentiating the gradient again
+    (for a coupled loss: the diagonal of the full Hessian of Σwℓ)."""
     return _derive(loss, xp, t, f, 2)
 
 
@@ -217,6 +218,13 @@ def _torch_derive(loss: Loss, xp: Any, t: Any, f: Any, order: int) -> Any:
             out = g.detach()
         elif not g.requires_grad:  # the gradient does not depend on f: a zero Hessian
             out = torch.zeros_like(x)
+        elif loss.coupled:  # rows interact: entry i of row i of the full Hessian, one pass per entry
+            flat = g.reshape(-1)
+            diag = []
+            for i in range(flat.shape[0]):
+                (hi,) = torch.autograd.grad(flat[i], x, retain_graph=True, allow_unused=True)
+                diag.append(torch.zeros((), dtype=x.dtype) if hi is None else hi.reshape(-1)[i])
+            out = torch.stack(diag).reshape(x.shape)
         elif not loss.multiclass:
             (h,) = torch.autograd.grad(g.sum(), x, allow_unused=True)
             out = torch.zeros_like(x) if h is None else h
@@ -260,6 +268,9 @@ def _jax_derive_native(loss: Loss, tt: Any, ff: Any, order: int) -> Any:
     grad = jax.grad(total)
     if order == 1:
         out = grad(ff)
+    elif loss.coupled:  # rows interact: the diagonal of the full Hessian
+        n = int(ff.size)
+        out = jnp.diagonal(jax.hessian(total)(ff).reshape(n, n)).reshape(ff.shape)
     elif not loss.multiclass:
         out = jax.grad(lambda x: jnp.sum(grad(x)))(ff)
     else:

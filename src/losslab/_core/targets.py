@@ -159,7 +159,9 @@ class Structured:
         structure — query ids, event flags, level codes — as static)."""
         out = {}
         jax_like = is_tracing(like) or type(like).__module__.startswith("jax")
-        for n in self.data_fields():
+        # the weights of a coupled loss go along (autodiff moves a target to another library)
+        names = (*self.data_fields(), *(("weight",) if self.weight is not None else ()))
+        for n in names:
             a = to_numpy(getattr(self, n))
             if n in self.INTEGER and jax_like:
                 out[n] = a  # structure (ids, flags, codes) stays static under JAX transformations
