@@ -24,7 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from .._core import DomainError, Interval, Loss, LossInfo, Param, ParameterError, ShapeError, register
+from .._core import (
+    DataError,
+    DomainError,
+    Interval,
+    Loss,
+    LossInfo,
+    Param,
+    ParameterError,
+    ShapeError,
+    register,
+)
 from .._core import special as sp
 from .._core.domains import RAW_SCORE, Domain, DomainKind
 from .._core.info import Anchor, AnchorRow, HessianKind, Library, Task
@@ -36,10 +46,12 @@ from ..links import IDENTITY
 
 __all__ = ["OrdinalLogistic", "Thresholds", "ordinal_thresholds"]
 
+#: structural: which codes are allowed depends on k, so the loss checks them (`_check_target`)
 LEVEL_CODES = Domain(
-    DomainKind.LABEL,
+    DomainKind.CLASS_TARGET,
     Interval(0.0, math.inf, True, False),
     note="(ordered level codes 0 … k−1: an Ordinal target or integer codes)",
+    shape="(n,)",
 )
 _LN2 = math.log(2.0)
 #: pseudo-count added to every level by the "auto" rule, so an empty level keeps finite cuts
@@ -288,11 +300,13 @@ class OrdinalLogistic(Loss):
             )
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
+        """Levels drawn uniformly, each row's score near its level's interval of the latent scale
+        (the middle of an inner level, one unit beyond the cut of an end level)."""
         rng = np.random.default_rng(seed)
-        th = (-1.0, 1.0) if self.thresholds == AUTO else self.thresholds
-        eta = rng.normal(0.0, 1.5, n)
-        latent = eta + rng.logistic(0.0, 1.0, n)
-        return np.searchsorted(np.asarray(th), latent).astype(np.int64), eta
+        th = np.asarray((-1.0, 1.0) if self.thresholds == AUTO else self.thresholds)
+        centres = np.r_[th[0] - 1.0, (th[:-1] + th[1:]) / 2.0, th[-1] + 1.0]
+        y = rng.integers(0, th.size + 1, n)
+        return y, centres[y] + rng.normal(0.0, 1.0, n)
 
     # -- kernels ---------------------------------------------------------------------------------
     def _cuts(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any, Any]:
@@ -448,9 +462,15 @@ class OrdinalLogistic(Loss):
         0.0
         """
         codes, _ = _codes(y_true)
-        self._resolved("a baseline")
+        th = self._resolved("a baseline")
         n = codes.shape[0]
         w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64).ravel()
+        for end, side in ((0, "+inf"), (len(th), "-inf")):
+            if np.sum(w[codes != end]) <= 0:
+                raise DataError(
+                    f"the best constant score of loss {self.name!r} is {side}: every row (with weight) "
+                    f"is level {end}, an end of the scale. A baseline needs rows of another level."
+                )
 
         def total(eta: float) -> float:
             return float(np.sum(w * self(codes, np.full(n, eta), reduction="none")))
