@@ -80,7 +80,8 @@ def _ova(c: float) -> dict:
 
     def value(t, z):
         a = onehot(t, len(z))
-        return mpmath.fsum(y * softplus(-s * x) + (1 - y) * softplus(s * x) for y, x in zip(a, z, strict=True))
+        terms = (y * softplus(-s * x) + (1 - y) * softplus(s * x) for y, x in zip(a, z, strict=True))
+        return mpmath.fsum(terms)
 
     def gradient(t, z):
         a = onehot(t, len(z))

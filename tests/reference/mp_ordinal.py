@@ -9,6 +9,8 @@ level (η midway between its cuts, where the gradient vanishes and σ(−a) − 
 
 from __future__ import annotations
 
+import itertools
+
 import mpmath
 from grids import LOGITS, mpf, sigmoid
 
@@ -53,7 +55,7 @@ def _case(thresholds: tuple[float, ...]) -> dict:
     etas = set(LOGITS)
     for t in thresholds:
         etas |= {t, t + 1e-9, t - 1e-9, t + 0.5, t - 0.5}
-    for lo, hi in zip(thresholds[:-1], thresholds[1:], strict=True):
+    for lo, hi in itertools.pairwise(thresholds):
         mid = lo / 2 + hi / 2
         etas |= {mid, mid + (hi - lo) * 1e-6, mid - (hi - lo) * 1e-3, mid + (hi - lo) * 0.25}
     etas = sorted(e for e in etas if abs(e) <= 1e4)
