@@ -17,7 +17,7 @@ from .._core.domains import (
     SOFT_LABEL,
     row_sum_tol,
 )
-from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, Task
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
 from .._core.params import balance_pos_weight
 from .._core.statistic import Statistic
 from .._core.validation import report_bad
@@ -795,6 +795,7 @@ class CrossEntropyLambda(Loss):
         smooth=True,
         robust=False,
         hessian=HessianKind.EXACT,
+        roles=((ParamRole.INTENSITY, "intensity"),),
         equivalences=(Equivalence("binary_crossentropy", when=(("intensity", 1.0),)),),
         anchors=(
             AnchorRow(
@@ -910,9 +911,10 @@ class MulticlassOVA(Loss):
 
     The columns do not interact, so the Hessian is exactly diagonal. Each column is
     ``binary_crossentropy`` at the logit c·zⱼ, with its exact kernels. Convex; estimates each
-    class's probability σ(c zⱼ) one against the rest (LightGBM's ``predict``), which need not sum
-    to 1 over a row. LightGBM's ``multiclassova`` with ``sigmoid`` = c (and ``num_class`` = k) has
-    this gradient and Hessian; its labels are class indices.
+    class's probability σ(c zⱼ) one against the rest (LightGBM's ``predict``; statistic
+    ``one_vs_rest_probabilities``): a row of them need not sum to 1. LightGBM's
+    ``multiclassova`` with ``sigmoid`` = c (and ``num_class`` = k) has this gradient and Hessian;
+    its labels are class indices.
 
     Examples
     --------
@@ -938,7 +940,7 @@ class MulticlassOVA(Loss):
     )
     INFO = LossInfo(
         task=Task.MULTICLASS,
-        statistic=Statistic.CLASS_PROBABILITIES,
+        statistic=Statistic.ONE_VS_REST_PROBABILITIES,
         y_true=CLASS_TARGET,
         y_pred=LOGIT_ROWS,
         convex=True,
