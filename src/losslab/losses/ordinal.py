@@ -300,13 +300,14 @@ class OrdinalLogistic(Loss):
             )
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
-        """Levels drawn uniformly, each row's score near its level's interval of the latent scale
-        (the middle of an inner level, one unit beyond the cut of an end level)."""
+        """An `Ordinal` target with levels drawn uniformly, each row's score near its level's
+        interval of the latent scale (the middle of an inner level, one unit beyond the cut of an
+        end level)."""
         rng = np.random.default_rng(seed)
         th = np.asarray((-1.0, 1.0) if self.thresholds == AUTO else self.thresholds)
         centres = np.r_[th[0] - 1.0, (th[:-1] + th[1:]) / 2.0, th[-1] + 1.0]
         y = rng.integers(0, th.size + 1, n)
-        return y, centres[y] + rng.normal(0.0, 1.0, n)
+        return Ordinal(label=y, levels=th.size + 1), centres[y] + rng.normal(0.0, 1.0, n)
 
     # -- kernels ---------------------------------------------------------------------------------
     def _cuts(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any, Any]:
