@@ -95,6 +95,7 @@ class ParamRole(_Words):
     TOLERANCE = "tolerance"  # half-width ε of a dead zone in y's units (ε-insensitive losses)
     DISPERSION = "dispersion"  # overdispersion α of a count model (Var = μ + αμ²)
     ZERO_SHARE = "zero_share"  # share π of structural zeros (zero-inflated models)
+    INTENSITY = "intensity"  # exposure w of a rate λ: p = 1 − e^{−wλ} (LightGBM's cross_entropy_lambda)
 
 
 class Library(_Words):

@@ -27,6 +27,8 @@ class Statistic(Enum):
     COST_WEIGHTED_PROBABILITY = "cost-weighted probability (its 1/2 cut is the Bayes decision for the costs)"
     CLASS_PROBABILITIES = "class probabilities"
     DISTORTED_CLASS_PROBABILITIES = "distorted class probabilities (not proper)"
+    ONE_VS_REST_PROBABILITIES = "one-vs-rest class probabilities (a row need not sum to 1)"
+    CUMULATIVE_PROBABILITIES = "cumulative class probabilities P(y <= j) of ordered levels"
     DECISION = "decision (the Bayes classifier: sign or argmax of the scores)"
     DISTRIBUTION = "target distribution"
     MODE_SEEKING_DISTRIBUTION = "target distribution (mode-seeking)"

@@ -82,7 +82,8 @@ class Pick:
         if self.role is not None:
             parts.append(f"with a {self.role} parameter")
         if self.without_role is not None:
-            parts.append(f"without a {self.without_role} parameter")
+            article = "an" if str(self.without_role)[0] in "aeiou" else "a"
+            parts.append(f"without {article} {self.without_role} parameter")
         if self.variance_power is not None:
             vp = self.variance_power
             parts.append(f"variance power {vp:g}" if isinstance(vp, float) else f"variance power = {vp}")
@@ -158,8 +159,8 @@ QUANTILE = Pick(REG, (S.QUANTILE,), role=ParamRole.LEVEL)
 EXPECTILE = Pick(REG, (S.EXPECTILE,), role=ParamRole.LEVEL)
 LOG_SCALE = Pick(REG, (S.GEOMETRIC_MEAN_1P,))
 RELATIVE = Pick(REG, (S.RELATIVE_MEDIAN,))
-SOFT_BCE = Pick(Task.BINARY, (S.PROBABILITY,), soft_labels=True)
-BCE = Pick(Task.BINARY, (S.PROBABILITY,))
+SOFT_BCE = Pick(Task.BINARY, (S.PROBABILITY,), soft_labels=True, without_role=ParamRole.INTENSITY)
+BCE = Pick(Task.BINARY, (S.PROBABILITY,), without_role=ParamRole.INTENSITY)
 COST_BCE = Pick(Task.BINARY, (S.COST_WEIGHTED_PROBABILITY,))
 FOCAL = Pick(Task.BINARY, (S.DISTORTED_PROBABILITY,), role=ParamRole.FOCUSING)
 MARGIN = Pick(Task.BINARY, (S.DECISION,))

@@ -17,12 +17,13 @@ from .._core.domains import (
     SOFT_LABEL,
     row_sum_tol,
 )
-from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, Task
+from .._core.info import Anchor, AnchorRow, Equivalence, HessianKind, Library, ParamRole, Task
 from .._core.params import balance_pos_weight
 from .._core.statistic import Statistic
 from .._core.validation import report_bad
+from .._core.xp import array_namespace
 from ..links import LOGIT as LOGIT_LINK
-from ..links import SOFTMAX, unless_probabilities
+from ..links import SOFTMAX, LogitLink, unless_probabilities
 from ._params import FROM_LOGITS, OptionalInt
 
 __all__ = [
@@ -673,3 +674,305 @@ def _rest(xp: Any, p: Any, yes: Any) -> Any:
     top = cols == xp.argmax(others, axis=1, keepdims=True)
     direct = xp.sum(xp.where(top, zero, others), axis=1, keepdims=True)
     return xp.where(top, direct, xp.sum(others, axis=1, keepdims=True) - p)
+
+
+# -- LightGBM's cross_entropy_lambda and multiclassova --------------------------------------------
+class _IntensityLink(LogitLink):
+    """response p = 1 − e^{−w·softplus(raw)}: the probability of at least one event of a Poisson
+    process of rate softplus(raw) over intensity (exposure) w; w = 1 is the logit link."""
+
+    def __init__(self, intensity: float) -> None:
+        self.intensity = float(intensity)
+
+    def inverse(self, raw: Any) -> Any:
+        xp = array_namespace(raw)
+        return -xp.expm1(-self.intensity * sp.softplus(xp, raw))
+
+    def link(self, mu: Any) -> Any:
+        xp = array_namespace(mu)
+        lam = -xp.log1p(-mu) / self.intensity
+        return lam + xp.log(-xp.expm1(-lam))  # log(expm1(λ)), the inverse of softplus
+
+    def __repr__(self) -> str:
+        return f"<link p = 1 - exp(-{self.intensity:g} softplus(raw))>"
+
+
+class _ScaledLogitLink(LogitLink):
+    """response σ(c·raw), entry by entry (LightGBM's ``sigmoid`` parameter c)."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = float(scale)
+
+    def inverse(self, raw: Any) -> Any:
+        return sp.sigmoid(array_namespace(raw), self.scale * raw)
+
+    def link(self, mu: Any) -> Any:
+        return super().link(mu) / self.scale
+
+    def __repr__(self) -> str:
+        return f"<link logit, raw scaled by {self.scale:g}>"
+
+
+#: x and log u (u = w·softplus(x)) below which the series in eˣ and u are exact to their first
+#: terms: softplus(x) = eˣ − e^{2x}/2, log(1 − e^{−u}) = log u − u/2 (the next terms are < 1e-34)
+_XENT_TAIL = -40.0
+
+
+def _log1pmx(xp: Any, z: Any) -> Any:
+    r"""log(1 + z) − z for −½ ≤ z ≤ 0, without cancellation: with s = z/(2 + z),
+    −z²/(2 + z) + 2(s³/3 + s⁵/5 + …) (every term ≤ 0; |s| ≤ ⅓, 16 terms reach 1e-17)."""
+    s = z / (2.0 + z)
+    s2 = s * s
+    acc = xp.zeros_like(z) + 1.0 / 33.0
+    for k in range(15, 0, -1):  # Horner: 1/3 + s²/5 + s⁴/7 + … + s³⁰/33
+        acc = 1.0 / (2 * k + 1) + s2 * acc
+    return -(z * z) / (2.0 + z) + 2.0 * s * s2 * acc
+
+
+_LN2 = math.log(2.0)
+_BCE = BinaryCrossentropy()
+
+
+@register
+class CrossEntropyLambda(Loss):
+    r"""LightGBM's ``cross_entropy_lambda`` (``xentlambda``): cross-entropy in the intensity
+    parameterisation.
+
+    The raw score x gives a rate λ = softplus(x) = log(1 + eˣ); over intensity w (``intensity``)
+    the probability of a positive is p = 1 − e^{−wλ} (at least one event of a Poisson process).
+    With u = wλ and y ∈ [0, 1]:
+
+    .. math::
+
+        \ell = (1 - y)\,u - y\log(1 - e^{-u}),\qquad
+        \frac{\partial\ell}{\partial x} = \frac{w\,\sigma(x)}{p}\,(p - y),
+
+        \frac{\partial^2\ell}{\partial x^2} = \frac{w\,\sigma(x)}{p}\Big(\sigma(-x)(p - y)
+            + y\,e^{-u}\,\frac{w\,\sigma(x)}{p}\Big).
+
+    log p = log(1 − e^{−u}) is formed as log(−expm1(−u)) or log1p(−e^{−u}), and from log u
+    where u underflows (x → −∞), so ℓ is a sum of two non-negative terms exact at any x; the
+    ratio wσ(x)/p is exp(log w + log σ(x) − log p), and p − y is (1 − y) − e^{−u} where p > ½.
+    At w = 1, p = σ(x) and the loss is ``binary_crossentropy`` (declared equivalent; its
+    kernels are used). Convex in x (1 − p is the survival function of a log-concave
+    generalised logistic law); estimates the probability p through the intensity link.
+
+    **LightGBM reads each row's Dataset weight as its intensity w** and does not multiply by it
+    (without weights it runs plain cross-entropy); its metric averages over rows, not weights.
+    losslab keeps ``sample_weight`` a multiplier (the contract), so LightGBM's rows of weight w
+    are this loss with ``intensity=w``: same gradient and Hessian (tests/test_lightgbm_objectives.py).
+    LightGBM's ``predict`` returns λ, not p.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> xl = losslab.get("xentlambda", intensity=2.0)
+    >>> x = np.array([0.0])
+    >>> float(xl.link.inverse(x)[0])  # 1 - exp(-2 log 2) = 3/4
+    0.75
+    >>> xl([1.0], x, reduction="none").round(12).tolist()  # -log(3/4)
+    [0.287682072452]
+    >>> xl.gradient([0.75], x).round(15).tolist()  # p = y: the optimum
+    [0.0]
+    """
+
+    name = "cross_entropy_lambda"
+    aliases = ("xentlambda", "cross_entropy_lambda_lightgbm")
+    PARAMS = (
+        Param(
+            "intensity",
+            1.0,
+            "intensity (exposure) w: p = 1 − exp(−w·softplus(x)); LightGBM's row weight",
+            interval=POSITIVE,
+        ),
+    )
+    INFO = LossInfo(
+        task=Task.BINARY,
+        statistic=Statistic.PROBABILITY,
+        y_true=SOFT_LABEL,
+        y_pred=LOGIT,
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian=HessianKind.EXACT,
+        roles=((ParamRole.INTENSITY, "intensity"),),
+        equivalences=(Equivalence("binary_crossentropy", when=(("intensity", 1.0),)),),
+        anchors=(
+            AnchorRow(
+                "(1 − y)u − y log(1 − e^{−u}), u = w softplus(x) ((wσ(x)/p)(p − y))",
+                (
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        "— (LightGBM `cross_entropy_lambda`: same, its row weight = w)",
+                    ),
+                ),
+                params="(w)",
+            ),
+        ),
+        references=(
+            "LightGBM src/objective/xentropy_objective.hpp, class CrossEntropyLambda.",
+            "Mächler, M. (2012). Accurately computing log(1 - exp(-|a|)). Rmpfr vignette.",
+        ),
+    )
+
+    @property
+    def link(self) -> Any:  # type: ignore[override]
+        return LOGIT_LINK if self.intensity == 1.0 else _IntensityLink(self.intensity)
+
+    def _parts(self, xp: Any, x: Any) -> dict[str, Any]:
+        """The pieces of value and derivatives, each to full relative precision:
+        u = w·softplus(x), log p, σ(x), C − 1 and B − 1 with C = σ(x)/softplus(x) and
+        B = u/p (so that wσ(x)/p = B·C), and the tail mask (x and log u below −40)."""
+        w = self.intensity
+        zero, one = xp.zeros_like(x), xp.ones_like(x)
+        lam = sp.softplus(xp, x)
+        sig = sp.sigmoid(xp, x)
+        small = x < _XENT_TAIL
+        xs = xp.where(small, x, zero)
+        # softplus(x) = eˣ(1 − eˣ/2 + …): from exp once, also where it is subnormal
+        u = xp.where(small, sp.mul_exp(xp, xp.full_like(x, w), xs) * (1.0 - 0.5 * xp.exp(xs)), w * lam)
+        log_lam = xp.where(small, xs - 0.5 * xp.exp(xs), xp.log(xp.where(small, one, lam)))
+        log_u = math.log(w) + log_lam
+        tiny = log_u < _XENT_TAIL
+        ub = xp.where(tiny, one, u)
+        near = ub < _LN2
+        log_big = xp.where(
+            near,
+            xp.log(-xp.expm1(-xp.where(near, ub, one))),
+            xp.log1p(-xp.exp(-xp.where(near, one, ub))),
+        )
+        log_p = xp.where(tiny, log_u - 0.5 * u, log_big)
+        # C − 1 = (σ − softplus)/softplus; for x < 0, σ − softplus = log1p(−σ) + σ (series)
+        neg = x < 0.0
+        lam_safe = xp.where(small, one, lam)
+        c_neg = xp.where(small, -0.5 * xp.exp(xs), _log1pmx(xp, -xp.where(neg, sig, zero)) / lam_safe)
+        c_pos = sig / lam_safe
+        cm1 = xp.where(neg, c_neg, c_pos - 1.0)
+        # B − 1 = (e^{−u} − 1 + u)/p = u/2 + u²/12 − … for tiny u
+        p_big = -xp.expm1(-ub)
+        bm1 = xp.where(ub < 1e-4, 0.5 * u + u * u / 12.0, sp.expm1mx(xp, -ub) / p_big)
+        bm1 = xp.where(tiny, 0.5 * u, bm1)
+        c = xp.where(neg, 1.0 + cm1, c_pos)  # C itself, not 1 + (C − 1), where C is small
+        return {"u": u, "log_p": log_p, "sig": sig, "c": c, "cm1": cm1, "bm1": bm1, "tail": small & tiny}
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        if self.intensity == 1.0:
+            return _BCE._value(xp, t, f)
+        q = self._parts(xp, f)
+        return (1.0 - t) * q["u"] - sp.xmul(xp, t, q["log_p"])
+
+    def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        if self.intensity == 1.0:
+            return _BCE._gradient(xp, t, f), _BCE._hessian(xp, t, f)
+        w = self.intensity
+        q = self._parts(xp, f)
+        u, log_p, sig, c, cm1, bm1 = q["u"], q["log_p"], q["sig"], q["c"], q["cm1"], q["bm1"]
+        ratio = (1.0 + bm1) * c  # wσ(x)/p
+        e_u = xp.exp(-u)  # 1 − p
+        p_minus_y = xp.where(log_p < -_LN2, xp.exp(log_p) - t, (1.0 - t) - e_u)
+        g = ratio * p_minus_y
+        # H = (1 − y) wσ(x)σ(−x) + y e^{−u} r (r − σ(−x)), r − σ(−x) = (B − 1)C + (C − 1) + σ(x)
+        # for x < 0 (where r and σ(−x) both near 1 would cancel)
+        a = xp.where(f < 0.0, bm1 * c + cm1 + sig, ratio - sp.sigmoid(xp, -f))
+        # (1 − y)wσ(x)σ(−x) is (1 − y)w e^{−x}(1 + O(e^{−x})) on the right: rounded once
+        right = f > -_XENT_TAIL
+        spp = xp.where(
+            right,
+            sp.mul_exp(xp, (1.0 - t) * w, -xp.where(right, f, xp.zeros_like(f))),
+            (1.0 - t) * (w * sp.sigmoid_pair_product(xp, f)),
+        )
+        h = spp + sp.mul_exp(xp, t * (ratio * a), -u)
+        # far left: H = eˣ((1 − y)w + y(w + 1)/2)(1 + O(eˣ, u)), rounded once
+        tail = q["tail"]
+        h_tail = sp.mul_exp(xp, (1.0 - t) * w + t * (0.5 * (w + 1.0)), xp.where(tail, f, xp.zeros_like(f)))
+        return g, xp.where(tail, h_tail, h)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._gradient_hessian(xp, t, f)[0]
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        return self._gradient_hessian(xp, t, f)[1]
+
+
+@register
+class MulticlassOVA(Loss):
+    r"""One-vs-all multiclass loss (LightGBM's ``multiclassova``): k independent binary
+    cross-entropies, one per class column.
+
+    With z the row of k raw scores, c = ``sigmoid`` and tⱼ = [y = j] (or a probability row):
+
+    .. math::
+
+        \ell = \sum_j t_j\operatorname{softplus}(-c z_j) + (1 - t_j)\operatorname{softplus}(c z_j),
+
+        \frac{\partial\ell}{\partial z_j} = c\,\big(\sigma(c z_j) - t_j\big),\qquad
+        \frac{\partial^2\ell}{\partial z_j^2} = c^2\,\sigma(c z_j)\,\sigma(-c z_j).
+
+    The columns do not interact, so the Hessian is exactly diagonal. Each column is
+    ``binary_crossentropy`` at the logit c·zⱼ, with its exact kernels. Convex; estimates each
+    class's probability σ(c zⱼ) one against the rest (LightGBM's ``predict``; statistic
+    ``one_vs_rest_probabilities``): a row of them need not sum to 1. LightGBM's
+    ``multiclassova`` with ``sigmoid`` = c (and ``num_class`` = k) has this gradient and Hessian;
+    its labels are class indices.
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> ova = losslab.get("multiclassova")
+    >>> z = np.array([[0.0, 0.0, 0.0]])
+    >>> ova([1], z).round(12)  # 3 log 2
+    np.float64(2.079441541680)
+    >>> ova.gradient([1], z).tolist()
+    [[0.5, -0.5, 0.5]]
+    """
+
+    name = "multiclassova"
+    aliases = ("multiclass_ova", "ova", "ovr")
+    multiclass = True
+    PARAMS = (
+        Param(
+            "sigmoid",
+            1.0,
+            "scale c of the raw score in each column's sigmoid σ(c z) (LightGBM's sigmoid)",
+            interval=POSITIVE,
+        ),
+    )
+    INFO = LossInfo(
+        task=Task.MULTICLASS,
+        statistic=Statistic.ONE_VS_REST_PROBABILITIES,
+        y_true=CLASS_TARGET,
+        y_pred=LOGIT_ROWS,
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian=HessianKind.EXACT,
+        anchors=(
+            AnchorRow(
+                "Σⱼ BCE(tⱼ, c zⱼ) (c(σ(c z) − t))",
+                (Anchor(Library.SKLEARN, None, "— (LightGBM `multiclassova`, `sigmoid` = c: same)"),),
+                params="(c)",
+            ),
+        ),
+        references=(
+            "LightGBM src/objective/multiclass_objective.hpp, class MulticlassOVA.",
+            "Rifkin, R. & Klautau, A. (2004). In defense of one-vs-all classification. JMLR 5.",
+        ),
+    )
+
+    @property
+    def link(self) -> Any:  # type: ignore[override]
+        return LOGIT_LINK if self.sigmoid == 1.0 else _ScaledLogitLink(self.sigmoid)
+
+    def _target(self, xp: Any, y_true: Any, f: Any, check: bool) -> Any:
+        return class_targets(self, xp, y_true, f, check)
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        return xp.sum(_BCE._value(xp, t, self.sigmoid * f), axis=1)
+
+    def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
+        return self.sigmoid * _bce_logit_gradient(xp, t, self.sigmoid * f, 1.0)
+
+    def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
+        c = self.sigmoid
+        return (c * c) * sp.sigmoid_pair_product(xp, c * f)
