@@ -500,7 +500,7 @@ class LambdaRankMAP(_Lambda):
             i = int(np.argmax(bad))
             raise DomainError(
                 f"Ranking.relevance for loss {self.name!r} must be 0 or 1 (mean average precision "
-                f"needs binary relevance); got {rel[i]!r} at row {i} ({int(bad.sum())} rows)."
+                f"needs binary relevance); got {float(rel[i])!r} at row {i} ({int(bad.sum())} rows)."
             )
 
     def _delta(self, rel: np.ndarray, pos: np.ndarray, valid: np.ndarray, pairs: np.ndarray) -> np.ndarray:
