@@ -412,3 +412,44 @@ def test_xgboost_pairwise_model_matches_rank_pairwise(ranking_set) -> None:
 def test_new_user_example_runs() -> None:
     out = runpy.run_path(str(ROOT / "docs" / "examples" / "ranking.py"), run_name="__main__")
     assert out["ndcg_model"] > out["ndcg_random"] + 0.2
+
+
+# -- exact references (tests/reference/mp_ranking.py) -----------------------------------------------
+def _mp_ranking():
+    import importlib.util
+    import sys
+
+    here = ROOT / "tests" / "reference"
+    sys.path.insert(0, str(here))
+    try:
+        spec = importlib.util.spec_from_file_location("_losslab_ref_ranking", here / "mp_ranking.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(here))
+    return mod
+
+
+MP = _mp_ranking()
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), [(name, p) for name, ps in MP.CONFIGS.items() for p in ps], ids=str
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_values_gradients_and_hessians_match_mpmath(name: str, params: dict, weighted: bool) -> None:
+    import mpmath
+
+    loss = losslab.get(name, **params)
+    points = MP.POINTS_BINARY if name == "map" else MP.POINTS
+    for rel, sizes, f in points:
+        n = len(f)
+        w = [0.5 + (i % 3) for i in range(n)] if weighted else [1.0] * n
+        with mpmath.workdps(400):  # e^−600 beside 1 in the softmax
+            v, g, h = (np.array([float(x) for x in part]) for part in MP.ROWS[name](params, rel, sizes, f, w))
+        y = Ranking.from_sizes(rel, sizes)
+        sw = np.array(w) if weighted else None
+        got_v = loss(y, np.array(f), reduction="none")  # unweighted per-row values
+        got_g, got_h = loss.gradient_hessian(y, np.array(f), sample_weight=sw)
+        for got, want in ((got_v, v), (got_g, g), (got_h, h)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)

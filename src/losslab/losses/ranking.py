@@ -349,7 +349,8 @@ class _Lambda(_PairLoss):
                 lam = 2.0 * s * (delta / (1.0 + np.exp(s * d))).sum(axis=(1, 2))
             factor = np.ones_like(lam)
             pos_sum = lam > 0
-            factor[pos_sum] = np.log2(1.0 + lam[pos_sum]) / lam[pos_sum]
+            # log₂(1 + Λ) by log1p: the anchors' log2(1 + Λ) is 0 once Λ < 1e-16
+            factor[pos_sum] = np.log1p(lam[pos_sum]) / (math.log(2.0) * lam[pos_sum])
             delta = delta * factor[:, None, None]
         return _as(xp, delta, f)
 
@@ -570,6 +571,18 @@ def lightgbm_gammas(sizes: Any, seed: int = 5, draw: int = 0) -> np.ndarray:
     return out[np.arange(m)[None, :] < sizes[:, None]]
 
 
+def _log_softmax(xp: Any, fb: Any, valid: np.ndarray, like: Any) -> Any:
+    """log softmax over each block row's real entries: zⱼ − m − log1p(S), S the sum of e^{z−m}
+    over the other entries (`losslab._core.special.log_softmax`), so that a near-certain row
+    keeps full relative precision. Pads follow a query's rows, so its first maximum is real."""
+    m = xp.max(fb, axis=1, keepdims=True)
+    shifted = fb - m
+    first = np.zeros(valid.shape)
+    first[np.arange(valid.shape[0]), to_numpy(xp.argmax(fb, axis=1))] = 1.0
+    keep = _as(xp, valid * (1.0 - first), like)
+    return shifted - xp.log1p(xp.sum(xp.exp(shifted) * keep, axis=1, keepdims=True))
+
+
 @register
 class XENDCG(Loss):
     r"""XE-NDCG (LightGBM's ``rank_xendcg``): a cross-entropy to the NDCG-shaped target — a recipe.
@@ -660,10 +673,7 @@ class XENDCG(Loss):
             rel = np.where(b.valid, rel_all[b.rows], 0.0)
             p = _as(xp, self._target_distribution(t, q, b, rel), f)
             fb = _gather(xp, f, b.rows)  # pads repeat a row of their query: the max is the query's
-            top = xp.max(fb, axis=1, keepdims=True)
-            e = xp.exp(fb - top) * _as(xp, b.valid.astype(np.float64), f)
-            lse = top + xp.log(xp.sum(e, axis=1, keepdims=True))
-            parts.append(-p * (fb - lse))
+            parts.append(-p * _log_softmax(xp, fb, b.valid, f))
         return _scatter(xp, q, parts, f)
 
     def _gradient_hessian(self, xp: Any, t: Ranking, f: Any) -> tuple[Any, Any]:
@@ -678,14 +688,19 @@ class XENDCG(Loss):
             e = np.exp(fb - fb.max(axis=1, keepdims=True)) * b.valid
             total = e.sum(axis=1, keepdims=True)
             rho = e / total
-            off = 1.0 - np.eye(e.shape[1])
-            rest = (e[:, None, :] * off[None]).sum(axis=2) / total  # 1 − ρ without cancellation
-            with np.errstate(divide="ignore", invalid="ignore"):
+            off = (1.0 - np.eye(e.shape[1]))[None]
+
+            def others(x: np.ndarray, off: np.ndarray = off) -> np.ndarray:
+                # Σ_{j≠i} x_j summed directly: LightGBM's Σx − xᵢ cancels when one ρ is near 1
+                return (x[:, None, :] * off).sum(axis=2)
+
+            rest = others(e) / total  # 1 − ρ without cancellation
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 l1 = rho - p
                 a = np.where(rest > 0, l1 / rest, 0.0) * b.valid
-                l2 = rho * (a.sum(axis=1, keepdims=True) - a)
+                l2 = rho * others(a)
                 c = np.where(rest > 0, l2 / rest, 0.0) * b.valid
-                g = l1 + l2 + rho * (c.sum(axis=1, keepdims=True) - c)
+                g = l1 + l2 + rho * others(c)
             h = rho * rest
             single = (b.valid.sum(axis=1) <= 1)[:, None]
             g, h = np.where(single | ~b.valid, 0.0, g), np.where(single | ~b.valid, 0.0, h)
