@@ -17,8 +17,8 @@ from losslab.targets import Ranking
 
 rng = np.random.default_rng(0)
 
-# 200 queries of 5-29 results each, 6 features; relevance 0-3 from a hidden noisy score
-sizes = rng.integers(5, 30, 200)
+# 100 queries of 5-29 results each, 6 features; relevance 0-3 from a hidden noisy score
+sizes = rng.integers(5, 30, 100)
 n = int(sizes.sum())
 X = rng.normal(size=(n, 6))
 hidden = X[:, 0] - 0.5 * X[:, 1] ** 2 + rng.normal(0.0, 1.0, n)
