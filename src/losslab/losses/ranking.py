@@ -49,7 +49,7 @@ from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from .._core.domains import RAW_SCORE, Domain, DomainKind
 from .._core.errors import DomainError, DTypeError, ShapeError
-from .._core.info import GradientKind, HessianKind, Task
+from .._core.info import Anchor, AnchorRow, GradientKind, HessianKind, Library, Task
 from .._core.statistic import Statistic
 from .._core.targets import Ranking
 from .._core.xp import device, is_numpy_namespace, to_numpy
@@ -66,9 +66,18 @@ __all__ = [
 ]
 
 RANKING_TARGET = Domain(
-    DomainKind.DESCRIBED,
-    note="a Ranking target: relevance >= 0 and a query id per row, each query's rows adjacent",
+    DomainKind.NONNEGATIVE,
+    Interval(0.0, math.inf, True, False),
+    note="(a Ranking target: relevance >= 0 and a query id per row, each query's rows adjacent)",
+    shape="Ranking(relevance, group)",
 )
+
+
+def _anchor(losslab: str, note: str, params: str = "") -> tuple[AnchorRow, ...]:
+    """The conventions row: none of PyTorch, Keras 3, optax or scikit-learn has the loss."""
+    return (AnchorRow(losslab, (Anchor(Library.SKLEARN, None, f"— ({note})"),), params=params),)
+
+
 POSITIVE = Interval(0.0, math.inf, False, False)
 AT_LEAST_ONE = Interval(1.0, math.inf, True, False)
 NON_NEGATIVE = Interval(0.0, math.inf, True, False)
@@ -282,6 +291,10 @@ class Pairwise(_PairLoss):
         smooth=True,
         robust=False,
         hessian=HessianKind.EXACT,
+        anchors=_anchor(
+            "½ Σ over the row's pairs of log(1 + e^{−(fᵢ − fⱼ)}), relᵢ > relⱼ; derivatives of Σwℓ",
+            "XGBoost `rank:pairwise` with all pairs and no normalisation: same gradient, Hessian × 2",
+        ),
         references=(
             "Burges, C. et al. (2005). Learning to Rank using Gradient Descent. ICML.",
             *_REFERENCES_LTR[:1],
@@ -433,6 +446,11 @@ class LambdaRank(_Lambda):
         robust=False,
         hessian=HessianKind.EXACT,
         gradient=GradientKind.RECIPE,
+        anchors=_anchor(
+            "½ Σ over the row's pairs of Ωᵢⱼ log(1 + e^{−σ(fᵢ − fⱼ)}), Ω = normalised |ΔNDCG@k| held fixed",
+            "LightGBM `lambdarank`: same; XGBoost `rank:ndcg` (k = 32): same gradient, Hessian × 2",
+            params="(k, σ)",
+        ),
         references=_REFERENCES_LTR,
     )
 
@@ -491,6 +509,11 @@ class LambdaRankMAP(_Lambda):
         robust=False,
         hessian=HessianKind.EXACT,
         gradient=GradientKind.RECIPE,
+        anchors=_anchor(
+            "½ Σ over the row's pairs of Ωᵢⱼ log(1 + e^{−σ(fᵢ − fⱼ)}), Ω = normalised |ΔAP| held fixed",
+            "XGBoost `rank:map`: same gradient, Hessian × 2",
+            params="(k, σ)",
+        ),
         references=_REFERENCES_LTR,
     )
 
@@ -591,7 +614,9 @@ class XENDCG(Loss):
     pᵢ = φᵢ/Σⱼφⱼ with φᵢ = 2^{rᵢ} − γᵢ, γᵢ ∈ [0, 1) drawn per row (`lightgbm_gammas`). The
     value is the cross-entropy, row i's share of it
 
-    .. math:: \ell_i = -p_i \log \rho_i,
+    .. math::
+
+        \ell_i = -p_i \log \rho_i,
 
     and the gradient LightGBM's approximation of the Newton step of that cross-entropy
     (Bruch 2021, eq. 7), to third order: with L¹ᵢ = ρᵢ − pᵢ, aᵢ = L¹ᵢ/(1 − ρᵢ),
@@ -644,6 +669,10 @@ class XENDCG(Loss):
         robust=False,
         hessian=HessianKind.EXACT,
         gradient=GradientKind.RECIPE,
+        anchors=_anchor(
+            "−pᵢ log softmax(f)ᵢ, pᵢ ∝ 2^{relᵢ} − γᵢ; gradient LightGBM's third-order recipe",
+            "LightGBM `rank_xendcg`: same in its first round (γ redrawn every round)",
+        ),
         references=(
             "Bruch, S. (2021). An Alternative Cross Entropy Loss for Learning-to-Rank. The Web "
             "Conference (WWW). arXiv:1911.09798.",
