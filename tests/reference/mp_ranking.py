@@ -1,11 +1,13 @@
 """Exact values of the ranking losses (losslab/losses/ranking.py; see README.md).
 
-The ranking losses take a whole `Ranking` per point (rows interact within a query), so they
-have no per-sample ``CASES``; their exact per-row values, gradients and Hessians are the
-functions ``ROWS[name](params, relevance, sizes, scores, weights)`` below (floats in, mpf lists
-out), evaluated by tests/test_ranking.py at ``POINTS``. For the gradient recipes (lambdarank,
-map, xendcg) the "gradient" is the recipe's value, written out from its definition: the pair
-weights Ω are formed from the scores as the anchors form them, then everything is exact.
+The ranking losses take a whole `Ranking` per point (rows interact within a query): each case's
+point is a whole sample ``((relevance, group), scores)``, and ``value``/``gradient``/``hessian``
+give the per-row values and the derivatives of the total (make_reference.py's coupled cases).
+The functions ``ROWS[name](params, relevance, sizes, scores, weights)`` below (floats or mpf in,
+mpf lists out) are also evaluated with weights by tests/test_ranking.py at ``POINTS``. For the
+gradient recipes (lambdarank, map, xendcg) the "gradient" is the recipe's value, written out
+from its definition: the pair weights Ω are formed from the scores as the anchors form them,
+then everything is exact.
 """
 
 from __future__ import annotations
@@ -216,3 +218,43 @@ CONFIGS: dict[str, list[dict]] = {
     "map": [{}, {"truncation_level": 3.0, "norm": False}],
     "xendcg": [{}, {"seed": 11.0}],
 }
+
+
+def _sizes(group: list[Any]) -> list[int]:
+    sizes: list[int] = []
+    for i, g in enumerate(group):
+        if i and g == group[i - 1]:
+            sizes[-1] += 1
+        else:
+            sizes.append(1)
+    return sizes
+
+
+def _case(name: str, params: dict, points: list) -> dict:
+    fn = ROWS[name]
+
+    def part(k: int) -> Any:
+        def out(cols: list[list[Any]], z: list[Any]) -> list[Any]:
+            rel, group = [float(v) for v in cols[0]], cols[1]
+            return fn(params, rel, _sizes(group), list(z), [1.0] * len(z))[k]
+
+        return out
+
+    pts = [
+        ((list(map(float, rel)), [float(q) for q, m in enumerate(sz) for _ in range(m)]), f)
+        for rel, sz, f in points
+    ]
+    return {
+        "loss": {"name": name, **params},
+        "points": pts,
+        "value": part(0),
+        "gradient": part(1),
+        "hessian": part(2),
+    }
+
+
+CASES += [
+    _case(name, params, POINTS_BINARY if name == "map" else POINTS)
+    for name, configs in CONFIGS.items()
+    for params in configs
+]

@@ -66,7 +66,7 @@ __all__ = [
 ]
 
 RANKING_TARGET = Domain(
-    DomainKind.NONNEGATIVE,
+    DomainKind.STRUCTURED,
     Interval(0.0, math.inf, True, False),
     note="(a Ranking target: relevance >= 0 and a query id per row, each query's rows adjacent)",
     shape="Ranking(relevance, group)",
