@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _queries(
-    seed: int = 1, sizes: tuple[int, ...] = (6, 9, 4, 12, 7)
+    seed: int = 1, sizes: tuple[int, ...] = (5, 8, 4, 6)
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Graded relevance 0–3 with every grade in each query (so every row is in a pair), scores."""
     rng = np.random.default_rng(seed)

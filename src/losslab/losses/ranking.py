@@ -185,18 +185,16 @@ class _PairLoss(Loss):
     def _sigma(self) -> float:
         return 1.0
 
-    def _omega(self, xp: Any, t: Ranking, b: _Block, rel: np.ndarray, f: Any) -> Any:
+    def _omega(self, xp: Any, t: Ranking, b: _Block, f: Any) -> Any:
         raise NotImplementedError
 
     def _blocks(self, xp: Any, t: Ranking, f: Any) -> tuple[_Queries, list[tuple[_Block, Any, Any]]]:
         """The queries, and per block: the block, the pair weights Ω and fₐ − f_b (q, m, m)."""
         q = _queries(t)
-        rel, _ = _numpy_fields(t)
         out = []
         for b in q.blocks:
-            rb = np.where(b.valid, rel[b.rows], -1.0)
             d = _gather(xp, f, b.rows)
-            out.append((b, self._omega(xp, t, b, rb, f), d[:, :, None] - d[:, None, :]))
+            out.append((b, self._omega(xp, t, b, f), d[:, :, None] - d[:, None, :]))
         return q, out
 
     def _value(self, xp: Any, t: Ranking, f: Any) -> Any:
@@ -301,8 +299,11 @@ class Pairwise(_PairLoss):
         ),
     )
 
-    def _omega(self, xp: Any, t: Ranking, b: _Block, rel: np.ndarray, f: Any) -> Any:
-        return _as(xp, _pair_mask(rel, b.valid).astype(np.float64), f)
+    def _omega(self, xp: Any, t: Ranking, b: _Block, f: Any) -> Any:
+        # in f's library (relevance may be a constant traced by jax.jit; the layout is static)
+        r = _gather(xp, t.relevance, b.rows)
+        both = _index(xp, b.valid[:, :, None] & b.valid[:, None, :], f)
+        return xp.astype((r[:, :, None] > r[:, None, :]) & both, f.dtype)
 
 
 # -- LambdaRank and LambdaMAP: |Δmetric|-weighted RankNet pairs, weights from the current ranks ----
@@ -345,8 +346,10 @@ class _Lambda(_PairLoss):
     def _delta(self, rel: np.ndarray, pos: np.ndarray, valid: np.ndarray, pairs: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _omega(self, xp: Any, t: Ranking, b: _Block, rel: np.ndarray, f: Any) -> Any:
+    def _omega(self, xp: Any, t: Ranking, b: _Block, f: Any) -> Any:
+        # the weights come from the ranks: concrete scores, in NumPy (held fixed: no autograd)
         s = self._sigma
+        rel = np.where(b.valid, _numpy_fields(t)[0][b.rows], -1.0)
         scores = to_numpy(f).astype(np.float64)[b.rows]
         pos = _ranks(scores, b.valid)
         top = np.minimum(pos[:, :, None], pos[:, None, :]) < int(self.truncation_level)
@@ -687,20 +690,25 @@ class XENDCG(Loss):
                     f"parameter {k!r} of loss {self.name!r} must be a whole number below 2**31; got {v!r}."
                 )
 
-    def _target_distribution(self, t: Ranking, q: _Queries, b: _Block, rel: np.ndarray) -> np.ndarray:
+    def _gammas(self, q: _Queries, b: _Block) -> np.ndarray:
         gam = lightgbm_gammas(q.sizes, int(self.seed), int(self.draw))
         g = np.zeros(b.valid.shape)
         g[b.valid] = gam[b.rows[b.valid]]  # gammas come in row order
-        phi = np.where(b.valid, np.exp2(rel) - g, 0.0)
+        return g
+
+    def _target_distribution(self, t: Ranking, q: _Queries, b: _Block, rel: np.ndarray) -> np.ndarray:
+        phi = np.where(b.valid, np.exp2(rel) - self._gammas(q, b), 0.0)
         return phi / phi.sum(axis=1, keepdims=True)
 
     def _value(self, xp: Any, t: Ranking, f: Any) -> Any:
         q = _queries(t)
-        rel_all, _ = _numpy_fields(t)
         parts = []
         for b in q.blocks:
-            rel = np.where(b.valid, rel_all[b.rows], 0.0)
-            p = _as(xp, self._target_distribution(t, q, b, rel), f)
+            # in f's library: relevance may be a constant traced by jax.jit
+            valid = _as(xp, b.valid.astype(np.float64), f)
+            r = _gather(xp, t.relevance, b.rows)
+            phi = (xp.exp(r * math.log(2.0)) - _as(xp, self._gammas(q, b), f)) * valid
+            p = phi / xp.sum(phi, axis=1, keepdims=True)
             fb = _gather(xp, f, b.rows)  # pads repeat a row of their query: the max is the query's
             parts.append(-p * _log_softmax(xp, fb, b.valid, f))
         return _scatter(xp, q, parts, f)
