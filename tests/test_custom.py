@@ -221,6 +221,8 @@ def test_bad_definitions_are_clear_errors() -> None:
 
 @pytest.mark.parametrize("name", losslab.list_losses())
 def test_check_passes_for_every_registered_loss(name: str) -> None:
+    if losslab.get(name).info.gradient == "recipe":
+        pytest.skip("a gradient recipe (LambdaRank) is not the derivative of its value: check says so")
     report = losslab.check(name, n=32)
     assert report.passed, report
     assert report.gradient.n_skipped <= report.gradient.n_checked // 10  # kinks are rare

@@ -181,6 +181,10 @@ def test_hessian_matches_finite_differences(any_loss: Any) -> None:
     y, f = _example(any_loss, seed=1)
     hess = np.asarray(any_loss.hessian(y, f), dtype=np.float64)
     assert hess.shape == f.shape
+    if _recipe(any_loss) and any_loss.coupled:
+        # LambdaRank's and XE-NDCG's Hessian is the anchors' curvature with the recipe's pair
+        # weights held fixed, not the derivative of the recipe gradient (whose weights move)
+        pytest.skip("a coupled gradient recipe's Hessian is not the derivative of its gradient")
     if any_loss.coupled:
         w = np.random.default_rng(8).uniform(0.5, 2.0, n_rows(y))
         for kw in ({}, {"sample_weight": w}):
@@ -317,8 +321,9 @@ def test_weighted_mean_with_tiny_and_huge_weights(default_loss: Any) -> None:
 
 def test_integer_weights_equal_repetition(any_loss: Any) -> None:
     y, f = _example(any_loss, seed=5)
-    if _recipe(any_loss):
-        pytest.skip("a gradient recipe's ranking metric does not treat a repeated row as a weight")
+    if _recipe(any_loss) or any_loss.info.task == "ranking":
+        # a repeated row forms pairs with its copies and with every other row's copies
+        pytest.skip("a ranking loss does not treat a repeated row as a weight")
     reps = _weights(n_rows(y), seed=1).astype(int)
     yr, fr = repeat_rows(y, reps), np.repeat(f, reps, axis=0)
     w = reps.astype(float)

@@ -50,6 +50,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
+from ._core.targets import Ranking
 from .gbdt.objective import (
     BridgeObjective,
     as_loss,
@@ -58,7 +59,7 @@ from .gbdt.objective import (
     refit_recommended,
 )
 from .gbdt.refit import LeafRefit, kernels
-from .gbdt.targets import from_lightgbm
+from .gbdt.targets import from_lightgbm, ranking_from_sizes
 
 __all__ = [
     "fold_init_score",
@@ -119,18 +120,24 @@ class LGBObjective(BridgeObjective):
     """A losslab loss as a LightGBM objective, in either calling convention.
 
     ``lightgbm.train`` calls ``fobj(preds, train_set)``; the scikit-learn API calls
-    ``objective(y_true, y_pred, weight)`` (three parameters: LightGBM silently drops the
-    weights of a two-parameter objective). The second argument tells them apart: a
-    ``Dataset`` (anything with ``get_label``) or an array.
+    ``objective(y_true, y_pred, weight, group)`` (four parameters: LightGBM silently drops the
+    weights of a two-parameter objective, and hands the query sizes — ``LGBMRanker``'s
+    ``group``, None for the other estimators — only to a four-parameter one). The second
+    argument tells them apart: a ``Dataset`` (anything with ``get_label``) or an array.
     """
 
     library = "lightgbm"
 
-    def __call__(self, first: Any, second: Any, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, first: Any, second: Any, weight: Any = None, group: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         if hasattr(second, "get_label"):  # native: (preds, train_set)
             y, w = self._cache.get(second, functools.partial(_read_target, self.loss))
             return self._grad_hess(y, _layout(self.loss, first), w, id(y))
         y = np.asarray(first, dtype=np.float64)
+        if self.loss.target_type is Ranking:  # LGBMRanker hands the query sizes as a 4th argument
+            ranked = ranking_from_sizes(self.loss, y, group, "lightgbm")
+            return self._grad_hess(ranked, _layout(self.loss, second), _as_weight(weight), "sklearn")
         # the scikit-learn API hands the labels again every round: checked on the first call only
         return self._grad_hess(y, _layout(self.loss, second), _as_weight(weight), "sklearn")
 

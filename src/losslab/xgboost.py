@@ -58,7 +58,7 @@ from .gbdt.objective import (
     refit_recommended,
 )
 from .gbdt.refit import LeafRefit
-from .gbdt.targets import from_xgboost
+from .gbdt.targets import from_xgboost, row_weights
 
 __all__ = [
     "base_margin",
@@ -91,7 +91,8 @@ def _read_dmatrix(dtrain: Any) -> tuple[np.ndarray, np.ndarray | None]:
 def _read_target(loss: Loss, dtrain: Any) -> tuple[Any, np.ndarray | None]:
     """Labels and weights, the labels as ``loss``'s structured target if it takes one."""
     y, w = _read_dmatrix(dtrain)
-    return from_xgboost(loss, dtrain, y), w
+    target = from_xgboost(loss, dtrain, y)
+    return target, row_weights(target, w)  # ranking: XGBoost's weights are one per query
 
 
 class XGBObjective(BridgeObjective):

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import DataError, ShapeError
-from .info import LinkKind, link_kind
+from .info import LinkKind, Task, link_kind
 from .statistic import Statistic
 from .xp import to_numpy
 
@@ -297,6 +297,10 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     >>> round(losslab.get("binary_crossentropy").baseline([0, 0, 0, 1]), 12)  # log(1/3)
     -1.098612288668
     """
+    if loss.info.task == Task.RANKING:
+        # only the order of the scores within a query counts: every constant is optimal (and a
+        # recipe's gradient at a constant need not vanish, so no search could find one)
+        return 0.0
     w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
     if loss.target_type is not None and not loss.multiclass:
         return _structured(loss, y_true, w)

@@ -23,6 +23,10 @@ gamma                       ``reg:gamma``: same         ``gamma``: same
 tweedie(power=p)            ``reg:tweedie``: same       ``tweedie``: same
 pseudo_huber(delta=δ)       ``reg:pseudohubererror``:   —
                             same
+pairwise, lambdarank, map   ``rank:pairwise``,          ``lambdarank``: same
+                            ``rank:ndcg``, ``rank:map``:
+                            Hessian × 2
+xendcg                      —                           ``rank_xendcg``: same
 ==========================  ==========================  ======================================
 
 A loss matches a row when its canonical form (`losslab._core.equivalence.canonical`) is the
@@ -86,12 +90,17 @@ BUILTINS: tuple[Builtin, ...] = (
     Builtin(XGBOOST, "gamma", "reg:gamma"),
     Builtin(XGBOOST, "tweedie", "reg:tweedie", carry=(("tweedie_variance_power", "power"),)),
     Builtin(XGBOOST, "pseudo_huber", "reg:pseudohubererror", carry=(("huber_slope", "delta"),)),
+    Builtin(XGBOOST, "pairwise", "rank:pairwise", hessian_scale=2.0),
+    Builtin(XGBOOST, "lambdarank", "rank:ndcg", hessian_scale=2.0),
+    Builtin(XGBOOST, "map", "rank:map", hessian_scale=2.0),
     Builtin(LIGHTGBM, "mse", "regression", scale=0.5),
     Builtin(LIGHTGBM, "binary_crossentropy", "binary"),
     Builtin(LIGHTGBM, "categorical_crossentropy", "multiclass", per_class=True),
     Builtin(LIGHTGBM, "poisson", "poisson", delta_step="poisson_max_delta_step"),
     Builtin(LIGHTGBM, "gamma", "gamma"),
     Builtin(LIGHTGBM, "tweedie", "tweedie", carry=(("tweedie_variance_power", "power"),)),
+    Builtin(LIGHTGBM, "lambdarank", "lambdarank"),
+    Builtin(LIGHTGBM, "xendcg", "rank_xendcg"),
 )
 
 

@@ -562,12 +562,18 @@ def usage_section(loss: Loss) -> str:
         "booster = ll.train(loss, params, train_set, 100)  # lightgbm.train + init score",
     ]
     kind = "Classifier" if loss.info.task in (Task.BINARY, Task.MULTICLASS) else "Regressor"
-    lines += [
-        f"model = lx.XGB{kind}(loss).fit(X, y)   # scikit-learn API: objective + init score",
-        f"model = ll.LGBM{kind}(loss).fit(X, y)"
-        + ("  # predict_proba: probabilities" if kind == "Classifier" else ""),
-        f"model = xgboost.XGB{kind}(objective=lx.objective(loss))  # the objective alone: no init score",
-    ]
+    if loss.info.task == Task.RANKING:  # datasets with group=sizes; XGBRanker takes no callable
+        lines += [
+            "model = lightgbm.LGBMRanker(objective=ll.objective(loss)).fit(X, y, group=sizes)",
+            "# xgboost.XGBRanker refuses a custom objective: lx.train with DMatrix(..., group=sizes)",
+        ]
+    else:
+        lines += [
+            f"model = lx.XGB{kind}(loss).fit(X, y)   # scikit-learn API: objective + init score",
+            f"model = ll.LGBM{kind}(loss).fit(X, y)"
+            + ("  # predict_proba: probabilities" if kind == "Classifier" else ""),
+            f"model = xgboost.XGB{kind}(objective=lx.objective(loss))  # the objective alone: no init score",
+        ]
     lines.append("```")
     if loss.multiclass:
         lines += ["", "Multiclass: margins and gradients are (n, k); `train` sets num_class."]

@@ -26,7 +26,7 @@ from .._core.errors import DataError
 from .._core.loss import Loss
 from .._core.targets import Bounds, Ordinal, Ranking, Survival, TargetKind
 
-__all__ = ["from_lightgbm", "from_xgboost", "signed_survival_label"]
+__all__ = ["from_lightgbm", "from_xgboost", "ranking_from_sizes", "row_weights", "signed_survival_label"]
 
 
 def signed_survival_label(time: Any, event: Any) -> np.ndarray:
@@ -61,6 +61,23 @@ def _ranking(loss: Loss, y: np.ndarray, sizes: Any, library: str) -> Ranking:
             f"rows, but it has {y.shape[0]}."
         )
     return Ranking.from_sizes(y, sizes)
+
+
+def ranking_from_sizes(loss: Loss, y: Any, sizes: Any, library: str) -> Ranking:
+    """The `Ranking` of labels ``y`` and query sizes ``sizes`` (a scikit-learn API's ``group``),
+    with a clear error when there are none or they do not cover the rows."""
+    return _ranking(loss, np.asarray(y, dtype=np.float64), sizes, library)
+
+
+def row_weights(target: Any, w: np.ndarray | None) -> np.ndarray | None:
+    """Per-row weights: XGBoost's ranking weights are one per query (``DMatrix.set_weight``
+    of length n_groups), repeated here over each query's rows; other weights pass through."""
+    if w is None or not isinstance(target, Ranking):
+        return w
+    sizes = target.sizes()
+    if w.shape[0] == sizes.shape[0] and w.shape[0] != len(target):
+        return np.repeat(w, sizes)
+    return w
 
 
 def from_xgboost(loss: Loss, dtrain: Any, y: np.ndarray) -> Any:
