@@ -376,3 +376,12 @@ def test_plain_label_arrays_are_accepted() -> None:
     for name, t in (("cosine_embedding", Pairs([1, -1, 1, 1])), ("ntxent", Embeddings([0, 0, 1, 1]))):
         loss = losslab.get(name)
         assert float(loss(np.asarray(t.label), f)) == float(loss(t, f))
+
+
+def test_the_docs_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/examples/embedding.py (the new user's walk-through) runs, and its training loss falls."""
+    import runpy
+
+    runpy.run_path(str(Path(__file__).parents[1] / "docs" / "examples" / "embedding.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "supervised_contrastive while training" in out and "triplet_margin" in out
