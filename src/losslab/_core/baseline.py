@@ -147,17 +147,26 @@ def _check_classes(loss: Loss, freq: np.ndarray) -> None:
         )
 
 
-def _mean_grad(loss: Loss, y: np.ndarray, w: np.ndarray | None, c: float) -> float:
-    g = loss.gradient(y, np.full(y.shape[0], c), check=False)
-    return float(np.average(np.asarray(g, dtype=np.float64), weights=w))
+def _mean_grad(loss: Loss, y: Any, w: np.ndarray | None, c: float) -> float:
+    return _mean_derivative(loss, loss.gradient, y, w, c)
 
 
-def _is_optimum(loss: Loss, y: np.ndarray, w: np.ndarray | None, c: float) -> bool:
+def _mean_derivative(loss: Loss, derivative: Any, y: Any, w: np.ndarray | None, c: float) -> float:
+    """The weighted mean of ``derivative`` at the constant c (a coupled loss weights inside its
+    kernels: its derivatives are of Σwℓ, so they are summed and divided by Σw)."""
+    if loss.coupled:
+        d = np.asarray(derivative(y, np.full(len(y), c), sample_weight=w, check=False), dtype=np.float64)
+        return float(d.sum() / (len(y) if w is None else w.sum()))
+    d = derivative(y, np.full(len(y), c), check=False)
+    return float(np.average(np.asarray(d, dtype=np.float64), weights=w))
+
+
+def _is_optimum(loss: Loss, y: Any, w: np.ndarray | None, c: float) -> bool:
     """First-order check: 0 lies between the one-sided mean derivatives at c."""
     tol = 1e-10
     if loss.info.smooth:
         g = _mean_grad(loss, y, w, c)
-        h = float(np.average(np.asarray(loss.hessian(y, np.full(y.shape[0], c), check=False)), weights=w))
+        h = _mean_derivative(loss, loss.hessian, y, w, c)
         if h > 0:
             return abs(g / h) <= tol * (1.0 + abs(c))
         return abs(g) <= tol
@@ -180,11 +189,8 @@ def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float |
     g_lo = g_hi = _mean_grad(loss, y, w, start)
     if g_lo == 0.0:
         return start
-    step = (
-        1.0
-        if link != LinkKind.IDENTITY
-        else max(1.0, float(np.max(np.abs(y - start))) if y.ndim == 1 else 1.0)
-    )
+    plain = isinstance(y, np.ndarray) and y.ndim == 1
+    step = 1.0 if link != LinkKind.IDENTITY or not plain else max(1.0, float(np.max(np.abs(y - start))))
     for _ in range(80):
         if g_lo > 0:
             hi, g_hi = lo, g_lo
@@ -291,8 +297,10 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     >>> round(losslab.get("binary_crossentropy").baseline([0, 0, 0, 1]), 12)  # log(1/3)
     -1.098612288668
     """
-    y = np.asarray(to_numpy(y_true))
     w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
+    if loss.target_type is not None and not loss.multiclass:
+        return _structured(loss, y_true, w)
+    y = np.asarray(to_numpy(y_true))
     if loss.multiclass:
         keep = _kept(loss, y)
         if keep is not None:
@@ -336,6 +344,17 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     if link_kind(loss) == LinkKind.IDENTITY and loss.info.statistic.statistic == Statistic.PROBABILITY:
         return _probability_search(loss, y, w)
     return _root_search(loss, y, w, c)
+
+
+def _structured(loss: Loss, y_true: Any, w: np.ndarray | None) -> float:
+    """The best constant for a structured target (`losslab._core.targets`): 0 when it is
+    already optimal (every loss that only compares rows: Cox, ranking), else the root of the
+    weighted mean gradient, searched from 0."""
+    t = loss.target_type.coerce(loss, y_true).normalised(loss.name)  # type: ignore[union-attr]
+    loss(t, np.zeros(len(t)), sample_weight=w)  # the loss's own target and weight checks
+    if _is_optimum(loss, t, w, 0.0):
+        return 0.0
+    return _root_search(loss, t, w, 0.0)
 
 
 def _probability_search(loss: Loss, y: np.ndarray, w: np.ndarray | None) -> float:
