@@ -148,6 +148,9 @@ class Structured:
     #: the number of dimensions of y_pred, if the kind fixes it (None: (n,), or (n, k) for a
     #: loss with ``multiclass = True``)
     PRED_NDIM: ClassVar[int | None] = None
+    #: an integer weight k on a row means the same as k copies of the row (False where a copy
+    #: would interact with its original: in-batch mining pairs it with itself)
+    REPEATS_AS_WEIGHTS: ClassVar[bool] = True
 
     @classmethod
     def data_fields(cls) -> tuple[str, ...]:
@@ -529,6 +532,7 @@ class Embeddings(Structured):
 
     kind: ClassVar[TargetKind] = TargetKind.EMBEDDINGS
     INTEGER: ClassVar[frozenset[str]] = frozenset({"label"})
+    REPEATS_AS_WEIGHTS: ClassVar[bool] = False  # a copy of a row is its own positive
     label: Any = None
     weight: Any = None
 

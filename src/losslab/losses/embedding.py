@@ -53,8 +53,10 @@ __all__ = [
 _REAL = Interval()
 _POSITIVE = Interval(0.0, math.inf, False, False)
 _NON_NEGATIVE = Interval(0.0, math.inf, True, False)
-_PAIRS_TARGET = Domain(DomainKind.LABEL, values=(-1.0, 0.0, 1.0), note="(a Pairs target: one label per pair)")
-_EMBEDDINGS_TARGET = Domain(DomainKind.LABEL, note="(an Embeddings target: an integer class label per row)")
+_PAIRS_TARGET = Domain(DomainKind.STRUCTURED, note="a Pairs target: a label ±1 per pair")
+_EMBEDDINGS_TARGET = Domain(
+    DomainKind.STRUCTURED, note="an Embeddings target: an integer class label per row"
+)
 _PAIR_ROWS = Domain(DomainKind.RAW_SCORE, shape="(n, 2d): the pair's two embeddings [x1 | x2]")
 _REF_HADSELL = (
     "Hadsell, R., Chopra, S. & LeCun, Y. (2006). Dimensionality reduction by learning an invariant "

@@ -102,7 +102,9 @@ class CTC(Loss):
     INFO = LossInfo(
         task=Task.SEQUENCE,
         statistic=Statistic.UNSPECIFIED,
-        y_true=Domain(DomainKind.DESCRIBED, note="a Sequences target: labels, target lengths, input lengths"),
+        y_true=Domain(
+            DomainKind.STRUCTURED, note="a Sequences target: labels, target lengths, input lengths"
+        ),
         y_pred=Domain(DomainKind.LOGIT, shape="(n, T, C): raw scores of T time steps over C classes"),
         convex=False,
         smooth=True,
