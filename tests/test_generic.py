@@ -183,13 +183,6 @@ def test_gradient_matches_finite_differences(any_loss: Any) -> None:
         return _none(any_loss, y, ff, check=False)
 
     v = _none(any_loss, y, f)
-    if f.ndim > 2:  # rows of more than one axis (sequences): the check reads (n, k) columns
-        n, shape = f.shape[0], f.shape
-
-        def value(ff: np.ndarray) -> np.ndarray:  # the same values, y_pred's rows flattened
-            return _none(any_loss, y, ff.reshape(shape), check=False)
-
-        f, g = f.reshape(n, -1), g.reshape(n, -1)
     scale = v if f.ndim == 1 else _per_row(v, f) * np.ones_like(f)
     _check_derivative(any_loss, f, value, g, scale, "gradient")
 

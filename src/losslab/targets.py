@@ -1,5 +1,5 @@
 """Targets that are not one number per row: survival, censored values, rankings, ordinal labels,
-pairs, labelled embeddings and label sequences.
+pairs and labelled embeddings.
 
 The one extension of the loss contract for them (defined in ``losslab._core.targets``; see
 docs/conventions.md, "Structured targets"). A loss that takes one declares it as
@@ -17,7 +17,6 @@ from ._core.targets import (
     Ordinal,
     Pairs,
     Ranking,
-    Sequences,
     Structured,
     Survival,
     TargetKind,
@@ -30,7 +29,6 @@ __all__ = [
     "Ordinal",
     "Pairs",
     "Ranking",
-    "Sequences",
     "Structured",
     "Survival",
     "TargetKind",

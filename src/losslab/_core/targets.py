@@ -14,9 +14,7 @@ mechanism):
 - `Pairs`: a label ±1 per explicit pair, whose two members (two scores, or two embeddings side
   by side) are one row of ``y_pred`` (margin ranking, cosine embedding, contrastive);
 - `Embeddings`: a class label per embedding row; the pairs or triplets are mined in the batch,
-  as each loss documents (triplet margin, NT-Xent, supervised contrastive);
-- `Sequences`: a padded label sequence per row with its length and its input's length (CTC);
-  ``y_pred`` is then (n, T, C), one row of T time steps per sequence (the kind's ``PRED_NDIM``).
+  as each loss documents (triplet margin, NT-Xent, supervised contrastive).
 
 Such a loss may declare ``multiclass = True`` for a row layout (n, k) of ``y_pred``: one row per
 row of the target, its columns what the loss documents (``[x₁ | x₂]`` for a pair of
@@ -61,7 +59,6 @@ __all__ = [
     "Ordinal",
     "Pairs",
     "Ranking",
-    "Sequences",
     "Structured",
     "Survival",
     "TargetKind",
@@ -78,7 +75,6 @@ class TargetKind(StrEnum):
     ORDINAL = "ordinal"  # ordered labels with known levels
     PAIRS = "pairs"  # a label ±1 per explicit pair (similar / dissimilar, first / second ranked higher)
     EMBEDDINGS = "embeddings"  # a class label per embedding row (pairs, triplets mined in the batch)
-    SEQUENCES = "sequences"  # a label sequence per row with its length and its input's length (CTC)
 
 
 def is_structured(y: Any) -> bool:
@@ -145,9 +141,6 @@ class Structured:
 
     kind: ClassVar[TargetKind]
     INTEGER: ClassVar[frozenset[str]] = frozenset()
-    #: the number of dimensions of y_pred, if the kind fixes it (None: (n,), or (n, k) for a
-    #: loss with ``multiclass = True``)
-    PRED_NDIM: ClassVar[int | None] = None
     #: an integer weight k on a row means the same as k copies of the row (False where a copy
     #: would interact with its original: in-batch mining pairs it with itself)
     REPEATS_AS_WEIGHTS: ClassVar[bool] = True
@@ -549,63 +542,3 @@ class Embeddings(Structured):
             return y
         out = _plain_labels(cls, loss, y)
         return out if out is not None else super().coerce(loss, y)
-
-
-@dataclass(frozen=True, eq=False)
-class Sequences(Structured):
-    """A label sequence per row, for CTC: ``targets`` (n, S) integer labels padded to the longest
-    sequence (entries beyond a row's length are ignored), ``target_lengths`` (n,) and
-    ``input_lengths`` (n,), the number of ``y_pred``'s time steps that belong to the row.
-
-    ``y_pred`` has one row per sequence, shape (n, T, C): T time steps of C class scores (the
-    loss names its blank). `from_lists` pads ragged label lists.
-
-    >>> from losslab.targets import Sequences
-    >>> s = Sequences.from_lists([[3, 1], [2]], input_lengths=[5, 4])
-    >>> s.targets.tolist(), s.target_lengths.tolist()
-    ([[3, 1], [2, 0]], [2, 1])
-    """
-
-    kind: ClassVar[TargetKind] = TargetKind.SEQUENCES
-    INTEGER: ClassVar[frozenset[str]] = frozenset({"targets", "target_lengths", "input_lengths"})
-    PRED_NDIM: ClassVar[int] = 3  # y_pred (n, T, C)
-    targets: Any = None
-    target_lengths: Any = None
-    input_lengths: Any = None
-    weight: Any = None
-
-    def normalised(self, loss_name: str = "?") -> Structured:
-        lab = to_numpy(self.targets) if is_array(self.targets) else np.asarray(self.targets)
-        if lab.ndim != 2:
-            raise ShapeError(
-                f"Sequences.targets for loss {loss_name!r} must be two-dimensional (n, S): one padded "
-                f"label sequence per row; got shape {lab.shape}. Sequences.from_lists pads ragged lists."
-            )
-        if lab.dtype.kind not in "iu" and not (lab.dtype.kind == "f" and np.all(lab == np.round(lab))):
-            raise DTypeError(
-                f"Sequences.targets for loss {loss_name!r} must hold integer labels; got dtype {lab.dtype}."
-            )
-        k = _column(loss_name, "Sequences", "target_lengths", self.target_lengths, integer=True)
-        t = _column(loss_name, "Sequences", "input_lengths", self.input_lengths, integer=True)
-        if not lab.shape[0] == k.shape[0] == t.shape[0]:
-            raise ShapeError(
-                f"the fields of Sequences for loss {loss_name!r} must have one entry per row each; got "
-                f"targets: {lab.shape[0]}, target_lengths: {k.shape[0]}, input_lengths: {t.shape[0]}."
-            )
-        return replace(self, targets=lab.astype(np.int64), target_lengths=k, input_lengths=t)
-
-    def check(self, loss_name: str) -> None:
-        k, t = np.asarray(self.target_lengths), np.asarray(self.input_lengths)
-        s = np.asarray(self.targets).shape[1]
-        _bad(loss_name, "Sequences.target_lengths", k, (k < 0) | (k > s), f"in [0, {s}] (the padded width)")
-        _bad(loss_name, "Sequences.input_lengths", t, t < 1, ">= 1")
-
-    @classmethod
-    def from_lists(cls, sequences: Any, input_lengths: Any) -> Sequences:
-        """From ragged label lists (padded with 0, which is ignored beyond each length)."""
-        seqs = [list(np.asarray(s).tolist()) for s in sequences]
-        width = max((len(s) for s in seqs), default=0)
-        out = np.zeros((len(seqs), width), dtype=np.int64)
-        for i, s in enumerate(seqs):
-            out[i, : len(s)] = s
-        return cls(out, np.array([len(s) for s in seqs], dtype=np.int64), input_lengths)

@@ -74,9 +74,7 @@ class Prepared:
 
     def per_entry(self, g: Any) -> Any:
         if self.w is not None and not self.coupled:
-            g = g * (
-                self.xp.reshape(self.w, (-1,) + (1,) * (len(g.shape) - 1)) if len(g.shape) > 1 else self.w
-            )
+            g = g * (self.w[..., None] if self.multiclass else self.w)
         return self._cast(g)
 
 
@@ -249,9 +247,8 @@ def _prepare_structured(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any
     xp, f, out_dtype = _scores(loss, y_pred)
     t = loss.target_type.coerce(loss, y_true).normalised(loss.name)
     n, fs = len(t), tuple(f.shape)
-    ndim = t.PRED_NDIM or (2 if loss.multiclass else 1)
-    want = {1: f"({n},)", 2: f"({n}, n_outputs)"}.get(ndim, f"({n}, …) with {ndim} dimensions")
-    if len(fs) != ndim or fs[0] != n:
+    want = f"({n}, n_outputs)" if loss.multiclass else f"({n},)"
+    if (len(fs) != (2 if loss.multiclass else 1)) or fs[0] != n:
         raise ShapeError(
             f"y_pred for loss {loss.name!r} must have shape {want}: one row per row of its "
             f"{type(t).__name__} target ({n} rows); got shape {fs}."
