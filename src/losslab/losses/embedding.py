@@ -517,7 +517,7 @@ class TripletMargin(_Batch):
     .. math::
 
         h(a, p, q) = \max\bigl(0,\ d(x_a, x_p) - d_-(a, p, q) + m\bigr),\qquad
-        d_- = d(x_a, x_q) \text{ or, with } \texttt{swap},\ \min(d(x_a, x_q), d(x_p, x_q)).
+        d_- = d(x_a, x_q) \text{ or, with swap, } \min(d(x_a, x_q), d(x_p, x_q)).
 
     Mining: ``"all"`` (default): row a's value is the mean of h over every valid triplet with
     anchor a; ``"hard"`` (batch-hard, Hermans et al. 2017): one triplet per anchor, its farthest
