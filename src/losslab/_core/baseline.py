@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, ShapeError
+from .errors import DataError, ShapeError, UnsupportedError
 from .info import LinkKind, link_kind
 from .statistic import Statistic
 from .xp import to_numpy
@@ -297,6 +297,11 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     >>> round(losslab.get("binary_crossentropy").baseline([0, 0, 0, 1]), 12)  # log(1/3)
     -1.098612288668
     """
+    if loss.target_type is not None and loss.info.task == "embedding":
+        raise UnsupportedError(
+            f"loss {loss.name!r} scores pairs or embeddings: it has no best constant prediction "
+            "(a boosting init score); y_pred is an embedding, not a prediction of y."
+        )
     w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
     if loss.target_type is not None and not loss.multiclass:
         return _structured(loss, y_true, w)
