@@ -20,6 +20,7 @@ from ._core.errors import (
     ParameterError,
     ShapeError,
     UnknownLossError,
+    UnsupportedError,
 )
 from ._core.info import LossInfo
 from ._core.lazy import lazy_exports as _lazy_exports
@@ -41,6 +42,8 @@ _LAZY = {
     "Bounds": "losslab._core.targets:Bounds",
     "Ranking": "losslab._core.targets:Ranking",
     "Ordinal": "losslab._core.targets:Ordinal",
+    "Pairs": "losslab._core.targets:Pairs",
+    "Embeddings": "losslab._core.targets:Embeddings",
 }
 
 
@@ -51,17 +54,20 @@ __all__ = [
     "DTypeError",
     "DataError",
     "DomainError",
+    "Embeddings",
     "Interval",
     "Loss",
     "LossInfo",
     "LosslabError",
     "Ordinal",
+    "Pairs",
     "Param",
     "ParameterError",
     "Ranking",
     "ShapeError",
     "Survival",
     "UnknownLossError",
+    "UnsupportedError",
     "__version__",
     "advise",
     "check",

@@ -488,7 +488,7 @@ def check(
     step : float, optional
         Relative step h/max(|f|, 1e-2); default ε^{1/5} ≈ 7.4e-4.
     hessian : bool
-        Also check the Hessian.
+        Also check the Hessian (not done for a loss whose ``info.hessian`` is ``"none"``).
     worst : int
         How many of the worst entries to keep in the report.
 
@@ -543,7 +543,8 @@ def check(
         )
 
     gcheck = compare("gradient", partial(lo, reduction="none"), lo.gradient, True)
-    hcheck = compare("hessian", lo.gradient, lo.hessian, False) if hessian else None
+    has_hessian = lo.info.hessian != "none"  # a loss that declares no Hessian raises for it
+    hcheck = compare("hessian", lo.gradient, lo.hessian, False) if hessian and has_hessian else None
     return CheckReport(repr(lo), gcheck, hcheck, rtol, atol)
 
 
@@ -580,13 +581,14 @@ def _check_one(
     err_est = np.full(f.shape, np.inf)
     # elementwise losses: every entry at once (ℓᵢ depends on fᵢ only); row losses: column by
     # column; coupled losses (rows interact): entry by entry, the total or the entry itself
-    units = range(f.shape[0]) if coupled else range(f.shape[1]) if multiclass else [None]
+    # (a coupled loss's entries are its rows' single entries, or each (row, column) of (n, k))
+    units = list(np.ndindex(f.shape)) if coupled else range(f.shape[1]) if multiclass else [None]
     for j in units:
         direction = np.ones_like(f)
         if coupled:
             direction = np.zeros_like(f)
             direction[j] = 1.0
-            sel: tuple[Any, ...] = (j,)
+            sel: tuple[Any, ...] = j
         elif j is not None:
             direction = np.zeros_like(f)
             direction[:, j] = 1.0

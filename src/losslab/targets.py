@@ -1,4 +1,5 @@
-"""Targets that are not one number per row: survival, censored values, rankings, ordinal labels.
+"""Targets that are not one number per row: survival, censored values, rankings, ordinal labels,
+pairs and labelled embeddings.
 
 The one extension of the loss contract for them (defined in ``losslab._core.targets``; see
 docs/conventions.md, "Structured targets"). A loss that takes one declares it as
@@ -10,6 +11,26 @@ docs/conventions.md, "Structured targets"). A loss that takes one declares it as
 ['exact', 'exact']
 """
 
-from ._core.targets import Bounds, Ordinal, Ranking, Structured, Survival, TargetKind, is_structured
+from ._core.targets import (
+    Bounds,
+    Embeddings,
+    Ordinal,
+    Pairs,
+    Ranking,
+    Structured,
+    Survival,
+    TargetKind,
+    is_structured,
+)
 
-__all__ = ["Bounds", "Ordinal", "Ranking", "Structured", "Survival", "TargetKind", "is_structured"]
+__all__ = [
+    "Bounds",
+    "Embeddings",
+    "Ordinal",
+    "Pairs",
+    "Ranking",
+    "Structured",
+    "Survival",
+    "TargetKind",
+    "is_structured",
+]

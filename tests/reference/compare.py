@@ -62,7 +62,7 @@ def _groups(case: dict[str, Any], key: str | None) -> Iterator[list[int]]:
     """Indices of points that can be evaluated as one batch (same label kind and row length)."""
     pts = case["points"]
     usable = [i for i, p in enumerate(pts) if (p if key is None else p[key]) is not None]
-    if case.get("coupled"):  # each point is a whole sample
+    if case.get("coupled") or case.get("batch"):  # each point is a whole sample (batch)
         yield from ([i] for i in usable)
         return
     if not case["multiclass"]:
@@ -78,6 +78,13 @@ def _groups(case: dict[str, Any], key: str | None) -> Iterator[list[int]]:
 
 
 def arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tuple[Any, Any]:
+    if case.get("batch"):  # one batch: its labels (an Embeddings target) and its rows
+        from losslab.targets import Embeddings
+
+        (r,) = rows
+        return Embeddings(np.asarray(r["y_true"])), np.asarray(_num(r["y_pred"]), dtype=np.float64).astype(
+            dtype
+        )
     if case.get("target"):
         return _structured(case, rows, dtype)
     ys = [_num(r["y_true"]) for r in rows]
@@ -106,11 +113,10 @@ def _structured(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) ->
 
 
 def evaluate(loss: Any, y: Any, f: Any) -> dict[str, Any]:
-    return {
-        "value": loss(y, f, reduction="none"),
-        "gradient": loss.gradient(y, f),
-        "hessian": loss.hessian(y, f),
-    }
+    out = {"value": loss(y, f, reduction="none"), "gradient": loss.gradient(y, f)}
+    if loss.info.hessian != "none":  # a loss without a Hessian raises (and its rows have none)
+        out["hessian"] = loss.hessian(y, f)
+    return out
 
 
 def entries(case: dict[str, Any], dtype: Any = np.float64) -> Iterator[Entry | tuple[int, Exception]]:
@@ -135,7 +141,7 @@ def entries(case: dict[str, Any], dtype: Any = np.float64) -> Iterator[Entry | t
                 except losslab.LosslabError as exc:
                     yield i, exc
         for bidx, brows, out in batches:
-            for q in QUANTITIES:
+            for q in (q for q in QUANTITIES if q in out):
                 got = np.asarray(out[q])
                 if got.dtype != dtype:
                     raise AssertionError(f"{loss!r}: {q} has dtype {got.dtype}, expected {np.dtype(dtype)}")
@@ -146,9 +152,9 @@ def entries(case: dict[str, Any], dtype: Any = np.float64) -> Iterator[Entry | t
                             yield Entry(i, q, None, float("nan"), 0.0, r["y_true"], r["y_pred"])
                         continue
                     ref = _num(r[q])
-                    if case.get("coupled"):  # one point: a whole sample, one number per row
-                        for c, rv in enumerate(ref):
-                            yield Entry(i, q, c, float(got[c]), rv, "sample", r["y_pred"])
+                    if case.get("coupled") or case.get("batch"):  # one point: a whole sample
+                        for c, (gv, rv) in enumerate(zip(np.ravel(got), np.ravel(ref), strict=True)):
+                            yield Entry(i, q, c, float(gv), float(rv), "sample", r["y_pred"])
                         continue
                     if isinstance(ref, list):
                         for c, rv in enumerate(ref):

@@ -334,6 +334,8 @@ def _input_reprs(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
 
 def build_case(module: str, case: dict) -> dict[str, Any]:
     loss = losslab.get(case["loss"])
+    if case.get("batch"):
+        return build_batch_case(module, case, loss)
     if loss.coupled:
         return build_coupled_case(module, case, loss)
     multiclass = bool(loss.multiclass)
@@ -433,6 +435,58 @@ def build_coupled_case(module: str, case: dict, loss: Any) -> dict[str, Any]:
         "target": loss.target_type.kind.value,
         "coupled": True,
         "points": rows,
+    }
+
+
+def build_batch_case(module: str, case: dict, loss: Any) -> dict[str, Any]:
+    """A loss on labelled embeddings (rows mined in the batch: triplet, NT-Xent): each point is
+    a whole batch ``(labels, rows)``; ``value(labels, rows)`` gives the per-row values, the
+    gradient is that of their sum, by ``mpmath.diff`` (the points stay away from kinks), at a
+    quarter of the usual digits (100 and 120: the numerical derivative costs a batch per
+    entry; both must still round alike). No Hessian (the losses declare none), no float32 rows."""
+    out_rows = []
+    for labels, f in case["points"]:
+        labels, f = [int(v) for v in labels], [[float(v) for v in r] for r in f]
+
+        def ev(dps: int, labels: list = labels, f: list = f) -> dict[str, Any]:
+            with mpmath.workdps(dps):
+                z = [[mpmath.mpf(v) for v in r] for r in f]
+                # steps relative to the batch's scale (mpmath's default step is absolute)
+                h = max(abs(v) for r in z for v in r) * mpmath.mpf(10) ** (-(dps // 3))
+                grad = []
+                for i, r in enumerate(z):
+                    g_row = []
+                    for j in range(len(r)):
+
+                        def total(x: Any, i: int = i, j: int = j) -> Any:
+                            moved = [list(rr) for rr in z]
+                            moved[i][j] = x
+                            return mpmath.fsum(case["value"](labels, moved))
+
+                        g_row.append(mpmath.diff(total, r[j], h=h))
+                    grad.append(g_row)
+                return {"value": case["value"](labels, z), "gradient": grad}
+
+        def reprs(d: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "value": [to_repr(v) for v in d["value"]],
+                "gradient": [[to_repr(v) for v in r] for r in d["gradient"]],
+            }
+
+        lo, refs = reprs(ev(WORK_DPS // 4)), reprs(ev(CHECK_DPS // 4))
+        flat = [*lo["value"], *(v for r in lo["gradient"] for v in r)]
+        flat_hi = [*refs["value"], *(v for r in refs["gradient"] for v in r)]
+        if not all(_agree(u, v) for u, v in zip(_floats({"x": flat}), _floats({"x": flat_hi}), strict=True)):
+            raise AssertionError(f"{module}: {loss!r}: reference not stable between precisions")
+        out_rows.append({"y_true": labels, "y_pred": [[repr(v) for v in r] for r in f], **refs, "f32": None})
+    return {
+        "module": module,
+        "name": loss.name,
+        "loss": loss.to_dict(),
+        "multiclass": True,
+        "target": loss.target_type.kind.value,
+        "batch": True,
+        "points": out_rows,
     }
 
 

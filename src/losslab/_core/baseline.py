@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DataError, ShapeError
+from .errors import DataError, ShapeError, UnsupportedError
 from .info import LinkKind, Task, link_kind
 from .statistic import Statistic
 from .xp import to_numpy
@@ -301,6 +301,11 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
         # only the order of the scores within a query counts: every constant is optimal (and a
         # recipe's gradient at a constant need not vanish, so no search could find one)
         return 0.0
+    if loss.target_type is not None and loss.info.task == "embedding":
+        raise UnsupportedError(
+            f"loss {loss.name!r} scores pairs or embeddings: it has no best constant prediction "
+            "(a boosting init score); y_pred is an embedding, not a prediction of y."
+        )
     w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
     if loss.target_type is not None and not loss.multiclass:
         return _structured(loss, y_true, w)

@@ -10,6 +10,7 @@ __all__ = [
     "ParameterError",
     "ShapeError",
     "UnknownLossError",
+    "UnsupportedError",
 ]
 
 
@@ -39,3 +40,7 @@ class UnknownLossError(LosslabError, ValueError):
 
 class DataError(LosslabError, ValueError):
     """A data set that cannot be used as asked (missing column, one class only…)."""
+
+
+class UnsupportedError(LosslabError, NotImplementedError):
+    """A call a loss declares it cannot answer (the Hessian of a loss whose metadata says none)."""

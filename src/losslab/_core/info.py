@@ -53,6 +53,9 @@ class Task(_Words):
     SURVIVAL = "survival"  # time to an event, censored (target `_core.targets.Survival`/`Bounds`)
     RANKING = "ranking"  # an order of the rows within each query (target `Ranking`)
     ORDINAL = "ordinal"  # ordered levels (target `Ordinal`, or integer codes)
+    # metric learning: y_pred is an embedding, a distance or a pair's scores, not a prediction of
+    # y (targets `Pairs`, `Embeddings`, or a ±1 label per distance)
+    EMBEDDING = "embedding"
 
 
 class GradientKind(_Words):
@@ -71,6 +74,10 @@ class HessianKind(_Words):
     ZERO_ALMOST_EVERYWHERE = "zero_almost_everywhere"  # piecewise linear: 0 except at kinks
     PIECEWISE = "piecewise"  # exact, but 0 on part of the domain (huber outside delta)
     INDEFINITE = "indefinite"  # exact, but negative somewhere (msle, non-convex robust losses)
+    # none: ``hessian()`` raises. A coupled loss whose every row's value depends on every row's
+    # y_pred (losses mined in a batch: triplet, NT-Xent) has no per-sample Hessian, and the
+    # diagonal of its total's Hessian would take one Hessian-vector product per entry
+    NONE = "none"
 
 
 class LinkKind(_Words):

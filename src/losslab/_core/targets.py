@@ -8,8 +8,17 @@ A loss whose ``y_true`` is structured declares ``target_type``, a subclass of `S
 - `Ranking`: a relevance grade and a query (group) id per row, the rows of a query adjacent;
 - `Ordinal`: ordered labels with known levels (level names optional).
 
-The deep-learning catalogue adds its kinds (pairs, embeddings with labels, sequences) here, as
-further subclasses; there is no second mechanism.
+The deep-learning catalogue adds its kinds here, as further subclasses (there is no second
+mechanism):
+
+- `Pairs`: a label ±1 per explicit pair, whose two members (two scores, or two embeddings side
+  by side) are one row of ``y_pred`` (margin ranking, cosine embedding, contrastive);
+- `Embeddings`: a class label per embedding row; the pairs or triplets are mined in the batch,
+  as each loss documents (triplet margin, NT-Xent, supervised contrastive).
+
+Such a loss may declare ``multiclass = True`` for a row layout (n, k) of ``y_pred``: one row per
+row of the target, its columns what the loss documents (``[x₁ | x₂]`` for a pair of
+d-dimensional embeddings, k = 2d).
 
 What stays the same
     ``y_pred`` is the model's raw output, one row per row of the target (shape (n,) or (n, k));
@@ -44,7 +53,17 @@ import numpy as np
 from .errors import DomainError, DTypeError, ShapeError
 from .xp import device, is_array, is_tracing, to_numpy
 
-__all__ = ["Bounds", "Ordinal", "Ranking", "Structured", "Survival", "TargetKind", "is_structured"]
+__all__ = [
+    "Bounds",
+    "Embeddings",
+    "Ordinal",
+    "Pairs",
+    "Ranking",
+    "Structured",
+    "Survival",
+    "TargetKind",
+    "is_structured",
+]
 
 
 class TargetKind(StrEnum):
@@ -54,6 +73,8 @@ class TargetKind(StrEnum):
     BOUNDS = "bounds"  # lower and upper bound (censored values)
     RANKING = "ranking"  # relevance + query id
     ORDINAL = "ordinal"  # ordered labels with known levels
+    PAIRS = "pairs"  # a label ±1 per explicit pair (similar / dissimilar, first / second ranked higher)
+    EMBEDDINGS = "embeddings"  # a class label per embedding row (pairs, triplets mined in the batch)
 
 
 def is_structured(y: Any) -> bool:
@@ -120,6 +141,9 @@ class Structured:
 
     kind: ClassVar[TargetKind]
     INTEGER: ClassVar[frozenset[str]] = frozenset()
+    #: an integer weight k on a row means the same as k copies of the row (False where a copy
+    #: would interact with its original: in-batch mining pairs it with itself)
+    REPEATS_AS_WEIGHTS: ClassVar[bool] = True
 
     @classmethod
     def data_fields(cls) -> tuple[str, ...]:
@@ -321,6 +345,7 @@ class Ranking(Structured):
 
     kind: ClassVar[TargetKind] = TargetKind.RANKING
     INTEGER: ClassVar[frozenset[str]] = frozenset({"group"})
+    REPEATS_AS_WEIGHTS: ClassVar[bool] = False  # a copy forms pairs with its original
     relevance: Any = None
     group: Any = None
     weight: Any = None
@@ -432,3 +457,89 @@ class Ordinal(Structured):
             return super().coerce(loss, y)
         k = getattr(loss, "n_levels", None)
         return cls(label=y, levels=None if k is None else int(k))
+
+
+def _plain_labels(cls: type, loss: Any, y: Any) -> Structured | None:
+    """``cls(label=y)`` for a plain 1-D array of labels (None for anything else)."""
+    if isinstance(y, Structured):
+        return None
+    a = to_numpy(y) if is_array(y) else np.asarray(y)
+    return cls(label=a) if a.ndim == 1 and not a.dtype.names else None
+
+
+@dataclass(frozen=True, eq=False)
+class Pairs(Structured):
+    """A label per explicit pair: +1 (similar; or the first member ranked higher) or −1
+    (dissimilar; or the second ranked higher). 0 is read as −1 (a 0/1 encoding), but one
+    vector may not mix 0 and −1.
+
+    The pair itself is one row of ``y_pred``, laid out as the loss documents: two scores
+    ``[x₁, x₂]`` (shape (n, 2), ``margin_ranking``) or two d-dimensional embeddings side by side
+    ``[x₁ | x₂]`` (shape (n, 2d), ``cosine_embedding``, ``contrastive``). A plain 1-D array of
+    labels is accepted for it.
+
+    >>> from losslab.targets import Pairs
+    >>> Pairs([1, -1, 0]).signs().tolist()
+    [1, -1, -1]
+    """
+
+    kind: ClassVar[TargetKind] = TargetKind.PAIRS
+    INTEGER: ClassVar[frozenset[str]] = frozenset({"label"})
+    label: Any = None
+    weight: Any = None
+
+    def check(self, loss_name: str) -> None:
+        lab = np.asarray(self.label)
+        _bad(loss_name, "Pairs.label", lab, (lab != 1) & (lab != 0) & (lab != -1), "+1 or -1 (or 0 for -1)")
+        if (lab == 0).any() and (lab == -1).any():
+            _bad(
+                loss_name,
+                "Pairs.label",
+                lab,
+                lab == -1,
+                "of one encoding, {0, 1} or {-1, +1} (this one mixes 0 and -1)",
+            )
+
+    def signs(self) -> np.ndarray:
+        """The labels as +1 / −1 (NumPy)."""
+        return np.where(to_numpy(self.label) > 0, 1, -1)
+
+    @classmethod
+    def coerce(cls, loss: Any, y: Any) -> Structured:
+        if isinstance(y, cls):
+            return y
+        out = _plain_labels(cls, loss, y)
+        return out if out is not None else super().coerce(loss, y)
+
+
+@dataclass(frozen=True, eq=False)
+class Embeddings(Structured):
+    """A class label per embedding row (``y_pred`` of shape (n, d)); rows with equal labels are
+    positives of each other, the others negatives. The loss mines its pairs or triplets in the
+    batch and documents how (all valid ones, the hardest …); a row with no positive or no
+    negative in the batch has the value 0. A plain 1-D array of integer labels is accepted.
+
+    >>> from losslab.targets import Embeddings
+    >>> Embeddings([0, 0, 1, 1, 2]).positives().sum(axis=1).tolist()
+    [1, 1, 1, 1, 0]
+    """
+
+    kind: ClassVar[TargetKind] = TargetKind.EMBEDDINGS
+    INTEGER: ClassVar[frozenset[str]] = frozenset({"label"})
+    REPEATS_AS_WEIGHTS: ClassVar[bool] = False  # a copy of a row is its own positive
+    label: Any = None
+    weight: Any = None
+
+    def positives(self) -> np.ndarray:
+        """(n, n) boolean: j ≠ i has i's label (NumPy)."""
+        lab = to_numpy(self.label)
+        same = lab[:, None] == lab[None, :]
+        np.fill_diagonal(same, False)
+        return same
+
+    @classmethod
+    def coerce(cls, loss: Any, y: Any) -> Structured:
+        if isinstance(y, cls):
+            return y
+        out = _plain_labels(cls, loss, y)
+        return out if out is not None else super().coerce(loss, y)

@@ -536,6 +536,12 @@ def usage_section(loss: Loss) -> str:
             "## In XGBoost and LightGBM\n\n"
             "Boosters output unbounded raw scores: use this loss with from_logits=True.\n"
         )
+    if loss.info.task == Task.EMBEDDING:
+        return (
+            "## In XGBoost and LightGBM\n\n"
+            "Not a boosting objective: a metric-learning loss scores embeddings (or a pair's scores, "
+            "or distances), which a booster does not output.\n"
+        )
     try:
         policy = default_policy(loss)
     except LosslabError:  # pragma: no cover - metadata probes of a custom loss failed
