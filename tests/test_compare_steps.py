@@ -69,8 +69,8 @@ def test_default_candidates_come_from_the_registry_by_statistic_and_domain():
     assert candidate_losses("regression", Intent("quantile", 0.8), y_real) == [
         losslab.get("quantile", quantile=0.8)
     ]
-    # binary_crossentropy first; cross_entropy_lambda (LightGBM's, also a probability) may follow
-    assert candidate_losses("binary", None, np.array([0, 1]))[0].name == "binary_crossentropy"
+    # cross_entropy_lambda at its default intensity 1 *is* binary_crossentropy: not a candidate
+    assert [x.name for x in candidate_losses("binary", None, np.array([0, 1]))] == ["binary_crossentropy"]
     assert [x.name for x in candidate_losses("multiclass", None, np.array([0, 1, 2]))] == [
         "categorical_crossentropy"
     ]

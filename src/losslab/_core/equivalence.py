@@ -76,7 +76,7 @@ def equivalent(a: Loss, b: Loss) -> bool:
     return relation(a, b) is not None
 
 
-def restates(info: LossInfo) -> bool:
+def restates(info: LossInfo, params: dict[str, Any] | None = None) -> bool:
     """Whether a loss is another registered loss in other words at *every* parameter value (an
     equivalence declared without conditions: ``smooth_l1`` = ``huber``/β, ``soft_margin`` =
     ``binary_crossentropy`` on ±1 labels). Such a loss is in the catalogue for its anchor's name
@@ -88,5 +88,14 @@ def restates(info: LossInfo) -> bool:
     >>> import losslab
     >>> restates(losslab.get("soft_margin").info), restates(losslab.get("tweedie").info)
     (True, False)
+
+    With ``params``, also a loss that is another one at *these* parameter values
+    (``cross_entropy_lambda`` at intensity 1 is ``binary_crossentropy``):
+
+    >>> xl = losslab.get("cross_entropy_lambda")
+    >>> restates(xl.info), restates(xl.info, xl.params)
+    (False, True)
     """
-    return any(not eq.when for eq in info.equivalences)
+    if params is None:
+        return any(not eq.when for eq in info.equivalences)
+    return any(eq.applies(params) for eq in info.equivalences)

@@ -128,6 +128,8 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
                 continue
             params[level] = intent.level
         loss = cls(**params)
+        if restates(loss.info, loss.params):  # another loss at these values: it stands for this one
+            continue
         if family == "regression" and not _admits(loss, y_eval):
             continue
         out.append(loss)
