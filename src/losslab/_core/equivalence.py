@@ -8,7 +8,7 @@ minimiser, gradient direction and Newton step — when their canonical instances
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .info import LossInfo
