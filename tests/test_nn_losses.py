@@ -192,3 +192,55 @@ def test_poisson_nll_stirling_term_only_above_one() -> None:
 def test_poisson_nll_rate_domain_is_positive() -> None:
     with pytest.raises(losslab.DomainError, match="y_pred for loss 'poisson_nll' must be > 0"):
         losslab.get("poisson_nll", log_input=False)([1.0], [0.0])
+
+
+# -- multi-label ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("class_weight", [None, (1.0, 2.0, 0.5, 3.0)])
+def test_multilabel_soft_margin_matches_torch(class_weight) -> None:
+    loss = losslab.get("multilabel_soft_margin", class_weight=class_weight)
+    y, f = loss.example(64, seed=3)
+    f[0] = [40.0, -40.0, 700.0, -700.0]  # log space: torch's logsigmoid is as exact here
+    weight = None if class_weight is None else t64(class_weight)
+    tv, tg = torch_value_and_grad(F.multilabel_soft_margin_loss, f, t64(y), weight=weight)
+    close(loss(y, f, reduction="none"), tv)
+    close(loss.gradient(y, f), tg)
+    close(losslab_value_and_autograd(loss, y, f)[1], tg)
+
+
+def test_multilabel_soft_margin_is_the_mean_of_binary_crossentropy() -> None:
+    loss, bce = losslab.get("multilabel_soft_margin"), losslab.get("binary_crossentropy")
+    y, f = loss.example(20, seed=1)
+    close(
+        loss(y, f, reduction="none"), bce(y.ravel(), f.ravel(), reduction="none").reshape(20, 4).mean(axis=1)
+    )
+    h = loss.hessian(y, f)
+    close(h, bce.hessian(y.ravel(), f.ravel()).reshape(20, 4) / 4)
+
+
+def test_multilabel_margin_matches_torch() -> None:
+    from losslab.losses.multilabel import indices_to_indicators
+
+    rng = np.random.default_rng(7)
+    f = rng.normal(0.0, 1.0, (64, 5))
+    # torch's targets: positive class indices, then -1
+    idx = np.full((64, 5), -1)
+    for i in range(64):
+        pos = rng.permutation(5)[: rng.integers(0, 6)]
+        idx[i, : len(pos)] = pos
+    y = indices_to_indicators(idx)
+    loss = losslab.get("multilabel_margin")
+    tv, tg = torch_value_and_grad(F.multilabel_margin_loss, f, torch.as_tensor(idx))
+    close(loss(y, f, reduction="none"), tv)
+    close(loss.gradient(y, f), tg)
+    close(losslab_value_and_autograd(loss, y, f)[1], tg)
+    assert np.all(loss.hessian(y, f) == 0.0)
+
+
+def test_multilabel_targets_must_be_indicator_rows() -> None:
+    loss = losslab.get("multilabel_margin")
+    with pytest.raises(losslab.ShapeError, match="indices_to_indicators"):
+        loss([1, 0], [[0.1, 0.2, 0.3], [0.0, 0.0, 0.0]])
+    with pytest.raises(losslab.DomainError, match="y_true for loss 'multilabel_margin'"):
+        loss([[3.0, 0.0, -1.0]], [[0.1, 0.2, 0.3]])
+    with pytest.raises(losslab.DomainError, match="y_true for loss 'multilabel_soft_margin'"):
+        losslab.get("multilabel_soft_margin")([[1.5, 0.0]], [[0.1, 0.2]])

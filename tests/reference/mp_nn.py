@@ -106,3 +106,81 @@ def _poisson_rate(full: bool) -> dict:
 
 
 CASES += [_poisson_log(False), _poisson_log(True), _poisson_rate(False), _poisson_rate(True)]
+
+
+# -- multilabel (src/losslab/losses/multilabel.py) -------------------------------------------------
+def _softplus(x):
+    return mpmath.log(1 + mpmath.exp(x))
+
+
+def _sig(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+LABEL_ROWS = [[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0], [0.25, 1.0, 0.0, 0.5]]
+SCORE_ROWS4 = [
+    [0.1, 0.2, 0.4, 0.8],
+    [0.0, 0.0, 0.0, 0.0],
+    [37.0, -37.0, 745.0, -745.0],
+    [1e4, -1e4, 1e-300, 5.0],
+    [-710.0, 2.0, -0.5, 30.0],
+]
+
+
+def _soft_margin_case(class_weight=None) -> dict:
+    spec: dict = {"name": "multilabel_soft_margin"}
+    if class_weight is not None:
+        spec["class_weight"] = list(class_weight)
+
+    def c(j, k):
+        return (mpf(1) if class_weight is None else mpf(class_weight[j])) / k
+
+    def value(t, z):
+        k = len(z)
+        return mpmath.fsum(
+            c(j, k) * (t[j] * _softplus(-z[j]) + (1 - t[j]) * _softplus(z[j])) for j in range(k)
+        )
+
+    return {
+        "loss": spec,
+        "points": grid(LABEL_ROWS, SCORE_ROWS4),
+        "value": value,
+        "gradient": lambda t, z: [c(j, len(z)) * (_sig(z[j]) - t[j]) for j in range(len(z))],
+        "hessian": lambda t, z: [c(j, len(z)) * _sig(z[j]) * _sig(-z[j]) for j in range(len(z))],
+    }
+
+
+CASES += [_soft_margin_case(), _soft_margin_case((1.0, 2.0, 0.5, 3.0))]
+
+
+def _margin_value(t, z):
+    k = len(z)
+    return (
+        mpmath.fsum(
+            max(mpf(0), 1 - z[j] + z[i]) for j in range(k) for i in range(k) if t[j] == 1 and t[i] == 0
+        )
+        / k
+    )
+
+
+def _margin_gradient(t, z):
+    k = len(z)
+    g = [mpf(0)] * k
+    for j in range(k):
+        for i in range(k):
+            if t[j] == 1 and t[i] == 0 and 1 - z[j] + z[i] > 0:
+                g[j] -= mpf(1) / k
+                g[i] += mpf(1) / k
+    return g
+
+
+# 0/1 rows only; [1, 0, 0, 1] at [0.5, -0.5, 0, 1.5] has pairs exactly at the kink (subgradient 0)
+CASES.append(
+    {
+        "loss": {"name": "multilabel_margin"},
+        "points": [*grid(LABEL_ROWS[:3], SCORE_ROWS4), ([1.0, 0.0, 0.0, 1.0], [0.5, -0.5, 0.0, 1.5])],
+        "value": _margin_value,
+        "gradient": _margin_gradient,
+        "hessian": lambda t, z: [mpf(0)] * len(z),
+    }
+)

@@ -53,6 +53,7 @@ class Task(_Words):
     SURVIVAL = "survival"  # time to an event, censored (target `_core.targets.Survival`/`Bounds`)
     RANKING = "ranking"  # an order of the rows within each query (target `Ranking`)
     ORDINAL = "ordinal"  # ordered levels (target `Ordinal`, or integer codes)
+    MULTILABEL = "multilabel"  # several 0/1 labels per row: y_true (n, k) indicators
 
 
 class GradientKind(_Words):
