@@ -244,3 +244,60 @@ def test_multilabel_targets_must_be_indicator_rows() -> None:
         loss([[3.0, 0.0, -1.0]], [[0.1, 0.2, 0.3]])
     with pytest.raises(losslab.DomainError, match="y_true for loss 'multilabel_soft_margin'"):
         losslab.get("multilabel_soft_margin")([[1.5, 0.0]], [[0.1, 0.2]])
+
+
+# -- cosine_similarity ----------------------------------------------------------------------------
+def test_cosine_similarity_matches_torch_and_optax() -> None:
+    loss = losslab.get("cosine_similarity")
+    y, f = loss.example(64, seed=3)
+    x = t64(f).requires_grad_(True)
+    tv = -F.cosine_similarity(x, t64(y), dim=-1, eps=0.0)
+    (tg,) = torch.autograd.grad(tv.sum(), x)
+    close(loss(y, f, reduction="none"), tv.detach().numpy())
+    close(loss.gradient(y, f), tg.numpy())
+    close(losslab_value_and_autograd(loss, y, f)[1], tg.numpy())
+    optax = pytest.importorskip("optax")
+    jnp = pytest.importorskip("jax.numpy")
+    # optax in float32 (this process keeps JAX's default): agreement to float32 precision
+    ov = np.asarray(optax.losses.cosine_similarity(jnp.asarray(f, jnp.float32), jnp.asarray(y, jnp.float32)))
+    np.testing.assert_allclose(-ov, loss(y, f, reduction="none"), rtol=1e-5)
+
+
+def test_cosine_similarity_hessian_is_the_exact_diagonal() -> None:
+    loss = losslab.get("cosine_similarity")
+    y, f = loss.example(8, seed=1)
+    diag = []
+    for t, q in zip(y, f, strict=True):
+        h = torch.autograd.functional.hessian(
+            lambda r, t=t: -F.cosine_similarity(r, t64(t), dim=0, eps=0.0), t64(q)
+        )
+        diag.append(torch.diagonal(h).numpy())
+    close(loss.hessian(y, f), np.array(diag))
+
+
+def _keras_cosine(y, f):
+    """keras.losses.cosine_similarity in NumPy (Keras 3 source: ops.normalize with order 2 is
+    x * min(rsqrt(Σx²), 1/epsilon), epsilon = backend.epsilon() = 1e-7)."""
+
+    def normalize(a):
+        with np.errstate(divide="ignore", over="ignore"):
+            return a * np.minimum(1.0 / np.sqrt(np.sum(np.square(a), axis=-1, keepdims=True)), 1e7)
+
+    return -np.sum(normalize(y) * normalize(f), axis=-1)
+
+
+def test_cosine_similarity_tiny_and_huge_rows_exact_where_keras_is_off() -> None:
+    loss = losslab.get("cosine_similarity")
+    y = np.array([[1e-9, 0.0, 0.0], [1e200, 2e200, -1e200], [1.0, 2.0, 0.5]])
+    f = np.array([[1e-9, 1e-9, 0.0], [3e200, 1e200, 2e200], [0.5, 1.0, 3.0]])
+    exact = [
+        float(-mpmath.fdot(t, q) / (mpmath.norm(t) * mpmath.norm(q)))
+        for t, q in ((list(map(mpmath.mpf, a)), list(map(mpmath.mpf, b))) for a, b in zip(y, f, strict=True))
+    ]
+    close(loss(y, f, reduction="none"), exact, rtol=1e-15)
+    keras_value = _keras_cosine(y, f)
+    close(keras_value[2], exact[2], rtol=1e-14)  # an ordinary row: the same
+    assert abs(keras_value[0] - exact[0]) > 0.5  # -1e-4 instead of -0.7071
+    assert keras_value[1] == 0.0 and exact[1] < -0.3  # Σx² overflowed
+    with pytest.raises(losslab.DomainError, match="rows not all zero"):
+        loss([[1.0, 0.0]], [[0.0, 0.0]])

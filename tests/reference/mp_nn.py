@@ -184,3 +184,45 @@ CASES.append(
         "hessian": lambda t, z: [mpf(0)] * len(z),
     }
 )
+
+
+# -- cosine_similarity (src/losslab/losses/similarity.py) -------------------------------------------
+def _cos_parts(t, f):
+    nt = mpmath.sqrt(mpmath.fsum(v * v for v in t))
+    r = mpmath.sqrt(mpmath.fsum(v * v for v in f))
+    th, fh = [v / nt for v in t], [v / r for v in f]
+    return th, fh, r, mpmath.fsum(a * b for a, b in zip(th, fh, strict=True))
+
+
+def _cos_gradient(t, f):
+    th, fh, r, c = _cos_parts(t, f)
+    return [(c * b - a) / r for a, b in zip(th, fh, strict=True)]
+
+
+def _cos_hessian(t, f):
+    th, fh, r, c = _cos_parts(t, f)
+    return [(c + 2 * a * b - 3 * c * b * b) / r**2 for a, b in zip(th, fh, strict=True)]
+
+
+# rows far from orthogonal to the targets (there c is a cancelling dot product: see the module)
+COS_TARGETS = [[1.0, 2.0, -0.5], [1e-200, 3e-200, 0.0], [1e200, -1e200, 5e199], [0.0, 0.0, 4.0]]
+COS_ROWS = [
+    [1.0, 2.0, -0.5],
+    [2.0, 1.0, 1.0],
+    [1e-300, 2e-300, 1e-300],
+    [1e300, 1e299, -1e299],
+    [3.0, 7.0, 9.0],
+]
+CASES.append(
+    {
+        "loss": {"name": "cosine_similarity"},
+        "points": [
+            (t, f)
+            for t, f in grid(COS_TARGETS, COS_ROWS)
+            if abs(_cos_parts([mpf(v) for v in t], [mpf(v) for v in f])[3]) > 0.05
+        ],
+        "value": lambda t, f: -_cos_parts(t, f)[3],
+        "gradient": _cos_gradient,
+        "hessian": _cos_hessian,
+    }
+)
