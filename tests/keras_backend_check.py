@@ -293,6 +293,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "categorical_crossentropy": "onehot",
         "categorical_focal": "onehot",
         "kl_divergence": "rows",
+        "cosine_similarity": "regression",
     }
     which = {e.cls: "sparse" if e.cls.startswith("Sparse") else kind[e.loss] for e in lk.KERAS_NAMES}
 

@@ -71,14 +71,22 @@ def test_baseline_is_the_best_constant(name):
     if loss.multiclass:
         k = np.shape(f)[1]
         F = np.broadcast_to(c, np.shape(f)).copy()
+        # log-probability rows: a minimum on the log-simplex Σ e^F = 1, where the gradient is
+        # normal to it (∥ e^F) and the neighbours are taken back onto it
+        on_simplex = loss.info.y_pred.kind == "log_probability_row"
         if loss.info.smooth:
             g = loss.gradient(y, F, sample_weight=w).sum(axis=0) / w.sum()
+            if on_simplex:
+                p = np.exp(c)
+                g = g - p * (g @ p) / (p @ p)
             assert np.max(np.abs(g)) < 1e-7
         v = float(loss(y, F, sample_weight=w))
         for j in range(k):  # nothing nearby is better
             for d in (-1e-3, 1e-3):
                 G = F.copy()
                 G[:, j] += d
+                if on_simplex:
+                    G -= np.log(np.exp(G).sum(axis=1, keepdims=True))
                 assert v <= float(loss(y, G, sample_weight=w)) + 1e-12
         return
     if loss.info.gradient == "recipe":

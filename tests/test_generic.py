@@ -646,6 +646,9 @@ def check_domain_boundaries(loss: Any) -> None:
             k = base.shape[1]
             inside_rows = [np.full(k, 1.0 / k)]
             outside_rows = [np.r_[1.1, -0.1, np.zeros(k - 2)], np.full(k, 0.5 / k)]
+            if domain.kind == "log_probability_row":  # the rows as logs (a positive entry outside)
+                inside_rows = [np.log(r) for r in inside_rows]
+                outside_rows = [np.r_[0.1, np.full(k - 1, -5.0)], np.log(outside_rows[1])]
             cases = [(r, True) for r in inside_rows] + [(r, False) for r in outside_rows]
         else:
             inside, outside = _probes(domain)

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.special
 
 import losslab
 
@@ -77,6 +78,8 @@ def test_gradients_stay_exact_and_finite_at_extreme_logits(name: str) -> None:
     if loss.info.gradient == "recipe":
         pytest.skip("a gradient recipe is not the derivative of its value")
     f = f * 200.0  # logits up to about ±2000
+    if loss.info.y_pred.kind == "log_probability_row":  # back onto the log-simplex
+        f = f - scipy.special.logsumexp(f, axis=1, keepdims=True)
     x = torch.tensor(f, requires_grad=True)
     loss(map_target(y, torch.from_numpy), x, reduction="sum").backward()
     exact = np.asarray(loss.gradient(y, f))

@@ -151,6 +151,13 @@ KERAS_NAMES: tuple[KerasName, ...] = (
         alpha=0.25,
     ),
     _kn(
+        "cosine_similarity",
+        "CosineSimilarity",
+        "cosine_similarity",
+        "same for rows with 1e-7 ≤ ‖x‖ ≲ 1e154 (Keras floors the norm at 1e-7, and its Σx² "
+        "overflows beyond); losslab rejects zero rows",
+    ),
+    _kn(
         "kl_divergence",
         "KLDivergence",
         "kl_divergence",
@@ -178,7 +185,6 @@ KERAS_DIFFERS: MappingProxyType[str, str] = MappingProxyType(
 KERAS_MISSING: tuple[str, ...] = (
     "categorical_generalized_cross_entropy",
     "circle",
-    "cosine_similarity",
     "ctc",
     "dice",
     "tversky",

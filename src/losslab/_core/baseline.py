@@ -391,4 +391,10 @@ def _any_valid_pred(loss: Loss, y: np.ndarray) -> np.ndarray:
     """A raw prediction in the loss's y_pred domain, to validate y alone."""
     if link_kind(loss) == LinkKind.IDENTITY and loss.info.zero_at_perfect:
         return y.copy()
-    return np.zeros_like(y)
+    domain = loss.info.y_pred
+    if domain.structural or bool(domain.contains(np, np.zeros(1))[0]):
+        return np.zeros_like(y)
+    iv = domain.interval  # 0 is outside (a rate μ > 0): a point inside the interval
+    if math.isinf(iv.high) or math.isinf(iv.low):
+        return np.full_like(y, iv.low + 1.0 if math.isinf(iv.high) else iv.high - 1.0)
+    return np.full_like(y, (iv.low + iv.high) / 2)

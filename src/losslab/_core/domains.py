@@ -18,6 +18,7 @@ __all__ = [
     "CLASS_TARGET",
     "LOGIT",
     "LOGIT_ROWS",
+    "LOG_PROBABILITY_ROWS",
     "NONNEGATIVE",
     "POSITIVE",
     "PROBABILITY",
@@ -46,6 +47,7 @@ class DomainKind(StrEnum):
     LABEL = "label"  # a value of a finite label set (``values``)
     CLASS_TARGET = "class_target"  # class indices (n,) or probability rows (n, k)
     PROBABILITY_ROW = "probability_row"  # rows of k probabilities summing to 1
+    LOG_PROBABILITY_ROW = "log_probability_row"  # rows of k log-probabilities (≤ 0, exps sum to 1)
     LOGIT = "logit"  # a log-odds or a row of unnormalised log-probabilities
     RAW_SCORE = "raw_score"  # an unbounded score (a margin, a log-mean, a location)
     PARAMETERS = "parameters"  # columns of distribution parameters (mean, log-variance …)
@@ -56,7 +58,7 @@ class DomainKind(StrEnum):
 ALL_REALS = Interval()
 _NOUNS = {DomainKind.LOGIT: "logit", DomainKind.RAW_SCORE: "raw score", DomainKind.PARAMETERS: "raw outputs"}
 # kinds whose values are rows, checked row by row
-_ROW_KINDS = (DomainKind.PROBABILITY_ROW,)
+_ROW_KINDS = (DomainKind.PROBABILITY_ROW, DomainKind.LOG_PROBABILITY_ROW)
 # kinds whose check needs the other argument's shape (k classes): the loss checks them
 _STRUCTURAL_KINDS = (DomainKind.CLASS_TARGET, DomainKind.STRUCTURED)
 
@@ -138,7 +140,9 @@ class Domain:
         for v in self.excluded:
             ok = ok & (x != v)
         if self.rows and len(x.shape) == 2:
-            ok = xp.all(ok, axis=1) & (xp.abs(xp.sum(x, axis=1) - 1.0) <= row_sum_tol(xp, x.dtype))
+            # a log-probability row is checked on its probabilities (exp of entries <= 0: no overflow)
+            p = xp.exp(x) if self.kind == DomainKind.LOG_PROBABILITY_ROW else x
+            ok = xp.all(ok, axis=1) & (xp.abs(xp.sum(p, axis=1) - 1.0) <= row_sum_tol(xp, x.dtype))
         return ok
 
     # -- words -----------------------------------------------------------------------------
@@ -152,6 +156,8 @@ class Domain:
             text = "a probability " + _interval_words(self.interval)
         elif self.kind == DomainKind.PROBABILITY_ROW:
             text = f"rows of probabilities {_interval_words(self.interval)} summing to 1"
+        elif self.kind == DomainKind.LOG_PROBABILITY_ROW:
+            text = "rows of log-probabilities <= 0 whose exponentials sum to 1 (log_softmax output)"
         elif self.kind == DomainKind.CLASS_TARGET:
             text = "class indices in [0, k-1] of shape (n,), or probability rows of shape (n, k)"
         elif self.kind in _NOUNS and self.unbounded:
@@ -219,6 +225,9 @@ CLASS_TARGET = Domain(DomainKind.CLASS_TARGET, shape="(n,) or (n, k)")
 PROBABILITY_ROWS = Domain(DomainKind.PROBABILITY_ROW, Interval(0.0, 1.0, True, True), shape="(n, k)")
 LOGIT_ROWS = Domain(DomainKind.LOGIT, shape="(n, k)")
 SCORE_ROWS = Domain(DomainKind.RAW_SCORE, shape="(n, k)")
+LOG_PROBABILITY_ROWS = Domain(
+    DomainKind.LOG_PROBABILITY_ROW, Interval(-_INF, 0.0, False, True), shape="(n, k)"
+)
 PROBABILITY_ROWS_PRED = Domain(
     DomainKind.PROBABILITY_ROW, Interval(0.0, 1.0, True, True), note="(from_logits=False)", shape="(n, k)"
 )

@@ -49,6 +49,7 @@ class Task(_Words):
     REGRESSION = "regression"
     BINARY = "binary"
     MULTICLASS = "multiclass"
+    MULTILABEL = "multilabel"  # several 0/1 labels per row: y_true (n, k) indicators
     DISTRIBUTION = "distribution"
     SURVIVAL = "survival"  # time to an event, censored (target `_core.targets.Survival`/`Bounds`)
     RANKING = "ranking"  # an order of the rows within each query (target `Ranking`)
