@@ -291,8 +291,10 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     >>> round(losslab.get("binary_crossentropy").baseline([0, 0, 0, 1]), 12)  # log(1/3)
     -1.098612288668
     """
-    y = np.asarray(to_numpy(y_true))
     w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
+    if loss.target_type is not None:
+        return _structured_search(loss, y_true, w)
+    y = np.asarray(to_numpy(y_true))
     if loss.multiclass:
         keep = _kept(loss, y)
         if keep is not None:
@@ -364,3 +366,26 @@ def _any_valid_pred(loss: Loss, y: np.ndarray) -> np.ndarray:
     if link_kind(loss) == LinkKind.IDENTITY and loss.info.zero_at_perfect:
         return y.copy()
     return np.zeros_like(y)
+
+
+def _structured_search(loss: Loss, y_true: Any, w: np.ndarray | None) -> float:
+    """The best constant raw score for a structured target (`_core.targets`): the root of the
+    total gradient Σᵢ gᵢ(c) (of Σwℓ) over constants c, by bracketing and Brent's method; a loss
+    whose optimum is not a single constant (a coupled loss invariant to shifts) overrides
+    `Loss.baseline`."""
+    from scipy import optimize
+
+    t = loss.target_type.coerce(loss, y_true)  # type: ignore[union-attr]
+    n = len(t.normalised(loss.name))
+
+    def g(c: float) -> float:
+        return float(np.sum(loss.gradient(t, np.full(n, c), sample_weight=w)))
+
+    lo, hi = -1.0, 1.0
+    for _ in range(12):
+        if g(lo) <= 0.0 <= g(hi):
+            break
+        lo, hi = 2.0 * lo, 2.0 * hi
+    else:
+        raise DataError(f"the best constant score of loss {loss.name!r} is not finite for this target.")
+    return float(optimize.brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps))
