@@ -371,8 +371,8 @@ def _any_valid_pred(loss: Loss, y: np.ndarray) -> np.ndarray:
 def _structured_search(loss: Loss, y_true: Any, w: np.ndarray | None) -> float:
     """The best constant raw score for a structured target (`_core.targets`): the root of the
     total gradient Σᵢ gᵢ(c) (of Σwℓ) over constants c, by bracketing and Brent's method; a loss
-    whose optimum is not a single constant (a coupled loss invariant to shifts) overrides
-    `Loss.baseline`."""
+    whose total does not change with a common shift of the scores (Cox's partial likelihood:
+    the total gradient vanishes at every constant) gets 0."""
     from scipy import optimize
 
     t = loss.target_type.coerce(loss, y_true)  # type: ignore[union-attr]
@@ -380,6 +380,10 @@ def _structured_search(loss: Loss, y_true: Any, w: np.ndarray | None) -> float:
 
     def g(c: float) -> float:
         return float(np.sum(loss.gradient(t, np.full(n, c), sample_weight=w)))
+
+    scale = [float(np.sum(np.abs(loss.gradient(t, np.full(n, c), sample_weight=w)))) for c in (-1.0, 1.0)]
+    if all(abs(g(c)) <= 1e-12 * (s + 1e-300) for c, s in zip((-1.0, 1.0), scale, strict=True)):
+        return 0.0  # every constant is optimal
 
     lo, hi = -1.0, 1.0
     for _ in range(12):

@@ -322,12 +322,6 @@ class Cox(Loss):
         event[0] = 1
         return Survival(time, event), f + rng.normal(0.0, 0.3, n)
 
-    def baseline(self, y_true: Any, sample_weight: Any = None) -> float:
-        """0: the partial likelihood does not change when every score moves by a constant."""
-        t = Survival.coerce(self, y_true).normalised(self.name)
-        t.check(self.name)
-        return 0.0
-
     # the pieces, shared by value, gradient and Hessian
     def _log_risk(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
         """(log wᵢ + fᵢ, log Rᵢ, the orders) — log R by a running log-sum-exp over time, descending."""
