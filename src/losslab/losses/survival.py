@@ -228,7 +228,8 @@ def _censored_nll(xp: Any, dist: Any, zl: Any, zu: Any, exact: Any, want: str) -
             # side A: ĥ = r_u e⁻_u − r_l e⁻_l + odds(1 + odds)(ρ⁻_u − ρ⁻_l)², side B its mirror:
             # (r_u − r_l)² − r_uψ_u + r_lψ_l regrouped so that no two O(r²) terms cancel
             d_a, d_b = rho_m - rho_m_l, rho_p - rho_p_u
-            spread = odds * (1.0 + odds) * xp.where(side_a, d_a * d_a, d_b * d_b)
+            d = xp.where(side_a, d_a, d_b)
+            spread = (odds * d) * ((1.0 + odds) * d)  # odds = 0 with d² = inf is 0
             h_int = xp.where(side_a, r_u * e_m - r_l * e_m_l, r_l * e_p - r_u * e_p_u) + spread
             h = xp.where(exact, -dist.dpsi(xp, z_x), xp.where(left, rho_m * e_m, rho_p * e_p))
             h = xp.where(interval, h_int, xp.where(both, zero, h))
