@@ -92,7 +92,7 @@ def test_cox_matches_xgboost_survival_cox() -> None:
 
     X, time, event, _ = _cox_data()
     d = xgb.DMatrix(X, label=signed_survival_label(time, event))
-    params = {"max_depth": 3, "eta": 0.3, "tree_method": "exact"}
+    params = {"max_depth": 3, "eta": 0.3, "tree_method": "exact", "nthread": 1}
     theirs = xgb.train({**params, "objective": "survival:cox"}, d, 5)
     ours = lx.train("survival:cox", params, d, 5)
     assert json.loads(ours.save_config())["learner"]["learner_model_param"]["base_score"] == "[0E0]"
@@ -186,7 +186,7 @@ def test_aft_matches_xgboost_survival_aft(distribution: str) -> None:
     # XGBoost's clipping (|g| ≤ 15, h ≤ 15) does not bind on this set at the start
     g, h = loss.gradient_hessian(Bounds(lo, hi), np.full(lo.size, c))
     assert np.abs(g).max() < 15 and h.max() < 15
-    params = {"max_depth": 3, "eta": 0.3, "tree_method": "exact"}
+    params = {"max_depth": 3, "eta": 0.3, "tree_method": "exact", "nthread": 1}
     theirs = xgb.train(
         {
             **params,
@@ -326,3 +326,22 @@ def test_malformed_targets_are_clear_errors(name: str, target, words: str) -> No
 def test_a_plain_array_is_no_survival_target() -> None:
     with pytest.raises(losslab.LosslabError, match="Survival"):
         losslab.get("cox")(np.array([1.0, 2.0]), np.zeros(2))
+
+
+# -- the docs' example -------------------------------------------------------------------------
+def test_docs_example_runs_and_learns() -> None:
+    """docs/examples/survival.py (the new-user example of docs/structured.md)."""
+    pytest.importorskip("xgboost")
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "survival.py"
+    ns = runpy.run_path(str(path), run_name="example")
+    cox = ns["cox_example"]()
+    assert cox["partial_nll_fitted"] < cox["partial_nll_at_zero"] - 0.2
+    assert cox["corr_with_true_risk"] > 0.9 and 0.0 < cox["S(1 | row 0)"] < 1.0
+    aft = ns["aft_example"]()
+    assert aft["nll_fitted"] < aft["nll_at_baseline"] - 0.3
+    tobit = ns["tobit_example"]()
+    assert tobit["sigma"] == pytest.approx(1.3, rel=0.15)  # the marginal σ: √(1 + Var x₀) ≈ 1.41
+    assert tobit["mean_prediction_top_decile"] > 3.0  # above the cap: the latent mean
