@@ -79,6 +79,8 @@ def test_reference_points_are_float64_exact() -> None:
         for p in case["points"]:
             for key in ("y_true", "y_pred"):
                 vals = p[key] if isinstance(p[key], list) else [p[key]]
+                # a coupled loss's point holds the target's columns (lists)
+                vals = [u for v in vals for u in (v if isinstance(v, list) else [v])]
                 for v in vals:
                     assert isinstance(v, (int, str)) and (isinstance(v, int) or repr(float(v)) == v)
 

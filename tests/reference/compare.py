@@ -62,6 +62,9 @@ def _groups(case: dict[str, Any], key: str | None) -> Iterator[list[int]]:
     """Indices of points that can be evaluated as one batch (same label kind and row length)."""
     pts = case["points"]
     usable = [i for i, p in enumerate(pts) if (p if key is None else p[key]) is not None]
+    if case.get("coupled"):  # each point is a whole sample
+        yield from ([i] for i in usable)
+        return
     if not case["multiclass"]:
         if usable:
             yield usable
@@ -75,6 +78,8 @@ def _groups(case: dict[str, Any], key: str | None) -> Iterator[list[int]]:
 
 
 def arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tuple[Any, Any]:
+    if case.get("target"):
+        return _structured(case, rows, dtype)
     ys = [_num(r["y_true"]) for r in rows]
     fs = [_num(r["y_pred"]) for r in rows]
     if case["multiclass"] and isinstance(ys[0], int):
@@ -82,6 +87,22 @@ def arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tupl
     else:
         y = np.asarray(ys, dtype=np.float64).astype(dtype)
     return y, np.asarray(fs, dtype=np.float64).astype(dtype)
+
+
+def _structured(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tuple[Any, Any]:
+    """A structured target (``case["target"]``, `losslab.targets`) and y_pred: for a coupled
+    loss one point's whole sample, else one row (the target's fields) per point."""
+    from losslab._core.targets import Bounds, Survival
+
+    cls = {"survival": Survival, "bounds": Bounds}[case["target"]]
+    if case.get("coupled"):
+        (r,) = rows
+        cols = _num(r["y_true"])
+        return cls(*(np.asarray(c) for c in cols)), np.asarray(_num(r["y_pred"]), dtype=np.float64).astype(
+            dtype
+        )
+    cols = np.asarray([_num(r["y_true"]) for r in rows], dtype=np.float64).T
+    return cls(*cols), np.asarray([_num(r["y_pred"]) for r in rows], dtype=np.float64).astype(dtype)
 
 
 def evaluate(loss: Any, y: Any, f: Any) -> dict[str, Any]:
@@ -125,6 +146,10 @@ def entries(case: dict[str, Any], dtype: Any = np.float64) -> Iterator[Entry | t
                             yield Entry(i, q, None, float("nan"), 0.0, r["y_true"], r["y_pred"])
                         continue
                     ref = _num(r[q])
+                    if case.get("coupled"):  # one point: a whole sample, one number per row
+                        for c, rv in enumerate(ref):
+                            yield Entry(i, q, c, float(got[c]), rv, "sample", r["y_pred"])
+                        continue
                     if isinstance(ref, list):
                         for c, rv in enumerate(ref):
                             yield Entry(i, q, c, float(got[j][c]), rv, r["y_true"], r["y_pred"])

@@ -92,6 +92,8 @@ def load_modules(only: list[str]) -> list[tuple[str, Any]]:
 
 
 def _inputs_mp(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
+    if isinstance(y, tuple):  # a structured target's fields for one row (Bounds: lower, upper)
+        return tuple(mpmath.mpf(v) for v in y), mpmath.mpf(f)
     if not multiclass:
         return mpmath.mpf(y), mpmath.mpf(f)
     # a row target: an int class label, a float (one real target per row) or a list
@@ -272,7 +274,7 @@ def _jumps_within_f32(case: dict, multiclass: bool, y: Any, f: Any, hi: dict[str
     which moves a kink by a float32 ulp; there the float32 result may legitimately land on the
     other side, so the float32 test checks only that it is not NaN.
     """
-    if multiclass:
+    if multiclass or isinstance(y, tuple):
         return []
     out = []
     with mpmath.workdps(WORK_DPS):
@@ -310,6 +312,8 @@ def _round32(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any] | None:
         return x
 
     try:
+        if isinstance(y, tuple):  # infinite bounds stay infinite
+            return tuple(v if math.isinf(v) else r(v) for v in y), r(f)
         if not multiclass:
             return r(y), r(f)
         return (y if isinstance(y, int) else r(y) if isinstance(y, float) else [r(v) for v in y]), [
@@ -320,6 +324,8 @@ def _round32(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any] | None:
 
 
 def _input_reprs(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
+    if isinstance(y, tuple):
+        return [repr(float(v)) for v in y], repr(float(f))
     if not multiclass:
         return repr(float(y)), repr(float(f))
     yr = y if isinstance(y, int) else repr(y) if isinstance(y, float) else [repr(float(v)) for v in y]
@@ -328,10 +334,14 @@ def _input_reprs(multiclass: bool, y: Any, f: Any) -> tuple[Any, Any]:
 
 def build_case(module: str, case: dict) -> dict[str, Any]:
     loss = losslab.get(case["loss"])
+    if loss.coupled:
+        return build_coupled_case(module, case, loss)
     multiclass = bool(loss.multiclass)
     rows = []
     for y, f in case["points"]:
-        if multiclass:
+        if isinstance(y, tuple):  # one row of a structured target (Bounds: (lower, upper))
+            y, f = tuple(float(v) for v in y), float(f)
+        elif multiclass:
             y = y if isinstance(y, (int, float)) else [float(v) for v in y]
             f = [float(v) for v in f]
         else:
@@ -358,11 +368,68 @@ def build_case(module: str, case: dict) -> dict[str, Any]:
             except (ValueError, ZeroDivisionError, AssertionError):
                 row["f32"] = None
         rows.append(row)
-    return {
+    out = {
         "module": module,
         "name": loss.name,
         "loss": loss.to_dict(),
         "multiclass": multiclass,
+        "points": rows,
+    }
+    if loss.target_type is not None:
+        out["target"] = loss.target_type.kind.value
+    return out
+
+
+def build_coupled_case(module: str, case: dict, loss: Any) -> dict[str, Any]:
+    """A coupled loss (rows interact: Cox): each point is a whole sample ``(fields, f)`` with
+    ``fields`` the target's columns as lists; ``value`` gives the per-row values, ``gradient``
+    and ``hessian`` those of the total. The gradient is cross-checked against ``mpmath.diff``
+    of the total, the Hessian against that of the analytic gradient; no float32 rows."""
+    rows = []
+    for fields, f in case["points"]:
+        fields = [[float(v) for v in col] for col in fields]
+        f = [float(v) for v in f]
+
+        def ev(dps: int, fields: list = fields, f: list = f) -> dict[str, Any]:
+            with mpmath.workdps(dps):
+                cols = [[mpmath.mpf(v) for v in col] for col in fields]
+                z = [mpmath.mpf(v) for v in f]
+                return {k: case[k](cols, z) for k in ("value", "gradient", "hessian")}
+
+        lo = {k: [to_repr(v) for v in vs] for k, vs in ev(WORK_DPS).items()}
+        hi = ev(CHECK_DPS)
+        refs = {k: [to_repr(v) for v in vs] for k, vs in hi.items()}
+        if not all(_agree(u, v) for u, v in zip(_floats(lo), _floats(refs), strict=True)):
+            raise AssertionError(
+                f"{module}: {loss!r}: reference not stable between {WORK_DPS} and {CHECK_DPS} digits"
+            )
+        with mpmath.workdps(CROSS_DPS):
+            cols = [[mpmath.mpf(v) for v in col] for col in fields]
+            z = [mpmath.mpf(v) for v in f]
+            for j in range(len(z)):
+                for key, fn, order, comp in (
+                    ("gradient", lambda c, zz: mpmath.fsum(case["value"](c, zz)), 1, None),
+                    ("hessian", case["gradient"], 1, j),
+                ):
+                    d = _sided(_partial(fn, cols, z, True, j, comp), z[j], order)[0]
+                    a = hi[key][j]
+                    if abs(d - a) > DIFF_TOL * max(abs(a), abs(d), 1) + DIFF_FLOOR:
+                        raise AssertionError(f"{module}: {loss!r}: {key}[{j}] = {a} but d/df = {d}")
+        rows.append(
+            {
+                "y_true": [[repr(v) for v in col] for col in fields],
+                "y_pred": [repr(v) for v in f],
+                **refs,
+                "f32": None,
+            }
+        )
+    return {
+        "module": module,
+        "name": loss.name,
+        "loss": loss.to_dict(),
+        "multiclass": False,
+        "target": loss.target_type.kind.value,
+        "coupled": True,
         "points": rows,
     }
 

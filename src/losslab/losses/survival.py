@@ -27,7 +27,7 @@ from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from .._core.domains import RAW_SCORE, REAL, Domain, DomainKind
 from .._core.errors import DomainError
-from .._core.info import HessianKind, ParamRole, Task
+from .._core.info import Anchor, AnchorRow, HessianKind, Library, ParamRole, Task
 from .._core.statistic import Statistic
 from .._core.targets import Bounds, Survival
 from .._core.xp import to_numpy
@@ -308,6 +308,19 @@ class Cox(Loss):
         smooth=True,
         robust=False,
         hessian=HessianKind.EXACT,
+        anchors=(
+            AnchorRow(
+                "δᵢ(log Σ_{tⱼ ≥ tᵢ} wⱼe^{fⱼ} − fᵢ), Breslow ties; derivatives of Σwℓ (coupled rows)",
+                (
+                    Anchor(
+                        Library.SKLEARN,
+                        None,
+                        "— (scikit-survival `CoxPHSurvivalAnalysis(ties='breslow')`: the same partial "
+                        "likelihood; XGBoost `survival:cox`)",
+                    ),
+                ),
+            ),
+        ),
         references=(
             "Cox, D. R. (1972). Regression models and life-tables. JRSS B 34(2), 187-220.",
             "Breslow, N. (1974). Covariance analysis of censored survival data. Biometrics 30(1), 89-99.",
@@ -600,6 +613,13 @@ class AFT(_Censored):
         robust=False,
         hessian=HessianKind.EXACT,
         roles=((ParamRole.SCALE, "sigma"),),
+        anchors=(
+            AnchorRow(
+                "−log f(z) + log(σt) exact, −log(F(z_u) − F(z_l)) censored, z = (log t − f)/σ",
+                (Anchor(Library.SKLEARN, None, "— (XGBoost `survival:aft`: the same, clipped derivatives)"),),
+                params="(distribution, σ)",
+            ),
+        ),
         references=(
             "Kalbfleisch, J. D. & Prentice, R. L. (2002). The Statistical Analysis of Failure Time "
             "Data, 2nd ed., ch. 2-3. Wiley.",
@@ -753,6 +773,13 @@ class Tobit(_Censored):
         robust=False,
         hessian=HessianKind.EXACT,
         roles=((ParamRole.SCALE, "sigma"),),
+        anchors=(
+            AnchorRow(
+                "z²/2 + log σ + ½log 2π exact, −log(Φ(z_u) − Φ(z_l)) censored, z = (y − f)/σ",
+                (Anchor(Library.SKLEARN, None, "— (statsmodels/R `AER::tobit`: the same likelihood)"),),
+                params="(σ)",
+            ),
+        ),
         references=(
             "Tobin, J. (1958). Estimation of relationships for limited dependent variables. "
             "Econometrica 26(1), 24-36.",
