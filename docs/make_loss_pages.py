@@ -14,7 +14,7 @@ from pathlib import Path
 
 import losslab
 from losslab._core.describe import describe
-from losslab._core.info import Library
+from losslab._core.info import TASKS, Library
 from losslab._core.registry import aliases_of, loss_class
 from losslab.gbdt.objective import usage_section
 
@@ -49,22 +49,32 @@ def pages() -> dict[str, str]:
         "",
         "Generated from the registry by `python docs/make_loss_pages.py`; do not edit by hand.",
         "Each page gives value, gradient and Hessian formulas, domains, properties, parameters,",
-        "references and how to use the loss in gradient boosting.",
-        "",
-        "| loss | task | estimates | convex | robust | Hessian | parameters | aliases |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "references and how to use the loss in gradient boosting. One table per task; targets that",
+        "are not one number per row (survival, ranking, ordinal …) are described in",
+        "[conventions.md, section 9](../conventions.md#9-targets-that-are-not-one-number-per-row).",
     ]
-    for name in losslab.list_losses():
-        cls = loss_class(name)
-        loss = cls()
-        info = loss.info
-        params = ", ".join(f"`{p.name}={p.default!r}`" for p in cls.PARAMS) or "—"
-        rows.append(
-            f"| [{name}]({name}.md) | {info.task} | {info.statistic} | {'yes' if info.convex else 'no'} "
-            f"| {'yes' if info.robust else 'no'} | {info.hessian.replace('_', ' ')} | {params} "
-            f"| {', '.join(aliases_of(name)) or '—'} |"
-        )
-        out[f"{name}.md"] = describe(loss, sections=(usage_section,))
+    for task in TASKS:
+        names = losslab.list_losses(task=task)
+        if not names:
+            continue
+        rows += [
+            "",
+            f"## {task.capitalize()} ({len(names)})",
+            "",
+            "| loss | estimates | convex | robust | Hessian | parameters | aliases |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for name in names:
+            cls = loss_class(name)
+            loss = cls()
+            info = loss.info
+            params = ", ".join(f"`{p.name}={p.default!r}`" for p in cls.PARAMS) or "—"
+            rows.append(
+                f"| [{name}]({name}.md) | {info.statistic} | {'yes' if info.convex else 'no'} "
+                f"| {'yes' if info.robust else 'no'} | {info.hessian.replace('_', ' ')} | {params} "
+                f"| {', '.join(aliases_of(name)) or '—'} |"
+            )
+            out[f"{name}.md"] = describe(loss, sections=(usage_section,))
     out["index.md"] = "\n".join(rows) + "\n"
     return out
 

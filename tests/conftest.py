@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import losslab
@@ -59,6 +60,49 @@ def marked(loss: Any, offset: float) -> Any:
         {"_gradient": lambda self, xp, t, f: cls._gradient(self, xp, t, f) + offset},
     )
     return sub(**loss.params)
+
+
+# -- structured targets (losslab._core.targets): what the loops over every loss need -----------
+def is_structured(y: Any) -> bool:
+    """True for a `losslab.targets.Structured` target (survival, bounds, ranking, ordinal …)."""
+    from losslab._core.targets import Structured
+
+    return isinstance(y, Structured)
+
+
+def n_rows(y: Any) -> int:
+    """Rows of a target: its length (a structured target's rows, an array's first axis)."""
+    return len(y)
+
+
+def take_rows(y: Any, rows: Any) -> Any:
+    """The rows ``rows`` of a target (structured targets select every field)."""
+    return y.take(rows) if is_structured(y) else y[rows]
+
+
+def repeat_rows(y: Any, reps: Any) -> Any:
+    """Each row repeated ``reps[i]`` times, in order (a query's rows stay adjacent)."""
+    return take_rows(y, np.repeat(np.arange(n_rows(y)), reps))
+
+
+def float_target(y: Any) -> bool:
+    """A plain array of real-valued targets (not labels, not a structured target)."""
+    return not is_structured(y) and np.issubdtype(np.asarray(y).dtype, np.floating)
+
+
+def cast_target(y: Any, dtype: Any) -> Any:
+    """Float targets in ``dtype``; labels and structured targets as they are (the loss casts
+    a structured target's fields to y_pred's dtype)."""
+    return y.astype(dtype) if float_target(y) else y
+
+
+def map_target(y: Any, fn: Any) -> Any:
+    """``fn`` applied to every per-row field of a structured target, or to ``y`` itself."""
+    if not is_structured(y):
+        return fn(y)
+    from dataclasses import replace
+
+    return replace(y, **{k: fn(v) for k, v in y.numpy().items()})
 
 
 def loss_id(loss: Any) -> str:

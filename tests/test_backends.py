@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import losslab
+from conftest import is_structured, map_target
 
 torch = pytest.importorskip("torch")
 jax = pytest.importorskip("jax")
@@ -28,6 +29,8 @@ def _x64():
 
 
 def to_backend(backend: str, a, dtype=None):
+    if is_structured(a):  # a structured target's fields (the loss casts floats to y_pred's dtype)
+        return map_target(a, lambda x: to_backend(backend, x))
     a = np.asarray(a)
     if backend == "torch":
         t = torch.from_numpy(np.ascontiguousarray(a))

@@ -21,9 +21,15 @@ def _listed(args: list[str]) -> list[str]:
     return [c for c in cells if c]
 
 
-def test_list_shows_exactly_the_registry() -> None:
-    # the same names in the same order: nothing missing, nothing the registry does not hold
-    assert _listed([]) == losslab.list_losses()
+def test_list_shows_exactly_the_registry_grouped_by_task() -> None:
+    # the same names, task by task in the order of the Task enumeration, each group sorted:
+    # nothing missing, nothing the registry does not hold
+    from losslab._core.info import TASKS
+
+    assert _listed([]) == [n for t in TASKS for n in losslab.list_losses(task=t)]
+    result = runner.invoke(app, ["list"], env=WIDE)
+    titles = [line.strip() for line in result.output.splitlines() if line.strip().endswith(")")]
+    assert titles[0] == f"regression losses ({len(losslab.list_losses(task='regression'))})"
 
 
 @pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])

@@ -22,6 +22,7 @@ from losslab._core import validation
 
 torch = pytest.importorskip("torch")
 import losslab.torch as lt  # noqa: E402
+from conftest import map_target  # noqa: E402
 
 FOUR = ("mse", "huber", "binary_crossentropy", "categorical_crossentropy")
 REDUCTIONS = ("mean", "sum", "none")
@@ -258,7 +259,7 @@ def test_shared_value_gradient_kernel_equals_the_two_kernels(name: str) -> None:
     # same bits as their separate kernels, on NumPy and torch
     loss = losslab.get(name)
     y, f = loss.example(64, seed=7)
-    for yy, ff in ((y, f), (torch.from_numpy(np.asarray(y)), torch.from_numpy(np.asarray(f)))):
+    for yy, ff in ((y, f), (map_target(y, torch.from_numpy), torch.from_numpy(np.asarray(f)))):
         p = loss._prepared(yy, ff)
         v, g = loss._value_and_gradient_kernels(p.xp, p.t, p.f)
         assert np.array_equal(np.asarray(v), np.asarray(loss._value(p.xp, p.t, p.f)))

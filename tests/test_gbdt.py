@@ -62,7 +62,7 @@ def _one_sided(loss, y, c, w):
 def test_baseline_is_the_best_constant(name):
     loss = losslab.get(name)
     y, f = loss.example(300, seed=3)
-    w = np.random.default_rng(1).uniform(0.2, 2.0, np.shape(y)[0])
+    w = np.random.default_rng(1).uniform(0.2, 2.0, len(y))
     c = loss.baseline(y, w)
     if loss.multiclass:
         k = np.shape(f)[1]

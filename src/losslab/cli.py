@@ -270,22 +270,22 @@ def list_cmd(
         typer.Option(help=f"Only losses of this task ({', '.join(LOSS_TASKS)})."),
     ] = None,
 ) -> None:
-    """The catalogue as a table: name, task, what it estimates, parameters."""
+    """The catalogue, one table per task: name, what it estimates, parameters, aliases."""
     from losslab._core.registry import aliases_of, loss_class
 
     if task is not None and task not in LOSS_TASKS:
         usage_error("--task", unknown_value("task", task, LOSS_TASKS))
-    table = Table(title="losslab losses", show_lines=False)
-    for col in ("name", "task", "estimates", "parameters", "aliases"):
-        table.add_column(col, overflow="fold", no_wrap=col == "name")  # names stay copy-pastable
-    names = losslab.list_losses(task=task)
-    for name in names:
-        cls = loss_class(name)
-        info = cls.INFO
-        table.add_row(
-            name, str(info.task), str(info.statistic), _params_text(cls), ", ".join(aliases_of(name))
-        )
-    console.print(table)
+    for each in LOSS_TASKS if task is None else (task,):
+        names = losslab.list_losses(task=each)
+        if not names:
+            continue
+        table = Table(title=f"{each} losses ({len(names)})", show_lines=False)
+        for col in ("name", "estimates", "parameters", "aliases"):
+            table.add_column(col, overflow="fold", no_wrap=col == "name")  # names stay copy-pastable
+        for name in names:
+            cls = loss_class(name)
+            table.add_row(name, str(cls.INFO.statistic), _params_text(cls), ", ".join(aliases_of(name)))
+        console.print(table)
 
 
 @command("show")

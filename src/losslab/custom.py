@@ -38,11 +38,13 @@ from ._core.info import LossInfo, ParamRole, Task
 from ._core.loss import Loss
 from ._core.params import Param
 from ._core.statistic import Estimand, Statistic
+from ._core.targets import is_structured
 from ._core.xp import is_tracing, to_numpy
 
 __all__ = ["CheckReport", "CustomLoss", "DerivativeCheck", "check", "custom"]
 
 BACKENDS = ("torch", "jax")
+_PLAIN_TASKS = ("regression", "binary", "multiclass", "distribution")
 MULTI_TASKS = ("multiclass", "distribution")
 
 
@@ -203,6 +205,12 @@ def custom(
         raise ParameterError(f"a custom loss needs a plain string name; got {name!r}.")
     if not callable(fn):
         raise ParameterError(f"fn for custom loss {name!r} must be callable; got {type(fn).__name__}.")
+    if task not in _PLAIN_TASKS:
+        raise ParameterError(
+            f"task for custom loss {name!r} must be one of {', '.join(_PLAIN_TASKS)} (a value function "
+            f"of one target per row); got {task!r}. Structured targets (survival, ranking, ordinal) "
+            "need a Loss subclass with a target_type (docs/conventions.md, section 9)."
+        )
     spec = {
         "name": name,
         "task": task,
@@ -504,16 +512,19 @@ def check(
         raise ParameterError("losslab.check needs both y_true and y_pred, or neither (for loss.example).")
     if y_true is None:
         y_true, y_pred = lo.example(n, seed)
-    y = to_numpy(y_true) if not isinstance(y_true, (list, tuple)) else np.asarray(y_true)
-    y = np.asarray(y)
-    if y.dtype.kind == "f":
-        y = y.astype(np.float64)
+    if is_structured(y_true):
+        y = y_true
+    else:
+        y = np.asarray(to_numpy(y_true) if not isinstance(y_true, (list, tuple)) else y_true)
+        if y.dtype.kind == "f":
+            y = y.astype(np.float64)
     f = np.asarray(to_numpy(y_pred) if not isinstance(y_pred, (list, tuple)) else y_pred, dtype=np.float64)
     base = (np.finfo(np.float64).eps ** 0.2) if step is None else float(step)
     scale = np.maximum(np.abs(f), 1e-2)
 
-    def compare(what: str, primitive: Callable[..., Any], derivative: Callable[..., Any]) -> Any:
-        """Finite differences of ``primitive`` in f against the analytic ``derivative``."""
+    def compare(what: str, primitive: Callable[..., Any], derivative: Callable[..., Any], total: bool) -> Any:
+        """Finite differences of ``primitive`` in f against the analytic ``derivative`` (of the
+        total of ``primitive``'s entries where ``total`` and the loss couples its rows)."""
         exact = np.asarray(to_numpy(derivative(y, f)), dtype=np.float64)
         return _check_one(
             what,
@@ -527,10 +538,12 @@ def check(
             rtol=rtol,
             atol=atol,
             worst=worst,
+            coupled=lo.coupled,
+            total=total,
         )
 
-    gcheck = compare("gradient", partial(lo, reduction="none"), lo.gradient)
-    hcheck = compare("hessian", lo.gradient, lo.hessian) if hessian else None
+    gcheck = compare("gradient", partial(lo, reduction="none"), lo.gradient, True)
+    hcheck = compare("hessian", lo.gradient, lo.hessian, False) if hessian else None
     return CheckReport(repr(lo), gcheck, hcheck, rtol, atol)
 
 
@@ -560,18 +573,29 @@ def _check_one(
     rtol: float,
     atol: float,
     worst: int,
+    coupled: bool = False,
+    total: bool = False,
 ) -> DerivativeCheck:
     numeric = np.full(f.shape, np.nan)
     err_est = np.full(f.shape, np.inf)
-    # elementwise losses: every entry at once (ℓᵢ depends on fᵢ only); row losses: column by column
-    for j in range(f.shape[1]) if multiclass else [None]:
+    # elementwise losses: every entry at once (ℓᵢ depends on fᵢ only); row losses: column by
+    # column; coupled losses (rows interact): entry by entry, the total or the entry itself
+    units = range(f.shape[0]) if coupled else range(f.shape[1]) if multiclass else [None]
+    for j in units:
         direction = np.ones_like(f)
-        if j is not None:
+        if coupled:
+            direction = np.zeros_like(f)
+            direction[j] = 1.0
+            sel: tuple[Any, ...] = (j,)
+        elif j is not None:
             direction = np.zeros_like(f)
             direction[:, j] = 1.0
-        sel = (slice(None),) if j is None else (slice(None), j)
+        if not coupled:
+            sel = (slice(None),) if j is None else (slice(None), j)
 
         def pick(a: Any, sel: tuple[Any, ...] = sel) -> Any:
+            if coupled:  # the total (gradient check) or this entry (Hessian diagonal)
+                return np.sum(a) if total else a[sel]
             # a per-row value (n,) is already the entry; an (n, k) gradient gives its column j
             return a if a.ndim == 1 or len(sel) == 1 else a[sel]
 
@@ -610,7 +634,9 @@ def _check_one(
         worst_rows.append(
             {
                 "index": int(idx[0]) if len(idx) == 1 else tuple(int(i) for i in idx),
-                "y_true": _plain(y[row] if multiclass else y[idx]),
+                "y_true": f"row {row} of the target"
+                if is_structured(y)
+                else _plain(y[row] if multiclass else y[idx]),
                 "y_pred": _plain(f[row] if multiclass else f[idx]),
                 "analytic": float(a[idx]),
                 "numeric": float(numeric[idx]),

@@ -147,17 +147,26 @@ def _check_classes(loss: Loss, freq: np.ndarray) -> None:
         )
 
 
-def _mean_grad(loss: Loss, y: np.ndarray, w: np.ndarray | None, c: float) -> float:
-    g = loss.gradient(y, np.full(y.shape[0], c), check=False)
-    return float(np.average(np.asarray(g, dtype=np.float64), weights=w))
+def _mean_grad(loss: Loss, y: Any, w: np.ndarray | None, c: float) -> float:
+    return _mean_derivative(loss, loss.gradient, y, w, c)
 
 
-def _is_optimum(loss: Loss, y: np.ndarray, w: np.ndarray | None, c: float) -> bool:
+def _mean_derivative(loss: Loss, derivative: Any, y: Any, w: np.ndarray | None, c: float) -> float:
+    """The weighted mean of ``derivative`` at the constant c (a coupled loss weights inside its
+    kernels: its derivatives are of Σwℓ, so they are summed and divided by Σw)."""
+    if loss.coupled:
+        d = np.asarray(derivative(y, np.full(len(y), c), sample_weight=w, check=False), dtype=np.float64)
+        return float(d.sum() / (len(y) if w is None else w.sum()))
+    d = derivative(y, np.full(len(y), c), check=False)
+    return float(np.average(np.asarray(d, dtype=np.float64), weights=w))
+
+
+def _is_optimum(loss: Loss, y: Any, w: np.ndarray | None, c: float) -> bool:
     """First-order check: 0 lies between the one-sided mean derivatives at c."""
     tol = 1e-10
     if loss.info.smooth:
         g = _mean_grad(loss, y, w, c)
-        h = float(np.average(np.asarray(loss.hessian(y, np.full(y.shape[0], c), check=False)), weights=w))
+        h = _mean_derivative(loss, loss.hessian, y, w, c)
         if h > 0:
             return abs(g / h) <= tol * (1.0 + abs(c))
         return abs(g) <= tol
@@ -180,11 +189,8 @@ def _root_search(loss: Loss, y: np.ndarray, w: np.ndarray | None, start: float |
     g_lo = g_hi = _mean_grad(loss, y, w, start)
     if g_lo == 0.0:
         return start
-    step = (
-        1.0
-        if link != LinkKind.IDENTITY
-        else max(1.0, float(np.max(np.abs(y - start))) if y.ndim == 1 else 1.0)
-    )
+    plain = isinstance(y, np.ndarray) and y.ndim == 1
+    step = 1.0 if link != LinkKind.IDENTITY or not plain else max(1.0, float(np.max(np.abs(y - start))))
     for _ in range(80):
         if g_lo > 0:
             hi, g_hi = lo, g_lo
@@ -292,8 +298,8 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     -1.098612288668
     """
     w = None if sample_weight is None else np.asarray(to_numpy(sample_weight), dtype=np.float64)
-    if loss.target_type is not None:
-        return _structured_search(loss, y_true, w)
+    if loss.target_type is not None and not loss.multiclass:
+        return _structured(loss, y_true, w)
     y = np.asarray(to_numpy(y_true))
     if loss.multiclass:
         keep = _kept(loss, y)
@@ -340,6 +346,17 @@ def baseline(loss: Loss, y_true: Any, sample_weight: Any = None, *, n_classes: i
     return _root_search(loss, y, w, c)
 
 
+def _structured(loss: Loss, y_true: Any, w: np.ndarray | None) -> float:
+    """The best constant for a structured target (`losslab._core.targets`): 0 when it is
+    already optimal (every loss that only compares rows: Cox, ranking), else the root of the
+    weighted mean gradient, searched from 0."""
+    t = loss.target_type.coerce(loss, y_true).normalised(loss.name)  # type: ignore[union-attr]
+    loss(t, np.zeros(len(t)), sample_weight=w)  # the loss's own target and weight checks
+    if _is_optimum(loss, t, w, 0.0):
+        return 0.0
+    return _root_search(loss, t, w, 0.0)
+
+
 def _probability_search(loss: Loss, y: np.ndarray, w: np.ndarray | None) -> float:
     """The optimal constant probability q = σ(s), searched over s so that q stays in (0, 1)."""
     from scipy import optimize
@@ -366,30 +383,3 @@ def _any_valid_pred(loss: Loss, y: np.ndarray) -> np.ndarray:
     if link_kind(loss) == LinkKind.IDENTITY and loss.info.zero_at_perfect:
         return y.copy()
     return np.zeros_like(y)
-
-
-def _structured_search(loss: Loss, y_true: Any, w: np.ndarray | None) -> float:
-    """The best constant raw score for a structured target (`_core.targets`): the root of the
-    total gradient Σᵢ gᵢ(c) (of Σwℓ) over constants c, by bracketing and Brent's method; a loss
-    whose total does not change with a common shift of the scores (Cox's partial likelihood:
-    the total gradient vanishes at every constant) gets 0."""
-    from scipy import optimize
-
-    t = loss.target_type.coerce(loss, y_true)  # type: ignore[union-attr]
-    n = len(t.normalised(loss.name))
-
-    def g(c: float) -> float:
-        return float(np.sum(loss.gradient(t, np.full(n, c), sample_weight=w)))
-
-    scale = [float(np.sum(np.abs(loss.gradient(t, np.full(n, c), sample_weight=w)))) for c in (-1.0, 1.0)]
-    if all(abs(g(c)) <= 1e-12 * (s + 1e-300) for c, s in zip((-1.0, 1.0), scale, strict=True)):
-        return 0.0  # every constant is optimal
-
-    lo, hi = -1.0, 1.0
-    for _ in range(12):
-        if g(lo) <= 0.0 <= g(hi):
-            break
-        lo, hi = 2.0 * lo, 2.0 * hi
-    else:
-        raise DataError(f"the best constant score of loss {loss.name!r} is not finite for this target.")
-    return float(optimize.brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps))

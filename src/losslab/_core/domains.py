@@ -49,6 +49,7 @@ class DomainKind(StrEnum):
     LOGIT = "logit"  # a log-odds or a row of unnormalised log-probabilities
     RAW_SCORE = "raw_score"  # an unbounded score (a margin, a log-mean, a location)
     PARAMETERS = "parameters"  # columns of distribution parameters (mean, log-variance …)
+    STRUCTURED = "structured"  # a `_core.targets.Structured` target, checked by its own `check`
     DESCRIBED = "described"  # declared in words only (old-style declarations): not checked
 
 
@@ -57,7 +58,7 @@ _NOUNS = {DomainKind.LOGIT: "logit", DomainKind.RAW_SCORE: "raw score", DomainKi
 # kinds whose values are rows, checked row by row
 _ROW_KINDS = (DomainKind.PROBABILITY_ROW,)
 # kinds whose check needs the other argument's shape (k classes): the loss checks them
-_STRUCTURAL_KINDS = (DomainKind.CLASS_TARGET,)
+_STRUCTURAL_KINDS = (DomainKind.CLASS_TARGET, DomainKind.STRUCTURED)
 
 
 def row_sum_tol(xp: Any, dtype: Any) -> float:

@@ -42,7 +42,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import DomainError, DTypeError, ShapeError
-from .xp import array_namespace, device, is_array, to_numpy
+from .xp import device, is_array, is_tracing, to_numpy
 
 __all__ = ["Bounds", "Ordinal", "Ranking", "Structured", "Survival", "TargetKind", "is_structured"]
 
@@ -79,7 +79,8 @@ def _column(loss_name: str, cls: str, name: str, x: Any, *, integer: bool = Fals
             if not whole.all():
                 i = int(np.argmin(whole))
                 raise DomainError(
-                    f"{cls}.{name} for loss {loss_name!r} must hold whole numbers; got {a[i]!r} at row {i}."
+                    f"{cls}.{name} for loss {loss_name!r} must hold whole numbers; got {a[i].item()!r} "
+                    f"at row {i}."
                 )
             return a.astype(np.int64)
         if a.dtype.kind not in "iu":
@@ -100,7 +101,7 @@ def _bad(loss_name: str, what: str, x: np.ndarray, bad: np.ndarray, expected: st
     i = int(np.argmax(bad))
     n = int(bad.sum())
     raise DomainError(
-        f"{what} for loss {loss_name!r} must be {expected}; got {x[i]!r} at row {i} "
+        f"{what} for loss {loss_name!r} must be {expected}; got {x[i].item()!r} at row {i} "
         f"({n} {'row' if n == 1 else 'rows'} out of range)."
     )
 
@@ -154,14 +155,19 @@ class Structured:
 
     def to(self, xp: Any, like: Any) -> Structured:
         """Float fields as arrays of ``like``'s library, dtype and device; integer fields as
-        int64 arrays of that library."""
+        int64 arrays of that library (NumPy arrays for JAX, so that jit and grad see the
+        structure — query ids, event flags, level codes — as static)."""
         out = {}
+        jax_like = is_tracing(like) or type(like).__module__.startswith("jax")
         for n in self.data_fields():
-            a = np.asarray(getattr(self, n))
-            if array_namespace(like) is not None and not isinstance(like, np.ndarray):
-                arr = xp.asarray(a, device=device(like))
+            a = to_numpy(getattr(self, n))
+            if n in self.INTEGER and jax_like:
+                out[n] = a  # structure (ids, flags, codes) stays static under JAX transformations
+                continue
+            if isinstance(like, np.ndarray) or jax_like:
+                arr = xp.asarray(a)  # under a JAX trace: a concrete constant, not a traced copy
             else:
-                arr = xp.asarray(a)
+                arr = xp.asarray(a, device=device(like))
             out[n] = arr if n in self.INTEGER else xp.astype(arr, like.dtype)
         return replace(self, **out)
 
@@ -321,6 +327,8 @@ class Ranking(Structured):
         rel, g = np.asarray(self.relevance), to_numpy(self.group)
         with np.errstate(invalid="ignore"):
             _bad(loss_name, "Ranking.relevance", rel, ~(np.isfinite(rel) & (rel >= 0)), "finite and >= 0")
+        if g.size == 0:
+            return
         starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         ids = g[starts]
         if np.unique(ids).size != ids.size:
@@ -337,6 +345,8 @@ class Ranking(Structured):
     def starts(self) -> np.ndarray:
         """Row offsets of the queries, with the total row count appended (length queries + 1)."""
         g = to_numpy(self.group)
+        if g.size == 0:
+            return np.zeros(1, dtype=np.int64)
         return np.r_[np.flatnonzero(np.r_[True, g[1:] != g[:-1]]), g.shape[0]]
 
     def sizes(self) -> np.ndarray:
