@@ -84,7 +84,10 @@ def test_no_nan_gradients_at_extreme_logits(name: str) -> None:
     exact = np.asarray(loss.gradient(y, f))
     # finite wherever the true gradient is (the exponential loss's e^{|f|} overflows with it)
     assert bool(jnp.all(jnp.isfinite(g[np.isfinite(exact)])))
-    np.testing.assert_allclose(np.asarray(g), exact, rtol=1e-12, atol=1e-300)
+    # a structured target's autodiff runs through the value kernels (_core.autodiff): through
+    # the libraries' own log_ndtr and cumulative log-sum-exp derivatives, not the analytic ones
+    rtol = 1e-12 if loss.target_type is None else 1e-9
+    np.testing.assert_allclose(np.asarray(g), exact, rtol=rtol, atol=1e-300)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -304,7 +307,7 @@ def test_every_real_parameter_is_traceable_or_refused_clearly(name: str, param: 
     # (kernels that branch on it in Python); never a raw tracer error
     loss = losslab.get(name)
     y, f = loss.example(16)
-    yj, fj = jnp.asarray(y), jnp.asarray(f)
+    yj, fj = map_target(y, jnp.asarray), jnp.asarray(f)
     p = loss.params[param]
     if not isinstance(p, float):  # e.g. a default of "auto"
         pytest.skip(f"default {p!r}")

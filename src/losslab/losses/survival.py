@@ -134,7 +134,13 @@ class _Extreme:
 
     @staticmethod
     def logcdf(xp: Any, z: Any) -> Any:
-        return sp.log1mexp(xp, -xp.exp(z))
+        # log(1 − e^{−x}), x = eᶻ; for z < −20 as z + log1p(−x/2 + x²/6) (next term x³/24 is
+        # below 1e-27), which stays finite where x underflows to 0
+        low = z < -20.0
+        zl = xp.where(low, z, xp.zeros_like(z))
+        xl = xp.exp(zl)
+        zh = xp.where(low, xp.zeros_like(z), z)
+        return xp.where(low, zl + xp.log1p(xl * (xl / 6.0 - 0.5)), sp.log1mexp(xp, -xp.exp(zh)))
 
     @staticmethod
     def logsf(xp: Any, z: Any) -> Any:
@@ -160,19 +166,30 @@ class _Extreme:
         xb = xp.where(big, x, xp.full_like(x, 2.0))
         xs = xp.where(big, xp.full_like(x, 0.5), x)
         den_b = -xp.expm1(-xb)
-        rho_b = xb * xp.exp(-xb) / den_b
+        rho_b = xp.exp(xp.where(big, z, xp.zeros_like(z)) - xb) / den_b  # x e^{−x}: 0, not inf·0
         e_b = ((xb - 1.0) + xp.exp(-xb)) / den_b
         den_s = xp.expm1(xs)
+        zero_x = xs == 0.0  # eᶻ underflowed: x/(eˣ − 1) → 1
+        ratio = xs / xp.where(zero_x, xp.ones_like(xs), den_s)
+        ratio = xp.where(zero_x, xp.ones_like(xs), ratio)
         tiny = xs < 0.5
         xt = xp.where(tiny, xs, xp.zeros_like(xs))
         acc = xp.zeros_like(xs)
         for c in reversed(_G_SERIES):
             acc = acc * xt + c
-        g = xp.where(tiny, acc * xt * xt, 1.0 + xp.exp(xs) * (xs - 1.0))
-        return xp.where(big, rho_b, xs / den_s), xp.where(big, e_b, g / den_s)
+        e_s = xp.where(
+            tiny, acc * xt * ratio, (1.0 + xp.exp(xs) * (xs - 1.0)) / xp.where(tiny, xp.ones_like(xs), den_s)
+        )
+        return xp.where(big, rho_b, ratio), xp.where(big, e_b, e_s)
 
 
 DISTRIBUTIONS = {d.name: d for d in (_Normal, _Logistic, _Extreme)}
+
+
+def _mul0(xp: Any, a: Any, b: Any) -> Any:
+    """a·b with 0·b = 0 also for b = inf (a hazard that underflowed times an excess that did
+    not: the product is 0 to float64's range)."""
+    return xp.where(a == 0.0, xp.zeros_like(a), a * b)
 
 
 def _censored_nll(xp: Any, dist: Any, zl: Any, zu: Any, exact: Any, want: str) -> tuple[Any, ...]:
@@ -202,7 +219,11 @@ def _censored_nll(xp: Any, dist: Any, zl: Any, zu: Any, exact: Any, want: str) -
     zu_i = xp.where(interval, zu, one)
     lF_u, lS_l = dist.logcdf(xp, zu_i), dist.logsf(xp, zl_i)
     side_a = lF_u <= lS_l  # the probability sits in the lower tail: form it from F
+    base = xp.where(side_a, lF_u, lS_l)
     la = xp.where(side_a, dist.logcdf(xp, zl_i) - lF_u, dist.logsf(xp, zu_i) - lS_l)
+    # the whole interval beyond float64's tail (the extreme law's e^z overflowed): P = 0 there
+    gone = xp.isinf(base)
+    la = xp.where(gone, xp.full_like(la, -math.inf), la)
     l1m = sp.log1mexp(xp, la)
     out: list[Any] = []
     if "v" in want:
@@ -217,8 +238,9 @@ def _censored_nll(xp: Any, dist: Any, zl: Any, zu: Any, exact: Any, want: str) -
         # interval rows: side A has r_u = ρ⁻_u(1 + odds), r_l = ρ⁻_l·odds; side B mirrors it
         rho_m_l, e_m_l = dist.rev_hazard(xp, zl_i)
         rho_p_u, e_p_u = dist.hazard(xp, zu_i)
-        r_u = xp.where(side_a, rho_m * (1.0 + odds), rho_p_u * odds)
-        r_l = xp.where(side_a, rho_m_l * odds, rho_p * (1.0 + odds))
+        none = odds == 0.0  # the far bound adds nothing (also where its hazard overflowed)
+        r_u = xp.where(side_a, rho_m * (1.0 + odds), xp.where(none, zero, rho_p_u * odds))
+        r_l = xp.where(side_a, xp.where(none, zero, rho_m_l * odds), rho_p * (1.0 + odds))
         g_int = r_u - r_l
         g = xp.where(exact, dist.psi(xp, z_x), xp.where(left, rho_m, -rho_p))
         g = xp.where(interval, g_int, xp.where(both, zero, g))
@@ -229,25 +251,29 @@ def _censored_nll(xp: Any, dist: Any, zl: Any, zu: Any, exact: Any, want: str) -
             # (r_u − r_l)² − r_uψ_u + r_lψ_l regrouped so that no two O(r²) terms cancel
             d_a, d_b = rho_m - rho_m_l, rho_p - rho_p_u
             d = xp.where(side_a, d_a, d_b)
-            spread = (odds * d) * ((1.0 + odds) * d)  # odds = 0 with d² = inf is 0
-            h_int = xp.where(side_a, r_u * e_m - r_l * e_m_l, r_l * e_p - r_u * e_p_u) + spread
-            h = xp.where(exact, -dist.dpsi(xp, z_x), xp.where(left, rho_m * e_m, rho_p * e_p))
+            spread = xp.where(none, zero, (odds * d) * ((1.0 + odds) * d))
+            far_a = xp.where(none, zero, _mul0(xp, r_l, e_m_l))
+            far_b = xp.where(none, zero, _mul0(xp, r_u, e_p_u))
+            h_int = xp.where(side_a, _mul0(xp, r_u, e_m) - far_a, _mul0(xp, r_l, e_p) - far_b) + spread
+            h = xp.where(
+                exact, -dist.dpsi(xp, z_x), xp.where(left, _mul0(xp, rho_m, e_m), _mul0(xp, rho_p, e_p))
+            )
             h = xp.where(interval, h_int, xp.where(both, zero, h))
             out.append(h)
     return tuple(out)
 
 
 # -- Cox ---------------------------------------------------------------------------------------
-def _risk_order(time: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _risk_order(xp: Any, time: Any) -> tuple[Any, Any, Any, Any]:
     """(descending order, index in it of each row's risk-set end, ascending order, index in it
-    of the last row with time ≤ each row's time): sorted once, ties resolved to the group end."""
-    desc = np.argsort(-time, kind="stable")
-    td = time[desc]
+    of the last row with time ≤ each row's time): sorted once, ties resolved to the group end.
+    Written in ``xp`` (argsort, searchsorted) so that it also runs under a JAX trace."""
+    desc = xp.argsort(-time, stable=True)
+    neg_td = -xp.take(time, desc)  # ascending
     # the risk set {j : t_j ≥ t_i} ends at the last position of i's tie group in descending order
-    end_desc = np.searchsorted(-td, -time, side="right") - 1
-    asc = desc[::-1]
-    ta = time[asc]
-    end_asc = np.searchsorted(ta, time, side="right") - 1
+    end_desc = xp.searchsorted(neg_td, -time, side="right") - 1
+    asc = xp.flip(desc)
+    end_asc = xp.searchsorted(xp.take(time, asc), time, side="right") - 1
     return desc, end_desc, asc, end_asc
 
 
@@ -268,7 +294,10 @@ class Cox(Loss):
     *coupled*: values are a per-row decomposition of the total Σwᵢℓᵢ, and gradient and Hessian
     (its diagonal) are those of the weighted total (`losslab.targets`). Ties share one risk
     set (Breslow). O(n log n): one sort by time, then running log-sum-exps in log space
-    (log Rᵢ, log A_k, log B_k), so no e^{f} is formed where it would overflow.
+    (log Rᵢ, log A_k, log B_k), so no e^{f} is formed where it would overflow. Where one row
+    dominates a risk set (its share p = w e^{f}/R ≈ 1), p(1 − p) in its Hessian and 1 − p in
+    its gradient are formed as differences and keep absolute, not relative, precision (as
+    XGBoost's do); values, and every other row's derivatives, keep relative precision.
 
     Convex in f; invariant to adding a constant to every score (the baseline is 0). Without
     weights and ties, value, gradient and Hessian are XGBoost's ``survival:cox`` (its label is
@@ -298,7 +327,7 @@ class Cox(Loss):
         task=Task.SURVIVAL,
         statistic=Statistic.UNSPECIFIED,
         y_true=Domain(
-            DomainKind.POSITIVE,
+            DomainKind.STRUCTURED,
             POSITIVE,
             note="(a Survival target: time > 0, event 0 or 1)",
             shape="Survival(time, event)",
@@ -339,34 +368,43 @@ class Cox(Loss):
     # the pieces, shared by value, gradient and Hessian
     def _log_risk(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any, Any]:
         """(log wᵢ + fᵢ, log Rᵢ, the orders) — log R by a running log-sum-exp over time, descending."""
-        time = to_numpy(t.time).astype(np.float64)
-        order = _risk_order(time)
+        order = _risk_order(xp, t.time)
         desc, end_desc = order[0], order[1]
         lw = None if t.weight is None else xp.log(t.weight)
         a = f if lw is None else f + lw
-        cum = sp.cumlogsumexp(xp, xp.take(a, _index(xp, desc, f)))
-        log_r = xp.take(cum, _index(xp, end_desc, f))
+        cum = sp.cumlogsumexp(xp, xp.take(a, desc))
+        log_r = xp.take(cum, end_desc)
         return a, log_r, order
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         _, log_r, _ = self._log_risk(xp, t, f)
-        event = xp.astype(t.event, f.dtype)
-        return event * (log_r - f)
+        event = xp.astype(xp.asarray(t.event), f.dtype)
+        # R = 0 only for a zero-weight row whose risk set weighs nothing: it contributes 0
+        some = xp.isfinite(log_r)
+        return event * xp.where(some, log_r - xp.where(some, f, log_r), xp.zeros_like(f))
 
     def _parts(self, xp: Any, t: Any, f: Any, hessian: bool) -> tuple[Any, Any, Any, Any]:
         a, log_r, order = self._log_risk(xp, t, f)
         _, _, asc, end_asc = order
-        dw = xp.astype(t.event, f.dtype)
+        dw = xp.astype(xp.asarray(t.event), f.dtype)
         if t.weight is not None:
             dw = dw * t.weight
         # log(wᵢδᵢ) is −inf for censored rows: they add nothing to A and B
         log_dw = xp.where(dw > 0, xp.log(xp.where(dw > 0, dw, xp.ones_like(dw))), xp.full_like(dw, -math.inf))
-        idx_asc, idx_end = _index(xp, asc, f), _index(xp, end_asc, f)
-        log_a = xp.take(sp.cumlogsumexp(xp, xp.take(log_dw - log_r, idx_asc)), idx_end)
+        idx_asc, idx_end = asc, end_asc
+        # rows with wδ = 0 add nothing (their R may be 0 too: −inf − (−inf) must not be formed)
+        minus_inf = xp.full_like(dw, -math.inf)
+        log_r = xp.where(dw > 0, log_r, xp.zeros_like(log_r))
+        log_a = xp.take(
+            sp.cumlogsumexp(xp, xp.take(xp.where(dw > 0, log_dw - log_r, minus_inf), idx_asc)), idx_end
+        )
         p = xp.exp(a + log_a)  # w_k e^{f_k} A_k (0 where A_k is empty: e^{−inf})
         q = None
         if hessian:
-            log_b = xp.take(sp.cumlogsumexp(xp, xp.take(log_dw - 2.0 * log_r, idx_asc)), idx_end)
+            log_b = xp.take(
+                sp.cumlogsumexp(xp, xp.take(xp.where(dw > 0, log_dw - 2.0 * log_r, minus_inf), idx_asc)),
+                idx_end,
+            )
             q = xp.exp(2.0 * a + log_b)
         return p, q, dw, a
 
@@ -381,15 +419,6 @@ class Cox(Loss):
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         p, q, dw, _ = self._parts(xp, t, f, True)
         return p - dw, p - q
-
-
-def _index(xp: Any, idx: np.ndarray, like: Any) -> Any:
-    """NumPy row indices as an index array of ``like``'s library and device."""
-    from .._core.xp import device, is_numpy_namespace
-
-    if is_numpy_namespace(xp):
-        return idx
-    return xp.asarray(idx.astype(np.int64), device=device(like))
 
 
 @dataclass(frozen=True)
@@ -602,7 +631,7 @@ class AFT(_Censored):
         task=Task.SURVIVAL,
         statistic=Statistic.UNSPECIFIED,
         y_true=Domain(
-            DomainKind.NONNEGATIVE,
+            DomainKind.STRUCTURED,
             Interval(0.0, math.inf, True, False),
             note="(Bounds on times: 0 <= lower <= upper <= inf, upper > 0)",
             shape="Bounds(lower, upper)",
@@ -670,7 +699,7 @@ class AFT(_Censored):
         f = rng.normal(1.0, 0.7, n)
         time = np.exp(f + 0.5 * rng.normal(size=n))
         kind = rng.integers(0, 4, n)
-        kind[:4] = np.arange(4)
+        kind[: min(n, 4)] = np.arange(min(n, 4))
         lower = np.where(kind == 2, 0.0, np.where(kind == 3, 0.5 * time, time))
         upper = np.where(kind == 1, np.inf, np.where(kind == 3, 2.0 * time, time))
         return Bounds(lower, upper), f + rng.normal(0.0, 0.3, n)
@@ -763,7 +792,7 @@ class Tobit(_Censored):
         task=Task.REGRESSION,
         statistic=Statistic.MEAN,
         y_true=Domain(
-            DomainKind.REAL,
+            DomainKind.STRUCTURED,
             note="(Bounds: lower <= upper, -inf/inf for censored sides; or exact values)",
             shape="Bounds(lower, upper) or (n,)",
         ),
@@ -794,5 +823,6 @@ class Tobit(_Censored):
         cap, floor = 1.0, -1.5
         lower = np.where(y <= floor, -np.inf, np.minimum(y, cap))
         upper = np.where(y >= cap, np.inf, np.maximum(y, floor))
-        lower[:2], upper[:2] = (-0.5, 0.3), (0.5, 0.3)  # an interval and an exact row for sure
+        k = min(n, 2)  # an interval and an exact row for sure
+        lower[:k], upper[:k] = np.array([-0.5, 0.3])[:k], np.array([0.5, 0.3])[:k]
         return Bounds(lower, upper), f + rng.normal(0.0, 0.3, n)
