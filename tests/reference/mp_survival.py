@@ -109,7 +109,7 @@ for dist, sigma, far in (
     ("extreme", 1.0, 600.0),
     ("extreme", 2.0, 1e3),
 ):
-    scores = AFT_SCORES + [-far, far]
+    scores = [*AFT_SCORES, -far, far]
     if dist == "extreme":
         # eᶻ beyond float64's range is inf in both: keep z = (log t − f)/σ below ~700
         scores = [f for f in scores if f > -600.0 * sigma + 20.0] + [-500.0 * sigma]
@@ -132,7 +132,7 @@ TOBIT_BOUNDS = [
     (-INF, 0.5),
     (-INF, -3.0),  # left censored
     (-1.0, 1.5),
-    (2.0, 2.5),
+    (2.0, 2.9),
     (-30.0, 10.0),  # interval censored
 ]
 TOBIT_SCORES = [-2000.0, -300.0, -40.0, -6.0, -1.1, -0.2, 0.1, 0.7, 1.3, 2.2, 5.0, 40.0, 300.0, 2000.0]
