@@ -90,7 +90,10 @@ def test_no_nan_gradients_at_extreme_logits(name: str) -> None:
     exact = np.asarray(loss.gradient(y, f))
     # finite wherever the true gradient is (the exponential loss's e^{|f|} overflows with it)
     assert bool(jnp.all(jnp.isfinite(g[np.isfinite(exact)])))
-    np.testing.assert_allclose(np.asarray(g), exact, rtol=1e-12, atol=1e-300)
+    # a structured target's autodiff runs through the value kernels (_core.autodiff): through
+    # the libraries' own log_ndtr and cumulative log-sum-exp derivatives, not the analytic ones
+    rtol = 1e-12 if loss.target_type is None else 1e-9
+    np.testing.assert_allclose(np.asarray(g), exact, rtol=rtol, atol=1e-300)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -85,7 +85,9 @@ def test_gradients_stay_exact_and_finite_at_extreme_logits(name: str) -> None:
     exact = np.asarray(loss.gradient(y, f))
     # finite wherever the true gradient is (the exponential loss's e^{|f|} overflows with it)
     assert torch.isfinite(x.grad[torch.from_numpy(np.isfinite(exact))]).all()
-    np.testing.assert_allclose(x.grad.numpy(), exact, rtol=1e-12, atol=1e-300)
+    # a structured target's autodiff runs through the value kernels (_core.autodiff)
+    rtol = 1e-12 if loss.target_type is None else 1e-9
+    np.testing.assert_allclose(x.grad.numpy(), exact, rtol=rtol, atol=1e-300)
 
 
 def test_bce_backward_beats_naive_autograd_in_float32() -> None:

@@ -50,7 +50,7 @@ import numpy as np
 
 from ._core.errors import DataError, ParameterError
 from ._core.loss import Loss
-from ._core.targets import Ranking
+from ._core.targets import Ranking, Structured
 from .gbdt.objective import (
     BridgeObjective,
     as_loss,
@@ -273,6 +273,8 @@ def init_score(
         c = np.asarray(baseline(loss, yy, w, n_classes=n_classes), dtype=np.float64)
     else:
         c = np.float64(baseline(loss, yy, w))
+    if isinstance(yy, Structured):
+        return np.full(len(yy), c)
     return rows_like(c, y)  # partitioned as y when y is a Dask collection
 
 
@@ -381,7 +383,8 @@ def train(
         p["num_class"] = k
     own_init = getattr(train_set, "init_score", None)
     has_own = own_init is not None and bool(np.size(own_init))
-    init = None if has_own else init_score(loss, y, w, n_classes=k)
+    target = y if loss.target_type is None else from_lightgbm(loss, train_set, y)  # survival …
+    init = None if has_own else init_score(loss, target, w, n_classes=k)
     if init is not None:
         train_set.set_init_score(init)
         for vs in valid_sets or []:

@@ -407,7 +407,8 @@ def train(
         k = int(np.max(y)) + 1
         p["num_class"] = k
     if "base_score" not in p:
-        p["base_score"] = base_score(loss, y, w, n_classes=k)
+        target = y if loss.target_type is None else from_xgboost(loss, dtrain, y)  # survival, bounds …
+        p["base_score"] = base_score(loss, target, w, n_classes=k)
     p.setdefault("disable_default_eval_metric", 1)
     if mode == "train":
         if loss.multiclass:

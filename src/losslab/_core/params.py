@@ -191,8 +191,11 @@ def fit_auto(loss: Loss, y: Any, X: Any = None) -> Loss:
         return loss
     import numpy as np
 
-    y = np.asarray(y, dtype=float).ravel()
-    if y.size == 0:
+    if loss.target_type is not None:
+        y = loss.target_type.coerce(loss, y)  # a structured target goes to its rule as it is
+    else:
+        y = np.asarray(y, dtype=float).ravel()
+    if len(y) == 0:
         raise ParameterError(f"cannot fit {', '.join(names)} of loss {loss.name!r} on an empty target.")
     decl = {p.name: p for p in type(loss).PARAMS}
     fitted = {k: decl[k].fit(y, X) for k in names}  # type: ignore[misc]

@@ -121,6 +121,8 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
         cls = loss_class(name)
         if cls.INFO.statistic.statistic not in wanted or restates(cls.INFO):
             continue
+        if cls.target_type is not None:  # a structured target (censored bounds …): not a plain y
+            continue
         params: dict[str, Any] = {}
         if intent is not None and intent.level is not None:
             level = _level_param(cls)

@@ -92,10 +92,11 @@ def from_xgboost(loss: Loss, dtrain: Any, y: np.ndarray) -> Any:
         hi = np.asarray(dtrain.get_float_info("label_upper_bound"), dtype=np.float64)
         if lo.size == 0 and hi.size == 0:
             return Bounds(y, y)
-        if lo.size != y.shape[0] or hi.size != y.shape[0]:
+        n = y.shape[0] or lo.size  # XGBoost's AFT needs no label: the bounds may stand alone
+        if lo.size != n or hi.size != n:
             raise DataError(
                 f"loss {loss.name!r} needs both label_lower_bound and label_upper_bound on the DMatrix "
-                f"(one per row, {y.shape[0]}); got {lo.size} and {hi.size}."
+                f"(one per row, {n}); got {lo.size} and {hi.size}."
             )
         return Bounds(lo, hi)
     if kind == TargetKind.RANKING:
