@@ -436,3 +436,17 @@ def test_compare_cli_survival(plain, tmp_path) -> None:
     assert "9 reused from the store" in CliRunner().invoke(app, same).output
     missing = CliRunner().invoke(app, ["compare", str(path), "--time", "months", "--event", "dead"])
     assert missing.exit_code == 2 and "dead" in missing.output
+
+
+def test_compare_survival_with_the_catalogues_cox_and_aft() -> None:
+    """The registered survival losses, chosen by their task with no losses= given: both give
+    survival curves (Breslow's baseline for Cox, the closed form for AFT), so both get the
+    integrated Brier score, weighted by the censoring of the training rows."""
+    X, _, time, event = _survival_data(240)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(months=time, died=event)
+    cmp = losslab.compare(frame, time="months", event="died", cv=3)
+    means = _means(cmp)
+    for name in ("cox/linear", "aft/linear"):
+        assert means[(name, "c_index")] > 0.7, name
+        assert 0.0 < means[(name, "integrated_brier")] < 0.2, name
+    assert cmp.scores.query("metric == 'integrated_brier' and candidate != 'constant'")["reason"].isna().all()

@@ -129,6 +129,8 @@ def run_task(
                 from losslab.sklearn.structured import predictions_of
 
                 preds.update(predictions_of(est, Xte, test_y=_rows(y, spec.test)))
+                if "survival" in preds:  # the integrated Brier score weighs by the training rows' censoring
+                    preds["train_index"] = np.asarray(spec.train, dtype=np.int64)
             else:
                 preds["value"] = np.asarray(est.predict(Xte), dtype=np.float64).ravel()
                 if exposure is not None:  # the predicted rate times the exposure: a count

@@ -81,6 +81,7 @@ class Scorer:
             threshold=self.threshold,
             costs=self.costs,
             target=None if self.structured is None else self.structured.take(idx),
+            train_target=None if "train_index" not in p else self.structured.take(p["train_index"]),
             risk=p.get("risk"),
             survival=p.get("survival"),
             times=p.get("times"),

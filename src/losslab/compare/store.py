@@ -483,7 +483,9 @@ def _check_record(record: dict[str, Any], task_id: str, spec: Any) -> None:
 
 
 #: prediction arrays that hold a grid shared by the task's rows (``survival`` is read at ``times``)
-GRID_ARRAYS = frozenset({"times"})
+# arrays of a task that are not one entry per test row: the survival curves' time grid, and the
+# training rows whose censoring the integrated Brier score weighs by
+GRID_ARRAYS = frozenset({"times", "train_index"})
 
 
 def _load_predictions(path: Path, sha256: Any, spec: Any) -> dict[str, np.ndarray]:
@@ -509,7 +511,7 @@ def _load_predictions(path: Path, sha256: Any, spec: Any) -> dict[str, np.ndarra
     if spec is not None and not np.array_equal(index, np.asarray(spec.test)):
         raise DamagedEntry("its predictions are for other rows than the task's test rows")
     for name, arr in preds.items():
-        if name in GRID_ARRAYS:  # one grid for the task (survival curves' times), not one per row
+        if name in GRID_ARRAYS:  # one per task, not one per test row
             continue
         if arr.ndim == 0 or arr.shape[0] != index.shape[0]:
             raise DamagedEntry(f"{name!r} has shape {arr.shape}, expected {index.shape[0]} rows")

@@ -420,6 +420,19 @@ class Cox(Loss):
         p, q, dw, _ = self._parts(xp, t, f, True)
         return p - dw, p - q
 
+    def survival_function(
+        self, y_train: Any, f_train: Any, f: Any, times: Any, sample_weight: Any = None
+    ) -> np.ndarray:
+        r"""S(t | x) = exp(−H₀(t)·e^{f(x)}) at ``times`` for the scores ``f``, with Breslow's
+        baseline H₀ from the training targets and scores (`breslow`); shape (len(f), len(times)).
+
+        >>> import numpy as np
+        >>> from losslab.targets import Survival
+        >>> Cox().survival_function(Survival([1.0, 2.0], [1, 1]), np.zeros(2), [0.0], [1.5]).round(6)
+        array([[0.606531]])
+        """
+        return breslow(y_train, f_train, sample_weight).survival(f, times)
+
 
 @dataclass(frozen=True)
 class BreslowBaseline:
@@ -693,6 +706,24 @@ class AFT(_Censored):
 
     def _constant(self, xp: Any, t: Any, lo: Any) -> Any:
         return lo + math.log(self._sigma())  # log(σt), lo = log t
+
+    def survival_function(
+        self, y_train: Any, f_train: Any, f: Any, times: Any, sample_weight: Any = None
+    ) -> np.ndarray:
+        r"""S(t | x) = 1 − F((log t − f(x))/σ) at ``times`` (> 0) for the scores ``f``, in closed
+        form (the training rows are not needed; the signature is the one survival estimators
+        call); shape (len(f), len(times)). Computed as exp(log S) from the log survival function.
+
+        >>> import numpy as np
+        >>> AFT(distribution="logistic").survival_function(None, None, [0.0], [1.0, np.e]).round(6)
+        array([[0.5     , 0.268941]])
+        """
+        f = np.asarray(to_numpy(f), dtype=np.float64).reshape(-1, 1)
+        t = np.asarray(to_numpy(times), dtype=np.float64).reshape(1, -1)
+        if np.any(t <= 0):
+            raise DomainError(f"times for loss {self.name!r} must be > 0; got {float(t.min())!r}.")
+        z = (np.log(t) - f) / self._sigma()
+        return np.exp(np.asarray(self._dist().logsf(np, z), dtype=np.float64))
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         rng = np.random.default_rng(seed)
