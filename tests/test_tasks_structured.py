@@ -450,3 +450,27 @@ def test_compare_survival_with_the_catalogues_cox_and_aft() -> None:
         assert means[(name, "c_index")] > 0.7, name
         assert 0.0 < means[(name, "integrated_brier")] < 0.2, name
     assert cmp.scores.query("metric == 'integrated_brier' and candidate != 'constant'")["reason"].isna().all()
+
+
+def test_compare_cli_takes_the_anchors_names_with_parameters(tmp_path) -> None:
+    """``--loss survival:aft:distribution=normal``: an alias with a colon, then a parameter."""
+    from typer.testing import CliRunner
+
+    from losslab.cli import app
+
+    X, _, time, event = _survival_data(150)
+    path = tmp_path / "surv.csv"
+    pd.DataFrame(X, columns=["a", "b", "c"]).assign(months=time, died=event).to_csv(path, index=False)
+    args = ["compare", str(path), "--time", "months", "--event", "died", "--folds", "3",
+            "--out", str(tmp_path / "out"), "--loss", "survival:cox",
+            "--loss", "survival:aft:distribution=extreme"]  # fmt: skip
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    import json
+
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert [c["name"] for c in results["candidates"]][:2] == [
+        "cox/linear",
+        "aft(distribution=extreme)/linear",
+    ]
+    assert all(s["value"] is not None for s in results["scores"] if s["metric"] == "c_index")
