@@ -453,10 +453,12 @@ GLOBAL_CAVEATS: tuple[tuple[str, Callable[[Facts], bool], str, str], ...] = (
      "a pile-up of y at its minimum or maximum (censoring, top-coding)",
      "y piles up at its {f.cap[side]}imum {f.cap[value]:.4g} ({f.cap[count]} of {f.v[n_rows_used]} rows, "
      "{f.cap[share]:.1%}): a capped target; predictions of the mean near the cap run low for every loss "
-     "here (a censored loss would model the cap; the catalogue has none yet)"),
+     "here. The censored loss `tobit` models the cap: pass the capped rows as censored, "
+     "Bounds(y, where(y >= cap, inf, y)) (docs/structured.md)"),
     ("ordinal_levels", lambda f: f.task == "ordinal" and f.as_classes,
      "ordered levels predicted as class probabilities",
-     "treats the ordered levels as unordered classes: a 1-vs-5 miss costs as 4-vs-5"),
+     "treats the ordered levels as unordered classes: a 1-vs-5 miss costs as 4-vs-5; the `ordinal` "
+     "loss keeps the order (compare it with --levels)"),
 )  # fmt: skip
 
 
