@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from typing import Any
 
 import numpy as np
 import pytest
@@ -70,12 +71,20 @@ def data(client):
         "counts": rng.poisson(np.exp(0.3 * X[:, 0] + 0.2)).astype(np.float64),
         "classes": np.digitize(X[:, 0] + rng.normal(size=N), [-0.5, 0.6]).astype(np.float64),
     }
-    chunks = (2000, 1000)
-    dask = {k: da.from_array(v, chunks=(chunks, -1) if v.ndim == 2 else (chunks,)) for k, v in local.items()}
-    keys = list(dask)
-    persisted = client.persist([dask[k] for k in keys])
-    distributed.wait(persisted)
-    return local, dict(zip(keys, persisted, strict=True))
+    # one partition on each worker, placed explicitly: left to the scheduler, both may land on one
+    # worker, and xgboost.dask then trains on that worker alone (a collective of one)
+    workers = sorted(client.scheduler_info()["workers"])
+    cut = 2000
+
+    def placed(v: np.ndarray) -> Any:
+        parts = [client.persist(da.from_array(p, chunks=p.shape), workers=[w]) for p, w in
+                 zip((v[:cut], v[cut:]), workers, strict=True)]  # fmt: skip
+        distributed.wait(parts)
+        held = client.who_has(parts)
+        assert len({w for ws in held.values() for w in ws}) == 2, held
+        return da.concatenate(parts, axis=0)
+
+    return local, {k: placed(v) for k, v in local.items()}
 
 
 def _close(a, b, tol=TOL):
