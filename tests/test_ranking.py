@@ -17,7 +17,8 @@ import pytest
 
 import losslab
 from losslab import DataError, DomainError
-from losslab.losses.ranking import lightgbm_gammas, mean_average_precision, ndcg_at_k
+from losslab.losses.ranking import lightgbm_gammas
+from losslab.metrics import ranking_metric
 from losslab.targets import Ranking
 
 RANKING = ("pairwise", "lambdarank", "map", "xendcg")
@@ -295,10 +296,10 @@ def test_ndcg_and_map_match_scikit_learn() -> None:
                 metrics.ndcg_score([2.0 ** rel[a:b] - 1], [s[a:b]], k=k) for a, b in itertools.pairwise(cuts)
             ]
         )
-        assert ndcg_at_k(y, s, k=k) == pytest.approx(want, rel=1e-12)
+        assert ranking_metric(f"ndcg:{k}", y, s) == pytest.approx(want, rel=1e-12)
     hit = (rel > 1).astype(float)
     want = np.mean([metrics.average_precision_score(hit[a:b], s[a:b]) for a, b in itertools.pairwise(cuts)])
-    assert mean_average_precision(Ranking.from_sizes(hit, sizes), s) == pytest.approx(want, rel=1e-12)
+    assert ranking_metric("map", Ranking.from_sizes(hit, sizes), s) == pytest.approx(want, rel=1e-12)
 
 
 # -- parity with the built-ins: gradient and Hessian on fixed scores ----------------------------------
@@ -365,7 +366,9 @@ def _ranking_set(seed: int = 0, n_queries: int = 120) -> tuple[np.ndarray, np.nd
 def ranking_set() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X, rel, sizes = _ranking_set()
     y = Ranking.from_sizes(rel, sizes)
-    assert ndcg_at_k(y, np.random.default_rng(1).normal(size=rel.size)) <= 0.6  # a hard enough set
+    assert (
+        ranking_metric("ndcg:10", y, np.random.default_rng(1).normal(size=rel.size)) <= 0.6
+    )  # a hard enough set
     return X, rel, sizes
 
 
@@ -379,7 +382,7 @@ def test_lightgbm_models_match_the_builtins_ndcg(ranking_set, ours: str, builtin
     p = {"num_leaves": 15, "learning_rate": 0.1, "verbose": -1, "num_threads": 1, "deterministic": True}
     theirs = lgb.train({**p, "objective": builtin}, lgb.Dataset(X, rel, group=sizes), 30)
     mine = ll.train(ours, p, lgb.Dataset(X, rel, group=sizes), 30)
-    a, b = ndcg_at_k(y, theirs.predict(X)), ndcg_at_k(y, mine.predict(X))
+    a, b = ranking_metric("ndcg:10", y, theirs.predict(X)), ranking_metric("ndcg:10", y, mine.predict(X))
     assert b == pytest.approx(a, rel=0.01)
 
 
@@ -392,7 +395,9 @@ def test_lgbm_ranker_passes_groups_to_the_objective(ranking_set) -> None:
     kw = {"n_estimators": 20, "num_leaves": 15, "verbose": -1, "n_jobs": 1, "deterministic": True}
     theirs = lgb.LGBMRanker(objective="lambdarank", **kw).fit(X, rel, group=sizes)
     mine = lgb.LGBMRanker(objective=ll.objective("lambdarank"), **kw).fit(X, rel, group=sizes)
-    assert ndcg_at_k(y, mine.predict(X)) == pytest.approx(ndcg_at_k(y, theirs.predict(X)), rel=0.01)
+    assert ranking_metric("ndcg:10", y, mine.predict(X)) == pytest.approx(
+        ranking_metric("ndcg:10", y, theirs.predict(X)), rel=0.01
+    )
 
 
 def test_xgboost_pairwise_model_matches_rank_pairwise(ranking_set) -> None:
@@ -406,7 +411,9 @@ def test_xgboost_pairwise_model_matches_rank_pairwise(ranking_set) -> None:
     p = {"max_depth": 4, "eta": 0.1, "nthread": 1}
     theirs = xgb.train({**p, "objective": "rank:pairwise", **XGB_RANKNET}, d, 30)
     mine = lx.train("rank:pairwise", p, d, 30)  # conventions="library": XGBoost's Hessian is 2×
-    assert ndcg_at_k(y, mine.predict(d)) == pytest.approx(ndcg_at_k(y, theirs.predict(d)), rel=0.01)
+    assert ranking_metric("ndcg:10", y, mine.predict(d)) == pytest.approx(
+        ranking_metric("ndcg:10", y, theirs.predict(d)), rel=0.01
+    )
 
 
 def test_new_user_example_runs() -> None:

@@ -12,7 +12,7 @@ belongs to.
 import numpy as np
 
 import losslab
-from losslab.losses.ranking import ndcg_at_k
+from losslab.metrics import ranking_metric
 from losslab.targets import Ranking
 
 rng = np.random.default_rng(0)
@@ -37,7 +37,7 @@ for name in ("pairwise", "lambdarank", "xendcg"):
     print(f"{name:>10}: value {float(loss(y, scores)):.4f}, gradient is a {loss.info.gradient}")
 
 # 2. Train LightGBM with losslab's LambdaRank (its built-in "lambdarank" gives the same model).
-ndcg_random = ndcg_at_k(y, scores, k=10)
+ndcg_random = ranking_metric("ndcg:10", y, scores)
 ndcg_model = ndcg_random
 try:
     import lightgbm as lgb
@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - the lightgbm extra is not installed
 else:
     params = {"num_leaves": 15, "learning_rate": 0.1, "verbose": -1}
     booster = ll.train("lambdarank", params, lgb.Dataset(X, relevance, group=sizes), 30)
-    ndcg_model = ndcg_at_k(y, booster.predict(X), k=10)
+    ndcg_model = ranking_metric("ndcg:10", y, booster.predict(X))
     # the scikit-learn ranker passes the group sizes to the objective itself
     ranker = lgb.LGBMRanker(objective=ll.objective("lambdarank"), n_estimators=30, verbose=-1)
     ranker.fit(X, relevance, group=sizes)

@@ -60,6 +60,7 @@ __all__ = [
     "expected_calibration_error",
     "get_metric",
     "list_metrics",
+    "ranking_metric",
     "resolve_metrics",
 ]
 
@@ -689,6 +690,27 @@ def _map(p: Predictions, _: Any) -> float:
     qs = _queries(p, "map")
     vals = [average_precision_score(r > 0, s) for r, s, _ in qs]
     return float(np.average(vals, weights=[w for _, _, w in qs]))
+
+
+def ranking_metric(spec: str, y: Any, scores: Any) -> float:
+    """A ranking metric of the table (``"ndcg:10"``, ``"ndcg:5"``, ``"map"``) of ``scores`` against
+    the `Ranking` target ``y``: what compare and `LossRanker.score` report.
+
+    >>> from losslab.targets import Ranking
+    >>> y = Ranking.from_sizes([3, 0, 1, 0, 1], [3, 2])
+    >>> round(ranking_metric("ndcg:10", y, [0.1, 0.9, 0.5, 0.2, 0.3]), 6)
+    0.77067
+    """
+    t = y.normalised("ranking metric")
+    t.check("ranking metric")
+    rel = np.asarray(t.relevance, dtype=np.float64)
+    value = np.asarray(scores, dtype=np.float64)
+    if value.shape != rel.shape:
+        raise DataError(
+            f"scores for {spec} must have one entry per row of the Ranking ({rel.shape[0]}); got shape "
+            f"{value.shape}."
+        )
+    return get_metric(spec)(Predictions(y_true=rel, value=value, target=t))
 
 
 def _positive_predictions(name: str) -> tuple[Undefined, Undefined]:

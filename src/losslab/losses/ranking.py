@@ -34,7 +34,8 @@ XE-NDCG and the gradient LightGBM's third-order approximation of its Newton step
 every generic property but the finite-difference and autodiff-parity ones (the weights move
 with the ranks).
 
-`ndcg_at_k` and `mean_average_precision` (per query, averaged) are the metrics the recipes aim at.
+NDCG@k and MAP per query, averaged, are the metrics the recipes aim at; they are in the one
+metrics table (`losslab.metrics.ranking_metric("ndcg:10", y, scores)`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import numpy as np
 from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
 from .._core.domains import RAW_SCORE, Domain, DomainKind
-from .._core.errors import DomainError, DTypeError, ShapeError
+from .._core.errors import DomainError
 from .._core.info import Anchor, AnchorRow, GradientKind, HessianKind, Library, Task
 from .._core.statistic import Statistic
 from .._core.targets import Ranking
@@ -61,8 +62,6 @@ __all__ = [
     "LambdaRankMAP",
     "Pairwise",
     "lightgbm_gammas",
-    "mean_average_precision",
-    "ndcg_at_k",
 ]
 
 RANKING_TARGET = Domain(
@@ -756,70 +755,3 @@ class XENDCG(Loss):
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         """A `Ranking` of queries of 2–8 rows with graded relevance 0–3, and normal scores."""
         return _example(n, seed, binary=False)
-
-
-# -- metrics --------------------------------------------------------------------------------------
-def _per_query(y: Any, scores: Any) -> tuple[_Queries, np.ndarray, np.ndarray]:
-    if not isinstance(y, Ranking):
-        raise DTypeError(
-            f"y_true of a ranking metric must be a losslab Ranking target; got {type(y).__name__}."
-        )
-    t = y.normalised("ranking metric")
-    t.check("ranking metric")
-    s = np.asarray(to_numpy(scores) if not isinstance(scores, np.ndarray) else scores, dtype=np.float64)
-    rel = np.asarray(t.relevance, dtype=np.float64)
-    if s.shape != rel.shape:
-        raise ShapeError(
-            f"scores must have one entry per row of the Ranking ({rel.shape[0]}); got shape {s.shape}."
-        )
-    return _queries(t), rel, s  # type: ignore[arg-type]
-
-
-def ndcg_at_k(y_true: Any, y_score: Any, k: int = 10) -> float:
-    """NDCG@k per query (gain 2^rel − 1, discount 1/log₂(2 + position)), averaged over queries.
-
-    Rows are ranked by score, descending, ties in row order. A query without relevant rows
-    scores 1 (LightGBM's ``ndcg`` metric's convention).
-
-    >>> from losslab.targets import Ranking
-    >>> y = Ranking.from_sizes([3, 0, 1, 0, 1], [3, 2])
-    >>> round(ndcg_at_k(y, [0.1, 0.9, 0.5, 0.2, 0.3], k=10), 6)
-    0.77067
-    """
-    q, rel_all, s = _per_query(y_true, y_score)
-    per: list[np.ndarray] = []
-    for b in q.blocks:
-        rel = np.where(b.valid, rel_all[b.rows], 0.0)
-        gain = np.where(b.valid, _gain(rel), 0.0)
-        pos = _ranks(s[b.rows], b.valid)
-        disc = np.where(pos < k, _discount(pos), 0.0)
-        dcg = (gain * disc).sum(axis=1)
-        ideal = -np.sort(-gain, axis=1)[:, :k]
-        idcg = (ideal * _discount(np.arange(ideal.shape[1]))[None, :]).sum(axis=1)
-        per.append(np.where(idcg > 0, dcg / np.where(idcg > 0, idcg, 1.0), 1.0))
-    return float(np.concatenate(per).mean())
-
-
-def mean_average_precision(y_true: Any, y_score: Any, k: int | None = None) -> float:
-    """Average precision (@k if given) per query, relevance > 0 counted as relevant, averaged
-    over queries; a query without relevant rows scores 1 (LightGBM's ``map`` convention).
-
-    >>> from losslab.targets import Ranking
-    >>> y = Ranking.from_sizes([1, 0, 1, 0, 1], [3, 2])
-    >>> round(mean_average_precision(y, [0.1, 0.9, 0.5, 0.2, 0.3]), 6)
-    0.791667
-    """
-    q, rel_all, s = _per_query(y_true, y_score)
-    per: list[np.ndarray] = []
-    for b in q.blocks:
-        hit = np.where(b.valid, rel_all[b.rows] > 0, False)
-        pos = _ranks(s[b.rows], b.valid)
-        order = np.argsort(pos, axis=1)
-        ranked = np.take_along_axis(hit, order, 1).astype(np.float64)
-        m = ranked.shape[1]
-        cut = np.arange(m)[None, :] < (m if k is None else k)
-        prec = np.cumsum(ranked, axis=1) / np.arange(1.0, m + 1.0)[None, :]
-        denom = np.minimum(hit.sum(axis=1), m if k is None else k)
-        ap = (prec * ranked * cut).sum(axis=1) / np.where(denom > 0, denom, 1.0)
-        per.append(np.where(hit.sum(axis=1) > 0, ap, 1.0))
-    return float(np.concatenate(per).mean())
