@@ -227,3 +227,14 @@ def test_derived_derivatives_of_a_coupled_loss_are_of_the_total(losses, backend)
         np.testing.assert_allclose(derived.gradient(r, f, **kw), centred.gradient(r, f, **kw), rtol=1e-12)
         # the diagonal of the full Hessian, not its row sums (which are 0 here: shift invariance)
         np.testing.assert_allclose(derived.hessian(r, f, **kw), centred.hessian(r, f, **kw), rtol=1e-12)
+
+
+def test_scikit_survivals_data_sets_are_read_whatever_their_field_names(losses) -> None:
+    """scikit-survival's bundled data name the fields as they like (``Status`` and
+    ``Survival_in_days``): the boolean field is the event, the other the time."""
+    datasets = pytest.importorskip("sksurv.datasets")
+    interval, _ = losses
+    _, y = datasets.load_veterans_lung_cancer()
+    t = Survival.coerce(interval, y).normalised()
+    np.testing.assert_array_equal(t.time, y["Survival_in_days"])
+    np.testing.assert_array_equal(t.event, y["Status"].astype(int))

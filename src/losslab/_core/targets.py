@@ -224,12 +224,27 @@ def _two_columns(loss: Any, cls: type, y: Any, names: tuple[str, str]) -> tuple[
     return None
 
 
+def _event_and_time(y: Any) -> tuple[Any, Any] | None:
+    """(time, event) of a scikit-survival array whatever its field names (its data sets name them
+    ``Status``/``Survival_in_days``, ``fstat``/``lenfol`` …): two fields, one boolean — the event."""
+    a = np.asarray(y) if not is_array(y) else to_numpy(y)
+    names = a.dtype.names
+    if not names or len(names) != 2:
+        return None
+    flags = [n for n in names if a.dtype[n].kind == "b"]
+    if len(flags) != 1:
+        return None
+    time = next(n for n in names if n != flags[0])
+    return a[time], a[flags[0]]
+
+
 @dataclass(frozen=True, eq=False)
 class Survival(Structured):
     """Right-censored survival times: ``time`` > 0 and ``event`` (1 observed, 0 censored).
 
     Plain forms `coerce` accepts: an (n, 2) array ``[time, event]``, and scikit-survival's
-    structured array (fields ``event`` and ``time``, as ``sksurv.util.Surv`` builds it).
+    structured array (fields ``event`` and ``time``, as ``sksurv.util.Surv`` builds it, or any
+    two fields one of which is boolean, as its data sets name them).
 
     >>> from losslab.targets import Survival
     >>> len(Survival([2.0, 3.5, 1.0], [1, 0, 1]))
@@ -253,10 +268,11 @@ class Survival(Structured):
         if isinstance(y, cls):
             return y
         cols = None if isinstance(y, Structured) else _two_columns(loss, cls, y, ("time", "event"))
+        if cols is None and not isinstance(y, Structured):
+            cols = _event_and_time(y)
         if cols is None:
             return super().coerce(loss, y)
-        a = np.asarray(y) if not is_array(y) else to_numpy(y)
-        return cls(*cols) if not a.dtype.names else cls(time=cols[0], event=cols[1])
+        return cls(time=cols[0], event=cols[1])
 
     def bounds(self) -> Bounds:
         """The same data as `Bounds`: observed ``[t, t]``, censored ``[t, +∞)``."""

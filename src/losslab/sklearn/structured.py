@@ -134,17 +134,13 @@ class _StructuredEstimator(_LossEstimator):
     ``model`` is ``"linear"`` (the solver) or ``"constant"``."""
 
     _task: Task = Task.SURVIVAL
+    #: the loss without ``loss=`` (one the linear solver can minimise: no gradient recipe)
+    _default_loss: str = "cox"
 
     def _resolve_loss(self) -> Any:
         import losslab
 
-        if self.loss in (None, "auto"):
-            raise ParameterError(
-                f"{type(self).__name__} needs loss=: a {self._task} loss ("
-                + ", ".join(losslab.list_losses(task=str(self._task))[:8])
-                + ")."
-            )
-        loss = losslab.get(self.loss)
+        loss = losslab.get(self._default_loss if self.loss in (None, "auto") else self.loss)
         if loss.info.task != self._task:
             raise ParameterError(
                 f"{type(self).__name__} needs a {self._task} loss; loss {loss.name!r} is for task "
@@ -196,7 +192,8 @@ class LossSurvivalRegressor(_StructuredEstimator):
     loss's ``survival_function(y_train, f_train, f, times)`` (for Cox, Breslow's baseline
     estimated on the training rows); a loss without one has no survival curves (AttributeError).
 
-    Parameters are those of `losslab.sklearn.LossRegressor`; ``model`` is ``"linear"`` (fitted to
+    Without ``loss=`` the loss is ``cox``. Parameters are those of
+    `losslab.sklearn.LossRegressor`; ``model`` is ``"linear"`` (fitted to
     the optimum by `losslab.train.solve`: L-BFGS for a coupled loss such as Cox, whose Hessian is
     only the total's diagonal) or ``"constant"``; ``weight_decay`` adds ½·weight_decay·‖W‖².
 
@@ -269,7 +266,7 @@ class LossRanker(_StructuredEstimator):
     (a query's rows adjacent), or ``y`` a `losslab.targets.Ranking`. ``predict`` returns the
     scores; ``score`` is NDCG@10 averaged over the queries (`losslab.metrics`). A gradient
     recipe (LambdaRank, XE-NDCG) has no value to minimise: it is refused here (boost it with its
-    LightGBM/XGBoost objective).
+    LightGBM/XGBoost objective). Without ``loss=`` the loss is ``pairwise`` (RankNet).
 
     Examples
     --------
@@ -279,6 +276,7 @@ class LossRanker(_StructuredEstimator):
     """
 
     _task = Task.RANKING
+    _default_loss = "pairwise"
 
     def _ranking(self, loss: Any, y: Any, group: Any) -> Structured:
         if group is not None:
@@ -326,6 +324,7 @@ class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
     ``predict_proba`` returns the loss's level probabilities (n, k) (columns in level order,
     ``classes_``), ``predict`` the most probable level, ``predict_median`` the median level
     (the level minimising the expected absolute error in levels); ``score`` is the accuracy.
+    Without ``loss=`` the loss is ``ordinal`` (the cumulative logit; its thresholds are learned).
 
     Examples
     --------
@@ -335,6 +334,7 @@ class LossOrdinalClassifier(ClassifierMixin, _StructuredEstimator):
     """
 
     _task = Task.ORDINAL
+    _default_loss = "ordinal"
 
     def _ordinal(self, y: Any, levels: Any) -> Ordinal:
         if isinstance(y, Ordinal):
