@@ -37,6 +37,8 @@ _LOG2 = math.log(2.0)  # |x| up to which e^{x/2} is finite and normal in float64
 _LOG_HI, _LOG_LO, (_L2A, _L2B, _L2C), (_T_HI, _T_LO) = _log_tables(53)
 _SPLIT = 134217729.0  # 2^27 + 1, Dekker's split of a float64
 _EXP_LIMIT = 708.0  # |L| up to which e^L is finite and normal in float64
+_MAX = float(np.finfo(np.float64).max)
+_TINY = float(np.finfo(np.float64).tiny)  # the smallest normal float64
 
 
 @njit(cache=True, inline="always")
@@ -227,8 +229,21 @@ def _tw_log_g(L0, x, d):
 def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
     """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p)."""
     ypos = t > 0.0
-    ly, d = _log_ratio(s, t) if ypos else (0.0, 0.0)  # d exact near s = log y
     v = g = h = 0.0
+    fast_g = False
+    mu = math.exp(s) if (want_g and ypos) or (want_h and b == 1.0) else 0.0
+    if want_g and ypos:
+        # g = e^{(1−p)s}·(e^s − y): away from the optimum (|e^s − y| ≥ y/64) the difference loses at
+        # most 65 ulps, so the logs of the exact form are needed only near it
+        dd = mu - t
+        if abs(dd) >= t * 0.015625 and _TINY <= mu <= _MAX:
+            gg = dd if a == 0.0 else dd * math.exp(a * s)
+            if _TINY <= abs(gg) <= _MAX:
+                g = gg
+                fast_g = True
+    ly = d = 0.0
+    if ypos and (want_v or (want_g and not fast_g)):
+        ly, d = _log_ratio(s, t)  # d exact near s = log y
     if want_v:
         if not ypos and b > 0.0:
             v = math.exp(b * s) / b
@@ -248,7 +263,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
                 la = _tw_log_g(L0, a, d)
                 hi = max(la, lb)
                 v = math.exp(hi + math.log(-math.expm1(min(la, lb) - hi)))
-    if want_g:
+    if want_g and not fast_g:
         if not ypos:
             g = math.exp(b * s)
         elif d <= 1.0:
@@ -257,7 +272,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
         else:
             g = math.exp(b * s + math.log(-math.expm1(-d)))
     if want_h:
-        first = b * math.exp(b * s) if b != 0.0 else 0.0
+        first = mu if b == 1.0 else (b * math.exp(b * s) if b != 0.0 else 0.0)
         if a == 0.0:
             h = first
         else:
@@ -267,12 +282,12 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
                     hh = math.exp((0.5 * a) * s)
                     second = ((a * t) * hh) * hh
                 else:
-                    second = a * math.exp(ly + a * s)
+                    second = a * math.exp(math.log(t) + a * s)
             if b >= 0.0 or (math.isfinite(first) and math.isfinite(second)):
                 h = first - second
             else:  # p > 2 and both terms overflow: subtract magnitudes in log space
                 l_first = math.log(-b) + b * s
-                l_second = math.log(-a) + ly + a * s
+                l_second = math.log(-a) + math.log(t) + a * s
                 hi = max(l_first, l_second)
                 sign = 1.0 if l_second >= l_first else -1.0
                 h = sign * math.exp(hi + math.log(-math.expm1(min(l_first, l_second) - hi)))
@@ -335,7 +350,6 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
 
 
 CHUNK = 4096
-_MAX = np.finfo(np.float64).max
 
 # layout of the check vector ``chk`` (y_true at 0, y_pred at CHK_F), prepared by losslab.kernels
 # so that the test is branch-free: x ≥ LO and x ≤ HI with open ends moved to the next float in
