@@ -278,6 +278,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "binary_p": (rng.integers(0, 2, (n, 2)).astype(float), rng.uniform(0.05, 0.95, (n, 2))),
         "onehot": (np.eye(3)[labels], probs),
         "sparse": (labels[:, None].astype(float), probs),
+        "labels": (labels.astype(float), probs),
         "rows": (rng.dirichlet(np.ones(3), n), probs),
     }
     kind = {
@@ -294,6 +295,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "categorical_focal": "onehot",
         "kl_divergence": "rows",
         "cosine_similarity": "regression",
+        "generalized_cross_entropy": "labels",  # Keras's own broadcasts (n, 1) labels to (n, n)
     }
     which = {e.cls: "sparse" if e.cls.startswith("Sparse") else kind[e.loss] for e in lk.KERAS_NAMES}
 

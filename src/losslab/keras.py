@@ -151,6 +151,15 @@ KERAS_NAMES: tuple[KerasName, ...] = (
         alpha=0.25,
     ),
     _kn(
+        "categorical_generalized_cross_entropy",
+        "CategoricalGeneralizedCrossEntropy",
+        "generalized_cross_entropy",
+        "same for integer labels (n,) and probability rows; Keras's own broadcasts (n, 1) labels to an "
+        "(n, n) result, losslab takes them (and one-hot rows)",
+        from_logits=False,
+        q=0.5,
+    ),
+    _kn(
         "cosine_similarity",
         "CosineSimilarity",
         "cosine_similarity",
@@ -183,7 +192,6 @@ KERAS_DIFFERS: MappingProxyType[str, str] = MappingProxyType(
 
 #: Keras losses with no losslab counterpart yet.
 KERAS_MISSING: tuple[str, ...] = (
-    "categorical_generalized_cross_entropy",
     "circle",
     "ctc",
     "dice",
