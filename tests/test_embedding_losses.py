@@ -225,6 +225,31 @@ def test_triplet_margin_matches_torch_on_the_enumerated_triplets(p: float, swap:
     _check_parity(loss, Embeddings(labels), f, total, w)
 
 
+@pytest.mark.parametrize("swap", [False, True])
+def test_triplet_cosine_distance_matches_torch_with_distance_function(swap: bool) -> None:
+    """distance='cosine' = TripletMarginWithDistanceLoss(1 − cosine_similarity), per anchor."""
+    rng = np.random.default_rng(7)
+    labels = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3])
+    f, w = rng.normal(size=(9, 4)), rng.uniform(0.5, 2, 9)
+    a, pp, q = _triplets(labels)
+    anchor = torch.nn.TripletMarginWithDistanceLoss(
+        distance_function=lambda x, y: 1.0 - torch.nn.functional.cosine_similarity(x, y),
+        margin=0.3,
+        swap=swap,
+        reduction="none",
+    )
+
+    def total(x):
+        def fn(ft):
+            h = anchor(ft[a], ft[pp], ft[q])
+            return (_per_anchor_mean(h, a, len(labels)) * torch.tensor(w)).sum()
+
+        return _torch_grad(fn, x)
+
+    loss = losslab.get("triplet_margin", distance="cosine", margin=0.3, swap=swap)
+    _check_parity(loss, Embeddings(labels), f, total, w)
+
+
 def test_triplet_margin_torch_default_eps_is_off_and_losslab_exact() -> None:
     """PyTorch adds eps = 1e-6 to every difference: at distances near 1e-4 its triplet is off."""
     rng = np.random.default_rng(6)

@@ -103,6 +103,8 @@ def triplet_margin(params: dict, labels: list[int], rows: list[list[Any]]) -> li
     n = len(rows)
 
     def dist(i: int, j: int) -> Any:
+        if params.get("distance", "lp") == "cosine":
+            return 1 - cosine(rows[i], rows[j])
         return norm([x - y + eps for x, y in zip(rows[i], rows[j], strict=True)], p)
 
     def d_neg(a: int, pos: int, q: int) -> Any:
@@ -309,6 +311,7 @@ CASES += [
     _batch_case({"name": "triplet_margin"}),
     _batch_case({"name": "triplet_margin", "swap": True, "p": 1.5, "margin": 0.5}),
     _batch_case({"name": "triplet_margin", "mining": "hard"}),
+    _batch_case({"name": "triplet_margin", "distance": "cosine", "margin": 0.3}),
     _batch_case({"name": "ntxent", "temperature": 0.07}),
     _batch_case({"name": "ntxent", "temperature": 1.0}),
     _batch_case({"name": "supervised_contrastive", "temperature": 0.07}),

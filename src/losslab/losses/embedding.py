@@ -530,6 +530,11 @@ class TripletMargin(_Batch):
     losslab's default ε = 0 is the exact distance. optax's ``triplet_margin_loss`` adds its ε
     to Σ|·|ᵖ instead (the same with ε = 0).
 
+    ``distance="cosine"`` takes d(x, y) = 1 − cos(x, y), computed as ½‖x/‖x‖ − y/‖y‖‖² (exact for
+    nearly parallel rows; a zero row has cosine 0): ``torch.nn.TripletMarginWithDistanceLoss(
+    distance_function=lambda a, b: 1 − F.cosine_similarity(a, b))``. For another distance write
+    the loss with `losslab.custom` (exactness is claimed for these two only).
+
     Examples
     --------
     >>> import losslab, numpy as np
@@ -561,6 +566,13 @@ class TripletMargin(_Batch):
             kind="choice",
             choices=("all", "hard"),
         ),
+        Param(
+            "distance",
+            "lp",
+            "d(x, y): 'lp' the p-norm of x − y (+ ε), or 'cosine' 1 − cos(x, y)",
+            kind="choice",
+            choices=("lp", "cosine"),
+        ),
     )
     INFO = LossInfo(
         task=Task.EMBEDDING,
@@ -586,15 +598,24 @@ class TripletMargin(_Batch):
                         Library.PYTORCH, "TripletMarginLoss", "explicit triplets; eps=1e-6 in the distance"
                     ),
                     Anchor(
+                        Library.PYTORCH,
+                        "TripletMarginWithDistanceLoss",
+                        "distance='cosine' for 1 − cosine_similarity; the default distance is 'lp'",
+                    ),
+                    Anchor(
                         Library.OPTAX, "triplet_margin_loss", "explicit triplets; eps=1e-6 inside the root"
                     ),
                 ),
-                params="(m, p, ε, swap, mining)",
+                params="(m, p, ε, swap, mining, distance)",
             ),
         ),
     )
 
     def _distances(self, xp: Any, f: Any) -> Any:
+        if self.distance == "cosine":  # 1 − cos = ½‖û − v̂‖², which keeps near-parallel pairs exact
+            u = unit_rows(xp, f)
+            diff = u[:, None, :] - u[None, :, :]
+            return 0.5 * xp.sum(diff * diff, axis=-1)
         diff = f[:, None, :] - f[None, :, :]
         if self.eps:
             diff = diff + self.eps
