@@ -595,12 +595,10 @@ class TripletMargin(_Batch):
                 "mean over the anchor's triplets of max(0, d(a, p) − d(a, q) + m)",
                 (
                     Anchor(
-                        Library.PYTORCH, "TripletMarginLoss", "explicit triplets; eps=1e-6 in the distance"
-                    ),
-                    Anchor(
                         Library.PYTORCH,
-                        "TripletMarginWithDistanceLoss",
-                        "distance='cosine' for 1 − cosine_similarity; the default distance is 'lp'",
+                        "TripletMarginLoss, TripletMarginWithDistanceLoss",
+                        "explicit triplets; eps=1e-6 in the distance; distance='cosine' for "
+                        "1 − cosine_similarity",
                     ),
                     Anchor(
                         Library.OPTAX, "triplet_margin_loss", "explicit triplets; eps=1e-6 inside the root"
