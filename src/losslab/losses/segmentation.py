@@ -163,7 +163,17 @@ class _Overlap(Loss):
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         q = self._parts(xp, t, f)
-        per_class = xp.reshape(q["E"] / q["D"], (int(f.shape[0]), q["c"]))
+        _, alpha, beta = self._coefficients()
+        y, x, d = q["y"], q["x"], q["D"]
+        if self.from_logits:
+            # E/D = Σ(α(1 − y)p + β y(1 − p))/D + ε/D with p/D formed by one rounding of e^x,
+            # so that a loss made of subnormal probabilities is not amplified by a small D
+            r = 1.0 / d
+            terms = alpha * (1.0 - y) * _scaled_sigmoid(xp, x, r) + beta * y * _scaled_sigmoid(xp, -x, r)
+            ratio = xp.sum(terms, axis=1, keepdims=True) + self.epsilon * r
+        else:
+            ratio = q["E"] / d
+        per_class = xp.reshape(ratio, (int(f.shape[0]), q["c"]))
         return xp.sum(per_class * self._weights(xp, f, q["c"]), axis=1)
 
     def _gradient_hessian(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
@@ -177,10 +187,16 @@ class _Overlap(Loss):
         d_prime = alpha * (1.0 - y) + (a - beta) * y
         h_p = -2.0 * g_p * d_prime / d
         if self.from_logits:
-            dp = sp.sigmoid_pair_product(xp, x)  # σ(x)σ(−x)
-            # ∂²ℓ/∂x² = ∂²ℓ/∂p² p'² + ∂ℓ/∂p p'', p'' = p'(1 − 2σ(x)) = −p' tanh(x/2)
-            g = g_p * dp
-            h = g * (-xp.tanh(0.5 * x) - 2.0 * d_prime * dp / d)
+            # ∂²ℓ/∂x² = ∂²ℓ/∂p² p'² + ∂ℓ/∂p p'' with p' = σ(x)σ(−x) = e/(1 + e)², e = e^{−|x|},
+            # and p'' = p'(1 − 2σ(x)) = −p' tanh(x/2); e multiplies last, rounded once where
+            # it is subnormal
+            e = xp.exp(-xp.abs(x))
+            over = 1.0 / ((1.0 + e) * (1.0 + e))
+            dp = e * over
+            bracket = -xp.tanh(0.5 * x) - 2.0 * d_prime * dp / d
+            neg_ax = -xp.abs(x)
+            g = sp.mul_exp(xp, g_p * over, neg_ax)
+            h = sp.mul_exp(xp, (g_p * bracket) * over, neg_ax)
         else:
             g, h = g_p, h_p
         w = self._weights(xp, f, q["c"])
@@ -193,6 +209,13 @@ class _Overlap(Loss):
 
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return self._gradient_hessian(xp, t, f)[1]
+
+
+def _scaled_sigmoid(xp: Any, x: Any, c: Any) -> Any:
+    """c·σ(x) = c/(1 + e)·e^{min(x, 0)} with e = e^{−|x|}, the exponential applied last (one
+    rounding where c·σ(x) is subnormal but σ(x) alone would be rounded to fewer digits)."""
+    e = xp.exp(-xp.abs(x))
+    return sp.mul_exp(xp, c / (1.0 + e), xp.minimum(x, xp.zeros_like(x)))
 
 
 _COMMON = (FROM_LOGITS, _SMOOTH, _EPSILON, _N_CLASSES, _CLASS_WEIGHT)
