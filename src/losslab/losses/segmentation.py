@@ -194,9 +194,9 @@ class _Overlap(Loss):
             over = 1.0 / ((1.0 + e) * (1.0 + e))
             dp = e * over
             bracket = -xp.tanh(0.5 * x) - 2.0 * d_prime * dp / d
-            neg_ax = -xp.abs(x)
-            g = sp.mul_exp(xp, g_p * over, neg_ax)
-            h = sp.mul_exp(xp, (g_p * bracket) * over, neg_ax)
+            ax = xp.abs(x)
+            g = _times_exp(xp, g_p * over, ax)
+            h = _times_exp(xp, (g_p * bracket) * over, ax)
         else:
             g, h = g_p, h_p
         w = self._weights(xp, f, q["c"])
@@ -211,11 +211,24 @@ class _Overlap(Loss):
         return self._gradient_hessian(xp, t, f)[1]
 
 
+def _times_exp(xp: Any, k: Any, ax: Any) -> Any:
+    """k·e^{−ax} for ax ≥ 0, rounded once also where e^{−ax} is subnormal (there as
+    sign(k)·exp(log|k| − ax)). Autograd-safe: the branch not taken is finite, with its own
+    arguments (k = 0 and small ax never reach the log), so its zero weight gives no NaN."""
+    lim = 700.0 if k.dtype == xp.float64 else 80.0
+    near = ax <= lim
+    direct = k * xp.exp(-xp.where(near, ax, xp.zeros_like(ax)))
+    one = xp.ones_like(k)
+    k_safe = xp.where(k == 0.0, one, k)
+    far = xp.sign(k) * xp.exp(xp.log(xp.abs(k_safe)) - xp.where(near, lim * one, ax))
+    return xp.where(near, direct, far)
+
+
 def _scaled_sigmoid(xp: Any, x: Any, c: Any) -> Any:
-    """c·σ(x) = c/(1 + e)·e^{min(x, 0)} with e = e^{−|x|}, the exponential applied last (one
-    rounding where c·σ(x) is subnormal but σ(x) alone would be rounded to fewer digits)."""
+    """c·σ(x) = c/(1 + e)·e^{−max(−x, 0)} with e = e^{−|x|}, the small exponential applied last
+    (`_times_exp`), so that c·σ(x) is rounded once where σ(x) alone would be subnormal."""
     e = xp.exp(-xp.abs(x))
-    return sp.mul_exp(xp, c / (1.0 + e), xp.minimum(x, xp.zeros_like(x)))
+    return _times_exp(xp, c / (1.0 + e), xp.maximum(-x, xp.zeros_like(x)))
 
 
 _COMMON = (FROM_LOGITS, _SMOOTH, _EPSILON, _N_CLASSES, _CLASS_WEIGHT)
