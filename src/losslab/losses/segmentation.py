@@ -266,7 +266,8 @@ class Dice(_Overlap):
     ``axis=(1, 2, 3)``); MONAI's ``DiceLoss(smooth_nr, smooth_dr)`` is s = smooth_nr,
     ε = smooth_dr − smooth_nr (its defaults: ``smooth=1e-5, epsilon=0``). With s = 0 an empty mask
     scores 1 whatever the prediction (nothing to learn from it); ``smooth=1`` is the common fix.
-    Not convex in the logits; estimates a **decision** (the mask), not a probability.
+    Not convex in the logits. Its minimiser is no statistic of y given x (not a probability:
+    the overlap of a whole image is scored, metadata ``unspecified``); threshold p at ½ for a mask.
 
     Examples
     --------
@@ -284,7 +285,7 @@ class Dice(_Overlap):
     PARAMS = _COMMON
     INFO = LossInfo(
         task=Task.SEGMENTATION,
-        statistic=Statistic.DECISION,
+        statistic=Statistic.UNSPECIFIED,
         y_true=MASK_ROWS,
         y_pred=PIXEL_LOGIT_ROWS,
         convex=False,
@@ -336,7 +337,7 @@ class Tversky(_Overlap):
     α = β = ½ is ``dice`` with s and ε doubled. ``n_classes`` and ``class_weight`` as for
     ``dice``. Defaults are Keras's (``keras.losses.Tversky``: α = β = 0.5, s = 0, ε = 1e-7);
     MONAI's ``TverskyLoss`` (α = β = 0.5, smooth_nr = smooth_dr = 1e-5) is
-    ``smooth=1e-5, epsilon=0``. Not convex; estimates a **decision** (the mask).
+    ``smooth=1e-5, epsilon=0``. Not convex; no statistic (as ``dice``).
 
     Examples
     --------
@@ -356,7 +357,7 @@ class Tversky(_Overlap):
     )
     INFO = LossInfo(
         task=Task.SEGMENTATION,
-        statistic=Statistic.DECISION,
+        statistic=Statistic.UNSPECIFIED,
         y_true=MASK_ROWS,
         y_pred=PIXEL_LOGIT_ROWS,
         convex=False,
