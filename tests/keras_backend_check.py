@@ -294,6 +294,8 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "categorical_focal": "onehot",
         "kl_divergence": "rows",
         "cosine_similarity": "regression",
+        "dice": "binary_p",
+        "tversky": "binary_p",
     }
     which = {e.cls: "sparse" if e.cls.startswith("Sparse") else kind[e.loss] for e in lk.KERAS_NAMES}
 

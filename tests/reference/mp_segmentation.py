@@ -130,7 +130,9 @@ CASES += [
     _case({"name": "dice"}, 2, 1, 1, _LOGIT_POINTS),
     _case({"name": "dice", "smooth": 1.0, "epsilon": 0.0}, 2, 1, 1, _LOGIT_POINTS),
     _case({"name": "dice", "from_logits": False}, 2, 1, 1, _PROB_POINTS),
-    _case({"name": "dice", "n_classes": 2, "class_weight": [1.0, 3.0], "smooth": 1.0}, 2, 1, 1, _LOGIT_POINTS),
+    _case(
+        {"name": "dice", "n_classes": 2, "class_weight": [1.0, 3.0], "smooth": 1.0}, 2, 1, 1, _LOGIT_POINTS
+    ),
     _case({"name": "tversky"}, 1, 0.5, 0.5, _LOGIT_POINTS),
     _case({"name": "tversky", "alpha": 0.3, "beta": 0.7}, 1, 0.3, 0.7, _LOGIT_POINTS),
     _case({"name": "tversky", "smooth": 1e-5, "epsilon": 0.0}, 1, 0.5, 0.5, _LOGIT_POINTS),

@@ -25,7 +25,7 @@ from typing import Any
 
 from .._core import Interval, Loss, LossInfo, Param, ParameterError, register
 from .._core import special as sp
-from .._core.domains import SCORE_ROWS, SOFT_LABEL, Domain, DomainKind
+from .._core.domains import SOFT_LABEL, Domain, DomainKind
 from .._core.errors import ShapeError
 from .._core.info import Anchor, AnchorRow, HessianKind, Library, Task
 from .._core.statistic import Statistic
@@ -368,7 +368,11 @@ class Tversky(_Overlap):
             AnchorRow(
                 "1 − (TP + s)/(TP + αFP + βFN + s + ε) per image",
                 (
-                    Anchor(Library.KERAS, "Tversky(alpha, beta, axis=…)", "same on probabilities (s = 0, ε = 1e-7)"),
+                    Anchor(
+                        Library.KERAS,
+                        "Tversky(alpha, beta, axis=…)",
+                        "same on probabilities (s = 0, ε = 1e-7)",
+                    ),
                     Anchor(
                         Library.PYTORCH,
                         None,
