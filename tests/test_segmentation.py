@@ -182,28 +182,6 @@ def test_float32_in_float32_out() -> None:
     np.testing.assert_allclose(g32, lo.gradient(y, x), rtol=1e-4, atol=1e-7)
 
 
-def test_jax_face_takes_images_with_their_pixel_axes() -> None:
-    jax = pytest.importorskip("jax")
-    import jax.numpy as jnp
-
-    import losslab.jax as lj
-
-    rng = np.random.default_rng(4)
-    y, x = (
-        (rng.uniform(size=(3, 4, 5, 2)) < 0.5).astype(np.float32),
-        rng.normal(size=(3, 4, 5, 2)).astype(np.float32),
-    )
-    ours = lj.tversky(jnp.asarray(x), jnp.asarray(y), alpha=0.3, beta=0.7, n_classes=2)
-    rows = losslab.get("tversky", alpha=0.3, beta=0.7, n_classes=2)
-    np.testing.assert_allclose(np.asarray(ours), rows(_rows(y), _rows(x), reduction="none"), rtol=1e-5)
-    g = jax.grad(lambda q: lj.tversky(q, jnp.asarray(y), alpha=0.3, beta=0.7, n_classes=2).sum())(
-        jnp.asarray(x)
-    )
-    np.testing.assert_allclose(
-        np.asarray(g).reshape(3, -1), rows.gradient(_rows(y), _rows(x)), rtol=1e-4, atol=1e-7
-    )
-
-
 def test_docs_example_runs_and_says_what_it_computes() -> None:
     text = (HERE.parent / "docs" / "segmentation.md").read_text(encoding="utf-8")
     block = re.findall(r"```python\n(.*?)```", text, re.S)[0]

@@ -2,8 +2,7 @@
 
 ``losslab.jax.<name>(predictions, targets, *, **hyper_parameters)`` returns per-example values
 (elementwise for elementwise losses, one per row of scores for multiclass losses, whose
-predictions may have any leading shape ``(..., k)``; one per image ``(n, ...)`` for the
-segmentation losses). Functions are built from the registry on
+predictions may have any leading shape ``(..., k)``). Functions are built from the registry on
 first use, so losses added later (including custom ones) appear too.
 
 >>> import jax.numpy as jnp, losslab.jax
@@ -30,7 +29,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ._core.errors import UnknownLossError
-from ._core.info import Task
 from ._core.loss import Loss
 from ._core.registry import _ALIASES, get, list_losses, loss_class
 
@@ -43,16 +41,6 @@ def _per_example(lo: Loss, predictions: Any, targets: Any, check: bool) -> Any:
     shape = tuple(predictions.shape)
     if len(shape) == 2:
         return lo(targets, predictions, reduction="none", check=check)
-    if lo.info.task == Task.SEGMENTATION and len(shape) > 2:
-        import jax.numpy as jnp  # one image per leading index: its trailing axes are its pixels
-
-        rows = (shape[0], -1)
-        return lo(
-            jnp.reshape(jnp.asarray(targets), rows),
-            jnp.reshape(predictions, rows),
-            reduction="none",
-            check=check,
-        )
     if len(shape) < 1:  # let the core say what shape it needs
         return lo(targets, predictions, reduction="none", check=check)
     import jax.numpy as jnp
