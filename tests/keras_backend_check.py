@@ -296,6 +296,8 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "kl_divergence": "rows",
         "cosine_similarity": "regression",
         "generalized_cross_entropy": "labels",  # Keras's own broadcasts (n, 1) labels to (n, n)
+        "dice": "binary_p",
+        "tversky": "binary_p",
     }
     which = {e.cls: "sparse" if e.cls.startswith("Sparse") else kind[e.loss] for e in lk.KERAS_NAMES}
 

@@ -52,7 +52,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
         ) from exc
     raise
 
-from ._core.errors import ShapeError, UnknownLossError
+from ._core.errors import ParameterError, ShapeError, UnknownLossError
+from ._core.info import Task
 from ._core.loss import Loss as _Loss
 from ._core.registry import _ensure_builtin, get, list_losses, loss_class
 from ._core.xp import array_namespace
@@ -89,6 +90,10 @@ def _kn(
     return KerasName(function, cls, loss, MappingProxyType(d), note, short)
 
 
+_AXIS_NOTE = (
+    "with Keras's `axis` (None, its default: one overlap over the whole batch; (1, 2, 3): one per "
+    "image); losslab's own default takes logits and reads rows as images (docs/segmentation.md)"
+)
 _CLIPS_Q = "Keras clips probabilities to [1e-7, 1 − 1e-7]; losslab does not (use logits near 0 and 1)"
 
 #: Keras's losses that are a losslab loss, with Keras's defaults; the keys of `_BY_NAME` are
@@ -167,6 +172,21 @@ KERAS_NAMES: tuple[KerasName, ...] = (
         "overflows beyond); losslab rejects zero rows",
     ),
     _kn(
+        "dice",
+        "Dice",
+        "dice",
+        f"same, {_AXIS_NOTE}",
+        from_logits=False,
+    ),
+    _kn(
+        "tversky",
+        "Tversky",
+        "tversky",
+        "same as documented (α weighs false positives; Keras ≤ 3.15.1 computes it with α and β "
+        f"swapped, keras-team/keras#23333), {_AXIS_NOTE}",
+        from_logits=False,
+    ),
+    _kn(
         "kl_divergence",
         "KLDivergence",
         "kl_divergence",
@@ -194,8 +214,6 @@ KERAS_DIFFERS: MappingProxyType[str, str] = MappingProxyType(
 KERAS_MISSING: tuple[str, ...] = (
     "circle",
     "ctc",
-    "dice",
-    "tversky",
 )
 
 
@@ -265,6 +283,11 @@ class Loss(keras.losses.Loss):
         losslab's data-dependent checks (NaN, domains) on eager calls; they are skipped
         automatically under ``jax.jit`` (Keras's JAX trainer), and cost a host sync per step
         under the PyTorch backend.
+    axis : int or tuple of int, optional
+        Keras's argument of the segmentation losses (``Dice``, ``Tversky``): the axes the overlap
+        sums run over, the others kept as separate values. None (Keras's default) sums over the
+        whole batch: one value, whose gradient couples the images; ``(1, 2, 3)`` gives one value
+        per (H, W, C) image, losslab's own per-row form; ``(1, 2)`` one per image and class.
     **params
         Hyper-parameters of the loss (``delta=1.5``); they override a Keras name's defaults.
 
@@ -292,16 +315,20 @@ class Loss(keras.losses.Loss):
         name: str | None = None,
         dtype: Any = None,
         check: bool = True,
+        axis: Any = None,
         **params: Any,
     ) -> None:
         lo = _build(spec, params)
         super().__init__(name=name or lo.name, reduction=reduction, dtype=dtype)
         self.loss: _Loss = lo
         self.check = bool(check)
+        self.axis = _axis(lo, axis)
 
     # -- Keras's Loss protocol -----------------------------------------------------------------
     def call(self, y_true: Any, y_pred: Any) -> Any:
         """Per-sample values (Keras's shapes); Keras's ``__call__`` weights and reduces them."""
+        if self.loss.info.task == Task.SEGMENTATION:
+            return self._overlap(y_true, y_pred)
         if self.loss.multiclass:
             return self._per_row(y_true, y_pred)
         return self._elementwise(y_true, y_pred)
@@ -310,6 +337,8 @@ class Loss(keras.losses.Loss):
         """Keras's config plus the losslab loss as a dict (``Loss.to_dict``) and ``check``."""
         config = super().get_config()
         config.update(loss=self.loss.to_dict(), check=self.check)
+        if self.loss.info.task == Task.SEGMENTATION:
+            config["axis"] = None if self.axis is None else list(self.axis)
         return config
 
     @classmethod
@@ -368,6 +397,49 @@ class Loss(keras.losses.Loss):
         t = xp.reshape(y_true, (-1, k) if ts == fs else (-1,))
         return xp.reshape(self.loss(t, f, reduction="none", check=self.check), lead)
 
+    def _overlap(self, y_true: Any, y_pred: Any) -> Any:
+        """Keras's ``axis`` for the segmentation losses: the axes summed over become one row
+        each (in their order, so a class axis that is the last of them stays channels-last), the
+        other axes are kept; None sums over every axis (one value for the batch, Keras's default)."""
+        xp = array_namespace(y_pred)
+        ts, fs = tuple(y_true.shape), tuple(y_pred.shape)
+        if ts != fs:
+            raise ShapeError(
+                f"y_true and y_pred for loss {self.loss.name!r} (losslab.keras) must have the same shape "
+                f"(a mask value per predicted value); got y_true {ts} and y_pred {fs}."
+            )
+        nd = len(fs)
+        summed = tuple(range(nd)) if self.axis is None else tuple(sorted({a % nd for a in self.axis}))
+        kept = tuple(a for a in range(nd) if a not in summed)
+        order = (*kept, *summed)
+        lead = tuple(fs[a] for a in kept)
+        rows = 1
+        for k in lead:
+            rows *= k
+        if order != tuple(range(nd)):
+            y_true, y_pred = xp.permute_dims(y_true, order), xp.permute_dims(y_pred, order)
+        f = xp.reshape(y_pred, (rows, -1))
+        t = xp.reshape(xp.astype(y_true, y_pred.dtype), (rows, -1))
+        return xp.reshape(self.loss(t, f, reduction="none", check=self.check), lead)
+
+
+def _axis(lo: _Loss, axis: Any) -> tuple[int, ...] | None:
+    """Keras's ``axis`` of a segmentation loss as a tuple (None: every axis)."""
+    if axis is None:
+        return None
+    if lo.info.task != Task.SEGMENTATION:
+        raise ParameterError(
+            f"axis is Keras's argument of the segmentation losses (Dice, Tversky); loss {lo.name!r} "
+            f"takes none; got axis={axis!r}."
+        )
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        raise ParameterError(
+            f"axis of loss {lo.name!r} (losslab.keras) must be None, an int or a non-empty tuple of "
+            f"ints (Keras's); got {axis!r}."
+        )
+    return axes
+
 
 # -- named classes, generated from the registry -----------------------------------------------------
 _NAMED: dict[str, type[Loss]] = {}
@@ -407,6 +479,7 @@ def _named_class(
             inspect.Parameter("name", kw, default=None),
             inspect.Parameter("dtype", kw, default=None),
             inspect.Parameter("check", kw, default=True),
+            *([inspect.Parameter("axis", kw, default=None)] if cls.INFO.task == Task.SEGMENTATION else []),
         ]
     )
     head = (cls.__doc__ or loss_name).strip().splitlines()[0]

@@ -85,7 +85,7 @@ def arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tupl
         return Embeddings(np.asarray(r["y_true"])), np.asarray(_num(r["y_pred"]), dtype=np.float64).astype(
             dtype
         )
-    if case.get("target"):
+    if case.get("target") in ("survival", "bounds", "ranking"):  # other kinds read plain labels (Pairs: ±1)
         return _structured(case, rows, dtype)
     ys = [_num(r["y_true"]) for r in rows]
     fs = [_num(r["y_pred"]) for r in rows]

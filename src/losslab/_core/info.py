@@ -57,6 +57,9 @@ class Task(_Words):
     # metric learning: y_pred is an embedding, a distance or a pair's scores, not a prediction of
     # y (targets `Pairs`, `Embeddings`, or a ±1 label per distance)
     EMBEDDING = "embedding"
+    # overlap of a predicted mask with the true one, one value per image: y_true and y_pred are
+    # (n, d) rows, an image's pixels (× classes) flattened (losses/segmentation.py)
+    SEGMENTATION = "segmentation"
 
 
 class GradientKind(_Words):

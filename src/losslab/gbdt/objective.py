@@ -542,6 +542,12 @@ def usage_section(loss: Loss) -> str:
             "Not a boosting objective: a metric-learning loss scores embeddings (or a pair's scores, "
             "or distances), which a booster does not output.\n"
         )
+    if loss.info.task == Task.SEGMENTATION:
+        return (
+            "## In XGBoost and LightGBM\n\n"
+            "Not a boosting objective: a row is an image whose value depends on all its pixels, "
+            "and a booster's rows are separate samples.\n"
+        )
     try:
         policy = default_policy(loss)
     except LosslabError:  # pragma: no cover - metadata probes of a custom loss failed
