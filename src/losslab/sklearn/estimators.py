@@ -391,8 +391,8 @@ class _LossEstimator(_BaseEstimator):
         from ..train.models import build_model, output_floor
 
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.seed))
+
+        def build() -> _Any:
             return build_model(
                 self.model,
                 n_features,
@@ -405,6 +405,12 @@ class _LossEstimator(_BaseEstimator):
                 floor=output_floor(self.loss_),  # msle: f = expm1(s) > −1 by construction
                 dtype=_torch_dtype(self.dtype),
             ).to(self.device)
+
+        if self.model == "linear":
+            return build()  # zero weights: nothing random to seed (and seeding torch costs ~2 ms)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.seed))
+            return build()
 
     def predict_raw(self, X: _Any) -> _np.ndarray:
         """The model's raw output f(x), what the loss takes as ``y_pred``: shape (n,) or (n, k)."""

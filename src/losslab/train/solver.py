@@ -162,13 +162,14 @@ class _Objective:
         Z, h, m = self.Z, point.h, self.p
         H = np.zeros((m + 1, m + 1))
         rows = max(256, _BLOCK // (m + 1))
-        buf = np.empty((min(rows, Z.shape[0]), m))
-        part = np.empty((m, m))
+        buf = np.empty((min(rows, Z.shape[0]), m + 1))  # [h·Z, h] of a block: one product
+        part = np.empty((m + 1, m))  # gives both Zᵀdiag(h)Z and hᵀZ
         for lo in range(0, Z.shape[0], rows):
             Zb, hb = Z[lo : lo + rows], h[lo : lo + rows]
-            hZ = np.multiply(Zb, hb[:, None], out=buf[: Zb.shape[0]])
-            H[:m, :m] += np.matmul(hZ.T, Zb, out=part)
-            H[m, :m] += hZ.sum(axis=0)
+            B = buf[: Zb.shape[0]]
+            np.multiply(Zb, hb[:, None], out=B[:, :m])
+            B[:, m] = hb
+            H[:, :m] += np.matmul(B.T, Zb, out=part)
         H[:m, m] = H[m, :m]
         H[m, m] = h.sum()
         H *= self.scale**2 / self.wsum
