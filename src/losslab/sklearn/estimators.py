@@ -678,8 +678,9 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         ``"auto"`` is ``"solver"`` for ``model="linear"`` and ``"adam"`` otherwise.
         ``"solver"`` (linear model only) is `losslab.train.solve` on all training rows — Newton
         with the loss's exact Hessian for one-output convex losses that have one, SciPy's
-        L-BFGS-B otherwise — run until the largest gradient entry of L/|L₀| is below ``tol`` or
-        for ``max_iter`` iterations
+        L-BFGS-B otherwise — run until the largest gradient entry of L/|L₀| is below ``tol``
+        (Newton: or its decrement ∇LᵀH⁺∇L/|L₀|, then with one last full step) or for
+        ``max_iter`` iterations
         (``lr``, ``batch_size``, ``schedule``, ``epochs`` and ``patience`` do not apply). The others
         are epochs of the gradient-descent loop `losslab.train.fit`: ``"sgd"`` is plain
         θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is PyTorch's full-batch
@@ -705,8 +706,9 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         solver a hold-out is only scored (``val_loss`` per iteration), and early stopping is
         an error.
     tol, max_iter
-        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model) and
-        its iteration cap (a ``ConvergenceWarning`` when the cap comes first).
+        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model; for
+        Newton also on its decrement) and its iteration cap (a ``ConvergenceWarning`` when the
+        cap comes first).
     metrics : tuple of str, optional
         Validation metrics per epoch in ``history_``: any regression metric of the table
         `losslab.metrics` (rmse, mse, mae, r2, coverage, pinball …; the same numbers ``losslab

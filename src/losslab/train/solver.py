@@ -13,10 +13,11 @@ Which method, from the loss's metadata (never its name):
 
 - **Newton** when the model has one output and no floor and the loss is convex with an exact
   Hessian (``info.hessian`` exact or piecewise: mse, huber, cross-entropy, Poisson, gamma,
-  Tweedie …): the Hessian s²·Aᵀdiag(wℓ'')A/Σw (A = [Z, 1]) from the loss's ``gradient_hessian``,
-  a step by its pseudo-inverse, and a line search on the directional derivative (for a convex
-  loss φ'(α) ≤ 0 proves descent, so trials cost a gradient pass, not a loss value). mse is solved
-  in one step; GLMs in a handful.
+  Tweedie …): each point costs one pass of the loss's ``value_gradient_hessian``; the Hessian
+  s²·Aᵀdiag(wℓ'')A/Σw (A = [Z, 1]) is formed only where a step is taken, the step is by its
+  pseudo-inverse, the full step is kept when it passes Armijo's test, else a line search on the
+  directional derivative brackets the line's minimum. mse is solved in one step; GLMs in a
+  handful.
 - **L-BFGS** (SciPy's L-BFGS-B) otherwise — several outputs (softmax: the loss gives only the
   diagonal of each row's Hessian), a floor, a piecewise-linear loss (mae, quantile, hinge: the
   Hessian is 0), a non-convex one, a coupled one (``loss.coupled``: Cox, ranking — rows interact,
@@ -30,8 +31,10 @@ derivative of a value, so a line search on the value cannot minimise it: `solve`
 (`losslab.train.RecipeError`) and points to gradient boosting, which steps along the recipe.
 
 Both stop when every entry of ∇(L/|L₀|) is below ``tol`` (L₀ the loss at the start, so ``tol``
-means the same whatever y's units), when L no longer decreases in float64, or at ``max_iter``.
-A smooth convex loss reaches its unique optimum; a piecewise-linear one its optimal value closely.
+means the same whatever y's units), when L no longer decreases in float64, or at ``max_iter``;
+Newton also when the Newton decrement λ² = ∇LᵀH⁺∇L is below ``tol``·|L₀|, after one last full
+step (quadratic convergence puts its decrement near λ⁴: see `_newton`). A smooth convex loss
+reaches its unique optimum; a piecewise-linear one its optimal value closely.
 """
 
 from __future__ import annotations
@@ -339,7 +342,8 @@ def solve(
         Rows scored after each iteration (``val_loss`` and ``metrics`` in the history); they
         never steer the fit.
     tol : float
-        Stop when every entry of ∇(L/|L₀|) is below ``tol`` in absolute value.
+        Stop when every entry of ∇(L/|L₀|) is below ``tol`` in absolute value (Newton: or when
+        the Newton decrement, relative to |L₀|, is, after one last full step).
     max_iter : int
         At most this many iterations (Newton and L-BFGS together).
     metrics : mapping of name → callable(y_val, raw_val, w_val) → float, optional
