@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from .._core.errors import DataError
+from ._arrays import transposed
 
 __all__ = [
     "ColumnKinds",
@@ -154,17 +155,6 @@ def _median(values: np.ndarray, *, scratch: bool = False) -> float:
     return float(part[k]) if n % 2 else 0.5 * (float(part[k]) + float(part[:k].max()))
 
 
-def _transposed(A: np.ndarray) -> np.ndarray:
-    """A C-ordered copy of ``A.T``, copied in blocks of rows that stay in cache (~3× faster than
-    ``np.ascontiguousarray(A.T)``, whose strided reads miss the cache on a tall table)."""
-    n, p = A.shape
-    out = np.empty((p, n), dtype=A.dtype)
-    rows = max(64, 16_384 // max(p, 1))
-    for lo in range(0, n, rows):
-        out[:, lo : lo + rows] = A[lo : lo + rows].T
-    return out
-
-
 class NumericColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Numeric columns → float64, missing values → the column's training median, then standardised.
 
@@ -198,7 +188,7 @@ class NumericColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         # sum flags the columns that can hold a missing value (or inf − inf), checked one by one
         total = np.einsum("ij->j", A)
         gaps = {int(j): np.isnan(A[:, j]) for j in np.flatnonzero(np.isnan(total))}
-        columns = _transposed(A)  # a scratch copy, partitioned in place by _median
+        columns = transposed(A)  # a scratch copy, partitioned in place by _median
         med = np.array(
             [_median(col[~gaps[j]] if j in gaps else col, scratch=True) for j, col in enumerate(columns)]
         )
