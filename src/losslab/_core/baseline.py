@@ -165,8 +165,12 @@ def _is_optimum(loss: Loss, y: Any, w: np.ndarray | None, c: float) -> bool:
     """First-order check: 0 lies between the one-sided mean derivatives at c."""
     tol = 1e-10
     if loss.info.smooth:
-        g = _mean_grad(loss, y, w, c)
-        h = _mean_derivative(loss, loss.hessian, y, w, c)
+        if loss.coupled:
+            g = _mean_grad(loss, y, w, c)
+            h = _mean_derivative(loss, loss.hessian, y, w, c)
+        else:  # both from one pass of the loss
+            gh = loss.gradient_hessian(y, np.full(len(y), c), check=False)
+            g, h = (float(np.average(np.asarray(d, dtype=np.float64), weights=w)) for d in gh)
         if h > 0:
             return abs(g / h) <= tol * (1.0 + abs(c))
         return abs(g) <= tol

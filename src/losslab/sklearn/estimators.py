@@ -391,8 +391,8 @@ class _LossEstimator(_BaseEstimator):
         from ..train.models import build_model, output_floor
 
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.seed))
+
+        def build() -> _Any:
             return build_model(
                 self.model,
                 n_features,
@@ -405,6 +405,12 @@ class _LossEstimator(_BaseEstimator):
                 floor=output_floor(self.loss_),  # msle: f = expm1(s) > −1 by construction
                 dtype=_torch_dtype(self.dtype),
             ).to(self.device)
+
+        if self.model == "linear":
+            return build()  # zero weights: nothing random to seed (and seeding torch costs ~2 ms)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.seed))
+            return build()
 
     def predict_raw(self, X: _Any) -> _np.ndarray:
         """The model's raw output f(x), what the loss takes as ``y_pred``: shape (n,) or (n, k)."""
@@ -672,8 +678,9 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         ``"auto"`` is ``"solver"`` for ``model="linear"`` and ``"adam"`` otherwise.
         ``"solver"`` (linear model only) is `losslab.train.solve` on all training rows — Newton
         with the loss's exact Hessian for one-output convex losses that have one, SciPy's
-        L-BFGS-B otherwise — run until the largest gradient entry of L/|L₀| is below ``tol`` or
-        for ``max_iter`` iterations
+        L-BFGS-B otherwise — run until the largest gradient entry of L/|L₀| is below ``tol``
+        (Newton: or its decrement ∇LᵀH⁺∇L/|L₀|, then with one last full step) or for
+        ``max_iter`` iterations
         (``lr``, ``batch_size``, ``schedule``, ``epochs`` and ``patience`` do not apply). The others
         are epochs of the gradient-descent loop `losslab.train.fit`: ``"sgd"`` is plain
         θ ← θ − η∇L (heavy-ball if ``momentum`` > 0); ``"lbfgs"`` is PyTorch's full-batch
@@ -699,8 +706,9 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         solver a hold-out is only scored (``val_loss`` per iteration), and early stopping is
         an error.
     tol, max_iter
-        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model) and
-        its iteration cap (a ``ConvergenceWarning`` when the cap comes first).
+        The solver's tolerance on the gradient of L/|L₀| (L₀ the loss of the starting model; for
+        Newton also on its decrement) and its iteration cap (a ``ConvergenceWarning`` when the
+        cap comes first).
     metrics : tuple of str, optional
         Validation metrics per epoch in ``history_``: any regression metric of the table
         `losslab.metrics` (rmse, mse, mae, r2, coverage, pinball …; the same numbers ``losslab

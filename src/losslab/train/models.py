@@ -116,7 +116,8 @@ class LinearModel(nn.Module):
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
         self.floor = None if floor is None else float(floor)
-        self.linear = nn.Linear(self.n_features, self.n_outputs, dtype=dtype)
+        # no random initialisation to overwrite: the weights are set below, the RNG is not drawn
+        self.linear = nn.utils.skip_init(nn.Linear, self.n_features, self.n_outputs, dtype=dtype)
         self.register_buffer("output_scale", _scale(output_scale, dtype))
         with torch.no_grad():
             self.linear.weight.zero_()

@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from .._core.errors import DataError
+from ._arrays import transposed
 
 __all__ = [
     "ColumnKinds",
@@ -71,7 +72,9 @@ def column_kinds(X: Any) -> ColumnKinds:
         return ColumnKinds(numeric, categorical)
     X = np.asarray(X)
     if X.dtype.kind in "biuf":  # every column numeric: one vectorised pass for the missing check
-        empty = np.isnan(X).all(axis=0) if X.dtype.kind == "f" and X.shape[0] else np.zeros(X.shape[1], bool)
+        # a column without NaN in its sum has a value; the others are looked at entry by entry
+        maybe = X.dtype.kind == "f" and X.shape[0] and np.isnan(np.einsum("ij->j", X)).any()
+        empty = np.isnan(X).all(axis=0) if maybe else np.zeros(X.shape[1], bool)
         if empty.any():
             j = int(np.flatnonzero(empty)[0])
             raise DataError(f"feature column {j} has no values (all {X.shape[0]} are missing); drop it.")
@@ -137,16 +140,18 @@ def to_object(X: Any) -> np.ndarray:
     return out
 
 
-def _median(values: np.ndarray) -> float:
+def _median(values: np.ndarray, *, scratch: bool = False) -> float:
     """The median of a 1-D array without NaN (0.0 when empty), by one partition.
 
     ``np.median`` partitions around two positions and checks for NaN: ~10× slower at 10⁵ values.
+    ``scratch=True``: ``values`` is a copy of the caller's, partitioned in place.
     """
     n = values.size
     if n == 0:
         return 0.0
     k = n // 2
-    part = np.partition(values, k)
+    part = values if scratch else values.copy()
+    part.partition(k)
     return float(part[k]) if n % 2 else 0.5 * (float(part[k]) + float(part[:k].max()))
 
 
@@ -178,21 +183,21 @@ class NumericColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         A = to_float(X)
-        missing = np.isnan(A)
-        columns = np.ascontiguousarray(A.T)
-        has_missing = missing.any(axis=0)
+        n = A.shape[0]
+        # column sums by einsum (numpy's axis-0 sum of a C-ordered table is ~4× slower); a NaN
+        # sum flags the columns that can hold a missing value (or inf − inf), checked one by one
+        total = np.einsum("ij->j", A)
+        gaps = {int(j): np.isnan(A[:, j]) for j in np.flatnonzero(np.isnan(total))}
+        columns = transposed(A)  # a scratch copy, partitioned in place by _median
         med = np.array(
-            [
-                _median(col[~np.isnan(col)] if gap else col)
-                for col, gap in zip(columns, has_missing, strict=True)
-            ]
+            [_median(col[~gaps[j]] if j in gaps else col, scratch=True) for j, col in enumerate(columns)]
         )
-        if has_missing.any():
-            np.copyto(A, med, where=missing)
+        for j, gap in gaps.items():
+            A[gap, j] = med[j]
         self.statistics_ = med
         self.n_features_in_ = A.shape[1]
         if self.scale:
-            self.mean_ = A.mean(axis=0)
+            self.mean_ = (np.einsum("ij->j", A) if gaps else total) / max(n, 1)
             A -= self.mean_
             self.var_ = np.einsum("ij,ij->j", A, A) / max(A.shape[0], 1)
             sd = np.sqrt(self.var_)
@@ -224,8 +229,12 @@ def make_preprocessor(kinds: ColumnKinds, *, scale: bool = True) -> Any:
 
     transformers = []
     if kinds.numeric:
-        # a column with values only outside the training rows is kept (as 0 after scaling)
-        transformers.append(("num", make_pipeline(NumericColumns(scale=scale)), kinds.numeric))
+        # a column with values only outside the training rows is kept (as 0 after scaling); all
+        # the columns of an array as a slice, which selects them without a copy
+        cols = kinds.numeric
+        if not kinds.categorical and cols == list(range(len(cols))):
+            cols = slice(0, len(cols))
+        transformers.append(("num", make_pipeline(NumericColumns(scale=scale)), cols))
     if kinds.categorical:
         categorical = make_pipeline(
             FunctionTransformer(to_object, feature_names_out="one-to-one"),
