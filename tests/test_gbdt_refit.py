@@ -108,8 +108,15 @@ def test_grouped_quantile_empty_and_zero_weight_groups(use_numba):
 # -- leaf indices from scores ------------------------------------------------------------------
 
 
-def test_leaf_from_scores_is_exact_or_declines():
-    kernels = pytest.importorskip("losslab.gbdt.kernels")
+def _leaf_finders():
+    out = [pytest.param(_gbdt_refit.leaf_from_scores, id="numpy")]
+    if _gbdt_refit._load_kernels() is not None:
+        out.append(pytest.param(_gbdt_refit._load_kernels().leaf_from_scores, id="numba"))
+    return out
+
+
+@pytest.mark.parametrize("find", _leaf_finders())
+def test_leaf_from_scores_is_exact_or_declines(find):
     rng = np.random.default_rng(5)
     n = 50_000
     v = rng.normal(size=40) * 0.1
@@ -126,7 +133,7 @@ def test_leaf_from_scores_is_exact_or_declines():
     leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
     out = np.empty(n, dtype=np.int32)
     scores = prev.copy()
-    missed = kernels.leaf_from_scores(scores, new, values, leaf_of, out)
+    missed = find(scores, new, values, leaf_of, out)
     np.testing.assert_array_equal(scores, new)  # the cache copy moves on
     got = out >= 0
     assert missed == np.count_nonzero(~got)
@@ -137,9 +144,9 @@ def test_leaf_from_scores_is_exact_or_declines():
     assert got[unique_vals].mean() > 0.99
 
 
+@pytest.mark.parametrize("find", _leaf_finders())
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_leaf_from_scores_with_a_non_finite_leaf_value(bad):
-    kernels = pytest.importorskip("losslab.gbdt.kernels")
+def test_leaf_from_scores_with_a_non_finite_leaf_value(bad, find):
     rng = np.random.default_rng(6)
     v = np.array([-0.5, 0.1, 0.25, bad])
     leaf = rng.integers(0, v.size, 1000)
@@ -148,7 +155,7 @@ def test_leaf_from_scores_with_a_non_finite_leaf_value(bad):
     values, first, inverse = np.unique(v, return_index=True, return_inverse=True)
     leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
     out = np.empty(1000, dtype=np.int32)
-    kernels.leaf_from_scores(prev.copy(), new, values, leaf_of, out)
+    find(prev.copy(), new, values, leaf_of, out)
     finite = leaf < 3
     np.testing.assert_array_equal(out[finite], leaf[finite])
     assert np.all(out[~finite] == -1)
@@ -181,7 +188,8 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
+def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case, use_numba):
+    # both paths (numba kernel, numpy) read the cache; leaves sharing a value are traversed
     extra, target, weighted, cached = CASES[case]
     X, y, y_int, w = lgb_data
     yy = y if target == "y" else y_int
@@ -192,7 +200,7 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
         idx, n_leaves = original(self, booster, t)
         ref = booster.predict(self.X, start_iteration=t, num_iteration=1, pred_leaf=True)
         np.testing.assert_array_equal(idx, np.asarray(ref).ravel())
-        assert self.use_cache is (cached and _gbdt_refit.kernels(0) is not None)
+        assert self.use_cache is cached
         assert n_leaves is None or idx.max() < n_leaves
         seen["rounds"] += 1
         return idx, n_leaves
@@ -210,31 +218,36 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
     ds = lgb.Dataset(X, yy, weight=w if weighted else None, free_raw_data=False)
     ll.train(q, {**PARAMS, **extra}, ds, 12)
     assert seen["rounds"] == 12
-    if not cached or _gbdt_refit.kernels(0) is None:
+    if not cached:
         assert traversed == [X.shape[0]] * 12
     elif case in ("integer_targets", "bagging"):  # leaves sharing a value: those rows traversed
         assert traversed and all(0 < m < X.shape[0] // 5 for m in traversed)
 
 
-def _train(X, y, w, params, rounds, *, fast: bool, monkeypatch):
-    if not fast:  # the traversal path: predict(pred_leaf=True) for every row, numpy quantiles
-        monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
+def _train(X, y, w, params, rounds, *, numba: bool, scores: bool, monkeypatch):
+    # scores=False: the traversal path, predict(pred_leaf=True) for every row
+    monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", numba)
+    monkeypatch.setattr(ll, "LEAVES_FROM_SCORES", scores)
     try:
         q = losslab.get("quantile", quantile=0.3)
         return ll.train(q, params, lgb.Dataset(X, y, weight=w, free_raw_data=False), rounds)
     finally:
         monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", True)
+        monkeypatch.setattr(ll, "LEAVES_FROM_SCORES", True)
 
 
-@pytest.mark.parametrize("case", ["integer_weighted", "bagging", "plain"])
-def test_lightgbm_refit_model_equals_traversal_path(lgb_data, monkeypatch, case):
-    pytest.importorskip("numba")
+@pytest.mark.parametrize("numba", [pytest.param(True, id="numba"), pytest.param(False, id="numpy")])
+@pytest.mark.parametrize("case", ["integer_weighted", "bagging", "plain", "integer_targets"])
+def test_lightgbm_refit_model_equals_traversal_path(lgb_data, monkeypatch, case, numba):
+    if numba:
+        pytest.importorskip("numba")
     extra, target, weighted, _ = CASES[case]
     X, y, y_int, w = lgb_data
     yy = y if target == "y" else y_int
     ww = w if weighted else None
-    fast = _train(X, yy, ww, {**PARAMS, **extra}, 15, fast=True, monkeypatch=monkeypatch)
-    slow = _train(X, yy, ww, {**PARAMS, **extra}, 15, fast=False, monkeypatch=monkeypatch)
+    p = {**PARAMS, **extra}
+    fast = _train(X, yy, ww, p, 15, numba=numba, scores=True, monkeypatch=monkeypatch)
+    slow = _train(X, yy, ww, p, 15, numba=False, scores=False, monkeypatch=monkeypatch)
     np.testing.assert_allclose(fast.predict(X), slow.predict(X), rtol=0, atol=1e-12)
 
 

@@ -23,7 +23,7 @@ from .._core.loss import Loss
 from .._core.statistic import Statistic
 from .objective import translation_invariant
 
-__all__ = ["LeafRefit", "refit_values"]
+__all__ = ["LeafRefit", "leaf_from_scores", "refit_values"]
 
 #: Use the numba kernels (`losslab.gbdt.kernels`) when numba is installed; environment
 #: ``LOSSLAB_NUMBA=0`` (or setting this to False) forces the numpy code.
@@ -121,6 +121,52 @@ def refit_values(
     """{leaf id: argmin_c Σ_{i∈leaf} wᵢ ℓ(yᵢ, fᵢ + c)} over the leaves present in ``leaf``
     (`LeafRefit` of ``loss``, for one call; a boosting loop keeps one `LeafRefit`)."""
     return LeafRefit(loss)(y, f, w, leaf, n_leaves)
+
+
+# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
+# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match (as the
+# numba kernel `losslab.gbdt.kernels.leaf_from_scores`)
+_WINDOW = 2.0**-50
+_TINY = 1e-300  # subnormal scores: absolute rounding error
+
+
+def leaf_from_scores(
+    prev: np.ndarray, new: np.ndarray, values: np.ndarray, leaf_of: np.ndarray, out: np.ndarray
+) -> int:
+    """Leaf of each row from its score before (``prev``) and after (``new``) one tree: fl(s₀ + v).
+
+    ``values`` are the tree's distinct leaf values, sorted (NaN last); ``leaf_of[k]`` is the leaf
+    whose value is ``values[k]``, or −1 if several leaves share it. A row gets leaf
+    ``leaf_of[k]`` (in ``out``) only when values[k] is the one value within ε of
+    d = s₁ − s₀, ε = 2⁻⁵⁰(|s₀| + |s₁|) — every value v with fl(s₀ + v) = s₁ is within ε/4 of
+    d — and fl(s₀ + values[k]) == s₁ exactly; otherwise −1. ``prev`` becomes ``new``. Returns
+    the number of rows left at −1. NumPy form of the numba kernel (which resolves a few more
+    rows through a fast path, never to another leaf).
+
+    Examples
+    --------
+    >>> prev = np.array([0.0, 1.0, 2.0]); values = np.array([-0.5, 0.25, 0.75])
+    >>> out = np.empty(3, dtype=np.int32)
+    >>> leaf_from_scores(prev, prev + values[[2, 0, 1]], values, np.array([4, -1, 7]), out)
+    1
+    >>> out.tolist()
+    [7, 4, -1]
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = new - prev
+        eps = np.abs(prev)
+        eps += np.abs(new)
+        eps *= _WINDOW
+        eps += _TINY
+        a = np.searchsorted(values, d - eps, side="left")
+        b = np.searchsorted(values, d + eps, side="right")
+        b -= a
+        np.minimum(a, values.size - 1, out=a)
+        ok = prev + values[a] == new
+    ok &= b == 1
+    np.copyto(out, np.where(ok, leaf_of[a], -1), casting="same_kind")
+    prev[...] = new
+    return int(np.count_nonzero(out < 0))
 
 
 def _quantile_level(loss: Loss) -> float | None:
