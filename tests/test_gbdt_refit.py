@@ -50,8 +50,10 @@ def _reference(group, r, w, tau):
 # -- grouped quantile --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("sort_rows", [0, 10**6], ids=["select", "sort"])  # numpy's two paths
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8])
-def test_grouped_quantile_is_weighted_quantile_per_group(use_numba, dtype):
+def test_grouped_quantile_is_weighted_quantile_per_group(use_numba, dtype, sort_rows, monkeypatch):
+    monkeypatch.setattr(_gbdt_refit, "SORT_MAX_ROWS", sort_rows)
     rng = np.random.default_rng(3)
     for trial in range(120):
         n = int(rng.integers(1, 80))
@@ -142,6 +144,26 @@ def test_leaf_from_scores_is_exact_or_declines(find):
     assert not got[np.isin(leaf, [3, 9])].any()  # a shared value: traversed instead
     unique_vals = ~np.isin(leaf, [3, 9, 11, 12]) & ~np.isnan(new)
     assert got[unique_vals].mean() > 0.99
+
+
+def test_leaf_from_scores_numpy_equals_kernel():
+    # the same fast and slow paths: the same rows resolved, to the same leaves
+    kernels = pytest.importorskip("losslab.gbdt.kernels")
+    rng = np.random.default_rng(7)
+    n = 20_000
+    for trial in range(6):
+        v = np.round(rng.normal(size=30), 2 + trial) * 0.1  # shared and near-equal values
+        v[:3] = [0.0, -0.0, v[5] * (1 + 2.0**-50)]
+        leaf = rng.integers(0, v.size, n)
+        prev = rng.normal(size=n) * 10.0 ** rng.integers(-3, 4, n)
+        new = prev + v[leaf]
+        values, first, inverse = np.unique(v, return_index=True, return_inverse=True)
+        leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
+        a, b = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+        ma = _gbdt_refit.leaf_from_scores(prev.copy(), new, values, leaf_of, a)
+        mb = kernels.leaf_from_scores(prev.copy(), new, values, leaf_of, b)
+        np.testing.assert_array_equal(a, b)
+        assert ma == mb
 
 
 @pytest.mark.parametrize("find", _leaf_finders())

@@ -19,10 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
-# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match
-_WINDOW = 2.0**-50
-_TINY = 1e-300  # subnormal scores: absolute rounding error
+from .refit import _CELLS, _TINY, _WINDOW  # the window and grid of leaf_from_scores, shared
 
 
 @njit(cache=True, inline="always")
@@ -313,9 +310,6 @@ def _bracket(group, y, f, counts, tau, lo, hi, cap):
             hi[g] = s[b]
         frac = (min(b, ns - 1) - max(a, 0) + 1.0) / ns
         cap[g] = min(m, int(1.5 * frac * m) + 64)
-
-
-_CELLS = 1 << 16  # grid over the range of leaf values
 
 
 @njit(cache=True)
