@@ -227,15 +227,22 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case, use_
         seen["rounds"] += 1
         return idx, n_leaves
 
-    traversed = []  # rows per predict(pred_leaf=True) call
-    predict_leaves = ll._predict_leaves
+    traversed = []  # rows per leaf prediction (the wrapper, or the direct C call for a few rows)
+    predict_leaves, direct = ll._predict_leaves, ll._BoosterCalls.predict_leaves
 
     def counted(booster, rows, t):
         traversed.append(rows.shape[0])
         return predict_leaves(booster, rows, t)
 
+    def counted_direct(self, rows, t):
+        traversed.append(rows.shape[0])
+        got = direct(self, rows, t)
+        np.testing.assert_array_equal(got, predict_leaves(self.booster, rows, t))
+        return got
+
     monkeypatch.setattr(ll._RefitInTraining, "leaf_indices", checked)
     monkeypatch.setattr(ll, "_predict_leaves", counted)
+    monkeypatch.setattr(ll._BoosterCalls, "predict_leaves", counted_direct)
     q = losslab.get("quantile", quantile=0.8)
     ds = lgb.Dataset(X, yy, weight=w if weighted else None, free_raw_data=False)
     ll.train(q, {**PARAMS, **extra}, ds, 12)

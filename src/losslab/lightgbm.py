@@ -529,7 +529,7 @@ class _RefitInTraining:
             part = _take_rows(self.X, rows)
             if part is None:
                 return _predict_leaves(booster, self.X, t), n_leaves
-            idx[rows] = _predict_leaves(booster, part, t)
+            idx[rows] = calls.predict_leaves(part, t)
         return idx, n_leaves
 
 
@@ -539,10 +539,10 @@ LEAVES_FROM_SCORES = True
 
 
 class _BoosterCalls:
-    """The two LightGBM C calls of every refit round, without the Python wrappers' per-call
-    cost: a tree's model string (into a buffer kept across rounds, where ``model_to_string``
-    allocates 1 MB each call) and ``LGBM_BoosterSetLeafValue`` (called once per leaf) through a
-    prototype with argument types. Falls back to the public methods if LightGBM's internals
+    """The LightGBM C calls of every refit round, without the Python wrappers' per-call cost: a
+    tree's model string (into a buffer kept across rounds, where ``model_to_string`` allocates
+    1 MB each call), ``LGBM_BoosterSetLeafValue`` (once per leaf) and the leaf prediction of a
+    few rows, through prototypes with argument types. Falls back to the public methods if LightGBM's internals
     differ; an error is re-raised by the public method, with LightGBM's message."""
 
     def __init__(self, booster: Any) -> None:
@@ -552,6 +552,7 @@ class _BoosterCalls:
         self._buf: Any = None
         self._set: Any = None
         self._save: Any = None
+        self._predict: Any = None
         try:
             from lightgbm.basic import _LIB  # private: guarded
 
@@ -561,9 +562,63 @@ class _BoosterCalls:
             saver = ctypes.CFUNCTYPE(i32, ptr, i32, i32, i32, i64, ctypes.POINTER(i64), ctypes.c_char_p)(
                 ("LGBM_BoosterSaveModelToString", _LIB)
             )
+            predictor = ctypes.CFUNCTYPE(
+                i32,
+                ptr,
+                ptr,
+                i32,
+                ctypes.c_int32,
+                ctypes.c_int32,
+                i32,
+                i32,
+                i32,
+                i32,
+                ctypes.c_char_p,
+                ctypes.POINTER(i64),
+                ptr,
+            )(("LGBM_BoosterPredictForMat", _LIB))
         except (ImportError, AttributeError, TypeError):
             return
         self._handle, self._set, self._save, self._len = handle, setter, saver, i64(0)
+        self._predict = predictor
+        threads = _threads(booster.params)
+        self._pred_params = "".join(f"{k}={v}" for k, v in threads.items()).encode()
+
+    def predict_leaves(self, X: Any, t: int) -> np.ndarray:
+        """Tree t's leaf of each row of ``X`` (int32), as `_predict_leaves`; a C-ordered float32 or
+        float64 array goes straight to ``LGBM_BoosterPredictForMat`` (the rows in leaves sharing
+        a value, every round: the wrapper's per-call cost was most of it)."""
+        import ctypes
+
+        direct = (
+            self._save is not None
+            and isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.flags.c_contiguous
+            and 0 < X.shape[0] < 2**31
+        )
+        if direct:
+            out = np.empty(X.shape[0], dtype=np.float64)
+            n = ctypes.c_int64(0)
+            dtype = 0 if X.dtype == np.float32 else 1  # C_API_DTYPE_FLOAT32 / FLOAT64
+            rc = self._predict(
+                self._handle,
+                X.ctypes.data,
+                dtype,
+                X.shape[0],
+                X.shape[1],
+                1,
+                2,
+                t,
+                1,
+                self._pred_params,
+                ctypes.byref(n),
+                out.ctypes.data,
+            )  # row-major, C_API_PREDICT_LEAF_INDEX, trees [t, t + 1)
+            if rc == 0 and n.value == X.shape[0]:
+                return out.astype(np.int32)
+        return _predict_leaves(self.booster, X, t)
 
     def set_leaf(self, t: int, leaf: int, value: float) -> None:
         if self._set is None or self._set(self._handle, t, leaf, value) != 0:
