@@ -50,8 +50,10 @@ def _reference(group, r, w, tau):
 # -- grouped quantile --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("sort_rows", [0, 10**6], ids=["select", "sort"])  # numpy's two paths
 @pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint8])
-def test_grouped_quantile_is_weighted_quantile_per_group(use_numba, dtype):
+def test_grouped_quantile_is_weighted_quantile_per_group(use_numba, dtype, sort_rows, monkeypatch):
+    monkeypatch.setattr(_gbdt_refit, "SORT_MAX_ROWS", sort_rows)
     rng = np.random.default_rng(3)
     for trial in range(120):
         n = int(rng.integers(1, 80))
@@ -108,8 +110,15 @@ def test_grouped_quantile_empty_and_zero_weight_groups(use_numba):
 # -- leaf indices from scores ------------------------------------------------------------------
 
 
-def test_leaf_from_scores_is_exact_or_declines():
-    kernels = pytest.importorskip("losslab.gbdt.kernels")
+def _leaf_finders():
+    out = [pytest.param(_gbdt_refit.leaf_from_scores, id="numpy")]
+    if _gbdt_refit._load_kernels() is not None:
+        out.append(pytest.param(_gbdt_refit._load_kernels().leaf_from_scores, id="numba"))
+    return out
+
+
+@pytest.mark.parametrize("find", _leaf_finders())
+def test_leaf_from_scores_is_exact_or_declines(find):
     rng = np.random.default_rng(5)
     n = 50_000
     v = rng.normal(size=40) * 0.1
@@ -126,7 +135,7 @@ def test_leaf_from_scores_is_exact_or_declines():
     leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
     out = np.empty(n, dtype=np.int32)
     scores = prev.copy()
-    missed = kernels.leaf_from_scores(scores, new, values, leaf_of, out)
+    missed = find(scores, new, values, leaf_of, out)
     np.testing.assert_array_equal(scores, new)  # the cache copy moves on
     got = out >= 0
     assert missed == np.count_nonzero(~got)
@@ -137,9 +146,29 @@ def test_leaf_from_scores_is_exact_or_declines():
     assert got[unique_vals].mean() > 0.99
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_leaf_from_scores_with_a_non_finite_leaf_value(bad):
+def test_leaf_from_scores_numpy_equals_kernel():
+    # the same fast and slow paths: the same rows resolved, to the same leaves
     kernels = pytest.importorskip("losslab.gbdt.kernels")
+    rng = np.random.default_rng(7)
+    n = 20_000
+    for trial in range(6):
+        v = np.round(rng.normal(size=30), 2 + trial) * 0.1  # shared and near-equal values
+        v[:3] = [0.0, -0.0, v[5] * (1 + 2.0**-50)]
+        leaf = rng.integers(0, v.size, n)
+        prev = rng.normal(size=n) * 10.0 ** rng.integers(-3, 4, n)
+        new = prev + v[leaf]
+        values, first, inverse = np.unique(v, return_index=True, return_inverse=True)
+        leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
+        a, b = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
+        ma = _gbdt_refit.leaf_from_scores(prev.copy(), new, values, leaf_of, a)
+        mb = kernels.leaf_from_scores(prev.copy(), new, values, leaf_of, b)
+        np.testing.assert_array_equal(a, b)
+        assert ma == mb
+
+
+@pytest.mark.parametrize("find", _leaf_finders())
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_leaf_from_scores_with_a_non_finite_leaf_value(bad, find):
     rng = np.random.default_rng(6)
     v = np.array([-0.5, 0.1, 0.25, bad])
     leaf = rng.integers(0, v.size, 1000)
@@ -148,7 +177,7 @@ def test_leaf_from_scores_with_a_non_finite_leaf_value(bad):
     values, first, inverse = np.unique(v, return_index=True, return_inverse=True)
     leaf_of = np.where(np.bincount(inverse) > 1, -1, first).astype(np.int32)
     out = np.empty(1000, dtype=np.int32)
-    kernels.leaf_from_scores(prev.copy(), new, values, leaf_of, out)
+    find(prev.copy(), new, values, leaf_of, out)
     finite = leaf < 3
     np.testing.assert_array_equal(out[finite], leaf[finite])
     assert np.all(out[~finite] == -1)
@@ -181,7 +210,8 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
+def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case, use_numba):
+    # both paths (numba kernel, numpy) read the cache; leaves sharing a value are traversed
     extra, target, weighted, cached = CASES[case]
     X, y, y_int, w = lgb_data
     yy = y if target == "y" else y_int
@@ -192,49 +222,61 @@ def test_lightgbm_leaf_indices_equal_traversal(lgb_data, monkeypatch, case):
         idx, n_leaves = original(self, booster, t)
         ref = booster.predict(self.X, start_iteration=t, num_iteration=1, pred_leaf=True)
         np.testing.assert_array_equal(idx, np.asarray(ref).ravel())
-        assert self.use_cache is (cached and _gbdt_refit.kernels(0) is not None)
+        assert self.use_cache is cached
         assert n_leaves is None or idx.max() < n_leaves
         seen["rounds"] += 1
         return idx, n_leaves
 
-    traversed = []  # rows per predict(pred_leaf=True) call
-    predict_leaves = ll._predict_leaves
+    traversed = []  # rows per leaf prediction (the wrapper, or the direct C call for a few rows)
+    predict_leaves, direct = ll._predict_leaves, ll._BoosterCalls.predict_leaves
 
     def counted(booster, rows, t):
         traversed.append(rows.shape[0])
         return predict_leaves(booster, rows, t)
 
+    def counted_direct(self, rows, t):
+        traversed.append(rows.shape[0])
+        got = direct(self, rows, t)
+        np.testing.assert_array_equal(got, predict_leaves(self.booster, rows, t))
+        return got
+
     monkeypatch.setattr(ll._RefitInTraining, "leaf_indices", checked)
     monkeypatch.setattr(ll, "_predict_leaves", counted)
+    monkeypatch.setattr(ll._BoosterCalls, "predict_leaves", counted_direct)
     q = losslab.get("quantile", quantile=0.8)
     ds = lgb.Dataset(X, yy, weight=w if weighted else None, free_raw_data=False)
     ll.train(q, {**PARAMS, **extra}, ds, 12)
     assert seen["rounds"] == 12
-    if not cached or _gbdt_refit.kernels(0) is None:
+    if not cached:
         assert traversed == [X.shape[0]] * 12
     elif case in ("integer_targets", "bagging"):  # leaves sharing a value: those rows traversed
         assert traversed and all(0 < m < X.shape[0] // 5 for m in traversed)
 
 
-def _train(X, y, w, params, rounds, *, fast: bool, monkeypatch):
-    if not fast:  # the traversal path: predict(pred_leaf=True) for every row, numpy quantiles
-        monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
+def _train(X, y, w, params, rounds, *, numba: bool, scores: bool, monkeypatch):
+    # scores=False: the traversal path, predict(pred_leaf=True) for every row
+    monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", numba)
+    monkeypatch.setattr(ll, "LEAVES_FROM_SCORES", scores)
     try:
         q = losslab.get("quantile", quantile=0.3)
         return ll.train(q, params, lgb.Dataset(X, y, weight=w, free_raw_data=False), rounds)
     finally:
         monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", True)
+        monkeypatch.setattr(ll, "LEAVES_FROM_SCORES", True)
 
 
-@pytest.mark.parametrize("case", ["integer_weighted", "bagging", "plain"])
-def test_lightgbm_refit_model_equals_traversal_path(lgb_data, monkeypatch, case):
-    pytest.importorskip("numba")
+@pytest.mark.parametrize("numba", [pytest.param(True, id="numba"), pytest.param(False, id="numpy")])
+@pytest.mark.parametrize("case", ["integer_weighted", "bagging", "plain", "integer_targets"])
+def test_lightgbm_refit_model_equals_traversal_path(lgb_data, monkeypatch, case, numba):
+    if numba:
+        pytest.importorskip("numba")
     extra, target, weighted, _ = CASES[case]
     X, y, y_int, w = lgb_data
     yy = y if target == "y" else y_int
     ww = w if weighted else None
-    fast = _train(X, yy, ww, {**PARAMS, **extra}, 15, fast=True, monkeypatch=monkeypatch)
-    slow = _train(X, yy, ww, {**PARAMS, **extra}, 15, fast=False, monkeypatch=monkeypatch)
+    p = {**PARAMS, **extra}
+    fast = _train(X, yy, ww, p, 15, numba=numba, scores=True, monkeypatch=monkeypatch)
+    slow = _train(X, yy, ww, p, 15, numba=False, scores=False, monkeypatch=monkeypatch)
     np.testing.assert_allclose(fast.predict(X), slow.predict(X), rtol=0, atol=1e-12)
 
 

@@ -61,7 +61,7 @@ def test_lightgbm_leaf_predictions_keep_the_thread_count(data, monkeypatch):
     import losslab.lightgbm as ll
 
     X, y, _ = data
-    monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)  # every round predicts the leaves
+    monkeypatch.setattr(ll, "LEAVES_FROM_SCORES", False)  # every round predicts the leaves
     seen = []
     predict = lgb.Booster.predict
 

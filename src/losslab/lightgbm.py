@@ -58,7 +58,7 @@ from .gbdt.objective import (
     objective_parts,
     refit_recommended,
 )
-from .gbdt.refit import LeafRefit, kernels
+from .gbdt.refit import LeafRefit, kernels, leaf_from_scores
 from .gbdt.targets import from_lightgbm, ranking_from_sizes
 
 __all__ = [
@@ -462,11 +462,11 @@ class _RefitInTraining:
     """Scores kept by losslab so that each round's gradients see the refitted leaves.
 
     The new tree's leaf of every row comes from LightGBM's own training-score cache when that is
-    exact (plain ``gbdt``, no linear trees, numba installed): LightGBM adds the tree's leaf
-    value to each row's cached score, fl(s₀ + v), so a row whose new score matches exactly one
-    leaf value is in that leaf (`leaf_from_scores`); the rest — leaves sharing a value, or no
-    match — are traversed with ``predict(pred_leaf=True)`` on those rows only. Otherwise every
-    row is traversed.
+    exact (plain ``gbdt``, no linear trees): LightGBM adds the tree's leaf value to each row's
+    cached score, fl(s₀ + v), so a row whose new score matches exactly one leaf value is in that
+    leaf (`losslab.gbdt.refit.leaf_from_scores`, or its numba kernel in a loop large enough to
+    use them); the rest — leaves sharing a value, or no match — are traversed with
+    ``predict(pred_leaf=True)`` on those rows only. Otherwise every row is traversed.
     """
 
     def __init__(
@@ -477,6 +477,7 @@ class _RefitInTraining:
         self.f = np.broadcast_to(base, y.shape).astype(np.float64).copy()
         self.cached: np.ndarray | None = None  # LightGBM's cached scores before this round
         self.use_cache: bool | None = None  # decided in the first round
+        self.calls: _BoosterCalls | None = None  # bound to the booster in the first round
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _RefitInTraining:
         return self  # lightgbm.train deep-copies params: the objective must share these scores
@@ -491,34 +492,152 @@ class _RefitInTraining:
         booster = env.model
         if booster.current_iteration() <= t:
             return  # LightGBM dropped this round's tree (no split met the requirements)
+        if self.calls is None or self.calls.booster is not booster:
+            self.calls = _BoosterCalls(booster)
         idx, n_leaves = self.leaf_indices(booster, t)
-        _refit_tree(booster, t, self.refit, self.y, self.f, self.w, idx, self.eta, n_leaves)
+        _refit_tree(booster, t, self.refit, self.y, self.f, self.w, idx, self.eta, n_leaves, self.calls)
 
     def leaf_indices(self, booster: Any, t: int) -> tuple[np.ndarray, int | None]:
         """Tree t's leaf of every training row (int32), and its number of leaves if read."""
         if self.use_cache is False:
             return _predict_leaves(booster, self.X, t), None
-        model = booster.model_to_string(start_iteration=t, num_iteration=1)
+        calls = self.calls if self.calls is not None else _BoosterCalls(booster)
+        model = calls.tree_string(t)
         if self.use_cache is None:
-            self.use_cache = _cache_is_exact(model) and self.refit.kernels is not None
+            self.use_cache = _cache_is_exact(model) and LEAVES_FROM_SCORES
         new = _cached_scores(booster) if self.use_cache else None
         if new is None or self.cached is None or new.shape != self.cached.shape:
             self.use_cache = False
             return _predict_leaves(booster, self.X, t), None
         leaf_values = _leaf_values(model)  # printed exactly (%.17g), as get_leaf_output reads them
         n_leaves = leaf_values.size
-        values, first, inverse = np.unique(leaf_values, return_index=True, return_inverse=True)
-        shared = np.bincount(inverse.ravel(), minlength=values.size) > 1
+        # the distinct values sorted, and the leaf of each (−1: several leaves share it); NaNs
+        # last and never matched
+        first = np.argsort(leaf_values, kind="stable")
+        values = leaf_values[first]
+        same = values[1:] == values[:-1]
+        shared = np.zeros(n_leaves, dtype=bool)
+        shared[1:] |= same
+        shared[:-1] |= same
         leaf_of = np.where(shared, -1, first).astype(np.int32)
         idx = np.empty(new.shape[0], dtype=np.int32)
-        missed = self.refit.kernels.leaf_from_scores(self.cached, new, values, leaf_of, idx)  # type: ignore[union-attr]
+        k = self.refit.kernels
+        find = leaf_from_scores if k is None else k.leaf_from_scores
+        missed = find(self.cached, new, values, leaf_of, idx)
         if missed:
             rows = np.flatnonzero(idx < 0)
             part = _take_rows(self.X, rows)
             if part is None:
                 return _predict_leaves(booster, self.X, t), n_leaves
-            idx[rows] = _predict_leaves(booster, part, t)
+            idx[rows] = calls.predict_leaves(part, t)
         return idx, n_leaves
+
+
+#: Leaf indices from LightGBM's score cache where exact (`_RefitInTraining`); False: traverse
+#: every row (the reference path the tests compare with).
+LEAVES_FROM_SCORES = True
+
+
+class _BoosterCalls:
+    """The LightGBM C calls of every refit round, without the Python wrappers' per-call cost: a
+    tree's model string (into a buffer kept across rounds, where ``model_to_string`` allocates
+    1 MB each call), ``LGBM_BoosterSetLeafValue`` (once per leaf) and the leaf prediction of a
+    few rows, through prototypes with argument types. Falls back to the public methods if LightGBM's internals
+    differ; an error is re-raised by the public method, with LightGBM's message."""
+
+    def __init__(self, booster: Any) -> None:
+        import ctypes
+
+        self.booster = booster
+        self._buf: Any = None
+        self._set: Any = None
+        self._save: Any = None
+        self._predict: Any = None
+        try:
+            from lightgbm.basic import _LIB  # private: guarded
+
+            handle = booster._handle
+            i32, i64, ptr = ctypes.c_int, ctypes.c_int64, ctypes.c_void_p
+            setter = ctypes.CFUNCTYPE(i32, ptr, i32, i32, ctypes.c_double)(("LGBM_BoosterSetLeafValue", _LIB))
+            saver = ctypes.CFUNCTYPE(i32, ptr, i32, i32, i32, i64, ctypes.POINTER(i64), ctypes.c_char_p)(
+                ("LGBM_BoosterSaveModelToString", _LIB)
+            )
+            predictor = ctypes.CFUNCTYPE(
+                i32,
+                ptr,
+                ptr,
+                i32,
+                ctypes.c_int32,
+                ctypes.c_int32,
+                i32,
+                i32,
+                i32,
+                i32,
+                ctypes.c_char_p,
+                ctypes.POINTER(i64),
+                ptr,
+            )(("LGBM_BoosterPredictForMat", _LIB))
+        except (ImportError, AttributeError, TypeError):
+            return
+        self._handle, self._set, self._save, self._len = handle, setter, saver, i64(0)
+        self._predict = predictor
+        threads = _threads(booster.params)
+        self._pred_params = "".join(f"{k}={v}" for k, v in threads.items()).encode()
+
+    def predict_leaves(self, X: Any, t: int) -> np.ndarray:
+        """Tree t's leaf of each row of ``X`` (int32), as `_predict_leaves`; a C-ordered float32 or
+        float64 array goes straight to ``LGBM_BoosterPredictForMat`` (the rows in leaves sharing
+        a value, every round: the wrapper's per-call cost was most of it)."""
+        import ctypes
+
+        direct = (
+            self._save is not None
+            and isinstance(X, np.ndarray)
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.flags.c_contiguous
+            and 0 < X.shape[0] < 2**31
+        )
+        if direct:
+            out = np.empty(X.shape[0], dtype=np.float64)
+            n = ctypes.c_int64(0)
+            dtype = 0 if X.dtype == np.float32 else 1  # C_API_DTYPE_FLOAT32 / FLOAT64
+            rc = self._predict(
+                self._handle,
+                X.ctypes.data,
+                dtype,
+                X.shape[0],
+                X.shape[1],
+                1,
+                2,
+                t,
+                1,
+                self._pred_params,
+                ctypes.byref(n),
+                out.ctypes.data,
+            )  # row-major, C_API_PREDICT_LEAF_INDEX, trees [t, t + 1)
+            if rc == 0 and n.value == X.shape[0]:
+                return out.astype(np.int32)
+        return _predict_leaves(self.booster, X, t)
+
+    def set_leaf(self, t: int, leaf: int, value: float) -> None:
+        if self._set is None or self._set(self._handle, t, leaf, value) != 0:
+            self.booster.set_leaf_output(t, leaf, value)  # (raises LightGBM's error if it failed)
+
+    def tree_string(self, t: int) -> str:
+        """``model_to_string(start_iteration=t, num_iteration=1)``."""
+        import ctypes
+
+        if self._save is not None:
+            for _ in range(2):  # grown once if too short
+                if self._buf is None or self._len.value > len(self._buf):
+                    self._buf = ctypes.create_string_buffer(max(self._len.value, 1 << 16))
+                size = len(self._buf)
+                if self._save(self._handle, t, 1, 0, size, ctypes.byref(self._len), self._buf) != 0:
+                    break
+                if self._len.value <= size:
+                    return self._buf.value.decode("utf-8")
+        return self.booster.model_to_string(start_iteration=t, num_iteration=1)
 
 
 _LEAF_VALUES = re.compile(r"^leaf_value=(.*)$", re.M)
@@ -624,12 +743,14 @@ def _refit_tree(
     idx: np.ndarray,
     eta: float,
     n_leaves: int | None = None,
+    calls: _BoosterCalls | None = None,
 ) -> None:
     """Set tree t's leaves to η × their refit values and add them to the scores ``f`` (in place)."""
     values = refit(y, f, w, idx, n_leaves)
     lut = np.zeros(n_leaves if n_leaves is not None else int(idx.max()) + 1)
+    set_leaf = booster.set_leaf_output if calls is None else calls.set_leaf
     for leaf, v in values.items():
-        booster.set_leaf_output(t, leaf, eta * v)
+        set_leaf(t, leaf, eta * v)
         lut[leaf] = eta * v
     k = (refit.kernels or kernels(idx.size)) if n_leaves is not None else None
     if k is not None:  # leaf ids checked by the grouped quantile

@@ -19,10 +19,7 @@ import math
 import numpy as np
 from numba import njit
 
-# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
-# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match
-_WINDOW = 2.0**-50
-_TINY = 1e-300  # subnormal scores: absolute rounding error
+from .refit import _CELLS, _TINY, _WINDOW  # the window and grid of leaf_from_scores, shared
 
 
 @njit(cache=True, inline="always")
@@ -222,41 +219,11 @@ def _quantile_unit(group, y, f, counts, tau):
     n = group.shape[0]
     n_groups = counts.shape[0]
     has_f = f.shape[0] > 0
-    # the sample: every stride-th row, ~512 per average group
-    stride = max(1, n // (512 * n_groups))
-    scount = np.zeros(n_groups + 1, np.int64)
-    for i in range(0, n, stride):
-        scount[group[i] + 1] += 1
-    for g in range(n_groups):
-        scount[g + 1] += scount[g]
-    spos = scount[:-1].copy()
-    sample = np.empty(scount[n_groups], np.float64)
-    for i in range(0, n, stride):
-        g = group[i]
-        sample[spos[g]] = y[i] - f[i] if has_f else y[i]
-        spos[g] += 1
     lo = np.full(n_groups, -np.inf)
     hi = np.full(n_groups, np.inf)
     cap = counts.copy()
-    for g in range(n_groups):
-        m = counts[g]
-        ns = scount[g + 1] - scount[g]
-        if m < _SAMPLED or ns < 64:
-            continue
-        s = sample[scount[g] : scount[g + 1]]
-        j, _ = _unit_rank(m, tau)
-        at = (j + 0.5) * ns / m  # where the rank falls in the sample; ±3.5 standard deviations
-        spread = 3.5 * math.sqrt(ns * max(tau * (1.0 - tau), 1.0 / ns)) + 2.0
-        a = math.floor(at - spread)
-        b = math.ceil(at + spread)
-        if a >= 0:
-            _select(s, a)
-            lo[g] = s[a]
-        if b < ns:
-            _select(s, b)
-            hi[g] = s[b]
-        frac = (min(b, ns - 1) - max(a, 0) + 1.0) / ns
-        cap[g] = min(m, int(1.5 * frac * m) + 64)
+    if counts.max() >= _SAMPLED:  # else every group copies all its rows: no sample to draw
+        _bracket(group, y, f, counts, tau, lo, hi, cap)
     start = np.zeros(n_groups + 1, np.int64)  # each buffer has one spare slot at its end
     for g in range(n_groups):
         start[g + 1] = start[g] + cap[g] + 1
@@ -305,7 +272,44 @@ def _quantile_unit(group, y, f, counts, tau):
     return out
 
 
-_CELLS = 1 << 16  # grid over the range of leaf values
+@njit(cache=True)
+def _bracket(group, y, f, counts, tau, lo, hi, cap):
+    """For each group of at least `_SAMPLED` rows: the bracket [lo, hi] of its target rank from a
+    strided sample (~512 rows per average group), and ``cap``, the rows of its buffer."""
+    n = group.shape[0]
+    n_groups = counts.shape[0]
+    has_f = f.shape[0] > 0
+    stride = max(1, n // (512 * n_groups))
+    scount = np.zeros(n_groups + 1, np.int64)
+    for i in range(0, n, stride):
+        scount[group[i] + 1] += 1
+    for g in range(n_groups):
+        scount[g + 1] += scount[g]
+    spos = scount[:-1].copy()
+    sample = np.empty(scount[n_groups], np.float64)
+    for i in range(0, n, stride):
+        g = group[i]
+        sample[spos[g]] = y[i] - f[i] if has_f else y[i]
+        spos[g] += 1
+    for g in range(n_groups):
+        m = counts[g]
+        ns = scount[g + 1] - scount[g]
+        if m < _SAMPLED or ns < 64:
+            continue
+        s = sample[scount[g] : scount[g + 1]]
+        j, _ = _unit_rank(m, tau)
+        at = (j + 0.5) * ns / m  # where the rank falls in the sample; ±3.5 standard deviations
+        spread = 3.5 * math.sqrt(ns * max(tau * (1.0 - tau), 1.0 / ns)) + 2.0
+        a = math.floor(at - spread)
+        b = math.ceil(at + spread)
+        if a >= 0:
+            _select(s, a)
+            lo[g] = s[a]
+        if b < ns:
+            _select(s, b)
+            hi[g] = s[b]
+        frac = (min(b, ns - 1) - max(a, 0) + 1.0) / ns
+        cap[g] = min(m, int(1.5 * frac * m) + 64)
 
 
 @njit(cache=True)

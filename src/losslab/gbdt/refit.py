@@ -23,7 +23,7 @@ from .._core.loss import Loss
 from .._core.statistic import Statistic
 from .objective import translation_invariant
 
-__all__ = ["LeafRefit", "refit_values"]
+__all__ = ["LeafRefit", "leaf_from_scores", "refit_values"]
 
 #: Use the numba kernels (`losslab.gbdt.kernels`) when numba is installed; environment
 #: ``LOSSLAB_NUMBA=0`` (or setting this to False) forces the numpy code.
@@ -123,6 +123,89 @@ def refit_values(
     return LeafRefit(loss)(y, f, w, leaf, n_leaves)
 
 
+# |v − (s₁ − s₀)| ≤ 2⁻⁵²(|s₀| + |s₁|) for the leaf value v of a row whose score went from s₀ to
+# s₁ = fl(s₀ + v): a window four times wider holds every leaf value that could match (as the
+# numba kernel `losslab.gbdt.kernels.leaf_from_scores`)
+_WINDOW = 2.0**-50
+_TINY = 1e-300  # subnormal scores: absolute rounding error
+
+
+def leaf_from_scores(
+    prev: np.ndarray, new: np.ndarray, values: np.ndarray, leaf_of: np.ndarray, out: np.ndarray
+) -> int:
+    """Leaf of each row from its score before (``prev``) and after (``new``) one tree: fl(s₀ + v).
+
+    ``values`` are the tree's distinct leaf values, sorted (NaN last); ``leaf_of[k]`` is the leaf
+    whose value is ``values[k]``, or −1 if several leaves share it. A row gets leaf
+    ``leaf_of[k]`` (in ``out``) only when fl(s₀ + values[k]) == s₁ exactly and no other value
+    could match; otherwise −1. ``prev`` becomes ``new``. Returns the number of rows left at −1.
+    The NumPy form of the numba kernel `losslab.gbdt.kernels.leaf_from_scores` (same grid, same
+    result):
+
+    every v with fl(s₀ + v) = s₁ is within ε/4 of d = s₁ − s₀, ε = 2⁻⁵⁰(|s₀| + |s₁|). Fast
+    path: a grid over the values' range gives the value in d's cell, the only match if it matches
+    and its gaps to its neighbours exceed ε. The other rows (a cell with several values, no
+    match): the values within ε of d by binary search (slow in NumPy, so for those rows only).
+
+    Examples
+    --------
+    >>> prev = np.array([0.0, 1.0, 2.0]); values = np.array([-0.5, 0.25, 0.75])
+    >>> out = np.empty(3, dtype=np.int32)
+    >>> leaf_from_scores(prev, prev + values[[2, 0, 1]], values, np.array([4, -1, 7]), out)
+    1
+    >>> out.tolist()
+    [7, 4, -1]
+    """
+    n_vals = values.size
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = new - prev
+        eps = np.abs(prev)
+        eps += np.abs(new)
+        eps *= _WINDOW
+        eps += _TINY
+        step = np.diff(values)
+        gap = np.full(n_vals, np.inf)
+        gap[:-1] = step
+        gap[1:] = np.minimum(gap[1:], step)
+        lo = values[0]
+        span = values[-1] - lo
+        scale = (_CELLS - 1) / span if span > 0 else 0.0
+        cell_of = _cell(values, lo, scale)
+        same = cell_of[1:] == cell_of[:-1]  # sorted values: those sharing a cell are adjacent
+        alone = np.ones(n_vals, dtype=bool)
+        alone[1:] &= ~same
+        alone[:-1] &= ~same
+        cell = np.full(_CELLS, -1, dtype=np.int32)
+        cell[cell_of] = np.where(alone, np.arange(n_vals), -1)
+        k = cell[_cell(d, lo, scale)]
+        kk = np.maximum(k, 0)
+        ok = prev + values[kk] == new
+        ok &= k >= 0
+        ok &= gap[kk] > eps
+        res = np.where(ok, leaf_of[kk], -1)
+        rest = np.flatnonzero(~ok)
+        if rest.size:
+            dr, er = d[rest], eps[rest]
+            a = np.searchsorted(values, dr - er, side="left")
+            one = np.searchsorted(values, dr + er, side="right") - a == 1
+            a = np.minimum(a, n_vals - 1)
+            one &= prev[rest] + values[a] == new[rest]
+            res[rest] = np.where(one, leaf_of[a], -1)
+    np.copyto(out, res, casting="same_kind")
+    prev[...] = new
+    return int(np.count_nonzero(res < 0))
+
+
+_CELLS = 1 << 16  # grid over the range of leaf values (the kernel's too: same rows, same path)
+
+
+def _cell(x: np.ndarray, lo: float, scale: float) -> np.ndarray:
+    """Grid cell of each x in [0, _CELLS): (x − lo)·scale clipped, NaN in cell 0."""
+    c = (x - lo) * scale
+    c = np.where(c > 0.0, np.minimum(c, _CELLS - 1.0), 0.0)
+    return c.astype(np.intp)
+
+
 def _quantile_level(loss: Loss) -> float | None:
     """τ if the loss's baseline is the weighted τ-quantile (median: ½), else None."""
     stat, tau = loss.info.statistic.statistic, loss.info.statistic.level
@@ -210,6 +293,8 @@ def _grouped_quantile_numpy(
         group, r, w = group[keep], r[keep], np.asarray(w, dtype=np.float64)[keep]
     if r.size == 0:
         return {}
+    if w is None and r.size <= SORT_MAX_ROWS:
+        return _grouped_quantile_sorted(group, r, tau)
     order, ids, starts, ends = _split(group)
     rs = r[order]
     ws = None if w is None else w[order]
@@ -232,3 +317,31 @@ def _grouped_quantile_numpy(
             v = np.partition(rs[a:b], j)[j]
         out[int(gid)] = float(v)
     return out
+
+
+#: Up to this many rows the NumPy grouped quantile with unit weights sorts all the residuals
+#: once (vectorised) rather than select in each group in turn (a Python loop over the groups).
+SORT_MAX_ROWS = 12_000
+
+
+def _grouped_quantile_sorted(group: np.ndarray, r: np.ndarray, tau: float) -> dict[int, float]:
+    """Unit-weight `grouped_quantile` by one sort: residuals sorted, then stably by group, so
+    each group's order statistics are at known positions — the same values as the selection."""
+    by_r = np.argsort(r)
+    order, ids, starts, ends = _split(group[by_r])
+    rs = r[by_r[order]]
+    m = ends - starts
+    target = tau * m
+    j = np.minimum(np.maximum(np.ceil(target) - 1, 0), m - 1).astype(np.intp)
+    below = (j > 0) & _isclose(j, target)  # a midpoint with the (j − 1)-th, or the (j + 1)-th
+    above = ~below & (j + 1 < m) & _isclose(j + 1, target)
+    at = starts + j
+    v = rs[at]
+    v = np.where(below, 0.5 * (rs[np.maximum(at - 1, 0)] + v), v)
+    v = np.where(above, 0.5 * (v + rs[np.minimum(at + 1, rs.size - 1)]), v)
+    return dict(zip(ids.tolist(), v.tolist(), strict=True))
+
+
+def _isclose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0), elementwise."""
+    return (a == b) | (np.abs(a - b) <= 1e-12 * np.maximum(np.abs(a), np.abs(b)))
