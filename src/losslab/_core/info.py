@@ -57,6 +57,7 @@ class Task(_Words):
     # metric learning: y_pred is an embedding, a distance or a pair's scores, not a prediction of
     # y (targets `Pairs`, `Embeddings`, or a ±1 label per distance)
     EMBEDDING = "embedding"
+    SEQUENCE = "sequence"  # a label sequence per input sequence, alignment unknown (CTC; target `Sequences`)
 
 
 class GradientKind(_Words):
