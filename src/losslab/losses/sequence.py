@@ -239,11 +239,11 @@ class CTC(Loss):
     Target `Sequences`: labels l = (l₁ … l_U) (class ids, none equal to the blank b), the row's
     input length Tᵢ; ``y_pred`` z the logits, shape (n, T, C), batch first; y = softmax(z) over
     the C classes at each step. An alignment π of length Tᵢ over the classes collapses to l
-    (ℬ: merge repeats, then drop blanks):
+    (B: merge repeats, then drop blanks):
 
     .. math::
 
-        \ell = -\log \sum_{\pi \in \mathcal{B}^{-1}(l)} \prod_{t=0}^{T_i-1} y_{t,\pi_t},\qquad
+        \ell = -\log \sum_{\pi \in B^{-1}(l)} \prod_{t=0}^{T_i-1} y_{t,\pi_t},\qquad
         \frac{\partial\ell}{\partial z_{t,k}} = y_{t,k} - \frac{1}{P}\sum_{s:\,l'_s = k}
         \alpha_t(s)\,\beta_t(s)
 
