@@ -127,21 +127,33 @@ def ctc_forward_backward(xp: Any, t: Sequences, f: Any, *, beta: bool = True) ->
     times = arr(np.arange(steps, dtype=np.int64))
     first = arr(np.arange(states)[None, :] < 2)
 
-    a0 = xp.where(valid & first, emit[0], neg)
+    zero_n = xp.zeros_like(neg[:, 0])
 
-    def forward(a: Any, x: tuple[Any, Any]) -> tuple[Any, Any]:
-        e, tt = x
+    def normalise(a: Any) -> tuple[Any, Any]:
+        """(a − c, c) with c = log Σₛ e^{a(s)} (0 where every state is −∞): the recursions carry
+        log values of size O(1), so a long sequence's log P ~ −T does not cost precision in them."""
+        m = xp.max(a, axis=1)
+        m = xp.where(m > _NEG, m, zero_n)
+        c = m + xp.log(xp.sum(xp.exp(a - m[:, None]), axis=1))
+        c = xp.where(c > _NEG, c, zero_n)
+        return a - c[:, None], c
+
+    a0, c0 = normalise(xp.where(valid & first, emit[0], neg))
+
+    def forward(carry: tuple[Any, Any], x: tuple[Any, Any]) -> tuple[Any, Any]:
+        (a, total), (e, tt) = carry, x
         a2 = xp.where(skip, _shift(xp, a, 2, neg), neg)
-        new = xp.where(valid, e + xp.logaddexp(xp.logaddexp(a, _shift(xp, a, 1, neg)), a2), neg)
-        a = xp.where((tt < ti)[:, None], new, a)  # frozen past the row's last step
-        return a, a
+        new, c = normalise(xp.where(valid, e + xp.logaddexp(xp.logaddexp(a, _shift(xp, a, 1, neg)), a2), neg))
+        on = tt < ti  # frozen past the row's last step
+        a = xp.where(on[:, None], new, a)
+        return (a, total + xp.where(on, c, zero_n)), a
 
-    a_end, rest = _scan(xp, forward, a0, (emit[1:], times[1:]))
+    (a_end, total), rest = _scan(xp, forward, (a0, c0), (emit[1:], times[1:]))
     tl = lat["length"]
     final = xp.take_along_axis(a_end, arr(2 * tl)[:, None], axis=1)[:, 0]
     before = xp.take_along_axis(a_end, arr(np.maximum(2 * tl - 1, 0))[:, None], axis=1)[:, 0]
     # the two final states, b after the last label and the last label (only b for U = 0)
-    logp = xp.logaddexp(final, xp.where(arr(tl > 0), before, neg[:, 0]))
+    logp = total + xp.logaddexp(final, xp.where(arr(tl > 0), before, neg[:, 0]))
     out = {"logp": logp}
     if not beta:
         return out
@@ -155,17 +167,22 @@ def ctc_forward_backward(xp: Any, t: Sequences, f: Any, *, beta: bool = True) ->
         e, tt = x  # the emissions at t + 1
         c = e + b
         c2 = xp.where(skip_next, _shift(xp, c, -2, neg), neg)
-        new = xp.where(valid, xp.logaddexp(xp.logaddexp(c, _shift(xp, c, -1, neg)), c2), neg)
+        new = normalise(xp.where(valid, xp.logaddexp(xp.logaddexp(c, _shift(xp, c, -1, neg)), c2), neg))[0]
         b = xp.where((tt < ti - 1)[:, None], new, b_end)
         return b, b
 
     _, rest_b = _scan(xp, backward, b_end, (emit[1:], times[:-1]), reverse=True)
     betas = b_end[None] if rest_b is None else xp.concat([rest_b, b_end[None]], axis=0)
 
+    # the posterior of state s at t, αₜ(s)βₜ(s)/P: P = Σₛ αₜ(s)βₜ(s) at every t, so each step
+    # normalises its own (the scales dropped by `normalise` cancel)
     feasible = logp > _NEG
-    safe = xp.where(feasible, logp, xp.zeros_like(logp))
     live = (times[:, None] < ti[None, :]) & feasible[None, :]  # (T, n)
-    post = xp.exp(alphas + betas - safe[None, :, None])
+    both = alphas + betas
+    m = xp.max(both, axis=2, keepdims=True)
+    m = xp.where(m > _NEG, m, xp.zeros_like(m))
+    post = xp.exp(both - m)
+    post = post / xp.sum(post, axis=2, keepdims=True)
     post = xp.where(live[:, :, None], post, xp.zeros_like(post))
     onehot = xp.astype(ext[:, :, None] == arr(np.arange(classes))[None, None, :], f.dtype)  # (n, S', C)
     occ = xp.matmul(xp.permute_dims(post, (1, 0, 2)), onehot)  # (n, T, C)
