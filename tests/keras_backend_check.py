@@ -279,6 +279,11 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "onehot": (np.eye(3)[labels], probs),
         "sparse": (labels[:, None].astype(float), probs),
         "rows": (rng.dirichlet(np.ones(3), n), probs),
+        # Keras's CTC packing: labels 1 … 4 padded with the blank 0, logits (n, T, C)
+        "sequences": (
+            np.where(np.arange(3)[None, :] < rng.integers(0, 4, n)[:, None], rng.integers(1, 5, (n, 3)), 0),
+            rng.normal(size=(n, 8, 5)),
+        ),
     }
     kind = {
         "mse": "regression",
@@ -294,6 +299,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "categorical_focal": "onehot",
         "kl_divergence": "rows",
         "cosine_similarity": "regression",
+        "ctc": "sequences",
     }
     which = {e.cls: "sparse" if e.cls.startswith("Sparse") else kind[e.loss] for e in lk.KERAS_NAMES}
 

@@ -632,10 +632,15 @@ class Sequences(Structured):
     def __len__(self) -> int:
         return int(np.shape(self.labels)[0])
 
+    def _traced(self) -> bool:
+        return any(is_tracing(getattr(self, n)) for n in self._present())
+
     def normalised(self, loss_name: str = "?") -> Structured:
         cls = "Sequences"
         if self.labels is None:
             raise ShapeError(f"Sequences.labels for loss {loss_name!r} is missing.")
+        if self._traced():
+            return self._traced_normalised(loss_name)
         lab = to_numpy(self.labels) if is_array(self.labels) else np.asarray(self.labels)
         if lab.ndim != 2:
             raise ShapeError(
@@ -684,8 +689,32 @@ class Sequences(Structured):
             )
         return replace(self, labels=lab, target_length=tl, input_length=il, blank=blank)
 
+    def _traced_normalised(self, loss_name: str) -> Structured:
+        """Under a JAX transformation (Keras's jit-compiled training step): the fields as integer
+        arrays, lengths inferred as in Keras's packing; the checks need concrete values and are
+        skipped, as every data check is under tracing."""
+        from .xp import array_namespace
+
+        lab = self.labels
+        xp = array_namespace(lab)
+        if len(lab.shape) != 2:
+            raise ShapeError(
+                f"Sequences.labels for loss {loss_name!r} must be two-dimensional (n, S); got shape "
+                f"{tuple(lab.shape)}."
+            )
+        if not xp.isdtype(lab.dtype, "integral"):
+            lab = xp.astype(xp.round(lab), xp.int32)  # Keras passes y_true as floats
+        tl = self.target_length
+        if tl is None:
+            pad = xp.concat([lab == int(self.blank), xp.ones_like(lab[:, :1], dtype=xp.bool)], axis=1)
+            tl = xp.argmax(xp.astype(pad, xp.int32), axis=1)
+        return replace(self, labels=lab, target_length=tl, blank=int(self.blank))
+
     def sized(self, loss_name: str, shape: tuple[int, ...]) -> Structured:
         _, steps, classes = shape
+        if self._traced():
+            il = np.full(len(self), steps, dtype=np.int64) if self.input_length is None else self.input_length
+            return replace(self, input_length=il)
         lab, tl = np.asarray(self.labels), np.asarray(self.target_length)
         il = np.full(lab.shape[0], steps, dtype=np.int64) if self.input_length is None else self.input_length
         _bad(loss_name, "Sequences.input_length", il, (il < 1) | (il > steps), f"in 1 … {steps} (y_pred's T)")
@@ -703,7 +732,7 @@ class Sequences(Structured):
             )
         return replace(self, input_length=il)
 
-    def min_frames(self) -> np.ndarray:
+    def min_frames(self) -> np.ndarray:  # (concrete fields)
         """Per row, the fewest time steps that can emit its labels: their number plus one per
         pair of equal adjacent labels (a blank must separate them)."""
         lab, tl = np.asarray(self.labels), np.asarray(self.target_length)
@@ -718,17 +747,19 @@ class Sequences(Structured):
         return replace(self, **{n: np.asarray(getattr(self, n))[rows] for n in self._present()})
 
     def to(self, xp: Any, like: Any) -> Structured:
-        # the integer fields stay NumPy for every library: they are the lattice's structure,
-        # built once on the host (and static under JAX transformations); the weights follow y_pred
+        # integer fields: NumPy for NumPy and JAX (static under JAX transformations, unless
+        # they came traced), y_pred's device for PyTorch; the weights follow y_pred
         jax_like = is_tracing(like) or type(like).__module__.startswith("jax")
         out = {}
         for n in (*self._present(), *(("weight",) if self.weight is not None else ())):
+            if is_tracing(getattr(self, n)):
+                continue  # traced labels or lengths stay as they are (JAX)
             a = to_numpy(getattr(self, n))
             if n == "weight":
                 arr = xp.asarray(a) if isinstance(like, np.ndarray) or jax_like else xp.asarray(a, device=device(like))
                 out[n] = xp.astype(arr, like.dtype)
-            else:
-                out[n] = a
+            elif not (jax_like or isinstance(like, np.ndarray)):
+                out[n] = xp.asarray(a, device=device(like))  # torch: on y_pred's device
         return replace(self, **out)
 
     def numpy(self) -> dict[str, np.ndarray]:
@@ -760,9 +791,11 @@ class Sequences(Structured):
             return y
         if isinstance(y, Structured):
             return super().coerce(loss, y)
+        if is_tracing(y) and len(y.shape) == 2:
+            return cls(y)  # Keras's packing, traced (its jit-compiled training step)
         a = to_numpy(y) if is_array(y) else np.asarray(y)
-        if a.ndim == 2 and a.dtype.kind in "iub" and not a.dtype.names:
-            return cls(a)  # Keras 3's packing: labels padded with the blank 0
+        if a.ndim == 2 and a.dtype.kind in "iubf" and not a.dtype.names:
+            return cls(a)  # Keras 3's packing: labels padded with the blank 0 (Keras passes floats)
         raise DTypeError(
             f"y_true for loss {loss.name!r} must be a losslab Sequences target (losslab.targets.Sequences) "
             f"or an (n, S) integer array of labels padded with the blank 0 (Keras's packing); got "

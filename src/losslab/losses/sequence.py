@@ -44,25 +44,27 @@ def _is_torch(f: Any) -> bool:
     return type(f).__module__.startswith("torch")
 
 
-# -- the alignment lattice, built once per call from the target (NumPy: it is structure) -------------
-def _lattice(t: Sequences, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+# -- the alignment lattice, built from the target in y_pred's library (traceable under jax.jit) -----
+def _lattice(xp: Any, t: Sequences, arr: Any) -> dict[str, Any]:
     """The extended label sequence l' = (b, l₁, b, l₂, …, b) of 2U + 1 states per row and its masks.
 
     ``ext`` (n, 2S+1) the class of each state (the blank past a row's end), ``valid`` the states
     of the row, ``skip`` where a state may be entered from two states back (a label different
-    from the previous label), ``last`` the final states (2U and 2U − 1), ``steps`` Tᵢ.
+    from the previous label), ``last`` the final states (2U and 2U − 1), ``steps`` Tᵢ,
+    ``length`` U. Built with array operations, so that labels and lengths may be traced.
     """
-    lab, tl = to_numpy(t.labels), to_numpy(t.target_length)
-    il = to_numpy(t.input_length)
-    n, width = lab.shape
+    lab, tl, il = arr(t.labels), arr(t.target_length), arr(t.input_length)
+    n, width = (int(d) for d in lab.shape)
     states = 2 * width + 1
-    used = np.arange(width)[None, :] < tl[:, None]
-    ext = np.full((n, states), t.blank, dtype=np.int64)
-    ext[:, 1::2] = np.where(used, lab, t.blank)
-    s = np.arange(states)[None, :]
+    blank = xp.full_like(lab, t.blank)
+    used = arr(np.arange(width))[None, :] < tl[:, None]
+    pairs = xp.stack([blank, xp.where(used, lab, blank)], axis=2)  # (n, S, 2): b, l
+    ext = xp.concat([xp.reshape(pairs, (n, 2 * width)), blank[:, :1] if width else arr(np.full((n, 1), t.blank))], axis=1)
+    s = arr(np.arange(states))[None, :]
     valid = s < (2 * tl + 1)[:, None]
-    skip = np.zeros((n, states), dtype=bool)
-    skip[:, 3::2] = (ext[:, 3::2] != ext[:, 1:-2:2]) & valid[:, 3::2]
+    before = xp.concat([xp.full_like(ext[:, :2], -1) if width else arr(np.full((n, 0), -1)), ext[:, :-2]], axis=1)
+    label_state = arr((np.arange(states) % 2 == 1) & (np.arange(states) >= 3))[None, :]
+    skip = label_state & (ext != before) & valid
     last = (s == (2 * tl)[:, None]) | ((s == (2 * tl - 1)[:, None]) & (tl > 0)[:, None])
     return {"ext": ext, "valid": valid, "skip": skip, "last": last, "steps": il, "length": tl}
 
@@ -109,16 +111,10 @@ def ctc_forward_backward(xp: Any, t: Sequences, f: Any, *, beta: bool = True) ->
     feasible alignment have ``logp = −inf`` and gradient 0.
     """
     n, steps, classes = (int(d) for d in f.shape)
-    lat = _lattice(t, (n, steps, classes))
-    dev = None if isinstance(f, np.ndarray) or _is_jax(f) else device(f)
-
-    def arr(a: Any) -> Any:
-        return xp.asarray(a) if dev is None else xp.asarray(a, device=dev)
-
-    ext, valid, skip = arr(lat["ext"]), arr(lat["valid"]), arr(lat["skip"])
-    last = arr(lat["last"])
-    ti = arr(lat["steps"])
-    states = int(lat["ext"].shape[1])
+    arr = _converter(xp, f)
+    lat = _lattice(xp, t, arr)
+    ext, valid, skip, last, ti = lat["ext"], lat["valid"], lat["skip"], lat["last"], lat["steps"]
+    states = int(ext.shape[1])
     logy = sp.log_softmax(xp, f)  # (n, T, C): exact for the largest class too
     idx = xp.broadcast_to(ext[:, None, :], (n, steps, states))
     emit = xp.permute_dims(xp.take_along_axis(logy, idx, axis=2), (1, 0, 2))  # (T, n, S')
@@ -150,10 +146,10 @@ def ctc_forward_backward(xp: Any, t: Sequences, f: Any, *, beta: bool = True) ->
 
     (a_end, total), rest = _scan(xp, forward, (a0, c0), (emit[1:], times[1:]))
     tl = lat["length"]
-    final = xp.take_along_axis(a_end, arr(2 * tl)[:, None], axis=1)[:, 0]
-    before = xp.take_along_axis(a_end, arr(np.maximum(2 * tl - 1, 0))[:, None], axis=1)[:, 0]
+    final = xp.take_along_axis(a_end, (2 * tl)[:, None], axis=1)[:, 0]
+    before = xp.take_along_axis(a_end, xp.where(tl > 0, 2 * tl - 1, 0 * tl)[:, None], axis=1)[:, 0]
     # the two final states, b after the last label and the last label (only b for U = 0)
-    logp = total + xp.logaddexp(final, xp.where(arr(tl > 0), before, neg[:, 0]))
+    logp = total + xp.logaddexp(final, xp.where(tl > 0, before, neg[:, 0]))
     out = {"logp": logp}
     if not beta:
         return out
@@ -194,6 +190,18 @@ def ctc_forward_backward(xp: Any, t: Sequences, f: Any, *, beta: bool = True) ->
     grad = xp.where(top, rest_occ - rest_y, y - occ)
     out["grad"] = xp.where(xp.permute_dims(live, (1, 0))[:, :, None], grad, zc)
     return out
+
+
+def _converter(xp: Any, f: Any) -> Any:
+    """NumPy arrays (and arrays of f's library) as arrays of f's library, on f's device."""
+    dev = None if isinstance(f, np.ndarray) or _is_jax(f) else device(f)
+
+    def arr(a: Any) -> Any:
+        if type(a) is type(f) or is_tracing(a):
+            return a
+        return xp.asarray(a) if dev is None else xp.asarray(a, device=dev)
+
+    return arr
 
 
 # -- PyTorch and JAX: the analytic gradient as the backward ---------------------------------------
@@ -362,7 +370,7 @@ class CTC(Loss):
         )
 
     def _check_target(self, t: Any) -> None:
-        if self.zero_infinity:
+        if self.zero_infinity or t._traced():
             return
         need, have = t.min_frames(), np.asarray(t.input_length)
         bad = need > have
@@ -391,10 +399,8 @@ class CTC(Loss):
         if self.zero_infinity:
             v = xp.where(feasible, v, xp.zeros_like(v))
         if self.divide_by_length:
-            tl = np.maximum(to_numpy(t.target_length), 1).astype(np.float64)
-            scale = xp.asarray(tl, dtype=f.dtype) if isinstance(f, np.ndarray) or _is_jax(f) else xp.asarray(
-                tl, dtype=f.dtype, device=device(f)
-            )
+            tl = _converter(xp, f)(t.target_length)
+            scale = xp.astype(xp.where(tl > 1, tl, xp.ones_like(tl)), f.dtype)
             v = v / scale
             g = None if g is None else g / scale[:, None, None]
         return v, g
