@@ -508,7 +508,10 @@ def build_sequence_case(module: str, case: dict, loss: Any) -> dict[str, Any]:
                 return {"value": [case["value"](labels, z)], "gradient": case["gradient"](labels, z)}
 
         def reprs(d: dict[str, Any]) -> dict[str, Any]:
-            return {"value": [to_repr(v) for v in d["value"]], "gradient": [[to_repr(v) for v in r] for r in d["gradient"]]}
+            return {
+                "value": [to_repr(v) for v in d["value"]],
+                "gradient": [[to_repr(v) for v in r] for r in d["gradient"]],
+            }
 
         lo, refs = reprs(ev(WORK_DPS)), reprs(ev(CHECK_DPS))
         flat = [*lo["value"], *(v for r in lo["gradient"] for v in r)]
@@ -523,14 +526,16 @@ def build_sequence_case(module: str, case: dict, loss: Any) -> dict[str, Any]:
                 for t, row in enumerate(z):
                     for k in range(len(row)):
 
-                        def moved(x: Any, t: int = t, k: int = k) -> Any:
+                        def moved(x: Any, t: int = t, k: int = k, z: list = z, labels: list = labels) -> Any:
                             zz = [list(r) for r in z]
                             zz[t][k] = x
                             return case["value"](labels, zz)
 
                         d = mpmath.diff(moved, row[k], h=mpmath.mpf(10) ** -40)
                         if abs(d - g[t][k]) > DIFF_TOL * max(abs(d), 1) + DIFF_FLOOR:
-                            raise AssertionError(f"{module}: {loss!r}: gradient[{t}][{k}] = {g[t][k]} but d/dz = {d}")
+                            raise AssertionError(
+                                f"{module}: {loss!r}: gradient[{t}][{k}] = {g[t][k]} but d/dz = {d}"
+                            )
         out_rows.append({"y_true": labels, "y_pred": [[repr(v) for v in r] for r in f], **refs, "f32": None})
     return {
         "module": module,

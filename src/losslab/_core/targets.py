@@ -671,7 +671,13 @@ class Sequences(Structured):
         else:
             tl = _lengths(loss_name, "target_length", self.target_length, n)
         il = None if self.input_length is None else _lengths(loss_name, "input_length", self.input_length, n)
-        _bad(loss_name, "Sequences.target_length", tl, (tl < 0) | (tl > width), f"in 0 … {width} (labels' width)")
+        _bad(
+            loss_name,
+            "Sequences.target_length",
+            tl,
+            (tl < 0) | (tl > width),
+            f"in 0 … {width} (labels' width)",
+        )
         used = np.arange(width)[None, :] < tl[:, None]
         bad = used & (lab == blank)
         if bad.any():
@@ -756,7 +762,11 @@ class Sequences(Structured):
                 continue  # traced labels or lengths stay as they are (JAX)
             a = to_numpy(getattr(self, n))
             if n == "weight":
-                arr = xp.asarray(a) if isinstance(like, np.ndarray) or jax_like else xp.asarray(a, device=device(like))
+                arr = (
+                    xp.asarray(a)
+                    if isinstance(like, np.ndarray) or jax_like
+                    else xp.asarray(a, device=device(like))
+                )
                 out[n] = xp.astype(arr, like.dtype)
             elif not (jax_like or isinstance(like, np.ndarray)):
                 out[n] = xp.asarray(a, device=device(like))  # torch: on y_pred's device
@@ -782,7 +792,11 @@ class Sequences(Structured):
         """From optax's layout: ``label_paddings`` (n, S) and ``logit_paddings`` (n, T) are 1.0
         at padding and 0.0 at the valid entries, which come first."""
         tl = np.sum(np.asarray(label_paddings) == 0, axis=1).astype(np.int64)
-        il = None if logit_paddings is None else np.sum(np.asarray(logit_paddings) == 0, axis=1).astype(np.int64)
+        il = (
+            None
+            if logit_paddings is None
+            else np.sum(np.asarray(logit_paddings) == 0, axis=1).astype(np.int64)
+        )
         return cls(labels, tl, il, blank)
 
     @classmethod

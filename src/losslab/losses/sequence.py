@@ -28,7 +28,7 @@ from .._core.errors import DomainError, UnsupportedError
 from .._core.info import Anchor, AnchorRow, HessianKind, Library, Task
 from .._core.statistic import Statistic
 from .._core.targets import Sequences
-from .._core.xp import device, is_tracing, to_numpy
+from .._core.xp import device, is_tracing
 from ..links import SOFTMAX
 
 __all__ = ["CTC", "ctc_forward_backward"]
@@ -59,10 +59,14 @@ def _lattice(xp: Any, t: Sequences, arr: Any) -> dict[str, Any]:
     blank = xp.full_like(lab, t.blank)
     used = arr(np.arange(width))[None, :] < tl[:, None]
     pairs = xp.stack([blank, xp.where(used, lab, blank)], axis=2)  # (n, S, 2): b, l
-    ext = xp.concat([xp.reshape(pairs, (n, 2 * width)), blank[:, :1] if width else arr(np.full((n, 1), t.blank))], axis=1)
+    ext = xp.concat(
+        [xp.reshape(pairs, (n, 2 * width)), blank[:, :1] if width else arr(np.full((n, 1), t.blank))], axis=1
+    )
     s = arr(np.arange(states))[None, :]
     valid = s < (2 * tl + 1)[:, None]
-    before = xp.concat([xp.full_like(ext[:, :2], -1) if width else arr(np.full((n, 0), -1)), ext[:, :-2]], axis=1)
+    before = xp.concat(
+        [xp.full_like(ext[:, :2], -1) if width else arr(np.full((n, 0), -1)), ext[:, :-2]], axis=1
+    )
     label_state = arr((np.arange(states) % 2 == 1) & (np.arange(states) >= 3))[None, :]
     skip = label_state & (ext != before) & valid
     last = (s == (2 * tl)[:, None]) | ((s == (2 * tl - 1)[:, None]) & (tl > 0)[:, None])
@@ -343,7 +347,8 @@ class CTC(Loss):
                     Anchor(
                         Library.PYTORCH,
                         "CTCLoss",
-                        "log-probabilities (T, n, C); 'mean' divides by target length (divide_by_length=True)",
+                        "log-probabilities (T, n, C); 'mean' divides by target length "
+                        "(divide_by_length=True)",
                     ),
                     Anchor(Library.KERAS, "CTC", "same; labels padded with the blank 0, all T steps"),
                     Anchor(Library.OPTAX, "ctc_loss", "same with paddings; −1e5 for log 0"),
