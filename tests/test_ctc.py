@@ -387,3 +387,19 @@ def test_matches_keras_ctc_under_each_backend(backend: str, tmp_path: Path) -> N
         _close(r[name]["gradient"], r["gradient"], rtol=1e-4)
     for lab, u, zz, v in zip(r["labels"], r["lengths"], r["z"], r["value"], strict=True):
         assert v == pytest.approx(_mp_row(lab[:u], zz)[0], rel=1e-14)
+
+
+def test_empty_label_sequences_and_a_single_step() -> None:
+    """Width 0 (no labels at all): −Σₜ log y_blank; one step: −log y_label."""
+    import scipy.special
+
+    z = np.random.default_rng(10).normal(size=(2, 3, 4))
+    logy = scipy.special.log_softmax(z, axis=2)
+    loss = losslab.get("ctc")
+    empty = Sequences(np.zeros((2, 0), dtype=np.int64), [0, 0])
+    np.testing.assert_allclose(loss(empty, z, reduction="none"), -logy[:, :, 0].sum(axis=1), rtol=1e-15)
+    one = Sequences([[2], [3]], [1, 1])
+    np.testing.assert_allclose(loss(one, z[:, :1], reduction="none"), -logy[[0, 1], 0, [2, 3]], rtol=1e-15)
+    g = np.exp(logy[:, :1])
+    g[[0, 1], 0, [2, 3]] -= 1.0
+    np.testing.assert_allclose(loss.gradient(one, z[:, :1]), g, rtol=1e-14, atol=1e-16)

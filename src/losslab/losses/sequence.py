@@ -64,9 +64,7 @@ def _lattice(xp: Any, t: Sequences, arr: Any) -> dict[str, Any]:
     )
     s = arr(np.arange(states))[None, :]
     valid = s < (2 * tl + 1)[:, None]
-    before = xp.concat(
-        [xp.full_like(ext[:, :2], -1) if width else arr(np.full((n, 0), -1)), ext[:, :-2]], axis=1
-    )
+    before = xp.concat([arr(np.full((n, min(2, states)), -1)), ext[:, :-2]], axis=1)  # l'_{s−2}
     label_state = arr((np.arange(states) % 2 == 1) & (np.arange(states) >= 3))[None, :]
     skip = label_state & (ext != before) & valid
     last = (s == (2 * tl)[:, None]) | ((s == (2 * tl - 1)[:, None]) & (tl > 0)[:, None])
