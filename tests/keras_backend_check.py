@@ -280,6 +280,11 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "sparse": (labels[:, None].astype(float), probs),
         "labels": (labels.astype(float), probs),
         "rows": (rng.dirichlet(np.ones(3), n), probs),
+        # Keras's CTC packing: labels 1 … 4 padded with the blank 0, logits (n, T, C)
+        "sequences": (
+            np.where(np.arange(3)[None, :] < rng.integers(0, 4, n)[:, None], rng.integers(1, 5, (n, 3)), 0),
+            rng.normal(size=(n, 8, 5)),
+        ),
     }
     kind = {
         "mse": "regression",
@@ -298,6 +303,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "generalized_cross_entropy": "labels",  # Keras's own broadcasts (n, 1) labels to (n, n)
         "dice": "binary_p",
         "tversky": "binary_p",
+        "ctc": "sequences",
     }
     which = {e.cls: "sparse" if e.cls.startswith("Sparse") else kind[e.loss] for e in lk.KERAS_NAMES}
 

@@ -60,21 +60,22 @@ def _none(loss: Any, y: Any, f: Any, **kw: Any) -> np.ndarray:
     return np.asarray(loss(y, f, reduction="none", **kw), dtype=np.float64)
 
 
-def _columns(f: np.ndarray) -> list[int | None]:
-    return [None] if f.ndim == 1 else list(range(f.shape[1]))
+def _columns(f: np.ndarray) -> list[tuple[int, ...] | None]:
+    # every index of a row's trailing axes: (j,) for (n, k), (t, k) for (n, T, C)
+    return [None] if f.ndim == 1 else list(np.ndindex(*f.shape[1:]))
 
 
-def _shift(f: np.ndarray, col: int | None, d: np.ndarray) -> np.ndarray:
+def _shift(f: np.ndarray, col: tuple[int, ...] | None, d: np.ndarray) -> np.ndarray:
     out = f.copy()
     if col is None:
         out += d
     else:
-        out[:, col] += d
+        out[(slice(None), *col)] += d
     return out
 
 
-def _col(a: np.ndarray, col: int | None) -> np.ndarray:
-    return a if col is None else a[:, col]
+def _col(a: np.ndarray, col: tuple[int, ...] | None) -> np.ndarray:
+    return a if col is None else a[(slice(None), *col)]
 
 
 def _fd(fun: Any, f: np.ndarray, col: int | None, h: np.ndarray) -> np.ndarray:
@@ -82,7 +83,7 @@ def _fd(fun: Any, f: np.ndarray, col: int | None, h: np.ndarray) -> np.ndarray:
 
     def at(d: np.ndarray) -> np.ndarray:
         out = np.asarray(fun(_shift(f, col, d)), dtype=np.float64)
-        return out[:, col] if out.ndim == 2 else out
+        return _col(out, col) if out.ndim >= 2 else out
 
     return (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h)
 
@@ -107,7 +108,7 @@ def _check_derivative(
             d1 = _fd(fun, f, col, h)
             d2 = _fd(fun, f, col, h / 2)
         a = _col(analytic, col)
-        sc = _col(scale, col) if scale.ndim == 2 else scale
+        sc = _col(scale, col) if scale.ndim >= 2 else scale
         atol = 1e-7 * np.maximum(1.0, np.abs(sc))
         gap = np.abs(d1 - d2)
         ok = np.isfinite(d1) & np.isfinite(d2) & (gap <= 1e-5 * np.abs(d2) + atol)
@@ -115,7 +116,7 @@ def _check_derivative(
         checked += int(ok.sum())
         err = np.abs(a - d2) > 1e-6 * np.abs(d2) + 4 * gap + atol
         for i in np.flatnonzero(ok & err)[:5]:
-            where = f"{i}" if col is None else f"{i}, {col}"
+            where = f"{i}" if col is None else ", ".join(map(str, (i, *col)))
             bad.append(f"{what}[{where}] = {a[i]!r}, finite differences {d2[i]!r} at y_pred {x[i]!r}")
     assert not bad, f"{loss!r}: analytic {what} disagrees with finite differences:\n  " + "\n  ".join(bad)
     need = 0.9 if loss.info.smooth else 1 / 3

@@ -93,7 +93,11 @@ def test_no_nan_gradients_at_extreme_logits(name: str) -> None:
     # a structured target's autodiff runs through the value kernels (_core.autodiff): through
     # the libraries' own log_ndtr and cumulative log-sum-exp derivatives, not the analytic ones
     rtol = 1e-12 if loss.target_type is None else 1e-9
-    np.testing.assert_allclose(np.asarray(g), exact, rtol=rtol, atol=1e-300)
+    # a gradient entry that is a difference of near-equal tiny probabilities (CTC's softmax minus
+    # posterior occupancy of an unlikely class) is exact only to ~1e-16 of the terms: absolute
+    # accuracy at the gradient's scale for the losses whose y_pred is a matrix per row
+    atol = 1e-300 if f.ndim < 3 else 1e-14 * float(np.max(np.abs(exact)))
+    np.testing.assert_allclose(np.asarray(g), exact, rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -582,7 +582,16 @@ def _check_one(
     # elementwise losses: every entry at once (ℓᵢ depends on fᵢ only); row losses: column by
     # column; coupled losses (rows interact): entry by entry, the total or the entry itself
     # (a coupled loss's entries are its rows' single entries, or each (row, column) of (n, k))
-    units = list(np.ndindex(f.shape)) if coupled else range(f.shape[1]) if multiclass else [None]
+    # (rows of (T, C) score matrices, CTC: each (t, c) of a row)
+    units = (
+        list(np.ndindex(f.shape))
+        if coupled
+        else list(np.ndindex(*f.shape[1:]))
+        if multiclass and f.ndim > 2
+        else range(f.shape[1])
+        if multiclass
+        else [None]
+    )
     for j in units:
         direction = np.ones_like(f)
         if coupled:
@@ -591,9 +600,9 @@ def _check_one(
             sel: tuple[Any, ...] = j
         elif j is not None:
             direction = np.zeros_like(f)
-            direction[:, j] = 1.0
+            direction[(slice(None), *np.atleast_1d(j))] = 1.0
         if not coupled:
-            sel = (slice(None),) if j is None else (slice(None), j)
+            sel = (slice(None),) if j is None else (slice(None), *np.atleast_1d(j))
 
         def pick(a: Any, sel: tuple[Any, ...] = sel) -> Any:
             if coupled:  # the total (gradient check) or this entry (Hessian diagonal)

@@ -36,7 +36,7 @@ __all__ = ["loss"]
 
 
 def _per_example(lo: Loss, predictions: Any, targets: Any, check: bool) -> Any:
-    if not lo.multiclass:
+    if not lo.multiclass or lo.target_type is not None:  # a structured target fixes the layout
         return lo(targets, predictions, reduction="none", check=check)
     shape = tuple(predictions.shape)
     if len(shape) == 2:

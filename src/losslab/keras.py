@@ -19,7 +19,8 @@ The arguments are Keras's: ``loss(y_true, y_pred, sample_weight=None)``, with Ke
 Σwℓ/n, applied by Keras's own `keras.losses.Loss.__call__` (losslab's own mean is Σwℓ/Σw;
 Keras's ``reduction="mean_with_sample_weight"`` gives that). Per-sample values follow Keras: an
 elementwise loss is averaged over the last axis (``(n, 1)`` columns give ``(n,)``), a loss with
-one row of k scores per sample gives one value per row.
+one row of k scores per sample gives one value per row; ``ctc`` takes Keras's CTC packing (labels
+padded with the blank 0, y_pred of shape (n, T, C)) and gives one value per sequence.
 
 Under the PyTorch backend Keras's tensors are torch tensors, so backward runs the loss's
 analytic gradient (losslab's ``torch.autograd.Function``); under the JAX backend the loss is a
@@ -187,6 +188,13 @@ KERAS_NAMES: tuple[KerasName, ...] = (
         from_logits=False,
     ),
     _kn(
+        "ctc",
+        "CTC",
+        "ctc",
+        "same; y_true the labels padded with the blank 0 (lengths inferred), y_pred (n, T, C) logits, "
+        "all T steps (losslab.targets.Sequences for lengths and another blank)",
+    ),
+    _kn(
         "kl_divergence",
         "KLDivergence",
         "kl_divergence",
@@ -213,7 +221,6 @@ KERAS_DIFFERS: MappingProxyType[str, str] = MappingProxyType(
 #: Keras losses with no losslab counterpart yet.
 KERAS_MISSING: tuple[str, ...] = (
     "circle",
-    "ctc",
 )
 
 
@@ -329,6 +336,10 @@ class Loss(keras.losses.Loss):
         """Per-sample values (Keras's shapes); Keras's ``__call__`` weights and reduces them."""
         if self.loss.info.task == Task.SEGMENTATION:
             return self._overlap(y_true, y_pred)
+        if self.loss.target_type is not None and self.loss.target_type.PRED_NDIM is not None:
+            # a target that fixes y_pred's layout takes Keras's arrays as they are (CTC: Keras's
+            # packing, labels (n, S) padded with the blank 0, y_pred (n, T, C))
+            return self.loss(y_true, y_pred, reduction="none", check=self.check)
         if self.loss.multiclass:
             return self._per_row(y_true, y_pred)
         return self._elementwise(y_true, y_pred)

@@ -1,5 +1,5 @@
 """Targets that are not one number per row: survival, censored values, rankings, ordinal labels,
-pairs and labelled embeddings.
+pairs, labelled embeddings and label sequences (CTC).
 
 The one extension of the loss contract for them (defined in ``losslab._core.targets``; see
 docs/conventions.md, "Structured targets"). A loss that takes one declares it as
@@ -17,6 +17,7 @@ from ._core.targets import (
     Ordinal,
     Pairs,
     Ranking,
+    Sequences,
     Structured,
     Survival,
     TargetKind,
@@ -29,6 +30,7 @@ __all__ = [
     "Ordinal",
     "Pairs",
     "Ranking",
+    "Sequences",
     "Structured",
     "Survival",
     "TargetKind",

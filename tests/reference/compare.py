@@ -78,6 +78,13 @@ def _groups(case: dict[str, Any], key: str | None) -> Iterator[list[int]]:
 
 
 def arrays(case: dict[str, Any], rows: list[dict[str, Any]], dtype: Any) -> tuple[Any, Any]:
+    if case.get("target") == "sequences":  # one label sequence and its (T, C) logits
+        from losslab.targets import Sequences
+
+        (r,) = rows
+        labels = np.asarray([r["y_true"]], dtype=np.int64).reshape(1, -1)
+        f = np.asarray([_num(r["y_pred"])], dtype=np.float64).astype(dtype)
+        return Sequences(labels, [labels.shape[1]]), f
     if case.get("batch"):  # one batch: its labels (an Embeddings target) and its rows
         from losslab.targets import Embeddings
 

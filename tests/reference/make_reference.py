@@ -336,6 +336,8 @@ def build_case(module: str, case: dict) -> dict[str, Any]:
     loss = losslab.get(case["loss"])
     if case.get("batch"):
         return build_batch_case(module, case, loss)
+    if case.get("sequence"):
+        return build_sequence_case(module, case, loss)
     if loss.coupled:
         return build_coupled_case(module, case, loss)
     multiclass = bool(loss.multiclass)
@@ -478,6 +480,62 @@ def build_batch_case(module: str, case: dict, loss: Any) -> dict[str, Any]:
         flat_hi = [*refs["value"], *(v for r in refs["gradient"] for v in r)]
         if not all(_agree(u, v) for u, v in zip(_floats({"x": flat}), _floats({"x": flat_hi}), strict=True)):
             raise AssertionError(f"{module}: {loss!r}: reference not stable between precisions")
+        out_rows.append({"y_true": labels, "y_pred": [[repr(v) for v in r] for r in f], **refs, "f32": None})
+    return {
+        "module": module,
+        "name": loss.name,
+        "loss": loss.to_dict(),
+        "multiclass": True,
+        "target": loss.target_type.kind.value,
+        "batch": True,
+        "points": out_rows,
+    }
+
+
+def build_sequence_case(module: str, case: dict, loss: Any) -> dict[str, Any]:
+    """A loss on a `Sequences` target (CTC): each point one sequence ``(labels, z)``, z its
+    (T, C) logits; ``value`` and ``gradient`` (T × C) at 400 and 480 digits (they must round
+    alike); the gradient cross-checked against central ``mpmath.diff`` of the value at 120
+    digits where T·C ≤ 40 and |z| < 1e50. Stored like a batch (one point, one sample); no Hessian (CTC
+    declares none), no float32 rows."""
+    out_rows = []
+    for labels, f in case["points"]:
+        labels, f = [int(v) for v in labels], [[float(v) for v in r] for r in f]
+
+        def ev(dps: int, labels: list = labels, f: list = f) -> dict[str, Any]:
+            with mpmath.workdps(dps):
+                z = [[mpmath.mpf(v) for v in r] for r in f]
+                return {"value": [case["value"](labels, z)], "gradient": case["gradient"](labels, z)}
+
+        def reprs(d: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "value": [to_repr(v) for v in d["value"]],
+                "gradient": [[to_repr(v) for v in r] for r in d["gradient"]],
+            }
+
+        lo, refs = reprs(ev(WORK_DPS)), reprs(ev(CHECK_DPS))
+        flat = [*lo["value"], *(v for r in lo["gradient"] for v in r)]
+        flat_hi = [*refs["value"], *(v for r in refs["gradient"] for v in r)]
+        if not all(_agree(u, v) for u, v in zip(_floats({"x": flat}), _floats({"x": flat_hi}), strict=True)):
+            raise AssertionError(f"{module}: {loss!r}: reference not stable between precisions")
+        # absolute steps of 1e-40 (a step relative to a logit of 1e300 would cross a tie)
+        if len(f) * len(f[0]) <= 40 and max(abs(v) for r in f for v in r) < 1e50:
+            with mpmath.workdps(CROSS_DPS):
+                z = [[mpmath.mpf(v) for v in r] for r in f]
+                g = case["gradient"](labels, z)
+                for t, row in enumerate(z):
+                    for k in range(len(row)):
+
+                        def moved(x: Any, t: int = t, k: int = k, z: list = z, labels: list = labels) -> Any:
+                            zz = [list(r) for r in z]
+                            zz[t][k] = x
+                            return case["value"](labels, zz)
+
+                        d = mpmath.diff(moved, row[k], h=mpmath.mpf(10) ** -40)
+                        if abs(d - g[t][k]) > DIFF_TOL * max(abs(d), 1) + DIFF_FLOOR:
+                            raise AssertionError(
+                                f"{module}: {loss!r}: gradient[{t}][{k}] = {g[t][k]} but d/dz = {d}"
+                            )
         out_rows.append({"y_true": labels, "y_pred": [[repr(v) for v in r] for r in f], **refs, "f32": None})
     return {
         "module": module,

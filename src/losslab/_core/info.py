@@ -60,6 +60,7 @@ class Task(_Words):
     # overlap of a predicted mask with the true one, one value per image: y_true and y_pred are
     # (n, d) rows, an image's pixels (× classes) flattened (losses/segmentation.py)
     SEGMENTATION = "segmentation"
+    SEQUENCE = "sequence"  # a label sequence per input sequence, alignment unknown (CTC; target `Sequences`)
 
 
 class GradientKind(_Words):

@@ -14,7 +14,11 @@ mechanism):
 - `Pairs`: a label ±1 per explicit pair, whose two members (two scores, or two embeddings side
   by side) are one row of ``y_pred`` (margin ranking, cosine embedding, contrastive);
 - `Embeddings`: a class label per embedding row; the pairs or triplets are mined in the batch,
-  as each loss documents (triplet margin, NT-Xent, supervised contrastive).
+  as each loss documents (triplet margin, NT-Xent, supervised contrastive);
+- `Sequences`: a label sequence per row, padded to a common width, with its length, the
+  length of the row's input and the blank class (CTC); ``y_pred`` has one (T, C) matrix of
+  scores per row, shape (n, T, C) (`Structured.PRED_NDIM`), and the target is fitted to that
+  shape by `Structured.sized`.
 
 Such a loss may declare ``multiclass = True`` for a row layout (n, k) of ``y_pred``: one row per
 row of the target, its columns what the loss documents (``[x₁ | x₂]`` for a pair of
@@ -59,6 +63,7 @@ __all__ = [
     "Ordinal",
     "Pairs",
     "Ranking",
+    "Sequences",
     "Structured",
     "Survival",
     "TargetKind",
@@ -75,6 +80,7 @@ class TargetKind(StrEnum):
     ORDINAL = "ordinal"  # ordered labels with known levels
     PAIRS = "pairs"  # a label ±1 per explicit pair (similar / dissimilar, first / second ranked higher)
     EMBEDDINGS = "embeddings"  # a class label per embedding row (pairs, triplets mined in the batch)
+    SEQUENCES = "sequences"  # a label sequence per row with its length (CTC)
 
 
 def is_structured(y: Any) -> bool:
@@ -144,6 +150,10 @@ class Structured:
     #: an integer weight k on a row means the same as k copies of the row (False where a copy
     #: would interact with its original: in-batch mining pairs it with itself)
     REPEATS_AS_WEIGHTS: ClassVar[bool] = True
+    #: the number of axes of y_pred when the target fixes it (None: (n,), or (n, k) for a loss
+    #: with ``multiclass = True``), and the layout in words for the error message
+    PRED_NDIM: ClassVar[int | None] = None
+    PRED_LAYOUT: ClassVar[str] = ""
 
     @classmethod
     def data_fields(cls) -> tuple[str, ...]:
@@ -171,6 +181,11 @@ class Structured:
 
     def check(self, loss_name: str) -> None:
         """Raise `DomainError` if the (normalised) target is malformed."""
+
+    def sized(self, loss_name: str, shape: tuple[int, ...]) -> Structured:
+        """This (normalised) target fitted to ``y_pred``'s shape: defaults that depend on it
+        filled in, and what must agree with it checked (always: it is structure, not data)."""
+        return self
 
     def take(self, rows: Any) -> Structured:
         """The rows ``rows`` (indices or a boolean mask), as a target of the same kind."""
@@ -559,3 +574,244 @@ class Embeddings(Structured):
             return y
         out = _plain_labels(cls, loss, y)
         return out if out is not None else super().coerce(loss, y)
+
+
+def _lengths(loss_name: str, name: str, x: Any, n: int) -> np.ndarray:
+    """A per-row length field: whole numbers, one per row."""
+    a = _column(loss_name, "Sequences", name, x, integer=True)
+    if a.shape[0] != n:
+        raise ShapeError(
+            f"Sequences.{name} for loss {loss_name!r} must have one entry per row of Sequences.labels "
+            f"({n} rows); got {a.shape[0]}."
+        )
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Sequences(Structured):
+    """A label sequence per row (CTC): ``labels`` of shape (n, S), integer class ids padded to
+    the common width S; ``target_length`` (n,), how many of a row's labels count (the rest is
+    padding, of any value); ``input_length`` (n,), how many of ``y_pred``'s T time steps the
+    row has (default: all T); ``blank``, the class id of the blank (default 0, as
+    ``torch.nn.CTCLoss``, ``optax.ctc_loss`` and Keras 3's ``keras.losses.CTC``, whose labels
+    are padded with 0; Keras 2's ``ctc_batch_cost`` used the last class).
+
+    ``y_pred`` has shape (n, T, C): one row of C scores per time step (batch first).
+
+    Without ``target_length``, a row's labels end at its first ``blank`` (Keras 3's packing:
+    labels padded with the blank 0, so no label may be 0); a plain (n, S) integer array is read
+    the same way. `from_lists` pads ragged sequences, `from_paddings` reads optax's padding
+    masks. Errors name the field and the row: a label equal to the blank or outside 0 … C−1, a
+    length outside its range, fields of different row counts.
+
+    >>> from losslab.targets import Sequences
+    >>> s = Sequences.from_lists([[1, 2, 2], [3]])
+    >>> s.labels.tolist(), s.target_length.tolist(), s.min_frames().tolist()
+    ([[1, 2, 2], [3, 0, 0]], [3, 1], [4, 1])
+    >>> Sequences([[1, 2, 0], [3, 0, 0]]).normalised().target_length.tolist()  # Keras's packing
+    [2, 1]
+    """
+
+    kind: ClassVar[TargetKind] = TargetKind.SEQUENCES
+    INTEGER: ClassVar[frozenset[str]] = frozenset({"labels", "target_length", "input_length"})
+    PRED_NDIM: ClassVar[int | None] = 3
+    PRED_LAYOUT: ClassVar[str] = "({n}, T, n_classes): a row of class scores per time step"
+    labels: Any = None
+    target_length: Any = None
+    input_length: Any = None  # None: every row has all T time steps of y_pred
+    blank: int = 0
+    weight: Any = None
+
+    @classmethod
+    def data_fields(cls) -> tuple[str, ...]:
+        return ("labels", "target_length", "input_length")
+
+    def _present(self) -> tuple[str, ...]:
+        return tuple(n for n in self.data_fields() if getattr(self, n) is not None)
+
+    def __len__(self) -> int:
+        return int(np.shape(self.labels)[0])
+
+    def _traced(self) -> bool:
+        return any(is_tracing(getattr(self, n)) for n in self._present())
+
+    def normalised(self, loss_name: str = "?") -> Structured:
+        cls = "Sequences"
+        if self.labels is None:
+            raise ShapeError(f"Sequences.labels for loss {loss_name!r} is missing.")
+        if self._traced():
+            return self._traced_normalised(loss_name)
+        lab = to_numpy(self.labels) if is_array(self.labels) else np.asarray(self.labels)
+        if lab.ndim != 2:
+            raise ShapeError(
+                f"Sequences.labels for loss {loss_name!r} must be two-dimensional (n, S): one padded "
+                f"label sequence per row; got shape {lab.shape}."
+            )
+        n, width = lab.shape
+        lab = _column(loss_name, cls, "labels", lab.reshape(-1), integer=True).reshape(n, width)
+        blank = self.blank
+        if isinstance(blank, bool) or not isinstance(blank, int | np.integer) or blank < 0:
+            raise DomainError(
+                f"Sequences.blank for loss {loss_name!r} must be a class id (an integer >= 0); got {blank!r}."
+            )
+        blank = int(blank)
+        if self.target_length is None:
+            # Keras 3's packing: a row's labels end at its first blank
+            is_pad = np.concatenate([lab == blank, np.ones((n, 1), dtype=bool)], axis=1)
+            tl = np.argmax(is_pad, axis=1).astype(np.int64)
+            after = (lab != blank) & (np.arange(width)[None, :] >= tl[:, None])
+            if after.any():
+                i, j = (int(v) for v in np.argwhere(after)[0])
+                raise DomainError(
+                    f"Sequences.labels for loss {loss_name!r} without target_length are read as labels "
+                    f"padded with the blank {blank} (Keras's packing); row {i} has the label "
+                    f"{int(lab[i, j])} at position {j}, after a blank at position {int(tl[i])}. Pass "
+                    "target_length, or pad with the blank only at the end."
+                )
+        else:
+            tl = _lengths(loss_name, "target_length", self.target_length, n)
+        il = None if self.input_length is None else _lengths(loss_name, "input_length", self.input_length, n)
+        _bad(
+            loss_name,
+            "Sequences.target_length",
+            tl,
+            (tl < 0) | (tl > width),
+            f"in 0 … {width} (labels' width)",
+        )
+        used = np.arange(width)[None, :] < tl[:, None]
+        bad = used & (lab == blank)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise DomainError(
+                f"Sequences.labels for loss {loss_name!r} must not contain the blank {blank} within "
+                f"target_length; got it at row {i}, position {j} ({int(bad.sum())} such labels)."
+            )
+        bad = used & (lab < 0)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise DomainError(
+                f"Sequences.labels for loss {loss_name!r} must be class ids >= 0; got {int(lab[i, j])} at "
+                f"row {i}, position {j}."
+            )
+        return replace(self, labels=lab, target_length=tl, input_length=il, blank=blank)
+
+    def _traced_normalised(self, loss_name: str) -> Structured:
+        """Under a JAX transformation (Keras's jit-compiled training step): the fields as integer
+        arrays, lengths inferred as in Keras's packing; the checks need concrete values and are
+        skipped, as every data check is under tracing."""
+        from .xp import array_namespace
+
+        lab = self.labels
+        xp = array_namespace(lab)
+        if len(lab.shape) != 2:
+            raise ShapeError(
+                f"Sequences.labels for loss {loss_name!r} must be two-dimensional (n, S); got shape "
+                f"{tuple(lab.shape)}."
+            )
+        if not xp.isdtype(lab.dtype, "integral"):
+            lab = xp.astype(xp.round(lab), xp.int32)  # Keras passes y_true as floats
+        tl = self.target_length
+        if tl is None:
+            pad = xp.concat([lab == int(self.blank), xp.ones_like(lab[:, :1], dtype=xp.bool)], axis=1)
+            tl = xp.argmax(xp.astype(pad, xp.int32), axis=1)
+        return replace(self, labels=lab, target_length=tl, blank=int(self.blank))
+
+    def sized(self, loss_name: str, shape: tuple[int, ...]) -> Structured:
+        _, steps, classes = shape
+        if self._traced():
+            il = np.full(len(self), steps, dtype=np.int64) if self.input_length is None else self.input_length
+            return replace(self, input_length=il)
+        lab, tl = np.asarray(self.labels), np.asarray(self.target_length)
+        il = np.full(lab.shape[0], steps, dtype=np.int64) if self.input_length is None else self.input_length
+        _bad(loss_name, "Sequences.input_length", il, (il < 1) | (il > steps), f"in 1 … {steps} (y_pred's T)")
+        if self.blank >= classes:
+            raise DomainError(
+                f"Sequences.blank for loss {loss_name!r} must be a class of y_pred (0 … {classes - 1}); "
+                f"got {self.blank}."
+            )
+        bad = (np.arange(lab.shape[1])[None, :] < tl[:, None]) & (lab >= classes)
+        if bad.any():
+            i, j = (int(v) for v in np.argwhere(bad)[0])
+            raise DomainError(
+                f"Sequences.labels for loss {loss_name!r} must be class ids in 0 … {classes - 1} (y_pred "
+                f"has {classes} classes); got {int(lab[i, j])} at row {i}, position {j}."
+            )
+        return replace(self, input_length=il)
+
+    def min_frames(self) -> np.ndarray:  # (concrete fields)
+        """Per row, the fewest time steps that can emit its labels: their number plus one per
+        pair of equal adjacent labels (a blank must separate them)."""
+        lab, tl = np.asarray(self.labels), np.asarray(self.target_length)
+        width = lab.shape[1]
+        if width < 2:
+            return tl.astype(np.int64)
+        same = (lab[:, 1:] == lab[:, :-1]) & (np.arange(1, width)[None, :] < tl[:, None])
+        return tl.astype(np.int64) + same.sum(axis=1)
+
+    def take(self, rows: Any) -> Structured:
+        rows = np.asarray(rows)
+        return replace(self, **{n: np.asarray(getattr(self, n))[rows] for n in self._present()})
+
+    def to(self, xp: Any, like: Any) -> Structured:
+        # integer fields: NumPy for NumPy and JAX (static under JAX transformations, unless
+        # they came traced), y_pred's device for PyTorch; the weights follow y_pred
+        jax_like = is_tracing(like) or type(like).__module__.startswith("jax")
+        out = {}
+        for n in (*self._present(), *(("weight",) if self.weight is not None else ())):
+            if is_tracing(getattr(self, n)):
+                continue  # traced labels or lengths stay as they are (JAX)
+            a = to_numpy(getattr(self, n))
+            if n == "weight":
+                arr = (
+                    xp.asarray(a)
+                    if isinstance(like, np.ndarray) or jax_like
+                    else xp.asarray(a, device=device(like))
+                )
+                out[n] = xp.astype(arr, like.dtype)
+            elif not (jax_like or isinstance(like, np.ndarray)):
+                out[n] = xp.asarray(a, device=device(like))  # torch: on y_pred's device
+        return replace(self, **out)
+
+    def numpy(self) -> dict[str, np.ndarray]:
+        return {n: to_numpy(getattr(self, n)) for n in self._present()}
+
+    @classmethod
+    def from_lists(cls, sequences: Any, *, input_length: Any = None, blank: int = 0) -> Sequences:
+        """From ragged label sequences (lists of class ids), padded with ``blank``."""
+        seqs = [list(np.asarray(s, dtype=np.int64).reshape(-1)) for s in sequences]
+        width = max((len(s) for s in seqs), default=0)
+        lab = np.full((len(seqs), width), blank, dtype=np.int64)
+        for i, s in enumerate(seqs):
+            lab[i, : len(s)] = s
+        return cls(lab, np.array([len(s) for s in seqs], dtype=np.int64), input_length, blank)
+
+    @classmethod
+    def from_paddings(
+        cls, labels: Any, label_paddings: Any, logit_paddings: Any = None, *, blank: int = 0
+    ) -> Sequences:
+        """From optax's layout: ``label_paddings`` (n, S) and ``logit_paddings`` (n, T) are 1.0
+        at padding and 0.0 at the valid entries, which come first."""
+        tl = np.sum(np.asarray(label_paddings) == 0, axis=1).astype(np.int64)
+        il = (
+            None
+            if logit_paddings is None
+            else np.sum(np.asarray(logit_paddings) == 0, axis=1).astype(np.int64)
+        )
+        return cls(labels, tl, il, blank)
+
+    @classmethod
+    def coerce(cls, loss: Any, y: Any) -> Structured:
+        if isinstance(y, cls):
+            return y
+        if isinstance(y, Structured):
+            return super().coerce(loss, y)
+        if is_tracing(y) and len(y.shape) == 2:
+            return cls(y)  # Keras's packing, traced (its jit-compiled training step)
+        a = to_numpy(y) if is_array(y) else np.asarray(y)
+        if a.ndim == 2 and a.dtype.kind in "iubf" and not a.dtype.names:
+            return cls(a)  # Keras 3's packing: labels padded with the blank 0 (Keras passes floats)
+        raise DTypeError(
+            f"y_true for loss {loss.name!r} must be a losslab Sequences target (losslab.targets.Sequences) "
+            f"or an (n, S) integer array of labels padded with the blank 0 (Keras's packing); got "
+            f"{type(y).__name__} of shape {a.shape} and dtype {a.dtype}."
+        )

@@ -74,7 +74,10 @@ class Prepared:
 
     def per_entry(self, g: Any) -> Any:
         if self.w is not None and not self.coupled:
-            g = g * (self.w[..., None] if self.multiclass else self.w)
+            w = self.w
+            for _ in range(len(g.shape) - len(w.shape)):  # a weight per row: (n, k), (n, T, C) …
+                w = w[..., None]
+            g = g * w
         return self._cast(g)
 
 
@@ -248,11 +251,14 @@ def _prepare_structured(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any
     t = loss.target_type.coerce(loss, y_true).normalised(loss.name)
     n, fs = len(t), tuple(f.shape)
     want = f"({n}, n_outputs)" if loss.multiclass else f"({n},)"
-    if (len(fs) != (2 if loss.multiclass else 1)) or fs[0] != n:
+    if t.PRED_NDIM is not None:  # the target fixes y_pred's layout (Sequences: (n, T, C))
+        want = t.PRED_LAYOUT.format(n=n)
+    if (len(fs) != (t.PRED_NDIM or (2 if loss.multiclass else 1))) or fs[0] != n:
         raise ShapeError(
             f"y_pred for loss {loss.name!r} must have shape {want}: one row per row of its "
             f"{type(t).__name__} target ({n} rows); got shape {fs}."
         )
+    t = t.sized(loss.name, fs)
     concrete = check and not is_tracing(f)
     if concrete:
         with np.errstate(over="ignore", invalid="ignore"):
