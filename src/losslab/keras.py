@@ -219,9 +219,7 @@ KERAS_DIFFERS: MappingProxyType[str, str] = MappingProxyType(
 )
 
 #: Keras losses with no losslab counterpart yet.
-KERAS_MISSING: tuple[str, ...] = (
-    "circle",
-)
+KERAS_MISSING: tuple[str, ...] = ("circle",)
 
 
 def names_table() -> str:
