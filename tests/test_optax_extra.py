@@ -4,7 +4,12 @@ test showing losslab exact against mpmath and the anchor off."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import mpmath
@@ -12,9 +17,10 @@ import numpy as np
 import pytest
 
 import losslab
-from losslab.targets import Ranking
+from losslab.targets import Embeddings, Ranking
 
 RTOL = 1e-10
+HERE = Path(__file__).resolve().parent
 
 
 def _rel(a: Any, b: Any) -> float:
@@ -289,3 +295,136 @@ def test_ranking_softmax_documented_normalisation_differs_from_listnet() -> None
     )
     with pytest.raises(losslab.UnknownLossError):
         losslab.get("listnet")
+
+
+# -- circle (Keras) ---------------------------------------------------------------------------------
+sys.path.insert(0, str(HERE / "reference"))
+import mp_embedding_keras as mp_circle  # noqa: E402
+
+KERAS_BACKENDS = (
+    [b for b in ("torch", "jax") if importlib.util.find_spec(b) is not None]
+    if importlib.util.find_spec("keras") is not None  # find_spec: importing Keras fixes its backend
+    else []
+)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _angles(*a: float) -> np.ndarray:
+    return np.array([[np.cos(t), np.sin(t)] for t in a])
+
+
+def _threshold_batch() -> tuple[np.ndarray, np.ndarray, float]:
+    """Four unit rows and the γ at which row 0's x = LSE_P + LSE_N is 22 (where a softplus
+    that returns x past 20, PyTorch's, would be off by e^-22)."""
+    labels, rows = np.array([0, 0, 1, 1]), _angles(0.0, 1.2, 0.6, 2.6)
+    lo, hi = 1.0, 200.0
+    for _ in range(200):
+        g = 0.5 * (lo + hi)
+        v = float(losslab.get("circle", gamma=g)(Embeddings(labels), rows, reduction="none")[0])
+        lo, hi = (g, hi) if v < 22.0 else (lo, g)
+    return labels, rows, 0.5 * (lo + hi)
+
+
+def _circle_batches() -> list[tuple[np.ndarray, np.ndarray, float, float, bool]]:
+    rng = np.random.default_rng(8)
+    labels, rows = np.arange(12) % 4, _unit(rng.normal(size=(12, 5)))
+    labels2, rows2 = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3]), _unit(rng.normal(size=(9, 4)))
+    tl, tr, tg = _threshold_batch()
+    return [
+        (labels, rows, 80.0, 0.4, True),  # Keras's defaults
+        (labels, rows, 1.0, 0.25, True),
+        (labels2, rows2, 2.0, 0.4, False),  # class 3 has no positive: 0
+        (tl, tr, tg, 0.4, True),
+    ]
+
+
+def _circle_exact(labels: np.ndarray, rows: np.ndarray, params: dict) -> tuple[list[float], np.ndarray]:
+    """mpmath per-row values and the gradient of their sum (central differences, 40 digits)."""
+    with mpmath.workdps(40):
+        z = [[mpmath.mpf(float(v)) for v in r] for r in rows]
+        lab = [int(v) for v in labels]
+        values = [float(v) for v in mp_circle.circle(params, lab, z)]
+        grad = np.zeros(rows.shape)
+        for i, j in np.ndindex(*rows.shape):
+
+            def total(x: Any, i: int = i, j: int = j) -> Any:
+                moved = [list(r) for r in z]
+                moved[i][j] = x
+                return mpmath.fsum(mp_circle.circle(params, lab, moved))
+
+            grad[i, j] = float(mpmath.diff(total, z[i][j]))
+    return values, grad
+
+
+@pytest.mark.parametrize("backend", KERAS_BACKENDS)
+def test_circle_matches_keras(backend: str, tmp_path: Path) -> None:
+    batches = _circle_batches()
+    arrays: dict[str, Any] = {"count": len(batches)}
+    for i, (labels, rows, g, m, diag) in enumerate(batches):
+        arrays |= {
+            f"labels_{i}": labels,
+            f"rows_{i}": rows,
+            f"gamma_{i}": g,
+            f"margin_{i}": m,
+            f"diag_{i}": diag,
+        }
+    src, out = tmp_path / "in.npz", tmp_path / "out.npz"
+    np.savez(src, **arrays)
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(losslab.__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+        ),
+        "KERAS_HOME": str(tmp_path / "keras_home"),
+        "OMP_NUM_THREADS": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "keras_circle_check.py"), str(src), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    res = np.load(out)
+    for i, (labels, rows, g, m, diag) in enumerate(batches):
+        loss = losslab.get("circle", gamma=g, margin=m, remove_diagonal=diag)
+        ours = loss(Embeddings(labels), rows, reduction="none")
+        grad = loss.gradient(Embeddings(labels), rows)
+        # losslab.keras.Circle (Keras's defaults) gives keras.losses.Circle's per-sample values
+        assert _rel(res[f"face_{i}"], res[f"keras_{i}"]) < (1e-6 if backend == "torch" else RTOL), i
+        if backend == "jax":
+            assert _rel(ours, res[f"value_{i}"]) < RTOL, i
+            assert _rel(grad, res[f"grad_{i}"]) < RTOL, i
+            continue
+        # Keras's PyTorch backend multiplies in float32 whatever the input (its result_type maps
+        # float64 to float32): off the exact values, losslab on them
+        values, exact = _circle_exact(labels, rows, {"gamma": g, "margin": m, "remove_diagonal": diag})
+        assert _rel(ours, values) < 1e-13 and _rel(grad, exact) < 1e-12, i
+        assert 1e-9 < _rel(res[f"value_{i}"], values) < 1e-4, i
+        assert 1e-9 < _rel(res[f"grad_{i}"], exact) < 1e-3, i
+
+
+def test_circle_normalize_is_the_cosine_and_scale_free() -> None:
+    rng = np.random.default_rng(9)
+    labels, x = np.arange(10) % 3, rng.normal(size=(10, 4))
+    y = Embeddings(labels)
+    unit = losslab.get("circle")(y, _unit(x), reduction="none")
+    for scale in (1.0, 1e-150, 1e150):
+        np.testing.assert_allclose(
+            losslab.get("circle", normalize=True)(y, scale * x, reduction="none"), unit, rtol=1e-13
+        )
+
+
+def test_circle_has_no_hessian_and_zero_rows() -> None:
+    loss = losslab.get("circle")
+    y = Embeddings([0, 0, 1])  # row 2 has no positive
+    v = loss(y, _angles(0.0, 0.5, 2.0), reduction="none")
+    assert v[2] == 0.0 and v[0] > 0.0
+    assert loss.info.hessian == "none"
+    with pytest.raises(losslab.UnsupportedError):
+        loss.hessian(y, _angles(0.0, 0.5, 2.0))
