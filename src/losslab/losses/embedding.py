@@ -774,8 +774,9 @@ class Circle(_Batch):
     counts row i as its own positive (dᵢᵢ = 0 for a unit row), as Keras's option does.
 
     The weights α are differentiated (Keras's autograd does so); widely copied PyTorch
-    implementations (TinyZeaMays/CircleLoss) hold them fixed with ``detach``, a gradient recipe. Coupled: the gradient is that of Σwℓ, by automatic
-    differentiation of this value; no Hessian (the hinges make it piecewise anyway).
+    implementations (TinyZeaMays/CircleLoss) hold them fixed with ``detach``, a gradient recipe.
+    Coupled: the gradient is that of Σwℓ, by automatic differentiation of this value; no
+    Hessian (the hinges make it piecewise anyway).
 
     **Keras** ``keras.losses.Circle(gamma=80, margin=0.4, remove_diagonal=True)``: the same
     per-sample values (``reduction=None``) and gradient; Keras masks rows whose value is 0 out
