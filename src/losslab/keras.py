@@ -158,6 +158,14 @@ KERAS_NAMES: tuple[KerasName, ...] = (
         "overflows beyond); losslab rejects zero rows",
     ),
     _kn(
+        "circle",
+        "Circle",
+        "circle",
+        "same per sample (y_true integer labels, y_pred the unit embeddings); Keras's mean skips rows "
+        "of value 0, this face divides by n; the labels are mined in NumPy: the PyTorch backend and "
+        "eager JAX, not JAX's jit-compiled trainer",
+    ),
+    _kn(
         "kl_divergence",
         "KLDivergence",
         "kl_divergence",
@@ -184,7 +192,6 @@ KERAS_DIFFERS: MappingProxyType[str, str] = MappingProxyType(
 #: Keras losses with no losslab counterpart yet.
 KERAS_MISSING: tuple[str, ...] = (
     "categorical_generalized_cross_entropy",
-    "circle",
     "ctc",
     "dice",
     "tversky",
