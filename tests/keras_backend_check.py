@@ -271,6 +271,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
     n = 64
     probs = rng.dirichlet(np.ones(3) * 2.0, n)
     labels = rng.integers(0, 3, n)
+    normal = rng.normal(size=(n, 4))
     data = {
         "regression": (rng.normal(size=(n, 2)), rng.normal(size=(n, 2))),
         "positive": (rng.uniform(0.1, 3.0, (n, 2)), rng.uniform(0.1, 3.0, (n, 2))),
@@ -285,6 +286,7 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
             np.where(np.arange(3)[None, :] < rng.integers(0, 4, n)[:, None], rng.integers(1, 5, (n, 3)), 0),
             rng.normal(size=(n, 8, 5)),
         ),
+        "embeddings": (labels, normal / np.linalg.norm(normal, axis=1, keepdims=True)),
     }
     kind = {
         "mse": "regression",
@@ -304,10 +306,11 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
         "dice": "binary_p",
         "tversky": "binary_p",
         "ctc": "sequences",
+        "circle": "embeddings",
     }
     which = {e.cls: "sparse" if e.cls.startswith("Sparse") else kind[e.loss] for e in lk.KERAS_NAMES}
 
-    def compute(data: dict[str, Any]) -> dict[str, Any]:
+    def compute(data: dict[str, Any], which: dict[str, str]) -> dict[str, Any]:
         out = {}
         for cls, key in which.items():
             y, f = data[key]
@@ -317,7 +320,12 @@ def keras_names(keras: Any, lk: Any, be: Backend) -> dict[str, Any]:
             )
         return out
 
-    values = be.run(compute, data)
+    # a structured target (Circle's labels) is read in NumPy: eager, outside JAX's jit
+    from losslab._core.registry import loss_class
+
+    eager = {e.cls for e in lk.KERAS_NAMES if loss_class(e.loss).target_type is not None}
+    values = be.run(lambda d: compute(d, {c: k for c, k in which.items() if c not in eager}), data)
+    values |= keras.tree.map_structure(_np, compute(data, {c: k for c, k in which.items() if c in eager}))
     errors = {cls: _rel(ours, theirs) for cls, (ours, theirs) in values.items()}
     # the function name and the class name build the same loss
     same = {e.cls: lk.Loss(e.function).loss == getattr(lk, e.cls)().loss for e in lk.KERAS_NAMES}

@@ -10,7 +10,7 @@ Three input layouts, all through the contract's one extension for structured tar
   two d-dimensional embeddings side by side, ``[x₁ | x₂]`` (shape (n, 2d));
 - embeddings with class labels, target `Embeddings`, ``y_pred`` of shape (n, d): the positives
   and negatives of each row are mined in the batch (``triplet_margin``, ``ntxent``,
-  ``supervised_contrastive``). Such a loss is *coupled*: row i's value depends on the other
+  ``supervised_contrastive``, ``circle``). Such a loss is *coupled*: row i's value depends on the other
   rows' embeddings; its gradient is that of the weighted total Σⱼ wⱼℓⱼ, and it has no
   per-sample Hessian (``info.hessian == "none"``; ``hessian()`` raises `UnsupportedError`).
 
@@ -39,6 +39,7 @@ from ..links import IDENTITY
 from .margin import signed_labels
 
 __all__ = [
+    "Circle",
     "Contrastive",
     "CosineEmbedding",
     "HingeEmbedding",
@@ -762,6 +763,124 @@ class SupervisedContrastive(_Batch):
         logp = sp.log_softmax(xp, xp.where(others, s, xp.full_like(s, -math.inf)))
         terms = xp.where(pos, -logp, xp.zeros_like(s))
         return _row_mean(xp, xp.sum(terms, axis=1), xp.sum(xp.astype(pos, f.dtype), axis=1))
+
+
+@register
+class Circle(_Batch):
+    r"""Circle loss (Sun et al. 2020) over the pairs of a batch of labelled embeddings (Keras's ``Circle``).
+
+    Target `Embeddings`, y_pred (n, d). With sᵢⱼ = xᵢ·xⱼ the similarity (Keras's: the rows are
+    expected L2-normalised, as a ``UnitNormalization`` layer makes them; with
+    ``normalize=True`` the cosine of the raw rows), dᵢⱼ = max(1 − sᵢⱼ, 0), margin m and scale γ,
+    the positives Pᵢ (same label, j ≠ i) and negatives Nᵢ (another label) of row i score
+
+    .. math::
+
+        a_{ij} = -\gamma\,[m + d_{ij}]_+\,(m - d_{ij}),\qquad
+        b_{ik} = \gamma\,[1 + m - d_{ik}]_+\,(1 - m - d_{ik}),
+
+    that is −γαₚ(sₚ − Δₚ) and γαₙ(sₙ − Δₙ) with the paper's αₚ = [1 + m − sₚ]₊,
+    αₙ = [sₙ + m]₊, Δₚ = 1 − m, Δₙ = m, and row i's value is
+
+    .. math::
+
+        \ell_i = \operatorname{softplus}\Bigl(\log\sum_{j\in P_i} e^{a_{ij}}
+        + \log\sum_{k\in N_i} e^{b_{ik}}\Bigr)
+        = \log\Bigl(1 + \sum_{j\in P_i}\sum_{k\in N_i} e^{a_{ij} + b_{ik}}\Bigr),
+
+    0 for a row without a positive or a negative. Both log-sum-exps and the softplus are taken
+    in log space, exact at Keras's default γ = 80 (terms of e^{±100}). ``remove_diagonal=False``
+    counts row i as its own positive (dᵢᵢ = 0 for a unit row), as Keras's option does.
+
+    The weights α are differentiated (Keras's autograd does so); widely copied PyTorch
+    implementations (TinyZeaMays/CircleLoss) hold them fixed with ``detach``, a gradient recipe.
+    Coupled: the gradient is that of Σwℓ, by automatic differentiation of this value; no
+    Hessian (the hinges make it piecewise anyway).
+
+    **Keras** ``keras.losses.Circle(gamma=80, margin=0.4, remove_diagonal=True)``: the same
+    per-sample values (``reduction=None``) and gradient; Keras masks rows whose value is 0 out
+    of its ``"sum_over_batch_size"`` mean (Σwℓ over the rows with ℓ > 0), losslab's Keras face
+    divides by n. Under Keras's PyTorch backend the similarities are computed in float32 even
+    for float64 input (Keras's ``result_type`` maps float64 to float32 and its ``matmul`` casts
+    to it): values and gradients off by ~1e-7 relative (tests/test_optax_extra.py).
+
+    Examples
+    --------
+    >>> import losslab, numpy as np
+    >>> from losslab.targets import Embeddings
+    >>> x = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+    >>> v = losslab.get("circle", gamma=1.0)(Embeddings([0, 0, 1, 1]), x, reduction="none")
+    >>> np.round(v, 6).tolist()
+    [0.971803, 1.043477, 1.043477, 0.971803]
+    """
+
+    name = "circle"
+    aliases = ("circle_loss",)
+    PARAMS = (
+        Param("gamma", 80.0, "scale γ of the similarities (Keras's default 80)", interval=_POSITIVE),
+        Param(
+            "margin",
+            0.4,
+            "relaxation m: positives aim above 1 − m, negatives below m",
+            interval=_NON_NEGATIVE,
+        ),
+        Param("remove_diagonal", True, "leave row i out of its own positives", kind="bool"),
+        Param(
+            "normalize",
+            False,
+            "L2-normalise the rows first (cosine similarity); Keras expects unit rows",
+            kind="bool",
+        ),
+    )
+    INFO = LossInfo(
+        task=Task.EMBEDDING,
+        statistic=Statistic.UNSPECIFIED,
+        y_true=_EMBEDDINGS_TARGET,
+        y_pred=SCORE_ROWS,
+        convex=False,
+        smooth=False,
+        robust=False,
+        hessian=HessianKind.NONE,
+        roles=((ParamRole.MARGIN, "margin"),),
+        references=(
+            "Sun, Y., Cheng, C., Zhang, Y., Zhang, C., Zheng, L., Wang, Z. & Wei, Y. (2020). Circle "
+            "loss: a unified perspective of pair similarity optimization. CVPR.",
+        ),
+        anchors=(
+            AnchorRow(
+                "softplus(LSE over positives of −γ[m + d]₊(m − d) + LSE over negatives of "
+                "γ[1 + m − d]₊(1 − m − d)), d = max(1 − xᵢ·xⱼ, 0)",
+                (
+                    Anchor(
+                        Library.KERAS,
+                        "Circle",
+                        "same per sample; its mean skips rows of value 0; torch backend: float32 "
+                        "similarities",
+                    ),
+                ),
+                params="(γ, m)",
+            ),
+        ),
+    )
+
+    def example(self, n: int = 12, seed: int = 0) -> tuple[Any, Any]:
+        """Four classes of (about) equal size and unit 3-dimensional embeddings (Keras's input)."""
+        labels, f = super().example(n, seed)
+        return labels, f / np.linalg.norm(f, axis=1, keepdims=True)
+
+    def _value(self, xp: Any, t: Any, f: Any) -> Any:
+        u = unit_rows(xp, f) if self.normalize else f
+        d = _hinge(xp, 1.0 - xp.matmul(u, xp.matrix_transpose(u)))
+        pos, neg = _batch_masks(xp, t, f)
+        if not self.remove_diagonal:
+            pos = ~neg  # the same label, i itself included
+        m, g = self.margin, self.gamma
+        a = (-g) * _hinge(xp, m + d) * (m - d)
+        b = g * _hinge(xp, (1.0 + m) - d) * ((1.0 - m) - d)
+        has = xp.any(pos, axis=1) & xp.any(neg, axis=1)
+        x = _masked_logsumexp(xp, a, pos) + _masked_logsumexp(xp, b, neg)
+        zero = xp.zeros_like(x)
+        return xp.where(has, sp.softplus(xp, xp.where(has, x, zero)), zero)
 
 
 def _masked_logsumexp(xp: Any, s: Any, keep: Any) -> Any:

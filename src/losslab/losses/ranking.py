@@ -14,6 +14,7 @@ loss                   anchor                          gradient
                        XGBoost ``rank:ndcg``
 ``map``                XGBoost ``rank:map``            recipe: RankNet pairs weighted by |ΔMAP|
 ``xendcg``             LightGBM ``rank_xendcg``        recipe: LightGBM's approximate XE-NDCG step
+``ranking_softmax``    optax ``ranking_softmax_loss``  the derivative of the value (listwise)
 =====================  ==============================  ==========================================
 
 **Pairs and their per-row split.** A pair (i, j) of one query with relevanceᵢ > relevanceⱼ
@@ -55,12 +56,14 @@ from .._core.statistic import Statistic
 from .._core.targets import Ranking
 from .._core.xp import device, is_numpy_namespace, to_numpy
 from ..links import IDENTITY
+from .classification import weighted_ce_grad_hess
 
 __all__ = [
     "XENDCG",
     "LambdaRank",
     "LambdaRankMAP",
     "Pairwise",
+    "RankingSoftmax",
     "lightgbm_gammas",
 ]
 
@@ -744,6 +747,141 @@ class XENDCG(Loss):
                 g, h = g * w[b.rows], h * w[b.rows]
             gs.append(_as(xp, g, f))
             hs.append(_as(xp, h, f))
+        return _scatter(xp, q, gs, f), _scatter(xp, q, hs, f)
+
+    def _gradient(self, xp: Any, t: Ranking, f: Any) -> Any:
+        return self._gradient_hessian(xp, t, f)[0]
+
+    def _hessian(self, xp: Any, t: Ranking, f: Any) -> Any:
+        return self._gradient_hessian(xp, t, f)[1]
+
+    def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
+        """A `Ranking` of queries of 2–8 rows with graded relevance 0–3, and normal scores."""
+        return _example(n, seed, binary=False)
+
+
+# -- listwise softmax cross-entropy ---------------------------------------------------------------
+def _block_log_softmax(xp: Any, fb: Any, valid: Any) -> Any:
+    """log softmax over each block row's real entries, to full relative precision, in f's library.
+
+    log pⱼ = fⱼ − f_a − log1p(Σ_{i ≠ a} e^{fᵢ − f_a}) with a the row's first maximal entry
+    (real: pads follow a query's rows). For any fixed a this is fⱼ − log Σ e^{f}, so autograd
+    differentiates it exactly; f_a is selected by a mask (a max would share its gradient among
+    ties under JAX)."""
+    width = int(fb.shape[1])
+    cols = xp.reshape(xp.arange(width, device=device(fb)), (1, width))
+    first = cols == xp.argmax(fb, axis=1, keepdims=True)
+    zero = xp.zeros_like(fb)
+    top = xp.sum(xp.where(first, fb, zero), axis=1, keepdims=True)
+    shifted = xp.where(valid, fb - top, zero)  # pads: no overflow in a discarded entry
+    rest = xp.sum(xp.where(valid & ~first, xp.exp(shifted), zero), axis=1, keepdims=True)
+    return shifted - xp.log1p(rest)
+
+
+@register
+class RankingSoftmax(Loss):
+    r"""Listwise softmax cross-entropy (optax's ``ranking_softmax_loss``): relevance against the
+    softmax of the scores of each query.
+
+    For a query with scores fᵢ, relevance yᵢ ≥ 0 and log pᵢ = fᵢ − log Σⱼ e^{fⱼ} (over the
+    query's rows), row i's value is its term of the cross-entropy,
+
+    .. math::
+
+        \ell_i = -y_i \log p_i,
+
+    so Σᵢ ℓᵢ is the query's loss. With weights wᵢ and S = Σᵢ wᵢyᵢ over the query, the weighted
+    total Σᵢ wᵢℓᵢ has
+
+    .. math::
+
+        \frac{\partial}{\partial f_i} = S\,p_i - w_i y_i,\qquad
+        \frac{\partial^2}{\partial f_i^2} = S\,p_i(1 - p_i)
+
+    (the Hessian's diagonal; the full Hessian is S(diag p − ppᵀ), so the loss is convex). log p
+    is fᵢ − f_max − log1p(Σ over the other rows of e^{fⱼ − f_max}) and 1 − pᵢ = −expm1(log pᵢ):
+    a query whose relevant row dominates keeps its tiny loss and gradient (optax's
+    ``jax.nn.log_softmax`` rounds log p to 0 there, and the loss with it). Rows of relevance 0
+    cost 0 but enter every pᵢ. A query without relevant rows costs 0; a one-row query too.
+
+    **optax** ``ranking_softmax_loss(scores, labels, where=None, weights=None, reduce_fn=sum)``
+    on a (queries, list_size) padding is losslab's ``reduction="sum"``: its ``weights``
+    multiply the labels, which is ``sample_weight`` (the weighted total above); its ``where``
+    mask removes a row from the softmax — here, leave the row out of the `Ranking` (a zero
+    ``sample_weight`` keeps it in the softmax); optax does not normalise the labels (rax and
+    TF-Ranking's softmax loss divide them by their sum; ListNet takes softmax(y) as the
+    target: neither is this loss). optax's default ``reduce_fn=jnp.mean`` averages over
+    queries: losslab's ``"sum"`` divided by the number of queries (losslab's ``"mean"`` is
+    Σwℓ/Σw over rows).
+
+    Examples
+    --------
+    >>> import losslab
+    >>> from losslab.targets import Ranking
+    >>> y = Ranking.from_sizes([1.0, 0.0, 0.0], [3])
+    >>> loss = losslab.get("ranking_softmax")
+    >>> round(float(loss(y, [2.0, 1.0, 3.0], reduction="sum")), 6)  # optax's docstring: 1.408
+    1.407606
+    >>> [round(g, 3) for g in loss.gradient(y, [2.0, 1.0, 3.0]).tolist()]
+    [-0.755, 0.09, 0.665]
+    """
+
+    name = "ranking_softmax"
+    aliases = ("ranking_softmax_loss", "softmax_ranking", "listwise_softmax")
+    target_type = Ranking
+    coupled = True
+    link = IDENTITY
+    INFO = LossInfo(
+        task=Task.RANKING,
+        statistic=Statistic.UNSPECIFIED,
+        y_true=RANKING_TARGET,
+        y_pred=RAW_SCORE,
+        convex=True,
+        smooth=True,
+        robust=False,
+        hessian=HessianKind.EXACT,
+        anchors=(
+            AnchorRow(
+                "−yᵢ log softmax(f)ᵢ over the query; derivatives of Σwℓ: S pᵢ − wᵢyᵢ, S pᵢ(1 − pᵢ)",
+                (
+                    Anchor(
+                        Library.OPTAX,
+                        "ranking_softmax_loss",
+                        'reduce_fn=sum: `reduction="sum"`; weights: sample_weight; where: drop the rows',
+                    ),
+                ),
+            ),
+        ),
+        references=(
+            "Cao, Z., Qin, T., Liu, T.-Y., Tsai, M.-F. & Li, H. (2007). Learning to rank: from "
+            "pairwise approach to listwise approach. ICML.",
+            "Bruch, S., Wang, X., Bendersky, M. & Najork, M. (2019). An analysis of the softmax "
+            "cross entropy loss for learning-to-rank with binary relevance. ICTIR.",
+        ),
+    )
+
+    def _blocks(self, xp: Any, t: Ranking, f: Any) -> tuple[_Queries, list[tuple[Any, Any, Any]]]:
+        """The queries, and per block: the real-row mask, the relevance and log p (q, m)."""
+        q = _queries(t)
+        out = []
+        for b in q.blocks:
+            valid = _index(xp, b.valid, f)
+            rel = xp.where(valid, _gather(xp, t.relevance, b.rows), xp.zeros((), dtype=f.dtype))
+            out.append((b, rel, _block_log_softmax(xp, _gather(xp, f, b.rows), valid)))
+        return q, out
+
+    def _value(self, xp: Any, t: Ranking, f: Any) -> Any:
+        q, blocks = self._blocks(xp, t, f)
+        return _scatter(xp, q, [sp.xmul(xp, rel, -logp) for _, rel, logp in blocks], f)
+
+    def _gradient_hessian(self, xp: Any, t: Ranking, f: Any) -> tuple[Any, Any]:
+        q, blocks = self._blocks(xp, t, f)
+        gs, hs = [], []
+        for b, rel, logp in blocks:
+            a = rel if t.weight is None else rel * _gather(xp, t.weight, b.rows)
+            g, h = weighted_ce_grad_hess(xp, a, logp)
+            gs.append(g)
+            hs.append(h)
         return _scatter(xp, q, gs, f), _scatter(xp, q, hs, f)
 
     def _gradient(self, xp: Any, t: Ranking, f: Any) -> Any:
