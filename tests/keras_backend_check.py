@@ -390,11 +390,14 @@ def fits(keras: Any, lk: Any) -> dict[str, Any]:
     import numpy as np
 
     d = _data(5)
+    # one-hot rows: a checked target that Keras's shape inference (PyTorch backend) feeds ones
+    d["onehot"] = np.eye(3)[np.asarray(d["labels"]).astype(int).ravel()]
     out: dict[str, Any] = {}
     tmp = Path(tempfile.mkdtemp())
     for name, loss, target, n_out, weights in (
         ("huber", lk.Huber(delta=1.0), "y_reg", 1, "w"),
         ("sparse_cce", lk.SparseCategoricalCrossentropy(from_logits=True), "labels", 3, None),
+        ("cce", lk.CategoricalCrossentropy(from_logits=True), "onehot", 3, None),
     ):
         model = _model(keras, 4, n_out, seed=6)
         model.compile(optimizer=keras.optimizers.Adam(0.02), loss=loss)

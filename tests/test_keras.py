@@ -73,7 +73,14 @@ def test_keras_backend(backend: str, tmp_path: Path) -> None:
         hist = fit["history"]
         assert hist[-1] < 0.9 * hist[0] and all(b < a for a, b in itertools.pairwise(hist)), (name, hist)
         assert fit["gradient_kernel_calls"] > 0, name
-        assert fit["loaded_type"] == {"huber": "Huber", "sparse_cce": "SparseCategoricalCrossentropy"}[name]
+        assert (
+            fit["loaded_type"]
+            == {
+                "huber": "Huber",
+                "sparse_cce": "SparseCategoricalCrossentropy",
+                "cce": "CategoricalCrossentropy",
+            }[name]
+        )
         assert fit["loaded_same_loss"] and fit["loaded_config"] == fit["config"], fit
         assert fit["prediction_diff"] == 0.0
         assert fit["loaded_value"] == pytest.approx(fit["value"], rel=1e-6)

@@ -67,6 +67,13 @@ if not keras.version().startswith("3."):  # pragma: no cover - depends on the en
 _ensure_builtin()
 _PACKAGE = "losslab"
 
+try:  # Keras's shape inference scope (no public name for it in Keras 3.x)
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope as _in_symbolic_scope
+except ImportError:  # pragma: no cover - another Keras layout
+
+    def _in_symbolic_scope() -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class KerasName:
@@ -338,6 +345,12 @@ class Loss(keras.losses.Loss):
         self.check = bool(check)
         self.axis = _axis(lo, axis)
 
+    def _checks(self) -> bool:
+        """Check the data, except while Keras infers output shapes (``compute_output_spec``: under
+        the PyTorch backend it calls the loss on tensors of ones, which are no class
+        probabilities, so a checked target would refuse the model's build)."""
+        return self.check and not _in_symbolic_scope()
+
     # -- Keras's Loss protocol -----------------------------------------------------------------
     def call(self, y_true: Any, y_pred: Any) -> Any:
         """Per-sample values (Keras's shapes); Keras's ``__call__`` weights and reduces them."""
@@ -346,7 +359,7 @@ class Loss(keras.losses.Loss):
         if self.loss.target_type is not None and self.loss.target_type.PRED_NDIM is not None:
             # a target that fixes y_pred's layout takes Keras's arrays as they are (CTC: Keras's
             # packing, labels (n, S) padded with the blank 0, y_pred (n, T, C))
-            return self.loss(y_true, y_pred, reduction="none", check=self.check)
+            return self.loss(y_true, y_pred, reduction="none", check=self._checks())
         if self.loss.multiclass:
             return self._per_row(y_true, y_pred)
         return self._elementwise(y_true, y_pred)
@@ -354,7 +367,7 @@ class Loss(keras.losses.Loss):
     def get_config(self) -> dict[str, Any]:
         """Keras's config plus the losslab loss as a dict (``Loss.to_dict``) and ``check``."""
         config = super().get_config()
-        config.update(loss=self.loss.to_dict(), check=self.check)
+        config.update(loss=self.loss.to_dict(), check=self._checks())
         if self.loss.info.task == Task.SEGMENTATION:
             config["axis"] = None if self.axis is None else list(self.axis)
         return config
@@ -389,7 +402,7 @@ class Loss(keras.losses.Loss):
                 f"(or differ by a trailing axis of 1, as Keras allows), with a batch axis; got y_true {ts} "
                 f"and y_pred {fs}."
             )
-        v = self.loss(y_true, y_pred, reduction="none", check=self.check)
+        v = self.loss(y_true, y_pred, reduction="none", check=self._checks())
         return xp.mean(v, axis=-1)  # Keras's per-sample value: the mean over the last axis
 
     def _per_row(self, y_true: Any, y_pred: Any) -> Any:
@@ -410,10 +423,10 @@ class Loss(keras.losses.Loss):
                 f"y_pred of shape {fs}; got shape {tuple(y_true.shape)}."
             )
         if len(lead) == 1:
-            return self.loss(y_true, y_pred, reduction="none", check=self.check)
+            return self.loss(y_true, y_pred, reduction="none", check=self._checks())
         f = xp.reshape(y_pred, (-1, k))
         t = xp.reshape(y_true, (-1, k) if ts == fs else (-1,))
-        return xp.reshape(self.loss(t, f, reduction="none", check=self.check), lead)
+        return xp.reshape(self.loss(t, f, reduction="none", check=self._checks()), lead)
 
     def _overlap(self, y_true: Any, y_pred: Any) -> Any:
         """Keras's ``axis`` for the segmentation losses: the axes summed over become one row
@@ -438,7 +451,7 @@ class Loss(keras.losses.Loss):
             y_true, y_pred = xp.permute_dims(y_true, order), xp.permute_dims(y_pred, order)
         f = xp.reshape(y_pred, (rows, -1))
         t = xp.reshape(xp.astype(y_true, y_pred.dtype), (rows, -1))
-        return xp.reshape(self.loss(t, f, reduction="none", check=self.check), lead)
+        return xp.reshape(self.loss(t, f, reduction="none", check=self._checks()), lead)
 
 
 def _axis(lo: _Loss, axis: Any) -> tuple[int, ...] | None:
