@@ -427,6 +427,23 @@ def fits(keras: Any, lk: Any) -> dict[str, Any]:
     return out
 
 
+def circle_fit(keras: Any, lk: Any) -> str:
+    """model.fit with Circle (labels mined on the host): "ok", or the error's type and message."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(64, 4)), rng.integers(0, 4, 64)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.UnitNormalization()])
+    model.compile(optimizer="adam", loss=lk.Circle())
+    from losslab import UnsupportedError
+
+    try:
+        model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    except UnsupportedError as exc:  # the JAX backend traces y_true: a clear losslab error
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
 def errors(lk: Any) -> dict[str, str]:
     """Messages of the clear errors: mismatched shapes, a Keras name losslab does not have."""
     import numpy as np
@@ -511,6 +528,7 @@ def main(out_path: str) -> None:
     result["errors"] = errors(lk)
     result["custom"] = custom(keras, lk, losslab)
     result["fits"] = fits(keras, lk)
+    result["circle_fit"] = circle_fit(keras, lk)
     keras.backend.set_floatx("float64")
     be = Backend(keras.backend.backend())
     import numpy as np

@@ -53,7 +53,7 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
         ) from exc
     raise
 
-from ._core.errors import ParameterError, ShapeError, UnknownLossError
+from ._core.errors import ParameterError, ShapeError, UnknownLossError, UnsupportedError
 from ._core.info import Task
 from ._core.loss import Loss as _Loss
 from ._core.registry import _ensure_builtin, get, list_losses, loss_class
@@ -66,6 +66,15 @@ if not keras.version().startswith("3."):  # pragma: no cover - depends on the en
 
 _ensure_builtin()
 _PACKAGE = "losslab"
+
+_JAX_CONCRETE_ERRORS = frozenset(
+    {
+        "TracerArrayConversionError",
+        "ConcretizationTypeError",
+        "TracerIntegerConversionError",
+        "TracerBoolConversionError",
+    }
+)
 
 try:  # Keras's shape inference scope (no public name for it in Keras 3.x)
     from keras.src.backend.common.symbolic_scope import in_symbolic_scope as _in_symbolic_scope
@@ -207,7 +216,7 @@ KERAS_NAMES: tuple[KerasName, ...] = (
         "circle",
         "same per sample (y_true integer labels, y_pred the unit embeddings); Keras's mean skips rows "
         "of value 0, this face divides by n; the labels are mined in NumPy: the PyTorch backend and "
-        "eager JAX, not JAX's jit-compiled trainer",
+        "eager JAX; model.fit under the JAX backend (which traces y_true) raises a clear error",
     ),
     _kn(
         "kl_divergence",
@@ -354,6 +363,20 @@ class Loss(keras.losses.Loss):
     # -- Keras's Loss protocol -----------------------------------------------------------------
     def call(self, y_true: Any, y_pred: Any) -> Any:
         """Per-sample values (Keras's shapes); Keras's ``__call__`` weights and reduces them."""
+        try:
+            return self._call(y_true, y_pred)
+        except Exception as exc:
+            # JAX's "a traced value was needed as a concrete one" errors, raised by a loss that
+            # reads its labels' values on the host (the in-batch mining of the embedding losses)
+            if type(exc).__name__ not in _JAX_CONCRETE_ERRORS:
+                raise
+            raise UnsupportedError(
+                f"loss {self.loss.name!r} needs the values of y_true (it reads its labels on the host), "
+                "which Keras's JAX backend traces in its train step (also with jit_compile=False): train "
+                "with the PyTorch backend, or call the loss outside model.fit."
+            ) from exc
+
+    def _call(self, y_true: Any, y_pred: Any) -> Any:
         if self.loss.info.task == Task.SEGMENTATION:
             return self._overlap(y_true, y_pred)
         if self.loss.target_type is not None and self.loss.target_type.PRED_NDIM is not None:
