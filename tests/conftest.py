@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-import losslab
+# Most of the suite's time under JAX is XLA compiling each primitive for each shape and dtype:
+# JAX's own persistent cache lets the two xdist workers and the Keras subprocesses (they inherit
+# the environment) compile each program once, and a second run reuse them.
+_JAX_CACHE = Path(tempfile.gettempdir()) / f"losslab-tests-jax-cache-{os.getuid()}"
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_JAX_CACHE))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
+
+import losslab  # noqa: E402
 
 _VALUES = Path(__file__).resolve().parent / "reference" / "values.json"
 

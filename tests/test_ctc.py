@@ -282,6 +282,11 @@ def test_divide_by_length_and_weights() -> None:
         ),
         (Sequences([[1, 2]], [2]), (1, 4), r"y_pred for loss 'ctc' must have shape \(1, T, n_classes\)"),
         (
+            Sequences([[1, 2], [3]]),
+            (2, 6, 4),
+            r"Sequences.labels for loss 'ctc' must be padded .* Sequences.from_lists",
+        ),
+        (
             Sequences([[1, 0, 2]]),
             (1, 6, 4),
             r"row 0 has the label 2 at position 2, after a blank at position 1",

@@ -641,7 +641,17 @@ class Sequences(Structured):
             raise ShapeError(f"Sequences.labels for loss {loss_name!r} is missing.")
         if self._traced():
             return self._traced_normalised(loss_name)
-        lab = to_numpy(self.labels) if is_array(self.labels) else np.asarray(self.labels)
+        if is_array(self.labels):
+            lab = to_numpy(self.labels)
+        else:
+            try:
+                lab = np.asarray(self.labels)
+            except ValueError:  # NumPy refuses ragged nested lists
+                raise ShapeError(
+                    f"Sequences.labels for loss {loss_name!r} must be padded to one width (n, S); got "
+                    "sequences of different lengths. Sequences.from_lists(...) pads them and records "
+                    "their lengths."
+                ) from None
         if lab.ndim != 2:
             raise ShapeError(
                 f"Sequences.labels for loss {loss_name!r} must be two-dimensional (n, S): one padded "
