@@ -173,6 +173,23 @@ def test_matches_optax_ctc_loss(jax_x64) -> None:
     _close(f(jnp.asarray(keras_like), full), loss(Sequences(labels, tl), np.asarray(full), reduction="none"))
 
 
+def test_eager_jax_calls_reuse_one_compiled_function(jax_x64) -> None:
+    """An eager call on JAX arrays runs a cached jitted function: the scans are traced and
+    compiled once per shape, not at every call (the value and gradient stay the NumPy ones)."""
+    import jax.numpy as jnp
+
+    from losslab.losses.sequence import _jax_compiled
+
+    loss = losslab.get("ctc")
+    t = Sequences.from_lists([[1, 2], [3], [1, 1, 2]])
+    zs = [np.random.default_rng(k).normal(size=(3, 7, 4)) for k in range(3)]
+    fn = _jax_compiled(type(loss), False, False, 0)
+    for z in zs:
+        _close(loss(t, jnp.asarray(z), reduction="none"), loss(t, z, reduction="none"))
+        _close(jax_x64.grad(lambda x: loss(t, x, reduction="sum"))(jnp.asarray(z)), loss.gradient(t, z))
+    assert fn._cache_size() == 1
+
+
 def test_optax_is_off_at_huge_logits_and_losslab_exact(jax_x64) -> None:
     """optax's −1e5 for log 0 meets log-probabilities of −2e300: its value is off by 75 % and
     its gradient by O(1); losslab is exact (mpmath)."""

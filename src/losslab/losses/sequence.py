@@ -11,11 +11,13 @@ it is not automatic differentiation of the recursion. NumPy runs a loop over tim
 the batch, PyTorch the same loop in its own operations inside a ``torch.autograd.Function`` whose
 backward is that gradient, and JAX a ``lax.scan`` inside a ``jax.custom_vjp`` whose backward is
 that gradient (so ``jax.grad``, ``jit`` and ``vmap`` work; forward-mode ``jax.jvp`` does not: CTC
-declares no Hessian).
+declares no Hessian), jitted and cached per configuration, so that eager calls compile once per
+shape.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -234,20 +236,37 @@ def _torch_function() -> Any:
 
 
 def _jax_value(loss: CTC, t: Sequences, f: Any) -> Any:
+    """The per-row values as a compiled JAX function of (logits, labels, lengths), cached per
+    loss configuration: an eager call compiles once per shape instead of re-tracing the scans
+    every call; under an outer ``jit``, ``grad`` or ``vmap`` it is traced as a nested ``jit``."""
+    il = t.input_length
+    if il is None:
+        il = np.full(len(t), int(f.shape[1]), dtype=np.int64)
+    fn = _jax_compiled(type(loss), loss.zero_infinity, loss.divide_by_length, int(t.blank))
+    return fn(f, t.labels, t.target_length, il)
+
+
+@functools.cache
+def _jax_compiled(cls: type, zero_infinity: bool, divide_by_length: bool, blank: int) -> Any:
     import jax
 
+    loss = cls(zero_infinity=zero_infinity, divide_by_length=divide_by_length)
+
+    # the integer fields are arguments, not closed over (a custom_vjp may not close over the
+    # tracers of an enclosing trace); their cotangents are None: they are not differentiable
     @jax.custom_vjp
-    def value(x: Any) -> Any:
-        return loss._value_gradient_raw(x, t, beta=False)[0]
+    def rows(f: Any, labels: Any, target_length: Any, input_length: Any) -> Any:
+        t = Sequences(labels, target_length, input_length, blank)
+        return loss._value_gradient_raw(f, t, beta=False)[0]
 
-    def fwd(x: Any) -> tuple[Any, Any]:
-        return loss._value_gradient_raw(x, t)
+    def fwd(f: Any, labels: Any, target_length: Any, input_length: Any) -> tuple[Any, Any]:
+        return loss._value_gradient_raw(f, Sequences(labels, target_length, input_length, blank))
 
-    def bwd(g: Any, gv: Any) -> tuple[Any]:
-        return (gv[:, None, None] * g,)
+    def bwd(g: Any, gv: Any) -> tuple[Any, None, None, None]:
+        return gv[:, None, None] * g, None, None, None
 
-    value.defvjp(fwd, bwd)
-    return value(f)
+    rows.defvjp(fwd, bwd)
+    return jax.jit(rows)
 
 
 _SEQ_TARGET = Domain(
