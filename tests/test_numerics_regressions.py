@@ -180,6 +180,29 @@ def test_softmax_losses_where_the_shift_overflows(family: str, spec: dict, dtype
 
 
 @pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+@pytest.mark.parametrize(("family", "spec"), SOFTMAX_CASES, ids=lambda v: str(v))
+def test_softmax_losses_at_tied_maxima_and_a_near_certain_class(
+    family: str, spec: dict, dtype: Any, backend: str
+) -> None:
+    # log softmax counts each tied maximum once (its term is exactly 1) and keeps the tiny
+    # loss of a near-certain class: the sum over the others is not rounded against 1
+    for label in (0, 2):
+        _check(family, spec, label, [3.0, 3.0, -40.0], dtype, backend)
+        _check(family, spec, label, [30.0, 30.0, 30.0, -5.0], dtype, backend)
+    _check(family, spec, 0, [60.0, 0.0, -1.0], dtype, backend)
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
+def test_cross_entropy_gradient_of_soft_targets_around_half_the_mass(dtype: Any, backend: str) -> None:
+    # ∂/∂zⱼ = (s − aⱼ)pⱼ − aⱼ(1 − pⱼ): an entry above s/2 takes the sum of the others for s − aⱼ
+    # (no cancellation next to s), the rest s − aⱼ ≥ s/2 directly; ties at s/2 included
+    spec = {"name": "categorical_crossentropy"}
+    targets = [[1.0 - 2.0**-40, 2.0**-40, 0.0], [0.5, 0.5, 0.0], [0.5, 0.25, 0.25], [0.25, 0.5, 0.25]]
+    for t in targets:
+        _check("classification", spec, t, [2.0, 1.0, -3.0], dtype, backend)
+
+
+@pytest.mark.parametrize(("dtype", "backend"), COMBOS, ids=COMBO_IDS)
 def test_kl_divergence_where_the_shift_overflows(dtype: Any, backend: str) -> None:
     big = 1e308 if dtype == np.float64 else 3e38
     spec = {"name": "kl_divergence"}

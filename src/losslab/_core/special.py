@@ -79,12 +79,11 @@ def log_softmax(xp: Any, z: Any) -> Any:
     """
     m = xp.max(z, axis=-1, keepdims=True)
     shifted = z - m
-    k = z.shape[-1]
-    first_max = xp.argmax(z, axis=-1, keepdims=True)
-    cols = xp.reshape(xp.arange(k, device=_device(z)), (1, k))
-    is_first_max = cols == first_max
-    e = xp.exp(shifted) * (1.0 - mask(xp, is_first_max, shifted))  # e ≤ 1: exact selection
-    s = xp.sum(e, axis=-1, keepdims=True)
+    # the maxima's terms are exactly 1: sum the others, then add 1 per maximum but one (cheaper
+    # than locating the first maximum with argmax, which eager PyTorch runs slowly)
+    at_max = mask(xp, shifted == 0.0, shifted)
+    e = xp.exp(shifted) * (1.0 - at_max)  # e ≤ 1: exact selection
+    s = xp.sum(e, axis=-1, keepdims=True) + (xp.sum(at_max, axis=-1, keepdims=True) - 1.0)
     return shifted - xp.log1p(s)
 
 
@@ -153,8 +152,11 @@ def xmul_log_softmax(xp: Any, a: Any, z: Any, logp: Any) -> Any:
     finite (a = 0.1: −1.5e307): there it is 2a·(zⱼ/2 − max/2) (the log1p term of log p is
     below its last bit).
     """
+    inf = xp.isinf(logp)
+    if eager(xp, logp) and not bool(xp.any(inf)):
+        return a * logp  # the common case: no 0·inf to guard
     half = half_diff(xp, z, xp.max(z, axis=-1, keepdims=True))
-    return xp.where(xp.isinf(logp), (a * half) * 2.0, xmul(xp, a, logp))
+    return xp.where(inf, (a * half) * 2.0, xmul(xp, a, logp))
 
 
 def xlog1my(xp: Any, x: Any, y: Any) -> Any:

@@ -288,12 +288,11 @@ def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any, hessian: bool = True) -> t
     s = xp.sum(a, axis=1, keepdims=True)
     one_minus_p = 0.0 - xp.expm1(logp)  # 0.0 - avoids a signed -0.0 at p = 1
     # s − aⱼ cancels where aⱼ holds almost all of s (a soft target like [1 − 1e-16, 1e-16, 0]):
-    # for the largest aⱼ of each row, sum the other entries instead
-    k = a.shape[1]
-    cols = xp.reshape(xp.arange(k, device=sp._device(a)), (1, k))
-    is_top = cols == xp.argmax(a, axis=1, keepdims=True)
-    rest = xp.sum(xp.where(is_top, xp.zeros_like(a), a), axis=1, keepdims=True)
-    others = xp.where(is_top, rest, s - a)
+    # for an aⱼ above s/2 (at most one per row, the entries being ≥ 0) sum the other entries
+    # instead; below, s − aⱼ ≥ s/2 does not cancel
+    top = sp.mask(xp, a > 0.5 * s, a)
+    rest = xp.sum(a * (1.0 - top), axis=1, keepdims=True)
+    others = top * rest + (1.0 - top) * (s - a)
     return others * p - a * one_minus_p, (s * p * one_minus_p if hessian else None)
 
 
