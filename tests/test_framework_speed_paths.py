@@ -255,6 +255,26 @@ def test_torch_compile_traces_the_four_losses_in_one_graph() -> None:
         torch.testing.assert_close(xs[n].grad, xs_eager[n].grad, rtol=1e-6, atol=1e-12)
 
 
+def test_a_compiled_loss_does_not_recompile_when_other_losses_are_first_used() -> None:
+    # the kernels' dispatch state is per class, fixed at class creation: a module-level cache
+    # that grew as losses were first used changed a global Dynamo guards on, so one compiled
+    # function recompiled (and with fullgraph=True failed at the recompile limit) each time
+    name = FOUR[0]
+    y, f0, w = _data(name, torch.float32)
+    crit = lt.Loss(name)
+    compiled = torch.compile(lambda x: crit(x, y, w), backend="aot_eager", fullgraph=True)
+    compiled(f0.clone().requires_grad_(True)).backward()
+
+    class Fresh(type(losslab.get("huber"))):  # a loss class never used before
+        pass
+
+    Fresh()(torch.zeros(3), torch.ones(3, requires_grad=True)).backward()
+    y2, f2, _ = _data(FOUR[-1], torch.float32)
+    lt.Loss(FOUR[-1])(f2.requires_grad_(True), y2).backward()
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        compiled(f0.clone().requires_grad_(True)).backward()
+
+
 @pytest.mark.parametrize("name", losslab.list_losses())
 def test_shared_value_gradient_kernel_equals_the_two_kernels(name: str) -> None:
     # losses that compute value and gradient together (one log-softmax, one e^{-|x|}) give the

@@ -21,7 +21,6 @@ from .xp import is_tracing
 __all__ = ["Loss"]
 
 REDUCTIONS = ("mean", "sum", "none")
-_SHARED: dict[type, bool] = {}  # per loss class: may `_value_gradient` stand for _value and _gradient
 
 
 class Loss:
@@ -450,16 +449,21 @@ class Loss:
         """Per-entry values and gradient (one autograd forward computes both): the shared
         ``_value_gradient`` unless a subclass below the class that defines it overrides
         ``_value`` or ``_gradient`` (then those two, so the override counts)."""
-        cls = type(self)
-        shared = _SHARED.get(cls)
-        if shared is None:
-            mro = cls.__mro__
-            owner = next(i for i, c in enumerate(mro) if "_value_gradient" in c.__dict__)
-            shared = not any("_value" in c.__dict__ or "_gradient" in c.__dict__ for c in mro[:owner])
-            _SHARED[cls] = shared
-        if shared:
+        if type(self)._shares_value_gradient:
             return self._value_gradient(xp, t, f)
         return self._value(xp, t, f), self._gradient(xp, t, f)
+
+    #: set per class at its creation (a class attribute, not a global cache: a cache that
+    #: grows as losses are first used would fail torch.compile's guards and recompile)
+    _shares_value_gradient: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        mro = cls.__mro__
+        owner = next(i for i, c in enumerate(mro) if "_value_gradient" in c.__dict__)
+        cls._shares_value_gradient = not any(
+            "_value" in c.__dict__ or "_gradient" in c.__dict__ for c in mro[:owner]
+        )
 
     def _prepared(self, y_true: Any, y_pred: Any, sample_weight: Any = None, check: bool = True) -> Prepared:
         """Validated inputs for bridges that call the kernels themselves.
