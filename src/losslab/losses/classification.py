@@ -290,9 +290,9 @@ def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any, hessian: bool = True) -> t
     # s − aⱼ cancels where aⱼ holds almost all of s (a soft target like [1 − 1e-16, 1e-16, 0]):
     # for an aⱼ above s/2 (at most one per row, the entries being ≥ 0) sum the other entries
     # instead; below, s − aⱼ ≥ s/2 does not cancel
-    top = sp.mask(xp, a > 0.5 * s, a)
-    rest = xp.sum(a * (1.0 - top), axis=1, keepdims=True)
-    others = top * rest + (1.0 - top) * (s - a)
+    top = a > 0.5 * s
+    rest = xp.sum(xp.where(top, xp.zeros_like(a), a), axis=1, keepdims=True)
+    others = xp.where(top, rest, s - a)
     return others * p - a * one_minus_p, (s * p * one_minus_p if hessian else None)
 
 
