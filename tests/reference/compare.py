@@ -126,16 +126,21 @@ def evaluate(loss: Any, y: Any, f: Any) -> dict[str, Any]:
     return out
 
 
-def entries(case: dict[str, Any], dtype: Any = np.float64) -> Iterator[Entry | tuple[int, Exception]]:
+def entries(
+    case: dict[str, Any], dtype: Any = np.float64, alone: bool = False
+) -> Iterator[Entry | tuple[int, Exception]]:
     """Compare losslab with the references of ``case`` at ``dtype``.
 
     float64 uses the points as given, float32 their ``f32`` rounding. Yields an `Entry` per
-    number, or ``(point index, exception)`` when losslab raises on a point.
+    number, or ``(point index, exception)`` when losslab raises on a point. ``alone``: each
+    point in a batch of its own (the kernels' data-dependent shortcuts — all labels hard, no
+    overflow — then take every point they can).
     """
     loss = losslab.get(case["loss"])
     key = None if dtype == np.float64 else "f32"
     pts = case["points"]
-    for idx in _groups(case, key):
+    groups = _groups(case, key)
+    for idx in ([i] for g in groups for i in g) if alone else groups:
         rows = [pts[i] if key is None else pts[i][key] for i in idx]
         try:
             batches = [(idx, rows, evaluate(loss, *arrays(case, rows, dtype)))]

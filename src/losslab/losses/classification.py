@@ -157,6 +157,8 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
+            if _hard_labels(xp, t):
+                return _bce_hard_value_gradient(xp, t, f, w)[0]
             # (y·softplus)·w: a subnormal y is not rounded after multiplying by w, nor w·softplus
             # overflowed before y = 0 multiplies it
             return (t * sp.softplus(xp, -f)) * w + (1.0 - t) * sp.softplus(xp, f)
@@ -165,6 +167,8 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
+            if _hard_labels(xp, t):
+                return _bce_hard_value_gradient(xp, t, f, w, value=False)[1]
             return _bce_logit_gradient(xp, t, f, w)
         if w == 1.0:
             return bce_probability_gradient(xp, t, f)
@@ -183,7 +187,10 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         w = self.pos_weight
         e = xp.exp(-xp.abs(f))
         one_e = 1.0 + e
-        g = _bce_logit_gradient(xp, t, f, w, e)
+        if _hard_labels(xp, t):
+            g = _bce_hard_value_gradient(xp, t, f, w, value=False)[1]
+        else:
+            g = _bce_logit_gradient(xp, t, f, w, e)
         return g, (w * t + (1.0 - t)) * (e / (one_e * one_e))
 
     def _value_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
@@ -192,6 +199,8 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         # one e^{-|x|} and one log1p for the value's two softplus terms and the gradient (the
         # same operations as `_value` and `_gradient`: softplus(±x) = max(±x, 0) + log1p(e))
         w = self.pos_weight
+        if _hard_labels(xp, t):
+            return _bce_hard_value_gradient(xp, t, f, w)
         e = xp.exp(-xp.abs(f))
         l1p = xp.log1p(e)
         zero = xp.zeros_like(f)
@@ -207,6 +216,37 @@ def bce_probability_gradient(xp: Any, t: Any, q: Any) -> Any:
     q_in = xp.where(inside, q, xp.full_like(q, 0.5))
     near = ((q_in - t) / q_in) / (1.0 - q_in)
     return xp.where(inside, near, -sp.safe_div(xp, t, q) + sp.safe_div(xp, 1.0 - t, 1.0 - q))
+
+
+def _hard_labels(xp: Any, t: Any) -> bool:
+    """Every label 0 or 1 (y(1 − y) = 0 exactly; NaN or out-of-range labels say no), checked in
+    eager NumPy or PyTorch by one sum and a sync; traced arrays take the soft-label kernels."""
+    return sp.eager(xp, t) and float(xp.sum(xp.abs(t * (1.0 - t)))) == 0.0
+
+
+def _bce_hard_value_gradient(xp: Any, t: Any, x: Any, w: float, value: bool = True) -> tuple[Any, Any]:
+    r"""BCE value and gradient for labels 0 and 1 in a few arithmetic operations (eager PyTorch
+    runs comparisons, masks and ``where`` 5–30× slower than a multiply): with
+    z = (1 − 2y)x the logit of the wrong class and c = w for y = 1, 1 for y = 0,
+
+    .. math::
+
+        \ell = c\,(\max(z, 0) + \operatorname{log1p}(e)),\qquad
+        \frac{\partial\ell}{\partial x} = (1 - 2y)\,c\,\frac{e^{\min(z, 0)}}{1 + e},
+        \qquad e = e^{-|x|},
+
+    exact (e^{min(z,0)} is 1 or e itself): one of the soft-label kernel's two terms is 0, so
+    nothing cancels.
+    """
+    s = 1.0 - 2.0 * t  # ±1 exactly
+    z = s * x
+    e = xp.exp(-xp.abs(x))
+    c = s if w == 1.0 else s * (1.0 + (w - 1.0) * t)  # (1 − 2y)·c
+    g = c * (xp.exp(xp.minimum(z, xp.zeros_like(z))) / (1.0 + e))
+    if not value:
+        return None, g
+    v = xp.maximum(z, xp.zeros_like(z)) + xp.log1p(e)
+    return (v if w == 1.0 else v * xp.abs(c)), g
 
 
 def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float, e: Any = None) -> Any:
