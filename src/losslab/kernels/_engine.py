@@ -27,6 +27,10 @@ from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 # kind numbers (the engine's table in losslab.kernels maps loss classes to them)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
 
+# the value a pass computes: the loss ℓ(y, f); ℓ(y, f) − c(y) for a function c of the target alone
+# where the kernel has a cheaper form of it (Tweedie family: no log of y), else ℓ; or that c(y)
+VALUE, VALUE_UP_TO_Y, TARGET_TERM = 1, 2, 3
+
 # TWEEDIE's prm layout: a = 1 − p, b = 2 − p, series radius, then the series coefficients
 TW_A, TW_B, TW_RADIUS, TW_COEF = 0, 1, 2, 3
 _HALF_EXP_LIMIT = 1400.0
@@ -226,12 +230,24 @@ def _tw_log_g(L0, x, d):
 
 
 @njit(cache=True, inline="always")
-def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
+def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
     """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p)."""
     ypos = t > 0.0
     v = g = h = 0.0
     fast_g = False
-    mu = math.exp(s) if (want_g and ypos) or (want_h and b == 1.0) else 0.0
+    if want_v and form == TARGET_TERM:
+        # c(y) = ℓ − (the value up to y below) = 1/b − y/a + y^b/(ab), with its limits at a, b = 0
+        if not ypos:
+            v = 1.0 / b  # y = 0 only where b > 0
+        elif a == 0.0:
+            v = (1.0 - t) + t * math.log(t)
+        elif b == 0.0:
+            v = (t - math.log(t)) - 1.0
+        else:
+            v = (1.0 / b - t / a) + math.exp(b * math.log(t)) / (a * b)
+        return v, g, h
+    up_to_y = want_v and form == VALUE_UP_TO_Y
+    mu = math.exp(s) if (want_g and ypos) or ((want_h or up_to_y) and b == 1.0) else 0.0
     if want_g and ypos:
         # g = e^{(1−p)s}·(e^s − y): away from the optimum (|e^s − y| ≥ y/64) the difference loses at
         # most 65 ulps, so the logs of the exact form are needed only near it
@@ -242,9 +258,17 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
                 g = gg
                 fast_g = True
     ly = d = 0.0
-    if ypos and (want_v or (want_g and not fast_g)):
+    if ypos and ((want_v and not up_to_y) or (want_g and not fast_g)):
         ly, d = _log_ratio(s, t)  # d exact near s = log y
-    if want_v:
+    if up_to_y:
+        # ℓ = e^{bs}/b − y·e^{as}/a + y^b/(ab): the terms in s as expm1(xs)/x (→ s at x = 0), which
+        # differ from them by functions of y alone; no log of y, no series
+        first = mu - 1.0 if b == 1.0 else (math.expm1(b * s) / b if b != 0.0 else s)
+        second = 0.0
+        if ypos:
+            second = t * s if a == 0.0 else t * (math.expm1(a * s) / a)
+        v = first - second
+    elif want_v:
         if not ypos and b > 0.0:
             v = math.exp(b * s) / b
         elif abs(d) < radius:
@@ -295,7 +319,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
 
 
 @njit(cache=True)
-def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
     """The kernels built on exp/log: a function of its own (not inlined into the pass), so that
     each compiled variant of the pass does not carry and optimise all of them again; the call
     costs little next to their transcendental functions."""
@@ -303,19 +327,20 @@ def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
         tt = t * (1.0 - p1) + p1 / 2.0 if p1 != 0.0 else t
         return _bce(tt, f, p0, want_v, want_g, want_h)
     if kind == TWEEDIE:
-        return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h)
+        return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h, form)
     if kind == LOG_COSH:
         return _log_cosh(t, f, want_v, want_g, want_h)
     return math.nan, math.nan, math.nan
 
 
 @njit(cache=True, inline="always")
-def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form=VALUE):
     """(value, gradient, Hessian) of loss ``kind`` at one entry (float64); p0, p1, p2 are
     prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels are
-    inlined into the pass; the others are one call away."""
+    inlined into the pass; the others are one call away. ``form``: which value (`VALUE`,
+    `VALUE_UP_TO_Y`, `TARGET_TERM`; the last two for the kernels that have them)."""
     if kind == BCE or kind == TWEEDIE or kind == LOG_COSH:
-        return _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h)
+        return _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form)
     if kind == MSE:
         r = f - t
         return r * r, 2.0 * (f - t), 2.0
@@ -370,12 +395,13 @@ def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
 
 
 @njit(cache=True, parallel=True)
-def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad):
+def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad, value=VALUE):
     """One pass: per-entry values into ``v_out``, gradients into ``g_out``, Hessians into
     ``h_out``, and per chunk c: Σwℓ into ``part_v[c]``, Σw into ``part_w[c]``, 1 into
     ``part_bad[c]`` if a check failed there (the caller then takes the generic path, which
     names the entry). Every optional argument may be None: numba compiles one specialisation
     per combination with the unused branches removed, and checks run only if ``chk`` is given.
+    ``value``: `VALUE` for ℓ, `VALUE_UP_TO_Y` for ℓ − c(y), `TARGET_TERM` for c(y) (see `VALUE`).
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
@@ -404,7 +430,9 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
                     wc = np.float64(w[i])
                     ok = ok & (wc >= 0.0) & (wc <= _MAX)
                 bad = bad | (not ok)
-            v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
+            v, g, h = point(
+                kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None, value
+            )
             if w is not None:
                 wi = np.float64(w[i])
                 v = v * wi
