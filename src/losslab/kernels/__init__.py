@@ -62,7 +62,9 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
 # where the kernel has no cheaper form); "c": that c(y), only where it has (`cheaper_up_to_target`)
 _WANTS = {"g": (0, 1, 0), "h": (0, 0, 1), "gh": (0, 1, 1), "v": (1, 0, 0), "vg": (1, 1, 0), "vgh": (1, 1, 1)}
 _WANTS.update({"s": (2, 0, 0), "sg": (2, 1, 0), "sgh": (2, 1, 1), "c": (3, 0, 0)})
-_FORMS = {"s": 2, "c": 3}  # the value's form by the first letter of want (_engine.VALUE_UP_TO_Y, TARGET_TERM)
+# the value's form by the first letter of want (_engine.VALUE_UP_TO_Y, TARGET_TERM), for TWEEDIE (the
+# kernels that have them; the others' value up to y is their value, summed as such)
+_FORMS = {"s": 2, "c": 3}
 _CHK_WIDTH = 7  # _engine.CHK_WIDTH
 _prepared: dict[Any, Any] = {}  # loss -> (kind, prm, chk), or None if not served
 
@@ -256,7 +258,7 @@ def _run(
     _engine.elementwise(
         kind, prm, t, f, w, chk, v_out,
         None if g_out is None else g_out.reshape(-1), None if h_out is None else h_out.reshape(-1),
-        part_v, part_w, part_bad, _FORMS.get(want[0], _engine.VALUE),
+        part_v, part_w, part_bad, _FORMS.get(want[0], _engine.VALUE) if kind == TWEEDIE else _engine.VALUE,
     )  # fmt: skip
     return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
 

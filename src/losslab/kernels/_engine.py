@@ -28,7 +28,8 @@ from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
 
 # the value a pass computes: the loss ℓ(y, f); ℓ(y, f) − c(y) for a function c of the target alone
-# where the kernel has a cheaper form of it (Tweedie family: no log of y), else ℓ; or that c(y)
+# where the kernel has a cheaper form of it (Tweedie family: no log of y; there c(y) = ℓ(y, 0)),
+# else ℓ; or that c(y)
 VALUE, VALUE_UP_TO_Y, TARGET_TERM = 1, 2, 3
 
 # TWEEDIE's prm layout: a = 1 − p, b = 2 − p, series radius, then the series coefficients
@@ -236,7 +237,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
     v = g = h = 0.0
     fast_g = False
     if want_v and form == TARGET_TERM:
-        # c(y) = ℓ − (the value up to y below) = 1/b − y/a + y^b/(ab), with its limits at a, b = 0
+        # c(y) = ℓ − (the value up to y below) = ℓ(y, 0) = 1/b − y/a + y^b/(ab), limits at a, b = 0
         if not ypos:
             v = 1.0 / b  # y = 0 only where b > 0
         elif a == 0.0:
@@ -406,10 +407,14 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     want_v = v_out is not None or part_v is not None
+    # the terms of the other forms can be large against their sum (y·s ≫ ℓ for large counts):
+    # their chunk sums are compensated (Neumaier), leaving each term's own rounding
+    plain = value == VALUE
     for c in prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
         sv = 0.0
+        sv_err = 0.0
         sw = 0.0
         bad = False
         p0, p1, p2 = prm[0], prm[1], prm[2]
@@ -443,13 +448,18 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
             if v_out is not None:
                 v_out[i] = v
             if part_v is not None:
-                sv += v
+                if plain:
+                    sv += v
+                else:
+                    total = sv + v
+                    sv_err += ((sv - total) + v) if abs(sv) >= abs(v) else ((v - total) + sv)
+                    sv = total
             if g_out is not None:
                 g_out[i] = g
             if h_out is not None:
                 h_out[i] = h
         if part_v is not None:
-            part_v[c] = sv
+            part_v[c] = sv + sv_err
         if part_w is not None:
             part_w[c] = sw
         if part_bad is not None:

@@ -196,6 +196,13 @@ class _Objective:
         if c is not None and math.isfinite(float(c)):
             self.offset = float(c)
 
+    def resolves(self, v0: float) -> bool:
+        """Whether the value up to y, plus ``offset``, gives L ≈ ``v0`` to ~1e-13 relative: its terms
+        ℓ(y, f) − c(y) with c(y) = ℓ(y, 0) ≥ 0 (the engine's forms vanish at f = 0) are at most
+        ℓ + c, so it rounds like L + c̄ (c̄ = ``offset``, the mean of c): c̄ ≤ 10³·L keeps it near
+        L's own rounding; larger counts (c̄ grows as y·log y) take the loss's value instead."""
+        return math.isfinite(v0) and self.offset is not None and abs(self.offset) <= 1e3 * abs(v0)
+
     def exact_value(self, point: _Point) -> float:
         """L at ``point`` from the loss's own value (not up to a function of y)."""
         with np.errstate(all="ignore"):
@@ -457,8 +464,8 @@ def solve(
     if newton:
         obj.value_up_to_y()  # Newton's passes: the cheaper value where the engine has one
     start = obj.newton_point(theta0) if newton else None  # its value is L₀: no separate pass
-    if start is not None and not math.isfinite(start.v) and obj.offset is not None:
-        obj.offset = None  # a term of the cheaper value overflowed: the loss's own value
+    if start is not None and obj.offset is not None and not obj.resolves(start.v):
+        obj.offset = None  # the cheaper value is too coarse here (or overflowed): the loss's own
         start = obj.newton_point(theta0)
     v0 = obj.value(theta0) if start is None else start.v
     if not math.isfinite(v0):
@@ -616,4 +623,4 @@ def _host_target(loss: Loss, y: Any) -> Any:
     y = np.asarray(y)
     if loss.multiclass and y.ndim == 1:
         return y.astype(np.int64)
-    return y.astype(np.float64)
+    return y.astype(np.float64, copy=False)  # read only
