@@ -255,10 +255,13 @@ def _run(
     # computes without raising, as it always did
     v_out, part_v, part_w, part_bad, g_out, h_out = _buffers(n, m, shape, dt, want, reduction, w, out)
     _set_threads(threads)
+    g_flat = None if g_out is None else g_out.reshape(-1)
+    h_flat = None if h_out is None else h_out.reshape(-1)
+    empty = np.empty(0, dt)
+    dense = tuple(empty if a is None else a for a in (w, v_out, g_flat, h_flat))
     _engine.elementwise(
-        kind, prm, t, f, w, chk, v_out,
-        None if g_out is None else g_out.reshape(-1), None if h_out is None else h_out.reshape(-1),
-        part_v, part_w, part_bad, _FORMS.get(want[0], _engine.VALUE) if kind == TWEEDIE else _engine.VALUE,
+        kind, prm, t, f, w, chk, v_out, g_flat, h_flat, part_v, part_w, part_bad,
+        _FORMS.get(want[0], _engine.VALUE) if kind == TWEEDIE else _engine.VALUE, dense,
     )  # fmt: skip
     return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
 

@@ -319,11 +319,10 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
     return v, g, h
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
-    """The kernels built on exp/log: a function of its own (not inlined into the pass), so that
-    each compiled variant of the pass does not carry and optimise all of them again; the call
-    costs little next to their transcendental functions."""
+    """The kernels built on exp/log (``form``: which value, see `VALUE`), inlined into `_chunk`
+    only (see there)."""
     if kind == BCE:  # p0 = pos_weight, p1 = label smoothing ε: t → t(1 − ε) + ε/2
         tt = t * (1.0 - p1) + p1 / 2.0 if p1 != 0.0 else t
         return _bce(tt, f, p0, want_v, want_g, want_h)
@@ -335,13 +334,10 @@ def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
 
 
 @njit(cache=True, inline="always")
-def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form=VALUE):
+def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
     """(value, gradient, Hessian) of loss ``kind`` at one entry (float64); p0, p1, p2 are
-    prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels are
-    inlined into the pass; the others are one call away. ``form``: which value (`VALUE`,
-    `VALUE_UP_TO_Y`, `TARGET_TERM`; the last two for the kernels that have them)."""
-    if kind == BCE or kind == TWEEDIE or kind == LOG_COSH:
-        return _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form)
+    prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels, inlined
+    into the pass; those built on exp/log run a chunk at a time in `_chunk`."""
     if kind == MSE:
         r = f - t
         return r * r, 2.0 * (f - t), 2.0
@@ -377,6 +373,50 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form=VALUE):
 
 CHUNK = 4096
 
+
+@njit(cache=True)
+def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_v, form):
+    """Entries lo:hi of `elementwise` for the kernels built on exp/log: (Σwℓ, its compensation,
+    Σw) over them, per-entry values, gradients and Hessians stored where their arrays are not
+    empty (``w`` empty: unit weights).
+
+    A function of its own, not inlined into the pass: its arguments are arrays and flags only,
+    so it compiles once per dtype, not once per variant of the pass, and those kernels (inlined
+    here) are optimised once; called per chunk, not per entry, so the loop pays no call."""
+    p0, p1, p2 = prm[0], prm[1], prm[2]
+    has_w = w.shape[0] > 0
+    per_v = v_out.shape[0] > 0
+    want_v = per_v or sum_v
+    plain = form == VALUE
+    sv = 0.0
+    sv_err = 0.0
+    sw = 0.0
+    for i in range(lo, hi):
+        v, g, h = _transcendental(
+            kind, p0, p1, p2, prm, np.float64(t[i]), np.float64(f[i]), want_v, want_g, want_h, form
+        )
+        if has_w:
+            wi = np.float64(w[i])
+            v = v * wi
+            g = g * wi
+            h = h * wi
+            sw += wi
+        if per_v:
+            v_out[i] = v
+        if sum_v:
+            if plain:
+                sv += v
+            else:
+                total = sv + v
+                sv_err += ((sv - total) + v) if abs(sv) >= abs(v) else ((v - total) + sv)
+                sv = total
+        if want_g:
+            g_out[i] = g
+        if want_h:
+            h_out[i] = h
+    return sv, sv_err, sw
+
+
 # layout of the check vector ``chk`` (y_true at 0, y_pred at CHK_F), prepared by losslab.kernels
 # so that the test is branch-free: x ≥ LO and x ≤ HI with open ends moved to the next float in
 # (an infinite end becomes ±max float, so ±inf and NaN fail), x ≠ EXCLUDED (NaN if none), and,
@@ -396,28 +436,32 @@ def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
 
 
 @njit(cache=True, parallel=True)
-def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad, value=VALUE):
+def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad, value, dense):
     """One pass: per-entry values into ``v_out``, gradients into ``g_out``, Hessians into
     ``h_out``, and per chunk c: Σwℓ into ``part_v[c]``, Σw into ``part_w[c]``, 1 into
     ``part_bad[c]`` if a check failed there (the caller then takes the generic path, which
     names the entry). Every optional argument may be None: numba compiles one specialisation
     per combination with the unused branches removed, and checks run only if ``chk`` is given.
     ``value``: `VALUE` for ℓ, `VALUE_UP_TO_Y` for ℓ − c(y), `TARGET_TERM` for c(y) (see `VALUE`).
+    ``dense``: (w, v_out, g_out, h_out) again, each an empty array where absent, for `_chunk`.
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     want_v = v_out is not None or part_v is not None
-    # the terms of the other forms can be large against their sum (y·s ≫ ℓ for large counts):
-    # their chunk sums are compensated (Neumaier), leaving each term's own rounding
-    plain = value == VALUE
+    by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH
     for c in prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
         sv = 0.0
-        sv_err = 0.0
         sw = 0.0
         bad = False
         p0, p1, p2 = prm[0], prm[1], prm[2]
+        if by_chunk:
+            sv, sv_err, sw = _chunk(
+                kind, prm, t, f, dense[0], lo, hi, dense[1], dense[2], dense[3],
+                g_out is not None, h_out is not None, part_v is not None, value,
+            )  # fmt: skip
+            sv = sv + sv_err
         # the check rows as scalars (loads from chk could alias the outputs for the compiler)
         if chk is not None:
             t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0
@@ -435,9 +479,9 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
                     wc = np.float64(w[i])
                     ok = ok & (wc >= 0.0) & (wc <= _MAX)
                 bad = bad | (not ok)
-            v, g, h = point(
-                kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None, value
-            )
+            if by_chunk:
+                continue  # computed by _chunk: this loop only checks
+            v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
             if w is not None:
                 wi = np.float64(w[i])
                 v = v * wi
@@ -448,18 +492,13 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
             if v_out is not None:
                 v_out[i] = v
             if part_v is not None:
-                if plain:
-                    sv += v
-                else:
-                    total = sv + v
-                    sv_err += ((sv - total) + v) if abs(sv) >= abs(v) else ((v - total) + sv)
-                    sv = total
+                sv += v
             if g_out is not None:
                 g_out[i] = g
             if h_out is not None:
                 h_out[i] = h
         if part_v is not None:
-            part_v[c] = sv + sv_err
+            part_v[c] = sv
         if part_w is not None:
             part_w[c] = sw
         if part_bad is not None:
