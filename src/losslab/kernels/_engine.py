@@ -248,7 +248,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
             v = (1.0 / b - t / a) + math.exp(b * math.log(t)) / (a * b)
         return v, g, h
     up_to_y = want_v and form == VALUE_UP_TO_Y
-    mu = math.exp(s) if (want_g and ypos) or ((want_h or up_to_y) and b == 1.0) else 0.0
+    mu = math.exp(s) if (want_g and ypos) or ((want_g or want_h or up_to_y) and b == 1.0) else 0.0
     if want_g and ypos:
         # g = e^{(1−p)s}·(e^s − y): away from the optimum (|e^s − y| ≥ y/64) the difference loses at
         # most 65 ulps, so the logs of the exact form are needed only near it
@@ -290,7 +290,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
                 v = math.exp(hi + math.log(-math.expm1(min(la, lb) - hi)))
     if want_g and not fast_g:
         if not ypos:
-            g = math.exp(b * s)
+            g = mu if b == 1.0 else math.exp(b * s)  # e^{bs}, for p = 1 the e^s computed above
         elif d <= 1.0:
             # e^{log y + (1−p)s}·expm1(d); for p = 1 the factor is y itself (no exp∘log rounding)
             g = t * math.expm1(d) if a == 0.0 else _mul_exp(math.expm1(d), ly + a * s)

@@ -17,7 +17,10 @@ Which method, from the loss's metadata (never its name):
   s²·Aᵀdiag(wℓ'')A/Σw (A = [Z, 1]) is formed only where a step is taken, the step is by its
   pseudo-inverse, the full step is kept when it passes Armijo's test, else a line search on the
   directional derivative brackets the line's minimum. mse is solved in one step; GLMs in a
-  handful.
+  handful. Where the fused engine has a cheaper form of the loss up to a function of y alone
+  (the Tweedie family: ℓ(y, f) − ℓ(y, 0), no log of y), the passes compute that and add the
+  weighted mean of ℓ(y, 0), taken once: the same L, with no log per entry, used where it rounds
+  like L (mean ℓ(y, 0) ≤ 10³·L₀); where it cannot resolve a decrease, the loss's own value decides.
 - **L-BFGS** (SciPy's L-BFGS-B) otherwise — several outputs (softmax: the loss gives only the
   diagonal of each row's Hessian), a floor, a piecewise-linear loss (mae, quantile, hinge: the
   Hessian is 0), a non-convex one, a coupled one (``loss.coupled``: Cox, ranking — rows interact,
