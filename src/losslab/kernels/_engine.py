@@ -249,6 +249,11 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
         return v, g, h
     up_to_y = want_v and form == VALUE_UP_TO_Y
     mu = math.exp(s) if (want_g and ypos) or ((want_g or want_h or up_to_y) and b == 1.0) else 0.0
+    if up_to_y and a == 0.0 and mu <= _MAX:
+        # p = 1, the solver's pass: the branches below for these flags, in short (same results)
+        dd = mu - t
+        if not ypos or (abs(dd) >= t * 0.015625 and _TINY <= mu and _TINY <= abs(dd) <= _MAX):
+            return (mu - 1.0) - (t * s if ypos else 0.0), (dd if ypos else mu), mu
     if want_g and ypos:
         # g = e^{(1−p)s}·(e^s − y): away from the optimum (|e^s − y| ≥ y/64) the difference loses at
         # most 65 ulps, so the logs of the exact form are needed only near it
