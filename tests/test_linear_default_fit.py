@@ -164,6 +164,11 @@ def test_the_value_up_to_y_is_the_loss_less_a_function_of_the_targets(name, para
         _, g0, h0 = loss.value_gradient_hessian(y, f, sample_weight=w, reduction="none")
         assert np.array_equal(g, np.asarray(g0)) and np.array_equal(h, np.asarray(h0))
         np.testing.assert_array_equal(v, low * w)
+        # both sums from one pass (the solver's first point), as from their own passes
+        s2, c2, g2, h2 = fastpath.fused(loss, y, f, w, False, "scgh", "mean", (None, None))
+        assert float(s2) == pytest.approx(float(fused("s", f, "mean", w)), rel=1e-14)
+        assert float(c2) == pytest.approx(float(fused("c", f, "mean", w)), rel=1e-14)
+        assert np.array_equal(g2, g) and np.array_equal(h2, h)
 
 
 @pytest.mark.parametrize("name", ["mse", "binary_crossentropy", "huber"])
@@ -178,7 +183,8 @@ def test_losses_without_a_cheaper_form_give_their_value(name):
     y = (rng.uniform(size=n) < 0.4).astype(float)
     f = rng.normal(size=n)
     assert not kernels.cheaper_up_to_target(loss)
-    assert fastpath.fused(loss, y, f, None, False, "c", "mean", (None, None)) is None
+    for want in ("c", "scgh"):
+        assert fastpath.fused(loss, y, f, None, False, want, "mean", (None, None)) is None
     s = fastpath.fused(loss, y, f, None, False, "s", "mean", (None, None))
     assert float(s) == float(fastpath.fused(loss, y, f, None, False, "v", "mean", (None, None)))
 

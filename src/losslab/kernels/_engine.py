@@ -31,6 +31,7 @@ MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, S
 # where the kernel has a cheaper form of it (Tweedie family: no log of y; there c(y) = ℓ(y, 0)),
 # else ℓ; or that c(y)
 VALUE, VALUE_UP_TO_Y, TARGET_TERM = 1, 2, 3
+VALUE_UP_TO_Y_AND_TERM = 4  # both sums in one pass (`_chunk`)
 
 # TWEEDIE's prm layout: a = 1 − p, b = 2 − p, series radius, then the series coefficients
 TW_A, TW_B, TW_RADIUS, TW_COEF = 0, 1, 2, 3
@@ -381,9 +382,10 @@ CHUNK = 4096
 
 @njit(cache=True)
 def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_v, form):
-    """Entries lo:hi of `elementwise` for the kernels built on exp/log: (Σwℓ, its compensation,
-    Σw) over them, per-entry values, gradients and Hessians stored where their arrays are not
-    empty (``w`` empty: unit weights).
+    """Entries lo:hi of `elementwise` for the kernels built on exp/log: (Σwℓ, Σw·c(y), Σw) over
+    them (Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM`, which sums the value up to y as Σwℓ), per-entry
+    values, gradients and Hessians stored where their arrays are not empty (``w`` empty: unit
+    weights).
 
     A function of its own, not inlined into the pass: its arguments are arrays and flags only,
     so it compiles once per dtype, not once per variant of the pass, and those kernels (inlined
@@ -393,19 +395,32 @@ def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_
     per_v = v_out.shape[0] > 0
     want_v = per_v or sum_v
     plain = form == VALUE
+    both = form == VALUE_UP_TO_Y_AND_TERM
+    vform = VALUE_UP_TO_Y if both else form
     sv = 0.0
     sv_err = 0.0
+    sc = 0.0
+    sc_err = 0.0
     sw = 0.0
     for i in range(lo, hi):
-        v, g, h = _transcendental(
-            kind, p0, p1, p2, prm, np.float64(t[i]), np.float64(f[i]), want_v, want_g, want_h, form
+        ti = np.float64(t[i])
+        v, g, h = _transcendental(kind, p0, p1, p2, prm, ti, np.float64(f[i]), want_v, want_g, want_h, vform)
+        cv = (
+            _transcendental(kind, p0, p1, p2, prm, ti, 0.0, True, False, False, TARGET_TERM)[0]
+            if both
+            else 0.0
         )
         if has_w:
             wi = np.float64(w[i])
             v = v * wi
             g = g * wi
             h = h * wi
+            cv = cv * wi
             sw += wi
+        if both:
+            total = sc + cv
+            sc_err += ((sc - total) + cv) if abs(sc) >= abs(cv) else ((cv - total) + sc)
+            sc = total
         if per_v:
             v_out[i] = v
         if sum_v:
@@ -419,7 +434,7 @@ def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_
             g_out[i] = g
         if want_h:
             h_out[i] = h
-    return sv, sv_err, sw
+    return sv + sv_err, sc + sc_err, sw
 
 
 # layout of the check vector ``chk`` (y_true at 0, y_pred at CHK_F), prepared by losslab.kernels
@@ -448,7 +463,8 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
     names the entry). Every optional argument may be None: numba compiles one specialisation
     per combination with the unused branches removed, and checks run only if ``chk`` is given.
     ``value``: `VALUE` for ℓ, `VALUE_UP_TO_Y` for ℓ − c(y), `TARGET_TERM` for c(y) (see `VALUE`).
-    ``dense``: (w, v_out, g_out, h_out) again, each an empty array where absent, for `_chunk`.
+    ``dense``: (w, v_out, g_out, h_out) again, each an empty array where absent, for `_chunk`,
+    and the chunks' Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM` (else empty).
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
@@ -462,11 +478,12 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
         bad = False
         p0, p1, p2 = prm[0], prm[1], prm[2]
         if by_chunk:
-            sv, sv_err, sw = _chunk(
+            sv, sc, sw = _chunk(
                 kind, prm, t, f, dense[0], lo, hi, dense[1], dense[2], dense[3],
                 g_out is not None, h_out is not None, part_v is not None, value,
             )  # fmt: skip
-            sv = sv + sv_err
+            if dense[4].shape[0] > 0:
+                dense[4][c] = sc
         # the check rows as scalars (loads from chk could alias the outputs for the compiler)
         if chk is not None:
             t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0

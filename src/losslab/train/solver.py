@@ -82,9 +82,10 @@ class _Objective:
         self.loss = loss
         self.l2 = float(l2)  # ½·l2·‖W‖² added to the mean loss (the bias is not penalised)
         self.b0: np.ndarray | None = None  # the starting bias (set by `solve`)
-        # L − (the engine's value up to a function of y), once `value_up_to_y` found it cheaper;
-        # None: each pass computes L itself
+        # L − (the engine's value up to a function of y), once `value_up_to_y` found it cheaper
+        # (taken from the next pass); None: each pass computes L itself
         self.offset: float | None = None
+        self._offset_next = False
         self._score: tuple[np.ndarray, float] | None = None  # (θ, max_abs_score(θ)) last computed
         self._ZT: np.ndarray | None = None  # Zᵀ, C-ordered, for Newton's products (made when first needed)
         self.Z = Z
@@ -162,7 +163,15 @@ class _Objective:
         # the scale applied to the (p+1) weights, not to the n scores
         u = (W[0] * self.scale) @ ZT + float(b[0]) * self.scale
         with np.errstate(all="ignore"):
-            parts = None if self.offset is None else self._up_to_y(u, "sgh")
+            parts = None
+            if self._offset_next:  # the first pass gives the offset too: mean c(y) from the same loop
+                self._offset_next = False
+                both = self._up_to_y(u, "scgh")
+                if both is not None and math.isfinite(float(both[1])):
+                    self.offset = float(both[1])
+                    parts = (both[0], both[2], both[3])
+            elif self.offset is not None:
+                parts = self._up_to_y(u, "sgh")
             if parts is None:
                 v, g, h = self.loss.value_gradient_hessian(self.y, u, sample_weight=self.w, check=False)
             else:
@@ -187,17 +196,14 @@ class _Objective:
     def value_up_to_y(self) -> None:
         """Let the passes compute the loss up to a function c(y) of the targets alone (which the
         line search's comparisons do not see) where the fused engine has a cheaper form of it:
-        sets ``offset`` to the weighted mean of c(y), from one pass over y, so that values
-        stay L's (the history reports them)."""
+        the next pass also gives ``offset``, the weighted mean of c(y), so that values stay L's
+        (the history reports them)."""
         from .._core import fastpath
 
         eng = fastpath.engine()
-        if eng is None or not eng.cheaper_up_to_target(self.loss) or self.k != 1 or self.floor is not None:
-            return
-        with np.errstate(all="ignore"):
-            c = self._up_to_y(np.zeros(self.Z.shape[0]), "c")  # the scores: only their shape counts
-        if c is not None and math.isfinite(float(c)):
-            self.offset = float(c)
+        self._offset_next = (
+            eng is not None and eng.cheaper_up_to_target(self.loss) and self.k == 1 and self.floor is None
+        )
 
     def resolves(self, v0: float) -> bool:
         """Whether the value up to y, plus ``offset``, gives L ≈ ``v0`` to ~1e-13 relative: its terms
