@@ -120,8 +120,9 @@ def fused(
     ``"vg"``, ``"vgh"``; or ``"s"``, ``"sg"``, ``"sgh"``: the value up to a function of y_true
     alone, ℓ(y, f) − c(y), where the engine's kernel has a cheaper form of it (the Tweedie family:
     no log of y), else ℓ itself — enough for comparing predictions on fixed targets (a solver's
-    line search), where ``c`` cancels; ``"c"``: that c(y) (y_pred only gives the shape), served
-    only where the form is cheaper (`losslab.kernels.cheaper_up_to_target`).
+    line search), where ``c`` cancels; ``"c"``: that c(y) (y_pred only gives the shape), and
+    ``"scgh"``: (value up to y, c(y), gradient, Hessian) from one loop, reduced — both served only
+    where the form is cheaper (`losslab.kernels.cheaper_up_to_target`).
     """
     import numpy as np
 
