@@ -124,3 +124,133 @@ def test_the_linear_model_leaves_torch_random_state_alone():
     state = torch.random.get_rng_state()
     LossRegressor().fit(X, y)
     assert torch.equal(state, torch.random.get_rng_state())
+
+
+_CHEAPER = [("poisson", {}), ("gamma", {}), ("tweedie", {"power": 1.5}), ("tweedie", {"power": 2.5})]
+
+
+@pytest.mark.parametrize(("name", "params"), _CHEAPER)
+def test_the_value_up_to_y_is_the_loss_less_a_function_of_the_targets(name, params):
+    pytest.importorskip("numba")
+    from losslab import kernels
+    from losslab._core import fastpath
+
+    loss = losslab.get(name, **params)
+    assert kernels.cheaper_up_to_target(loss)
+    rng = np.random.default_rng(11)
+    n = 4 * fastpath.DEFAULT_MIN_SIZE
+    f1 = rng.normal(0.3, 0.8, n)
+    f2 = f1 + rng.normal(0.0, 0.5, n)
+    y = rng.gamma(2.0, np.exp(f1) / 2.0)
+    if name != "gamma" and params.get("power", 1.0) < 2:
+        y = np.where(rng.uniform(size=n) < 0.3, 0.0, np.round(y) if name == "poisson" else y)
+    w = rng.uniform(0.5, 2.0, n)
+
+    def fused(want, f, reduction="none", weights=None):
+        out = fastpath.fused(loss, y, f, weights, False, want, reduction, (None, None))
+        assert out is not None
+        return np.asarray(out)
+
+    c = fused("c", f1)
+    for f in (f1, f2):
+        exact = np.asarray(loss(y, f, reduction="none"))
+        low = fused("s", f)
+        # entry by entry: ℓ = (the value up to y) + c(y), c the same for every prediction
+        np.testing.assert_allclose(low + c, exact, rtol=0, atol=1e-12 * (1 + np.abs(low) + np.abs(c)).max())
+        # the weighted means (what the solver adds), and the gradient and Hessian as the loss's own
+        mean = float(fused("s", f, "mean", w)) + float(fused("c", f, "mean", w))
+        assert mean == pytest.approx(float(loss(y, f, sample_weight=w)), rel=1e-12)
+        v, g, h = (np.asarray(a) for a in fastpath.fused(loss, y, f, w, False, "sgh", "none", (None, None)))
+        _, g0, h0 = loss.value_gradient_hessian(y, f, sample_weight=w, reduction="none")
+        assert np.array_equal(g, np.asarray(g0)) and np.array_equal(h, np.asarray(h0))
+        np.testing.assert_array_equal(v, low * w)
+        # both sums from one pass (the solver's first point), as from their own passes
+        s2, c2, g2, h2 = fastpath.fused(loss, y, f, w, False, "scgh", "mean", (None, None))
+        assert float(s2) == pytest.approx(float(fused("s", f, "mean", w)), rel=1e-14)
+        assert float(c2) == pytest.approx(float(fused("c", f, "mean", w)), rel=1e-14)
+        assert np.array_equal(g2, g) and np.array_equal(h2, h)
+
+
+@pytest.mark.parametrize("name", ["mse", "binary_crossentropy", "huber"])
+def test_losses_without_a_cheaper_form_give_their_value(name):
+    pytest.importorskip("numba")
+    from losslab import kernels
+    from losslab._core import fastpath
+
+    loss = losslab.get(name)
+    rng = np.random.default_rng(12)
+    n = 2 * fastpath.DEFAULT_MIN_SIZE
+    y = (rng.uniform(size=n) < 0.4).astype(float)
+    f = rng.normal(size=n)
+    assert not kernels.cheaper_up_to_target(loss)
+    for want in ("c", "scgh"):
+        assert fastpath.fused(loss, y, f, None, False, want, "mean", (None, None)) is None
+    s = fastpath.fused(loss, y, f, None, False, "s", "mean", (None, None))
+    assert float(s) == float(fastpath.fused(loss, y, f, None, False, "v", "mean", (None, None)))
+
+
+@pytest.mark.parametrize("name", ["poisson", "gamma"])
+def test_the_cheaper_value_fits_and_reports_as_the_loss_itself(name):
+    # the same fit with the fused engine off (every pass the loss's own value): same predictions,
+    # same recorded losses to rounding
+    pytest.importorskip("numba")
+    from losslab._core import fastpath
+
+    X, y, w = _data(name, n=3 * fastpath.DEFAULT_MIN_SIZE, seed=13)
+    fast = _fit(name, X, y, w)
+    fastpath.configure(enabled=False)
+    try:
+        plain = _fit(name, X, y, w)
+    finally:
+        fastpath.configure(enabled=True)
+    assert fast.n_iter_ == plain.n_iter_
+    np.testing.assert_allclose(fast.predict(X), plain.predict(X), rtol=1e-9)
+    for a, b in zip(fast.history_, plain.history_, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-12)
+
+
+def test_large_counts_take_the_loss_itself_and_stop_at_a_stationary_point():
+    # counts near 10⁶: the value up to y has terms ≈ y·log y ≈ 10⁷ against a deviance of ~1 per row
+    # (c̄ ≫ 10³·L₀), too coarse for the last decreases and the history: the loss's own value
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(14)
+    n = 20_000
+    X = rng.normal(size=(n, 4))
+    y = rng.poisson(np.exp(X @ np.array([0.02, -0.01, 0.015, 0.0]) + 13.8)).astype(float)
+    est = LossRegressor(loss="poisson").fit(X, y)
+    loss = losslab.get("poisson")
+    A = np.c_[X, np.ones(n)]
+    grad = A.T @ np.asarray(loss.gradient(y, est.predict_raw(X))) / n
+    start = A.T @ np.asarray(loss.gradient(y, np.full(n, est.init_bias_))) / n
+    assert np.max(np.abs(grad)) < 1e-9 * np.max(np.abs(start))
+    assert est.history_[-1]["train_loss"] == pytest.approx(float(loss(y, est.predict_raw(X))), rel=1e-12)
+
+
+def test_a_cheaper_value_that_cannot_resolve_a_decrease_hands_over_to_the_loss(monkeypatch):
+    # every pass of the value up to y adds 10⁻³ more than the last (a rounding error as large as
+    # the later decreases): the first step it cannot resolve switches to the loss's own value,
+    # which decides and is recorded from then on
+    pytest.importorskip("numba")
+    from losslab._core import fastpath
+
+    up_to_y = solver._Objective._up_to_y
+    calls = []
+
+    def coarse(obj, u, want):
+        out = up_to_y(obj, u, want)
+        if want != "sgh" or out is None:
+            return out
+        calls.append(1)
+        return (out[0] + 1e-3 * len(calls), *out[1:])
+
+    monkeypatch.setattr(solver._Objective, "_up_to_y", coarse)
+    X, y, _ = _data("poisson", n=3 * fastpath.DEFAULT_MIN_SIZE, seed=15)
+    est = _fit("poisson", X, y)
+    assert calls  # the cheaper value was used, then given up
+    loss = losslab.get("poisson")
+    raw = est.predict_raw(X)
+    A = np.c_[X, np.ones(len(y))]
+    grad = A.T @ np.asarray(loss.gradient(y, raw)) / len(y)
+    start = A.T @ np.asarray(loss.gradient(y, np.full(len(y), est.init_bias_))) / len(y)
+    assert np.max(np.abs(grad)) < 1e-9 * np.max(np.abs(start))
+    assert est.history_[-1]["train_loss"] == pytest.approx(float(loss(y, raw)), rel=1e-12)

@@ -117,7 +117,12 @@ def fused(
     """The engine's answer for one call, or None to take the generic path.
 
     ``want`` is a string of the parts asked for, in order: ``"g"``, ``"h"``, ``"gh"``, ``"v"``,
-    ``"vg"``, ``"vgh"``.
+    ``"vg"``, ``"vgh"``; or ``"s"``, ``"sg"``, ``"sgh"``: the value up to a function of y_true
+    alone, ℓ(y, f) − c(y), where the engine's kernel has a cheaper form of it (the Tweedie family:
+    no log of y), else ℓ itself — enough for comparing predictions on fixed targets (a solver's
+    line search), where ``c`` cancels; ``"c"``: that c(y) (y_pred only gives the shape), and
+    ``"scgh"``: (value up to y, c(y), gradient, Hessian) from one loop, reduced — both served only
+    where the form is cheaper (`losslab.kernels.cheaper_up_to_target`).
     """
     import numpy as np
 

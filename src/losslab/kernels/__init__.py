@@ -23,7 +23,7 @@ import numpy as np
 from ..losses import counts, regression, robust
 from ..losses.classification import BinaryCrossentropy, CategoricalCrossentropy
 
-__all__ = ["SPECS", "run", "supports"]
+__all__ = ["SPECS", "cheaper_up_to_target", "run", "supports"]
 
 # kind numbers: mirror losslab.kernels._engine (kept numba-free here)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
@@ -58,7 +58,14 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
     robust.SquaredEpsilonInsensitive: lambda loss: (SQ_EPS_INSENSITIVE, (float(loss.epsilon),)),
 }
 
+# "s": the value up to a function c of the target alone (`_engine.VALUE_UP_TO_Y`; the value itself
+# where the kernel has no cheaper form); "c": that c(y), and "scgh" both sums with the gradient and
+# Hessian, only where it has (`cheaper_up_to_target`; "scgh" reduced only)
 _WANTS = {"g": (0, 1, 0), "h": (0, 0, 1), "gh": (0, 1, 1), "v": (1, 0, 0), "vg": (1, 1, 0), "vgh": (1, 1, 1)}
+_WANTS.update({"s": (2, 0, 0), "sg": (2, 1, 0), "sgh": (2, 1, 1), "c": (3, 0, 0), "scgh": (2, 1, 1)})
+# the value's form by the first letter of want (_engine.VALUE_UP_TO_Y, TARGET_TERM), for TWEEDIE (the
+# kernels that have them; the others' value up to y is their value, summed as such)
+_FORMS = {"s": 2, "c": 3}
 _CHK_WIDTH = 7  # _engine.CHK_WIDTH
 _prepared: dict[Any, Any] = {}  # loss -> (kind, prm, chk), or None if not served
 
@@ -72,6 +79,22 @@ def supports(loss: Any) -> bool:
     (True, False)
     """
     return (_rows_plan(loss) if type(loss) is CategoricalCrossentropy else _plan(loss)) is not None
+
+
+def cheaper_up_to_target(loss: Any) -> bool:
+    """True if the engine computes the loss up to a function of y_true alone (want ``"s"``) by a
+    cheaper form than the loss itself; for the others ``"s"`` gives the loss.
+
+    The Tweedie family: ℓ = e^{bs}/b − y·e^{as}/a + y^b/(ab) (a = 1 − p, b = 2 − p) without the
+    last term, so without the log of y that the exact deviance needs.
+
+    >>> import losslab
+    >>> from losslab import kernels
+    >>> kernels.cheaper_up_to_target(losslab.get("poisson")), kernels.cheaper_up_to_target(losslab.get("mse"))
+    (True, False)
+    """
+    plan = None if type(loss) is CategoricalCrossentropy else _plan(loss)
+    return plan is not None and plan[0] == TWEEDIE  # the kernels with `_engine.TARGET_TERM`
 
 
 def _domain_row(domain: Any) -> list[float] | None:
@@ -142,8 +165,12 @@ def run(
     """
     rows = type(loss) is CategoricalCrossentropy
     plan = _rows_plan(loss) if rows else _plan(loss)
-    if plan is None:
-        return None
+    if (
+        plan is None
+        or ("c" in want and (rows or plan[0] != TWEEDIE))
+        or (want == "scgh" and reduction == "none")
+    ):
+        return None  # not served; or c(y) of a loss whose value up to y is the value (c = 0)
     try:
         from . import _engine
     except ImportError:  # numba is not installed: the generic kernels answer
@@ -233,12 +260,23 @@ def _run(
     # computes without raising, as it always did
     v_out, part_v, part_w, part_bad, g_out, h_out = _buffers(n, m, shape, dt, want, reduction, w, out)
     _set_threads(threads)
+    g_flat = None if g_out is None else g_out.reshape(-1)
+    h_flat = None if h_out is None else h_out.reshape(-1)
+    empty = np.empty(0, dt)
+    part_c = np.empty(m) if want == "scgh" else np.empty(0)
+    dense = (*(empty if a is None else a for a in (w, v_out, g_flat, h_flat)), part_c)
+    form = _FORMS.get(want[0], _engine.VALUE) if kind == TWEEDIE else _engine.VALUE
     _engine.elementwise(
-        kind, prm, t, f, w, chk, v_out,
-        None if g_out is None else g_out.reshape(-1), None if h_out is None else h_out.reshape(-1),
-        part_v, part_w, part_bad,
+        kind, prm, t, f, w, chk, v_out, g_flat, h_flat, part_v, part_w, part_bad,
+        _engine.VALUE_UP_TO_Y_AND_TERM if want == "scgh" else form, dense,
     )  # fmt: skip
-    return _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
+    res = _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
+    if want != "scgh" or res is None:
+        return res
+    c = _engine.total(part_c)  # the mean as _finish takes it: by Σw (n without weights)
+    if reduction == "mean":
+        c = c / (_engine.total(part_w) if part_w is not None else float(n))
+    return res[0], np.asarray(c, dt)[()], *res[1:]
 
 
 def _buffers(

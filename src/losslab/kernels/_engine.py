@@ -27,6 +27,12 @@ from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 # kind numbers (the engine's table in losslab.kernels maps loss classes to them)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
 
+# the value a pass computes: the loss ℓ(y, f); ℓ(y, f) − c(y) for a function c of the target alone
+# where the kernel has a cheaper form of it (Tweedie family: no log of y; there c(y) = ℓ(y, 0)),
+# else ℓ; or that c(y)
+VALUE, VALUE_UP_TO_Y, TARGET_TERM = 1, 2, 3
+VALUE_UP_TO_Y_AND_TERM = 4  # both sums in one pass (`_chunk`)
+
 # TWEEDIE's prm layout: a = 1 − p, b = 2 − p, series radius, then the series coefficients
 TW_A, TW_B, TW_RADIUS, TW_COEF = 0, 1, 2, 3
 _HALF_EXP_LIMIT = 1400.0
@@ -226,12 +232,29 @@ def _tw_log_g(L0, x, d):
 
 
 @njit(cache=True, inline="always")
-def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
+def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
     """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p)."""
     ypos = t > 0.0
     v = g = h = 0.0
     fast_g = False
-    mu = math.exp(s) if (want_g and ypos) or (want_h and b == 1.0) else 0.0
+    if want_v and form == TARGET_TERM:
+        # c(y) = ℓ − (the value up to y below) = ℓ(y, 0) = 1/b − y/a + y^b/(ab), limits at a, b = 0
+        if not ypos:
+            v = 1.0 / b  # y = 0 only where b > 0
+        elif a == 0.0:
+            v = (1.0 - t) + t * math.log(t)
+        elif b == 0.0:
+            v = (t - math.log(t)) - 1.0
+        else:
+            v = (1.0 / b - t / a) + math.exp(b * math.log(t)) / (a * b)
+        return v, g, h
+    up_to_y = want_v and form == VALUE_UP_TO_Y
+    mu = math.exp(s) if (want_g and ypos) or ((want_g or want_h or up_to_y) and b == 1.0) else 0.0
+    if up_to_y and a == 0.0 and mu <= _MAX:
+        # p = 1, the solver's pass: the branches below for these flags, in short (same results)
+        dd = mu - t
+        if not ypos or (abs(dd) >= t * 0.015625 and _TINY <= mu and _TINY <= abs(dd) <= _MAX):
+            return (mu - 1.0) - (t * s if ypos else 0.0), (dd if ypos else mu), mu
     if want_g and ypos:
         # g = e^{(1−p)s}·(e^s − y): away from the optimum (|e^s − y| ≥ y/64) the difference loses at
         # most 65 ulps, so the logs of the exact form are needed only near it
@@ -242,9 +265,17 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
                 g = gg
                 fast_g = True
     ly = d = 0.0
-    if ypos and (want_v or (want_g and not fast_g)):
+    if ypos and ((want_v and not up_to_y) or (want_g and not fast_g)):
         ly, d = _log_ratio(s, t)  # d exact near s = log y
-    if want_v:
+    if up_to_y:
+        # ℓ = e^{bs}/b − y·e^{as}/a + y^b/(ab): the terms in s as expm1(xs)/x (→ s at x = 0), which
+        # differ from them by functions of y alone; no log of y, no series
+        first = mu - 1.0 if b == 1.0 else (math.expm1(b * s) / b if b != 0.0 else s)
+        second = 0.0
+        if ypos:
+            second = t * s if a == 0.0 else t * (math.expm1(a * s) / a)
+        v = first - second
+    elif want_v:
         if not ypos and b > 0.0:
             v = math.exp(b * s) / b
         elif abs(d) < radius:
@@ -265,7 +296,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
                 v = math.exp(hi + math.log(-math.expm1(min(la, lb) - hi)))
     if want_g and not fast_g:
         if not ypos:
-            g = math.exp(b * s)
+            g = mu if b == 1.0 else math.exp(b * s)  # e^{bs}, for p = 1 the e^s computed above
         elif d <= 1.0:
             # e^{log y + (1−p)s}·expm1(d); for p = 1 the factor is y itself (no exp∘log rounding)
             g = t * math.expm1(d) if a == 0.0 else _mul_exp(math.expm1(d), ly + a * s)
@@ -294,16 +325,15 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h):
     return v, g, h
 
 
-@njit(cache=True)
-def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
-    """The kernels built on exp/log: a function of its own (not inlined into the pass), so that
-    each compiled variant of the pass does not carry and optimise all of them again; the call
-    costs little next to their transcendental functions."""
+@njit(cache=True, inline="always")
+def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
+    """The kernels built on exp/log (``form``: which value, see `VALUE`), inlined into `_chunk`
+    only (see there)."""
     if kind == BCE:  # p0 = pos_weight, p1 = label smoothing ε: t → t(1 − ε) + ε/2
         tt = t * (1.0 - p1) + p1 / 2.0 if p1 != 0.0 else t
         return _bce(tt, f, p0, want_v, want_g, want_h)
     if kind == TWEEDIE:
-        return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h)
+        return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h, form)
     if kind == LOG_COSH:
         return _log_cosh(t, f, want_v, want_g, want_h)
     return math.nan, math.nan, math.nan
@@ -312,10 +342,8 @@ def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
 @njit(cache=True, inline="always")
 def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
     """(value, gradient, Hessian) of loss ``kind`` at one entry (float64); p0, p1, p2 are
-    prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels are
-    inlined into the pass; the others are one call away."""
-    if kind == BCE or kind == TWEEDIE or kind == LOG_COSH:
-        return _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h)
+    prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels, inlined
+    into the pass; those built on exp/log run a chunk at a time in `_chunk`."""
     if kind == MSE:
         r = f - t
         return r * r, 2.0 * (f - t), 2.0
@@ -351,6 +379,64 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
 
 CHUNK = 4096
 
+
+@njit(cache=True)
+def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_v, form):
+    """Entries lo:hi of `elementwise` for the kernels built on exp/log: (Σwℓ, Σw·c(y), Σw) over
+    them (Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM`, which sums the value up to y as Σwℓ), per-entry
+    values, gradients and Hessians stored where their arrays are not empty (``w`` empty: unit
+    weights).
+
+    A function of its own, not inlined into the pass: its arguments are arrays and flags only,
+    so it compiles once per dtype, not once per variant of the pass, and those kernels (inlined
+    here) are optimised once; called per chunk, not per entry, so the loop pays no call."""
+    p0, p1, p2 = prm[0], prm[1], prm[2]
+    has_w = w.shape[0] > 0
+    per_v = v_out.shape[0] > 0
+    want_v = per_v or sum_v
+    plain = form == VALUE
+    both = form == VALUE_UP_TO_Y_AND_TERM
+    vform = VALUE_UP_TO_Y if both else form
+    sv = 0.0
+    sv_err = 0.0
+    sc = 0.0
+    sc_err = 0.0
+    sw = 0.0
+    for i in range(lo, hi):
+        ti = np.float64(t[i])
+        v, g, h = _transcendental(kind, p0, p1, p2, prm, ti, np.float64(f[i]), want_v, want_g, want_h, vform)
+        cv = (
+            _transcendental(kind, p0, p1, p2, prm, ti, 0.0, True, False, False, TARGET_TERM)[0]
+            if both
+            else 0.0
+        )
+        if has_w:
+            wi = np.float64(w[i])
+            v = v * wi
+            g = g * wi
+            h = h * wi
+            cv = cv * wi
+            sw += wi
+        if both:
+            total = sc + cv
+            sc_err += ((sc - total) + cv) if abs(sc) >= abs(cv) else ((cv - total) + sc)
+            sc = total
+        if per_v:
+            v_out[i] = v
+        if sum_v:
+            if plain:
+                sv += v
+            else:
+                total = sv + v
+                sv_err += ((sv - total) + v) if abs(sv) >= abs(v) else ((v - total) + sv)
+                sv = total
+        if want_g:
+            g_out[i] = g
+        if want_h:
+            h_out[i] = h
+    return sv + sv_err, sc + sc_err, sw
+
+
 # layout of the check vector ``chk`` (y_true at 0, y_pred at CHK_F), prepared by losslab.kernels
 # so that the test is branch-free: x ≥ LO and x ≤ HI with open ends moved to the next float in
 # (an infinite end becomes ±max float, so ±inf and NaN fail), x ≠ EXCLUDED (NaN if none), and,
@@ -370,16 +456,20 @@ def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
 
 
 @njit(cache=True, parallel=True)
-def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad):
+def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad, value, dense):
     """One pass: per-entry values into ``v_out``, gradients into ``g_out``, Hessians into
     ``h_out``, and per chunk c: Σwℓ into ``part_v[c]``, Σw into ``part_w[c]``, 1 into
     ``part_bad[c]`` if a check failed there (the caller then takes the generic path, which
     names the entry). Every optional argument may be None: numba compiles one specialisation
     per combination with the unused branches removed, and checks run only if ``chk`` is given.
+    ``value``: `VALUE` for ℓ, `VALUE_UP_TO_Y` for ℓ − c(y), `TARGET_TERM` for c(y) (see `VALUE`).
+    ``dense``: (w, v_out, g_out, h_out) again, each an empty array where absent, for `_chunk`,
+    and the chunks' Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM` (else empty).
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
     want_v = v_out is not None or part_v is not None
+    by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH
     for c in prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
@@ -387,6 +477,13 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
         sw = 0.0
         bad = False
         p0, p1, p2 = prm[0], prm[1], prm[2]
+        if by_chunk:
+            sv, sc, sw = _chunk(
+                kind, prm, t, f, dense[0], lo, hi, dense[1], dense[2], dense[3],
+                g_out is not None, h_out is not None, part_v is not None, value,
+            )  # fmt: skip
+            if dense[4].shape[0] > 0:
+                dense[4][c] = sc
         # the check rows as scalars (loads from chk could alias the outputs for the compiler)
         if chk is not None:
             t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0
@@ -404,6 +501,8 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
                     wc = np.float64(w[i])
                     ok = ok & (wc >= 0.0) & (wc <= _MAX)
                 bad = bad | (not ok)
+            if by_chunk:
+                continue  # computed by _chunk: this loop only checks
             v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
             if w is not None:
                 wi = np.float64(w[i])

@@ -253,9 +253,10 @@ class _LossEstimator(_BaseEstimator):
             train_idx, val_idx = _np.arange(n), None
         kinds = column_kinds(X)  # on all rows: an all-missing column is an error, not a split artefact
         X_train = X if val_idx is None else _take(X, train_idx)  # all rows: no copy
+        rows = slice(None) if val_idx is None else train_idx  # (of targets and weights too)
         self.preprocessor_ = make_preprocessor(kinds, scale=self.model != "gbdt")
         Z_train = _np.asarray(self.preprocessor_.fit_transform(X_train), dtype=_np.float64)
-        w_train = sample_weight[train_idx]
+        w_train = sample_weight[rows]
         if self.model != "gbdt" and _np.ptp(w_train) > 0:  # weights count in the scaling too
             Z_train = weight_scaling(self.preprocessor_, Z_train, w_train)
         validation = None
@@ -287,8 +288,8 @@ class _LossEstimator(_BaseEstimator):
                     net,
                     self.loss_,
                     Z_train,
-                    target[train_idx],
-                    sample_weight=sample_weight[train_idx],
+                    target[rows],
+                    sample_weight=w_train,
                     validation=validation,
                     tol=self.tol,
                     max_iter=self.max_iter,
@@ -547,6 +548,11 @@ def _torch_dtype(name: str) -> _Any:
 
 def _take(X: _Any, idx: _np.ndarray) -> _Any:
     return X.iloc[idx] if _is_frame(X) else X[idx]
+
+
+def _unit(w: _np.ndarray) -> bool:
+    """All weights 1 (the default ``sample_weight``)."""
+    return bool(_np.all(w == 1.0))
 
 
 def _sample_weight(sample_weight: _Any, X: _Any) -> _np.ndarray:
@@ -864,7 +870,8 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         check_consistent_length(X, y)
         w = _sample_weight(sample_weight, X)
         self.loss_ = loss = _clone(loss)  # a copy: set_params(loss__…) leaves the fitted loss
-        init = loss.baseline(y, w)  # also validates y against the loss's domain
+        # also validates y against the loss's domain; unit weights as None (no weighted reductions)
+        init = loss.baseline(y, None if _unit(w) else w)
         self.output_scale_ = _output_scale(loss, y, w)
         self._fit_model(X, y, w, 1, init, None, callback)
         return self
@@ -1039,7 +1046,8 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
         self.loss_ = loss = _clone(loss)  # a copy: set_params(loss__…) leaves the fitted loss
         n_outputs = len(classes) if loss.multiclass else 1
         target = self._target_from_index(idx)
-        init = loss.baseline(target, w)  # also validates the targets against the loss's domain
+        # also validates the targets against the loss's domain; unit weights as None
+        init = loss.baseline(target, None if _unit(w) else w)
         self._fit_model(X, target, w, n_outputs, init, idx, callback)
         return self
 

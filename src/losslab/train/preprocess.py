@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
 from .._core.errors import DataError
-from ._arrays import transposed
+from ._arrays import along_rows, transposed
 
 __all__ = [
     "ColumnKinds",
@@ -198,13 +198,13 @@ class NumericColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_features_in_ = A.shape[1]
         if self.scale:
             self.mean_ = (np.einsum("ij->j", A) if gaps else total) / max(n, 1)
-            A -= self.mean_
+            along_rows(np.subtract, A, self.mean_)
             self.var_ = np.einsum("ij,ij->j", A, A) / max(A.shape[0], 1)
             sd = np.sqrt(self.var_)
             # StandardScaler's rule: a (numerically) constant column keeps scale 1
             tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(self.mean_), 1.0)
             self.scale_ = np.where(sd > tiny, sd, 1.0)
-            A /= self.scale_
+            along_rows(np.true_divide, A, self.scale_)
         return A
 
     def transform(self, X: Any) -> np.ndarray:
@@ -213,8 +213,8 @@ class NumericColumns(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if missing.any():
             np.copyto(A, np.broadcast_to(self.statistics_, A.shape), where=missing)
         if self.scale:
-            A -= self.mean_
-            A /= self.scale_
+            along_rows(np.subtract, A, self.mean_)
+            along_rows(np.true_divide, A, self.scale_)
         return A
 
 

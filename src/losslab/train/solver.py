@@ -17,7 +17,10 @@ Which method, from the loss's metadata (never its name):
   s²·Aᵀdiag(wℓ'')A/Σw (A = [Z, 1]) is formed only where a step is taken, the step is by its
   pseudo-inverse, the full step is kept when it passes Armijo's test, else a line search on the
   directional derivative brackets the line's minimum. mse is solved in one step; GLMs in a
-  handful.
+  handful. Where the fused engine has a cheaper form of the loss up to a function of y alone
+  (the Tweedie family: ℓ(y, f) − ℓ(y, 0), no log of y), the passes compute that and add the
+  weighted mean of ℓ(y, 0), taken once: the same L, with no log per entry, used where it rounds
+  like L (mean ℓ(y, 0) ≤ 10³·L₀); where it cannot resolve a decrease, the loss's own value decides.
 - **L-BFGS** (SciPy's L-BFGS-B) otherwise — several outputs (softmax: the loss gives only the
   diagonal of each row's Hessian), a floor, a piecewise-linear loss (mae, quantile, hinge: the
   Hessian is 0), a non-convex one, a coupled one (``loss.coupled``: Cox, ranking — rows interact,
@@ -79,8 +82,12 @@ class _Objective:
         self.loss = loss
         self.l2 = float(l2)  # ½·l2·‖W‖² added to the mean loss (the bias is not penalised)
         self.b0: np.ndarray | None = None  # the starting bias (set by `solve`)
+        # L − (the engine's value up to a function of y), once `value_up_to_y` found it cheaper
+        # (taken from the next pass); None: each pass computes L itself
+        self.offset: float | None = None
+        self._offset_next = False
         self._score: tuple[np.ndarray, float] | None = None  # (θ, max_abs_score(θ)) last computed
-        self._ZT: np.ndarray | None = None  # Zᵀ, C-ordered, for the Hessian (made when first needed)
+        self._ZT: np.ndarray | None = None  # Zᵀ, C-ordered, for Newton's products (made when first needed)
         self.Z = Z
         self.y = y
         # unit weights as None: the loss's plain mean skips the weighted reduction's passes
@@ -143,20 +150,73 @@ class _Objective:
     def newton_point(self, theta: np.ndarray) -> _Point:
         """L(θ), ∇L and the rows' weighted second derivatives wᵢℓ''ᵢ at θ (one output, no floor),
         from one pass of the loss (``value_gradient_hessian``); the Hessian is formed on demand
-        (`hessian`), so a point where the iteration stops costs no Hessian product."""
+        (`hessian`), so a point where the iteration stops costs no Hessian product.
+
+        Once `value_up_to_y` has set ``offset``, the pass computes the loss up to a function of
+        the targets alone (cheaper where the fused engine has such a form: no log of y for the
+        Tweedie family) and L is that plus ``offset``: the same function of θ, with the rounding
+        of the cheaper form's terms."""
+        if self._ZT is None:
+            self._ZT = transposed(self.Z)  # products with Zᵀ read it in rows: ~2× faster than Z's
+        ZT = self._ZT
         W, b = self.unpack(theta)
         # the scale applied to the (p+1) weights, not to the n scores
-        u = self.Z @ (W[0] * self.scale) + float(b[0]) * self.scale
+        u = (W[0] * self.scale) @ ZT + float(b[0]) * self.scale
         with np.errstate(all="ignore"):
-            v, g, h = self.loss.value_gradient_hessian(self.y, u, sample_weight=self.w, check=False)
+            parts = None
+            if self._offset_next:  # the first pass gives the offset too: mean c(y) from the same loop
+                self._offset_next = False
+                both = self._up_to_y(u, "scgh")
+                if both is not None and math.isfinite(float(both[1])):
+                    self.offset = float(both[1])
+                    parts = (both[0], both[2], both[3])
+            elif self.offset is not None:
+                parts = self._up_to_y(u, "sgh")
+            if parts is None:
+                v, g, h = self.loss.value_gradient_hessian(self.y, u, sample_weight=self.w, check=False)
+            else:
+                v, g, h = parts
+                v = float(v) + self.offset
         m = self.p
         grad = np.empty(m + 1)
-        grad[:m] = g @ self.Z
+        grad[:m] = ZT @ g
         grad[m] = g.sum()
         grad *= self.scale / self.wsum  # 1/Σw and the output scale on the (p+1)-sized result
         if self.l2:
             grad[:m] += self.l2 * theta[:m]
         return _Point(theta, float(v) + self.penalty(theta), grad, h, u)
+
+    def _up_to_y(self, u: np.ndarray, want: str) -> Any:
+        """The fused engine's pass ``want`` ("s…": the mean loss up to a function of y) at the
+        scores ``u``, or None where it does not answer (see `losslab._core.fastpath.fused`)."""
+        from .._core import fastpath
+
+        return fastpath.fused(self.loss, self.y, u, self.w, False, want, "mean", (None, None))
+
+    def value_up_to_y(self) -> None:
+        """Let the passes compute the loss up to a function c(y) of the targets alone (which the
+        line search's comparisons do not see) where the fused engine has a cheaper form of it:
+        the next pass also gives ``offset``, the weighted mean of c(y), so that values stay L's
+        (the history reports them)."""
+        from .._core import fastpath
+
+        eng = fastpath.engine()
+        self._offset_next = (
+            eng is not None and eng.cheaper_up_to_target(self.loss) and self.k == 1 and self.floor is None
+        )
+
+    def resolves(self, v0: float) -> bool:
+        """Whether the value up to y, plus ``offset``, gives L ≈ ``v0`` to ~1e-13 relative: its terms
+        ℓ(y, f) − c(y) with c(y) = ℓ(y, 0) ≥ 0 (the engine's forms vanish at f = 0) are at most
+        ℓ + c, so it rounds like L + c̄ (c̄ = ``offset``, the mean of c): c̄ ≤ 10³·L keeps it near
+        L's own rounding; larger counts (c̄ grows as y·log y) take the loss's value instead."""
+        return math.isfinite(v0) and self.offset is not None and abs(self.offset) <= 1e3 * abs(v0)
+
+    def exact_value(self, point: _Point) -> float:
+        """L at ``point`` from the loss's own value (not up to a function of y)."""
+        with np.errstate(all="ignore"):
+            v = float(self.loss(self.y, point.u, sample_weight=self.w, check=False))
+        return v + self.penalty(point.theta)
 
     def hessian(self, point: _Point) -> np.ndarray:
         """∇²L = s²·Aᵀ diag(wᵢℓ''ᵢ/Σw) A (A = [Z, 1]) at ``point``.
@@ -166,9 +226,7 @@ class _Objective:
         by the block of Z, giving Zᵀdiag(h)Z and hᵀZ in one product — about twice as fast as
         (h·Z)ᵀZ over all rows at once, with no n-sized temporary. The copy is the size of Z,
         as the preprocessing's scratch copy was."""
-        if self._ZT is None:
-            self._ZT = transposed(self.Z)
-        ZT, h, m = self._ZT, point.h, self.p
+        ZT, h, m = self._ZT, point.h, self.p  # Zᵀ made by `newton_point`
         n = ZT.shape[1]
         H = np.zeros((m + 1, m + 1))
         cols = max(256, _BLOCK // (m + 1))
@@ -196,8 +254,11 @@ class _Objective:
             return self._score[1]  # the record of θ's iteration computed it
         W, b = self.unpack(theta)
         b0 = np.zeros(self.k) if self.b0 is None else self.b0
+        if u is None and self.k == 1 and self._ZT is not None:
+            u = (W[0] * self.scale) @ self._ZT + float(b[0]) * self.scale
         if u is not None:
-            score = float(np.max(np.abs(u - float(b0[0]) * self.scale)))
+            c = float(b0[0]) * self.scale  # from the extremes: no n-sized temporaries
+            score = max(float(u.max()) - c, c - float(u.min()))
         else:
             score = float(np.max(np.abs((self.Z @ W.T + (b - b0)) * self.scale)))
         self._score = (theta.copy(), score)  # a copy: SciPy's L-BFGS-B updates its x in place
@@ -312,9 +373,16 @@ def _newton(
             if at_lo is None:
                 return theta, v, False  # no descent found: let the caller's L-BFGS take over
             accepted = at_lo
-        record(SimpleNamespace(x=accepted.theta, fun=accepted.v / norm, u=accepted.u))
         step = accepted.theta - theta
-        if not accepted.v < v or np.max(np.abs(step)) <= 1e-15 * (1.0 + np.max(np.abs(accepted.theta))):
+        tiny = np.max(np.abs(step)) <= 1e-15 * (1.0 + np.max(np.abs(accepted.theta)))
+        if not accepted.v < v and not tiny and obj.offset is not None:
+            # the value up to a function of y, rounded in its own (larger) terms, may not resolve
+            # the decrease: the loss's own value decides, here and from now on
+            obj.offset = None
+            v = obj.exact_value(point)
+            accepted = accepted._replace(v=obj.exact_value(accepted))
+        record(SimpleNamespace(x=accepted.theta, fun=accepted.v / norm, u=accepted.u))
+        if not accepted.v < v or tiny:
             return accepted.theta, accepted.v, True  # no further decrease in float64: as close as it gets
         point = accepted
     return point.theta, point.v, False
@@ -402,7 +470,12 @@ def solve(
     ).astype(np.float64)
     obj.b0 = obj.unpack(theta0)[1].copy()
     newton = _newton_applies(model, loss)
+    if newton:
+        obj.value_up_to_y()  # Newton's passes: the cheaper value where the engine has one
     start = obj.newton_point(theta0) if newton else None  # its value is L₀: no separate pass
+    if start is not None and obj.offset is not None and not obj.resolves(start.v):
+        obj.offset = None  # the cheaper value is too coarse here (or overflowed): the loss's own
+        start = obj.newton_point(theta0)
     v0 = obj.value(theta0) if start is None else start.v
     if not math.isfinite(v0):
         raise DivergenceError(f"the loss {loss.name!r} is not finite at the starting weights ({v0}).", 0)
@@ -559,4 +632,4 @@ def _host_target(loss: Loss, y: Any) -> Any:
     y = np.asarray(y)
     if loss.multiclass and y.ndim == 1:
         return y.astype(np.int64)
-    return y.astype(np.float64)
+    return y.astype(np.float64, copy=False)  # read only
