@@ -167,9 +167,7 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     def _gradient(self, xp: Any, t: Any, f: Any) -> Any:
         w = self.pos_weight
         if self.from_logits:
-            if _hard_labels(xp, t):
-                return _bce_hard_value_gradient(xp, t, f, w, value=False)[1]
-            return _bce_logit_gradient(xp, t, f, w)
+            return bce_logit_gradient(xp, t, f, w)
         if w == 1.0:
             return bce_probability_gradient(xp, t, f)
         return -w * sp.safe_div(xp, t, f) + sp.safe_div(xp, 1.0 - t, 1.0 - f)
@@ -216,6 +214,15 @@ def bce_probability_gradient(xp: Any, t: Any, q: Any) -> Any:
     q_in = xp.where(inside, q, xp.full_like(q, 0.5))
     near = ((q_in - t) / q_in) / (1.0 - q_in)
     return xp.where(inside, near, -sp.safe_div(xp, t, q) + sp.safe_div(xp, 1.0 - t, 1.0 - q))
+
+
+def bce_logit_gradient(xp: Any, t: Any, x: Any, w: float) -> Any:
+    """BCE's gradient in the logit (pos_weight w): the hard-label kernel when every label is 0
+    or 1 (eager), else the soft-label one. Losses equal to BCE (focal with γ = 0) call this, so
+    that they stay equal bit for bit."""
+    if _hard_labels(xp, t):
+        return _bce_hard_value_gradient(xp, t, x, w, value=False)[1]
+    return _bce_logit_gradient(xp, t, x, w)
 
 
 def _hard_labels(xp: Any, t: Any) -> bool:

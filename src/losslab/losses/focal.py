@@ -22,7 +22,7 @@ from ..links import SOFTMAX, unless_probabilities
 from ._params import FROM_LOGITS, NON_NEGATIVE, UNIT_CLOSED, OptionalFloat, OptionalInt, ScalarOrVector
 from .classification import (
     LogitsOrProbabilities,
-    _bce_logit_gradient,
+    bce_logit_gradient,
     bce_probability_gradient,
     ignorable_targets,
     ignored_mask,
@@ -317,7 +317,7 @@ class BinaryFocal(LogitsOrProbabilities, Loss):
         v0, g0, h0 = _pos_logit_terms(xp, -f, self.gamma, spmx, spx, sn, s, inner)
         # with α: (y·P)·α₁, so that a subnormal y is not rounded after multiplying by α₁
         value = (c1 * v1 if self.alpha is None else (t * v1) * w1) + c0 * v0 if "v" in want else None
-        grad = _bce_logit_gradient(xp, t, f, 1.0) if ce_grad else (c1 * g1 - c0 * g0 if "g" in want else None)
+        grad = bce_logit_gradient(xp, t, f, 1.0) if ce_grad else (c1 * g1 - c0 * g0 if "g" in want else None)
         hess = c1 * h1 + c0 * h0 if "h" in want else None
         return value, grad, hess
 
