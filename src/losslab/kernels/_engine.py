@@ -55,6 +55,13 @@ def _two_sum(a, b):
 
 
 @njit(cache=True, inline="always")
+def _neumaier(total, err, x):
+    """(total + x, err + its rounding error): a step of Neumaier's compensated sum."""
+    s = total + x
+    return s, err + (((total - s) + x) if abs(total) >= abs(x) else ((x - s) + total))
+
+
+@njit(cache=True, inline="always")
 def _two_prod(a, b):
     p = a * b
     ca = _SPLIT * a
@@ -418,18 +425,14 @@ def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_
             cv = cv * wi
             sw += wi
         if both:
-            total = sc + cv
-            sc_err += ((sc - total) + cv) if abs(sc) >= abs(cv) else ((cv - total) + sc)
-            sc = total
+            sc, sc_err = _neumaier(sc, sc_err, cv)
         if per_v:
             v_out[i] = v
         if sum_v:
             if plain:
                 sv += v
             else:
-                total = sv + v
-                sv_err += ((sv - total) + v) if abs(sv) >= abs(v) else ((v - total) + sv)
-                sv = total
+                sv, sv_err = _neumaier(sv, sv_err, v)
         if want_g:
             g_out[i] = g
         if want_h:
