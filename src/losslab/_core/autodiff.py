@@ -75,9 +75,9 @@ def value(loss: Loss, p: Prepared) -> Any:
 
 # -- PyTorch ---------------------------------------------------------------------------------
 def _torch_value_fn() -> Any:
-    # The autograd.Function classes live in a module that imports torch at its top, loaded
-    # only here, when a torch tensor is already at hand (so torch is already imported). Defining
-    # them at module level, not in a function, lets torch.compile trace calls with fullgraph=True.
+    # The autograd.Function classes are made on first access, here, when a torch tensor is
+    # already at hand (so torch is already imported), and kept as that module's globals: one
+    # fixed class per name, which lets torch.compile trace calls with fullgraph=True.
     from ._torch_function import LossValue
 
     return LossValue
