@@ -158,7 +158,7 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         w = self.pos_weight
         if self.from_logits:
             if _hard_labels(xp, t):
-                return _bce_hard_value_gradient(xp, t, f, w)[0]
+                return _bce_hard(xp, t, f, w, gradient=False)[0]
             # (y·softplus)·w: a subnormal y is not rounded after multiplying by w, nor w·softplus
             # overflowed before y = 0 multiplies it
             return (t * sp.softplus(xp, -f)) * w + (1.0 - t) * sp.softplus(xp, f)
@@ -185,10 +185,7 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         w = self.pos_weight
         e = xp.exp(-xp.abs(f))
         one_e = 1.0 + e
-        if _hard_labels(xp, t):
-            g = _bce_hard_value_gradient(xp, t, f, w, value=False)[1]
-        else:
-            g = _bce_logit_gradient(xp, t, f, w, e)
+        g = bce_logit_gradient(xp, t, f, w, e)
         return g, (w * t + (1.0 - t)) * (e / (one_e * one_e))
 
     def _value_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
@@ -198,7 +195,7 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         # same operations as `_value` and `_gradient`: softplus(±x) = max(±x, 0) + log1p(e))
         w = self.pos_weight
         if _hard_labels(xp, t):
-            return _bce_hard_value_gradient(xp, t, f, w)
+            return _bce_hard(xp, t, f, w)
         e = xp.exp(-xp.abs(f))
         l1p = xp.log1p(e)
         zero = xp.zeros_like(f)
@@ -216,13 +213,13 @@ def bce_probability_gradient(xp: Any, t: Any, q: Any) -> Any:
     return xp.where(inside, near, -sp.safe_div(xp, t, q) + sp.safe_div(xp, 1.0 - t, 1.0 - q))
 
 
-def bce_logit_gradient(xp: Any, t: Any, x: Any, w: float) -> Any:
-    """BCE's gradient in the logit (pos_weight w): the hard-label kernel when every label is 0
-    or 1 (eager), else the soft-label one. Losses equal to BCE (focal with γ = 0) call this, so
-    that they stay equal bit for bit."""
+def bce_logit_gradient(xp: Any, t: Any, x: Any, w: float, e: Any = None) -> Any:
+    """BCE's gradient in the logit (pos_weight w; ``e`` = e^{−|x|} if at hand): the hard-label
+    kernel when every label is 0 or 1 (eager), else the soft-label one. Losses equal to BCE
+    (focal with γ = 0) call this, so that they stay equal bit for bit."""
     if _hard_labels(xp, t):
-        return _bce_hard_value_gradient(xp, t, x, w, value=False)[1]
-    return _bce_logit_gradient(xp, t, x, w)
+        return _bce_hard(xp, t, x, w, e, value=False)[1]
+    return _bce_logit_gradient(xp, t, x, w, e)
 
 
 def _hard_labels(xp: Any, t: Any) -> bool:
@@ -231,7 +228,9 @@ def _hard_labels(xp: Any, t: Any) -> bool:
     return sp.eager(xp, t) and float(xp.sum(xp.abs(t * (1.0 - t)))) == 0.0
 
 
-def _bce_hard_value_gradient(xp: Any, t: Any, x: Any, w: float, value: bool = True) -> tuple[Any, Any]:
+def _bce_hard(
+    xp: Any, t: Any, x: Any, w: float, e: Any = None, value: bool = True, gradient: bool = True
+) -> tuple[Any, Any]:
     r"""BCE value and gradient for labels 0 and 1 in a few arithmetic operations (eager PyTorch
     runs comparisons, masks and ``where`` 5–30× slower than a multiply): with
     z = (1 − 2y)x the logit of the wrong class and c = w for y = 1, 1 for y = 0,
@@ -243,17 +242,18 @@ def _bce_hard_value_gradient(xp: Any, t: Any, x: Any, w: float, value: bool = Tr
         \qquad e = e^{-|x|},
 
     exact (e^{min(z,0)} is 1 or e itself): one of the soft-label kernel's two terms is 0, so
-    nothing cancels.
+    nothing cancels. Returns (value, gradient), each None unless asked for.
     """
     s = 1.0 - 2.0 * t  # ±1 exactly
     z = s * x
-    e = xp.exp(-xp.abs(x))
+    e = xp.exp(-xp.abs(x)) if e is None else e
     c = s if w == 1.0 else s * (1.0 + (w - 1.0) * t)  # (1 − 2y)·c
-    g = c * (xp.exp(xp.minimum(z, xp.zeros_like(z))) / (1.0 + e))
-    if not value:
-        return None, g
-    v = xp.maximum(z, xp.zeros_like(z)) + xp.log1p(e)
-    return (v if w == 1.0 else v * xp.abs(c)), g
+    g = c * (xp.exp(xp.minimum(z, xp.zeros_like(z))) / (1.0 + e)) if gradient else None
+    v = None
+    if value:
+        v = xp.maximum(z, xp.zeros_like(z)) + xp.log1p(e)
+        v = v if w == 1.0 else v * xp.abs(c)
+    return v, g
 
 
 def _bce_logit_gradient(xp: Any, t: Any, x: Any, w: float, e: Any = None) -> Any:

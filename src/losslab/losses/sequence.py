@@ -239,11 +239,8 @@ def _jax_value(loss: CTC, t: Sequences, f: Any) -> Any:
     """The per-row values as a compiled JAX function of (logits, labels, lengths), cached per
     loss configuration: an eager call compiles once per shape instead of re-tracing the scans
     every call; under an outer ``jit``, ``grad`` or ``vmap`` it is traced as a nested ``jit``."""
-    il = t.input_length
-    if il is None:
-        il = np.full(len(t), int(f.shape[1]), dtype=np.int64)
     fn = _jax_compiled(type(loss), loss.zero_infinity, loss.divide_by_length, int(t.blank))
-    return fn(f, t.labels, t.target_length, il)
+    return fn(f, t.labels, t.target_length, t.input_length)  # lengths filled by Sequences.sized
 
 
 @functools.cache
