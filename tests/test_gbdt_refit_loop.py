@@ -4,6 +4,8 @@ anything, and LightGBM's leaf predictions keep the booster's thread count."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -84,6 +86,7 @@ def test_lightgbm_leaf_predictions_keep_the_thread_count(data, monkeypatch):
 def test_a_long_loop_uses_the_kernels_below_the_row_threshold(monkeypatch):
     monkeypatch.setattr(_gbdt_refit, "NUMBA_MIN_ROWS", 50_000)
     monkeypatch.setattr(_gbdt_refit, "NUMBA_MIN_ROW_ROUNDS", 4_000_000)
+    monkeypatch.delitem(sys.modules, "numba", raising=False)  # as if numba had not run yet
     q = losslab.get("mae")
     assert _gbdt_refit.kernels(45_000) is None
     assert _gbdt_refit.LeafRefit(q, 45_000, 80).kernels is None  # 3.6·10⁶ row-rounds
@@ -93,3 +96,22 @@ def test_a_long_loop_uses_the_kernels_below_the_row_threshold(monkeypatch):
     assert _gbdt_refit.LeafRefit(q, 45_000, 100).kernels is loaded
     monkeypatch.setattr(_gbdt_refit, "USE_NUMBA", False)
     assert _gbdt_refit.LeafRefit(q, 45_000, 100).kernels is None
+
+
+def test_once_numba_runs_the_kernels_serve_small_data(monkeypatch):
+    # the loss engine has loaded numba (any loss call on 2,048+ elements): the kernels' own load
+    # is then a few ms, and they are faster than the numpy code from NUMBA_LOADED_MIN_ROWS rows
+    loaded = _gbdt_refit._load_kernels()
+    if loaded is None:
+        pytest.skip("numba is not installed")
+    q = losslab.get("quantile", quantile=0.9)
+    monkeypatch.setattr(_gbdt_refit, "NUMBA_LOADED_MIN_ROWS", 2048)
+    monkeypatch.setitem(sys.modules, "numba", sys.modules.get("numba") or object())
+    assert _gbdt_refit.kernels(2048) is loaded
+    assert _gbdt_refit.kernels(2047) is None
+    monkeypatch.delitem(sys.modules, "numba")
+    assert _gbdt_refit.kernels(2048) is None
+    # a loop decides when the refit first runs, after the objective's first call
+    refit = _gbdt_refit.LeafRefit(q, 10_000, 100)
+    monkeypatch.setitem(sys.modules, "numba", object())
+    assert refit.kernels is loaded

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import sys
 from types import ModuleType
 
 import numpy as np
@@ -29,7 +30,7 @@ __all__ = ["LeafRefit", "leaf_from_scores", "refit_values"]
 #: ``LOSSLAB_NUMBA=0`` (or setting this to False) forces the numpy code.
 USE_NUMBA = os.environ.get("LOSSLAB_NUMBA", "1").strip().lower() not in ("0", "false", "no", "off")
 #: Below this many rows the numpy code is fast enough (≈ 2 ms a round at 50,000) and numba's
-#: import and cache load (≈ 0.5 s a process) would cost more than it saves.
+#: import and first load (≈ 0.5 s a process) would cost more than it saves.
 NUMBA_MIN_ROWS = 50_000
 
 
@@ -39,12 +40,27 @@ NUMBA_MIN_ROWS = 50_000
 #: breaks even at ≈ 7.5·10⁶; half that, because fits come several to a process (folds, searches).
 NUMBA_MIN_ROW_ROUNDS = 4_000_000
 
+#: Once numba runs in the process (losslab's loss engine loads it for any loss call on 2,048
+#: elements or more, e.g. the objective's first check), the kernels' own cache load is a few ms
+#: and they beat the numpy code from this many rows (10⁴ rows: ≈ 0.45 ms a round less).
+NUMBA_LOADED_MIN_ROWS = 2048
+
 
 def kernels(n_rows: int, rounds: int = 1) -> ModuleType | None:
     """The numba kernels module for ``n_rows`` rows (a loop of ``rounds`` rounds over them), or
-    None (few rows, numba is not installed, or `USE_NUMBA` is False)."""
+    None (few rows, numba is not installed, or `USE_NUMBA` is False).
+
+    The thresholds weigh numba's one-time load against the time the kernels save: from
+    `NUMBA_MIN_ROWS` rows, or `NUMBA_MIN_ROW_ROUNDS` rows × rounds, whatever the process has
+    loaded; from `NUMBA_LOADED_MIN_ROWS` rows once numba is imported (then the load is paid).
+    The results are the same either way (the kernels are tested equal to the numpy code).
+    """
+    if not USE_NUMBA:
+        return None
     many = n_rows >= NUMBA_MIN_ROWS or (rounds > 1 and n_rows * rounds >= NUMBA_MIN_ROW_ROUNDS)
-    return _load_kernels() if USE_NUMBA and many else None
+    if many or (n_rows >= NUMBA_LOADED_MIN_ROWS and "numba" in sys.modules):
+        return _load_kernels()
+    return None
 
 
 @functools.cache
@@ -80,9 +96,18 @@ class LeafRefit:
         check_refit(loss)
         self.loss = loss
         self.tau = _quantile_level(loss)
-        #: the numba kernels for a loop of ``rounds`` rounds over ``rows`` rows (`kernels`), or
-        #: None: each call then decides by its own size
-        self.kernels = kernels(rows, rounds) if rows else None
+        self._size = (rows, rounds)
+        self._kernels: list[ModuleType | None] = []
+
+    @property
+    def kernels(self) -> ModuleType | None:
+        """The numba kernels for a loop of ``rounds`` rounds over ``rows`` rows (`kernels`), or
+        None: each call then decides by its own size. Decided on first use — in a boosting loop
+        after the objective's first call, which may have loaded numba."""
+        if not self._kernels:
+            rows, rounds = self._size
+            self._kernels.append(kernels(rows, rounds) if rows else None)
+        return self._kernels[0]
 
     def __call__(
         self,
