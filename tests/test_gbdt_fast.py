@@ -140,3 +140,25 @@ def test_one_objective_in_two_threads():
             for i, (g, h) in enumerate(got):
                 np.testing.assert_array_equal(g, expected[i % 2][0])
                 np.testing.assert_array_equal(h, expected[i % 2][1])
+
+
+@pytest.mark.parametrize("name", ["mae", "quantile"])
+def test_kinked_gradient_in_numba_equals_numpy_bit_for_bit(monkeypatch, name):
+    from losslab.gbdt import refit as _refit
+
+    if _refit._load_kernels() is None:
+        pytest.skip("numba is not installed")
+    loss = losslab.get(name)
+    y, f, w = _inputs(loss, np.float64, n=5000)
+    f[60] = np.nan
+    monkeypatch.setattr(_refit, "NUMBA_MIN_ROWS", 0)  # whatever else the process loaded
+    for weights in (None, w):
+        for scale in (1.0, 0.3):
+            gh = GradHess(loss, resolve_policy(loss, "constant"), scale=scale)
+            fast = gh(y, f, weights)
+            monkeypatch.setattr(_refit, "USE_NUMBA", False)
+            slow = gh(y, f, weights)
+            monkeypatch.setattr(_refit, "USE_NUMBA", True)
+            for a, b in zip(fast, slow, strict=True):
+                assert a.dtype == b.dtype == np.float32
+                assert np.array_equal(a.view(np.int32), b.view(np.int32))

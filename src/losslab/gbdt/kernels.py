@@ -1,4 +1,5 @@
-"""Numba kernels of the GBDT leaf refit (optional: imported only through `losslab.gbdt.refit.kernels`).
+"""Numba kernels of the GBDT leaf refit and its gradient (optional: imported only through
+`losslab.gbdt.refit.kernels`).
 
 Two per-round costs at a million rows dominate the refit without them: sorting the rows by leaf
 for the grouped quantile, and finding each row's leaf. Both are single passes here:
@@ -8,6 +9,8 @@ for the grouped quantile, and finding each row's leaf. Both are single passes he
   Same convention as `losslab._core.baseline.weighted_quantile`, bit for bit.
 - `leaf_from_scores`: the leaf of each row from LightGBM's training-score cache before and after
   a round, verified exactly (see `losslab.lightgbm._RefitInTraining`).
+- `kinked_gradient`: mae's and quantile's gradient for float64 scores in one pass (the NumPy
+  form in `losslab.gbdt.fast` takes six), bit for bit.
 
 Compiled on first use and cached on disk (``cache=True``).
 """
@@ -420,3 +423,16 @@ def add_leaf_values(f, idx, values):
     """f += values[idx] in place (idx in range, as `leaf_from_scores` / LightGBM give it)."""
     for i in range(f.shape[0]):
         f[i] += values[idx[i]]
+
+
+@njit(cache=True)
+def kinked_gradient(f, t, a, b, gk, g):
+    """g = (b·1[f > t] + a·1[f < t])·gk into float32 ``g`` — `losslab.gbdt.fast._Kinked`'s
+    gradient in one pass (the same float64 product, rounded once); ``gk``: one value or one per
+    row."""
+    one = gk.shape[0] == 1
+    for i in range(f.shape[0]):
+        x = f[i]
+        y = t[i]
+        s = b if x > y else (a if x < y else 0.0)
+        g[i] = s * (gk[0] if one else gk[i])
