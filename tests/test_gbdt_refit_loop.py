@@ -115,3 +115,23 @@ def test_once_numba_runs_the_kernels_serve_small_data(monkeypatch):
     refit = _gbdt_refit.LeafRefit(q, 10_000, 100)
     monkeypatch.setitem(sys.modules, "numba", object())
     assert refit.kernels is loaded
+
+
+def test_lightgbm_leaf_values_without_the_model_string(data, tmp_path):
+    # LGBM_BoosterGetLeafValue for each leaf, the count from the split-count importance: the
+    # model string's values exactly, for trees of every size, read in any order
+    lgb = pytest.importorskip("lightgbm")
+    import losslab.lightgbm as ll
+
+    X, y, _ = data
+    for params in ({"num_leaves": 31}, {"num_leaves": 63, "min_data_in_leaf": 200}):
+        booster = lgb.train({**params, "verbose": -1}, lgb.Dataset(X, y), 8)
+        calls = ll._BoosterCalls(booster)
+        for t in [0, 1, 2, 3, 7, 5, 6, 4]:
+            expected = ll._leaf_values(booster.model_to_string(start_iteration=t, num_iteration=1))
+            got = calls.leaf_values(t)
+            assert got is not None and np.array_equal(got, expected), (params, t)
+    forced = tmp_path / "forced.json"
+    forced.write_text('{"feature": 1, "threshold": 0.0}')
+    booster = lgb.train({"verbose": -1, "forcedsplits_filename": str(forced)}, lgb.Dataset(X, y), 2)
+    assert ll._BoosterCalls(booster).leaf_values(1) is None  # a forced split may have no gain

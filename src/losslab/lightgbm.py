@@ -502,14 +502,19 @@ class _RefitInTraining:
         if self.use_cache is False:
             return _predict_leaves(booster, self.X, t), None
         calls = self.calls if self.calls is not None else _BoosterCalls(booster)
-        model = calls.tree_string(t)
+        leaf_values = None
         if self.use_cache is None:
+            model = calls.tree_string(t)
             self.use_cache = _cache_is_exact(model) and LEAVES_FROM_SCORES
+            leaf_values = _leaf_values(model)
         new = _cached_scores(booster) if self.use_cache else None
         if new is None or self.cached is None or new.shape != self.cached.shape:
             self.use_cache = False
             return _predict_leaves(booster, self.X, t), None
-        leaf_values = _leaf_values(model)  # printed exactly (%.17g), as get_leaf_output reads them
+        if leaf_values is None:
+            leaf_values = calls.leaf_values(t)
+        if leaf_values is None:  # printed exactly (%.17g), as get_leaf_output reads them
+            leaf_values = _leaf_values(calls.tree_string(t))
         n_leaves = leaf_values.size
         # the distinct values sorted, and the leaf of each (−1: several leaves share it); NaNs
         # last and never matched
@@ -530,6 +535,8 @@ class _RefitInTraining:
             if part is None:
                 return _predict_leaves(booster, self.X, t), n_leaves
             idx[rows] = calls.predict_leaves(part, t)
+            if idx[rows].max() >= n_leaves:  # a split the importance missed (see leaf_values)
+                return idx, None
         return idx, n_leaves
 
 
@@ -553,6 +560,7 @@ class _BoosterCalls:
         self._set: Any = None
         self._save: Any = None
         self._predict: Any = None
+        self._get: Any = None
         try:
             from lightgbm.basic import _LIB  # private: guarded
 
@@ -581,6 +589,19 @@ class _BoosterCalls:
             return
         self._handle, self._set, self._save, self._len = handle, setter, saver, i64(0)
         self._predict = predictor
+        try:
+            self._get = ctypes.CFUNCTYPE(i32, ptr, i32, i32, ctypes.POINTER(ctypes.c_double))(
+                ("LGBM_BoosterGetLeafValue", _LIB)
+            )
+            importance = ctypes.CFUNCTYPE(i32, ptr, i32, i32, ptr)
+            self._importance = importance(("LGBM_BoosterFeatureImportance", _LIB))
+            self._splits = np.zeros(booster.num_feature(), dtype=np.float64)
+        except (AttributeError, TypeError):
+            self._get = None
+        self._split_total: tuple[int, float] = (0, 0.0)  # (trees, their splits) last counted
+        params = booster.params
+        if any(params.get(k) for k in _FORCED_SPLITS):  # forced splits may have no gain
+            self._get = None
         threads = _threads(booster.params)
         self._pred_params = "".join(f"{k}={v}" for k, v in threads.items()).encode()
 
@@ -620,6 +641,34 @@ class _BoosterCalls:
                 return out.astype(np.int32)
         return _predict_leaves(self.booster, X, t)
 
+    def leaf_values(self, t: int) -> np.ndarray | None:
+        """Tree t's leaf values by ``LGBM_BoosterGetLeafValue``, or None (then parse
+        `tree_string`): a third of the model string's cost. The number of leaves is one more
+        than the tree's splits, counted as the growth of the split-count feature importance
+        (which counts the splits of positive gain: all of them, as LightGBM grows a tree only
+        by such splits — but for forced splits, where this is not used)."""
+        import ctypes
+
+        if self._get is None:
+            return None
+        counted, total = self._split_total
+        if counted != t:
+            if self._importance(self._handle, t, 0, self._splits.ctypes.data) != 0:
+                return None
+            total = float(self._splits.sum()) if t else 0.0
+        if self._importance(self._handle, t + 1, 0, self._splits.ctypes.data) != 0:
+            return None
+        now = float(self._splits.sum())
+        self._split_total = (t + 1, now)
+        out = np.empty(int(now - total) + 1, dtype=np.float64)
+        value = ctypes.c_double()
+        ref = ctypes.byref(value)
+        for leaf in range(out.size):
+            if self._get(self._handle, t, leaf, ref) != 0:
+                return None
+            out[leaf] = value.value
+        return out
+
     def set_leaf(self, t: int, leaf: int, value: float) -> None:
         if self._set is None or self._set(self._handle, t, leaf, value) != 0:
             self.booster.set_leaf_output(t, leaf, value)  # (raises LightGBM's error if it failed)
@@ -641,6 +690,15 @@ class _BoosterCalls:
 
 
 _LEAF_VALUES = re.compile(r"^leaf_value=(.*)$", re.M)
+
+
+_FORCED_SPLITS = (
+    "forcedsplits_filename",
+    "fs",
+    "forced_splits_filename",
+    "forced_splits_file",
+    "forced_splits",
+)
 
 
 def _leaf_values(model: str) -> np.ndarray:
