@@ -516,21 +516,23 @@ class _RefitInTraining:
         if leaf_values is None:  # printed exactly (%.17g), as get_leaf_output reads them
             leaf_values = _leaf_values(calls.tree_string(t))
         n_leaves = leaf_values.size
-        # the distinct values sorted, and the leaf of each (−1: several leaves share it); NaNs
-        # last and never matched
-        first = np.argsort(leaf_values, kind="stable")
-        values = leaf_values[first]
-        same = values[1:] == values[:-1]
-        shared = np.zeros(n_leaves, dtype=bool)
-        shared[1:] |= same
-        shared[:-1] |= same
-        leaf_of = np.where(shared, -1, first).astype(np.int32)
         idx = np.empty(new.shape[0], dtype=np.int32)
         k = self.refit.kernels
-        find = leaf_from_scores if k is None else k.leaf_from_scores
-        missed = find(self.cached, new, values, leaf_of, idx)
-        if missed:
-            rows = np.flatnonzero(idx < 0)
+        if k is not None:
+            rows = k.match_leaves(self.cached, new, leaf_values, idx)
+        else:
+            # the distinct values sorted, and the leaf of each (−1: several leaves share it);
+            # NaNs last and never matched
+            first = np.argsort(leaf_values, kind="stable")
+            values = leaf_values[first]
+            same = values[1:] == values[:-1]
+            shared = np.zeros(n_leaves, dtype=bool)
+            shared[1:] |= same
+            shared[:-1] |= same
+            leaf_of = np.where(shared, -1, first).astype(np.int32)
+            missed = leaf_from_scores(self.cached, new, values, leaf_of, idx)
+            rows = np.flatnonzero(idx < 0) if missed else _NO_ROWS
+        if rows.size:
             part = _take_rows(self.X, rows)
             if part is None:
                 return _predict_leaves(booster, self.X, t), n_leaves
@@ -669,6 +671,13 @@ class _BoosterCalls:
             out[leaf] = value.value
         return out
 
+    def set_leaves(self, t: int, leaves: list[int], values: list[float]) -> None:
+        """Set each of tree t's ``leaves`` to ``values[leaf]`` (one C call each)."""
+        setter, handle = self._set, self._handle if self._set is not None else None
+        for leaf in leaves:
+            if setter is None or setter(handle, t, leaf, values[leaf]) != 0:
+                self.booster.set_leaf_output(t, leaf, values[leaf])  # (raises LightGBM's error)
+
     def set_leaf(self, t: int, leaf: int, value: float) -> None:
         if self._set is None or self._set(self._handle, t, leaf, value) != 0:
             self.booster.set_leaf_output(t, leaf, value)  # (raises LightGBM's error if it failed)
@@ -744,6 +753,10 @@ def _threads(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+_EMPTY = np.empty(0, dtype=np.float64)
+_NO_ROWS = np.empty(0, dtype=np.intp)
+
+
 def _take_rows(X: Any, rows: np.ndarray) -> Any:
     """Rows of a NumPy array, SciPy sparse matrix or pandas DataFrame (else None)."""
     if hasattr(X, "iloc"):
@@ -804,6 +817,14 @@ def _refit_tree(
     calls: _BoosterCalls | None = None,
 ) -> None:
     """Set tree t's leaves to η × their refit values and add them to the scores ``f`` (in place)."""
+    k = refit.kernels
+    if k is not None and refit.tau is not None and n_leaves is not None and calls is not None:
+        # one kernel call (the values, η × them, f += them), then one C call per leaf
+        lut, counts = k.refit_step(
+            idx, y, f, _EMPTY if w is None else w, n_leaves, float(refit.tau), float(eta)
+        )
+        calls.set_leaves(t, np.flatnonzero(counts).tolist(), lut.tolist())
+        return
     values = refit(y, f, w, idx, n_leaves)
     lut = np.zeros(n_leaves if n_leaves is not None else int(idx.max()) + 1)
     set_leaf = booster.set_leaf_output if calls is None else calls.set_leaf

@@ -9,6 +9,8 @@ for the grouped quantile, and finding each row's leaf. Both are single passes he
   Same convention as `losslab._core.baseline.weighted_quantile`, bit for bit.
 - `leaf_from_scores`: the leaf of each row from LightGBM's training-score cache before and after
   a round, verified exactly (see `losslab.lightgbm._RefitInTraining`).
+- `match_leaves` and `refit_step`: one LightGBM refit round in two calls (the leaf of each row;
+  the leaves' values, added to the scores), without the per-round NumPy calls around them.
 - `kinked_gradient`: mae's and quantile's gradient for float64 scores in one pass (the NumPy
   form in `losslab.gbdt.fast` takes six), bit for bit.
 
@@ -436,3 +438,38 @@ def kinked_gradient(f, t, a, b, gk, g):
         y = t[i]
         s = b if x > y else (a if x < y else 0.0)
         g[i] = s * (gk[0] if one else gk[i])
+
+
+@njit(cache=True)
+def match_leaves(prev, new, leaf_values, out):
+    """`leaf_from_scores` from one tree's leaf values as LightGBM lists them: sorted (stable,
+    NaN last), and leaves sharing a value marked −1 — the tables `losslab.lightgbm` builds.
+    Returns the rows left at −1 (ascending)."""
+    n = leaf_values.shape[0]
+    first = np.argsort(leaf_values, kind="mergesort")
+    values = leaf_values[first]
+    leaf_of = np.empty(n, np.int32)
+    for k in range(n):
+        shared = (k > 0 and values[k - 1] == values[k]) or (k + 1 < n and values[k + 1] == values[k])
+        leaf_of[k] = -1 if shared else first[k]
+    missed = leaf_from_scores(prev, new, values, leaf_of, out)
+    rows = np.empty(missed, np.int64)
+    j = 0
+    for i in range(out.shape[0] if missed else 0):
+        if out[i] < 0:
+            rows[j] = i
+            j += 1
+    return rows
+
+
+@njit(cache=True)
+def refit_step(group, y, f, w, n_groups, tau, eta):
+    """One refit round in place: lut[g] = η × the weighted τ-quantile of y − f over group g (0
+    for a group without rows of positive weight), then f += lut[group]. Returns (lut, counts)."""
+    vals, counts = grouped_quantile(group, y, f, w, n_groups, tau)
+    lut = np.zeros(n_groups)
+    for g in range(n_groups):
+        if counts[g] > 0:
+            lut[g] = eta * vals[g]
+    add_leaf_values(f, group, lut)
+    return lut, counts
