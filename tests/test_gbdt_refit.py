@@ -92,6 +92,31 @@ def test_grouped_quantile_paths_agree_on_large_groups(monkeypatch, kind):
             assert fast == slow == _reference(group, y - f, ww, tau), (ww is None, tau)
 
 
+def test_kernel_selection_puts_the_order_statistic_in_place():
+    # the branch-free quickselect under the grouped quantile: every rank, on random values, on
+    # few distinct values (ties must not make it quadratic: all-equal runs in one pass), sorted
+    # and reversed runs, signed zeros; a[:k] <= a[k] <= a[k + 1:] after it
+    kernels = pytest.importorskip("losslab.gbdt.kernels")
+    rng = np.random.default_rng(3)
+    cases = [
+        rng.normal(size=700),
+        rng.integers(0, 4, 700).astype(np.float64),
+        np.full(5000, 2.5),
+        np.arange(300.0),
+        np.arange(300.0)[::-1].copy(),
+        rng.choice([-0.0, 0.0, 1.0, -1.0], 400),
+        rng.normal(size=17),
+    ]
+    for a in cases:
+        ranks = range(a.size) if a.size <= 700 else [0, 1, a.size // 2, a.size - 2, a.size - 1]
+        for k in ranks:
+            b = a.copy()
+            kernels._select(b, k)
+            assert b[k] == np.sort(a)[k]
+            assert np.all(b[:k] <= b[k]) and np.all(b[k + 1 :] >= b[k])
+            assert np.array_equal(np.sort(b), np.sort(a))  # a permutation
+
+
 def test_grouped_quantile_kernel_rejects_ids_out_of_range():
     kernels = pytest.importorskip("losslab.gbdt.kernels")
     empty = np.empty(0)

