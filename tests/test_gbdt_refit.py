@@ -171,6 +171,12 @@ def test_leaf_from_scores_is_exact_or_declines(find):
     assert got[unique_vals].mean() > 0.99
 
 
+def test_kernel_grid_constants_equal_the_numpy_ones():
+    kernels = pytest.importorskip("losslab.gbdt.kernels")
+    for name in ("_WINDOW", "_TINY", "_CELLS"):
+        assert getattr(kernels, name) == getattr(_gbdt_refit, name), name
+
+
 def test_leaf_from_scores_numpy_equals_kernel():
     # the same fast and slow paths: the same rows resolved, to the same leaves
     kernels = pytest.importorskip("losslab.gbdt.kernels")

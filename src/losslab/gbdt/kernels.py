@@ -24,7 +24,11 @@ import math
 import numpy as np
 from numba import njit
 
-from .refit import _CELLS, _TINY, _WINDOW  # the window and grid of leaf_from_scores, shared
+# leaf_from_scores's window and grid, as `losslab.gbdt.refit` has them (tested equal): literal
+# here, since numba compiles the values in and its disk cache is keyed by this file alone
+_WINDOW = 2.0**-50
+_TINY = 1e-300
+_CELLS = 1 << 16
 
 
 @njit(cache=True, inline="always")
