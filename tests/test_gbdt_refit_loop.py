@@ -129,9 +129,28 @@ def test_lightgbm_leaf_values_without_the_model_string(data, tmp_path):
         calls = ll._BoosterCalls(booster)
         for t in [0, 1, 2, 3, 7, 5, 6, 4]:
             expected = ll._leaf_values(booster.model_to_string(start_iteration=t, num_iteration=1))
-            got = calls.leaf_values(t)
-            assert got is not None and np.array_equal(got, expected), (params, t)
+            for k in (None, _gbdt_refit._load_kernels()):  # ctypes from Python, or from numba
+                got = calls.leaf_values(t, k)
+                assert got is not None and np.array_equal(got, expected), (params, t, k)
     forced = tmp_path / "forced.json"
     forced.write_text('{"feature": 1, "threshold": 0.0}')
     booster = lgb.train({"verbose": -1, "forcedsplits_filename": str(forced)}, lgb.Dataset(X, y), 2)
     assert ll._BoosterCalls(booster).leaf_values(1) is None  # a forced split may have no gain
+
+
+def test_lightgbm_sets_leaves_from_python_and_from_numba(data):
+    lgb = pytest.importorskip("lightgbm")
+    import losslab.lightgbm as ll
+
+    X, y, _ = data
+    booster = lgb.train({"num_leaves": 15, "verbose": -1}, lgb.Dataset(X, y), 3)
+    calls = ll._BoosterCalls(booster)
+    for k in (None, _gbdt_refit._load_kernels()):
+        n = calls.leaf_values(1).size
+        values = np.arange(n) * 0.25 - (1.0 if k is None else 2.0)  # each pass its own values
+        counts = np.ones(n, dtype=np.int64)
+        counts[2] = 0  # a leaf without rows keeps its value
+        before = booster.get_leaf_output(1, 2)
+        calls.set_leaves(1, values, counts, k)
+        got = [booster.get_leaf_output(1, j) for j in range(n)]
+        assert got[2] == before and all(got[j] == values[j] for j in range(n) if j != 2), k

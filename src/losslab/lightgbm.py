@@ -512,7 +512,7 @@ class _RefitInTraining:
             self.use_cache = False
             return _predict_leaves(booster, self.X, t), None
         if leaf_values is None:
-            leaf_values = calls.leaf_values(t)
+            leaf_values = calls.leaf_values(t, self.refit.kernels)
         if leaf_values is None:  # printed exactly (%.17g), as get_leaf_output reads them
             leaf_values = _leaf_values(calls.tree_string(t))
         n_leaves = leaf_values.size
@@ -563,6 +563,8 @@ class _BoosterCalls:
         self._save: Any = None
         self._predict: Any = None
         self._get: Any = None
+        self._get64: Any = None
+        self._set64: Any = None
         try:
             from lightgbm.basic import _LIB  # private: guarded
 
@@ -598,6 +600,14 @@ class _BoosterCalls:
             importance = ctypes.CFUNCTYPE(i32, ptr, i32, i32, ptr)
             self._importance = importance(("LGBM_BoosterFeatureImportance", _LIB))
             self._splits = np.zeros(booster.num_feature(), dtype=np.float64)
+            # for the numba kernels' loops over the leaves (one C call per leaf at C cost): the
+            # handle and pointer arguments as 64-bit integers, which is how they are passed
+            if ctypes.sizeof(ptr) == 8:
+                self._h64 = handle.value
+                self._get64 = ctypes.CFUNCTYPE(i32, i64, i32, i32, i64)(("LGBM_BoosterGetLeafValue", _LIB))
+                self._set64 = ctypes.CFUNCTYPE(i32, i64, i32, i32, ctypes.c_double)(
+                    ("LGBM_BoosterSetLeafValue", _LIB)
+                )
         except (AttributeError, TypeError):
             self._get = None
         self._split_total: tuple[int, float] = (0, 0.0)  # (trees, their splits) last counted
@@ -643,12 +653,13 @@ class _BoosterCalls:
                 return out.astype(np.int32)
         return _predict_leaves(self.booster, X, t)
 
-    def leaf_values(self, t: int) -> np.ndarray | None:
+    def leaf_values(self, t: int, k: Any = None) -> np.ndarray | None:
         """Tree t's leaf values by ``LGBM_BoosterGetLeafValue``, or None (then parse
         `tree_string`): a third of the model string's cost. The number of leaves is one more
         than the tree's splits, counted as the growth of the split-count feature importance
         (which counts the splits of positive gain: all of them, as LightGBM grows a tree only
-        by such splits — but for forced splits, where this is not used)."""
+        by such splits — but for forced splits, where this is not used). ``k``: the numba
+        kernels, which make the calls from compiled code."""
         import ctypes
 
         if self._get is None:
@@ -663,6 +674,8 @@ class _BoosterCalls:
         now = float(self._splits.sum())
         self._split_total = (t + 1, now)
         out = np.empty(int(now - total) + 1, dtype=np.float64)
+        if k is not None and self._get64 is not None:
+            return out if k.read_leaves(self._get64, self._h64, t, out) == out.size else None
         value = ctypes.c_double()
         ref = ctypes.byref(value)
         for leaf in range(out.size):
@@ -671,12 +684,16 @@ class _BoosterCalls:
             out[leaf] = value.value
         return out
 
-    def set_leaves(self, t: int, leaves: list[int], values: list[float]) -> None:
-        """Set each of tree t's ``leaves`` to ``values[leaf]`` (one C call each)."""
-        setter, handle = self._set, self._handle if self._set is not None else None
-        for leaf in leaves:
-            if setter is None or setter(handle, t, leaf, values[leaf]) != 0:
-                self.booster.set_leaf_output(t, leaf, values[leaf])  # (raises LightGBM's error)
+    def set_leaves(self, t: int, values: np.ndarray, counts: np.ndarray, k: Any = None) -> None:
+        """Set tree t's leaf j to ``values[j]`` where ``counts[j]`` > 0 (one C call each, from
+        compiled code with the numba kernels ``k``)."""
+        start = 0
+        if k is not None and self._set64 is not None:
+            start = k.write_leaves(self._set64, self._h64, t, values, counts)
+            if start < 0:
+                return
+        for leaf in np.flatnonzero(counts[start:]).tolist():  # (raises LightGBM's error)
+            self.set_leaf(t, start + leaf, float(values[start + leaf]))
 
     def set_leaf(self, t: int, leaf: int, value: float) -> None:
         if self._set is None or self._set(self._handle, t, leaf, value) != 0:
@@ -823,7 +840,7 @@ def _refit_tree(
         lut, counts = k.refit_step(
             idx, y, f, _EMPTY if w is None else w, n_leaves, float(refit.tau), float(eta)
         )
-        calls.set_leaves(t, np.flatnonzero(counts).tolist(), lut.tolist())
+        calls.set_leaves(t, lut, counts, k)
         return
     values = refit(y, f, w, idx, n_leaves)
     lut = np.zeros(n_leaves if n_leaves is not None else int(idx.max()) + 1)
