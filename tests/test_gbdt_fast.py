@@ -152,13 +152,17 @@ def test_kinked_gradient_in_numba_equals_numpy_bit_for_bit(monkeypatch, name):
     y, f, w = _inputs(loss, np.float64, n=5000)
     f[60] = np.nan
     monkeypatch.setattr(_refit, "NUMBA_MIN_ROWS", 0)  # whatever else the process loaded
+    calls = []
+    kernel = _refit._load_kernels().kinked_gradient
+    monkeypatch.setattr(_refit._load_kernels(), "kinked_gradient", lambda *a: (calls.append(1), kernel(*a)))
     for weights in (None, w):
         for scale in (1.0, 0.3):
-            gh = GradHess(loss, resolve_policy(loss, "constant"), scale=scale)
-            fast = gh(y, f, weights)
+            policy = resolve_policy(loss, "constant")
+            fast = GradHess(loss, policy, scale=scale)(y, f, weights)  # (decided per dataset)
             monkeypatch.setattr(_refit, "USE_NUMBA", False)
-            slow = gh(y, f, weights)
+            slow = GradHess(loss, policy, scale=scale)(y, f, weights)
             monkeypatch.setattr(_refit, "USE_NUMBA", True)
             for a, b in zip(fast, slow, strict=True):
                 assert a.dtype == b.dtype == np.float32
                 assert np.array_equal(a.view(np.int32), b.view(np.int32))
+    assert len(calls) == 4  # the numba path ran for each fast call, the NumPy one for each slow

@@ -171,7 +171,9 @@ class _Kinked(FastKernel):
     def _run(self, s: dict[str, Any], f: np.ndarray, g: np.ndarray, h: np.ndarray) -> None:
         a, b = self.slopes
         _fill(h, s["hk"])
-        k = _numba_kernels(f)
+        if "kernels" not in s:  # decided once per dataset
+            s["kernels"] = _numba_kernels(f)
+        k = s["kernels"]
         if k is not None:  # one pass instead of six; the same float64 products, cast alike
             gk = s["gk"]
             k.kinked_gradient(f, s["t"], a, b, gk if isinstance(gk, np.ndarray) else np.array([gk]), g)
