@@ -507,8 +507,7 @@ def _train_with_refit(
     booster = xgb.Booster(params, [dtrain] + [d for d, _ in evals])
     f = np.full(y.shape[0], float(params["base_score"]))
     eta = _param_eta(params)
-    # checked once, not every round; the kernels only from NUMBA_MIN_ROWS rows (XGBoost's leaf
-    # indices come from a traversal either way: the load would not be repaid)
+    # checked once, not every round; each round's call decides on the kernels by its size
     refit = LeafRefit(loss)
     feval = metric(loss)
     history = kwargs.get("evals_result")
