@@ -183,7 +183,10 @@ def _huber(t, f, d, want_v, want_g, want_h):
 
 @njit(cache=True, inline="always")
 def _sign(x):
-    return 1.0 if x > 0 else (-1.0 if x < 0 else x)  # NumPy's sign (±0 kept)
+    """NumPy's sign (±0 and NaN kept), from the two comparisons as numbers: random signs make a
+    branch on them mispredict half the time; the rare x = ±0 or NaN takes the branch."""
+    s = np.float64(x > 0.0) - np.float64(x < 0.0)
+    return s if s != 0.0 else x
 
 
 @njit(cache=True, inline="always")
@@ -368,7 +371,7 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
     if kind == QUANTILE:
         tau = p0
         r = t - f
-        g = (1.0 - tau) if f > t else (-tau if f < t else 0.0)
+        g = (1.0 - tau) * np.float64(f > t) - tau * np.float64(f < t)  # exact: x·1 − 0, 0 − τ·1, 0
         if math.isinf(r):  # t − f overflows: twice the value at r/2 = t/2 − f/2
             hh = t * 0.5 - f * 0.5
             return 2.0 * max(tau * hh, (tau - 1.0) * hh), g, 0.0
@@ -385,6 +388,91 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
 
 
 CHUNK = 4096
+
+
+@njit(cache=True, inline="always")
+def _poly_body(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    """`point` over entries lo:hi: (Σwℓ, Σw), per-entry outputs stored where given. ``kind`` is
+    a constant in each caller below and the optional arrays may be None, so the loop is
+    compiled for one kernel and one set of outputs: its data-dependent choices (a sign, a side
+    of the kink) become selects, where a loop that tests ``kind`` or output flags per entry
+    kept them as branches that random data mispredicts (≈ 5× the time for mae, quantile and
+    huber)."""
+    p0, p1, p2 = prm[0], prm[1], prm[2]
+    want_v = v_out is not None or part_v is not None
+    sv = 0.0
+    sw = 0.0
+    for i in range(lo, hi):
+        ti, fi = np.float64(t[i]), np.float64(f[i])
+        v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
+        if w is not None:
+            wi = np.float64(w[i])
+            v = v * wi
+            g = g * wi
+            h = h * wi
+            sw += wi
+        if v_out is not None:
+            v_out[i] = v
+        if part_v is not None:
+            sv += v
+        if g_out is not None:
+            g_out[i] = g
+        if h_out is not None:
+            h_out[i] = h
+    return sv, sw
+
+
+@njit(cache=True)
+def _poly_mse(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(MSE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True)
+def _poly_mae(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(MAE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True)
+def _poly_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(HUBER, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True)
+def _poly_quantile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(QUANTILE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True)
+def _poly_expectile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(EXPECTILE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True)
+def _poly_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(EPS_INSENSITIVE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True)
+def _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(SQ_EPS_INSENSITIVE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True, inline="always")
+def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    """The chunk lo:hi of a piecewise-polynomial kernel, by the loop compiled for its kind."""
+    if kind == MSE:
+        return _poly_mse(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == MAE:
+        return _poly_mae(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == HUBER:
+        return _poly_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == QUANTILE:
+        return _poly_quantile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == EXPECTILE:
+        return _poly_expectile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == EPS_INSENSITIVE:
+        return _poly_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    return _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
 @njit(cache=True)
@@ -467,11 +555,11 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
     per combination with the unused branches removed, and checks run only if ``chk`` is given.
     ``value``: `VALUE` for ℓ, `VALUE_UP_TO_Y` for ℓ − c(y), `TARGET_TERM` for c(y) (see `VALUE`).
     ``dense``: (w, v_out, g_out, h_out) again, each an empty array where absent, for `_chunk`,
-    and the chunks' Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM` (else empty).
+    and the chunks' Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM` (else empty). `_chunk` and `_poly`
+    compute; this loop then only checks.
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
-    want_v = v_out is not None or part_v is not None
     by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH
     for c in prange(n_chunks):
         lo = c * CHUNK
@@ -479,7 +567,6 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
         sv = 0.0
         sw = 0.0
         bad = False
-        p0, p1, p2 = prm[0], prm[1], prm[2]
         if by_chunk:
             sv, sc, sw = _chunk(
                 kind, prm, t, f, dense[0], lo, hi, dense[1], dense[2], dense[3],
@@ -487,6 +574,8 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
             )  # fmt: skip
             if dense[4].shape[0] > 0:
                 dense[4][c] = sc
+        else:
+            sv, sw = _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
         # the check rows as scalars (loads from chk could alias the outputs for the compiler)
         if chk is not None:
             t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0
@@ -504,24 +593,6 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
                     wc = np.float64(w[i])
                     ok = ok & (wc >= 0.0) & (wc <= _MAX)
                 bad = bad | (not ok)
-            if by_chunk:
-                continue  # computed by _chunk: this loop only checks
-            v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
-            if w is not None:
-                wi = np.float64(w[i])
-                v = v * wi
-                g = g * wi
-                h = h * wi
-                if part_w is not None:
-                    sw += wi
-            if v_out is not None:
-                v_out[i] = v
-            if part_v is not None:
-                sv += v
-            if g_out is not None:
-                g_out[i] = g
-            if h_out is not None:
-                h_out[i] = h
         if part_v is not None:
             part_v[c] = sv
         if part_w is not None:
