@@ -70,9 +70,10 @@ def test_grouped_quantile_is_weighted_quantile_per_group(use_numba, dtype, sort_
 def test_grouped_quantile_paths_agree_on_large_groups(monkeypatch, kind):
     # groups above the kernel's sampling threshold: the bracketing sample, and its fallback when
     # ties overflow the bracket or the data are ordered
-    pytest.importorskip("numba")
+    kernels = pytest.importorskip("losslab.gbdt.kernels")
     rng = np.random.default_rng(4)
-    n = 120_000
+    n = 140_000
+    assert n > kernels._SCATTER_ALL  # above it the large groups take the bracket
     group = rng.integers(0, 11, n).astype(np.int32)
     group[:5000] = 11  # one group of exactly 5000 rows: midpoints at τ = 0.5, 0.9
     y = {

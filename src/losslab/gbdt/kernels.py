@@ -204,10 +204,10 @@ def _quantile_unit(group, y, f, counts, tau):
     n = group.shape[0]
     n_groups = counts.shape[0]
     has_f = f.shape[0] > 0
-    lo = np.full(n_groups, -np.inf)
-    hi = np.full(n_groups, np.inf)
     if counts.max() < _SAMPLED or n <= _SCATTER_ALL:  # copy every row: no sample, no bracket
         return _select_groups(*_scatter(group, y, f, counts), counts, tau)
+    lo = np.full(n_groups, -np.inf)
+    hi = np.full(n_groups, np.inf)
     cap = counts.copy()
     _bracket(group, y, f, counts, tau, lo, hi, cap)
     start = np.zeros(n_groups + 1, np.int64)  # each buffer has one spare slot at its end
@@ -240,21 +240,11 @@ def _quantile_unit(group, y, f, counts, tau):
             redo[g] = True
             continue
         out[g] = _order_value(buf[start[g] : start[g] + kept], jj, side)
-    if redo.any():  # gather the rows of these groups in full
-        start2 = np.zeros(n_groups + 1, np.int64)
-        for g in range(n_groups):
-            start2[g + 1] = start2[g] + (counts[g] if redo[g] else 0)
-        full = np.empty(start2[n_groups], np.float64)
-        pos2 = start2[:-1].copy()
-        for i in range(n):
-            g = group[i]
-            if redo[g]:
-                full[pos2[g]] = y[i] - f[i] if has_f else y[i]
-                pos2[g] += 1
+    if redo.any():  # gather every row again (rare) and select these groups in full
+        full, start2 = _scatter(group, y, f, counts)
         for g in range(n_groups):
             if redo[g]:
-                j, side = _unit_rank(counts[g], tau)
-                out[g] = _order_value(full[start2[g] : start2[g + 1]], j, side)
+                out[g] = _select_one(full, start2, counts, tau, g)
     return out
 
 
@@ -276,14 +266,21 @@ def _scatter(group, y, f, counts):
 
 
 @njit(cache=True)
+def _select_one(buf, start, counts, tau, g):
+    """Unit-weight τ-quantile of group g's run of ``buf`` (reordered in place); NaN if empty."""
+    m = counts[g]
+    if m == 0:
+        return np.nan
+    j, side = _unit_rank(m, tau)
+    return _order_value(buf[start[g] : start[g] + m], j, side)
+
+
+@njit(cache=True)
 def _select_groups(buf, start, counts, tau):
-    """Unit-weight τ-quantile of each group's run of ``buf`` (reordered in place); NaN if empty."""
-    out = np.full(counts.shape[0], np.nan)
+    """`_select_one` of every group."""
+    out = np.empty(counts.shape[0])
     for g in range(counts.shape[0]):
-        m = counts[g]
-        if m > 0:
-            j, side = _unit_rank(m, tau)
-            out[g] = _order_value(buf[start[g] : start[g] + m], j, side)
+        out[g] = _select_one(buf, start, counts, tau, g)
     return out
 
 

@@ -97,17 +97,14 @@ class LeafRefit:
         self.loss = loss
         self.tau = _quantile_level(loss)
         self._size = (rows, rounds)
-        self._kernels: list[ModuleType | None] = []
 
-    @property
+    @functools.cached_property
     def kernels(self) -> ModuleType | None:
         """The numba kernels for a loop of ``rounds`` rounds over ``rows`` rows (`kernels`), or
         None: each call then decides by its own size. Decided on first use — in a boosting loop
         after the objective's first call, which may have loaded numba."""
-        if not self._kernels:
-            rows, rounds = self._size
-            self._kernels.append(kernels(rows, rounds) if rows else None)
-        return self._kernels[0]
+        rows, rounds = self._size
+        return kernels(rows, rounds) if rows else None
 
     def __call__(
         self,
