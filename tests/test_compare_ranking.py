@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,22 @@ def test_infinite_loss_ranks_last_and_is_worse():
     assert row["reason"] == "log_loss is +inf on 1 of 4 folds: a true class has probability 0"
     v = verdict(board, ll)
     assert ("p0", math.inf, (math.inf, math.inf)) in v.worse and "p0 infinitely" in v.text
+
+
+def test_candidates_infinite_on_every_fold_rank_last_without_a_warning():
+    """Was: "Mean of empty slice" (a NaN sort key) when a candidate was +inf on every fold, as the
+    gamma deviance of a linear fit predicting negative prices is on real data (Ecdat's Computers)."""
+    ll = M.get_metric("log_loss")
+    why = {c: "log_loss is +inf: a true class has probability 0" for c in ("all_inf", "some_inf")}
+    scores = _scores(
+        {"all_inf": [math.inf] * 4, "some_inf": [0.2, math.inf, 0.2, 0.2], "good": [0.3, 0.31, 0.29, 0.3]},
+        "log_loss",
+        why,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        board, _ = summarize(scores, [ll], ["all_inf", "some_inf", "good"])
+    assert board["candidate"].tolist() == ["good", "some_inf", "all_inf"]
 
 
 def test_a_difference_in_the_candidates_favour_is_never_worse():

@@ -183,6 +183,17 @@ def holm(p_values: Any) -> np.ndarray:
     return out
 
 
+def _infinite_order(folds: Any) -> tuple[int, float]:
+    """Sort key of a candidate whose metric is +inf on some folds: fewer such folds first, then the
+    mean of its finite folds (+inf when every fold is infinite, so no empty mean).
+
+    >>> _infinite_order(np.array([1.0, np.inf, 3.0])), _infinite_order(np.array([np.inf, np.inf]))
+    ((1, 2.0), (2, inf))
+    """
+    finite = folds[np.isfinite(folds)]
+    return int(np.sum(folds == math.inf)), float(finite.mean()) if finite.size else math.inf
+
+
 def rope_width(metric: Metric, best_mean: float, override: dict[str, float] | None = None) -> float:
     """Half-width of the region of practical equivalence for ``metric``, in its units.
 
@@ -273,11 +284,7 @@ def _summarize_metric(
             status[i] = ("finite", None)
     fin = [i for i in range(k) if status[i][0] == "finite"]
     inf = sorted(
-        (i for i in range(k) if status[i][0] == "infinite"),
-        key=lambda i: (
-            int(np.sum(oriented[i] == math.inf)),
-            float(np.mean(oriented[i][np.isfinite(oriented[i])])),
-        ),
+        (i for i in range(k) if status[i][0] == "infinite"), key=lambda i: _infinite_order(oriented[i])
     )
     rows: dict[int, dict[str, Any]] = {}
     nan = math.nan
