@@ -136,8 +136,26 @@ def test_close_families_give_a_close_call_and_the_run_that_settles_it() -> None:
     assert "0.6" in close.why and "covers" in close.why
     assert close.settle.startswith("losslab compare DATA --target visits")
     assert "--loss mse" in close.settle and "--loss poisson" in close.settle
-    diag.values["variance_power_ci"] = (0.9, 1.1)  # only Poisson: no close call
+    diag.values["variance_power_ci"] = (0.9, 1.1)  # only Poisson, and the log link clearly better
     diag.values["variance_power"] = 1.0
+    diag.values["log_link_worse_z"] = -3.0
+    *_, recs, close = recommend(diag, None, None)
+    assert close is None and recs[0].name == "poisson"
+
+
+@pytest.mark.parametrize("z", [-1.2, 0.0, 1.5])
+def test_an_inconclusive_link_test_gives_a_close_call_between_the_deviance_and_squared_error(z) -> None:
+    """The held-out link test that cannot tell a log-linear mean from a linear one leaves the
+    deviance and squared error level (issue 13: on real counts the linear squared-error fit was then
+    often the better one, on data drawn from a log-linear mean the deviance)."""
+    X, y = _counts(n=400, seed=3)
+    diag = diagnose(pd.DataFrame(X, columns=["a", "b"]).assign(visits=y), "visits")
+    diag.values.update(variance_power=1.0, variance_power_ci=(0.9, 1.1), log_link_worse_z=z)
+    *_, recs, close = recommend(diag, None, None)
+    assert recs[0].name == "poisson" and close is not None and close.between == ("poisson", "mse")
+    assert f"z = {z:.2f}" in close.why and "held-out RMSE" in close.why
+    assert [r.name for r in recs[:2]] == ["poisson", "mse"]
+    diag.values["log_link_worse_z"] = -1.7  # significantly better: the deviance alone
     *_, recs, close = recommend(diag, None, None)
     assert close is None and recs[0].name == "poisson"
 
