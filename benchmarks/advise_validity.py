@@ -115,6 +115,27 @@ def mark_of(verdict: Any, label: str | None) -> str:
     return "unranked"
 
 
+#: wider margins of practical equivalence (× compare's default, 1% of the best's RMSE or log loss)
+#: at which the marks are recomputed from the same folds, to show how the grade depends on it
+ROPE_FACTORS = (2.0, 5.0)
+
+
+def marks_at_rope(cmp: Any, labels: dict[str, str | None], factor: float) -> dict[str, str]:
+    """The marks of ``labels`` (key → candidate label) on the headline metric when the ROPE is
+    ``factor`` × its default: compare's own statistics (`losslab.compare.stats.summarize`) on the
+    run's fold scores, with ``rope={headline: width}``."""
+    from losslab.compare.stats import rope_width, summarize
+
+    metric = cmp.metrics[0]
+    board = cmp.leaderboard.set_index("candidate")
+    best_mean = float(board.loc[cmp.verdict.best, metric.name])
+    width = factor * rope_width(metric, best_mean)
+    names = [c.name for c in cmp.candidates]
+    wide, _ = summarize(cmp.scores, [metric], names, rope={metric.name: width})
+    mark = dict(zip(wide["candidate"], wide["mark"], strict=True))
+    return {k: "n/a" if v is None else mark.get(v, "unranked") for k, v in labels.items()}
+
+
 def _has_auto(loss: Any) -> bool:
     from losslab._core.params import AUTO
 
@@ -234,17 +255,26 @@ def run_set(
             verdict = cmp.verdict
             own = baseline_loss(cmp.metrics[0], d.task, y)
             target_pick = as_run if extra and extra[0] is as_run else pick
-            pick_mark = mark_of(verdict, _label_of(cmp, target_pick, model, pick) if comparable else None)
+            labels = {
+                "pick": _label_of(cmp, target_pick, model, pick) if comparable else None,
+                "second": None if second_run is None else _label_of(cmp, second_run, model, second.loss),
+                "baseline": _label_of(cmp, own, model),
+            }
+            pick_mark = mark_of(verdict, labels["pick"])
             if second_run is not None:
-                second_mark = mark_of(verdict, _label_of(cmp, second_run, model, second.loss))
-                pick_mark = min((pick_mark, second_mark), key=MARK_ORDER.index)
+                pick_mark = min((pick_mark, mark_of(verdict, labels["second"])), key=MARK_ORDER.index)
             found = {
                 "headline": cmp.metrics[0].name,
                 "best": str(verdict.best),
                 "pick_mark": pick_mark,
                 "baseline": repr(own),
-                "baseline_mark": mark_of(verdict, _label_of(cmp, own, model)),
+                "baseline_mark": mark_of(verdict, labels["baseline"]),
             }
+            for factor in ROPE_FACTORS:
+                wide = marks_at_rope(cmp, labels, factor)
+                picks = [wide["pick"]] + ([wide["second"]] if second_run is not None else [])
+                found[f"pick_mark_{factor:g}"] = min(picks, key=MARK_ORDER.index)
+                found[f"baseline_mark_{factor:g}"] = wide["baseline"]
         except Exception as exc:  # noqa: BLE001 - a crash is a finding: record it, count the pair as lost
             traceback.print_exc()
             found = {"pick_mark": "crash", "baseline_mark": "crash", "error": f"{type(exc).__name__}: {exc}"}
@@ -273,8 +303,12 @@ def _totals(title: str, rows: list[dict[str, Any]]) -> None:
         ("trivial baseline best or ≈ best", pairs, lambda r: r["baseline_mark"] in BEST_MARKS),
         ("trivial baseline not shown worse", pairs, lambda r: r["baseline_mark"] in NOT_WORSE_MARKS),
     ]
+    for factor in ROPE_FACTORS:
+        for who in ("pick", "baseline"):
+            text = f"{'top pick' if who == 'pick' else 'baseline'} best or ≈ best, ROPE ×{factor:g}"
+            lines.append((text, pairs, lambda r, k=f"{who}_mark_{factor:g}": r.get(k) in BEST_MARKS))
     for text, among, ok in lines:
-        print(f"  {text + ':':<34} {_share(among, ok)}")
+        print(f"  {text + ':':<38} {_share(among, ok)}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,3 +52,24 @@ def test_run_set_on_iris_gives_one_complete_record_per_model() -> None:
     assert rec["baseline"] == "CategoricalCrossentropy()"
     assert rec["pick_mark"] in MARKS and rec["baseline_mark"] in MARKS - {"n/a"}
     assert rec["best"] != "None" and rec["n_losses"] >= 3 and rec["seconds"] > 0
+    assert rec["rows"] == len(d.load()) < bench.MIN_GRADED_ROWS  # reported apart: too few to grade
+    order = bench.MARK_ORDER.index
+    for factor in bench.ROPE_FACTORS:  # a wider ROPE never makes a mark worse
+        assert order(rec[f"pick_mark_{factor:g}"]) <= order(rec["pick_mark"])
+        assert order(rec[f"baseline_mark_{factor:g}"]) <= order(rec["baseline_mark"])
+
+
+def test_marks_at_the_default_rope_are_compares_own() -> None:
+    """`marks_at_rope` at factor 1 recomputes compare's verdict from the fold scores; at a wide
+    ROPE the candidates the data cannot tell apart become practically equivalent."""
+    import losslab
+
+    d = next(d for d in bench.DATASETS if d.name == "engel")
+    cmp = losslab.compare(d.load(), target=d.target, losses=["mse", "gamma", "mae"], models=["linear"],
+                          task=d.task, cv=5, repeats=2, seed=0, n_jobs=1)  # fmt: skip
+    labels = {c.name: c.name for c in cmp.candidates}
+    same = bench.marks_at_rope(cmp, labels, 1.0)
+    assert same == {c: bench.mark_of(cmp.verdict, c) for c in labels}
+    wide = bench.marks_at_rope(cmp, labels, 1000.0)
+    assert all(m in bench.BEST_MARKS for c, m in wide.items() if same[c] != "worse")
+    assert bench.marks_at_rope(cmp, {"x": None}, 2.0) == {"x": "n/a"}
