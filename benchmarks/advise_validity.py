@@ -41,8 +41,8 @@ covers both families) is graded by the better of its two marks, and counted: iss
 as right only when one of the two is, and on at most 25% of pairs.
 
 Run: ``python benchmarks/advise_validity.py [--only NAME ...] [--models linear gbdt] [--budget 10]
-[--cv 10 --repeats 3]`` (``--cv``/``--repeats`` fix the design, so the machine's load cannot change
-it); figures in docs/benchmarks.md ("Advisor on real data").
+[--cv 10 --repeats 2] [--max-rows 5000]`` (``--cv``/``--repeats`` fix the design, so the machine's
+load cannot change it); figures in docs/benchmarks.md ("Advisor on real data").
 """
 
 from __future__ import annotations
