@@ -90,6 +90,8 @@ def sklearn_cases() -> list[tuple[str, str, Any, Any]]:
 ALONE = [
     ("expectile(0.2)", "regression", losslab.get("expectile", expectile=0.2)),
     ("tweedie(3)", "gamma", losslab.get("tweedie", power=3.0)),
+    ("smooth_l1(0.5)", "regression", losslab.get("smooth_l1", beta=0.5)),
+    ("pseudo_huber(1)", "regression", losslab.get("pseudo_huber", delta=1.0)),
 ]
 
 

@@ -39,6 +39,10 @@ SERVED = [
     losslab.get("epsilon_insensitive", epsilon=0.5),
     losslab.get("squared_epsilon_insensitive", epsilon=0.5),
     losslab.get("squared_epsilon_insensitive", epsilon=0.0),
+    losslab.get("smooth_l1", beta=0.5),
+    losslab.get("smooth_l1", beta=0.0),  # the absolute error's kernel
+    losslab.get("pseudo_huber", delta=0.7),
+    losslab.get("pseudo_huber", delta=1e-3),
     losslab.get("categorical_crossentropy"),
     losslab.get("categorical_crossentropy", label_smoothing=0.1, class_weight=(1.0, 2.5, 0.5)),
 ]

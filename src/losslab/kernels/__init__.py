@@ -27,6 +27,7 @@ __all__ = ["SPECS", "cheaper_up_to_target", "run", "supports"]
 
 # kind numbers: mirror losslab.kernels._engine (kept numba-free here)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
+SMOOTH_L1, PSEUDO_HUBER = 10, 11
 
 Spec = tuple[int, tuple[float, ...]]  # (kind, parameters)
 
@@ -49,6 +50,9 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
     regression.Huber: lambda loss: (HUBER, (float(loss.delta),)),
     regression.Quantile: lambda loss: (QUANTILE, (float(loss.quantile),)),
     regression.Expectile: lambda loss: (EXPECTILE, (float(loss.expectile),)),
+    # β = 0 is the absolute error, kernel and all (the generic path's branch)
+    regression.SmoothL1: lambda loss: (SMOOTH_L1, (float(loss.beta),)) if loss.beta > 0 else (MAE, ()),
+    robust.PseudoHuber: lambda loss: (PSEUDO_HUBER, (float(loss.delta),)),
     BinaryCrossentropy: _bce,
     counts.Poisson: _tweedie,
     counts.Gamma: _tweedie,

@@ -26,6 +26,7 @@ from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 
 # kind numbers (the engine's table in losslab.kernels maps loss classes to them)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
+SMOOTH_L1, PSEUDO_HUBER = 10, 11
 
 # the value a pass computes: the loss ℓ(y, f); ℓ(y, f) − c(y) for a function c of the target alone
 # where the kernel has a cheaper form of it (Tweedie family: no log of y; there c(y) = ℓ(y, 0)),
@@ -178,6 +179,50 @@ def _huber(t, f, d, want_v, want_g, want_h):
         err = (f - (r - b)) - (t + b)
         a = abs(r)
         h = 1.0 if (a < d) or (a == d and r * err <= 0.0) else 0.0
+    return v, g, h
+
+
+@njit(cache=True, inline="always")
+def _smooth_l1(t, f, b, want_v, want_g, want_h):
+    """losslab.losses.regression.SmoothL1 with β = b > 0 (β = 0 is served as MAE)."""
+    r = f - t
+    a = abs(r)
+    v = h = 0.0
+    if want_v:
+        q = min(a, b)
+        v = (0.5 / b) * (q * q) + (a - q)
+    if want_h:  # regression._within: the side of the kink from the exact residual
+        bb = r - f
+        err = (f - (r - bb)) - (t + bb)
+        h = (1.0 if (a < b) or (a == b and r * err <= 0.0) else 0.0) / b
+    return v, min(max(r, -b), b) / b, h
+
+
+@njit(cache=True, inline="always")
+def _pseudo_huber(t, f, d, want_v, want_g, want_h):
+    """losslab.losses.robust.PseudoHuber: x = |r|/δ up to δ, u = δ/|r| beyond (no cancellation,
+    no overflow of (r/δ)²)."""
+    r = f - t
+    a = abs(r)
+    big = a > d
+    x = 0.0 if big else a / d
+    u = d / a if big else 1.0
+    v = g = h = 0.0
+    if want_v:
+        q = 1.0 / (u + math.sqrt(1.0 + u * u)) if big else x / (1.0 + math.sqrt(1.0 + x * x))
+        if math.isinf(r):  # f − y overflows: 2·(δ|r/2|·q), finite for δ < 1
+            v = ((d * abs(f * 0.5 - t * 0.5)) * q) * 2.0
+        else:
+            v = (d * a) * q
+    if want_g:
+        g = _sign(r) * (d / math.sqrt(1.0 + u * u)) if big else r / math.sqrt(1.0 + x * x)
+    if want_h:
+        if big:
+            q = u / math.sqrt(1.0 + u * u)
+            h = q * q * q
+        else:
+            s = 1.0 + x * x
+            h = 1.0 / (s * math.sqrt(s))
     return v, g, h
 
 
@@ -368,6 +413,10 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
         return e * e, 2.0 * _sign(r) * e, (2.0 if (p0 == 0.0 or e > 0.0) else 0.0)
     if kind == HUBER:
         return _huber(t, f, p0, want_v, want_g, want_h)
+    if kind == SMOOTH_L1:
+        return _smooth_l1(t, f, p0, want_v, want_g, want_h)
+    if kind == PSEUDO_HUBER:
+        return _pseudo_huber(t, f, p0, want_v, want_g, want_h)
     if kind == QUANTILE:
         tau = p0
         r = t - f
@@ -457,6 +506,16 @@ def _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(SQ_EPS_INSENSITIVE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
+@njit(cache=True)
+def _poly_smooth_l1(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(SMOOTH_L1, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
+@njit(cache=True)
+def _poly_pseudo_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(PSEUDO_HUBER, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
 @njit(cache=True, inline="always")
 def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     """The chunk lo:hi of a piecewise-polynomial kernel, by the loop compiled for its kind."""
@@ -472,6 +531,10 @@ def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
         return _poly_expectile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
     if kind == EPS_INSENSITIVE:
         return _poly_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == SMOOTH_L1:
+        return _poly_smooth_l1(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == PSEUDO_HUBER:
+        return _poly_pseudo_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
     return _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
