@@ -127,6 +127,8 @@ def marks_at_rope(cmp: Any, labels: dict[str, str | None], factor: float) -> dic
     from losslab.compare.stats import rope_width, summarize
 
     metric = cmp.metrics[0]
+    if cmp.verdict.best is None:  # nothing ranked: no margin to widen
+        return {k: mark_of(cmp.verdict, v) for k, v in labels.items()}
     board = cmp.leaderboard.set_index("candidate")
     best_mean = float(board.loc[cmp.verdict.best, metric.name])
     width = factor * rope_width(metric, best_mean)

@@ -73,3 +73,11 @@ def test_marks_at_the_default_rope_are_compares_own() -> None:
     wide = bench.marks_at_rope(cmp, labels, 1000.0)
     assert all(m in bench.BEST_MARKS for c, m in wide.items() if same[c] != "worse")
     assert bench.marks_at_rope(cmp, {"x": None}, 2.0) == {"x": "n/a"}
+
+
+def test_marks_at_rope_without_a_ranked_candidate_keep_compares_marks() -> None:
+    from types import SimpleNamespace as V
+
+    verdict = V(best=None, equivalent=[], not_shown=[], worse=[], unranked=["a"])
+    cmp = V(metrics=[V(name="rmse")], verdict=verdict)
+    assert bench.marks_at_rope(cmp, {"x": "a", "y": None}, 2.0) == {"x": "unranked", "y": "n/a"}
