@@ -92,6 +92,7 @@ ALONE = [
     ("tweedie(3)", "gamma", losslab.get("tweedie", power=3.0)),
     ("smooth_l1(0.5)", "regression", losslab.get("smooth_l1", beta=0.5)),
     ("pseudo_huber(1)", "regression", losslab.get("pseudo_huber", delta=1.0)),
+    ("fair(1)", "regression", losslab.get("fair", c=1.0)),
 ]
 
 

@@ -43,6 +43,8 @@ SERVED = [
     losslab.get("smooth_l1", beta=0.0),  # the absolute error's kernel
     losslab.get("pseudo_huber", delta=0.7),
     losslab.get("pseudo_huber", delta=1e-3),
+    losslab.get("fair", c=1.3),
+    losslab.get("fair", c=1e-3),
     losslab.get("categorical_crossentropy"),
     losslab.get("categorical_crossentropy", label_smoothing=0.1, class_weight=(1.0, 2.5, 0.5)),
 ]

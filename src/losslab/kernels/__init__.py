@@ -27,7 +27,7 @@ __all__ = ["SPECS", "cheaper_up_to_target", "run", "supports"]
 
 # kind numbers: mirror losslab.kernels._engine (kept numba-free here)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
-SMOOTH_L1, PSEUDO_HUBER = 10, 11
+SMOOTH_L1, PSEUDO_HUBER, FAIR = 10, 11, 12
 
 Spec = tuple[int, tuple[float, ...]]  # (kind, parameters)
 
@@ -58,6 +58,7 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
     counts.Gamma: _tweedie,
     counts.Tweedie: _tweedie,
     robust.LogCosh: lambda loss: (LOG_COSH, ()),
+    robust.Fair: lambda loss: (FAIR, (float(loss.c), *robust._FAIR_SERIES)),
     robust.EpsilonInsensitive: lambda loss: (EPS_INSENSITIVE, (float(loss.epsilon),)),
     robust.SquaredEpsilonInsensitive: lambda loss: (SQ_EPS_INSENSITIVE, (float(loss.epsilon),)),
 }

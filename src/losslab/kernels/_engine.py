@@ -26,7 +26,7 @@ from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 
 # kind numbers (the engine's table in losslab.kernels maps loss classes to them)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
-SMOOTH_L1, PSEUDO_HUBER = 10, 11
+SMOOTH_L1, PSEUDO_HUBER, FAIR = 10, 11, 12
 
 # the value a pass computes: the loss ℓ(y, f); ℓ(y, f) − c(y) for a function c of the target alone
 # where the kernel has a cheaper form of it (Tweedie family: no log of y; there c(y) = ℓ(y, 0)),
@@ -227,6 +227,40 @@ def _pseudo_huber(t, f, d, want_v, want_g, want_h):
 
 
 @njit(cache=True, inline="always")
+def _fair(t, f, c, prm, want_v, want_g, want_h):
+    """losslab.losses.robust.Fair (prm[1:]: its series coefficients): the series in
+    u = a/(2 + a) for a = |r|/c < ¼, else c(|r| − c·log(1 + a)) with log(1 + a) from log|r| for
+    a > 1 (from r/2 where f − y overflows)."""
+    r = f - t
+    ab = abs(r)
+    a = ab / c
+    v = g = h = 0.0
+    if want_v:
+        if a < 0.25:
+            u = a / (2.0 + a)
+            acc = 0.0
+            for k in range(prm.shape[0] - 1, 0, -1):
+                acc = acc * u + prm[k]
+            q = ab / (2.0 + a)
+            v = 2.0 * q * q * acc
+        else:
+            fin = math.isfinite(ab)
+            hh = abs(f * 0.5 - t * 0.5)
+            if a > 1.0:
+                log_ab = math.log(ab) if fin else math.log(hh) + _LOG2
+                L = (log_ab - math.log(c)) + math.log1p(c / ab)
+            else:
+                L = math.log1p(a)
+            v = c * (ab - c * L) if fin else (2.0 * c) * (hh - (0.5 * c) * L)
+    if want_g:
+        g = _sign(r) * (c / (1.0 + c / ab)) if a > 1.0 else r / (1.0 + a)
+    if want_h:
+        q = 1.0 / (1.0 + a)
+        h = q * q
+    return v, g, h
+
+
+@njit(cache=True, inline="always")
 def _sign(x):
     """NumPy's sign (±0 and NaN kept), from the two comparisons as numbers: random signs make a
     branch on them mispredict half the time; the rare x = ±0 or NaN takes the branch."""
@@ -391,6 +425,8 @@ def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
         return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h, form)
     if kind == LOG_COSH:
         return _log_cosh(t, f, want_v, want_g, want_h)
+    if kind == FAIR:
+        return _fair(t, f, p0, prm, want_v, want_g, want_h)
     return math.nan, math.nan, math.nan
 
 
@@ -623,7 +659,7 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
-    by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH
+    by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH or kind == FAIR
     for c in prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
