@@ -47,6 +47,7 @@ DISTRIBUTIONS = {
     "gamma": "s ~ N(0.5, 0.5²), y ~ Gamma(shape 2, mean e^s)",
     "tweedie": "s ~ N(0.5, 0.5²), y ~ compound Poisson-Gamma (power 1.5, mean e^s)",
     "multiclass": "5 classes, labels uniform, logits N(0, 3²); n elements = n/5 rows",
+    "msle": "y, f ~ e^N(1, 1) − 1 independently (both > −1)",
 }
 
 
@@ -60,8 +61,7 @@ def data(kind: str, n: int, dtype: Any, seed: int = 0) -> tuple[np.ndarray, np.n
         m = n // 5
         y, f = rng.integers(0, 5, m).astype(float), rng.normal(0.0, 3.0, (m, 5))
     else:
-        loss = losslab.get({"poisson": "poisson", "gamma": "gamma", "tweedie": "tweedie"}[kind])
-        y, f = loss.example(n, seed)
+        y, f = losslab.get(kind).example(n, seed)  # poisson, gamma, tweedie, msle: their own examples
     return y.astype(dtype), np.ascontiguousarray(f.astype(dtype))
 
 
@@ -93,6 +93,8 @@ ALONE = [
     ("smooth_l1(0.5)", "regression", losslab.get("smooth_l1", beta=0.5)),
     ("pseudo_huber(1)", "regression", losslab.get("pseudo_huber", delta=1.0)),
     ("fair(1)", "regression", losslab.get("fair", c=1.0)),
+    ("mape", "regression", losslab.get("mape")),
+    ("msle", "msle", losslab.get("msle")),
 ]
 
 

@@ -45,6 +45,8 @@ SERVED = [
     losslab.get("pseudo_huber", delta=1e-3),
     losslab.get("fair", c=1.3),
     losslab.get("fair", c=1e-3),
+    losslab.get("mape"),
+    losslab.get("msle"),
     losslab.get("categorical_crossentropy"),
     losslab.get("categorical_crossentropy", label_smoothing=0.1, class_weight=(1.0, 2.5, 0.5)),
 ]
@@ -80,6 +82,14 @@ def generic(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     finally:
         fastpath._settings["enabled"] = old
+
+
+def _in_domain(domain, x):
+    """Which entries of ``x`` lie in a declared interval domain, its excluded values removed."""
+    iv = domain.interval
+    ok = (x > iv.low) | ((x == iv.low) & iv.low_closed)
+    ok &= (x < iv.high) | ((x == iv.high) & iv.high_closed)
+    return ok & ~np.isin(x, domain.excluded)
 
 
 def inputs(loss, dtype, n=3000, seed=0):
@@ -121,6 +131,8 @@ def inputs(loss, dtype, n=3000, seed=0):
     with np.errstate(over="ignore"):
         keep = np.isfinite(yx.astype(dtype)) & np.isfinite(fx.astype(dtype))
         keep &= (yx.astype(dtype) != 0) | (yx == 0)  # an underflow could leave a positive domain
+        # inside the declared domains (mape's y ≠ 0, msle's y, f > −1)
+        keep &= _in_domain(loss.info.y_true, yx) & _in_domain(loss.info.y_pred, fx)
         keep &= (np.abs(fx.astype(dtype)) < 1e38) | (dtype == np.float64)  # float32: f ** 2 overflows anyway
     y = np.concatenate([y, yx[keep]]).astype(dtype)
     f = np.concatenate([f, fx[keep]]).astype(dtype)

@@ -27,7 +27,7 @@ __all__ = ["SPECS", "cheaper_up_to_target", "run", "supports"]
 
 # kind numbers: mirror losslab.kernels._engine (kept numba-free here)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
-SMOOTH_L1, PSEUDO_HUBER, FAIR = 10, 11, 12
+SMOOTH_L1, PSEUDO_HUBER, FAIR, MAPE, MSLE = 10, 11, 12, 13, 14
 
 Spec = tuple[int, tuple[float, ...]]  # (kind, parameters)
 
@@ -53,6 +53,8 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
     # β = 0 is the absolute error, kernel and all (the generic path's branch)
     regression.SmoothL1: lambda loss: (SMOOTH_L1, (float(loss.beta),)) if loss.beta > 0 else (MAE, ()),
     robust.PseudoHuber: lambda loss: (PSEUDO_HUBER, (float(loss.delta),)),
+    regression.MAPE: lambda loss: (MAPE, ()),
+    regression.MSLE: lambda loss: (MSLE, ()),
     BinaryCrossentropy: _bce,
     counts.Poisson: _tweedie,
     counts.Gamma: _tweedie,

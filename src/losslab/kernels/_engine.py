@@ -26,7 +26,7 @@ from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 
 # kind numbers (the engine's table in losslab.kernels maps loss classes to them)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
-SMOOTH_L1, PSEUDO_HUBER, FAIR = 10, 11, 12
+SMOOTH_L1, PSEUDO_HUBER, FAIR, MAPE, MSLE = 10, 11, 12, 13, 14
 
 # the value a pass computes: the loss ℓ(y, f); ℓ(y, f) − c(y) for a function c of the target alone
 # where the kernel has a cheaper form of it (Tweedie family: no log of y; there c(y) = ℓ(y, 0)),
@@ -261,6 +261,17 @@ def _fair(t, f, c, prm, want_v, want_g, want_h):
 
 
 @njit(cache=True, inline="always")
+def _msle(t, f, want_v, want_g, want_h):
+    """losslab.losses.regression.MSLE: d = log(1 + f) − log(1 + y) as log1p((f − y)/(1 + y)) where
+    |f − y| ≤ (1 + y)/2 (no cancellation next to the optimum)."""
+    one_t = 1.0 + t
+    diff = f - t
+    d = math.log1p(diff / one_t) if abs(diff) <= 0.5 * one_t else math.log1p(f) - math.log1p(t)
+    one_f = 1.0 + f
+    return d * d, 2.0 * d / one_f, (2.0 / one_f) * ((1.0 - d) / one_f)
+
+
+@njit(cache=True, inline="always")
 def _sign(x):
     """NumPy's sign (±0 and NaN kept), from the two comparisons as numbers: random signs make a
     branch on them mispredict half the time; the rare x = ±0 or NaN takes the branch."""
@@ -427,6 +438,8 @@ def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
         return _log_cosh(t, f, want_v, want_g, want_h)
     if kind == FAIR:
         return _fair(t, f, p0, prm, want_v, want_g, want_h)
+    if kind == MSLE:
+        return _msle(t, f, want_v, want_g, want_h)
     return math.nan, math.nan, math.nan
 
 
@@ -453,6 +466,11 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
         return _smooth_l1(t, f, p0, want_v, want_g, want_h)
     if kind == PSEUDO_HUBER:
         return _pseudo_huber(t, f, p0, want_v, want_g, want_h)
+    if kind == MAPE:  # |f − y|/|y|; where f − y overflows, 2·|f/2 − y/2|/|y|
+        x = f - t
+        at = abs(t)
+        v = abs(x) / at if not math.isinf(x) else (abs(f * 0.5 - t * 0.5) / at) * 2.0
+        return v, _sign(x) / at, 0.0
     if kind == QUANTILE:
         tau = p0
         r = t - f
@@ -552,6 +570,11 @@ def _poly_pseudo_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(PSEUDO_HUBER, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
+@njit(cache=True)
+def _poly_mape(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    return _poly_body(MAPE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+
+
 @njit(cache=True, inline="always")
 def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     """The chunk lo:hi of a piecewise-polynomial kernel, by the loop compiled for its kind."""
@@ -571,6 +594,8 @@ def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
         return _poly_smooth_l1(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
     if kind == PSEUDO_HUBER:
         return _poly_pseudo_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
+    if kind == MAPE:
+        return _poly_mape(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
     return _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
@@ -659,7 +684,7 @@ def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, pa
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
-    by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH or kind == FAIR
+    by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH or kind == FAIR or kind == MSLE
     for c in prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
