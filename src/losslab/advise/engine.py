@@ -21,7 +21,6 @@ from .._core.statistic import Statistic
 from ..intent import Intent
 from ..tasks import soft_label_mean
 from .advice import Recommendation
-from .diagnose import THRESHOLDS
 from .facts import Facts
 from .rules import GLOBAL_CAVEATS, MEAN_METRICS, RULES, Pick, Rule, fact_value
 
@@ -321,23 +320,14 @@ def _family_close_call(recs: list[Recommendation], f: Facts) -> _Call | None:
 
 def _link_close_call(recs: list[Recommendation], f: Facts) -> _Call | None:
     """A log-link deviance (a declared variance power > 0) is first, squared error (power 0, the
-    loss RMSE judges) is listed, and the held-out link test is inconclusive: |z| < 1.645. On real
-    counts the linear squared-error fit was then often the better one (issue 13's benchmark),
-    on data drawn from a log-linear mean the deviance: only a compare run can tell."""
-    v, bound = f.values, THRESHOLDS["log_link_worse_z"][0]
-    z = v.get("log_link_worse_z")
+    loss RMSE judges) is listed, and the held-out link test is inconclusive (``f.link_text``). On
+    real counts the linear squared-error fit was then often the better one (issue 13's
+    benchmark), on data drawn from a log-linear mean the deviance: only a compare run can tell."""
     first = recs[0].loss.info.variance_power
-    if z is None or first is None or first <= 0 or abs(z) >= bound:
+    if not f.link_text or first is None or first <= 0:
         return None
     other = next((r for r in recs[1:] if r.loss.info.variance_power == 0.0 and not r.params), None)
-    if other is None:
-        return None
-    why = (
-        f"a log-linear mean predicts held-out RMSE {v['rmse_log_link']:.4g} against "
-        f"{v['rmse_identity_link']:.4g} for a linear one (z = {z:.2f}, |z| < {bound:g}): the data cannot "
-        "tell whether the log link or the linear mean predicts better"
-    )
-    return recs[0], other, why
+    return None if other is None else (recs[0], other, f.link_text)
 
 
 def keep_robust_in_top_three(recs: list[Recommendation], f: Facts) -> None:

@@ -1,7 +1,7 @@
 r"""What the rules read: the diagnosis and the intent, turned once into named facts.
 
 `Facts` holds every value a rule's condition, parameter or reason uses, under one name, with
-the text snippets the reasons share (``tail_text``, ``p_text``, ``bal_text``). The rules
+the text snippets the reasons share (``tail_text``, ``p_text``, ``bal_text``, ``link_text``). The rules
 (`losslab.advise.rules`) read nothing else, so a rule is data: a condition on these facts, a
 metadata query for the losses, a score and a reason template.
 
@@ -75,6 +75,7 @@ class Facts:
     close: tuple[float, float] | None = None  # two families' powers both inside p̂'s interval
     close_other: float | None = None  # the one of them that is not the nearest family
     log_link_better: bool = False  # a log-linear mean predicts not significantly worse than a linear one
+    link_text: str = ""  # the held-out link test when it is inconclusive (|z| < bound), else ""
     count: bool = False
     zero_inflated: bool = False
     log_symmetric: bool = False
@@ -145,8 +146,14 @@ def _numeric_facts(f: Facts) -> None:
     ls = v.get("log_residual_skewness")
     f.log_symmetric = ls is not None and abs(ls) < 0.5 and not v["integer_valued"]
     f.wide_range = v["dynamic_range_orders"] >= _t("dynamic_range_orders")
-    z = v.get("log_link_worse_z")
-    f.log_link_better = z is not None and z < _t("log_link_worse_z")
+    z, bound = v.get("log_link_worse_z"), _t("log_link_worse_z")
+    f.log_link_better = z is not None and z < bound
+    if z is not None and abs(z) < bound:
+        f.link_text = (
+            f"a log-linear mean predicts held-out RMSE {v['rmse_log_link']:.4g} against "
+            f"{v['rmse_identity_link']:.4g} for a linear one (z = {z:.2f}, |z| < {bound:g}): the data cannot "
+            "tell whether the log link or the linear mean predicts better"
+        )
     f.cap = v.get("cap")
     f.coded = v.get("coded_levels")
     _family_facts(f)
