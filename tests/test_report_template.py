@@ -122,3 +122,24 @@ def _with_advice(cmp, advice):
     out = copy.copy(cmp)
     out.advice = advice
     return out
+
+
+def test_fold_plot_leaves_out_infinite_folds_without_a_warning() -> None:
+    """Was: "invalid value encountered in subtract" from the box plot's quantiles when a candidate's
+    deviance was +inf on a fold (squared error's negative predictions on real counts, rwm1984)."""
+    import warnings
+
+    from losslab.metrics import get_metric
+    from losslab.report.plots import fold_distributions
+
+    scores = pd.DataFrame(
+        {"candidate": ["a"] * 3 + ["b"] * 3, "metric": "poisson_deviance",
+         "value": [1.0, np.inf, 1.2, 0.9, 1.0, 1.1]}
+    )  # fmt: skip
+    cmp = SimpleNamespace(metrics=[get_metric("poisson_deviance")], scores=scores,
+                          leaderboard=pd.DataFrame({"candidate": ["b", "a"]}))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = fold_distributions(cmp)
+    xs = np.concatenate([c.get_offsets()[:, 0] for c in fig.axes[0].collections])
+    assert np.isfinite(xs).all() and xs.size == 5

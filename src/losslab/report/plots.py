@@ -101,7 +101,11 @@ def fold_distributions(cmp: Any, metrics: list[Any] | None = None) -> Any:
     _margins(fig, left=0.25 + 0.065 * max(len(c) for c in order), wspace=0.4, hspace=0.8)
     for i, (m, ax) in enumerate(zip(metrics, axes, strict=True)):
         sub = cmp.scores[cmp.scores["metric"] == m.name]
-        data = [sub.loc[sub["candidate"] == c, "value"].dropna().to_numpy() for c in order]
+        # finite folds only: a +inf fold (a deviance at an impossible prediction) has no place on
+        # the axis, and the leaderboard names it
+        data = [
+            v[np.isfinite(v)] for v in (sub.loc[sub["candidate"] == c, "value"].to_numpy() for c in order)
+        ]
         pos = np.arange(len(order))[::-1]
         nonempty = [j for j, d in enumerate(data) if d.size]
         if nonempty:
