@@ -184,6 +184,10 @@ def test_fused_matches_generic(fused: Spy, loss, dtype) -> None:
             with np.errstate(over="ignore"):  # float32: beyond its range is inf on both sides
                 ok, where = close(got, want.astype(dtype), ulps, scale)
             assert ok, (loss, where, got[where], want[where], y[where], f[where])
+        # gradients and Hessians alone take their own loops (BCE, Tweedie): the same numbers
+        gg, hh = loss.gradient_hessian(y, f, sample_weight=sw)
+        np.testing.assert_array_equal(gg, g)
+        np.testing.assert_array_equal(hh, h)
         for reduction in ("mean", "sum"):
             got = loss(y, f, sample_weight=sw, reduction=reduction)
             with np.errstate(over="ignore"):
@@ -430,3 +434,36 @@ def test_fused_cross_entropy_at_logits_near_the_float_limit(fused: Spy) -> None:
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=0.0)
         assert not np.any(np.isnan(got))
     assert fused.served
+
+
+def test_vector_math_matches_mpmath() -> None:
+    """The chunk-wide exp, expm1 and log1p (libmvec's where `_engine.VECTOR_MATH`, else libm's)
+    within 4 ulps of mpmath (glibc's bound for its vector functions; libm's scalar ones are
+    within 1) over the float64 range, at ±0, subnormals, the overflow edges, ±inf
+    and NaN."""
+    mpmath = pytest.importorskip("mpmath")
+    from losslab.kernels import _engine
+
+    rng = np.random.default_rng(5)
+    edges = [0.0, -0.0, 5e-324, -5e-324, 1e-310, 1e-300, -1e-300, 1e-16, 709.78, 709.79, -708.4, -745.1]
+    edges += [-745.2, 1e308, -1e308, -1.0, -0.5, 0.5, 1.0, np.inf, -np.inf, np.nan]
+    x = np.concatenate([edges, rng.uniform(-745, 709.7, 4000), rng.normal(0, 1, 4000), [0.0, 0.0]])
+    x = x[: x.size // 4 * 4]
+    for op, ref, dom in (
+        (_engine.EXP, mpmath.exp, x),
+        (_engine.EXPM1, mpmath.expm1, x),
+        (_engine.LOG1P, mpmath.log1p, np.abs(x) * np.where(np.arange(x.size) % 2, 1.0, 1e-300)),
+    ):
+        got = np.empty_like(dom)
+        _engine._vector(op, dom, got)
+        with mpmath.workdps(40):
+            want = np.array([float(ref(mpmath.mpf(v))) if np.isfinite(v) else np.nan for v in dom])
+        finite = np.isfinite(dom)
+        with np.errstate(over="ignore", invalid="ignore"):
+            want[~finite] = {_engine.EXP: np.exp, _engine.EXPM1: np.expm1, _engine.LOG1P: np.log1p}[op](
+                dom[~finite]
+            )
+        same = (got == want) | (np.isnan(got) & np.isnan(want))
+        ulps = np.abs(got - want) / np.spacing(np.abs(want))
+        bad = ~same & ~(ulps <= 4.0)
+        assert not np.any(bad), (op, dom[bad][:5], got[bad][:5], want[bad][:5])

@@ -13,14 +13,22 @@ Inputs of either float dtype are read as float64 and outputs rounded once on sto
 
 Everything compiled lives in this one file on purpose: numba's disk cache is invalidated by
 the file of the cached function only, so a kernel in another module could be served stale.
+
+The exp/log kernels take their exponentials from a chunk-wide pass first (`_vector`): with
+glibc's vector math library (libmvec, AVX2) four at a time, else one at a time from libm.
 """
 
 from __future__ import annotations
 
 import math
+import platform
 
+import llvmlite.binding as ll
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils, config
+from numba.extending import intrinsic
 
 from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 
@@ -40,6 +48,76 @@ _HALF_EXP_LIMIT = 1400.0
 _LOG2 = math.log(2.0)  # |x| up to which e^{x/2} is finite and normal in float64
 
 
+def _load_libmvec() -> bool:
+    """Whether the compiled code may call libmvec's 4-wide AVX2 functions (``_ZGVdN4v_exp`` …):
+    x86-64 with AVX2 in the target numba compiles for (not a CPU name or features forced by
+    ``NUMBA_CPU_NAME``, whose code may lack AVX2), and glibc's libmvec loadable. The answer
+    depends on the machine only, as numba's disk cache (keyed by the CPU) needs."""
+    if platform.machine() not in ("x86_64", "AMD64") or config.CPU_NAME or config.CPU_FEATURES:
+        return False
+    if not ll.get_host_cpu_features().get("avx2", False):
+        return False
+    try:
+        ll.load_library_permanently("libmvec.so.1")
+    except RuntimeError:
+        return False
+    return True
+
+
+VECTOR_MATH = _load_libmvec()
+
+
+def _vector4(name, scalar):
+    """An intrinsic (a, b, c, d) → (fn(a), fn(b), fn(c), fn(d)): one call of libmvec's
+    ``_ZGVdN4v_<name>`` (within 4 ulps, glibc's bound for them; 3 measured for exp, libm's
+    scalar exp 1), or numba's scalar ``math.<name>`` four times without it."""
+
+    @intrinsic
+    def fn4(typingctx, a, b, c, d):
+        f8 = types.float64
+        sig = types.UniTuple(f8, 4)(f8, f8, f8, f8)
+
+        def codegen(context, builder, signature, args):
+            if VECTOR_MATH:
+                vt = ir.VectorType(ir.DoubleType(), 4)
+                callee = cgutils.get_or_insert_function(
+                    builder.module, ir.FunctionType(vt, [vt]), "_ZGVdN4v_" + name
+                )
+                x = ir.Constant(vt, ir.Undefined)
+                for k, arg in enumerate(args):
+                    x = builder.insert_element(x, arg, ir.Constant(ir.IntType(32), k))
+                r = builder.call(callee, [x])
+                outs = [builder.extract_element(r, ir.Constant(ir.IntType(32), k)) for k in range(4)]
+            else:
+                impl = context.get_function(scalar, f8(f8))
+                outs = [impl(builder, [arg]) for arg in args]
+            return context.make_tuple(builder, signature.return_type, outs)
+
+        return sig, codegen
+
+    return fn4
+
+
+_exp4 = _vector4("exp", math.exp)
+_expm14 = _vector4("expm1", math.expm1)
+_log1p4 = _vector4("log1p", math.log1p)
+EXP, EXPM1, LOG1P = 0, 1, 2
+
+
+@njit(cache=True, error_model="numpy")
+def _vector(op, x, out):
+    """out[j] = op(x[j]) for the rows x, out of a chunk's scratch (their length a multiple of 4,
+    so that every entry takes the same function)."""
+    for j in range(0, x.shape[0], 4):
+        if op == EXP:
+            r = _exp4(x[j], x[j + 1], x[j + 2], x[j + 3])
+        elif op == EXPM1:
+            r = _expm14(x[j], x[j + 1], x[j + 2], x[j + 3])
+        else:
+            r = _log1p4(x[j], x[j + 1], x[j + 2], x[j + 3])
+        out[j], out[j + 1], out[j + 2], out[j + 3] = r
+
+
 # -- the building blocks of losslab._core.special, per entry (same operations, same tables) ---------
 _LOG_HI, _LOG_LO, (_L2A, _L2B, _L2C), (_T_HI, _T_LO) = _log_tables(53)
 _SPLIT = 134217729.0  # 2^27 + 1, Dekker's split of a float64
@@ -48,21 +126,21 @@ _MAX = float(np.finfo(np.float64).max)
 _TINY = float(np.finfo(np.float64).tiny)  # the smallest normal float64
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _two_sum(a, b):
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _neumaier(total, err, x):
     """(total + x, err + its rounding error): a step of Neumaier's compensated sum."""
     s = total + x
     return s, err + (((total - s) + x) if abs(total) >= abs(x) else ((x - s) + total))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _two_prod(a, b):
     p = a * b
     ca = _SPLIT * a
@@ -74,7 +152,7 @@ def _two_prod(a, b):
     return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _log_dd(y):
     """`losslab._core.special.log_dd` of one float64 y > 0: (hi, lo), bit for bit."""
     m, ei = math.frexp(y)
@@ -109,7 +187,7 @@ def _log_dd(y):
     return hi, lo - (hi - h)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _log_ratio(s, y):
     """`special.log_ratio`: (log y, s − log y), the difference from log y in double-double where
     it is small against log y (next to a log-link loss's optimum)."""
@@ -121,7 +199,7 @@ def _log_ratio(s, y):
     return ly, d
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _mul_exp(v, L):
     """`special.mul_exp`: v·e^L, finite wherever the product is, rounded once where e^L is
     subnormal."""
@@ -135,14 +213,15 @@ def _mul_exp(v, L):
     return math.copysign(math.exp(L + math.log(abs(v))), v)
 
 
-@njit(cache=True, inline="always")
-def _bce(t, x, w, want_v, want_g, want_h):
+@njit(cache=True, error_model="numpy", inline="always")
+def _bce(t, x, w, want_v, want_g, want_h, ex):
+    """ex: e^{−|x|}, log1p(e^{−|x|}) (for the value), expm1(−|x|) (for the gradient); see `_chunk`."""
     v = g = h = 0.0
     ax = abs(x)
-    e = math.exp(-ax)
+    e = ex[0]
     if want_v:
         # softplus(±x) = max(±x, 0) + log1p(e^{−|x|}): one log1p serves both
-        lp = math.log1p(e)
+        lp = ex[1]
         v = w * t * (max(-x, 0.0) + lp) + (1.0 - t) * (max(x, 0.0) + lp)
     if want_g:
         # losslab.losses.classification._bce_logit_gradient, branch by branch
@@ -150,7 +229,7 @@ def _bce(t, x, w, want_v, want_g, want_h):
         a, b = 1.0 - t, w * t
         if ax < 1.0:
             c = 2.0 * (0.5 - t) if w == 1.0 else a - b
-            num = c + math.expm1(-ax) * (a * (1.0 - p) - b * p)
+            num = c + ex[2] * (a * (1.0 - p) - b * p)
         else:
             num = a * max(e, p) - b * max(e, 1.0 - p)
         g = num / (1.0 + e)
@@ -160,7 +239,7 @@ def _bce(t, x, w, want_v, want_g, want_h):
     return v, g, h
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _huber(t, f, d, want_v, want_g, want_h):
     v = g = h = 0.0
     if want_v:
@@ -182,7 +261,7 @@ def _huber(t, f, d, want_v, want_g, want_h):
     return v, g, h
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _smooth_l1(t, f, b, want_v, want_g, want_h):
     """losslab.losses.regression.SmoothL1 with β = b > 0 (β = 0 is served as MAE)."""
     r = f - t
@@ -198,7 +277,7 @@ def _smooth_l1(t, f, b, want_v, want_g, want_h):
     return v, min(max(r, -b), b) / b, h
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _pseudo_huber(t, f, d, want_v, want_g, want_h):
     """losslab.losses.robust.PseudoHuber: x = |r|/δ up to δ, u = δ/|r| beyond (no cancellation,
     no overflow of (r/δ)²)."""
@@ -226,7 +305,7 @@ def _pseudo_huber(t, f, d, want_v, want_g, want_h):
     return v, g, h
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _fair(t, f, c, prm, want_v, want_g, want_h):
     """losslab.losses.robust.Fair (prm[1:]: its series coefficients): the series in
     u = a/(2 + a) for a = |r|/c < ¼, else c(|r| − c·log(1 + a)) with log(1 + a) from log|r| for
@@ -260,7 +339,7 @@ def _fair(t, f, c, prm, want_v, want_g, want_h):
     return v, g, h
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _msle(t, f, want_v, want_g, want_h):
     """losslab.losses.regression.MSLE: d = log(1 + f) − log(1 + y) as log1p((f − y)/(1 + y)) where
     |f − y| ≤ (1 + y)/2 (no cancellation next to the optimum)."""
@@ -271,7 +350,7 @@ def _msle(t, f, want_v, want_g, want_h):
     return d * d, 2.0 * d / one_f, (2.0 / one_f) * ((1.0 - d) / one_f)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _sign(x):
     """NumPy's sign (±0 and NaN kept), from the two comparisons as numbers: random signs make a
     branch on them mispredict half the time; the rare x = ±0 or NaN takes the branch."""
@@ -279,7 +358,7 @@ def _sign(x):
     return s if s != 0.0 else x
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _log_cosh(t, f, want_v, want_g, want_h):
     """losslab.losses.robust.LogCosh."""
     r = f - t
@@ -297,7 +376,7 @@ def _log_cosh(t, f, want_v, want_g, want_h):
     return v, math.tanh(r), h
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _excess(t, f, eps):
     """losslab.losses.robust.EpsilonInsensitive._excess: (r, max(0, |f − y| − ε)) with the
     two-sum error of f − y added after ε is subtracted."""
@@ -309,7 +388,7 @@ def _excess(t, f, eps):
     return r, max((abs(r) - eps) + _sign(r) * err, 0.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _tw_g(L0, x, d):
     """G = e^{L0}·expm1(x·d)/x (e^{L0}·d at x = 0), d ≠ 0 (`_LogLinkDeviance._g`'s first part)."""
     if x == 0.0:
@@ -320,7 +399,7 @@ def _tw_g(L0, x, d):
     return math.exp(L0 + (w + math.log(-math.expm1(-w)))) / x
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _tw_log_g(L0, x, d):
     """log|G| of `_tw_g`, finite where G overflows (asked for only then: logs cost)."""
     if x == 0.0:
@@ -331,9 +410,10 @@ def _tw_log_g(L0, x, d):
     return L0 + (w + math.log(-math.expm1(-w))) - math.log(abs(x))
 
 
-@njit(cache=True, inline="always")
-def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
-    """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p)."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form, ex):
+    """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p).
+    ex: e^s, e^{as}, e^{bs}, e^{(a/2)s}, expm1(bs), expm1(as), each where `_chunk` computed it."""
     ypos = t > 0.0
     v = g = h = 0.0
     fast_g = False
@@ -349,7 +429,8 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
             v = (1.0 / b - t / a) + math.exp(b * math.log(t)) / (a * b)
         return v, g, h
     up_to_y = want_v and form == VALUE_UP_TO_Y
-    mu = math.exp(s) if (want_g and ypos) or ((want_g or want_h or up_to_y) and b == 1.0) else 0.0
+    eb = ex[0] if b == 1.0 else ex[2]  # e^{bs}
+    mu = ex[0] if (want_g and ypos) or ((want_g or want_h or up_to_y) and b == 1.0) else 0.0
     if up_to_y and a == 0.0 and mu <= _MAX:
         # p = 1, the solver's pass: the branches below for these flags, in short (same results)
         dd = mu - t
@@ -360,7 +441,7 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
         # most 65 ulps, so the logs of the exact form are needed only near it
         dd = mu - t
         if abs(dd) >= t * 0.015625 and _TINY <= mu <= _MAX:
-            gg = dd if a == 0.0 else dd * math.exp(a * s)
+            gg = dd if a == 0.0 else dd * ex[1]
             if _TINY <= abs(gg) <= _MAX:
                 g = gg
                 fast_g = True
@@ -370,14 +451,14 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
     if up_to_y:
         # ℓ = e^{bs}/b − y·e^{as}/a + y^b/(ab): the terms in s as expm1(xs)/x (→ s at x = 0), which
         # differ from them by functions of y alone; no log of y, no series
-        first = mu - 1.0 if b == 1.0 else (math.expm1(b * s) / b if b != 0.0 else s)
+        first = mu - 1.0 if b == 1.0 else (ex[4] / b if b != 0.0 else s)
         second = 0.0
         if ypos:
-            second = t * s if a == 0.0 else t * (math.expm1(a * s) / a)
+            second = t * s if a == 0.0 else t * (ex[5] / a)
         v = first - second
     elif want_v:
         if not ypos and b > 0.0:
-            v = math.exp(b * s) / b
+            v = eb / b
         elif abs(d) < radius:
             acc = 0.0
             for k in range(prm.shape[0] - 1, TW_COEF - 1, -1):
@@ -396,21 +477,21 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
                 v = math.exp(hi + math.log(-math.expm1(min(la, lb) - hi)))
     if want_g and not fast_g:
         if not ypos:
-            g = mu if b == 1.0 else math.exp(b * s)  # e^{bs}, for p = 1 the e^s computed above
+            g = eb
         elif d <= 1.0:
             # e^{log y + (1−p)s}·expm1(d); for p = 1 the factor is y itself (no exp∘log rounding)
             g = t * math.expm1(d) if a == 0.0 else _mul_exp(math.expm1(d), ly + a * s)
         else:
             g = math.exp(b * s + math.log(-math.expm1(-d)))
     if want_h:
-        first = mu if b == 1.0 else (b * math.exp(b * s) if b != 0.0 else 0.0)
+        first = eb if b == 1.0 else (b * eb if b != 0.0 else 0.0)
         if a == 0.0:
             h = first
         else:
             second = 0.0
             if ypos:
                 if abs(a * s) <= _HALF_EXP_LIMIT:
-                    hh = math.exp((0.5 * a) * s)
+                    hh = ex[3]
                     second = ((a * t) * hh) * hh
                 else:
                     second = a * math.exp(math.log(t) + a * s)
@@ -425,15 +506,15 @@ def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form):
     return v, g, h
 
 
-@njit(cache=True, inline="always")
-def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
-    """The kernels built on exp/log (``form``: which value, see `VALUE`), inlined into `_chunk`
-    only (see there)."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form, ex):
+    """The kernels built on exp/log (``form``: which value, see `VALUE`; ``ex``: the entry's
+    exponentials from `_exponentials`), inlined into `_chunk` only (see there)."""
     if kind == BCE:  # p0 = pos_weight, p1 = label smoothing ε: t → t(1 − ε) + ε/2
         tt = t * (1.0 - p1) + p1 / 2.0 if p1 != 0.0 else t
-        return _bce(tt, f, p0, want_v, want_g, want_h)
+        return _bce(tt, f, p0, want_v, want_g, want_h, ex)
     if kind == TWEEDIE:
-        return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h, form)
+        return _tweedie(t, f, p0, p1, p2, prm, want_v, want_g, want_h, form, ex)
     if kind == LOG_COSH:
         return _log_cosh(t, f, want_v, want_g, want_h)
     if kind == FAIR:
@@ -443,7 +524,7 @@ def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form):
     return math.nan, math.nan, math.nan
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
     """(value, gradient, Hessian) of loss ``kind`` at one entry (float64); p0, p1, p2 are
     prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels, inlined
@@ -491,9 +572,10 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
 
 
 CHUNK = 4096
+BLOCK = 256  # entries whose exponentials `_chunk` computes at a time (7 rows: 14 kB, in L1)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _poly_body(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     """`point` over entries lo:hi: (Σwℓ, Σw), per-entry outputs stored where given. ``kind`` is
     a constant in each caller below and the optional arrays may be None, so the loop is
@@ -525,57 +607,57 @@ def _poly_body(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return sv, sw
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_mse(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(MSE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_mae(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(MAE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(HUBER, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_quantile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(QUANTILE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_expectile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(EXPECTILE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(EPS_INSENSITIVE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(SQ_EPS_INSENSITIVE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_smooth_l1(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(SMOOTH_L1, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_pseudo_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(PSEUDO_HUBER, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _poly_mape(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_body(MAPE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     """The chunk lo:hi of a piecewise-polynomial kernel, by the loop compiled for its kind."""
     if kind == MSE:
@@ -599,20 +681,62 @@ def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     return _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
-@njit(cache=True)
-def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_v, form):
-    """Entries lo:hi of `elementwise` for the kernels built on exp/log: (Σwℓ, Σw·c(y), Σw) over
-    them (Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM`, which sums the value up to y as Σwℓ), per-entry
-    values, gradients and Hessians stored where their arrays are not empty (``w`` empty: unit
-    weights).
+@njit(cache=True, error_model="numpy")
+def _fill(op, c, f, lo, hi, rows, k):
+    """rows[k, j] = op(c·f[lo + j]) for j < hi − lo, through the argument row rows[0] (padded
+    with 0 to a multiple of 4)."""
+    m4 = (hi - lo + 3) // 4 * 4
+    x = rows[0, :m4]
+    for j in range(hi - lo):
+        x[j] = c * np.float64(f[lo + j])
+    for j in range(hi - lo, m4):
+        x[j] = 0.0
+    _vector(op, x, rows[k])
 
-    A function of its own, not inlined into the pass: its arguments are arrays and flags only,
-    so it compiles once per dtype, not once per variant of the pass, and those kernels (inlined
-    here) are optimised once; called per chunk, not per entry, so the loop pays no call."""
+
+@njit(cache=True, error_model="numpy")
+def _exponentials(kind, p0, p1, f, lo, hi, want_v, want_g, want_h, form, rows):
+    """The exponentials of entries lo:hi (at most `BLOCK`) a kernel of `_transcendental` takes,
+    into ``rows`` 1–6 (as ``ex`` in order; rows a call does not read are left unset), computed
+    by `_vector`: four at a time, where the scalar code would call libm once per entry.
+    BCE: e^{−|x|}, then log1p of it and expm1(−|x|); Tweedie (a = p0, b = p1): e^s, e^{as},
+    e^{bs}, e^{(a/2)s}, expm1(bs), expm1(as). Every one the kernel may need is computed, also for
+    entries whose branch does not use it: a vector call costs less than the scalar one saved."""
+    m4 = (hi - lo + 3) // 4 * 4
+    if kind == BCE:
+        x = rows[0, :m4]
+        for j in range(hi - lo):
+            x[j] = -abs(np.float64(f[lo + j]))
+        for j in range(hi - lo, m4):
+            x[j] = 0.0
+        _vector(EXP, x, rows[1])
+        if want_v:
+            _vector(LOG1P, rows[1, :m4], rows[2])
+        if want_g:
+            _vector(EXPM1, x, rows[3])
+    elif kind == TWEEDIE and form != TARGET_TERM:
+        a, b = p0, p1
+        up_to_y = want_v and form == VALUE_UP_TO_Y
+        if want_g or (b == 1.0 and (want_h or want_v)):
+            _fill(EXP, 1.0, f, lo, hi, rows, 1)
+        if want_g and a != 0.0:
+            _fill(EXP, a, f, lo, hi, rows, 2)
+        if b != 0.0 and b != 1.0 and (want_g or want_h or (want_v and not up_to_y)):
+            _fill(EXP, b, f, lo, hi, rows, 3)
+        if want_h and a != 0.0:
+            _fill(EXP, 0.5 * a, f, lo, hi, rows, 4)
+        if up_to_y and b != 0.0 and b != 1.0:
+            _fill(EXPM1, b, f, lo, hi, rows, 5)
+        if up_to_y and a != 0.0:
+            _fill(EXPM1, a, f, lo, hi, rows, 6)
+
+
+@njit(cache=True, error_model="numpy")
+def _chunk_loop(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_v, want_g, want_h, sum_v, form):
+    """`_chunk` for every kernel and every set of outputs, entry by entry."""
     p0, p1, p2 = prm[0], prm[1], prm[2]
     has_w = w.shape[0] > 0
     per_v = v_out.shape[0] > 0
-    want_v = per_v or sum_v
     plain = form == VALUE
     both = form == VALUE_UP_TO_Y_AND_TERM
     vform = VALUE_UP_TO_Y if both else form
@@ -621,35 +745,162 @@ def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_
     sc = 0.0
     sc_err = 0.0
     sw = 0.0
-    for i in range(lo, hi):
-        ti = np.float64(t[i])
-        v, g, h = _transcendental(kind, p0, p1, p2, prm, ti, np.float64(f[i]), want_v, want_g, want_h, vform)
-        cv = (
-            _transcendental(kind, p0, p1, p2, prm, ti, 0.0, True, False, False, TARGET_TERM)[0]
-            if both
-            else 0.0
-        )
-        if has_w:
-            wi = np.float64(w[i])
-            v = v * wi
-            g = g * wi
-            h = h * wi
-            cv = cv * wi
-            sw += wi
-        if both:
-            sc, sc_err = _neumaier(sc, sc_err, cv)
-        if per_v:
-            v_out[i] = v
-        if sum_v:
-            if plain:
-                sv += v
-            else:
-                sv, sv_err = _neumaier(sv, sv_err, v)
-        if want_g:
-            g_out[i] = g
-        if want_h:
-            h_out[i] = h
+    rows = np.ones((7, BLOCK))  # rows a call leaves unset stay 1: never a subnormal operand
+    for b_lo in range(lo, hi, BLOCK):
+        b_hi = min(hi, b_lo + BLOCK)
+        _exponentials(kind, p0, p1, f, b_lo, b_hi, want_v, want_g, want_h, vform, rows)
+        for i in range(b_lo, b_hi):
+            j = i - b_lo
+            ti = np.float64(t[i])
+            ex = (rows[1, j], rows[2, j], rows[3, j], rows[4, j], rows[5, j], rows[6, j])
+            v, g, h = _transcendental(
+                kind, p0, p1, p2, prm, ti, np.float64(f[i]), want_v, want_g, want_h, vform, ex
+            )
+            cv = (
+                _transcendental(kind, p0, p1, p2, prm, ti, 0.0, True, False, False, TARGET_TERM, ex)[0]
+                if both
+                else 0.0
+            )
+            if has_w:
+                wi = np.float64(w[i])
+                v = v * wi
+                g = g * wi
+                h = h * wi
+                cv = cv * wi
+                sw += wi
+            if both:
+                sc, sc_err = _neumaier(sc, sc_err, cv)
+            if per_v:
+                v_out[i] = v
+            if sum_v:
+                if plain:
+                    sv += v
+                else:
+                    sv, sv_err = _neumaier(sv, sv_err, v)
+            if want_g:
+                g_out[i] = g
+            if want_h:
+                h_out[i] = h
     return sv + sv_err, sc + sc_err, sw
+
+
+@njit(cache=True, error_model="numpy")
+def _chunk(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_g, want_h, sum_v, form):
+    """Entries lo:hi of `elementwise` for the kernels built on exp/log: (Σwℓ, Σw·c(y), Σw) over
+    them (Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM`, which sums the value up to y as Σwℓ), per-entry
+    values, gradients and Hessians stored where their arrays are not empty (``w`` empty: unit
+    weights).
+
+    A function of its own, not inlined into the pass: its arguments are arrays and flags only,
+    so it compiles once per dtype, not once per variant of the pass, and those kernels (inlined
+    here) are optimised once; called per chunk, not per entry, so the loop pays no call.
+    Gradients and Hessians alone of BCE and the Tweedie family take loops of their own
+    (`_derivatives`): in the loop for every kernel, the value's code, though not run, made
+    such a pass 4× slower."""
+    want_v = v_out.shape[0] > 0 or sum_v
+    if not want_v and kind == BCE:
+        return _bce_derivatives(prm, t, f, w, lo, hi, g_out, h_out, want_g, want_h)
+    if not want_v and kind == TWEEDIE:
+        return _tweedie_derivatives(prm, t, f, w, lo, hi, g_out, h_out, want_g, want_h)
+    return _chunk_loop(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, want_v, want_g, want_h, sum_v, form)
+
+
+# `_chunk`'s cases for gradients and Hessians alone, each compiled on its own (compile time)
+
+
+@njit(cache=True, error_model="numpy")
+def _bce_derivatives(prm, t, f, w, lo, hi, g_out, h_out, want_g, want_h):
+    return _derivatives(BCE, prm, t, f, w, lo, hi, g_out, h_out, want_g, want_h)
+
+
+@njit(cache=True, error_model="numpy")
+def _tweedie_derivatives(prm, t, f, w, lo, hi, g_out, h_out, want_g, want_h):
+    return _derivatives(TWEEDIE, prm, t, f, w, lo, hi, g_out, h_out, want_g, want_h)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _derivatives(kind, prm, t, f, w, lo, hi, g_out, h_out, want_g, want_h):
+    """`_chunk` for gradients and Hessians (no value) of BCE and the Tweedie family. Per block:
+    the exponentials (`_exponentials`); a loop without calls or branches (selects only, so
+    the compiler vectorises it; hence ``error_model="numpy"``, whose division has no
+    exception exit) storing each entry's result where the scalar kernel takes the same
+    branch — all of BCE, the Tweedie entries away from their optimum and from overflow —
+    and marking the others, which the scalar kernel then computes (a few percent of the
+    entries on count data). Results go to rows 8 and 9 (float64), then, times the weights if
+    any, to the outputs: no loop reads the weights conditionally, and a float32 output is
+    still rounded once."""
+    p0, p1, p2 = prm[0], prm[1], prm[2]
+    has_w = w.shape[0] > 0
+    rows = np.ones((10, BLOCK))  # 1–6 as in `_exponentials`, 7 entries left to the kernel, 8–9 g, h
+    sw = 0.0
+    for b_lo in range(lo, hi, BLOCK):
+        b_hi = min(hi, b_lo + BLOCK)
+        _exponentials(kind, p0, p1, f, b_lo, b_hi, False, want_g, want_h, VALUE, rows)
+        if kind == BCE:
+            for i in range(b_lo, b_hi):
+                j = i - b_lo
+                ti = np.float64(t[i])
+                tt = ti * (1.0 - p1) + p1 / 2.0 if p1 != 0.0 else ti
+                ex = (rows[1, j], 0.0, rows[3, j], 0.0, 0.0, 0.0)
+                _, rows[8, j], rows[9, j] = _bce(tt, np.float64(f[i]), p0, False, want_g, want_h, ex)
+        else:
+            _tweedie_fast(p0, p1, t, f, b_lo, b_hi, want_g, want_h, rows)
+            for i in range(b_lo, b_hi):
+                j = i - b_lo
+                if rows[7, j] != 0.0:
+                    ex = (rows[1, j], rows[2, j], rows[3, j], rows[4, j], rows[5, j], rows[6, j])
+                    ti = np.float64(t[i])
+                    _, rows[8, j], rows[9, j] = _tweedie(
+                        ti, np.float64(f[i]), p0, p1, p2, prm, False, want_g, want_h, VALUE, ex
+                    )
+        if has_w:
+            for i in range(b_lo, b_hi):
+                wi = np.float64(w[i])
+                sw += wi
+                rows[8, i - b_lo] *= wi
+                rows[9, i - b_lo] *= wi
+        for i in range(b_lo, b_hi):
+            if want_g:
+                g_out[i] = rows[8, i - b_lo]
+            if want_h:
+                h_out[i] = rows[9, i - b_lo]
+    return 0.0, 0.0, sw
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _tweedie_fast(a, b, t, f, lo, hi, want_g, want_h, rows):
+    """`_tweedie`'s gradient and Hessian into rows 8 and 9 where it takes its first branches
+    (a = 1 − p, b = 2 − p), the same operations; rows[7] marks the entries it leaves to
+    `_tweedie`."""
+    for i in range(lo, hi):
+        j = i - lo
+        ti = np.float64(t[i])
+        ypos = ti > 0.0
+        mu = rows[1, j]
+        eb = mu if b == 1.0 else rows[3, j]
+        left = False
+        g = h = 0.0
+        if want_g:
+            dd = mu - ti
+            gg = dd if a == 0.0 else dd * rows[2, j]
+            fast = (abs(dd) >= ti * 0.015625) & (_TINY <= mu) & (mu <= _MAX)
+            fast = fast & (_TINY <= abs(gg)) & (abs(gg) <= _MAX)
+            g = gg if ypos else eb
+            left = left | (ypos & (not fast))
+        if want_h:
+            first = eb if b == 1.0 else (b * eb if b != 0.0 else 0.0)
+            if a == 0.0:
+                h = first
+            else:
+                hh = rows[4, j]
+                second = ((a * ti) * hh) * hh if ypos else 0.0
+                h = first - second
+                big = abs(a * np.float64(f[i])) > _HALF_EXP_LIMIT
+                left = left | (ypos & big)
+                left = left | ((b < 0.0) & ((abs(first) > _MAX) | (abs(second) > _MAX) | (h != h)))
+        rows[8, j] = g
+        rows[9, j] = h
+        rows[7, j] = np.float64(left)
 
 
 # layout of the check vector ``chk`` (y_true at 0, y_pred at CHK_F), prepared by losslab.kernels
@@ -661,7 +912,7 @@ CHK_WIDTH = 7  # VALUES holds up to 3 label values
 CHK_F = CHK_WIDTH
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
     """x lies in the domain (NaN and ±inf never do), without branches."""
     ok = (x >= lo) & (x <= hi) & (x != excluded)
@@ -670,7 +921,7 @@ def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
     return ok
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad, value, dense):
     """One pass: per-entry values into ``v_out``, gradients into ``g_out``, Hessians into
     ``h_out``, and per chunk c: Σwℓ into ``part_v[c]``, Σw into ``part_w[c]``, 1 into
@@ -737,7 +988,7 @@ def total(part_column: np.ndarray) -> float:
 ROWS = 512  # rows per chunk of the per-row (multiclass) pass
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w, part_bad):
     """Cross-entropy of logit rows ``f`` (n, k) against class indices ``labels`` (as floats),
     with label smoothing ``eps`` and class weights ``cw`` (k,): the target row is
