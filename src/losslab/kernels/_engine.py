@@ -55,11 +55,11 @@ def _load_libmvec() -> bool:
     depends on the machine only, as numba's disk cache (keyed by the CPU) needs."""
     if platform.machine() not in ("x86_64", "AMD64") or config.CPU_NAME or config.CPU_FEATURES:
         return False
-    if not ll.get_host_cpu_features().get("avx2", False):
-        return False
     try:
+        if not ll.get_host_cpu_features().get("avx2", False):
+            return False
         ll.load_library_permanently("libmvec.so.1")
-    except RuntimeError:
+    except RuntimeError:  # features unknown to LLVM here, or no libmvec (musl, an old glibc)
         return False
     return True
 
