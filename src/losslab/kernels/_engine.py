@@ -14,8 +14,9 @@ Inputs of either float dtype are read as float64 and outputs rounded once on sto
 Everything compiled lives in this one file on purpose: numba's disk cache is invalidated by
 the file of the cached function only, so a kernel in another module could be served stale.
 
-The exp/log kernels take their exponentials from a chunk-wide pass first (`_vector`): with
-glibc's vector math library (libmvec, AVX2) four at a time, else one at a time from libm.
+The exp/log kernels take their exponentials a block at a time before the per-entry code
+(`_vector`): with glibc's vector math library (libmvec, AVX2) four at a time, else one at a
+time from libm.
 """
 
 from __future__ import annotations
@@ -215,7 +216,8 @@ def _mul_exp(v, L):
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _bce(t, x, w, want_v, want_g, want_h, ex):
-    """ex: e^{−|x|}, log1p(e^{−|x|}) (for the value), expm1(−|x|) (for the gradient); see `_chunk`."""
+    """ex: e^{−|x|}, log1p(e^{−|x|}) (for the value), expm1(−|x|) (for the gradient), from
+    `_exponentials`."""
     v = g = h = 0.0
     ax = abs(x)
     e = ex[0]
@@ -413,7 +415,8 @@ def _tw_log_g(L0, x, d):
 @njit(cache=True, error_model="numpy", inline="always")
 def _tweedie(t, s, a, b, radius, prm, want_v, want_g, want_h, form, ex):
     """losslab.losses.counts._LogLinkDeviance: value, gradient, Hessian (a = 1 − p, b = 2 − p).
-    ex: e^s, e^{as}, e^{bs}, e^{(a/2)s}, expm1(bs), expm1(as), each where `_chunk` computed it."""
+    ex: e^s, e^{as}, e^{bs}, e^{(a/2)s}, expm1(bs), expm1(as), those `_exponentials` computed for
+    the call's flags (the others unread)."""
     ypos = t > 0.0
     v = g = h = 0.0
     fast_g = False
@@ -572,7 +575,7 @@ def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
 
 
 CHUNK = 4096
-BLOCK = 256  # entries whose exponentials `_chunk` computes at a time (7 rows: 14 kB, in L1)
+BLOCK = 256  # entries whose exponentials `_chunk` computes at a time (rows of 2 kB, in L1)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -997,11 +1000,13 @@ def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w
     losslab.losses.classification: log softmax with log1p of the non-maximal terms
     (`_core.special.log_softmax`), then `weighted_ce_grad_hess`: gradient (s − aⱼ)pⱼ −
     aⱼ(1 − pⱼ) with s − a_top summed from the other entries, Hessian s·pⱼ(1 − pⱼ), 1 − pⱼ as
-    −expm1(log pⱼ).
+    −expm1(log pⱼ). The chunk's exponentials and logs are computed first, each over the whole
+    chunk by `_vector` (`_row_exponentials`).
     """
     n, k = f.shape
     n_chunks = (n + ROWS - 1) // ROWS
     want_v = v_out is not None or part_v is not None
+    want_gh = g_out is not None or h_out is not None
     for c in prange(n_chunks):
         lo = c * ROWS
         hi = min(n, lo + ROWS)
@@ -1010,6 +1015,7 @@ def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w
         sv = 0.0
         sw = 0.0
         bad = False
+        z, top_at, l1p_at, p_at, omp_at = _row_exponentials(f, lo, hi, want_gh)
         for i in range(lo, hi):
             lab = np.float64(labels[i])
             if check:
@@ -1024,22 +1030,13 @@ def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w
                     bad = True
                     continue
             li = int(lab)
-            # log softmax: m the row maximum at its first index jm, S = Σ_{j ≠ jm} e^{z_j − m}
-            jm = 0
-            m = np.float64(f[i, 0])
-            for j in range(1, k):
-                if np.float64(f[i, j]) > m:
-                    m = np.float64(f[i, j])
-                    jm = j
-            s_rest = 0.0
-            for j in range(k):
-                if j != jm:
-                    s_rest += math.exp(np.float64(f[i, j]) - m)
-            l1p = math.log1p(s_rest)
+            r = (i - lo) * k
+            m = top_at[i - lo]  # the row maximum
+            l1p = l1p_at[i - lo]  # log1p(Σ_{j ≠ jm} e^{z_j − m}), jm the maximum's first index
             s = 0.0
             top = 0
             for j in range(k):
-                logp[j] = (np.float64(f[i, j]) - m) - l1p
+                logp[j] = z[r + j] - l1p
                 aj = (
                     (1.0 - eps) * (1.0 if j == li else 0.0) + eps / k
                     if eps != 0.0
@@ -1072,8 +1069,8 @@ def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w
                     if j != top:
                         rest += a[j]
                 for j in range(k):
-                    p = math.exp(logp[j])
-                    omp = 0.0 - math.expm1(logp[j])
+                    p = p_at[r + j]  # e^{log pⱼ}
+                    omp = 0.0 - omp_at[r + j]  # −expm1(log pⱼ)
                     if g_out is not None:
                         others = rest if j == top else s - a[j]
                         g_out[i, j] = (others * p - a[j] * omp) * wi
@@ -1087,6 +1084,55 @@ def softmax_ce(f, labels, w, check, cw, eps, v_out, g_out, h_out, part_v, part_w
             part_w[c] = sw
         if part_bad is not None:
             part_bad[c] = bad
+
+
+@njit(cache=True, error_model="numpy")
+def _row_exponentials(f, lo, hi, want_gh):
+    """For rows lo:hi of logits f (n, k), flat over the rows: z_j − m (m the row maximum),
+    the row maxima, log1p(Σ_{j ≠ jm} e^{z_j − m}) per row (jm the maximum's first index, the sum
+    in column order), and, if ``want_gh``, e^{log pⱼ} and expm1(log pⱼ) with
+    log pⱼ = (z_j − m) − log1p(…). Each function over the chunk by `_vector`."""
+    k = f.shape[1]
+    nr = hi - lo
+    size = (nr * k + 3) // 4 * 4
+    z = np.zeros(size)
+    e = np.empty(size)
+    tops = np.empty(nr)
+    jms = np.empty(nr, np.int64)
+    rest = np.zeros((nr + 3) // 4 * 4)
+    l1p = np.empty(rest.shape[0])
+    for i in range(lo, hi):
+        r = (i - lo) * k
+        jm = 0
+        m = np.float64(f[i, 0])
+        for j in range(1, k):  # selects, not branches: where the maximum lies is random
+            x = np.float64(f[i, j])
+            up = x > m
+            m = x if up else m
+            jm = j if up else jm
+        tops[i - lo] = m
+        jms[i - lo] = jm
+        for j in range(k):
+            z[r + j] = np.float64(f[i, j]) - m
+    _vector(EXP, z, e)
+    for i in range(nr):
+        acc = 0.0
+        for j in range(k):
+            acc += e[i * k + j] if j != jms[i] else 0.0  # acc + 0 = acc: the maximum left out
+        rest[i] = acc
+    _vector(LOG1P, rest, l1p)
+    p = np.empty(0)
+    om = np.empty(0)
+    if want_gh:
+        lp = np.zeros(size)
+        for i in range(nr):
+            for j in range(k):
+                lp[i * k + j] = z[i * k + j] - l1p[i]
+        p = np.empty(size)
+        om = np.empty(size)
+        _vector(EXP, lp, p)
+        _vector(EXPM1, lp, om)
+    return z, tops, l1p, p, om
 
 
 def n_row_chunks(n: int) -> int:
