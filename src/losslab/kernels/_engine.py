@@ -685,13 +685,14 @@ def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
 
 
 @njit(cache=True, error_model="numpy")
-def _fill(op, c, f, lo, hi, rows, k):
-    """rows[k, j] = op(c·f[lo + j]) for j < hi − lo, through the argument row rows[0] (padded
-    with 0 to a multiple of 4)."""
+def _fill(op, c, f, lo, hi, rows, k, absolute=False):
+    """rows[k, j] = op(c·f[lo + j]) (op(c·|f[lo + j]|) if ``absolute``) for j < hi − lo,
+    through the argument row rows[0] (padded with 0 to a multiple of 4), which keeps it."""
     m4 = (hi - lo + 3) // 4 * 4
     x = rows[0, :m4]
     for j in range(hi - lo):
-        x[j] = c * np.float64(f[lo + j])
+        fj = np.float64(f[lo + j])
+        x[j] = c * (abs(fj) if absolute else fj)
     for j in range(hi - lo, m4):
         x[j] = 0.0
     _vector(op, x, rows[k])
@@ -707,16 +708,11 @@ def _exponentials(kind, p0, p1, f, lo, hi, want_v, want_g, want_h, form, rows):
     entries whose branch does not use it: a vector call costs less than the scalar one saved."""
     m4 = (hi - lo + 3) // 4 * 4
     if kind == BCE:
-        x = rows[0, :m4]
-        for j in range(hi - lo):
-            x[j] = -abs(np.float64(f[lo + j]))
-        for j in range(hi - lo, m4):
-            x[j] = 0.0
-        _vector(EXP, x, rows[1])
+        _fill(EXP, -1.0, f, lo, hi, rows, 1, True)  # argument row rows[0] = −|x|
         if want_v:
             _vector(LOG1P, rows[1, :m4], rows[2])
         if want_g:
-            _vector(EXPM1, x, rows[3])
+            _vector(EXPM1, rows[0, :m4], rows[3])
     elif kind == TWEEDIE and form != TARGET_TERM:
         a, b = p0, p1
         up_to_y = want_v and form == VALUE_UP_TO_Y
