@@ -262,28 +262,32 @@ def _run(
             return None
     n, shape = f.shape[0], y_pred.shape
     m = _engine.n_chunks(n)
-    # the fused check always runs: it costs next to nothing, and one compiled variant fewer per
-    # call shape; with check=False a bad entry still goes to the generic path, which then
-    # computes without raising, as it always did
+    # the fused check always runs: it costs next to nothing; with check=False a bad entry still
+    # goes to the generic path, which then computes without raising, as it always did
     v_out, part_v, part_w, part_bad, g_out, h_out = _buffers(n, m, shape, dt, want, reduction, w, out)
     _set_threads(threads)
     g_flat = None if g_out is None else g_out.reshape(-1)
     h_flat = None if h_out is None else h_out.reshape(-1)
+    given = (w, v_out, g_flat, h_flat, part_v)
+    bits = (_engine.HAS_W, _engine.HAS_V, _engine.WANT_G, _engine.WANT_H, _engine.SUM_V)
+    flags = sum(bit for bit, a in zip(bits, given, strict=True) if a is not None)
     empty = np.empty(0, dt)
-    part_c = np.empty(m) if want == "scgh" else np.empty(0)
-    dense = (*(empty if a is None else a for a in (w, v_out, g_flat, h_flat)), part_c)
+    res = np.zeros((m, 3))  # per chunk: Σwℓ, Σw·c(y), Σw
     form = _FORMS.get(want[0], _engine.VALUE) if kind == TWEEDIE else _engine.VALUE
+    w_, v_, g_, h_ = (empty if a is None else a for a in (w, v_out, g_flat, h_flat))
     _engine.elementwise(
-        kind, prm, t, f, w, chk, v_out, g_flat, h_flat, part_v, part_w, part_bad,
-        _engine.VALUE_UP_TO_Y_AND_TERM if want == "scgh" else form, dense,
+        _engine.chunk_kernel(kind, dt, flags).address, kind, prm, t, f, w_, chk, v_, g_, h_, res, part_bad,
+        flags, _engine.VALUE_UP_TO_Y_AND_TERM if want == "scgh" else form,
     )  # fmt: skip
-    res = _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
-    if want != "scgh" or res is None:
-        return res
-    c = _engine.total(part_c)  # the mean as _finish takes it: by Σw (n without weights)
+    part_v = None if part_v is None else res[:, 0]
+    part_w = None if part_w is None else res[:, 2]
+    res_ = _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
+    if want != "scgh" or res_ is None:
+        return res_
+    c = _engine.total(res[:, 1])  # the mean as _finish takes it: by Σw (n without weights)
     if reduction == "mean":
         c = c / (_engine.total(part_w) if part_w is not None else float(n))
-    return res[0], np.asarray(c, dt)[()], *res[1:]
+    return res_[0], np.asarray(c, dt)[()], *res_[1:]
 
 
 def _buffers(

@@ -27,7 +27,7 @@ import platform
 import llvmlite.binding as ll
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import carray, cfunc, njit, prange, types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
@@ -581,11 +581,8 @@ BLOCK = 256  # entries whose exponentials `_chunk` computes at a time (rows of 2
 @njit(cache=True, error_model="numpy", inline="always")
 def _poly_body(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
     """`point` over entries lo:hi: (Σwℓ, Σw), per-entry outputs stored where given. ``kind`` is
-    a constant in each caller below and the optional arrays may be None, so the loop is
-    compiled for one kernel and one set of outputs: its data-dependent choices (a sign, a side
-    of the kink) become selects, where a loop that tests ``kind`` or output flags per entry
-    kept them as branches that random data mispredicts (≈ 5× the time for mae, quantile and
-    huber)."""
+    a constant in its caller (`_poly_kernel`) and the optional arrays may be None, so the loop
+    is compiled for one kernel and one set of outputs (see `chunk_kernel`)."""
     p0, p1, p2 = prm[0], prm[1], prm[2]
     want_v = v_out is not None or part_v is not None
     sv = 0.0
@@ -608,80 +605,6 @@ def _poly_body(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
         if h_out is not None:
             h_out[i] = h
     return sv, sw
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_mse(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(MSE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_mae(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(MAE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(HUBER, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_quantile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(QUANTILE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_expectile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(EXPECTILE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(EPS_INSENSITIVE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(SQ_EPS_INSENSITIVE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_smooth_l1(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(SMOOTH_L1, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_pseudo_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(PSEUDO_HUBER, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy")
-def _poly_mape(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    return _poly_body(MAPE, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    """The chunk lo:hi of a piecewise-polynomial kernel, by the loop compiled for its kind."""
-    if kind == MSE:
-        return _poly_mse(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == MAE:
-        return _poly_mae(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == HUBER:
-        return _poly_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == QUANTILE:
-        return _poly_quantile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == EXPECTILE:
-        return _poly_expectile(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == EPS_INSENSITIVE:
-        return _poly_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == SMOOTH_L1:
-        return _poly_smooth_l1(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == PSEUDO_HUBER:
-        return _poly_pseudo_huber(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    if kind == MAPE:
-        return _poly_mape(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-    return _poly_sq_eps(prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
 
 
 @njit(cache=True, error_model="numpy")
@@ -921,58 +844,135 @@ def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def elementwise(kind, prm, t, f, w, chk, v_out, g_out, h_out, part_v, part_w, part_bad, value, dense):
-    """One pass: per-entry values into ``v_out``, gradients into ``g_out``, Hessians into
-    ``h_out``, and per chunk c: Σwℓ into ``part_v[c]``, Σw into ``part_w[c]``, 1 into
-    ``part_bad[c]`` if a check failed there (the caller then takes the generic path, which
-    names the entry). Every optional argument may be None: numba compiles one specialisation
-    per combination with the unused branches removed, and checks run only if ``chk`` is given.
-    ``value``: `VALUE` for ℓ, `VALUE_UP_TO_Y` for ℓ − c(y), `TARGET_TERM` for c(y) (see `VALUE`).
-    ``dense``: (w, v_out, g_out, h_out) again, each an empty array where absent, for `_chunk`,
-    and the chunks' Σw·c(y) for `VALUE_UP_TO_Y_AND_TERM` (else empty). `_chunk` and `_poly`
-    compute; this loop then only checks.
+def elementwise(kernel, kind, prm, t, f, w, chk, v_out, g_out, h_out, res, part_bad, flags, form):
+    """One pass: per chunk c of `CHUNK` entries (threads take whole chunks), ``kernel`` (the
+    address of a chunk kernel of `chunk_kernel`) stores the per-entry values,
+    gradients and Hessians and writes (Σwℓ, Σw·c(y), Σw) over the chunk into ``res[c]``; then
+    the entries are checked against ``chk`` (see `LO` …) and the weights (finite, ≥ 0), and
+    ``part_bad[c]`` says whether one failed (the caller then takes the generic path, which
+    names the entry).
+
+    Every array is given (an empty one where absent; ``flags`` says which: `HAS_W` …), so this
+    function compiles once per dtype, and no kernel is compiled into it: a kernel linked into
+    the pass would be optimised again in every variant of the pass (≈ 40 s each, cold).
     """
     n = f.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
-    by_chunk = kind == BCE or kind == TWEEDIE or kind == LOG_COSH or kind == FAIR or kind == MSLE
+    has_w = (flags & HAS_W) != 0
+    m = prm.shape[0]
+    t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0
+    t_v0, t_v1, t_v2 = chk[VALUES], chk[VALUES + 1], chk[VALUES + 2]
+    o = CHK_F
+    f_lo, f_hi, f_ex, f_lab = chk[o + LO], chk[o + HI], chk[o + EXCLUDED], chk[o + N_VALUES] > 0
+    f_v0, f_v1, f_v2 = chk[o + VALUES], chk[o + VALUES + 1], chk[o + VALUES + 2]
     for c in prange(n_chunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
-        sv = 0.0
-        sw = 0.0
+        _call(
+            kernel, kind, _ptr(prm), m, _ptr(t), _ptr(f), _ptr(w), _ptr(v_out), _ptr(g_out),
+            _ptr(h_out), n, lo, hi, flags, form, _ptr(res[c]),
+        )  # fmt: skip
         bad = False
-        if by_chunk:
-            sv, sc, sw = _chunk(
-                kind, prm, t, f, dense[0], lo, hi, dense[1], dense[2], dense[3],
-                g_out is not None, h_out is not None, part_v is not None, value,
-            )  # fmt: skip
-            if dense[4].shape[0] > 0:
-                dense[4][c] = sc
-        else:
-            sv, sw = _poly(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v)
-        # the check rows as scalars (loads from chk could alias the outputs for the compiler)
-        if chk is not None:
-            t_lo, t_hi, t_ex, t_lab = chk[LO], chk[HI], chk[EXCLUDED], chk[N_VALUES] > 0
-            t_v0, t_v1, t_v2 = chk[VALUES], chk[VALUES + 1], chk[VALUES + 2]
-            o = CHK_F
-            f_lo, f_hi, f_ex, f_lab = chk[o + LO], chk[o + HI], chk[o + EXCLUDED], chk[o + N_VALUES] > 0
-            f_v0, f_v1, f_v2 = chk[o + VALUES], chk[o + VALUES + 1], chk[o + VALUES + 2]
         for i in range(lo, hi):
-            ti = np.float64(t[i])
-            fi = np.float64(f[i])
-            if chk is not None:
-                ok = _inside(ti, t_lo, t_hi, t_ex, t_lab, t_v0, t_v1, t_v2)
-                ok = ok & _inside(fi, f_lo, f_hi, f_ex, f_lab, f_v0, f_v1, f_v2)
-                if w is not None:
-                    wc = np.float64(w[i])
-                    ok = ok & (wc >= 0.0) & (wc <= _MAX)
-                bad = bad | (not ok)
-        if part_v is not None:
-            part_v[c] = sv
-        if part_w is not None:
-            part_w[c] = sw
-        if part_bad is not None:
-            part_bad[c] = bad
+            ok = _inside(np.float64(t[i]), t_lo, t_hi, t_ex, t_lab, t_v0, t_v1, t_v2)
+            bad = bad | (not (ok & _inside(np.float64(f[i]), f_lo, f_hi, f_ex, f_lab, f_v0, f_v1, f_v2)))
+        if has_w:  # a loop of its own: a test of has_w in the loop above costs it ~10%
+            for i in range(lo, hi):
+                wc = np.float64(w[i])
+                bad = bad | (not ((wc >= 0.0) & (wc <= _MAX)))
+        part_bad[c] = bad
+
+
+# -- chunk kernels: compiled apart and called through their address --------------------------------
+# flags of a pass: which optional arrays `elementwise` and the kernels are given
+HAS_W, HAS_V, WANT_G, WANT_H, SUM_V = 1, 2, 4, 8, 16
+#: by kind: those built on exp/log, computed by `_chunk`; the others by `_poly_body`
+BY_CHUNK = (BCE, TWEEDIE, LOG_COSH, FAIR, MSLE)
+
+
+@intrinsic
+def _ptr(typingctx, arr):
+    """The address of an array's first entry, as a typed pointer (a chunk kernel's argument)."""
+
+    def codegen(context, builder, signature, args):
+        return context.make_array(arr)(context, builder, args[0]).data
+
+    return types.CPointer(arr.dtype)(arr), codegen
+
+
+@intrinsic
+def _call(typingctx, addr, kind, prm, m, t, f, w, v, g, h, n, lo, hi, flags, form, res):
+    """Call the chunk kernel at address ``addr`` (an integer) with the other arguments: a
+    plain indirect call (numba's first-class functions unbox the function object on each call
+    and cost the pass 10–25% at 10⁵ entries)."""
+
+    def codegen(context, builder, signature, llargs):
+        fnty = ir.FunctionType(ir.VoidType(), [context.get_value_type(a) for a in signature.args[1:]])
+        builder.call(builder.inttoptr(llargs[0], fnty.as_pointer()), llargs[1:])
+        return context.get_dummy_value()
+
+    return types.void(addr, kind, prm, m, t, f, w, v, g, h, n, lo, hi, flags, form, res), codegen
+
+
+def _signature(dtype: np.dtype) -> types.Signature:
+    """A chunk kernel's C signature for arrays of ``dtype``: (kind, prm, len(prm), t, f, w, v, g,
+    h, n, lo, hi, flags, form, res) → void, res receiving (Σwℓ, Σw·c(y), Σw) of entries lo:hi."""
+    x = types.CPointer(types.float32 if dtype == np.float32 else types.float64)
+    p, i = types.CPointer(types.float64), types.intp
+    return types.void(i, p, i, x, x, x, x, x, x, i, i, i, i, i, p)
+
+
+_kernels: dict[tuple, object] = {}
+
+
+def chunk_kernel(kind: int, dtype: np.dtype, flags: int) -> object:
+    """The compiled chunk kernel (a numba ``cfunc``, cached on disk) for loss ``kind`` on arrays
+    of ``dtype`` with the outputs ``flags`` names, made on first use.
+
+    The exp/log kernels share one per dtype (`_chunk`: kind and flags read at run time); the
+    piecewise-polynomial ones get one per kind and set of outputs, their loop compiled for it:
+    its data-dependent choices (a sign, a side of the kink) become selects, where a loop that
+    tests the kind or output flags per entry kept them as branches that random data mispredicts
+    (≈ 5× the time for mae, quantile and huber)."""
+    by_chunk = kind in BY_CHUNK
+    key = ("chunk", dtype.char) if by_chunk else (kind, dtype.char, flags)
+    made = _kernels.get(key)
+    if made is None:
+        body = _exp_log_kernel() if by_chunk else _poly_kernel(kind, flags)
+        made = _kernels[key] = cfunc(_signature(dtype), cache=True, error_model="numpy")(body)
+    return made
+
+
+def _exp_log_kernel():
+    def kernel(kind, prm_p, m, t_p, f_p, w_p, v_p, g_p, h_p, n, lo, hi, flags, form, res_p):
+        res = carray(res_p, 3)
+        res[0], res[1], res[2] = _chunk(
+            kind, carray(prm_p, m), carray(t_p, n), carray(f_p, n),
+            carray(w_p, n if flags & HAS_W else 0), lo, hi, carray(v_p, n if flags & HAS_V else 0),
+            carray(g_p, n if flags & WANT_G else 0), carray(h_p, n if flags & WANT_H else 0),
+            (flags & WANT_G) != 0, (flags & WANT_H) != 0, (flags & SUM_V) != 0, form,
+        )  # fmt: skip
+
+    return kernel
+
+
+def _poly_kernel(k: int, flags: int):
+    # constants of the closure: numba prunes the branches they decide, so the optional arrays
+    # are None where absent and `point` keeps the one kernel
+    has_w, has_v, want_g, want_h, sum_v = (bool(flags & b) for b in (HAS_W, HAS_V, WANT_G, WANT_H, SUM_V))
+
+    def kernel(kind, prm_p, m, t_p, f_p, w_p, v_p, g_p, h_p, n, lo, hi, flags, form, res_p):
+        res = carray(res_p, 3)
+        w = carray(w_p, n) if has_w else None
+        v_out = carray(v_p, n) if has_v else None
+        g_out = carray(g_p, n) if want_g else None
+        h_out = carray(h_p, n) if want_h else None
+        part = res if sum_v else None
+        prm, t, f = carray(prm_p, m), carray(t_p, n), carray(f_p, n)
+        sv, sw = _poly_body(k, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        res[0], res[1], res[2] = sv, 0.0, sw
+
+    return kernel
 
 
 def n_chunks(n: int) -> int:
