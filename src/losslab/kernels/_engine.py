@@ -3,8 +3,8 @@ scalar float64 kernels of the elementwise losses it runs.
 
 The scalar kernels return ``(value, gradient, Hessian)`` of one entry, computing only the parts
 asked for, with the branches of the loss's array kernel in `losslab.losses` (same operations in
-the same order, so float64 results agree within an ulp or so of a different ``exp``). `point`
-dispatches on the loss's kind number.
+the same order, so float64 results agree within an ulp or so of a different ``exp``). The
+kernel of a loss is chosen by its kind number (`_poly_kernel`, `_transcendental`).
 
 The elements are cut into fixed chunks of `CHUNK`; threads take whole chunks (``prange``) and
 each chunk writes its partial sums (Σwℓ, Σw) and whether it met a bad entry into its own slot.
@@ -527,51 +527,83 @@ def _transcendental(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h, form, e
     return math.nan, math.nan, math.nan
 
 
-@njit(cache=True, error_model="numpy", inline="always")
-def point(kind, p0, p1, p2, prm, t, f, want_v, want_g, want_h):
-    """(value, gradient, Hessian) of loss ``kind`` at one entry (float64); p0, p1, p2 are
-    prm[0:3] (scalars the compiler keeps in registers). The piecewise-polynomial kernels, inlined
-    into the pass; those built on exp/log run a chunk at a time in `_chunk`."""
-    if kind == MSE:
-        r = f - t
-        return r * r, 2.0 * (f - t), 2.0
-    if kind == MAE:
-        r = f - t
-        return abs(r), _sign(r), 0.0
-    if kind == EPS_INSENSITIVE:
-        r, e = _excess(t, f, p0)
-        return e, (_sign(r) if e > 0.0 else 0.0), 0.0
-    if kind == SQ_EPS_INSENSITIVE:
-        r, e = _excess(t, f, p0)
-        return e * e, 2.0 * _sign(r) * e, (2.0 if (p0 == 0.0 or e > 0.0) else 0.0)
-    if kind == HUBER:
-        return _huber(t, f, p0, want_v, want_g, want_h)
-    if kind == SMOOTH_L1:
-        return _smooth_l1(t, f, p0, want_v, want_g, want_h)
-    if kind == PSEUDO_HUBER:
-        return _pseudo_huber(t, f, p0, want_v, want_g, want_h)
-    if kind == MAPE:  # |f − y|/|y|; where f − y overflows, 2·|f/2 − y/2|/|y|
-        x = f - t
-        at = abs(t)
-        v = abs(x) / at if not math.isinf(x) else (abs(f * 0.5 - t * 0.5) / at) * 2.0
-        return v, _sign(x) / at, 0.0
-    if kind == QUANTILE:
-        tau = p0
-        r = t - f
-        g = (1.0 - tau) * np.float64(f > t) - tau * np.float64(f < t)  # exact: x·1 − 0, 0 − τ·1, 0
-        if math.isinf(r):  # t − f overflows: twice the value at r/2 = t/2 − f/2
-            hh = t * 0.5 - f * 0.5
-            return 2.0 * max(tau * hh, (tau - 1.0) * hh), g, 0.0
-        return max(tau * r, (tau - 1.0) * r), g, 0.0
-    if kind == EXPECTILE:
-        tau = p0
-        wq = (1.0 - tau) if t < f else tau
-        r = f - t
-        a = abs(r)
-        # 2w·r = 4w·(r/2) where r overflows (finite for w < ¼·max/|r/2|)
-        g = 2.0 * wq * r if not math.isinf(r) else (wq * (f * 0.5 - t * 0.5)) * 4.0
-        return (wq * a) * a, g, 2.0 * wq
-    return math.nan, math.nan, math.nan
+# the piecewise-polynomial kernels: (value, gradient, Hessian) of one entry (float64); p0, p1, p2
+# are prm[0:3] (scalars the compiler keeps in registers). One function per kind, so that a chunk
+# kernel compiles the one it runs (`_poly_kernel`), not all of them
+
+
+def _entry(fn):
+    return njit(cache=True, error_model="numpy", inline="always")(fn)
+
+
+@_entry
+def _point_mse(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    r = f - t
+    return r * r, 2.0 * (f - t), 2.0
+
+
+@_entry
+def _point_mae(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    r = f - t
+    return abs(r), _sign(r), 0.0
+
+
+@_entry
+def _point_eps(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    r, e = _excess(t, f, p0)
+    return e, (_sign(r) if e > 0.0 else 0.0), 0.0
+
+
+@_entry
+def _point_sq_eps(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    r, e = _excess(t, f, p0)
+    return e * e, 2.0 * _sign(r) * e, (2.0 if (p0 == 0.0 or e > 0.0) else 0.0)
+
+
+@_entry
+def _point_huber(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    return _huber(t, f, p0, want_v, want_g, want_h)
+
+
+@_entry
+def _point_smooth_l1(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    return _smooth_l1(t, f, p0, want_v, want_g, want_h)
+
+
+@_entry
+def _point_pseudo_huber(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    return _pseudo_huber(t, f, p0, want_v, want_g, want_h)
+
+
+@_entry
+def _point_mape(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    # |f − y|/|y|; where f − y overflows, 2·|f/2 − y/2|/|y|
+    x = f - t
+    at = abs(t)
+    v = abs(x) / at if not math.isinf(x) else (abs(f * 0.5 - t * 0.5) / at) * 2.0
+    return v, _sign(x) / at, 0.0
+
+
+@_entry
+def _point_quantile(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    tau = p0
+    r = t - f
+    g = (1.0 - tau) * np.float64(f > t) - tau * np.float64(f < t)  # exact: x·1 − 0, 0 − τ·1, 0
+    if math.isinf(r):  # t − f overflows: twice the value at r/2 = t/2 − f/2
+        hh = t * 0.5 - f * 0.5
+        return 2.0 * max(tau * hh, (tau - 1.0) * hh), g, 0.0
+    return max(tau * r, (tau - 1.0) * r), g, 0.0
+
+
+@_entry
+def _point_expectile(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    tau = p0
+    wq = (1.0 - tau) if t < f else tau
+    r = f - t
+    a = abs(r)
+    # 2w·r = 4w·(r/2) where r overflows (finite for w < ¼·max/|r/2|)
+    g = 2.0 * wq * r if not math.isinf(r) else (wq * (f * 0.5 - t * 0.5)) * 4.0
+    return (wq * a) * a, g, 2.0 * wq
 
 
 CHUNK = 4096
@@ -579,17 +611,17 @@ BLOCK = 256  # entries whose exponentials `_chunk` computes at a time (rows of 2
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _poly_body(kind, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
-    """`point` over entries lo:hi: (Σwℓ, Σw), per-entry outputs stored where given. ``kind`` is
-    a constant in its caller (`_poly_kernel`) and the optional arrays may be None, so the loop
-    is compiled for one kernel and one set of outputs (see `chunk_kernel`)."""
+def _poly_body(point, prm, t, f, w, lo, hi, v_out, g_out, h_out, part_v):
+    """The kernel ``point`` (one of the `_point_*`) over entries lo:hi: (Σwℓ, Σw), per-entry
+    outputs stored where given. The optional arrays may be None, so the loop is compiled for
+    one kernel and one set of outputs (see `chunk_kernel`)."""
     p0, p1, p2 = prm[0], prm[1], prm[2]
     want_v = v_out is not None or part_v is not None
     sv = 0.0
     sw = 0.0
     for i in range(lo, hi):
         ti, fi = np.float64(t[i]), np.float64(f[i])
-        v, g, h = point(kind, p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
+        v, g, h = point(p0, p1, p2, prm, ti, fi, want_v, g_out is not None, h_out is not None)
         if w is not None:
             wi = np.float64(w[i])
             v = v * wi
@@ -958,7 +990,7 @@ def _exp_log_kernel():
 
 def _poly_kernel(k: int, flags: int):
     # constants of the closure: numba prunes the branches they decide, so the optional arrays
-    # are None where absent and `point` keeps the one kernel
+    # are None where absent
     has_w, has_v, want_g, want_h, sum_v = (bool(flags & b) for b in (HAS_W, HAS_V, WANT_G, WANT_H, SUM_V))
 
     def kernel(kind, prm_p, m, t_p, f_p, w_p, v_p, g_p, h_p, n, lo, hi, flags, form, res_p):
@@ -969,7 +1001,28 @@ def _poly_kernel(k: int, flags: int):
         h_out = carray(h_p, n) if want_h else None
         part = res if sum_v else None
         prm, t, f = carray(prm_p, m), carray(t_p, n), carray(f_p, n)
-        sv, sw = _poly_body(k, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        # one branch survives: k is a constant of the closure (a tuple of the kernels indexed by
+        # k would be typed as function pointers, which the loop would call, not inline)
+        if k == MSE:
+            sv, sw = _poly_body(_point_mse, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == MAE:
+            sv, sw = _poly_body(_point_mae, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == HUBER:
+            sv, sw = _poly_body(_point_huber, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == QUANTILE:
+            sv, sw = _poly_body(_point_quantile, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == EXPECTILE:
+            sv, sw = _poly_body(_point_expectile, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == EPS_INSENSITIVE:
+            sv, sw = _poly_body(_point_eps, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == SQ_EPS_INSENSITIVE:
+            sv, sw = _poly_body(_point_sq_eps, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == SMOOTH_L1:
+            sv, sw = _poly_body(_point_smooth_l1, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == PSEUDO_HUBER:
+            sv, sw = _poly_body(_point_pseudo_huber, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        else:
+            sv, sw = _poly_body(_point_mape, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
         res[0], res[1], res[2] = sv, 0.0, sw
 
     return kernel
