@@ -95,6 +95,10 @@ ALONE = [
     ("fair(1)", "regression", losslab.get("fair", c=1.0)),
     ("mape", "regression", losslab.get("mape")),
     ("msle", "msle", losslab.get("msle")),
+    ("hinge", "binary", losslab.get("hinge")),
+    ("squared_hinge", "binary", losslab.get("squared_hinge")),
+    ("perceptron", "binary", losslab.get("perceptron")),
+    ("modified_huber", "binary", losslab.get("modified_huber")),
 ]
 
 

@@ -49,6 +49,13 @@ SERVED = [
     losslab.get("msle"),
     losslab.get("categorical_crossentropy"),
     losslab.get("categorical_crossentropy", label_smoothing=0.1, class_weight=(1.0, 2.5, 0.5)),
+    losslab.get("hinge"),
+    losslab.get("hinge", margin=0.5),
+    losslab.get("squared_hinge"),
+    losslab.get("perceptron"),
+    losslab.get("modified_huber"),
+    losslab.get("sparsemax"),
+    losslab.get("exponential"),
 ]
 
 
@@ -262,6 +269,7 @@ BAD = [
     ("mse", np.zeros(3), np.zeros(3), np.array([1.0, -1.0, 1.0])),
     ("mse", np.zeros(3), np.zeros(3), np.array([1.0, np.nan, 1.0])),
     ("mse", np.zeros(3), np.zeros(3), np.zeros(3)),
+    ("hinge", np.array([0.0, -1.0, 1.0]), np.zeros(3), None),  # labels of two encodings
 ]
 
 
@@ -276,6 +284,25 @@ def test_bad_input_gives_the_generic_message(fused: Spy, name, y, f, w, method) 
         fn(y, f, sample_weight=w)
     assert str(fused_exc.value) == str(generic_exc.value)
     assert fused.served == 0
+
+
+@pytest.mark.parametrize("name", ["hinge", "exponential"])
+def test_signed_labels_mixed_across_chunks_give_the_generic_message(fused: Spy, name) -> None:
+    # a 0 in one chunk of the pass and a −1 in another: the engine sees each chunk alone
+    loss = losslab.get(name)
+    n = 3 * 4096
+    y = np.ones(n)
+    y[10], y[-10] = 0.0, -1.0
+    f = np.zeros(n)
+    with pytest.raises(losslab.LosslabError) as generic_exc:
+        generic(loss.gradient, y, f)
+    with pytest.raises(type(generic_exc.value)) as fused_exc:
+        loss.gradient(y, f)
+    assert str(fused_exc.value) == str(generic_exc.value)
+    assert fused.served == 0
+    y[-10] = 0.0  # one encoding: served, the same numbers as the generic path
+    np.testing.assert_array_equal(loss.gradient(y, f), generic(loss.gradient, y, f))
+    assert fused.served == 1
 
 
 def test_check_false_skips_the_checks(fused: Spy) -> None:

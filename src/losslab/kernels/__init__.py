@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..losses import counts, regression, robust
+from ..losses import counts, margin, regression, robust
 from ..losses.classification import BinaryCrossentropy, CategoricalCrossentropy
 
 __all__ = ["SPECS", "cheaper_up_to_target", "run", "supports"]
@@ -28,6 +28,7 @@ __all__ = ["SPECS", "cheaper_up_to_target", "run", "supports"]
 # kind numbers: mirror losslab.kernels._engine (kept numba-free here)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
 SMOOTH_L1, PSEUDO_HUBER, FAIR, MAPE, MSLE = 10, 11, 12, 13, 14
+HINGE, SQ_HINGE, PERCEPTRON, MOD_HUBER, EXPONENTIAL = 15, 16, 17, 18, 19
 
 Spec = tuple[int, tuple[float, ...]]  # (kind, parameters)
 
@@ -63,7 +64,14 @@ SPECS: dict[type, Callable[[Any], Spec | None]] = {
     robust.Fair: lambda loss: (FAIR, (float(loss.c), *robust._FAIR_SERIES)),
     robust.EpsilonInsensitive: lambda loss: (EPS_INSENSITIVE, (float(loss.epsilon),)),
     robust.SquaredEpsilonInsensitive: lambda loss: (SQ_EPS_INSENSITIVE, (float(loss.epsilon),)),
+    margin.Hinge: lambda loss: (HINGE, (float(loss.margin),)),
+    margin.SquaredHinge: lambda loss: (SQ_HINGE, (float(loss.margin),)),
+    margin.Perceptron: lambda loss: (PERCEPTRON, ()),
+    margin.ModifiedHuber: lambda loss: (MOD_HUBER, (1.0,)),
+    margin.Sparsemax: lambda loss: (MOD_HUBER, (0.25,)),  # ¼ of the modified Huber loss
+    margin.Exponential: lambda loss: (EXPONENTIAL, ()),
 }
+_SIGNED = (HINGE, SQ_HINGE, PERCEPTRON, MOD_HUBER, EXPONENTIAL)  # _engine.SIGNED
 
 # "s": the value up to a function c of the target alone (`_engine.VALUE_UP_TO_Y`; the value itself
 # where the kernel has no cheaper form); "c": that c(y), and "scgh" both sums with the gradient and
@@ -279,6 +287,10 @@ def _run(
         _engine.chunk_kernel(kind, dt, flags).address, kind, prm, t, f, w_, chk, v_, g_, h_, res, part_bad,
         flags, _engine.VALUE_UP_TO_Y_AND_TERM if want == "scgh" else form,
     )  # fmt: skip
+    if check and kind in _SIGNED:
+        labels = res[:, 1].astype(np.int64)  # per chunk: 1 if it holds a 0 label, 2 a −1
+        if (labels & 1).any() and (labels & 2).any():
+            return None  # 0 and −1 mixed: the generic path says so
     part_v = None if part_v is None else res[:, 0]
     part_w = None if part_w is None else res[:, 2]
     res_ = _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)

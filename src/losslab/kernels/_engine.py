@@ -36,6 +36,9 @@ from .._core.special import _J_HI, _J_LO, _TABLE, _log_tables
 # kind numbers (the engine's table in losslab.kernels maps loss classes to them)
 MSE, MAE, HUBER, QUANTILE, EXPECTILE, BCE, TWEEDIE, LOG_COSH, EPS_INSENSITIVE, SQ_EPS_INSENSITIVE = range(10)
 SMOOTH_L1, PSEUDO_HUBER, FAIR, MAPE, MSLE = 10, 11, 12, 13, 14
+HINGE, SQ_HINGE, PERCEPTRON, MOD_HUBER, EXPONENTIAL = 15, 16, 17, 18, 19
+#: kinds whose labels are signs: y > 0 is +1, 0 and −1 are −1 (`losses.margin.signed_labels`)
+SIGNED = (HINGE, SQ_HINGE, PERCEPTRON, MOD_HUBER, EXPONENTIAL)
 
 # the value a pass computes: the loss ℓ(y, f); ℓ(y, f) − c(y) for a function c of the target alone
 # where the kernel has a cheaper form of it (Tweedie family: no log of y; there c(y) = ℓ(y, 0)),
@@ -606,6 +609,47 @@ def _point_expectile(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
     return (wq * a) * a, g, 2.0 * wq
 
 
+# the margin losses of `losses.margin` (z = s·f with the sign s of the label; same operations)
+
+
+@_entry
+def _point_hinge(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    s = 1.0 if t > 0.0 else -1.0
+    return max(p0 - s * f, 0.0), (-s if s * f < p0 else 0.0), 0.0
+
+
+@_entry
+def _point_sq_hinge(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    s = 1.0 if t > 0.0 else -1.0
+    d = max(p0 - s * f, 0.0)
+    return d * d, -2.0 * s * d, (2.0 if s * f < p0 else 0.0)
+
+
+@_entry
+def _point_perceptron(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    s = 1.0 if t > 0.0 else -1.0
+    return max(-s * f, 0.0), (-s if s * f <= 0.0 else 0.0), 0.0
+
+
+@_entry
+def _point_mod_huber(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    # p0: the scale (1, or ¼ for the binary sparsemax loss)
+    s = 1.0 if t > 0.0 else -1.0
+    z = s * f
+    d = max(1.0 - z, 0.0)
+    v = -4.0 * z if z < -1.0 else d * d
+    g = -4.0 * s if z < -1.0 else -2.0 * s * d
+    h = 2.0 if (z >= -1.0) & (z < 1.0) else 0.0
+    return p0 * v, p0 * g, p0 * h
+
+
+@_entry
+def _point_exponential(p0, p1, p2, prm, t, f, want_v, want_g, want_h):
+    s = 1.0 if t > 0.0 else -1.0
+    e = math.exp(-s * f)
+    return e, -s * e, e
+
+
 CHUNK = 4096
 BLOCK = 256  # entries whose exponentials `_chunk` computes at a time (rows of 2 kB, in L1)
 
@@ -992,6 +1036,7 @@ def _poly_kernel(k: int, flags: int):
     # constants of the closure: numba prunes the branches they decide, so the optional arrays
     # are None where absent
     has_w, has_v, want_g, want_h, sum_v = (bool(flags & b) for b in (HAS_W, HAS_V, WANT_G, WANT_H, SUM_V))
+    signed = k in SIGNED
 
     def kernel(kind, prm_p, m, t_p, f_p, w_p, v_p, g_p, h_p, n, lo, hi, flags, form, res_p):
         res = carray(res_p, 3)
@@ -1021,9 +1066,26 @@ def _poly_kernel(k: int, flags: int):
             sv, sw = _poly_body(_point_smooth_l1, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
         elif k == PSEUDO_HUBER:
             sv, sw = _poly_body(_point_pseudo_huber, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
-        else:
+        elif k == MAPE:
             sv, sw = _poly_body(_point_mape, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
-        res[0], res[1], res[2] = sv, 0.0, sw
+        elif k == HINGE:
+            sv, sw = _poly_body(_point_hinge, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == SQ_HINGE:
+            sv, sw = _poly_body(_point_sq_hinge, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == PERCEPTRON:
+            sv, sw = _poly_body(_point_perceptron, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        elif k == MOD_HUBER:
+            sv, sw = _poly_body(_point_mod_huber, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        else:
+            sv, sw = _poly_body(_point_exponential, prm, t, f, w, lo, hi, v_out, g_out, h_out, part)
+        labels = 0.0
+        if signed:  # which negative labels the chunk holds: 1 for a 0, 2 for a −1 (not both, checked)
+            zero = minus = False
+            for i in range(lo, hi):
+                zero = zero | (t[i] == 0.0)
+                minus = minus | (t[i] == -1.0)
+            labels = np.float64(zero) + 2.0 * np.float64(minus)
+        res[0], res[1], res[2] = sv, labels, sw
 
     return kernel
 
