@@ -280,26 +280,26 @@ def _run(
     bits = (_engine.HAS_W, _engine.HAS_V, _engine.WANT_G, _engine.WANT_H, _engine.SUM_V)
     flags = sum(bit for bit, a in zip(bits, given, strict=True) if a is not None)
     empty = np.empty(0, dt)
-    res = np.zeros((m, 3))  # per chunk: Σwℓ, Σw·c(y), Σw
+    sums = np.zeros((m, 3))  # per chunk: Σwℓ, Σw·c(y) (signed labels: which negatives), Σw
     form = _FORMS.get(want[0], _engine.VALUE) if kind == TWEEDIE else _engine.VALUE
     w_, v_, g_, h_ = (empty if a is None else a for a in (w, v_out, g_flat, h_flat))
     _engine.elementwise(
-        _engine.chunk_kernel(kind, dt, flags).address, kind, prm, t, f, w_, chk, v_, g_, h_, res, part_bad,
+        _engine.chunk_kernel(kind, dt, flags).address, kind, prm, t, f, w_, chk, v_, g_, h_, sums, part_bad,
         flags, _engine.VALUE_UP_TO_Y_AND_TERM if want == "scgh" else form,
     )  # fmt: skip
     if check and kind in _SIGNED:
-        labels = res[:, 1].astype(np.int64)  # per chunk: 1 if it holds a 0 label, 2 a −1
+        labels = sums[:, 1].astype(np.int64)  # per chunk: 1 if it holds a 0 label, 2 a −1
         if (labels & 1).any() and (labels & 2).any():
             return None  # 0 and −1 mixed: the generic path says so
-    part_v = None if part_v is None else res[:, 0]
-    part_w = None if part_w is None else res[:, 2]
-    res_ = _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
-    if want != "scgh" or res_ is None:
-        return res_
-    c = _engine.total(res[:, 1])  # the mean as _finish takes it: by Σw (n without weights)
+    part_v = None if part_v is None else sums[:, 0]
+    part_w = None if part_w is None else sums[:, 2]
+    res = _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
+    if want != "scgh" or res is None:
+        return res
+    c = _engine.total(sums[:, 1])  # the mean as _finish takes it: by Σw (n without weights)
     if reduction == "mean":
         c = c / (_engine.total(part_w) if part_w is not None else float(n))
-    return res_[0], np.asarray(c, dt)[()], *res_[1:]
+    return res[0], np.asarray(c, dt)[()], *res[1:]
 
 
 def _buffers(

@@ -923,7 +923,8 @@ def _inside(x, lo, hi, excluded, labels, v0, v1, v2):
 def elementwise(kernel, kind, prm, t, f, w, chk, v_out, g_out, h_out, res, part_bad, flags, form):
     """One pass: per chunk c of `CHUNK` entries (threads take whole chunks), ``kernel`` (the
     address of a chunk kernel of `chunk_kernel`) stores the per-entry values,
-    gradients and Hessians and writes (Σwℓ, Σw·c(y), Σw) over the chunk into ``res[c]``; then
+    gradients and Hessians and writes (Σwℓ, Σw·c(y), Σw) over the chunk into ``res[c]`` (for the
+    `SIGNED` kinds, the middle one says which negative labels the chunk holds); then
     the entries are checked against ``chk`` (see `LO` …) and the weights (finite, ≥ 0), and
     ``part_bad[c]`` says whether one failed (the caller then takes the generic path, which
     names the entry).
@@ -952,7 +953,7 @@ def elementwise(kernel, kind, prm, t, f, w, chk, v_out, g_out, h_out, res, part_
         for i in range(lo, hi):
             ok = _inside(np.float64(t[i]), t_lo, t_hi, t_ex, t_lab, t_v0, t_v1, t_v2)
             bad = bad | (not (ok & _inside(np.float64(f[i]), f_lo, f_hi, f_ex, f_lab, f_v0, f_v1, f_v2)))
-        if has_w:  # a loop of its own: a test of has_w in the loop above costs it ~10%
+        if has_w:  # the weights: finite and ≥ 0
             for i in range(lo, hi):
                 wc = np.float64(w[i])
                 bad = bad | (not ((wc >= 0.0) & (wc <= _MAX)))
@@ -979,8 +980,8 @@ def _ptr(typingctx, arr):
 @intrinsic
 def _call(typingctx, addr, kind, prm, m, t, f, w, v, g, h, n, lo, hi, flags, form, res):
     """Call the chunk kernel at address ``addr`` (an integer) with the other arguments: a
-    plain indirect call (numba's first-class functions unbox the function object on each call
-    and cost the pass 10–25% at 10⁵ entries)."""
+    plain indirect call (numba's first-class functions unbox the function object on each call of
+    the pass: +40 µs at 10⁴ entries, +100 µs at 10⁵, measured)."""
 
     def codegen(context, builder, signature, llargs):
         fnty = ir.FunctionType(ir.VoidType(), [context.get_value_type(a) for a in signature.args[1:]])
@@ -992,7 +993,8 @@ def _call(typingctx, addr, kind, prm, m, t, f, w, v, g, h, n, lo, hi, flags, for
 
 def _signature(dtype: np.dtype) -> types.Signature:
     """A chunk kernel's C signature for arrays of ``dtype``: (kind, prm, len(prm), t, f, w, v, g,
-    h, n, lo, hi, flags, form, res) → void, res receiving (Σwℓ, Σw·c(y), Σw) of entries lo:hi."""
+    h, n, lo, hi, flags, form, res) → void, res receiving (Σwℓ, Σw·c(y), Σw) of entries lo:hi
+    (`SIGNED` kinds: 1 if a label is 0, + 2 if one is −1, in place of Σw·c(y))."""
     x = types.CPointer(types.float32 if dtype == np.float32 else types.float64)
     p, i = types.CPointer(types.float64), types.intp
     return types.void(i, p, i, x, x, x, x, x, x, i, i, i, i, i, p)
