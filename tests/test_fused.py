@@ -305,6 +305,21 @@ def test_signed_labels_mixed_across_chunks_give_the_generic_message(fused: Spy, 
     assert fused.served == 1
 
 
+@pytest.mark.parametrize("name", ["mse", "huber", "poisson", "binary_crossentropy", "hinge"])
+def test_strided_inputs(fused: Spy, name) -> None:
+    # views with a stride (every other entry, a column) are read as such, not as the memory
+    # that follows their first entry
+    loss = losslab.get(name)
+    y, f = inputs(loss, np.float64)
+    y2, f2 = np.repeat(y, 2), np.stack([f, -f], axis=1)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, 2 * y.size)
+    got = loss.value_gradient_hessian(y2[::2], f2[:, 0], sample_weight=w[::2], reduction="none")
+    want = generic(loss.value_gradient_hessian, y, f, sample_weight=w[::2].copy(), reduction="none")
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=0)
+    assert fused.served == 1
+
+
 def test_check_false_skips_the_checks(fused: Spy) -> None:
     loss = losslab.get("poisson")
     y, f = np.array([1.0, -1.0]), np.zeros(2)

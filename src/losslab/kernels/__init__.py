@@ -160,7 +160,7 @@ def _same_shape_array(x: Any, like: np.ndarray) -> np.ndarray | None:
         return None
     if x.dtype != like.dtype:
         x = x.astype(like.dtype)
-    return x.reshape(-1)
+    return np.ascontiguousarray(x.reshape(-1))  # the kernels read it through its address
 
 
 def run(
@@ -259,7 +259,7 @@ def _run(
 ) -> Any:
     kind, prm, chk = plan
     dt = y_pred.dtype
-    f = y_pred.reshape(-1)
+    f = np.ascontiguousarray(y_pred).reshape(-1)  # a strided view is copied: read by address
     t = _same_shape_array(y_true, y_pred)
     if t is None:
         return None
