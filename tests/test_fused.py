@@ -320,6 +320,26 @@ def test_strided_inputs(fused: Spy, name) -> None:
     assert fused.served == 1
 
 
+def test_byte_swapped_inputs_give_the_generic_results(fused: Spy) -> None:
+    # numba cannot read a big-endian array on a little-endian machine (and vice versa): such
+    # inputs are converted (targets, weights) or left to the generic path (scores), never a crash
+    rng = np.random.default_rng(3)
+    swapped = np.dtype(np.float64).newbyteorder()
+    y, f, w = rng.normal(size=3000), rng.normal(size=3000), rng.uniform(0.5, 2.0, 3000)
+    loss = losslab.get("huber")
+    want = generic(loss.gradient_hessian, y, f, sample_weight=w)
+    for yy, ff, ww, served in ((y.astype(swapped), f, w.astype(swapped), 1), (y, f.astype(swapped), w, 0)):
+        before = fused.served
+        got = loss.gradient_hessian(yy, ff, sample_weight=ww)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+        assert fused.served - before == served
+    ce = losslab.get("categorical_crossentropy")
+    labels, logits = rng.integers(0, 4, 3000), rng.normal(size=(3000, 4))
+    swapped_labels = labels.astype(np.dtype(np.int64).newbyteorder())
+    np.testing.assert_allclose(ce(swapped_labels, logits), generic(ce, labels, logits), rtol=1e-14)
+
+
 def test_check_false_skips_the_checks(fused: Spy) -> None:
     loss = losslab.get("poisson")
     y, f = np.array([1.0, -1.0]), np.zeros(2)

@@ -475,11 +475,13 @@ class Loss:
 
 
 def _fast_candidate(y_pred: Any) -> bool:
-    """A NumPy floating array: the only input the fused engine takes (checked without NumPy)."""
+    """A NumPy floating array in the machine's byte order: the only input the fused engine
+    takes (checked without NumPy; numba cannot read a byte-swapped array)."""
     return (
         type(y_pred).__module__ == "numpy"
         and type(y_pred).__name__ == "ndarray"
         and y_pred.dtype.char in "fd"
+        and y_pred.dtype.isnative
     )
 
 

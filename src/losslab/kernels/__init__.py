@@ -224,8 +224,8 @@ def _run_rows(
         return None
     n, k = y_pred.shape
     labels = np.asarray(y_true) if type(y_true) is not np.ndarray else y_true
-    if labels.shape != (n,) or labels.dtype.kind not in "iuf":
-        return None  # probability rows, or a shape the generic path explains
+    if labels.shape != (n,) or labels.dtype.kind not in "iuf" or not labels.dtype.isnative:
+        return None  # probability rows, a shape the generic path explains, or byte-swapped labels
     cw, eps = plan
     if cw is not None and cw.shape[0] != k:
         return None
