@@ -272,7 +272,8 @@ def _run(
     m = _engine.n_chunks(n)
     # the fused check always runs: it costs next to nothing; with check=False a bad entry still
     # goes to the generic path, which then computes without raising, as it always did
-    v_out, part_v, part_w, part_bad, g_out, h_out = _buffers(n, m, shape, dt, want, reduction, w, out)
+    sums = np.zeros((m, 3))  # per chunk: Σwℓ, Σw·c(y) (signed labels: which negatives), Σw
+    v_out, part_v, part_w, part_bad, g_out, h_out = _buffers(n, m, shape, dt, want, reduction, w, out, sums)
     _set_threads(threads)
     g_flat = None if g_out is None else g_out.reshape(-1)
     h_flat = None if h_out is None else h_out.reshape(-1)
@@ -280,7 +281,6 @@ def _run(
     bits = (_engine.HAS_W, _engine.HAS_V, _engine.WANT_G, _engine.WANT_H, _engine.SUM_V)
     flags = sum(bit for bit, a in zip(bits, given, strict=True) if a is not None)
     empty = np.empty(0, dt)
-    sums = np.zeros((m, 3))  # per chunk: Σwℓ, Σw·c(y) (signed labels: which negatives), Σw
     form = _FORMS.get(want[0], _engine.VALUE) if kind == TWEEDIE else _engine.VALUE
     w_, v_, g_, h_ = (empty if a is None else a for a in (w, v_out, g_flat, h_flat))
     _engine.elementwise(
@@ -291,8 +291,6 @@ def _run(
         labels = sums[:, 1].astype(np.int64)  # per chunk: 1 if it holds a 0 label, 2 a −1
         if (labels & 1).any() and (labels & 2).any():
             return None  # 0 and −1 mixed: the generic path says so
-    part_v = None if part_v is None else sums[:, 0]
-    part_w = None if part_w is None else sums[:, 2]
     res = _finish(_engine, n, dt, reduction, check, v_out, part_v, part_w, part_bad, g_out, h_out, shape)
     if want != "scgh" or res is None:
         return res
@@ -311,14 +309,16 @@ def _buffers(
     reduction: str,
     w: Any,
     out: tuple[np.ndarray | None, np.ndarray | None],
+    sums: np.ndarray | None = None,
 ) -> tuple[Any, ...]:
     """The outputs of a pass over n entries (or rows) in m chunks: per-entry values (reduction
-    "none"), the chunks' partial sums of wℓ and w and their bad-entry flags, and the gradient
-    and Hessian (``out``'s arrays where given), each None when not asked for."""
+    "none"), the chunks' partial sums of wℓ and w (columns 0 and 2 of ``sums`` if given) and
+    their bad-entry flags, and the gradient and Hessian (``out``'s arrays where given), each
+    None when not asked for."""
     want_v, want_g, want_h = _WANTS[want]
     v_out = np.empty(n, dt) if want_v and reduction == "none" else None
-    part_v = np.empty(m) if want_v and reduction != "none" else None
-    part_w = np.empty(m) if w is not None else None
+    part_v = (np.empty(m) if sums is None else sums[:, 0]) if want_v and reduction != "none" else None
+    part_w = (np.empty(m) if sums is None else sums[:, 2]) if w is not None else None
     g_out = None if not want_g else (out[0] if out[0] is not None else np.empty(shape, dt))
     h_out = None if not want_h else (out[-1] if out[-1] is not None else np.empty(shape, dt))
     return v_out, part_v, part_w, np.empty(m, np.bool_), g_out, h_out

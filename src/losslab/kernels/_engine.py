@@ -1016,22 +1016,20 @@ def chunk_kernel(kind: int, dtype: np.dtype, flags: int) -> object:
     key = ("chunk", dtype.char) if by_chunk else (kind, dtype.char, flags)
     made = _kernels.get(key)
     if made is None:
-        body = _exp_log_kernel() if by_chunk else _poly_kernel(kind, flags)
+        body = _exp_log_kernel if by_chunk else _poly_kernel(kind, flags)
         made = _kernels[key] = cfunc(_signature(dtype), cache=True, error_model="numpy")(body)
     return made
 
 
-def _exp_log_kernel():
-    def kernel(kind, prm_p, m, t_p, f_p, w_p, v_p, g_p, h_p, n, lo, hi, flags, form, res_p):
-        res = carray(res_p, 3)
-        res[0], res[1], res[2] = _chunk(
-            kind, carray(prm_p, m), carray(t_p, n), carray(f_p, n),
-            carray(w_p, n if flags & HAS_W else 0), lo, hi, carray(v_p, n if flags & HAS_V else 0),
-            carray(g_p, n if flags & WANT_G else 0), carray(h_p, n if flags & WANT_H else 0),
-            (flags & WANT_G) != 0, (flags & WANT_H) != 0, (flags & SUM_V) != 0, form,
-        )  # fmt: skip
-
-    return kernel
+def _exp_log_kernel(kind, prm_p, m, t_p, f_p, w_p, v_p, g_p, h_p, n, lo, hi, flags, form, res_p):
+    # the exp/log losses' chunk kernel body: kind and flags read at run time (`_chunk`)
+    res = carray(res_p, 3)
+    res[0], res[1], res[2] = _chunk(
+        kind, carray(prm_p, m), carray(t_p, n), carray(f_p, n),
+        carray(w_p, n if flags & HAS_W else 0), lo, hi, carray(v_p, n if flags & HAS_V else 0),
+        carray(g_p, n if flags & WANT_G else 0), carray(h_p, n if flags & WANT_H else 0),
+        (flags & WANT_G) != 0, (flags & WANT_H) != 0, (flags & SUM_V) != 0, form,
+    )  # fmt: skip
 
 
 def _poly_kernel(k: int, flags: int):
