@@ -95,7 +95,7 @@ class Backend:
                 if node is None or node in seen:
                     continue
                 seen.add(node)
-                if "LossValueBackward" in type(node).__name__:
+                if type(node).__name__ in ("LossValueBackward", "LossTotalBackward"):
                     return True
                 stack.extend(n for n, _ in node.next_functions)
             return False

@@ -3,6 +3,8 @@
 - PyTorch: one autograd Function computes the value and the analytic gradient in its forward
   and saves the gradient for backward; backward that builds a graph recomputes it through
   `LossGradient` (whose backward is the Hessian). Both give the analytic gradient.
+- PyTorch, a reduced call (mean or sum, no weights): one autograd Function forms the total and
+  the gradient (`Loss._total_gradient`), and its checks are read off that total.
 - Validation: a few reductions and one host sync vouch for the inputs; only when they cannot
   do the entry-by-entry checks run, so every error message is the one they give.
 - torch.compile traces the four common losses with no graph break.
@@ -58,7 +60,11 @@ def test_fused_forward_gives_the_analytic_value_and_gradient(name, dtype, reduct
     out = loss(y, x, sample_weight=w, reduction=reduction)
     plain = loss(y, f, sample_weight=w, reduction=reduction)  # no autograd: the kernels alone
     assert out.dtype == dtype
-    torch.testing.assert_close(out.detach(), plain, rtol=0, atol=0)
+    if reduction == "none" or weighted:
+        torch.testing.assert_close(out.detach(), plain, rtol=0, atol=0)
+    else:  # the reduced path (`Loss._total_gradient`) sums its own per-entry values
+        eps = torch.finfo(dtype).eps
+        torch.testing.assert_close(out.detach(), plain, rtol=4 * eps, atol=0)
     upstream = torch.linspace(0.5, 1.5, f.shape[0], dtype=dtype)
     (out if reduction != "none" else (out * upstream).sum()).backward()
     assert x.grad.dtype == dtype
@@ -181,6 +187,28 @@ def test_quick_checks_raise_exactly_the_entry_by_entry_messages(backend, monkeyp
                 assert fast == slow, (name, label)
                 if label != "good" and not is_structured(y):  # (structured targets: no quick check)
                     assert not validation._plainly_valid(loss, array_ns(f), y, f), (name, label)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_reduced_eager_calls_raise_exactly_the_messages_of_numpy(reduction) -> None:
+    # a reduced call on a tensor that requires grad reads its checks off the loss's total
+    # (`prepare(defer=True)`, `Prepared.settled`); a bad entry must still get NumPy's message
+    def outcome(loss: Any, y: Any, f: Any) -> str:
+        try:
+            loss(y, f, reduction=reduction)
+        except losslab.LosslabError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "ok"
+
+    for name in losslab.list_losses():
+        loss = losslab.get(name)
+        if loss.target_type is not None or loss.coupled:
+            continue
+        for label, y, f in _bad_variants(loss):
+            want = outcome(loss, y, f)
+            t = torch.from_numpy(np.asarray(y))
+            x = torch.from_numpy(np.asarray(f)).requires_grad_(True)
+            assert outcome(loss, t, x) == want, (name, label)
 
 
 def array_ns(x: Any) -> Any:

@@ -683,5 +683,22 @@ def check_domain_boundaries(loss: Any) -> None:
                 )
 
 
+def test_declared_value_propagation(any_loss: Any) -> None:
+    # `_value_propagates`: a NaN or inf in a declared argument makes that sample's value NaN or
+    # inf, so that a reduced eager call may read the argument's finiteness off its total
+    loss = any_loss
+    args = loss._value_propagates
+    if not args:
+        pytest.skip("declares no propagation")
+    y, f = _example(loss, n=8)
+    assert not is_structured(y), "a structured target cannot declare propagation"
+    for arg in sorted(args):
+        for bad in (np.nan, np.inf, -np.inf):
+            yy, ff = np.array(y, dtype=np.float64), f.copy()
+            (yy if arg == "y_true" else ff).flat[0] = bad
+            v = _none(loss, yy, ff, check=False)
+            assert not np.isfinite(v[0]), (arg, bad, v[0])
+
+
 def test_domain_boundaries(any_loss: Any) -> None:
     check_domain_boundaries(any_loss)

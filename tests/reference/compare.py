@@ -126,15 +126,29 @@ def evaluate(loss: Any, y: Any, f: Any) -> dict[str, Any]:
     return out
 
 
+def evaluate_torch_reduced(loss: Any, y: Any, f: Any) -> dict[str, Any]:
+    """Value and gradient of one point by eager PyTorch's reduced path (``reduction="sum"`` of
+    a tensor that requires grad: `Loss._total_gradient` in one autograd Function), as arrays
+    like `evaluate`'s. ``y`` and ``f`` hold one point."""
+    import torch
+
+    x = torch.from_numpy(np.array(f)).requires_grad_(True)
+    t = torch.from_numpy(np.array(y)) if isinstance(y, np.ndarray) else y
+    v = loss(t, x, reduction="sum")
+    v.backward()
+    return {"value": v.detach().numpy().reshape(1), "gradient": x.grad.numpy()}
+
+
 def entries(
-    case: dict[str, Any], dtype: Any = np.float64, alone: bool = False
+    case: dict[str, Any], dtype: Any = np.float64, alone: bool = False, evaluator: Any = evaluate
 ) -> Iterator[Entry | tuple[int, Exception]]:
     """Compare losslab with the references of ``case`` at ``dtype``.
 
     float64 uses the points as given, float32 their ``f32`` rounding. Yields an `Entry` per
     number, or ``(point index, exception)`` when losslab raises on a point. ``alone``: each
     point in a batch of its own (the kernels' data-dependent shortcuts — all labels hard, no
-    overflow — then take every point they can).
+    overflow — then take every point they can). ``evaluator``: `evaluate`, or another with its
+    signature (`evaluate_torch_reduced`, with ``alone``).
     """
     loss = losslab.get(case["loss"])
     key = None if dtype == np.float64 else "f32"
@@ -143,13 +157,13 @@ def entries(
     for idx in ([i] for g in groups for i in g) if alone else groups:
         rows = [pts[i] if key is None else pts[i][key] for i in idx]
         try:
-            batches = [(idx, rows, evaluate(loss, *arrays(case, rows, dtype)))]
+            batches = [(idx, rows, evaluator(loss, *arrays(case, rows, dtype)))]
         except losslab.LosslabError:
             # one point rejected: evaluate one by one to find which
             batches = []
             for i, r in zip(idx, rows, strict=True):
                 try:
-                    batches.append(([i], [r], evaluate(loss, *arrays(case, [r], dtype))))
+                    batches.append(([i], [r], evaluator(loss, *arrays(case, [r], dtype))))
                 except losslab.LosslabError as exc:
                     yield i, exc
         for bidx, brows, out in batches:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .xp import array_namespace
 
-__all__ = ["LossGradient", "LossValue"]  # noqa: F822 (made by __getattr__ on first access)
+__all__ = ["LossGradient", "LossTotal", "LossValue"]  # noqa: F822 (made by __getattr__ on first access)
 
 
 def _contract(multiclass: bool, upstream: Any, g: Any) -> Any:
@@ -85,6 +85,34 @@ def _build() -> dict[str, type]:
                 g = LossGradient.apply(f, t, ctx.loss)
             return _contract(ctx.loss.multiclass, upstream, g), None, None
 
+    class LossTotal(_Function):
+        """Σℓ over every sample divided by ``n`` (the mean's count, or 1 for the sum), and in the
+        same forward the gradient that backward scales by the upstream scalar / n: what a
+        reduced eager loss needs, with no per-sample values kept. ``create_graph=True`` takes
+        the gradient from `LossGradient`, as `LossValue` does."""
+
+        @staticmethod
+        def forward(f: Any, t: Any, loss: Any, n: int) -> tuple[Any, Any]:
+            total, g = loss._total_and_gradient_kernels(array_namespace(f), t, f)
+            return (total / n if n != 1 else total), g
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Any, Any]) -> None:
+            f, t, loss, n = inputs
+            ctx.mark_non_differentiable(output[1])
+            ctx.set_materialize_grads(False)
+            ctx.save_for_backward(f, t, output[1])
+            ctx.loss, ctx.n = loss, n
+
+        @staticmethod
+        def backward(ctx: Any, upstream: Any, _unused: Any) -> tuple[Any, None, None, None]:
+            if upstream is None:
+                return None, None, None, None
+            f, t, g = ctx.saved_tensors
+            if torch.is_grad_enabled():
+                g = LossGradient.apply(f, t, ctx.loss)
+            return g * (upstream / ctx.n if ctx.n != 1 else upstream), None, None, None
+
     class LossGradient(_Function):
         """The analytic gradient; its backward is the Hessian (diagonal, or a full HVP per row)."""
 
@@ -114,6 +142,6 @@ def _build() -> dict[str, type]:
             (hvp,) = vjp(upstream)
             return hvp, None, None
 
-    for cls in (LossValue, LossGradient):
+    for cls in (LossValue, LossTotal, LossGradient):
         cls.__qualname__ = cls.__name__  # as if defined at module level
-    return {"LossValue": LossValue, "LossGradient": LossGradient}
+    return {"LossValue": LossValue, "LossTotal": LossTotal, "LossGradient": LossGradient}

@@ -41,7 +41,14 @@ if TYPE_CHECKING:
     from .loss import Loss
     from .validation import Prepared
 
-__all__ = ["derived_gradient", "derived_hessian", "has_analytic_gradient", "value"]
+__all__ = [
+    "derived_gradient",
+    "derived_hessian",
+    "has_analytic_gradient",
+    "reduced_eligible",
+    "total",
+    "value",
+]
 
 
 def has_analytic_gradient(loss: Loss) -> bool:
@@ -71,6 +78,35 @@ def value(loss: Loss, p: Prepared) -> Any:
         elif is_tracing(f) or is_tracing(t) or loss._traced():
             return _jax_value(loss, p.xp, t, f)
     return loss._value(p.xp, t, f)
+
+
+def reduced_eligible(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any) -> bool:
+    """True for an eager PyTorch call whose mean or sum `total` can form: ``y_pred`` requires
+    grad (the target does not), no weights, one number per sample, an analytic gradient."""
+    if sample_weight is not None or loss.target_type is not None or loss.coupled or not _is_torch(y_pred):
+        return False
+    import torch
+
+    return (
+        torch.is_grad_enabled()
+        and y_pred.requires_grad
+        and not getattr(y_true, "requires_grad", False)
+        and not is_tracing(y_pred)
+        and not loss._traced()
+        and has_analytic_gradient(loss)
+    )
+
+
+def total(loss: Loss, p: Prepared, reduction: str) -> Any:
+    """The mean or sum of every sample's loss for a `reduced_eligible` call (unweighted, 0-d,
+    in the kernels' dtype), differentiable: one autograd Function whose forward also forms the
+    gradient (`Loss._total_gradient`), so no array of per-sample values is made or kept."""
+    from ._torch_function import LossTotal
+
+    n = 1
+    if reduction == "mean":
+        n = p.f.numel() // int(p.f.shape[-1]) if loss.multiclass else p.f.numel()
+    return LossTotal.apply(p.f, p.t, loss, n)[0]  # [1] is the gradient, kept for backward
 
 
 # -- PyTorch ---------------------------------------------------------------------------------

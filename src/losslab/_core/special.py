@@ -31,6 +31,7 @@ __all__ = [
     "sigmoid_pair_product",
     "signed_exp",
     "softplus",
+    "torch_eager",
     "xlog1my",
     "xlogy",
     "xmul",
@@ -139,6 +140,13 @@ def eager(xp: Any, x: Any) -> bool:
     from .xp import is_numpy_namespace, is_tracing
 
     return is_numpy_namespace(xp) or (type(x).__module__.startswith("torch") and not is_tracing(x))
+
+
+def torch_eager(xp: Any, x: Any) -> bool:
+    """PyTorch outside tracing: the kernels may call PyTorch's own fused operations."""
+    from .xp import is_tracing
+
+    return type(x).__module__.startswith("torch") and not is_tracing(x)
 
 
 def xmul(xp: Any, x: Any, y: Any) -> Any:

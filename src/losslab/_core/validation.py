@@ -38,6 +38,22 @@ class Prepared:
     out_dtype: Any
     multiclass: bool
     coupled: bool = False  # the kernels applied the weights (rows interact: _core.targets)
+    #: the data checks left to the loss's total (`prepare` with ``defer=True``): None, or the
+    #: (sum, all-inside) pair of `_certificate` for the inputs the value cannot vouch for
+    pending: tuple[Any, Any] | None = None
+
+    def settled(self, total: Any) -> bool:
+        """True if the deferred checks pass given the loss's total Σℓ: it is finite (every
+        argument the value vouches for was finite) and so is the rest of the certificate. One
+        host sync. False also when Σℓ overflowed; the caller then takes the checked path."""
+        if self.pending is None:
+            return True
+        part, ok = self.pending
+        total = detached(total)
+        if part is None and ok is None:
+            return math.isfinite(float(total))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing NumPy sum: say no
+            return _finite_and_true(self.xp, total if part is None else total + part, ok)
 
     def errstate(self) -> Any:
         # NumPy warns on 0·inf and log(0) in branches that `where` discards; the kernels are
@@ -46,9 +62,9 @@ class Prepared:
             return np.errstate(all="ignore")
         return contextlib.nullcontext()
 
-    def _cast(self, x: Any) -> Any:
-        out = x if x.dtype == self.out_dtype else self.xp.astype(x, self.out_dtype)
-        return out
+    def cast(self, x: Any) -> Any:
+        """``x`` in the output dtype (the input's: half precision is computed in float32)."""
+        return x if x.dtype == self.out_dtype else self.xp.astype(x, self.out_dtype)
 
     def reduce(self, v: Any, reduction: str) -> Any:
         xp = self.xp
@@ -63,11 +79,11 @@ class Prepared:
             if self.w is not None:
                 v = v * self.w
             if reduction == "none":
-                return self._cast(v)
+                return self.cast(v)
             total = xp.sum(v)
             if reduction == "mean":
                 total = total / float(_size(v))
-        total = self._cast(total)
+        total = self.cast(total)
         if is_numpy_namespace(xp):
             return total[()]
         return total
@@ -78,7 +94,7 @@ class Prepared:
             for _ in range(len(g.shape) - len(w.shape)):  # a weight per row: (n, k), (n, T, C) …
                 w = w[..., None]
             g = g * w
-        return self._cast(g)
+        return self.cast(g)
 
 
 def _size(x: Any) -> int:
@@ -176,8 +192,18 @@ def _scores(loss: Loss, y_pred: Any) -> tuple[Any, Any, Any]:
     return xp, f, out_dtype
 
 
-def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: bool) -> Prepared:
-    """Validate and convert ``(y_true, y_pred, sample_weight)`` for ``loss``'s kernels."""
+def prepare(
+    loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: bool, defer: bool = False
+) -> Prepared:
+    """Validate and convert ``(y_true, y_pred, sample_weight)`` for ``loss``'s kernels.
+
+    ``defer=True`` (the caller will form the loss's total Σℓ and call `Prepared.settled` on it):
+    the finiteness of the arguments whose NaN or inf the value propagates
+    (``Loss._value_propagates``) is left to that total, and the reductions that vouch for the
+    others are returned unread in ``pending``, so that one host sync serves every check. A
+    caller whose total does not settle re-runs `prepare` without ``defer`` (which names the bad
+    entry, if any).
+    """
     require_resolved(loss)
     if loss.target_type is not None:
         return _prepare_structured(loss, y_true, y_pred, sample_weight, check)
@@ -186,7 +212,12 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
     sample_shape = _check_shapes(loss, t_raw, f)
     concrete = check and not is_tracing(f) and not is_tracing(t_raw)
     # the entry-by-entry checks below run only when a few reductions cannot vouch for the inputs
-    exact = concrete and not _plainly_valid(loss, xp, t_raw, f)
+    pending = None
+    if concrete and defer:
+        pending = _certificate(loss, xp, t_raw, f, loss._value_propagates)
+        exact = pending is None  # a domain that is no interval: no reduction can vouch for it
+    else:
+        exact = concrete and not _plainly_valid(loss, xp, t_raw, f)
     if exact:
         report_bad(loss.name, "y_pred", f, ~xp.isfinite(f), "finite (no NaN or inf)")
         if xp.isdtype(t_raw.dtype, "real floating"):
@@ -218,7 +249,7 @@ def prepare(loss: Loss, y_true: Any, y_pred: Any, sample_weight: Any, check: boo
                 f"y_true for loss {loss.name!r} leaves no sample to average: every sample is "
                 "excluded by the loss (e.g. every label equals ignore_index) or has zero weight."
             )
-    return Prepared(xp, t, f, w, out_dtype, loss.multiclass)
+    return Prepared(xp, t, f, w, out_dtype, loss.multiclass, pending=pending)
 
 
 def _weights(
@@ -298,15 +329,29 @@ def _plainly_valid(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
 
 
 def _vouch(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
-    total = inside = None  # total: a sum that is finite only if every float entry is
+    cert = _certificate(loss, xp, t, f)
+    return cert is not None and _finite_and_true(xp, *cert)
+
+
+def _certificate(
+    loss: Loss, xp: Any, t: Any, f: Any, propagated: frozenset[str] = frozenset()
+) -> tuple[Any, Any] | None:
+    """``(total, inside)``, unread: ``total`` a 0-d sum that is finite only if every float entry
+    is (None if nothing to sum), ``inside`` a 0-d bool, every entry within its interval domain
+    (None if none is bounded); None if a domain is not an interval. Arguments named in
+    ``propagated`` with an unbounded domain are left out (the loss's total vouches for them)."""
+    total = inside = None
     info = loss.info
-    for x, domain in ((t, info.y_true), (f, info.y_pred)):
+    for arg, x, domain in (("y_true", t, info.y_true), ("y_pred", f, info.y_pred)):
+        checked = _checked(domain)
+        if not checked and arg in propagated:
+            continue
         x = detached(x)  # no autograd graph for a check
         is_float = xp.isdtype(x.dtype, "real floating")
-        if _checked(domain):
+        if checked:
             if domain.values or domain.excluded or domain.rows:
-                return False  # not an interval: only the entry-by-entry check can say
-            ends = xp.stack([xp.min(x), xp.max(x)])
+                return None  # not an interval: only the entry-by-entry check can say
+            ends = _extremes(xp, x)
             ok = xp.all(domain.contains(xp, ends))
             inside = ok if inside is None else inside & ok
             part = xp.sum(ends) if is_float else None
@@ -314,7 +359,16 @@ def _vouch(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
             part = xp.sum(x) if is_float else None
         if part is not None:
             total = part if total is None else total + part
-    return _finite_and_true(xp, total, inside)
+    return total, inside
+
+
+def _extremes(xp: Any, x: Any) -> Any:
+    """[min, max] of ``x`` (a PyTorch tensor's by one pass, ``aminmax``)."""
+    if type(x).__module__.startswith("torch") and x.dtype.is_floating_point:
+        import torch
+
+        return torch.stack(torch.aminmax(x))
+    return xp.stack([xp.min(x), xp.max(x)])
 
 
 def _finite_and_true(xp: Any, total: Any, ok: Any) -> bool:

@@ -86,9 +86,17 @@ class MSE(Loss):
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.full_like(f, 2.0)
 
+    _value_propagates = frozenset({"y_true", "y_pred"})
+
     def _value_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         r = f - t  # once for both
         return r * r, 2.0 * r
+
+    def _total_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        r = f - t
+        total = xp.sum(r * r)
+        r *= 2.0  # r is ours: the gradient in place, one array fewer
+        return total, r
 
 
 @register
@@ -138,6 +146,8 @@ class MAE(Loss):
         ),
         references=("Laplace, P.-S. (1774). Mémoire sur la probabilité des causes par les évènements.",),
     )
+
+    _value_propagates = frozenset({"y_true", "y_pred"})
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.abs(f - t)
@@ -226,6 +236,21 @@ class Huber(Loss):
         d = self.delta
         return xp.clip(f - t, -d, d)
 
+    _value_propagates = frozenset({"y_true", "y_pred"})
+
+    def _total_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
+        # ℓ = g·(r − g/2) with g = clip(r, −δ, δ): r·(r/2) (`_value`'s product) and δ(|r| − δ/2),
+        # rounded within an ulp or two of `_value`; when some f − y overflowed (Σ not finite)
+        # the kernels and their overflow branch
+        r = f - t
+        g = xp.clip(r, -self.delta, self.delta)
+        r -= 0.5 * g  # r is ours: in place, one array fewer
+        r *= g
+        total = xp.sum(r)
+        if sp.eager(xp, f) and not math.isfinite(float(total)):
+            return super()._total_gradient(xp, t, f)
+        return total, g
+
     def _hessian(self, xp: Any, t: Any, f: Any) -> Any:
         return xp.astype(_within(xp, t, f, self.delta), f.dtype)
 
@@ -306,6 +331,8 @@ class SmoothL1(Loss):
         ),
         references=("Girshick, R. (2015). Fast R-CNN. ICCV.",),
     )
+
+    _value_propagates = frozenset({"y_true", "y_pred"})
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         a = xp.abs(f - t)
@@ -464,6 +491,8 @@ class Quantile(Loss):
         references=("Koenker, R. & Bassett, G. (1978). Regression quantiles. Econometrica 46(1).",),
     )
 
+    _value_propagates = frozenset({"y_true", "y_pred"})
+
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         r = t - f
         tau = self.quantile
@@ -551,6 +580,8 @@ class Expectile(Loss):
         tau = self.expectile
         above = sp.mask(xp, t < f, f)
         return (1.0 - tau) * above + tau * (1.0 - above)
+
+    _value_propagates = frozenset({"y_true", "y_pred"})
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         a = xp.abs(f - t)

@@ -96,6 +96,8 @@ class LogCosh(Loss):
         ),
     )
 
+    _value_propagates = frozenset({"y_true", "y_pred"})
+
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         a = xp.abs(f - t)
         small = a < 1.0
@@ -198,6 +200,8 @@ class PseudoHuber(Loss):
         x = xp.where(big, xp.zeros_like(a), a) / d
         u = d / xp.where(big, a, xp.full_like(a, d))
         return r, big, x, u
+
+    _value_propagates = frozenset({"y_true", "y_pred"})
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         r, big, x, u = self._split(xp, t, f)
@@ -692,6 +696,8 @@ class Fair(Loss):
         r = f - t
         ab = xp.abs(r)
         return r, ab, ab / self.c
+
+    _value_propagates = frozenset({"y_true", "y_pred"})
 
     def _value(self, xp: Any, t: Any, f: Any) -> Any:
         c = self.c
