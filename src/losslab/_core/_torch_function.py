@@ -88,8 +88,10 @@ def _build() -> dict[str, type]:
     class LossTotal(_Function):
         """Σℓ over every sample divided by ``n`` (the mean's count, or 1 for the sum), and in the
         same forward the gradient that backward scales by the upstream scalar / n: what a
-        reduced eager loss needs, with no per-sample values kept. ``create_graph=True`` takes
-        the gradient from `LossGradient`, as `LossValue` does."""
+        reduced eager loss needs, with no per-sample values kept. A loss whose forward makes no
+        gradient (`Loss._total_gradient` returns None for it) has it recomputed in backward and
+        scaled in place. ``create_graph=True`` takes the gradient from `LossGradient`, as
+        `LossValue` does."""
 
         @staticmethod
         def forward(f: Any, t: Any, loss: Any, n: int) -> tuple[Any, Any]:
@@ -99,19 +101,28 @@ def _build() -> dict[str, type]:
         @staticmethod
         def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Any, Any]) -> None:
             f, t, loss, n = inputs
-            ctx.mark_non_differentiable(output[1])
+            g = output[1]
+            if g is None:
+                ctx.save_for_backward(f, t)
+            else:
+                ctx.mark_non_differentiable(g)
+                ctx.save_for_backward(f, t, g)
             ctx.set_materialize_grads(False)
-            ctx.save_for_backward(f, t, output[1])
             ctx.loss, ctx.n = loss, n
 
         @staticmethod
         def backward(ctx: Any, upstream: Any, _unused: Any) -> tuple[Any, None, None, None]:
             if upstream is None:
                 return None, None, None, None
-            f, t, g = ctx.saved_tensors
+            f, t, *saved = ctx.saved_tensors
+            scale = upstream / ctx.n if ctx.n != 1 else upstream
             if torch.is_grad_enabled():
-                g = LossGradient.apply(f, t, ctx.loss)
-            return g * (upstream / ctx.n if ctx.n != 1 else upstream), None, None, None
+                return LossGradient.apply(f, t, ctx.loss) * scale, None, None, None
+            if saved:
+                return saved[0] * scale, None, None, None
+            g = ctx.loss._gradient(array_namespace(f), t, f)  # a fresh array: scaled in place
+            g *= scale
+            return g, None, None, None
 
     class LossGradient(_Function):
         """The analytic gradient; its backward is the Hessian (diagonal, or a full HVP per row)."""
