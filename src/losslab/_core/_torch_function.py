@@ -90,7 +90,8 @@ def _build() -> dict[str, type]:
         same forward the gradient that backward scales by the upstream scalar / n: what a
         reduced eager loss needs, with no per-sample values kept. A loss whose forward makes no
         gradient (`Loss._total_gradient` returns None for it) has it recomputed in backward and
-        scaled in place. ``create_graph=True`` takes the gradient from `LossGradient`, as
+        scaled in place; one that returns a function has it formed by that function of the
+        scale. ``create_graph=True`` takes the gradient from `LossGradient`, as
         `LossValue` does."""
 
         @staticmethod
@@ -102,8 +103,10 @@ def _build() -> dict[str, type]:
         def setup_context(ctx: Any, inputs: tuple[Any, ...], output: tuple[Any, Any]) -> None:
             f, t, loss, n = inputs
             g = output[1]
-            if g is None:
+            ctx.deferred = None
+            if g is None or callable(g):
                 ctx.save_for_backward(f, t)
+                ctx.deferred = g
             else:
                 ctx.mark_non_differentiable(g)
                 ctx.save_for_backward(f, t, g)
@@ -120,6 +123,8 @@ def _build() -> dict[str, type]:
                 return LossGradient.apply(f, t, ctx.loss) * scale, None, None, None
             if saved:
                 return saved[0] * scale, None, None, None
+            if ctx.deferred is not None:  # formed from the forward's intermediates
+                return ctx.deferred(scale), None, None, None
             g = ctx.loss._gradient(array_namespace(f), t, f)  # a fresh array: scaled in place
             g *= scale
             return g, None, None, None

@@ -265,20 +265,25 @@ def _bce_hard(
 
 
 def _bce_hard_total_torch(t: Any, x: Any) -> tuple[Any, Any]:
-    r"""Σℓ and ∂ℓ/∂x for labels 0 and 1 (pos_weight 1) in eager PyTorch, by its fused softplus
-    and softplus backward: with z = (1 − 2y)x, ℓ = softplus(z) and ∂ℓ/∂x = (1 − 2y)σ(z).
+    r"""Σℓ, and the gradient as a function of the upstream scale, for labels 0 and 1 (pos_weight
+    1) in eager PyTorch, by its fused softplus and softplus backward: with z = (1 − 2y)x,
+    ℓ = softplus(z) and ∂ℓ/∂x = (1 − 2y)σ(z).
 
     PyTorch computes them as log1p(e^z) and e^z/(e^z + 1) below the threshold, 40 here (exact:
     nothing cancels, e^z cannot overflow), and as z and 1 above it, where the terms left out,
-    e^{−z} < 4.3·10⁻¹⁸ of z resp. of 1, are below either dtype's rounding. Four array
-    operations where the array-API kernel takes a dozen.
+    e^{−z} < 4.3·10⁻¹⁸ of z resp. of 1, are below either dtype's rounding. Three arrays in all
+    (z, the softplus summed, the gradient), where the array-API kernel makes a dozen.
     """
     import torch
 
-    s = torch.rsub(t, 1.0, alpha=2.0)  # 1 − 2y = ±1
     z = torch.addcmul(x, t, x, value=-2.0)  # x − 2yx = ±x, exactly
     total = torch.sum(torch.nn.functional.softplus(z, beta=1.0, threshold=_SOFTPLUS_THRESHOLD))
-    return total, torch.ops.aten.softplus_backward(s, z, 1.0, _SOFTPLUS_THRESHOLD)
+
+    def gradient(scale: Any) -> Any:
+        g = torch.ops.aten.softplus_backward(scale, z, 1.0, _SOFTPLUS_THRESHOLD)  # σ(z)·scale
+        return g.addcmul_(t, g, value=-2.0)  # ·(1 − 2y), exactly
+
+    return total, gradient
 
 
 _SOFTPLUS_THRESHOLD = 40.0
