@@ -3,6 +3,7 @@
 Run from the repository root::
 
     python benchmarks/frameworks.py [--n 100000] [--repeat 30] [--modes eager,compile,jit] [--clock cpu]
+        [--processes 5]
 
 One training step's loss work, forward + backward of the mean loss, float32 on the CPU, one
 thread for PyTorch, measured in the same run with the anchor and losslab alternating:
@@ -22,6 +23,11 @@ thread for PyTorch, measured in the same run with the anchor and losslab alterna
 Cross-entropy uses n/10 rows of 10 classes (n scores in all) and integer labels. Prints the
 median time of each and the ratio losslab / anchor (below 1 is faster).
 
+``--processes K`` repeats the whole measurement in K fresh processes and prints, per cell, the
+median over the processes of the times and of the ratios, and the range of each eager ratio:
+eager PyTorch's figures move by ±0.15× from one process to the next (the allocator's state;
+each fresh 400 kB array faults in its pages), more than within one process.
+
 - triplet: ``triplet_margin`` on a batch of 64 labelled embeddings (8 classes of 8, d = 32,
   every valid triplet, 64·7·56 = 25,088) against ``torch.nn.TripletMarginLoss`` (eager) and
   optax's ``triplet_margin_loss`` (jit) on the same triplets, enumerated beforehand (the
@@ -31,10 +37,14 @@ median time of each and the ratio losslab / anchor (below 1 is faster).
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -262,6 +272,30 @@ def ms(t: float) -> str:
     return f"{t * 1e3:.3f}"
 
 
+def across_processes(args: argparse.Namespace, modes: list[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """Run the table's modes in ``args.processes`` fresh processes; per cell the median time, and
+    ``ratio:<key>`` the median of the per-process ratios (``range:<key>`` their min and max)."""
+    runs = []
+    for _ in range(args.processes):
+        cmd = [sys.executable, __file__, "--n", str(args.n), "--repeat", str(args.repeat)]
+        cmd += ["--modes", ",".join(modes), "--clock", args.clock, "--json"]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    merged: dict[str, dict[str, dict[str, float]]] = {}
+    for mode in runs[0]:
+        if runs[0][mode] is None:
+            continue
+        merged[mode] = {}
+        for name, cell in runs[0][mode].items():
+            row: dict[str, Any] = {k: statistics.median(r[mode][name][k] for r in runs) for k in cell}
+            for k in cell:
+                ratios = [r[mode][name][k] / r[mode][name]["anchor"] for r in runs]
+                row[f"ratio:{k}"] = statistics.median(ratios)
+                row[f"range:{k}"] = (min(ratios), max(ratios))
+            merged[mode][name] = row
+    return merged
+
+
 def print_table(results: dict[str, dict[str, dict[str, float]] | None]) -> None:
     heads = {
         "eager": ("torch.nn", "losslab", "ratio", "unchecked", "ratio", "ops", "ratio"),
@@ -278,12 +312,22 @@ def print_table(results: dict[str, dict[str, dict[str, float]] | None]) -> None:
         for m in shown:
             r = results[m][name]
             a = r["anchor"]
-            row = [ms(a), ms(r["ours"]), f"{r['ours'] / a:.2f}"]
+
+            def ratio(k: str, r: dict[str, Any] = r, a: float = a) -> str:
+                return f"{r.get('ratio:' + k, r[k] / a):.2f}"
+
+            row = [ms(a), ms(r["ours"]), ratio("ours")]
             if m == "eager":
-                row += [ms(r["unchecked"]), f"{r['unchecked'] / a:.2f}", ms(r["ops"]), f"{r['ops'] / a:.2f}"]
+                row += [ms(r["unchecked"]), ratio("unchecked"), ms(r["ops"]), ratio("ops")]
             cells.append("".join(f"{c:>10}" for c in row)[1:])
         print(f"{name:<26}|" + "|".join(cells))
     print("times in ms (medians); ratio = losslab (or ops) / anchor")
+    eager = results.get("eager") or {}
+    if eager and "range:ours" in next(iter(eager.values())):
+        print("ratios: medians over the processes; eager ranges (checked; unchecked):")
+        for name, r in eager.items():
+            (a, b), (c, d) = r["range:ours"], r["range:unchecked"]
+            print(f"  {name:<26} {a:.2f}–{b:.2f}; {c:.2f}–{d:.2f}")
 
 
 def main() -> None:
@@ -299,6 +343,8 @@ def main() -> None:
         default="wall",
         help="cpu: process CPU time, steadier on a loaded machine",
     )
+    parser.add_argument("--processes", type=int, default=1, help="repeat in this many fresh processes")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # one process's results
     args = parser.parse_args()
     global clock
     clock = CLOCKS[args.clock]
@@ -306,7 +352,12 @@ def main() -> None:
     warnings.simplefilter("ignore")
     results: dict[str, dict[str, dict[str, float]] | None] = {}
     header = [f"n = {args.n} float32 scores (cross-entropy: {args.n // 10} x 10, integer labels), CPU"]
-    if {"eager", "compile", "triplet"} & set(modes):
+    table_modes = [m for m in modes if m in ("eager", "compile", "jit")]
+    if args.processes > 1 and table_modes:
+        results.update(across_processes(args, table_modes))
+        modes = [m for m in modes if m not in table_modes]
+        header.append(f"{args.processes} processes")
+    if {"eager", "compile", "triplet"} & {*modes, *table_modes}:
         import torch
 
         torch.set_num_threads(1)
@@ -315,21 +366,25 @@ def main() -> None:
         results["eager"] = bench_eager(args.n, args.repeat)
     if "compile" in modes:
         results["compile"] = bench_compile(args.n, args.repeat)
-    if "jit" in modes:
+    if "jit" in {*modes, *table_modes}:
         import jax
 
-        results["jit"] = bench_jit(args.n, args.repeat)
+        if "jit" in modes:
+            results["jit"] = bench_jit(args.n, args.repeat)
         try:
             import optax
 
             header.append(f"JAX {jax.__version__} / optax {optax.__version__}")
         except ImportError:
             pass
+    if args.json:
+        print(json.dumps(results))
+        return
     print(
         ", ".join(header)
         + f"; forward + backward, median {args.clock} time of {args.repeat} alternating runs"
     )
-    if {"eager", "compile", "jit"} & set(modes):
+    if results:
         print_table(results)
     if "triplet" in modes:
         print_triplet(bench_triplet(args.repeat))
