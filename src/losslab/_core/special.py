@@ -31,7 +31,6 @@ __all__ = [
     "sigmoid",
     "sigmoid_pair_product",
     "signed_exp",
-    "softmax_parts",
     "softplus",
     "torch_eager",
     "xlog1my",
@@ -88,26 +87,6 @@ def log_softmax(xp: Any, z: Any) -> Any:
     e = xp.exp(shifted) * (1.0 - at_max)  # e ≤ 1: exact selection
     s = xp.sum(e, axis=-1, keepdims=True) + (xp.sum(at_max, axis=-1, keepdims=True) - 1.0)
     return shifted - xp.log1p(s)
-
-
-def softmax_parts(xp: Any, z: Any) -> tuple[Any, Any, Any]:
-    r"""``(log p, p, 1 − p)`` of the row-wise softmax of ``z`` (n, k), from one exponential per
-    entry and one log1p per row (`log_softmax`'s, shared).
-
-    With m the row maximum, eⱼ = e^{zⱼ−m} and S the sum over all but one maximal entry,
-    pⱼ = eⱼ/(1 + S), rounded twice (``exp(log p)`` would carry log p's absolute error as a
-    relative one), and 1 − pⱼ = S/(1 + S) at a maximum, 1 − pⱼ itself elsewhere (there
-    pⱼ ≤ ½, so nothing cancels): exact where 1 − pⱼ is tiny, without an ``expm1`` per entry.
-    """
-    m = xp.max(z, axis=-1, keepdims=True)
-    shifted = z - m
-    at_max = mask(xp, shifted == 0.0, shifted)
-    e = xp.exp(shifted)  # 1 exactly at a maximum
-    s = xp.sum(e * (1.0 - at_max), axis=-1, keepdims=True) + (xp.sum(at_max, axis=-1, keepdims=True) - 1.0)
-    den = 1.0 + s
-    p = e / den
-    q = at_max * (s / den) + (1.0 - at_max) * (1.0 - p)
-    return shifted - xp.log1p(s), p, q
 
 
 def xlogy(xp: Any, x: Any, y: Any) -> Any:

@@ -364,12 +364,9 @@ def weighted_ce_grad_hess(xp: Any, a: Any, logp: Any, hessian: bool = True) -> t
     ∂/∂zⱼ = (s − aⱼ)pⱼ + aⱼ expm1(log pⱼ) with s = Σ a — the split keeps pⱼ − 1 exact when
     pⱼ → 1 — and ∂²/∂zⱼ² = s pⱼ (1 − pⱼ) with 1 − pⱼ = −expm1(log pⱼ).
     """
-    return ce_grad_hess_parts(xp, a, xp.exp(logp), 0.0 - xp.expm1(logp), hessian)  # 0.0 -: no -0.0
-
-
-def ce_grad_hess_parts(xp: Any, a: Any, p: Any, one_minus_p: Any, hessian: bool = True) -> tuple[Any, Any]:
-    """`weighted_ce_grad_hess` from p and 1 − p (`_core.special.softmax_parts`)."""
+    p = xp.exp(logp)
     s = xp.sum(a, axis=1, keepdims=True)
+    one_minus_p = 0.0 - xp.expm1(logp)  # 0.0 - avoids a signed -0.0 at p = 1
     # s − aⱼ cancels where aⱼ holds almost all of s (a soft target like [1 − 1e-16, 1e-16, 0]):
     # for an aⱼ above s/2 (at most one per row, the entries being ≥ 0) sum the other entries
     # instead; below, s − aⱼ ≥ s/2 does not cancel
@@ -497,14 +494,12 @@ class CategoricalCrossentropy(LogitsOrProbabilities, Loss):
 
     def _gradient_hessian(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
         if self.from_logits:
-            _, p, q = sp.softmax_parts(xp, f)
-            return ce_grad_hess_parts(xp, a, p, q)
+            return weighted_ce_grad_hess(xp, a, sp.log_softmax(xp, f))
         return -sp.safe_div(xp, a, f), sp.safe_div2(xp, a, f)
 
     def _gradient(self, xp: Any, a: Any, f: Any) -> Any:
         if self.from_logits:
-            _, p, q = sp.softmax_parts(xp, f)
-            return ce_grad_hess_parts(xp, a, p, q, hessian=False)[0]
+            return weighted_ce_grad_hess(xp, a, sp.log_softmax(xp, f), hessian=False)[0]
         return -sp.safe_div(xp, a, f)
 
     def _hessian(self, xp: Any, a: Any, f: Any) -> Any:
@@ -513,9 +508,9 @@ class CategoricalCrossentropy(LogitsOrProbabilities, Loss):
     def _value_gradient(self, xp: Any, a: Any, f: Any) -> tuple[Any, Any]:
         if not self.from_logits:
             return super()._value_gradient(xp, a, f)
-        logp, p, q = sp.softmax_parts(xp, f)  # once for both
+        logp = sp.log_softmax(xp, f)  # once for both
         v = 0.0 - xp.sum(sp.xmul_log_softmax(xp, a, f, logp), axis=1)
-        return v, ce_grad_hess_parts(xp, a, p, q, hessian=False)[0]
+        return v, weighted_ce_grad_hess(xp, a, logp, hessian=False)[0]
 
 
 @register

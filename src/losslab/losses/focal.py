@@ -24,9 +24,9 @@ from .classification import (
     LogitsOrProbabilities,
     bce_logit_gradient,
     bce_probability_gradient,
-    ce_grad_hess_parts,
     ignorable_targets,
     ignored_mask,
+    weighted_ce_grad_hess,
 )
 
 __all__ = ["BinaryFocal", "CategoricalFocal", "log1m_softmax"]
@@ -478,11 +478,9 @@ class CategoricalFocal(LogitsOrProbabilities, Loss):
         if not self.from_logits:
             _, g, h = _prob_terms(xp, a, f, 1.0 - f, gamma)
             return g, h
-        if gamma == 0:  # cross-entropy, with its kernels (exact also for nearly one-hot soft targets)
-            _, p, q = sp.softmax_parts(xp, f)
-            g, h = ce_grad_hess_parts(xp, a, p, q, hessian)
-            return g, h
         logp, log_r = log1m_softmax(xp, f)
+        if gamma == 0:  # cross-entropy, with its kernel (exact also for nearly one-hot soft targets)
+            return weighted_ce_grad_hess(xp, a, logp)
         logp = sp.finite_log(xp, logp)  # every term below stays finite where z − max overflowed
         p = xp.exp(logp)
         r = 0.0 - xp.expm1(logp)
