@@ -53,6 +53,31 @@ def test_autograd_gradient_and_double_backward_equal_the_analytic_ones(name: str
     np.testing.assert_allclose(h.numpy(), loss.hessian(y, f, sample_weight=w), rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize("name", NAMES)
+def test_reduced_call_gradient_and_double_backward_equal_the_analytic_ones(name: str, reduction: str) -> None:
+    # unweighted mean or sum: the reduced path (one Function from `Loss._total_gradient`, whose
+    # gradient may be saved, recomputed or formed in backward); twice, as a training loop does
+    loss = losslab.get(name)
+    if loss.info.gradient == "recipe" or loss.target_type is not None:
+        pytest.skip("not the reduced path's: a gradient recipe or a structured target")
+    y, f = loss.example(16, seed=2)
+    n = f.shape[0] if (loss.multiclass or loss.coupled) else f.size
+    scale = 1.0 / n if reduction == "mean" else 1.0
+    want = np.asarray(loss.gradient(y, f)) * scale
+    t = map_target(y, torch.from_numpy)
+    for _ in range(2):
+        x = torch.tensor(f, requires_grad=True)
+        loss(t, x, reduction=reduction).backward()
+        np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-12, atol=1e-300)
+    x = torch.tensor(f, requires_grad=True)
+    (g,) = torch.autograd.grad(loss(t, x, reduction=reduction), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), want, rtol=1e-12, atol=1e-300)
+    if loss.info.hessian != "none":
+        h = hessian_diagonal(g, x, loss.multiclass, loss.coupled)
+        np.testing.assert_allclose(h.numpy(), np.asarray(loss.hessian(y, f)) * scale, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_backward_runs_the_analytic_gradient_kernel(name: str) -> None:
     # a loss whose _gradient is shifted by 0.25: autograd must return the shifted values, which
