@@ -314,3 +314,17 @@ def test_shared_value_gradient_kernel_equals_the_two_kernels(name: str) -> None:
         v, g = loss._value_and_gradient_kernels(p.xp, p.t, p.f)
         assert np.array_equal(np.asarray(v), np.asarray(loss._value(p.xp, p.t, p.f)))
         assert np.array_equal(np.asarray(g), np.asarray(loss._gradient(p.xp, p.t, p.f)))
+
+
+@pytest.mark.parametrize("name", ["mse", "huber", "binary_crossentropy"])
+def test_reduced_path_catches_a_target_changed_before_backward(name) -> None:
+    # the reduced path's backward reads the saved inputs: PyTorch's version check must see an
+    # in-place change of the target, as it does for any saved tensor (cross-entropy saves the
+    # one-hot rows it made from the labels, which a later change of the labels does not touch)
+    loss = losslab.get(name)
+    y, f, _ = _data(name, torch.float64)
+    x = f.clone().requires_grad_(True)
+    out = loss(y, x)
+    y.add_(0.0) if y.is_floating_point() else y.mul_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()

@@ -91,8 +91,8 @@ def _build() -> dict[str, type]:
         reduced eager loss needs, with no per-sample values kept. A loss whose forward makes no
         gradient (`Loss._total_gradient` returns None for it) has it recomputed in backward and
         scaled in place; one that returns a function has it formed by that function of the
-        scale. ``create_graph=True`` takes the gradient from `LossGradient`, as
-        `LossValue` does."""
+        scale and the saved inputs (saved: PyTorch's in-place modification check covers them).
+        ``create_graph=True`` takes the gradient from `LossGradient`, as `LossValue` does."""
 
         @staticmethod
         def forward(f: Any, t: Any, loss: Any, n: int) -> tuple[Any, Any]:
@@ -124,7 +124,7 @@ def _build() -> dict[str, type]:
             if saved:
                 return saved[0] * scale, None, None, None
             if ctx.deferred is not None:  # formed from the forward's intermediates
-                return ctx.deferred(scale), None, None, None
+                return ctx.deferred(scale, f, t), None, None, None
             g = ctx.loss._gradient(array_namespace(f), t, f)  # a fresh array: scaled in place
             g *= scale
             return g, None, None, None

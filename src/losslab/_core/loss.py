@@ -474,12 +474,12 @@ class Loss:
 
     def _total_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         """(Σℓ over every sample, unweighted, as a 0-d array; the per-entry gradient, or None to
-        have backward recompute it with `_gradient`, or a function of the upstream scale (a 0-d
-        array) that forms the scaled gradient from the forward's intermediates) for the forward
-        of a reduced eager PyTorch call. A loss that forms the sum without an array of
-        per-sample values overrides it (eager PyTorch pays ~20 µs per fresh 10⁵-float array);
-        an override is as exact as the kernels, or returns the default's answer. Callers go
-        through `_total_and_gradient_kernels`."""
+        have backward recompute it with `_gradient`, or a function ``(scale, f, t)`` of the
+        upstream scale (a 0-d array) and the saved inputs that forms the scaled gradient, also
+        from the forward's intermediates) for the forward of a reduced eager PyTorch call. A
+        loss that forms the sum without an array of per-sample values overrides it (eager
+        PyTorch pays ~20 µs per fresh 10⁵-float array); an override is as exact as the kernels,
+        or returns the default's answer. Callers go through `_total_and_gradient_kernels`."""
         v, g = self._value_and_gradient_kernels(xp, t, f)
         return xp.sum(v), g
 

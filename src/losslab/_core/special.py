@@ -153,12 +153,11 @@ def torch_eager(xp: Any, x: Any) -> bool:
 def clip_own(xp: Any, x: Any, lo: float, hi: float) -> Any:
     """``clip(x, lo, hi)`` of an array the caller made (in place for NumPy and eager PyTorch: one
     array fewer)."""
-    mod = type(x).__module__
-    if mod.startswith("torch") and not x.requires_grad:
-        return x.clamp_(lo, hi)
-    if mod == "numpy":
-        import numpy as np
+    import numpy as np
 
+    if type(x).__module__.startswith("torch") and not x.requires_grad:
+        return x.clamp_(lo, hi)
+    if type(x) is np.ndarray and x.ndim:
         return np.clip(x, lo, hi, out=x)
     return xp.clip(x, lo, hi)
 

@@ -279,7 +279,7 @@ def _bce_hard_total_torch(t: Any, x: Any) -> tuple[Any, Any]:
     z = torch.addcmul(x, t, x, value=-2.0)  # x − 2yx = ±x, exactly
     total = torch.sum(torch.nn.functional.softplus(z, beta=1.0, threshold=_SOFTPLUS_THRESHOLD))
 
-    def gradient(scale: Any) -> Any:
+    def gradient(scale: Any, x: Any, t: Any) -> Any:
         g = torch.ops.aten.softplus_backward(scale, z, 1.0, _SOFTPLUS_THRESHOLD)  # σ(z)·scale
         return g.addcmul_(t, g, value=-2.0)  # ·(1 − 2y), exactly
 

@@ -101,7 +101,7 @@ class MSE(Loss):
         r = f - t
         r *= r
 
-        def gradient(scale: Any) -> Any:
+        def gradient(scale: Any, f: Any, t: Any) -> Any:
             g = f - t
             g *= 2.0 * scale
             return g
