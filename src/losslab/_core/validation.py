@@ -39,8 +39,8 @@ class Prepared:
     multiclass: bool
     coupled: bool = False  # the kernels applied the weights (rows interact: _core.targets)
     #: the data checks left to the loss's total (`prepare` with ``defer=True``): None, or the
-    #: (sum, all-inside) pair of `_certificate` for the inputs the value cannot vouch for
-    pending: tuple[Any, Any] | None = None
+    #: ``(scalars, bounds)`` of `_certificate` for the inputs the value cannot vouch for
+    pending: tuple[list[Any], list[tuple[Any, int, Any]]] | None = None
 
     def settled(self, total: Any) -> bool:
         """True if the deferred checks pass given the loss's total Σℓ: it is finite (every
@@ -48,12 +48,9 @@ class Prepared:
         host sync. False also when Σℓ overflowed; the caller then takes the checked path."""
         if self.pending is None:
             return True
-        part, ok = self.pending
-        total = detached(total)
-        if part is None and ok is None:
-            return math.isfinite(float(total))
+        scalars, bounds = self.pending
         with np.errstate(over="ignore", invalid="ignore"):  # an overflowing NumPy sum: say no
-            return _finite_and_true(self.xp, total if part is None else total + part, ok)
+            return _certified(self.xp, scalars, bounds, first=detached(total))
 
     def errstate(self) -> Any:
         # NumPy warns on 0·inf and log(0) in branches that `where` discards; the kernels are
@@ -330,45 +327,84 @@ def _plainly_valid(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
 
 def _vouch(loss: Loss, xp: Any, t: Any, f: Any) -> bool:
     cert = _certificate(loss, xp, t, f)
-    return cert is not None and _finite_and_true(xp, *cert)
+    return cert is not None and _certified(xp, *cert)
 
 
 def _certificate(
     loss: Loss, xp: Any, t: Any, f: Any, propagated: frozenset[str] = frozenset()
-) -> tuple[Any, Any] | None:
-    """``(total, inside)``, unread: ``total`` a 0-d sum that is finite only if every float entry
-    is (None if nothing to sum), ``inside`` a 0-d bool, every entry within its interval domain
-    (None if none is bounded); None if a domain is not an interval. Arguments named in
-    ``propagated`` with an unbounded domain are left out (the loss's total vouches for them)."""
-    total = inside = None
+) -> tuple[list[Any], list[tuple[Any, int, Any]]] | None:
+    """``(scalars, bounds)``, unread: ``scalars`` 0-d arrays, each finite only if the inputs
+    pass (a float argument's sum; an interval domain's minimum and maximum), ``bounds`` a
+    ``(domain, i, dtype)`` per interval domain whose minimum and maximum are ``scalars[i]`` and
+    ``scalars[i + 1]``; None if a domain is not an interval. Arguments named in ``propagated``
+    with an unbounded domain are left out (the loss's total vouches for them)."""
+    scalars: list[Any] = []
+    bounds: list[tuple[Any, int, Any]] = []
     info = loss.info
     for arg, x, domain in (("y_true", t, info.y_true), ("y_pred", f, info.y_pred)):
         checked = _checked(domain)
         if not checked and arg in propagated:
             continue
         x = detached(x)  # no autograd graph for a check
-        is_float = xp.isdtype(x.dtype, "real floating")
         if checked:
             if domain.values or domain.excluded or domain.rows:
                 return None  # not an interval: only the entry-by-entry check can say
-            ends = _extremes(xp, x)
-            ok = xp.all(domain.contains(xp, ends))
-            inside = ok if inside is None else inside & ok
-            part = xp.sum(ends) if is_float else None
-        else:
-            part = xp.sum(x) if is_float else None
-        if part is not None:
-            total = part if total is None else total + part
-    return total, inside
+            bounds.append((domain, len(scalars), x.dtype))
+            scalars += _extremes(xp, x)
+        elif xp.isdtype(x.dtype, "real floating"):
+            scalars.append(xp.sum(x))
+    return scalars, bounds
 
 
-def _extremes(xp: Any, x: Any) -> Any:
+def _extremes(xp: Any, x: Any) -> list[Any]:
     """[min, max] of ``x`` (a PyTorch tensor's by one pass, ``aminmax``)."""
     if type(x).__module__.startswith("torch") and x.dtype.is_floating_point:
         import torch
 
-        return torch.stack(torch.aminmax(x))
-    return xp.stack([xp.min(x), xp.max(x)])
+        return list(torch.aminmax(x))
+    return [xp.min(x), xp.max(x)]
+
+
+def _certified(xp: Any, scalars: list[Any], bounds: list[tuple[Any, int, Any]], first: Any = None) -> bool:
+    """The certificate of `_certificate` (after ``first``, a 0-d total that must be finite too)
+    passes: every scalar finite, every interval's minimum and maximum inside it — compared by
+    the same `Domain.contains` in their own dtype, on the host (a comparison with a rounded bound
+    is monotone, so every entry passes if the two extremes do). One host sync for them all."""
+    values = _host_values(xp, scalars if first is None else [first, *scalars])
+    if values is None:
+        return False
+    if not all(math.isfinite(v) for v in values):
+        return False
+    off = 0 if first is None else 1
+    for domain, i, dtype in bounds:
+        ends = np.asarray(values[off + i : off + i + 2], dtype=np.dtype(_dtype_name(dtype)))
+        if not bool(np.all(domain.contains(np, ends))):
+            return False
+    return True
+
+
+def _host_values(xp: Any, scalars: list[Any]) -> list[Any] | None:
+    """The 0-d arrays ``scalars`` as Python numbers, exactly, by one transfer (None when a dtype
+    has no NumPy counterpart: the entry-by-entry checks then decide)."""
+    if not scalars:
+        return []
+    dtypes = {_dtype_name(s.dtype) for s in scalars}
+    if any(d not in _NUMPY_DTYPES for d in dtypes):
+        return None
+    if len(dtypes) > 1:  # one transfer: float64 holds every float32 and int32 exactly
+        wide = "int64" in dtypes or "uint64" in dtypes
+        if wide:
+            return [s.item() if hasattr(s, "item") else float(s) for s in scalars]
+        scalars = [xp.astype(s, xp.float64) for s in scalars]
+    stacked = xp.stack(scalars)
+    return stacked.tolist() if hasattr(stacked, "tolist") else np.asarray(stacked).tolist()
+
+
+_NUMPY_DTYPES = frozenset(
+    {"bool"}
+    | {f"{k}{b}" for k in ("int", "uint") for b in (8, 16, 32, 64)}
+    | {"float16", "float32", "float64"}
+)
 
 
 def _finite_and_true(xp: Any, total: Any, ok: Any) -> bool:
