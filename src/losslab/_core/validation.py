@@ -377,24 +377,23 @@ def _certified(xp: Any, scalars: list[Any], bounds: list[tuple[Any, int, Any]], 
         return False
     off = 0 if first is None else 1
     for domain, i, dtype in bounds:
-        ends = np.asarray(values[off + i : off + i + 2], dtype=np.dtype(_dtype_name(dtype)))
+        name = _dtype_name(dtype)  # integers as NumPy compares them with a float bound: in float64
+        ends = np.asarray(values[off + i : off + i + 2], dtype=name if "float" in name else "float64")
         if not bool(np.all(domain.contains(np, ends))):
             return False
     return True
 
 
 def _host_values(xp: Any, scalars: list[Any]) -> list[Any] | None:
-    """The 0-d arrays ``scalars`` as Python numbers, exactly, by one transfer (None when a dtype
-    has no NumPy counterpart: the entry-by-entry checks then decide)."""
+    """The 0-d arrays ``scalars`` as Python numbers by one transfer (None when a dtype has no
+    NumPy counterpart: the entry-by-entry checks then decide)."""
     if not scalars:
         return []
     dtypes = {_dtype_name(s.dtype) for s in scalars}
     if any(d not in _NUMPY_DTYPES for d in dtypes):
         return None
-    if len(dtypes) > 1:  # one transfer: float64 holds every float32 and int32 exactly
-        wide = "int64" in dtypes or "uint64" in dtypes
-        if wide:
-            return [s.item() if hasattr(s, "item") else float(s) for s in scalars]
+    if len(dtypes) > 1:  # one transfer, in float64: exact for every float, and for integers
+        # of up to 2⁵³; beyond, rounding keeps their order against the (small) interval bounds
         scalars = [xp.astype(s, xp.float64) for s in scalars]
     stacked = xp.stack(scalars)
     return stacked.tolist() if hasattr(stacked, "tolist") else np.asarray(stacked).tolist()
