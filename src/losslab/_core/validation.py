@@ -49,8 +49,11 @@ class Prepared:
         if self.pending is None:
             return True
         scalars, bounds = self.pending
+        total = detached(total)
+        if not scalars:  # the total vouches for every argument: one number to read
+            return math.isfinite(float(total))
         with np.errstate(over="ignore", invalid="ignore"):  # an overflowing NumPy sum: say no
-            return _certified(self.xp, scalars, bounds, first=detached(total))
+            return _certified(self.xp, scalars, bounds, first=total)
 
     def errstate(self) -> Any:
         # NumPy warns on 0·inf and log(0) in branches that `where` discards; the kernels are
