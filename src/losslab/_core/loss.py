@@ -391,20 +391,21 @@ class Loss:
 
     def _reduced(self, y_true: Any, y_pred: Any, check: bool, reduction: str) -> Any:
         """The mean or sum of an eager PyTorch call being differentiated, formed by one autograd
-        Function from the loss's total (`_total_gradient`), the checks settled on that total
-        with one host sync; None to take the general path (a check did not settle: that path
-        names the bad entry or computes the overflow)."""
+        Function from the loss's total (`_total_gradient`; for a loss that excludes samples, the
+        weighted mean of its per-sample values), the checks settled on that total with one host
+        sync; None to take the general path (a check did not settle: that path names the bad
+        entry or computes the overflow)."""
         try:
             p = prepare(self, y_true, y_pred, None, check, defer=True)
-            if p.w is not None:  # the loss excludes samples (`_sample_mask`): weighted
-                return None
-            total = autodiff.total(self, p, reduction)
+            if p.w is not None:  # the loss excludes samples (`_sample_mask`): a weighted mean
+                total = p.reduce(autodiff.value(self, p), reduction)
+            else:
+                total = p.cast(autodiff.total(self, p, reduction))
         except TypeError as exc:
             self._untraceable(exc)
             raise
-        if not p.settled(total):
-            return None
-        return p.cast(total)
+        # (a weight 0 keeps a NaN or inf value: NaN·0 is NaN, so the total still vouches)
+        return total if p.settled(total) else None
 
     def example(self, n: int = 32, seed: int = 0) -> tuple[Any, Any]:
         """Random valid ``(y_true, y_pred)`` NumPy inputs for this loss (tests, docs, plots).
@@ -474,7 +475,8 @@ class Loss:
 
     def _total_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         """(Σℓ over every sample, unweighted, as a 0-d array; the per-entry gradient, or None to
-        have backward recompute it with `_gradient`, or a function ``(scale, f, t)`` of the
+        have backward recompute it with `_gradient` (which then must return a new array: it is
+        scaled in place), or a function ``(scale, f, t)`` of the
         upstream scale (a 0-d array) and the saved inputs that forms the scaled gradient, also
         from the forward's intermediates) for the forward of a reduced eager PyTorch call. A
         loss that forms the sum without an array of per-sample values overrides it (eager

@@ -144,10 +144,9 @@ def eager(xp: Any, x: Any) -> bool:
 
 
 def torch_eager(xp: Any, x: Any) -> bool:
-    """PyTorch outside tracing: the kernels may call PyTorch's own fused operations."""
-    from .xp import is_tracing
-
-    return type(x).__module__.startswith("torch") and not is_tracing(x)
+    """PyTorch outside tracing (`eager` for a torch tensor): the kernels may call PyTorch's own
+    fused operations."""
+    return type(x).__module__.startswith("torch") and eager(xp, x)
 
 
 def clip_own(xp: Any, x: Any, lo: float, hi: float) -> Any:

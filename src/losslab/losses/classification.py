@@ -191,10 +191,14 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
     def _value_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
         if not self.from_logits:
             return super()._value_gradient(xp, t, f)
+        return self._logit_value_gradient(xp, t, f, _hard_labels(xp, t))
+
+    def _logit_value_gradient(self, xp: Any, t: Any, f: Any, hard: bool) -> tuple[Any, Any]:
         # one e^{-|x|} and one log1p for the value's two softplus terms and the gradient (the
-        # same operations as `_value` and `_gradient`: softplus(±x) = max(±x, 0) + log1p(e))
+        # same operations as `_value` and `_gradient`: softplus(±x) = max(±x, 0) + log1p(e));
+        # ``hard``: `_hard_labels` said every label is 0 or 1
         w = self.pos_weight
-        if _hard_labels(xp, t):
+        if hard:
             return _bce_hard(xp, t, f, w)
         e = xp.exp(-xp.abs(f))
         l1p = xp.log1p(e)
@@ -203,9 +207,13 @@ class BinaryCrossentropy(LogitsOrProbabilities, Loss):
         return v, _bce_logit_gradient(xp, t, f, w, e)
 
     def _total_gradient(self, xp: Any, t: Any, f: Any) -> tuple[Any, Any]:
-        if self.from_logits and self.pos_weight == 1.0 and sp.torch_eager(xp, f) and _hard_labels(xp, t):
+        if not self.from_logits:
+            return super()._total_gradient(xp, t, f)
+        hard = _hard_labels(xp, t)  # once, for whichever kernel runs
+        if hard and self.pos_weight == 1.0 and sp.torch_eager(xp, f):
             return _bce_hard_total_torch(t, f)
-        return super()._total_gradient(xp, t, f)
+        v, g = self._logit_value_gradient(xp, t, f, hard)
+        return xp.sum(v), g
 
 
 def bce_probability_gradient(xp: Any, t: Any, q: Any) -> Any:
