@@ -44,11 +44,12 @@ SEED = 0
 
 def candidate_losses(task: str, y: np.ndarray) -> tuple[list[str], list[str]]:
     """``(losses, left_out)``: every registered loss of the task's family whose declared ``y_true``
-    domain admits ``y`` and that a one-output regressor can train; the others with the reason."""
+    domain admits ``y`` and that a one-output regressor can train; the others with the reason. An
+    ordinal target also takes the cross-entropies on its levels (`losslab.tasks.level_distribution`)."""
     import losslab
     from losslab._core.registry import loss_class
     from losslab.compare.defaults import loss_tasks
-    from losslab.tasks import soft_label_mean
+    from losslab.tasks import level_distribution, soft_label_mean
 
     names = losslab.list_losses(task=loss_tasks(task)[0])
     if loss_tasks(task)[0] != "regression":
@@ -64,6 +65,8 @@ def candidate_losses(task: str, y: np.ndarray) -> tuple[list[str], list[str]]:
             left.append(f"{n} (y_true must be {loss_class(n).INFO.y_true.describe()})")
         else:
             out.append(n)
+    if task == "ordinal":  # numeric levels: a classifier on them too, scored by its mean level
+        out += [n for n in losslab.list_losses(task="multiclass") if level_distribution(losslab.get(n))]
     return out, left
 
 

@@ -334,3 +334,43 @@ def test_real_continuous_and_count_targets_have_no_cap_and_no_codes(name):
     assert target_cap(v) is None
     reading = read_integers(v)
     assert reading is None or reading.kind != "coded"
+
+
+# ---------------------------------------------------------------------------------------------
+# an ordinal target's levels: as numbers or as classes
+
+
+def _levels_design(t: np.ndarray) -> np.ndarray:
+    t = t.reshape(len(t), -1)
+    return np.column_stack([np.ones(len(t)), (t - t.mean(0)) / t.std(0)])
+
+
+def test_levels_as_classes_win_where_the_mean_level_is_not_a_linear_score() -> None:
+    """Levels 0, 1, 4 whose probabilities rise and fall with x: the multinomial logit is the true
+    model; least squares, even with x², misses it."""
+    from losslab.advise.fits import level_comparison
+
+    rng = np.random.default_rng(1)
+    t = rng.uniform(-2, 2, 2000)
+    logits = np.column_stack([np.zeros_like(t), 2 - 1.5 * t**2, 1.5 * t])
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    y = np.array([0.0, 1.0, 4.0])[(rng.random(len(t))[:, None] > np.cumsum(p, 1)).sum(1)]
+    out = level_comparison(_levels_design(t), y)
+    assert out["levels_as_classes_worse_z"] < -1.645
+    assert out["rmse_levels_as_classes"] < out["rmse_levels_as_numbers"]
+
+
+def test_levels_as_classes_raise_no_alarm_where_the_mean_level_is_linear() -> None:
+    """y = 1 + two Bernoulli(p) draws with p linear in the features: E[y | x] = 1 + 2p is exactly
+    what least squares fits; the classes' extra parameters buy nothing."""
+    from losslab.advise.fits import level_comparison
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(2000, 2))
+    p = 0.5 + 0.2 * x[:, 0] + 0.2 * x[:, 1]
+    y = 1.0 + (rng.random(2000) < p) + (rng.random(2000) < p)
+    out = level_comparison(_levels_design(x), y)
+    assert out["levels_as_classes_worse_z"] > -1.645
+    diag = diagnose(pd.DataFrame(x, columns=["a", "b"]).assign(answer=y), "answer")
+    assert diag.task.task == "ordinal"
+    assert diag.values["levels_as_classes_worse_z"] > -1.645

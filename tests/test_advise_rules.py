@@ -160,6 +160,36 @@ def test_an_inconclusive_link_test_gives_a_close_call_between_the_deviance_and_s
     assert close is None and recs[0].name == "poisson"
 
 
+def _ratings(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    latent = X @ [0.8, -0.5] + rng.logistic(size=n)
+    stars = 1 + np.searchsorted([-2.0, -0.7, 0.7, 2.0], latent)
+    return pd.DataFrame(X, columns=["a", "b"]).assign(stars=stars)
+
+
+@pytest.mark.parametrize("z", [-1.2, 0.0, 1.5])
+def test_an_inconclusive_levels_test_gives_a_close_call_between_numbers_and_classes(z) -> None:
+    """An ordinal target's codes as numbers (squared error) or its levels as classes (cross-entropy,
+    its mean level): when the held-out test cannot tell, the advice is unsure between the two and
+    names the compare run; significantly better classes go first alone, worse ones stay behind."""
+    diag = diagnose(_ratings(), "stars")
+    assert diag.task.task == "ordinal" and "levels_as_classes_worse_z" in diag.values
+    diag.values["levels_as_classes_worse_z"] = z
+    *_, recs, close = recommend(diag, None, None)
+    assert close is not None and close.between == ("mse", "categorical_crossentropy")
+    assert f"z = {z:.2f}" in close.why and "as numbers" in close.why
+    assert "--loss mse --loss categorical_crossentropy" in close.settle
+    diag.values["levels_as_classes_worse_z"] = -1.7
+    *_, recs, close = recommend(diag, None, None)
+    assert close is None and recs[0].name == "categorical_crossentropy"
+    assert any("z = -1.70" in reason for reason in recs[0].reasons)
+    diag.values["levels_as_classes_worse_z"] = 1.7
+    *_, recs, close = recommend(diag, None, None)
+    assert close is None and recs[0].name == "mse"
+    assert "categorical_crossentropy" in [r.name for r in recs]
+
+
 def test_advice_reports_confidence_and_close_call_in_text_and_json() -> None:
     X, y = _counts(n=400, seed=3)
     advice = losslab.advise(X, y=y)

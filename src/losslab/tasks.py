@@ -38,6 +38,7 @@ __all__ = [
     "TaskInference",
     "infer_task",
     "is_categorical",
+    "level_distribution",
     "no_spread",
     "orders_of_magnitude",
     "read_integers",
@@ -604,6 +605,28 @@ def _integer_task(v: Any, reading: IntegerReading) -> TaskInference:
     if reading.rule == "signed":
         return TaskInference("regression", "medium", [reading.evidence], [])
     return _amount(v, reading.evidence, integral=True)
+
+
+def level_distribution(loss: Any) -> bool:
+    r"""Whether a multiclass ``loss`` estimates class probabilities (a proper score with a softmax
+    link), so that a classifier trained with it on the levels :math:`v_1 < \dots < v_K` of an
+    ordinal target predicts their distribution :math:`\hat p`, and
+    :math:`\hat\mu = \sum_k v_k \hat p_k` its mean. `losslab.compare` trains such a loss on an
+    ordinal target with numeric levels (coded answers 0/1/2) beside the regression losses.
+
+    >>> import losslab
+    >>> level_distribution(losslab.get("categorical_crossentropy"))
+    True
+    >>> level_distribution(losslab.get("multiclass_hinge")), level_distribution(losslab.get("mse"))
+    (False, False)
+    """
+    from ._core.info import LinkKind, Task
+    from ._core.statistic import Statistic
+
+    info = loss.info
+    if info.task != Task.MULTICLASS or info.statistic.statistic != Statistic.CLASS_PROBABILITIES:
+        return False
+    return getattr(getattr(loss, "link", None), "kind", None) == LinkKind.SOFTMAX
 
 
 def soft_label_mean(loss: Any) -> bool:

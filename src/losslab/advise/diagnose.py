@@ -37,6 +37,7 @@ from ..tasks import no_spread as _no_spread
 from ..tasks import orders_of_magnitude as _orders
 from ..tasks import skewness as _skew
 from .fits import (
+    level_comparison,
     link_comparison,
     mean_model,
     quadratic_design,
@@ -115,6 +116,12 @@ THRESHOLDS: dict[str, tuple[float, str]] = {
         "one-sided 5% test: a log-link deviance goes ahead of squared error unless a log-linear mean "
         "predicts significantly worse than a linear one (z of the per-row difference of held-out squared "
         "errors, 2-fold)",
+    ),
+    "levels_as_classes_z": (
+        1.645,
+        "one-sided 5% test: cross-entropy on an ordinal target's levels goes ahead of squared error on "
+        "its codes when the classes predict the mean level significantly better (z of the per-row "
+        "difference of held-out squared errors, 2-fold); within ±1.645 the advice is unsure between them",
     ),
     "excess_zeros_z": (3.0, "losslab choice: and a binomial z of the excess ≥ 3 (not sampling noise)"),
     "variance_power_level": (0.95, "the usual 95% interval for p̂ (t quantile, bins − 2 degrees of freedom)"),
@@ -903,3 +910,5 @@ def _residual_values(diag: Diagnosis) -> None:
         pw = 1.0 if pw is None else min(max(pw, 0.0), 3.0)
         pr = (y - mu) / mu ** (pw / 2)
         vals["pearson_residual_outlier_share_iqr"] = _outlier_shares(pr)[0]
+    if Z is not None and diag.task.task == "ordinal" and "class_counts" in vals:
+        vals.update(level_comparison(Z, y, seed=diag.seed))  # the levels as numbers or as classes?

@@ -19,7 +19,7 @@ from .._core.errors import LosslabError
 from .._core.info import HessianKind, LossInfo, ParamRole, Task
 from .._core.statistic import Statistic
 from ..intent import Intent
-from ..tasks import soft_label_mean
+from ..tasks import level_distribution, soft_label_mean
 from .advice import Recommendation
 from .facts import Facts
 from .rules import GLOBAL_CAVEATS, MEAN_METRICS, RULES, Pick, Rule, fact_value
@@ -281,11 +281,13 @@ def close_call(recs: list[Recommendation], f: Facts, target: str | None) -> Clos
     """The two recommendations the data cannot tell apart, when one of them is first: two families
     whose variance powers p̂'s interval covers (`_family_close_call`), or else a log-link deviance
     first whose log-linear mean the held-out link test does not show better or worse than squared
-    error's linear one (`_link_close_call`); else None. The other one moves up to second place
+    error's linear one (`_link_close_call`), or squared error first on an ordinal target whose
+    levels as classes the held-out test does not show better or worse (`_levels_close_call`); else
+    None. The other one moves up to second place
     (``recs`` is reordered in place): the data rank it level with the first."""
     if not recs:
         return None
-    found = _family_close_call(recs, f) or _link_close_call(recs, f)
+    found = _family_close_call(recs, f) or _link_close_call(recs, f) or _levels_close_call(recs, f)
     if found is None:
         return None
     a, b, why = found
@@ -328,6 +330,17 @@ def _link_close_call(recs: list[Recommendation], f: Facts) -> _Call | None:
         return None
     other = next((r for r in recs[1:] if r.loss.info.variance_power == 0.0 and not r.params), None)
     return None if other is None else (recs[0], other, f.link_text)
+
+
+def _levels_close_call(recs: list[Recommendation], f: Facts) -> _Call | None:
+    """Squared error is first on an ordinal target's codes, a cross-entropy on its levels
+    (`losslab.tasks.level_distribution`) is listed, and the held-out numbers-vs-classes test is
+    inconclusive (``f.levels_text``): on the benchmark's rating scales either won (issue 13)."""
+    first = recs[0].loss.info
+    if not f.levels_text or first.task != "regression" or first.variance_power != 0.0 or recs[0].params:
+        return None
+    other = next((r for r in recs[1:] if level_distribution(r.loss) and not r.params), None)
+    return None if other is None else (recs[0], other, f.levels_text)
 
 
 def keep_robust_in_top_three(recs: list[Recommendation], f: Facts) -> None:

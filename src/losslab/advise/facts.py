@@ -76,6 +76,8 @@ class Facts:
     close_other: float | None = None  # the one of them that is not the nearest family
     log_link_better: bool = False  # a log-linear mean predicts not significantly worse than a linear one
     link_text: str = ""  # the held-out link test when it is inconclusive (|z| < bound), else ""
+    classes_better: bool = False  # an ordinal target's levels as classes predict its mean level better
+    levels_text: str = ""  # the held-out numbers-vs-classes test when it is inconclusive, else ""
     count: bool = False
     zero_inflated: bool = False
     log_symmetric: bool = False
@@ -153,6 +155,15 @@ def _numeric_facts(f: Facts) -> None:
             f"a log-linear mean predicts held-out RMSE {v['rmse_log_link']:.4g} against "
             f"{v['rmse_identity_link']:.4g} for a linear one (z = {z:.2f}, |z| < {bound:g}): the data cannot "
             "tell whether the log link or the linear mean predicts better"
+        )
+    z, bound = v.get("levels_as_classes_worse_z"), _t("levels_as_classes_z")
+    f.classes_better = z is not None and z <= -bound
+    if z is not None and abs(z) < bound:
+        f.levels_text = (
+            "the levels as classes predict the mean level with held-out RMSE "
+            f"{v['rmse_levels_as_classes']:.4g} against {v['rmse_levels_as_numbers']:.4g} as numbers "
+            f"(z = {z:.2f}, |z| < {bound:g}): the data cannot tell whether the codes are better read as "
+            "numbers or as classes"
         )
     f.cap = v.get("cap")
     f.coded = v.get("coded_levels")

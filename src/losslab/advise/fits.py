@@ -1,5 +1,6 @@
 r"""The quick fits behind the advisor's diagnosis: a robust linear fit, a Poisson
-quasi-likelihood mean, the variance–mean power, and the identity-vs-log link comparison.
+quasi-likelihood mean, the variance–mean power, the identity-vs-log link comparison and, for
+ordinal levels, the numbers-vs-classes comparison.
 
 They are small (a seeded sample of at most 20 000 rows, a few hundred columns) and run on one
 BLAS/OpenMP thread (`one_thread`). `losslab.advise.diagnose` calls them and records what they
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "level_comparison",
     "link_comparison",
     "mad_scale",
     "mean_model",
@@ -68,36 +70,92 @@ def link_comparison(Z: Any, y: Any, seed: int = 0) -> dict[str, Any]:
     that matches the evaluation wins unless the other's shape of the mean is right (Gneiting 2011,
     §3; on the benchmark's doctor visits the log link was worse, z = 4.2).
     """
-    rng = np.random.default_rng(seed + 1)
-    fold = rng.permutation(len(y)) % 2
-    p = Z.shape[1] - 1
-    designs = [Z]
-    if p <= 12 and len(y) >= 20 * (1 + p + p * (p + 1) // 2):  # as the mean model: curved means too
-        designs.append(quadratic_design(Z))
-    errors: dict[str, Any] = {}
-    for link in ("identity", "log"):
-        for D in designs:
-            pred = np.empty(len(y))
-            for k in (0, 1):
-                tr = fold != k
-                if y[tr].mean() <= 0:
-                    return {}
-                if link == "identity":
-                    pred[~tr] = D[~tr] @ np.linalg.lstsq(D[tr], y[tr], rcond=None)[0]
-                else:
-                    pred[~tr] = np.exp(np.clip(D[~tr] @ poisson_fit(D[tr], y[tr]), -700, 700))
-            e2 = (y - pred) ** 2
-            if link not in errors or e2.mean() < errors[link].mean():
-                errors[link] = e2
-    r_id, r_log = (float(np.sqrt(errors[k].mean())) for k in ("identity", "log"))
-    d = errors["log"] - errors["identity"]  # per row: > 0 where the log link does worse
-    se = float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else 0.0
+
+    def fit(link: str) -> Any:
+        def predict(D: Any, yt: Any, Dt: Any) -> Any:
+            if yt.mean() <= 0:
+                return None
+            if link == "identity":
+                return Dt @ np.linalg.lstsq(D, yt, rcond=None)[0]
+            return np.exp(np.clip(Dt @ poisson_fit(D, yt), -700, 700))
+
+        return _held_out_errors(Z, y, seed, predict)
+
+    e_id, e_log = fit("identity"), fit("log")
+    if e_id is None or e_log is None:
+        return {}
+    r_id, r_log = (float(np.sqrt(e.mean())) for e in (e_id, e_log))
     return {
         "rmse_identity_link": r_id,
         "rmse_log_link": r_log,
         "log_link_gain": 1.0 - r_log / r_id if r_id > 0 else 0.0,
-        "log_link_worse_z": float(d.mean() / se) if se > 0 else 0.0,
+        "log_link_worse_z": _paired_z(e_log, e_id),
     }
+
+
+def level_comparison(Z: Any, y: Any, seed: int = 0) -> dict[str, Any]:
+    r"""Held-out RMSE of an ordinal target's mean level predicted two ways on the same features
+    (and their squares and products when there are enough rows, as `link_comparison`), 2-fold
+    cross-fitted: the levels read as numbers (least squares, what squared error fits) and as
+    classes (a multinomial logit, what cross-entropy fits, its mean level
+    :math:`\sum_k v_k \hat p_k`). ``levels_as_classes_worse_z`` is the z of the mean per-row
+    difference of squared errors (> 0: the classes predict worse).
+
+    Neither reading is right in general: the classes take K − 1 times the parameters and no
+    order, the numbers a mean linear in the features with equal steps between the codes. On the
+    benchmark's ordinal sets each won somewhere (issue 13).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    def as_numbers(D: Any, yt: Any, Dt: Any) -> Any:
+        return Dt @ np.linalg.lstsq(D, yt, rcond=None)[0]
+
+    def as_classes(D: Any, yt: Any, Dt: Any) -> Any:
+        if np.unique(yt).size < 2:
+            return None
+        clf = LogisticRegression(C=1.0, solver="newton-cholesky", max_iter=100, tol=1e-8).fit(D[:, 1:], yt)
+        return clf.predict_proba(Dt[:, 1:]) @ clf.classes_.astype(float)
+
+    e_num = _held_out_errors(Z, y, seed, as_numbers)
+    e_cls = _held_out_errors(Z, y, seed, as_classes)
+    if e_num is None or e_cls is None:
+        return {}
+    return {
+        "rmse_levels_as_numbers": float(np.sqrt(e_num.mean())),
+        "rmse_levels_as_classes": float(np.sqrt(e_cls.mean())),
+        "levels_as_classes_worse_z": _paired_z(e_cls, e_num),
+    }
+
+
+def _held_out_errors(Z: Any, y: Any, seed: int, predict: Any) -> Any:
+    """Per-row squared errors of ``predict(D_train, y_train, D_test)``, 2-fold cross-fitted (the
+    folds fixed by ``seed``), on ``Z`` and — with p ≤ 12 columns and 20 rows per coefficient — on
+    `quadratic_design` (Z): those of the design with the lower mean; None when a fit is refused."""
+    fold = np.random.default_rng(seed + 1).permutation(len(y)) % 2
+    p = Z.shape[1] - 1
+    designs = [Z]
+    if p <= 12 and len(y) >= 20 * (1 + p + p * (p + 1) // 2):  # as the mean model: curved means too
+        designs.append(quadratic_design(Z))
+    best = None
+    for D in designs:
+        pred = np.empty(len(y))
+        for k in (0, 1):
+            tr = fold != k
+            out = predict(D[tr], y[tr], D[~tr])
+            if out is None:
+                return None
+            pred[~tr] = out
+        e2 = (y - pred) ** 2
+        if best is None or e2.mean() < best.mean():
+            best = e2
+    return best
+
+
+def _paired_z(a: Any, b: Any) -> float:
+    """z of the mean of a − b (per-row differences); 0 when they do not vary."""
+    d = a - b
+    se = float(d.std(ddof=1) / math.sqrt(len(d))) if len(d) > 1 else 0.0
+    return float(d.mean() / se) if se > 0 else 0.0
 
 
 def _solve(Z: Any, w: Any, z: Any) -> Any:

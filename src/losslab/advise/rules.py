@@ -307,9 +307,15 @@ RULES: tuple[Rule, ...] = (
          "absolute error targets the median level ({f.v[median]:.0f}), always a valid level",
          metrics=MEDIAN_METRICS),
     Rule("ordinal.classes", lambda f: _mean(f) and f.task == "ordinal", "ordered levels", CCE, 2.5,
-         "as {f.v[n_unique]} unordered classes: a probability per level",
+         "as {f.v[n_unique]} unordered classes: a probability per level, whose mean level Σ v·p̂ is the mean "
+         "(compare scores it by RMSE)",
          caveat="{name} treats the levels as unordered: a 1-vs-5 mistake costs the same as 4-vs-5",
-         metrics=("log_loss", "accuracy", "f1")),
+         metrics=("rmse", "log_loss", "accuracy")),
+    Rule("ordinal.classes_predict_better", lambda f: _mean(f) and f.task == "ordinal" and f.classes_better,
+         "ordered levels that as classes predict the mean level significantly better (held out)", CCE, 3.0,
+         "the levels as classes predict the mean level with held-out RMSE {f.v[rmse_levels_as_classes]:.4g} "
+         "against {f.v[rmse_levels_as_numbers]:.4g} as numbers (z = {f.v[levels_as_classes_worse_z]:.2f})",
+         metrics=("rmse", "log_loss", "accuracy")),
     Rule("ordinal.robust", lambda f: _mean(f) and f.task == "ordinal" and f.heavy and f.delta is not None,
          "ordered levels, heavy residual tails", HUBER, 1.5,
          "robust fit of the mean level, δ = {f.delta:.4g}; {f.tail_text}", params=((ParamRole.SCALE,

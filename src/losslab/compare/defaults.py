@@ -7,7 +7,10 @@ statistics; the driver (`losslab.compare.api`) and the steps never branch on the
   estimated statistic is what the user asked to predict (`losslab.intent.Intent`; default the mean
   for numbers, probabilities for classes) and whose ``y_true`` domain admits the observed targets,
   in registry order, at most ``top``. A quantile or expectile intent sets the loss's level
-  parameter (its (0, 1)-valued float parameter, found by declaration).
+  parameter (its (0, 1)-valued float parameter, found by declaration). An ordinal target with
+  numeric levels (at most 20) and the mean intent has the cross-entropy on its levels second: a
+  classifier whose predicted mean level Σ vₖ p̂ₖ is scored like the regression losses' means
+  (`losslab.tasks.level_distribution`).
 - The baseline (`baseline_loss`): the loss whose best constant the intercept-only candidate
   predicts, the headline metric's own loss (RMSE → mse, MAE → mae, pinball τ → quantile τ, a
   deviance → its loss; classification → cross-entropy, whose constant is the class priors).
@@ -59,19 +62,21 @@ _STATISTICS = {
 #: where a parametrised metric takes its parameter from: the intent's level, or a loss parameter
 _METRIC_PARAM = {"pinball": "level", "coverage": "level", "tweedie_deviance": "power"}
 
-#: a proportion also takes a soft-label cross-entropy (`losslab.tasks.soft_label_mean`)
+#: a proportion also takes a soft-label cross-entropy (`losslab.tasks.soft_label_mean`), an ordinal
+#: target with numeric levels a cross-entropy on its levels (`losslab.tasks.level_distribution`)
 _LOSS_TASKS = {
     "binary": ("binary", "multiclass"),
     "multiclass": ("multiclass",),
     "proportion": ("regression", "binary"),
+    "ordinal": ("regression", "multiclass"),
 }
 
 
 def loss_tasks(task: str) -> tuple[str, ...]:
     """Loss tasks (``LossInfo.task``) that fit a target task (multiclass losses also fit binary).
 
-    >>> loss_tasks("count"), loss_tasks("binary"), loss_tasks("proportion")
-    (('regression',), ('binary', 'multiclass'), ('regression', 'binary'))
+    >>> loss_tasks("count"), loss_tasks("binary"), loss_tasks("proportion"), loss_tasks("ordinal")
+    (('regression',), ('binary', 'multiclass'), ('regression', 'binary'), ('regression', 'multiclass'))
     """
     return _LOSS_TASKS.get(task, ("regression",))
 
@@ -108,6 +113,8 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
     ['mse']
     >>> candidate_losses("regression", Intent("quantile", 0.9), np.array([1.0, 2.0]))
     [Quantile(quantile=0.9)]
+    >>> candidate_losses("ordinal", None, np.array([0.0, 1.0, 2.0, 1.0]))
+    [MSE(), CategoricalCrossentropy(), NegativeBinomial()]
     """
     import losslab
     from losslab._core.registry import loss_class
@@ -137,11 +144,30 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
         out.append(loss)
         if len(out) >= top:
             break
+    if task == "ordinal" and kind == "mean" and top > 1:
+        out = [*out[:1], *_level_classifier(y_eval), *out[1:]][:top]
     if not out:
         raise DataError(
             f"no registered {own} loss estimates the {kind} of these targets; pass losses= explicitly."
         )
     return out
+
+
+def _level_classifier(y_eval: np.ndarray) -> list[Any]:
+    """The first registered loss of a level distribution (`losslab.tasks.level_distribution`) for
+    an ordinal target of at most ``max_label_levels`` levels: "numbers or classes?", the question a
+    coded answer raises, is then in every default comparison. None for more levels."""
+    import losslab
+
+    from ..tasks import TASK_THRESHOLDS, level_distribution
+
+    if np.unique(y_eval[np.isfinite(y_eval)]).size > TASK_THRESHOLDS["max_label_levels"][0]:
+        return []
+    for name in losslab.list_losses(task="multiclass"):
+        loss = losslab.get(name)
+        if level_distribution(loss):
+            return [loss]
+    return []
 
 
 def structured_candidates(task: str, top: int = 3, notes: list[str] | None = None) -> list[Any]:

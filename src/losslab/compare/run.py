@@ -78,13 +78,23 @@ def make_estimator(family: str, loss: dict[str, Any], model: str, seed: int, par
         LossSurvivalRegressor,
     )
 
+    obj = losslab.get(dict(loss))
     cls = {
         "classification": LossClassifier,
         "survival": LossSurvivalRegressor,
         "ranking": LossRanker,
         "ordinal": LossOrdinalClassifier,
     }.get(family, LossRegressor)
-    return cls(loss=losslab.get(dict(loss)), model=model, seed=seed, **params)
+    if cls is LossRegressor and obj.info.task == "multiclass":  # an ordinal target's levels as classes
+        cls = LossClassifier
+    return cls(loss=obj, model=model, seed=seed, **params)
+
+
+def _level_mean(est: Any, X: Any) -> np.ndarray:
+    """Σₖ vₖ p̂ₖ(x): the mean level of a classifier trained on an ordinal target's numeric levels
+    vₖ (``classes_``; a level absent from the training rows has no column and no weight)."""
+    proba = np.asarray(est.predict_proba(X), dtype=np.float64)
+    return proba @ np.asarray(est.classes_, dtype=np.float64)
 
 
 def _rows(data: Any, idx: np.ndarray) -> Any:
@@ -131,6 +141,8 @@ def run_task(
                 preds.update(predictions_of(est, Xte, test_y=_rows(y, spec.test)))
                 if "survival" in preds:  # the integrated Brier score weighs by the training rows' censoring
                     preds["train_index"] = np.asarray(spec.train, dtype=np.int64)
+            elif hasattr(est, "predict_proba"):  # a classifier on a regression target's levels
+                preds["value"] = _level_mean(est, Xte)
             else:
                 preds["value"] = np.asarray(est.predict(Xte), dtype=np.float64).ravel()
                 if exposure is not None:  # the predicted rate times the exposure: a count

@@ -26,7 +26,7 @@ from ..hygiene import Hygiene, check_features
 from ..intent import Costs, Intent, decision_threshold, parse_costs, parse_predict
 from ..metrics import Metric, resolve_metrics
 from ..tabular import read_table, split_structured, split_target
-from ..tasks import soft_label_mean, sorted_labels, structured_task, task_family
+from ..tasks import level_distribution, soft_label_mean, sorted_labels, structured_task, task_family
 from .defaults import baseline_loss, candidate_losses, choose_metrics, loss_tasks, structured_candidates
 from .design import DEFAULT_BUDGET_SECONDS, MIN_FOLDS, choose_design, design_seconds
 from .plan import Fold, Plan, build_plan, data_fingerprint, digest, make_folds
@@ -139,12 +139,19 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, not
     for loss in out:
         task = type(loss).INFO.task  # the class's task: an 'auto' parameter has no value yet
         if task not in allowed or (
-            target.task == "proportion" and task != "regression" and not soft_label_mean(loss)
+            (target.task == "proportion" and task != "regression" and not soft_label_mean(loss))
+            or (target.task == "ordinal" and task != "regression" and not level_distribution(loss))
         ):
             fits = ", ".join(losslab.list_losses(task=allowed[0])[:12])
             raise DataError(
                 f"loss {loss.name!r} is a {type(loss).INFO.task} loss; it does not fit the {target.task} "
                 f"target {target.name!r}. Losses for {allowed[0]}: {fits}."
+            )
+        if target.task == "ordinal" and task != "regression" and intent is not None and intent.kind != "mean":
+            raise DataError(
+                f"loss {loss.name!r} fits a distribution over the levels of ordinal target {target.name!r}, "
+                f"and compare scores its mean level; the {intent.kind} intent needs a regression loss "
+                f"of the {intent.kind}."
             )
     return merge_equivalent(out, notes)
 
