@@ -136,18 +136,19 @@ def _as_losses(losses: Any, target: Target, intent: Intent | None, top: int, not
     if not out:
         raise DataError("losses is empty; give at least one loss, or None for the task's defaults.")
     allowed = (target.family,) if target.structured is not None else loss_tasks(target.task)
+    levels = target.task == "ordinal" and target.structured is None  # numeric levels, no declared ones
     for loss in out:
         task = type(loss).INFO.task  # the class's task: an 'auto' parameter has no value yet
         if task not in allowed or (
             (target.task == "proportion" and task != "regression" and not soft_label_mean(loss))
-            or (target.task == "ordinal" and task != "regression" and not level_distribution(loss))
+            or (levels and task != "regression" and not level_distribution(loss))
         ):
             fits = ", ".join(losslab.list_losses(task=allowed[0])[:12])
             raise DataError(
                 f"loss {loss.name!r} is a {type(loss).INFO.task} loss; it does not fit the {target.task} "
                 f"target {target.name!r}. Losses for {allowed[0]}: {fits}."
             )
-        if target.task == "ordinal" and task != "regression" and intent is not None and intent.kind != "mean":
+        if levels and task != "regression" and intent is not None and intent.kind != "mean":
             raise DataError(
                 f"loss {loss.name!r} fits a distribution over the levels of ordinal target {target.name!r}, "
                 f"and compare scores its mean level; the {intent.kind} intent needs a regression loss "
