@@ -328,3 +328,28 @@ def test_loss_spec_may_name_a_users_module():
 
     assert losslab.get(parse_loss("losslab.losses.robust:LogCosh")) == losslab.get("log_cosh")
     assert losslab.get(parse_loss("losslab.losses.regression:Huber:delta=2")) == losslab.get("huber", delta=2)
+
+
+def test_one_vs_rest_candidates_are_scored_on_normalised_probabilities() -> None:
+    """multiclassova's σ(zⱼ) rows need not sum to 1: compare scores the classifier's normalised
+    probabilities (log loss and Brier on a distribution; scikit-learn's metrics warn otherwise)."""
+    import warnings
+
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    frame = X.assign(cultivar=y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cmp = losslab.compare(
+            frame,
+            target="cultivar",
+            losses=["categorical_crossentropy", "multiclassova"],
+            models=["linear"],
+            cv=3,
+        )
+    assert not [w for w in caught if "do not sum to one" in str(w.message)]
+    oof = cmp.oof["multiclassova/linear"]["proba"]
+    np.testing.assert_allclose(oof.sum(axis=1), 1.0, rtol=1e-12)
+    board = cmp.leaderboard.set_index("candidate")
+    assert np.isfinite(board.loc["multiclassova/linear", "brier"])

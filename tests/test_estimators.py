@@ -422,3 +422,31 @@ def test_step_trace_of_the_default_fit():
     at_optimum = reg.step_trace(X, y)  # the solver stopped where the gradient vanishes
     assert max(np.abs(p.grad).max() for p in at_optimum.params) < 1e-6 * start.loss
     assert at_optimum.loss == pytest.approx(reg.history_[-1]["train_loss"], rel=1e-12)
+
+
+@pytest.mark.parametrize("sigmoid", [1.0, 2.0])
+def test_one_vs_rest_probabilities_are_normalised_as_scikit_learns_ovr(sigmoid: float) -> None:
+    """multiclassova estimates σ(c zⱼ) per class against the rest, rows need not sum to 1: the
+    classifier's predict_proba divides by their sum (scikit-learn's one-vs-rest normalisation),
+    predict_log_proba is its log in log space, and the log loss scores that distribution."""
+    from losslab._core import special
+    from losslab.metrics import get_metric
+    from losslab.sklearn.estimators import class_logits
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = (X @ [1.0, -1.0, 0.5] + rng.logistic(size=300) > 0).astype(int) + (X[:, 0] + rng.normal(size=300) > 1)
+    est = LossClassifier(loss={"name": "multiclassova", "sigmoid": sigmoid}).fit(X, y)
+    raw = est.decision_function(X)
+    s = 1.0 / (1.0 + np.exp(-sigmoid * raw))
+    p = s / s.sum(1, keepdims=True)
+    np.testing.assert_allclose(est.predict_proba(X), p, rtol=1e-13)
+    np.testing.assert_allclose(est.predict_log_proba(X), np.log(p), rtol=1e-12)
+    # σ(−800 c) underflows to 0; its normalised log probability is exact in log space
+    far = np.array([[-800.0, 0.0, 5.0]])
+    rest = np.log(np.sum(1.0 / (1.0 + np.exp(-sigmoid * far[0, 1:]))))
+    log_p = special.log_softmax(np, class_logits(est.loss_, far))
+    assert np.isclose(log_p[0, 0], -800.0 * sigmoid - rest, rtol=1e-15, atol=0)
+    assert get_metric("log_loss")(est._predictions(raw, y)) == pytest.approx(
+        -np.mean(np.log(p[np.arange(300), y]))
+    )

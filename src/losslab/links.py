@@ -86,6 +86,10 @@ class LogitLink(Link):
     def inverse(self, raw: Any) -> Any:
         return special.sigmoid(array_namespace(raw), raw)
 
+    def log_inverse(self, raw: Any) -> Any:
+        """log σ(raw) = −softplus(−raw), in log space (no underflow to log 0)."""
+        return special.log_sigmoid(array_namespace(raw), raw)
+
     def link(self, mu: Any) -> Any:
         xp = array_namespace(mu)
         return xp.log(mu) - xp.log1p(-mu)

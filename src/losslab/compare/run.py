@@ -178,6 +178,8 @@ def _history(est: Any) -> list[dict[str, Any]]:
 def _classify(est: Any, Xte: Any, spec: TaskSpec) -> dict[str, Any]:
     """Probabilities (columns in the plan's class order), logits when the link is logit/softmax, the
     raw decision scores of a decision loss (hinge: no probabilities, but a ranking for ROC-AUC), labels."""
+    from losslab.sklearn.estimators import class_logits
+
     classes = list(spec.classes or [])
     k = len(classes)
     est_classes = list(est.classes_)
@@ -209,6 +211,8 @@ def _classify(est: Any, Xte: Any, spec: TaskSpec) -> dict[str, Any]:
         if raw is not None and raw.ndim == 1 and k == 2 and pos == [0, 1]:
             out[kind] = raw
         elif raw is not None and raw.ndim == 2 and raw.shape[1] == k:
+            if not decision:  # logits whose softmax is predict_proba (one-vs-rest: normalised)
+                raw = class_logits(loss, raw)
             ordered = np.empty_like(raw)
             ordered[:, pos] = raw
             out[kind] = ordered

@@ -793,6 +793,9 @@ class _ScaledLogitLink(LogitLink):
     def inverse(self, raw: Any) -> Any:
         return sp.sigmoid(array_namespace(raw), self.scale * raw)
 
+    def log_inverse(self, raw: Any) -> Any:
+        return sp.log_sigmoid(array_namespace(raw), self.scale * raw)
+
     def link(self, mu: Any) -> Any:
         return super().link(mu) / self.scale
 
@@ -999,7 +1002,9 @@ class MulticlassOVA(Loss):
     The columns do not interact, so the Hessian is exactly diagonal. Each column is
     ``binary_crossentropy`` at the logit c·zⱼ, with its exact kernels. Convex; estimates each
     class's probability σ(c zⱼ) one against the rest (LightGBM's ``predict``; statistic
-    ``one_vs_rest_probabilities``): a row of them need not sum to 1. LightGBM's
+    ``one_vs_rest_probabilities``): a row of them need not sum to 1 (`losslab.sklearn.
+    LossClassifier`'s ``predict_proba`` divides them by their sum, as scikit-learn's one-vs-rest
+    classifiers do, and `losslab.compare` scores that distribution). LightGBM's
     ``multiclassova`` with ``sigmoid`` = c (and ``num_class`` = k) has this gradient and Hessian;
     its labels are class indices.
 

@@ -903,6 +903,19 @@ class LossRegressor(_RegressorMixin, _LossEstimator):
         return float(self._linear_coef()[1][0])
 
 
+def class_logits(loss: _Any, raw: _np.ndarray) -> _np.ndarray:
+    r"""Raw scores as logits whose softmax is the classifier's ``predict_proba`` (a binary
+    score, one per row, as it is): the scores of a softmax link; for a link that maps each
+    column on its own (one-vs-rest, σ(c zⱼ): ``multiclassova``) log σ(c zⱼ), whose softmax
+    σ(c zⱼ)/Σₖ σ(c zₖ) is scikit-learn's normalisation of one-vs-rest probabilities — so the
+    log loss and the Brier score see a distribution, and the log loss is exact in log space.
+    """
+    link = loss.link
+    if raw.ndim == 2 and link.kind == _LinkKind.LOGIT:
+        return _np.asarray(link.log_inverse(raw), dtype=_np.float64)
+    return raw
+
+
 def _clf_has_proba(self: _Any) -> bool:
     return self._has_proba()
 
@@ -1065,6 +1078,10 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
         if raw.ndim == 1:
             # [σ(−f), σ(f)]: each computed directly, so neither column loses precision
             return _np.stack([link.inverse(-raw), link.inverse(raw)], axis=1)
+        if link.kind == _LinkKind.LOGIT:  # one-vs-rest σ(zⱼ): normalised, as scikit-learn's OvR
+            from .._core import special
+
+            return _np.exp(special.log_softmax(_np, class_logits(self.loss_, raw)))
         return _np.asarray(link.inverse(raw))
 
     def predict(self, X: _Any) -> _np.ndarray:
@@ -1092,7 +1109,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
             y_true=idx,
             label=self._labels_from_raw(raw),
             proba=proba,
-            logits=raw if proba is not None else None,
+            logits=class_logits(self.loss_, raw) if proba is not None else None,
             score=raw if proba is None else None,  # a margin loss: its scores still rank (ROC-AUC)
             n_classes=len(self.classes_),
             sample_weight=w,
@@ -1111,7 +1128,7 @@ class LossClassifier(_ClassifierMixin, _LossEstimator):
         raw = self._raw(X)
         if raw.ndim == 1:
             return _np.stack([special.log_sigmoid(_np, -raw), special.log_sigmoid(_np, raw)], axis=1)
-        return special.log_softmax(_np, raw)
+        return special.log_softmax(_np, class_logits(self.loss_, raw))
 
     @property
     def coef_(self) -> _np.ndarray:
