@@ -156,7 +156,7 @@ def candidate_losses(task: str, intent: Intent | None, y_eval: np.ndarray, top: 
 def _level_classifier(y_eval: np.ndarray) -> list[Any]:
     """The first registered loss of a level distribution (`losslab.tasks.level_distribution`) for
     an ordinal target of at most ``max_label_levels`` levels: "numbers or classes?", the question a
-    coded answer raises, is then in every default comparison. None for more levels."""
+    coded answer raises, is then in every default comparison. Empty for more levels."""
     import losslab
 
     from ..tasks import TASK_THRESHOLDS, level_distribution
