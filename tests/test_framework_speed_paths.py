@@ -328,3 +328,34 @@ def test_reduced_path_catches_a_target_changed_before_backward(name) -> None:
     y.add_(0.0) if y.is_floating_point() else y.mul_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         out.backward()
+
+
+def test_cross_entropy_on_class_indices_keeps_a_boolean_one_hot_target_with_exact_results() -> None:
+    """Class indices with no smoothing, class weights or ignore_index: PyTorch's target is a
+    boolean one-hot mask (known from shapes and parameters, so under torch.compile too), and
+    value, gradient and Hessian equal NumPy's float kernels, also at a near-certain row (loss
+    1e-13), at logits of ±1e308 and where the label's probability underflows (loss 800)."""
+    loss = losslab.get("categorical_crossentropy")
+    z = np.array([[30.0, 0.0, -2.0], [1e308, 0.0, -1e308], [0.0, 800.0, 0.0], [0.3, -0.2, 0.1]])
+    y = np.array([0, 0, 0, 2])
+    zt, yt = torch.tensor(z), torch.tensor(y)
+    assert loss._target(lt_xp(), yt, zt, True).dtype == torch.bool
+    smoothed = losslab.get("categorical_crossentropy", label_smoothing=0.1)
+    assert smoothed._target(lt_xp(), yt, zt, True).dtype == torch.float64
+    v = loss(yt, zt, reduction="none").numpy()
+    np.testing.assert_array_equal(v, loss(y, z, reduction="none"))
+    assert 0 < v[0] < 1e-12 and v[1] == 0.0 and v[2] == 800.0  # p_y = e^−800 underflows, log p_y does not
+    np.testing.assert_array_equal(loss.gradient(yt, zt).numpy(), loss.gradient(y, z))
+    np.testing.assert_array_equal(loss.hessian(yt, zt).numpy(), loss.hessian(y, z))
+    compiled = torch.compile(lambda a, b: loss(b, a, reduction="sum"), backend="aot_eager", fullgraph=True)
+    a = zt[[0, 1, 3]].clone().requires_grad_(True)
+    total = compiled(a, yt[[0, 1, 3]])
+    total.backward()
+    assert float(total) == pytest.approx(float(loss(y[[0, 1, 3]], z[[0, 1, 3]], reduction="sum")), rel=1e-15)
+    np.testing.assert_array_equal(a.grad.numpy(), loss.gradient(y[[0, 1, 3]], z[[0, 1, 3]]))
+
+
+def lt_xp() -> Any:
+    import array_api_compat.torch as xp
+
+    return xp
