@@ -105,7 +105,7 @@ def level_comparison(Z: Any, y: Any, seed: int = 0) -> dict[str, Any]:
     order, the numbers a mean linear in the features with equal steps between the codes. On the
     benchmark's ordinal sets each won somewhere (issue 13).
     """
-    from sklearn.linear_model import LogisticRegression
+    LogisticRegression = _linear_model("LogisticRegression", "levels-as-classes test")
 
     def as_numbers(D: Any, yt: Any, Dt: Any) -> Any:
         return Dt @ np.linalg.lstsq(D, yt, rcond=None)[0]
@@ -193,14 +193,15 @@ def robust_fit(Z: Any, y: Any, k: float = 1.345, iters: int = 30) -> tuple[Any, 
     return y - Z @ beta, r_ols
 
 
-def _poisson_regressor() -> Any:
+def _linear_model(name: str = "PoissonRegressor", purpose: str = "mean model for y ≥ 0") -> Any:
+    """scikit-learn's ``sklearn.linear_model.<name>``, or an ImportError saying what needs it."""
     try:
-        from sklearn.linear_model import PoissonRegressor
+        import sklearn.linear_model as linear_model
     except ImportError:  # pragma: no cover - scikit-learn is an extra
         raise ImportError(
-            "losslab.advise's mean model for y ≥ 0 needs scikit-learn: pip install 'losslab[advise]'"
+            f"losslab.advise's {purpose} needs scikit-learn: pip install 'losslab[advise]'"
         ) from None
-    return PoissonRegressor
+    return getattr(linear_model, name)
 
 
 def poisson_fit(Z: Any, y: Any, iters: int = 100) -> Any:
@@ -211,7 +212,7 @@ def poisson_fit(Z: Any, y: Any, iters: int = 100) -> Any:
     scikit-learn's Newton–Cholesky solver does the fit; its β match the former hand-written IRLS
     to 4e-8 (tests/test_hand_values.py) at the same speed (65 ms for 20 000 × 91, one thread).
     """
-    PoissonRegressor = _poisson_regressor()
+    PoissonRegressor = _linear_model()
     if Z.shape[1] == 1:  # the intercept alone: the MLE is the log of the mean
         return np.array([math.log(float(y.mean()))])
     # A ridge of 1e-8 · mean(y), about 1e-8 of the Hessian's diagonal for standardized columns, keeps
@@ -237,7 +238,7 @@ def mean_model(Z: Any, y: Any, seed: int = 0) -> tuple[Any, str, dict[str, float
     would otherwise pose as variance and bias the variance–mean slope. Returns
     ``(μ̂, name, {name: held-out deviance})``.
     """
-    _poisson_regressor()  # loads scikit-learn's OpenMP runtime before the thread limit
+    _linear_model()  # loads scikit-learn's OpenMP runtime before the thread limit
     with one_thread():
         return _mean_model(Z, y, seed)
 
